@@ -1,0 +1,29 @@
+# Two entry points that work on a fresh machine with only python3, pip and make:
+#   make demo   solve Taxi-v3 exactly, print the optimal mean return, show one solved episode
+#   make test   run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,graph]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/python -m rlfoundations solve Taxi-v3 --show-episode
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_planning.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

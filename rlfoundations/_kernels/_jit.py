@@ -1,0 +1,16 @@
+"""The one place that fixes Numba's options for every kernel."""
+
+from __future__ import annotations
+
+import numba
+
+__all__ = ["kernel", "parallel_kernel", "prange"]
+
+prange = numba.prange
+
+#: Every kernel: compiled once and cached on disk, nopython, no fastmath (kernels and their
+#: reference twins must round alike), errors on NaN division left to the validated inputs.
+kernel = numba.njit(cache=True, fastmath=False, nogil=True)
+
+#: Kernels whose outer loop is over independent work (states, runs) and uses ``prange``.
+parallel_kernel = numba.njit(cache=True, fastmath=False, nogil=True, parallel=True)

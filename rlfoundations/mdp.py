@@ -1,0 +1,355 @@
+"""TabularMDP: a finite MDP as padded outcome arrays, validated once at construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+__all__ = ["PROB_TOLERANCE", "TabularMDP"]
+
+#: Largest allowed deviation of ``sum_k prob[s, a, k]`` (and of ``sum(initial)``) from 1.
+PROB_TOLERANCE = 1e-8
+
+
+def _first_index(mask: np.ndarray) -> tuple[int, ...]:
+    """Index of the first True entry of ``mask``, as a tuple of Python ints."""
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+
+
+def _as_array(name: str, value, kinds: str, dtype) -> np.ndarray:
+    """Convert ``value`` to a read-only C-contiguous array of ``dtype`` without silent coercion.
+
+    ``kinds`` lists the NumPy dtype kinds accepted ('b' bool, 'i'/'u' integers, 'f' floats).
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in kinds:
+        raise TypeError(
+            f"{name} must have a dtype of kind {kinds!r} (got dtype {array.dtype}); "
+            f"convert it explicitly, e.g. np.asarray({name}, dtype={np.dtype(dtype).name})"
+        )
+    array = np.ascontiguousarray(array, dtype=dtype)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TabularMDP:
+    """A finite Markov decision process stored as padded outcome arrays.
+
+    Each (state, action) pair has ``K = max_outcomes`` outcome slots. Slot ``k`` says: with
+    probability ``prob[s, a, k]`` the env moves to ``next_state[s, a, k]``, pays
+    ``reward[s, a, k]`` and, if ``terminated[s, a, k]``, the episode ends (nothing is
+    bootstrapped from the next state). Unused slots have probability 0.
+
+    The arrays are checked once, here; every solver and learner trusts them afterwards.
+    Arrays are stored read-only.
+
+    Parameters
+    ----------
+    next_state : array_like of int, shape (S, A, K)
+        Next state of each outcome, in ``[0, S)``.
+    prob : array_like of float, shape (S, A, K)
+        Probability of each outcome: ``>= 0`` and summing to 1 over ``k`` for every (s, a)
+        (within ``PROB_TOLERANCE``).
+    reward : array_like of float, shape (S, A, K)
+        Finite reward of each outcome.
+    terminated : array_like of bool, shape (S, A, K)
+        Whether the outcome ends the episode.
+    initial : array_like of float, shape (S,)
+        Initial-state distribution.
+    max_episode_steps : int or None
+        The env's time limit: a truncation, not a termination. Exact solvers ignore it (they
+        solve the infinite-horizon problem); learners use it to cut simulated episodes.
+    name : str or None
+        Where the model came from (an env id, say); shown in ``repr``.
+
+    Raises
+    ------
+    TypeError
+        An array has the wrong kind of dtype (floats where ints are meant, ...).
+    ValueError
+        Shapes disagree, or a value breaks a rule; the message names the field and the first
+        offending (state, action).
+
+    Examples
+    --------
+    A two-state chain: action 0 stays (reward 0), action 1 moves on and ends the episode
+    from state 1 (reward 1).
+
+    >>> import numpy as np
+    >>> from rlfoundations import TabularMDP
+    >>> mdp = TabularMDP(
+    ...     next_state=[[[0], [1]], [[1], [1]]],
+    ...     prob=[[[1.0], [1.0]], [[1.0], [1.0]]],
+    ...     reward=[[[0.0], [0.0]], [[0.0], [1.0]]],
+    ...     terminated=[[[False], [False]], [[False], [True]]],
+    ...     initial=[1.0, 0.0],
+    ... )
+    >>> mdp
+    TabularMDP(n_states=2, n_actions=2, max_outcomes=1, max_episode_steps=None)
+    """
+
+    next_state: np.ndarray
+    prob: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    initial: np.ndarray
+    max_episode_steps: int | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        fields = {
+            "next_state": _as_array("next_state", self.next_state, "iu", np.int64),
+            "prob": _as_array("prob", self.prob, "fiu", np.float64),
+            "reward": _as_array("reward", self.reward, "fiu", np.float64),
+            "terminated": _as_array("terminated", self.terminated, "b", np.bool_),
+            "initial": _as_array("initial", self.initial, "fiu", np.float64),
+        }
+        for name, array in fields.items():
+            object.__setattr__(self, name, array)
+        self._validate()
+
+    def _validate(self) -> None:
+        shape = self.next_state.shape
+        if len(shape) != 3:
+            raise ValueError(
+                f"next_state must have shape (n_states, n_actions, max_outcomes), got {shape}"
+            )
+        n_states, n_actions, n_outcomes = shape
+        if n_states == 0 or n_actions == 0 or n_outcomes == 0:
+            raise ValueError(f"next_state must have no empty axis, got shape {shape}")
+        for name in ("prob", "reward", "terminated"):
+            if getattr(self, name).shape != shape:
+                raise ValueError(
+                    f"{name} has shape {getattr(self, name).shape}, "
+                    f"but next_state has shape {shape}"
+                )
+        if self.initial.shape != (n_states,):
+            raise ValueError(
+                f"initial must have shape ({n_states},), got {self.initial.shape}"
+            )
+
+        bad = (self.next_state < 0) | (self.next_state >= n_states)
+        if bad.any():
+            s, a, k = _first_index(bad)
+            raise ValueError(
+                f"next_state[{s}, {a}, {k}] = {self.next_state[s, a, k]} is out of range "
+                f"[0, {n_states}) at (state={s}, action={a})"
+            )
+        bad = ~np.isfinite(self.prob) | (self.prob < 0)
+        if bad.any():
+            s, a, k = _first_index(bad)
+            raise ValueError(
+                f"prob[{s}, {a}, {k}] = {self.prob[s, a, k]} is not a probability "
+                f"at (state={s}, action={a})"
+            )
+        totals = self.prob.sum(axis=2)
+        bad = np.abs(totals - 1.0) > PROB_TOLERANCE
+        if bad.any():
+            s, a = _first_index(bad)
+            raise ValueError(
+                f"prob sums to {totals[s, a]!r} at (state={s}, action={a}); "
+                f"the outcome probabilities of every (state, action) must sum to 1"
+            )
+        bad = ~np.isfinite(self.reward)
+        if bad.any():
+            s, a, k = _first_index(bad)
+            raise ValueError(
+                f"reward[{s}, {a}, {k}] = {self.reward[s, a, k]} is not finite "
+                f"at (state={s}, action={a})"
+            )
+        bad = ~np.isfinite(self.initial) | (self.initial < 0)
+        if bad.any():
+            (s,) = _first_index(bad)
+            raise ValueError(f"initial[{s}] = {self.initial[s]} is not a probability")
+        if abs(self.initial.sum() - 1.0) > PROB_TOLERANCE:
+            raise ValueError(
+                f"initial sums to {self.initial.sum()!r}; it must be a distribution summing to 1"
+            )
+        steps = self.max_episode_steps
+        if steps is not None and (
+            isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps <= 0
+        ):
+            raise ValueError(f"max_episode_steps must be a positive int or None, got {steps!r}")
+        if steps is not None:
+            object.__setattr__(self, "max_episode_steps", int(steps))
+
+    # -- shape ---------------------------------------------------------------------------------
+    @property
+    def n_states(self) -> int:
+        """Number of states S."""
+        return self.next_state.shape[0]
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions A."""
+        return self.next_state.shape[1]
+
+    @property
+    def max_outcomes(self) -> int:
+        """Number of outcome slots K per (state, action)."""
+        return self.next_state.shape[2]
+
+    def __repr__(self) -> str:
+        name = f", name={self.name!r}" if self.name else ""
+        return (
+            f"TabularMDP(n_states={self.n_states}, n_actions={self.n_actions}, "
+            f"max_outcomes={self.max_outcomes}, max_episode_steps={self.max_episode_steps}{name})"
+        )
+
+    # -- derived arrays the kernels read ---------------------------------------------------------
+    @cached_property
+    def expected_reward(self) -> np.ndarray:
+        """Expected immediate reward ``R(s, a) = sum_k prob * reward``, shape (S, A).
+
+        Summed outcome by outcome, in slot order, as the reference twins do.
+        """
+        expected = np.zeros((self.n_states, self.n_actions))
+        for k in range(self.max_outcomes):
+            expected += self.prob[:, :, k] * self.reward[:, :, k]
+        expected.setflags(write=False)
+        return expected
+
+    @cached_property
+    def continue_prob(self) -> np.ndarray:
+        """Probability of each outcome that continues the episode, shape (S, A, K).
+
+        ``prob`` where the outcome does not terminate, 0 where it does: a backup then reads
+        ``R(s, a) + gamma * sum_k continue_prob * V[next_state]`` with no branch.
+        """
+        weights = np.where(self.terminated, 0.0, self.prob)
+        weights.setflags(write=False)
+        return weights
+
+    @cached_property
+    def successor(self) -> np.ndarray:
+        """``next_state`` as int32 (half the bytes per backup), shape (S, A, K)."""
+        if self.n_states > np.iinfo(np.int32).max:
+            return self.next_state
+        successor = self.next_state.astype(np.int32)
+        successor.setflags(write=False)
+        return successor
+
+    # -- conversion ----------------------------------------------------------------------------
+    def to_dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the dense transition tensor and expected rewards.
+
+        Returns
+        -------
+        P : ndarray, shape (S, A, S)
+            ``P[s, a, s']``, the probability of moving to ``s'``. Terminating outcomes are
+            included, so every ``P[s, a]`` sums to 1, as other MDP libraries expect.
+        R : ndarray, shape (S, A)
+            Expected immediate reward.
+
+        Notes
+        -----
+        The dense form forgets which transitions terminate. With ``gamma < 1`` a model whose
+        terminal transitions lead to an absorbing zero-reward state (the toy-text convention)
+        has the same values either way; to keep termination, use the arrays directly.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rlfoundations import TabularMDP
+        >>> mdp = TabularMDP.from_dense(np.array([[[0.5, 0.5]], [[0.0, 1.0]]]), np.ones((2, 1)))
+        >>> P, R = mdp.to_dense()
+        >>> P.shape, R.shape
+        ((2, 1, 2), (2, 1))
+        """
+        dense = np.zeros((self.n_states, self.n_actions, self.n_states))
+        states = np.arange(self.n_states)[:, None]
+        actions = np.arange(self.n_actions)[None, :]
+        for k in range(self.max_outcomes):
+            np.add.at(dense, (states, actions, self.next_state[:, :, k]), self.prob[:, :, k])
+        return dense, self.expected_reward.copy()
+
+    @classmethod
+    def from_dense(
+        cls,
+        P,
+        R,
+        *,
+        terminal=None,
+        initial=None,
+        max_episode_steps: int | None = None,
+        name: str | None = None,
+    ) -> TabularMDP:
+        """Build a model from a dense transition tensor and rewards.
+
+        Parameters
+        ----------
+        P : array_like, shape (S, A, S)
+            Transition probabilities ``P[s, a, s']``.
+        R : array_like, shape (S, A) or (S, A, S)
+            Expected reward of (s, a), or reward of each transition (s, a, s').
+        terminal : array_like of bool, shape (S,), optional
+            States whose entry ends the episode: a transition into one is ``terminated``.
+        initial : array_like, shape (S,), optional
+            Initial-state distribution; uniform when omitted.
+        max_episode_steps, name
+            As in :class:`TabularMDP`.
+
+        Returns
+        -------
+        TabularMDP
+            One outcome slot per reachable next state (``K`` = the largest number of
+            reachable next states of any (s, a)).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rlfoundations import TabularMDP
+        >>> P = np.array([[[0.9, 0.1], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
+        >>> R = np.array([[0.0, 1.0], [0.0, 0.0]])
+        >>> TabularMDP.from_dense(P, R).max_outcomes
+        2
+        """
+        P = np.asarray(P, dtype=np.float64)
+        R = np.asarray(R, dtype=np.float64)
+        if P.ndim != 3 or P.shape[0] != P.shape[2]:
+            raise ValueError(f"P must have shape (S, A, S), got {P.shape}")
+        n_states, n_actions, _ = P.shape
+        if R.shape not in ((n_states, n_actions), P.shape):
+            raise ValueError(
+                f"R must have shape {(n_states, n_actions)} or {P.shape}, got {R.shape}"
+            )
+        bad = ~np.isfinite(P) | (P < 0)
+        if bad.any():
+            s, a, t = _first_index(bad)
+            raise ValueError(f"P[{s}, {a}, {t}] = {P[s, a, t]} is not a probability")
+        support = P > 0
+        n_outcomes = max(int(support.sum(axis=2).max()), 1)
+        # Stable argsort puts the reachable next states first, in increasing order.
+        order = np.argsort(~support, axis=2, kind="stable")[:, :, :n_outcomes]
+        next_state = order.astype(np.int64)
+        prob = np.take_along_axis(P, order, axis=2)
+        used = np.take_along_axis(support, order, axis=2)
+        # Unused slots point at state 0 with probability 0, the padding convention.
+        next_state = np.where(used, next_state, 0)
+        prob = np.where(used, prob, 0.0)
+        if R.ndim == 2:
+            reward = np.repeat(R[:, :, None], n_outcomes, axis=2)
+        else:
+            reward = np.take_along_axis(R, order, axis=2)
+        reward = np.where(used, reward, 0.0)
+        if terminal is None:
+            terminated = np.zeros_like(used)
+        else:
+            terminal = np.asarray(terminal, dtype=bool)
+            if terminal.shape != (n_states,):
+                raise ValueError(f"terminal must have shape ({n_states},), got {terminal.shape}")
+            terminated = terminal[next_state] & used
+        if initial is None:
+            initial = np.full(n_states, 1.0 / n_states)
+        return cls(
+            next_state=next_state,
+            prob=prob,
+            reward=reward,
+            terminated=terminated,
+            initial=initial,
+            max_episode_steps=max_episode_steps,
+            name=name,
+        )
