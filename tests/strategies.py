@@ -1,0 +1,62 @@
+"""Hypothesis strategies shared by the tests: valid random TabularMDPs and discount factors."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from rlfoundations import TabularMDP
+
+
+@st.composite
+def tabular_mdps(
+    draw,
+    max_states: int = 40,
+    max_actions: int = 6,
+    max_outcomes: int = 4,
+    terminal_rate: float | None = None,
+) -> TabularMDP:
+    """A valid random model: 1..max_states states, 1..max_actions actions, 1..max_outcomes slots.
+
+    Some outcomes terminate, some slots are zero-probability padding, rewards are small
+    integers or halves (so ties between actions happen), and the initial distribution may
+    put mass on a few states only.
+    """
+    n_states = draw(st.integers(1, max_states), label="n_states")
+    n_actions = draw(st.integers(1, max_actions), label="n_actions")
+    n_outcomes = draw(st.integers(1, max_outcomes), label="n_outcomes")
+    seed = draw(st.integers(0, 2**32 - 1), label="seed")
+    if terminal_rate is None:
+        terminal_rate = draw(st.sampled_from([0.0, 0.1, 0.5]), label="terminal_rate")
+    rng = np.random.default_rng(seed)
+    shape = (n_states, n_actions, n_outcomes)
+
+    next_state = rng.integers(0, n_states, size=shape)
+    # Each (s, a) uses 1..K slots; unused slots are zero-probability padding.
+    used = np.arange(n_outcomes)[None, None, :] < rng.integers(1, n_outcomes + 1, shape[:2])[
+        :, :, None
+    ]
+    weights = np.where(used, rng.integers(1, 5, size=shape), 0).astype(float)
+    prob = weights / weights.sum(axis=2, keepdims=True)
+    reward = rng.integers(-4, 5, size=shape) / 2.0
+    terminated = (rng.random(shape) < terminal_rate) & used
+    initial = rng.random(n_states) * (rng.random(n_states) < 0.5)
+    if initial.sum() == 0:
+        initial[0] = 1.0
+    initial /= initial.sum()
+    return TabularMDP(
+        next_state=next_state,
+        prob=prob,
+        reward=reward,
+        terminated=terminated,
+        initial=initial,
+        max_episode_steps=draw(st.sampled_from([None, 5, 50]), label="max_episode_steps"),
+    )
+
+
+def discounts(max_gamma: float = 0.999) -> st.SearchStrategy[float]:
+    """Discount factors in [0, max_gamma], including the edges."""
+    return st.one_of(
+        st.sampled_from([0.0, 0.5, 0.9, max_gamma]),
+        st.floats(0.0, max_gamma, allow_nan=False),
+    )
