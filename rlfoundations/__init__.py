@@ -3,15 +3,39 @@
 Everything a user needs is ``rlfoundations.<name>``; see ``__all__``.
 """
 
+from rlfoundations.extract import (
+    ModelCheck,
+    ModelEstimate,
+    check_model,
+    estimate_model,
+    from_env,
+    make,
+)
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.planning import (
+    modified_policy_iteration,
+    policy_evaluation,
+    policy_iteration,
+    value_iteration,
+)
 from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "ModelCheck",
+    "ModelEstimate",
     "NonTerminationWarning",
     "PlanningResult",
     "TabularMDP",
     "__version__",
+    "check_model",
+    "estimate_model",
+    "from_env",
+    "make",
+    "modified_policy_iteration",
+    "policy_evaluation",
+    "policy_iteration",
+    "value_iteration",
 ]

@@ -127,9 +127,7 @@ class TabularMDP:
                     f"but next_state has shape {shape}"
                 )
         if self.initial.shape != (n_states,):
-            raise ValueError(
-                f"initial must have shape ({n_states},), got {self.initial.shape}"
-            )
+            raise ValueError(f"initial must have shape ({n_states},), got {self.initial.shape}")
 
         bad = (self.next_state < 0) | (self.next_state >= n_states)
         if bad.any():

@@ -33,9 +33,10 @@ def tabular_mdps(
 
     next_state = rng.integers(0, n_states, size=shape)
     # Each (s, a) uses 1..K slots; unused slots are zero-probability padding.
-    used = np.arange(n_outcomes)[None, None, :] < rng.integers(1, n_outcomes + 1, shape[:2])[
-        :, :, None
-    ]
+    used = (
+        np.arange(n_outcomes)[None, None, :]
+        < rng.integers(1, n_outcomes + 1, shape[:2])[:, :, None]
+    )
     weights = np.where(used, rng.integers(1, 5, size=shape), 0).astype(float)
     prob = weights / weights.sum(axis=2, keepdims=True)
     reward = rng.integers(-4, 5, size=shape) / 2.0

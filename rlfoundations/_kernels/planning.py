@@ -1,0 +1,437 @@
+"""Numba kernels of the exact solvers.
+
+Every kernel reads the model in its kernel form: ``successor`` (S, A, K) int32 next states,
+``continue_prob`` (S, A, K) the probability of each outcome that does not end the episode, and
+``expected_reward`` (S, A). A backup is then
+
+    Q(s, a) = R(s, a) + gamma * sum_k continue_prob[s, a, k] * V[successor[s, a, k]]
+
+summed outcome by outcome in slot order, exactly as the reference twins do. Ties between
+actions go to the lowest index (a strict ``>`` comparison). Inputs are trusted: the Python
+layer validated them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rlfoundations._kernels._jit import kernel, parallel_kernel, prange
+
+
+@kernel
+def backup_state(successor, continue_prob, expected_reward, gamma, values, s, q_row):
+    """Fill ``q_row`` with Q(s, .) and return (max_a Q(s, a), lowest argmax)."""
+    n_actions = successor.shape[1]
+    n_outcomes = successor.shape[2]
+    best_value = 0.0
+    best_action = 0
+    for a in range(n_actions):
+        total = 0.0
+        for k in range(n_outcomes):
+            total += continue_prob[s, a, k] * values[successor[s, a, k]]
+        q = expected_reward[s, a] + gamma * total
+        q_row[a] = q
+        if a == 0 or q > best_value:
+            best_value = q
+            best_action = a
+    return best_value, best_action
+
+
+@kernel
+def backup_action(successor, continue_prob, expected_reward, gamma, values, s, a):
+    """Q(s, a) for one action."""
+    total = 0.0
+    for k in range(successor.shape[2]):
+        total += continue_prob[s, a, k] * values[successor[s, a, k]]
+    return expected_reward[s, a] + gamma * total
+
+
+@kernel
+def _sweep_serial(successor, continue_prob, expected_reward, gamma, values, new_values):
+    q_row = np.empty(successor.shape[1])
+    for s in range(successor.shape[0]):
+        new_values[s] = backup_state(
+            successor, continue_prob, expected_reward, gamma, values, s, q_row
+        )[0]
+
+
+@parallel_kernel
+def _sweep_parallel(successor, continue_prob, expected_reward, gamma, values, new_values):
+    n_states = successor.shape[0]
+    n_actions = successor.shape[1]
+    n_chunks = max(1, min(n_states, 64))
+    # One q_row per chunk of states, allocated once per sweep, not once per state.
+    for chunk in prange(n_chunks):
+        q_row = np.empty(n_actions)
+        start = chunk * n_states // n_chunks
+        stop = (chunk + 1) * n_states // n_chunks
+        for s in range(start, stop):
+            new_values[s] = backup_state(
+                successor, continue_prob, expected_reward, gamma, values, s, q_row
+            )[0]
+
+
+@kernel
+def bellman_sweep(successor, continue_prob, expected_reward, gamma, values, new_values, parallel):
+    """One synchronous (Jacobi) Bellman optimality sweep: ``new_values = T values``."""
+    if parallel:
+        _sweep_parallel(successor, continue_prob, expected_reward, gamma, values, new_values)
+    else:
+        _sweep_serial(successor, continue_prob, expected_reward, gamma, values, new_values)
+
+
+@kernel
+def greedy(successor, continue_prob, expected_reward, gamma, values, q_values, policy):
+    """Fill ``q_values`` and the lowest-index greedy ``policy`` from ``values``."""
+    for s in range(successor.shape[0]):
+        policy[s] = backup_state(
+            successor, continue_prob, expected_reward, gamma, values, s, q_values[s]
+        )[1]
+
+
+@kernel
+def value_iteration(
+    successor,
+    continue_prob,
+    expected_reward,
+    gamma,
+    threshold,
+    use_span,
+    gauss_seidel,
+    parallel,
+    max_iter,
+    values,
+    residuals,
+):
+    """Value iteration from ``values`` (updated in place) for at most ``max_iter`` sweeps.
+
+    Stops after the first sweep whose change ``V_new - V_old`` has span (``use_span``) or
+    sup norm below ``threshold``. Writes the sup norm of every sweep to ``residuals``.
+    Returns (sweeps done, converged).
+    """
+    n_states = successor.shape[0]
+    new_values = np.empty(n_states)
+    q_row = np.empty(successor.shape[1])
+    for iteration in range(max_iter):
+        if gauss_seidel:
+            # In place: states later in the sweep already see this sweep's new values.
+            low = np.inf
+            high = -np.inf
+            for s in range(n_states):
+                value = backup_state(
+                    successor, continue_prob, expected_reward, gamma, values, s, q_row
+                )[0]
+                change = value - values[s]
+                low = min(low, change)
+                high = max(high, change)
+                values[s] = value
+        else:
+            bellman_sweep(
+                successor, continue_prob, expected_reward, gamma, values, new_values, parallel
+            )
+            low = np.inf
+            high = -np.inf
+            for s in range(n_states):
+                change = new_values[s] - values[s]
+                low = min(low, change)
+                high = max(high, change)
+                values[s] = new_values[s]
+        residuals[iteration] = max(high, -low)
+        statistic = high - low if use_span else max(high, -low)
+        if statistic < threshold:
+            return iteration + 1, True
+    return max_iter, False
+
+
+@kernel
+def policy_sweep(successor, continue_prob, expected_reward, gamma, policy, values, new_values):
+    """One sweep of the policy's Bellman operator: ``new_values = T_pi values``."""
+    for s in range(successor.shape[0]):
+        new_values[s] = backup_action(
+            successor, continue_prob, expected_reward, gamma, values, s, policy[s]
+        )
+
+
+@kernel
+def evaluate_policy_iterative(
+    successor,
+    continue_prob,
+    expected_reward,
+    gamma,
+    policy,
+    threshold,
+    max_iter,
+    values,
+    residuals,
+):
+    """Iterate ``V <- T_pi V`` from ``values`` (in place) until the sup-norm change is below
+    ``threshold``. Returns (sweeps done, converged)."""
+    n_states = successor.shape[0]
+    new_values = np.empty(n_states)
+    for iteration in range(max_iter):
+        policy_sweep(successor, continue_prob, expected_reward, gamma, policy, values, new_values)
+        change = 0.0
+        for s in range(n_states):
+            change = max(change, abs(new_values[s] - values[s]))
+            values[s] = new_values[s]
+        residuals[iteration] = change
+        if change < threshold:
+            return iteration + 1, True
+    return max_iter, False
+
+
+@kernel
+def evaluate_policy_exact(successor, continue_prob, expected_reward, gamma, policy, values):
+    """Solve ``(I - gamma P_pi) V = R_pi`` by Gaussian elimination with partial pivoting.
+
+    Dense, O(S^3): meant for models up to a few thousand states. Returns False if the
+    system is singular (a policy that never ends the episode, with gamma = 1).
+    """
+    n_states = successor.shape[0]
+    matrix = np.zeros((n_states, n_states))
+    rhs = np.empty(n_states)
+    for s in range(n_states):
+        a = policy[s]
+        matrix[s, s] += 1.0
+        for k in range(successor.shape[2]):
+            matrix[s, successor[s, a, k]] -= gamma * continue_prob[s, a, k]
+        rhs[s] = expected_reward[s, a]
+    for col in range(n_states):
+        pivot = col
+        for row in range(col + 1, n_states):
+            if abs(matrix[row, col]) > abs(matrix[pivot, col]):
+                pivot = row
+        if abs(matrix[pivot, col]) < 1e-12:
+            return False
+        if pivot != col:
+            for j in range(col, n_states):
+                matrix[col, j], matrix[pivot, j] = matrix[pivot, j], matrix[col, j]
+            rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
+        for row in range(col + 1, n_states):
+            factor = matrix[row, col] / matrix[col, col]
+            if factor != 0.0:
+                for j in range(col, n_states):
+                    matrix[row, j] -= factor * matrix[col, j]
+                rhs[row] -= factor * rhs[col]
+    for row in range(n_states - 1, -1, -1):
+        total = rhs[row]
+        for j in range(row + 1, n_states):
+            total -= matrix[row, j] * values[j]
+        values[row] = total / matrix[row, row]
+    return True
+
+
+@kernel
+def improve_policy(
+    successor, continue_prob, expected_reward, gamma, values, tie_tolerance, q_values, policy
+):
+    """Greedy improvement in place: a state switches to its lowest-index best action only if
+    that beats the current action by more than ``tie_tolerance * (1 + |best|)``, so that
+    policy iteration never cycles between tied policies. Returns how many states switched."""
+    changed = 0
+    for s in range(successor.shape[0]):
+        best_value, best_action = backup_state(
+            successor, continue_prob, expected_reward, gamma, values, s, q_values[s]
+        )
+        current = q_values[s, policy[s]]
+        if best_value - current > tie_tolerance * (1.0 + abs(best_value)):
+            policy[s] = best_action
+            changed += 1
+    return changed
+
+
+@kernel
+def policy_iteration(
+    successor,
+    continue_prob,
+    expected_reward,
+    prob,
+    terminated,
+    gamma,
+    exact,
+    epsilon,
+    tie_tolerance,
+    max_iter,
+    max_eval_iter,
+    policy,
+    values,
+    q_values,
+    residuals,
+):
+    """Howard's policy iteration from ``policy`` (updated in place).
+
+    Evaluation is exact (dense solve) or iterative (warm-started, to ``epsilon``). With
+    gamma = 1 each policy is checked to end the episode from every state before it is
+    evaluated. Returns (improvement steps, converged, proper): ``proper`` is False when the
+    current policy does not terminate from some state (its values are then meaningless).
+    """
+    n_states = successor.shape[0]
+    previous = values.copy()
+    eval_residuals = np.empty(max_eval_iter)
+    for iteration in range(max_iter):
+        if gamma == 1.0:
+            if non_terminating_states(successor, prob, terminated, policy).any():
+                return iteration, False, False
+        if exact:
+            if not evaluate_policy_exact(
+                successor, continue_prob, expected_reward, gamma, policy, values
+            ):
+                return iteration, False, False
+        else:
+            evaluate_policy_iterative(
+                successor,
+                continue_prob,
+                expected_reward,
+                gamma,
+                policy,
+                epsilon,
+                max_eval_iter,
+                values,
+                eval_residuals,
+            )
+        change = 0.0
+        for s in range(n_states):
+            change = max(change, abs(values[s] - previous[s]))
+            previous[s] = values[s]
+        residuals[iteration] = change
+        changed = improve_policy(
+            successor,
+            continue_prob,
+            expected_reward,
+            gamma,
+            values,
+            tie_tolerance,
+            q_values,
+            policy,
+        )
+        if changed == 0:
+            return iteration + 1, True, True
+    return max_iter, False, True
+
+
+@kernel
+def modified_policy_iteration(
+    successor,
+    continue_prob,
+    expected_reward,
+    gamma,
+    threshold,
+    use_span,
+    n_evaluations,
+    max_iter,
+    values,
+    residuals,
+):
+    """Modified policy iteration (Puterman 6.5): each iteration is one Bellman optimality
+    sweep (giving the greedy policy) followed by ``n_evaluations`` sweeps of that policy's
+    operator. Stops on the optimality sweep's change, as value iteration does.
+    Returns (iterations, converged)."""
+    n_states = successor.shape[0]
+    new_values = np.empty(n_states)
+    q_row = np.empty(successor.shape[1])
+    policy = np.zeros(n_states, dtype=np.int64)
+    for iteration in range(max_iter):
+        low = np.inf
+        high = -np.inf
+        for s in range(n_states):
+            best_value, best_action = backup_state(
+                successor, continue_prob, expected_reward, gamma, values, s, q_row
+            )
+            new_values[s] = best_value
+            policy[s] = best_action
+            change = best_value - values[s]
+            low = min(low, change)
+            high = max(high, change)
+        for s in range(n_states):
+            values[s] = new_values[s]
+        residuals[iteration] = max(high, -low)
+        statistic = high - low if use_span else max(high, -low)
+        if statistic < threshold:
+            return iteration + 1, True
+        for _ in range(n_evaluations):
+            policy_sweep(
+                successor, continue_prob, expected_reward, gamma, policy, values, new_values
+            )
+            for s in range(n_states):
+                values[s] = new_values[s]
+    return max_iter, False
+
+
+@kernel
+def non_terminating_states(successor, prob, terminated, policy):
+    """States from which ``policy`` fails to end the episode with probability 1.
+
+    A state terminates surely iff every state it can reach can still reach a terminating
+    transition. So: mark the states that can reach termination (backwards from terminating
+    outcomes), then every state that can reach an unmarked state is non-terminating.
+    """
+    n_states = successor.shape[0]
+    n_outcomes = successor.shape[2]
+    can_end = np.zeros(n_states, dtype=np.bool_)
+    for s in range(n_states):
+        a = policy[s]
+        for k in range(n_outcomes):
+            if prob[s, a, k] > 0.0 and terminated[s, a, k]:
+                can_end[s] = True
+    # Fixed point: s can end if some continuing outcome leads to a state that can end.
+    changed = True
+    while changed:
+        changed = False
+        for s in range(n_states):
+            if can_end[s]:
+                continue
+            a = policy[s]
+            for k in range(n_outcomes):
+                if prob[s, a, k] > 0.0 and not terminated[s, a, k] and can_end[successor[s, a, k]]:
+                    can_end[s] = True
+                    changed = True
+                    break
+    stuck = ~can_end
+    changed = True
+    while changed:
+        changed = False
+        for s in range(n_states):
+            if stuck[s]:
+                continue
+            a = policy[s]
+            for k in range(n_outcomes):
+                if prob[s, a, k] > 0.0 and not terminated[s, a, k] and stuck[successor[s, a, k]]:
+                    stuck[s] = True
+                    changed = True
+                    break
+    return stuck
+
+
+@kernel
+def proper_policy(successor, prob, terminated):
+    """A policy that ends the episode surely from every state that allows it.
+
+    Round by round, a state is given the lowest action that has a positive-probability
+    outcome which terminates or reaches a state handled in an earlier round. Returns
+    (policy, handled): states never handled cannot end the episode under any policy.
+    """
+    n_states, n_actions, n_outcomes = successor.shape
+    policy = np.zeros(n_states, dtype=np.int64)
+    handled = np.zeros(n_states, dtype=np.bool_)
+    previous = handled.copy()
+    changed = True
+    while changed:
+        changed = False
+        previous[:] = handled
+        for s in range(n_states):
+            if handled[s]:
+                continue
+            for a in range(n_actions):
+                found = False
+                for k in range(n_outcomes):
+                    if prob[s, a, k] > 0.0 and (
+                        terminated[s, a, k] or previous[successor[s, a, k]]
+                    ):
+                        found = True
+                        break
+                if found:
+                    policy[s] = a
+                    handled[s] = True
+                    changed = True
+                    break
+    return policy, handled

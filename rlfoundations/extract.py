@@ -1,0 +1,479 @@
+"""From Gymnasium environments to TabularMDPs: exact extraction, estimation, and checking."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+
+from rlfoundations.mdp import TabularMDP
+
+__all__ = [
+    "ENV_ID_ALIASES",
+    "ModelCheck",
+    "ModelEstimate",
+    "check_model",
+    "estimate_model",
+    "from_env",
+    "make",
+]
+
+#: Env ids that older code and tutorials use, mapped to the id that Gymnasium now registers.
+#: Gymnasium 1.4 retired ``Taxi-v3`` for ``Taxi-v4``, whose default dynamics are the same.
+ENV_ID_ALIASES = {"Taxi-v3": "Taxi-v4"}
+
+
+def make(env_id: str, **make_kwargs) -> gym.Env:
+    """``gymnasium.make`` that also accepts retired ids (``Taxi-v3``) and suggests close ids.
+
+    Parameters
+    ----------
+    env_id : str
+        A registered env id, e.g. ``"Taxi-v3"``, ``"FrozenLake8x8-v1"``,
+        ``"rlfoundations/Rick-v0"``.
+    **make_kwargs
+        Passed to ``gymnasium.make`` (``is_slippery=True``, ``render_mode="ansi"``, ...).
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> rlf.make("Taxi-v3").spec.id
+    'Taxi-v4'
+    """
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a str, got {type(env_id).__name__}")
+    resolved = ENV_ID_ALIASES.get(env_id, env_id)
+    if resolved not in gym.registry and ":" not in resolved:
+        close = difflib.get_close_matches(resolved, list(gym.registry), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"unknown env id {env_id!r}{hint}")
+    return gym.make(resolved, **make_kwargs)
+
+
+def _check_discrete(env: gym.Env) -> tuple[int, int]:
+    spaces = {"observation_space": env.observation_space, "action_space": env.action_space}
+    for name, space in spaces.items():
+        if not isinstance(space, gym.spaces.Discrete):
+            raise TypeError(
+                f"{name} is {space!r}, not Discrete: a tabular model needs finite states and "
+                f"actions. Wrap the env first, e.g. gymnasium.wrappers.DiscretizeObservation "
+                f"for a Box observation space, or FlattenObservation over Discrete parts."
+            )
+        if space.start != 0:
+            raise ValueError(f"{name} {space!r} must start at 0 to index states and actions")
+    return int(env.observation_space.n), int(env.action_space.n)
+
+
+def _as_env(env_or_id, make_kwargs) -> tuple[gym.Env, bool]:
+    """The env, and whether we made it (and so must close it)."""
+    if isinstance(env_or_id, str):
+        return make(env_or_id, **make_kwargs), True
+    if make_kwargs:
+        raise TypeError("make_kwargs are only accepted with an env id, not an env")
+    if not isinstance(env_or_id, gym.Env):
+        raise TypeError(f"expected an env id or a gymnasium.Env, got {type(env_or_id).__name__}")
+    return env_or_id, False
+
+
+def _time_limit(env: gym.Env) -> int | None:
+    spec = getattr(env, "spec", None)
+    steps = getattr(spec, "max_episode_steps", None)
+    return int(steps) if steps else None
+
+
+def from_env(env_or_id, **make_kwargs) -> TabularMDP:
+    """Extract the exact model of a discrete env that exposes the toy-text ``P`` table.
+
+    Parameters
+    ----------
+    env_or_id : str or gymnasium.Env
+        An env id (made with :func:`make`, so ``Taxi-v3`` works), an env, or a wrapped env.
+    **make_kwargs
+        With an id: passed to ``gymnasium.make`` (``is_slippery=True``, ``is_rainy=True``,
+        ``map_name="8x8"``, ...).
+
+    Returns
+    -------
+    TabularMDP
+        One slot per distinct outcome (next state, reward, terminated) of each (state,
+        action), duplicates merged in order of first appearance; the initial distribution
+        from ``initial_state_distrib``; the registered time limit as ``max_episode_steps``.
+
+    Raises
+    ------
+    TypeError
+        The spaces are not Discrete (the message names the space).
+    ValueError
+        The env has no ``P`` table (use :func:`estimate_model`), or ``P`` is malformed.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> mdp = rlf.from_env("Taxi-v3")
+    >>> mdp.n_states, mdp.n_actions, int((mdp.initial > 0).sum()), mdp.max_episode_steps
+    (500, 6, 300, 200)
+    """
+    env, owned = _as_env(env_or_id, make_kwargs)
+    try:
+        n_states, n_actions = _check_discrete(env)
+        base = env.unwrapped
+        table = getattr(base, "P", None)
+        if not isinstance(table, dict):
+            raise ValueError(
+                f"{type(base).__name__} has no toy-text transition table `P`; "
+                f"use rlfoundations.estimate_model(env, n_samples, seed) for an empirical model"
+            )
+        outcomes = _merged_outcomes(table, n_states, n_actions)
+        initial = _initial_distribution(base, n_states)
+        spec = getattr(env, "spec", None)
+        return _pack(
+            outcomes,
+            n_states,
+            n_actions,
+            initial,
+            _time_limit(env),
+            getattr(spec, "id", None) or type(base).__name__,
+        )
+    finally:
+        if owned:
+            env.close()
+
+
+def _merged_outcomes(table, n_states: int, n_actions: int) -> list[list[dict]]:
+    """Per (s, a), a dict (next_state, reward, terminated) -> summed probability."""
+    merged: list[list[dict]] = []
+    for s in range(n_states):
+        if s not in table:
+            raise ValueError(f"P has no entry for state {s}")
+        row = []
+        for a in range(n_actions):
+            if a not in table[s]:
+                raise ValueError(f"P[{s}] has no entry for action {a}")
+            outcomes: dict = {}
+            for entry in table[s][a]:
+                if len(entry) != 4:
+                    raise ValueError(
+                        f"P[{s}][{a}] entries must be (prob, next_state, reward, terminated), "
+                        f"got {entry!r}"
+                    )
+                prob, next_state, reward, terminated = entry
+                if prob == 0:
+                    continue
+                key = (int(next_state), float(reward), bool(terminated))
+                outcomes[key] = outcomes.get(key, 0.0) + float(prob)
+            if not outcomes:
+                raise ValueError(f"P[{s}][{a}] has no outcome with positive probability")
+            row.append(outcomes)
+        merged.append(row)
+    return merged
+
+
+def _initial_distribution(base: gym.Env, n_states: int) -> np.ndarray:
+    initial = getattr(base, "initial_state_distrib", None)
+    if initial is None:
+        raise ValueError(
+            f"{type(base).__name__} has a `P` table but no `initial_state_distrib`; "
+            f"build the model with TabularMDP(...) and give the initial distribution yourself"
+        )
+    initial = np.asarray(initial, dtype=np.float64)
+    if initial.shape != (n_states,):
+        raise ValueError(f"initial_state_distrib has shape {initial.shape}, expected ({n_states},)")
+    return initial
+
+
+def _pack(outcomes, n_states, n_actions, initial, max_episode_steps, name) -> TabularMDP:
+    n_outcomes = max(len(cell) for row in outcomes for cell in row)
+    shape = (n_states, n_actions, n_outcomes)
+    next_state = np.zeros(shape, dtype=np.int64)
+    prob = np.zeros(shape)
+    reward = np.zeros(shape)
+    terminated = np.zeros(shape, dtype=bool)
+    for s, row in enumerate(outcomes):
+        for a, cell in enumerate(row):
+            for k, ((target, value, done), p) in enumerate(cell.items()):
+                next_state[s, a, k] = target
+                prob[s, a, k] = p
+                reward[s, a, k] = value
+                terminated[s, a, k] = done
+    return TabularMDP(
+        next_state=next_state,
+        prob=prob,
+        reward=reward,
+        terminated=terminated,
+        initial=initial,
+        max_episode_steps=max_episode_steps,
+        name=name,
+    )
+
+
+# -- estimation ----------------------------------------------------------------------------------
+@dataclass(frozen=True, repr=False)
+class ModelEstimate:
+    """An empirical model built from sampled transitions: an estimate, not the env's truth.
+
+    Attributes
+    ----------
+    mdp : TabularMDP
+        Outcome probabilities are observed frequencies. A (state, action) never tried is
+        modelled as ending the episode in place with the worst reward observed (see
+        ``visited``), so planners avoid it rather than hope for it.
+    counts : ndarray of int, shape (S, A)
+        Transitions observed from each (state, action).
+    n_samples : int
+        Transitions sampled in all.
+    """
+
+    mdp: TabularMDP
+    counts: np.ndarray
+    n_samples: int
+
+    @property
+    def visited(self) -> np.ndarray:
+        """(S, A) mask of the pairs seen at least once."""
+        return self.counts > 0
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelEstimate(n_samples={self.n_samples}, "
+            f"visited={int(self.visited.sum())}/{self.counts.size} state-action pairs, "
+            f"mdp={self.mdp!r})"
+        )
+
+
+def _check_sampling(n_samples, seed) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
+        raise TypeError(f"n_samples must be an int > 0, got {n_samples!r}")
+    if n_samples <= 0:
+        raise ValueError(f"n_samples must be > 0, got {n_samples!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise TypeError(f"seed must be an int or None, got {seed!r}")
+
+
+def _random_transitions(env: gym.Env, n_samples: int, seed: int | None):
+    """Yield (state, action, next_state, reward, terminated, truncated) from random actions."""
+    rng = np.random.default_rng(seed)
+    env.action_space.seed(None if seed is None else int(rng.integers(2**31)))
+    state, _ = env.reset(seed=None if seed is None else int(rng.integers(2**31)))
+    n_actions = int(env.action_space.n)
+    for _ in range(n_samples):
+        action = int(rng.integers(n_actions))
+        next_state, reward, terminated, truncated, _ = env.step(action)
+        yield int(state), action, int(next_state), float(reward), bool(terminated), truncated
+        if terminated or truncated:
+            state, _ = env.reset()
+        else:
+            state = next_state
+
+
+def estimate_model(env, n_samples: int, seed: int | None = None, **make_kwargs) -> ModelEstimate:
+    """Estimate a model of a discrete env from ``n_samples`` random-action transitions.
+
+    For envs without a ``P`` table. Episodes start from ``env.reset`` and take uniformly
+    random actions; the initial distribution is the frequency of observed start states.
+
+    Parameters
+    ----------
+    env : str or gymnasium.Env
+        A discrete env or its id.
+    n_samples : int
+        Transitions to sample.
+    seed : int, optional
+        Fixes the resets and actions, so the same seed gives the same estimate.
+
+    Returns
+    -------
+    ModelEstimate
+        The estimated ``mdp`` with the visit ``counts`` that say how far to trust it.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> estimate = rlf.estimate_model("FrozenLake-v1", n_samples=2_000, seed=0)
+    >>> estimate.mdp.n_states, bool(estimate.visited[0].all())
+    (16, True)
+    """
+    env, owned = _as_env(env, make_kwargs)
+    try:
+        n_states, n_actions = _check_discrete(env)
+        _check_sampling(n_samples, seed)
+        observed: list[list[Counter]] = [
+            [Counter() for _ in range(n_actions)] for _ in range(n_states)
+        ]
+        starts: Counter = Counter()
+        episode_start = True
+        worst = np.inf
+        for state, action, next_state, reward, terminated, truncated in _random_transitions(
+            env, n_samples, seed
+        ):
+            if episode_start:
+                starts[state] += 1
+            observed[state][action][(next_state, reward, terminated)] += 1
+            worst = min(worst, reward)
+            episode_start = terminated or truncated
+        worst = 0.0 if not np.isfinite(worst) else worst
+        counts = np.array([[sum(c.values()) for c in row] for row in observed], dtype=np.int64)
+        outcomes = [
+            [
+                {key: n / total for key, n in cell.items()}
+                if (total := sum(cell.values()))
+                else {(s, worst, True): 1.0}
+                for cell in row
+            ]
+            for s, row in enumerate(observed)
+        ]
+        initial = np.zeros(n_states)
+        for state, n in starts.items():
+            initial[state] = n
+        initial /= initial.sum()
+        spec = getattr(env, "spec", None)
+        mdp = _pack(
+            outcomes,
+            n_states,
+            n_actions,
+            initial,
+            _time_limit(env),
+            f"estimate of {getattr(spec, 'id', None) or type(env.unwrapped).__name__}",
+        )
+        return ModelEstimate(mdp=mdp, counts=counts, n_samples=int(n_samples))
+    finally:
+        if owned:
+            env.close()
+
+
+# -- checking ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mismatch:
+    """A transition the real env made that the model gives probability 0."""
+
+    state: int
+    action: int
+    next_state: int
+    reward: float
+    terminated: bool
+
+
+@dataclass(frozen=True, repr=False)
+class ModelCheck:
+    """How a model compares with the real env it claims to describe.
+
+    Attributes
+    ----------
+    n_samples : int
+        Transitions stepped in the real env.
+    mismatches : list of Mismatch
+        Distinct observed transitions (state, action, next_state, reward, terminated) that
+        the model says are impossible.
+    max_frequency_error : float
+        Over (state, action) pairs seen at least ``min_count`` times, the largest
+        difference between an outcome's observed frequency and its model probability.
+    """
+
+    n_samples: int
+    mismatches: list = field(default_factory=list)
+    max_frequency_error: float = 0.0
+    tolerance: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """No impossible transition, and frequencies within ``tolerance``."""
+        return not self.mismatches and self.max_frequency_error <= self.tolerance
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelCheck(ok={self.ok}, n_samples={self.n_samples}, "
+            f"mismatches={len(self.mismatches)}, "
+            f"max_frequency_error={self.max_frequency_error:.3g})"
+        )
+
+
+def check_model(
+    env,
+    mdp: TabularMDP,
+    n_samples: int = 10_000,
+    seed: int | None = 0,
+    *,
+    min_count: int = 200,
+    tolerance: float = 0.1,
+) -> ModelCheck:
+    """Step the real env with random actions and report where it disagrees with ``mdp``.
+
+    Parameters
+    ----------
+    env : str or gymnasium.Env
+        The env the model describes (or its id).
+    mdp : TabularMDP
+        The model to check, e.g. from :func:`from_env`.
+    n_samples : int
+        Transitions to step.
+    seed : int, optional
+        Fixes the resets and actions.
+    min_count : int
+        Observations a (state, action) needs before its frequencies are compared.
+    tolerance : float
+        Largest acceptable frequency error for ``ok``.
+
+    Returns
+    -------
+    ModelCheck
+        ``ok``, the impossible transitions seen (``mismatches``), and the frequency error.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> rlf.check_model("Taxi-v3", rlf.from_env("Taxi-v3"), n_samples=2_000, seed=0).ok
+    True
+    """
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    env, owned = _as_env(env, {})
+    try:
+        n_states, n_actions = _check_discrete(env)
+        if (n_states, n_actions) != (mdp.n_states, mdp.n_actions):
+            raise ValueError(
+                f"the env has {n_states} states and {n_actions} actions, the model "
+                f"{mdp.n_states} and {mdp.n_actions}"
+            )
+        _check_sampling(n_samples, seed)
+        seen: dict = defaultdict(Counter)
+        mismatches: dict = {}
+        for state, action, next_state, reward, terminated, _ in _random_transitions(
+            env, n_samples, seed
+        ):
+            key = (next_state, reward, terminated)
+            seen[state, action][key] += 1
+            if _model_prob(mdp, state, action, key) == 0.0 and (state, action, key) not in (
+                mismatches
+            ):
+                mismatches[state, action, key] = Mismatch(state, action, *key)
+        error = 0.0
+        for (state, action), counter in seen.items():
+            total = sum(counter.values())
+            if total < min_count:
+                continue
+            for key, n in counter.items():
+                error = max(error, abs(n / total - _model_prob(mdp, state, action, key)))
+        return ModelCheck(
+            n_samples=int(n_samples),
+            mismatches=list(mismatches.values()),
+            max_frequency_error=error,
+            tolerance=float(tolerance),
+        )
+    finally:
+        if owned:
+            env.close()
+
+
+def _model_prob(mdp: TabularMDP, state: int, action: int, key) -> float:
+    next_state, reward, terminated = key
+    total = 0.0
+    for k in range(mdp.max_outcomes):
+        if (
+            mdp.next_state[state, action, k] == next_state
+            and mdp.reward[state, action, k] == reward
+            and mdp.terminated[state, action, k] == terminated
+        ):
+            total += mdp.prob[state, action, k]
+    return total

@@ -1,0 +1,543 @@
+"""Exact solvers: value iteration, policy evaluation, policy iteration, modified policy iteration.
+
+Each public function validates its arguments, allocates the outputs, calls the same-named
+Numba kernel in :mod:`rlfoundations._kernels.planning`, and wraps a :class:`PlanningResult`.
+Their pure-Python twins, with the same signatures, live in :mod:`rlfoundations.reference`.
+
+Stopping rules (Puterman, *Markov Decision Processes*, 1994, sections 6.3 and 6.6), for
+``0 < gamma < 1`` and a target ``epsilon``:
+
+- synchronous value iteration and modified policy iteration stop when the span
+  ``max(V_new - V) - min(V_new - V)`` falls below ``epsilon * (1 - gamma) / gamma``; the
+  greedy policy of the last values is then epsilon-optimal (Theorem 6.6.6);
+- Gauss-Seidel value iteration stops when ``max |V_new - V|`` falls below
+  ``epsilon * (1 - gamma) / (2 * gamma)``, which gives the same guarantee (Theorem 6.3.1 and
+  section 6.3.3);
+- iterative policy evaluation stops when ``max |V_new - V| < epsilon * (1 - gamma) / gamma``,
+  so the values are within ``epsilon`` of the policy's true values.
+
+With ``gamma = 0`` one sweep is exact. With ``gamma = 1`` (undiscounted episodic) the rules
+fall back to ``max |V_new - V| < epsilon``, and every result is checked for states from
+which the greedy policy never ends the episode: they are reported in
+``result.non_terminating`` with a :class:`NonTerminationWarning`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Literal
+
+import numba
+import numpy as np
+
+from rlfoundations._kernels import planning as _kernels
+from rlfoundations.mdp import TabularMDP
+from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
+
+__all__ = [
+    "modified_policy_iteration",
+    "policy_evaluation",
+    "policy_iteration",
+    "value_iteration",
+]
+
+#: Default sweep limit of the iterative solvers.
+DEFAULT_MAX_ITER = 10_000
+#: Above this many states, ``method="auto"`` evaluates policies iteratively, not densely.
+EXACT_EVALUATION_MAX_STATES = 2_000
+#: Models with at least this many (state, action, outcome) slots sweep on all Numba threads.
+PARALLEL_MIN_SLOTS = 1 << 16
+
+
+# -- validation ----------------------------------------------------------------------------------
+def _check_mdp(mdp) -> TabularMDP:
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(
+            f"mdp must be a TabularMDP (see rlfoundations.from_env), got {type(mdp).__name__}"
+        )
+    return mdp
+
+
+def _check_gamma(gamma) -> float:
+    if isinstance(gamma, bool) or not isinstance(gamma, int | float | np.floating | np.integer):
+        raise TypeError(f"gamma must be a number in [0, 1], got {gamma!r}")
+    gamma = float(gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+    return gamma
+
+
+def _check_positive(name: str, value, *, integer: bool = False):
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        kind = "an int" if integer else "a number"
+        raise TypeError(f"{name} must be {kind} > 0, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _check_max_iter(max_iter) -> int:
+    return (
+        DEFAULT_MAX_ITER
+        if max_iter is None
+        else _check_positive("max_iter", max_iter, integer=True)
+    )
+
+
+def _check_values(mdp: TabularMDP, values) -> np.ndarray:
+    if values is None:
+        return np.zeros(mdp.n_states)
+    array = np.array(values, dtype=np.float64)
+    if array.shape != (mdp.n_states,):
+        raise ValueError(f"initial_values must have shape ({mdp.n_states},), got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"initial_values[{int(np.argmin(np.isfinite(array)))}] is not finite")
+    return array
+
+
+def _check_policy(mdp: TabularMDP, policy, name: str = "policy") -> np.ndarray:
+    array = np.asarray(policy)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
+    if array.shape != (mdp.n_states,):
+        raise ValueError(f"{name} must have shape ({mdp.n_states},), got {array.shape}")
+    bad = (array < 0) | (array >= mdp.n_actions)
+    if bad.any():
+        s = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}[{s}] = {array[s]} is not an action in [0, {mdp.n_actions}) (state={s})"
+        )
+    return np.array(array, dtype=np.int64)
+
+
+def _threshold(epsilon: float, gamma: float, factor: float) -> float:
+    """``epsilon * (1 - gamma) / (factor * gamma)``; ``epsilon`` itself when gamma = 1."""
+    if gamma == 0.0:
+        return math.inf
+    if gamma == 1.0:
+        return epsilon
+    return epsilon * (1.0 - gamma) / (factor * gamma)
+
+
+def _use_parallel(mdp: TabularMDP) -> bool:
+    return numba.get_num_threads() > 1 and mdp.next_state.size >= PARALLEL_MIN_SLOTS
+
+
+def _kernel_model(mdp: TabularMDP):
+    return mdp.successor, mdp.continue_prob, mdp.expected_reward
+
+
+# -- result assembly -----------------------------------------------------------------------------
+def _non_terminating(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
+    return _kernels.non_terminating_states(mdp.successor, mdp.prob, mdp.terminated, policy)
+
+
+def _warn_non_terminating(stuck: np.ndarray, what: str) -> None:
+    first = int(np.argmax(stuck))
+    warnings.warn(
+        f"with gamma=1, {what} never ends the episode from {int(stuck.sum())} state(s), "
+        f"first state {first}; their values are infinite-horizon sums (see "
+        f"result.non_terminating), use gamma < 1 for such models",
+        NonTerminationWarning,
+        stacklevel=3,
+    )
+
+
+def _greedy_result(mdp, gamma, method, values, iterations, converged, residuals, history=None):
+    """Wrap values into a result with their Q-values and lowest-index greedy policy."""
+    q_values = np.empty((mdp.n_states, mdp.n_actions))
+    policy = np.empty(mdp.n_states, dtype=np.int64)
+    _kernels.greedy(*_kernel_model(mdp), gamma, values, q_values, policy)
+    non_terminating = None
+    if gamma == 1.0:
+        non_terminating = _non_terminating(mdp, policy)
+        if non_terminating.any():
+            _warn_non_terminating(non_terminating, "the greedy policy")
+    if not converged:
+        warnings.warn(
+            f"{method} stopped at max_iter={iterations} before meeting its stopping rule "
+            f"(last change {residuals[-1]:.3g}); the result is not epsilon-optimal",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return PlanningResult(
+        values=values,
+        q_values=q_values,
+        policy=policy,
+        iterations=int(iterations),
+        converged=bool(converged),
+        residuals=residuals[:iterations].copy(),
+        gamma=gamma,
+        method=method,
+        history=history,
+        non_terminating=non_terminating,
+    )
+
+
+# -- solvers -------------------------------------------------------------------------------------
+def value_iteration(
+    mdp: TabularMDP,
+    gamma: float,
+    *,
+    epsilon: float = 1e-8,
+    max_iter: int | None = None,
+    gauss_seidel: bool = False,
+    record: bool = False,
+    initial_values=None,
+) -> PlanningResult:
+    """Solve ``mdp`` by value iteration.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The model.
+    gamma : float
+        Discount factor in [0, 1]; 1 is undiscounted episodic (see Notes).
+    epsilon : float
+        Target: with ``gamma < 1`` the greedy policy is ``epsilon``-optimal at exit.
+    max_iter : int, optional
+        Sweep limit (default 10 000). Reaching it gives ``converged=False`` and a
+        :class:`ConvergenceWarning`.
+    gauss_seidel : bool
+        Update values in place, state by state (often far fewer sweeps), instead of the
+        synchronous (Jacobi) sweep, which runs on all Numba threads for large models.
+    record : bool
+        Keep the value function of every sweep in ``result.history`` (for animations; the
+        sweeps then run one kernel call at a time).
+    initial_values : array_like, shape (S,), optional
+        Starting values (zeros by default).
+
+    Returns
+    -------
+    PlanningResult
+        ``values``, ``q_values``, greedy ``policy`` (lowest index on ties), ``iterations``,
+        ``converged``, ``residuals`` (sup-norm change per sweep), ``history`` if recorded.
+
+    Notes
+    -----
+    Kernel: :func:`rlfoundations._kernels.planning.value_iteration`. The stopping rules are in
+    the module docstring. Exact solvers ignore ``mdp.max_episode_steps``: they solve the
+    infinite-horizon problem, where only ``terminated`` transitions end an episode.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> mdp = rlf.from_env("FrozenLake-v1")
+    >>> result = rlf.value_iteration(mdp, gamma=0.99)
+    >>> result.converged, round(result.mean_return(mdp.initial), 4)
+    (True, 0.5416)
+    """
+    mdp = _check_mdp(mdp)
+    gamma = _check_gamma(gamma)
+    epsilon = _check_positive("epsilon", epsilon)
+    max_iter = _check_max_iter(max_iter)
+    values = _check_values(mdp, initial_values)
+    use_span = not gauss_seidel and gamma < 1.0
+    threshold = _threshold(epsilon, gamma, 2.0 if gauss_seidel else 1.0)
+    model = _kernel_model(mdp)
+    parallel = _use_parallel(mdp)
+    residuals = np.empty(max_iter)
+    method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
+    if not record:
+        iterations, converged = _kernels.value_iteration(
+            *model, gamma, threshold, use_span, gauss_seidel, parallel, max_iter, values, residuals
+        )
+        return _greedy_result(mdp, gamma, method, values, iterations, converged, residuals)
+
+    history = [values.copy()]
+    iterations, converged = 0, False
+    while iterations < max_iter and not converged:
+        _, converged = _kernels.value_iteration(
+            *model,
+            gamma,
+            threshold,
+            use_span,
+            gauss_seidel,
+            parallel,
+            1,
+            values,
+            residuals[iterations:],
+        )
+        iterations += 1
+        history.append(values.copy())
+    return _greedy_result(
+        mdp, gamma, method, values, iterations, converged, residuals, np.array(history)
+    )
+
+
+def policy_evaluation(
+    mdp: TabularMDP,
+    policy,
+    gamma: float,
+    *,
+    method: Literal["auto", "exact", "iterative"] = "auto",
+    epsilon: float = 1e-10,
+    max_iter: int | None = None,
+    initial_values=None,
+) -> PlanningResult:
+    """Compute the values of a deterministic ``policy``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The model.
+    policy : array_like of int, shape (S,)
+        The action taken in every state.
+    gamma : float
+        Discount factor in [0, 1]. With 1, the policy must end the episode from every
+        state, or a ``ValueError`` names the first state where it does not.
+    method : {"auto", "exact", "iterative"}
+        ``"exact"`` solves ``(I - gamma P_pi) V = R_pi`` densely (O(S^3), up to a few
+        thousand states); ``"iterative"`` sweeps ``V <- T_pi V`` until within ``epsilon`` of
+        the fixed point; ``"auto"`` picks exact up to 2 000 states.
+    epsilon : float
+        Accuracy of the iterative method.
+    max_iter : int, optional
+        Sweep limit of the iterative method (default 10 000).
+    initial_values : array_like, shape (S,), optional
+        Warm start of the iterative method.
+
+    Returns
+    -------
+    PlanningResult
+        ``values`` of the policy, ``q_values`` from them, ``policy`` as given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rlfoundations as rlf
+    >>> mdp = rlf.from_env("CliffWalking-v1")
+    >>> always_up = np.zeros(mdp.n_states, dtype=int)
+    >>> rlf.policy_evaluation(mdp, always_up, gamma=0.5).values[36]
+    np.float64(-2.0)
+    """
+    mdp = _check_mdp(mdp)
+    policy = _check_policy(mdp, policy)
+    gamma = _check_gamma(gamma)
+    epsilon = _check_positive("epsilon", epsilon)
+    max_iter = _check_max_iter(max_iter)
+    values = _check_values(mdp, initial_values)
+    if method not in ("auto", "exact", "iterative"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'iterative', got {method!r}")
+    if method == "auto":
+        method = "exact" if mdp.n_states <= EXACT_EVALUATION_MAX_STATES else "iterative"
+    if gamma == 1.0:
+        stuck = _non_terminating(mdp, policy)
+        if stuck.any():
+            s = int(np.argmax(stuck))
+            raise ValueError(
+                f"with gamma=1 the policy never ends the episode from state {s} "
+                f"(policy[{s}] = {policy[s]}), so its value is not a finite sum; "
+                f"use gamma < 1 or a policy that terminates"
+            )
+    model = _kernel_model(mdp)
+    if method == "exact":
+        if not _kernels.evaluate_policy_exact(*model, gamma, policy, values):
+            raise ValueError("the policy's linear system (I - gamma P_pi) V = R_pi is singular")
+        iterations, converged, residuals = 1, True, np.zeros(1)
+    else:
+        residuals = np.empty(max_iter)
+        iterations, converged = _kernels.evaluate_policy_iterative(
+            *model, gamma, policy, _threshold(epsilon, gamma, 1.0), max_iter, values, residuals
+        )
+    q_values = np.empty((mdp.n_states, mdp.n_actions))
+    _kernels.greedy(*model, gamma, values, q_values, np.empty(mdp.n_states, dtype=np.int64))
+    if not converged:
+        warnings.warn(
+            f"policy_evaluation stopped at max_iter={iterations} (last change "
+            f"{residuals[iterations - 1]:.3g}); values are not within epsilon",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return PlanningResult(
+        values=values,
+        q_values=q_values,
+        policy=policy,
+        iterations=int(iterations),
+        converged=bool(converged),
+        residuals=residuals[:iterations].copy(),
+        gamma=gamma,
+        method=f"policy_evaluation ({method})",
+    )
+
+
+def policy_iteration(
+    mdp: TabularMDP,
+    gamma: float,
+    *,
+    evaluation: Literal["auto", "exact", "iterative"] = "auto",
+    epsilon: float = 1e-10,
+    max_iter: int = 1_000,
+    tie_tolerance: float = 1e-10,
+    initial_policy=None,
+) -> PlanningResult:
+    """Solve ``mdp`` by Howard's policy iteration.
+
+    Evaluate the current policy, switch every state to its best action, repeat until no
+    state switches. A state switches only when its best action beats the current one by
+    more than ``tie_tolerance * (1 + |Q|)``, so tied policies never make it cycle.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The model.
+    gamma : float
+        Discount factor in [0, 1]. With 1, every state must be able to end the episode
+        under some policy, and the default start is a policy that ends it surely.
+    evaluation : {"auto", "exact", "iterative"}
+        How each policy is evaluated, as in :func:`policy_evaluation`.
+    epsilon : float
+        Accuracy of iterative evaluation.
+    max_iter : int
+        Limit on improvement steps.
+    tie_tolerance : float
+        Relative margin an action must win by to replace the current one.
+    initial_policy : array_like of int, shape (S,), optional
+        Starting policy; by default the myopic greedy policy (gamma < 1) or a
+        surely-terminating one (gamma = 1).
+
+    Returns
+    -------
+    PlanningResult
+        ``iterations`` counts improvement steps; ``residuals`` the sup-norm change of the
+        values between successive evaluations.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> mdp = rlf.from_env("CliffWalking-v1")
+    >>> result = rlf.policy_iteration(mdp, gamma=1.0)
+    >>> result.converged, result.values[36]
+    (True, np.float64(-13.0))
+    """
+    mdp = _check_mdp(mdp)
+    gamma = _check_gamma(gamma)
+    epsilon = _check_positive("epsilon", epsilon)
+    max_iter = _check_positive("max_iter", max_iter, integer=True)
+    tie_tolerance = _check_positive("tie_tolerance", tie_tolerance)
+    if evaluation not in ("auto", "exact", "iterative"):
+        raise ValueError(f"evaluation must be 'auto', 'exact' or 'iterative', got {evaluation!r}")
+    exact = evaluation == "exact" or (
+        evaluation == "auto" and mdp.n_states <= EXACT_EVALUATION_MAX_STATES
+    )
+    model = _kernel_model(mdp)
+    if gamma == 1.0:
+        start, handled = _kernels.proper_policy(mdp.successor, mdp.prob, mdp.terminated)
+        if not handled.all():
+            s = int(np.argmin(handled))
+            raise ValueError(
+                f"with gamma=1, state {s} cannot end the episode under any policy, so its "
+                f"value is not a finite sum; use gamma < 1"
+            )
+    else:
+        start = np.argmax(mdp.expected_reward, axis=1)
+    policy = (
+        start if initial_policy is None else _check_policy(mdp, initial_policy, "initial_policy")
+    )
+    policy = np.array(policy, dtype=np.int64)
+    values = np.zeros(mdp.n_states)
+    q_values = np.zeros((mdp.n_states, mdp.n_actions))
+    residuals = np.empty(max_iter)
+    iterations, converged, proper = _kernels.policy_iteration(
+        *model,
+        mdp.prob,
+        mdp.terminated,
+        gamma,
+        exact,
+        _threshold(epsilon, gamma, 1.0),
+        tie_tolerance,
+        max_iter,
+        DEFAULT_MAX_ITER,
+        policy,
+        values,
+        q_values,
+        residuals,
+    )
+    non_terminating = None
+    if gamma == 1.0:
+        non_terminating = _non_terminating(mdp, policy)
+        if not proper:
+            _warn_non_terminating(non_terminating, "a policy reached by policy iteration")
+    if not converged and proper:
+        warnings.warn(
+            f"policy_iteration stopped at max_iter={max_iter} with states still switching",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return PlanningResult(
+        values=values,
+        q_values=q_values,
+        policy=policy,
+        iterations=int(iterations),
+        converged=bool(converged),
+        residuals=residuals[:iterations].copy(),
+        gamma=gamma,
+        method="policy_iteration",
+        non_terminating=non_terminating,
+    )
+
+
+def modified_policy_iteration(
+    mdp: TabularMDP,
+    gamma: float,
+    *,
+    n_evaluations: int = 5,
+    epsilon: float = 1e-8,
+    max_iter: int | None = None,
+    initial_values=None,
+) -> PlanningResult:
+    """Solve ``mdp`` by modified policy iteration (Puterman, section 6.5).
+
+    Each iteration takes one Bellman optimality sweep, which fixes the greedy policy, then
+    ``n_evaluations`` cheaper sweeps of that policy's operator. ``n_evaluations=0`` is value
+    iteration; large values approach policy iteration. Stops as synchronous value iteration
+    does, so the greedy policy at exit is ``epsilon``-optimal for ``gamma < 1``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The model.
+    gamma : float
+        Discount factor in [0, 1].
+    n_evaluations : int
+        Partial-evaluation sweeps per iteration (>= 0).
+    epsilon, max_iter, initial_values
+        As in :func:`value_iteration`.
+
+    Returns
+    -------
+    PlanningResult
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> mdp = rlf.from_env("FrozenLake-v1")
+    >>> result = rlf.modified_policy_iteration(mdp, gamma=0.99, n_evaluations=10)
+    >>> bool(result.converged), int(result.policy[0])
+    (True, 0)
+    """
+    mdp = _check_mdp(mdp)
+    gamma = _check_gamma(gamma)
+    epsilon = _check_positive("epsilon", epsilon)
+    max_iter = _check_max_iter(max_iter)
+    if isinstance(n_evaluations, bool) or not isinstance(n_evaluations, int | np.integer):
+        raise TypeError(f"n_evaluations must be an int >= 0, got {n_evaluations!r}")
+    if n_evaluations < 0:
+        raise ValueError(f"n_evaluations must be >= 0, got {n_evaluations!r}")
+    values = _check_values(mdp, initial_values)
+    residuals = np.empty(max_iter)
+    iterations, converged = _kernels.modified_policy_iteration(
+        *_kernel_model(mdp),
+        gamma,
+        _threshold(epsilon, gamma, 1.0),
+        gamma < 1.0,
+        int(n_evaluations),
+        max_iter,
+        values,
+        residuals,
+    )
+    return _greedy_result(
+        mdp, gamma, "modified_policy_iteration", values, iterations, converged, residuals
+    )
