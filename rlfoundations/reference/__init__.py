@@ -1,0 +1,19 @@
+"""Pure-Python reference twins of every kernel-backed function, with the same signatures.
+
+Swap ``import rlfoundations as rlf`` for ``from rlfoundations import reference as rlf`` and
+the same call runs as plain, slow, textbook loops: the oracles the tests compare against.
+"""
+
+from rlfoundations.reference.planning import (
+    modified_policy_iteration,
+    policy_evaluation,
+    policy_iteration,
+    value_iteration,
+)
+
+__all__ = [
+    "modified_policy_iteration",
+    "policy_evaluation",
+    "policy_iteration",
+    "value_iteration",
+]

@@ -1,0 +1,404 @@
+"""Pure-Python twins of the exact solvers: plain loops that read like the textbook.
+
+Same names and signatures as :mod:`rlfoundations.planning`; no NumPy vectorisation, no
+Numba. Slow by design: they are the oracles the kernels are tested against. Every backup is
+
+    Q(s, a) = R(s, a) + gamma * sum_{k: not terminated} P_k * V(s'_k)
+    R(s, a) = sum_k P_k * r_k
+
+summed outcome by outcome in slot order; ties between actions go to the lowest index.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from rlfoundations.mdp import TabularMDP
+from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
+
+__all__ = [
+    "modified_policy_iteration",
+    "policy_evaluation",
+    "policy_iteration",
+    "value_iteration",
+]
+
+DEFAULT_MAX_ITER = 10_000
+EXACT_EVALUATION_MAX_STATES = 2_000
+
+
+def expected_reward(mdp: TabularMDP, s: int, a: int) -> float:
+    """R(s, a) = sum_k P(k | s, a) * r_k."""
+    total = 0.0
+    for k in range(mdp.max_outcomes):
+        total += float(mdp.prob[s, a, k]) * float(mdp.reward[s, a, k])
+    return total
+
+
+def action_value(mdp: TabularMDP, values: list, gamma: float, s: int, a: int) -> float:
+    """Q(s, a) = R(s, a) + gamma * sum over continuing outcomes of P_k * V(s'_k)."""
+    future = 0.0
+    for k in range(mdp.max_outcomes):
+        if not mdp.terminated[s, a, k]:
+            future += float(mdp.prob[s, a, k]) * values[int(mdp.next_state[s, a, k])]
+    return expected_reward(mdp, s, a) + gamma * future
+
+
+def best_action(mdp: TabularMDP, values: list, gamma: float, s: int) -> tuple[float, int, list]:
+    """max_a Q(s, a), its lowest-index argmax, and the row Q(s, .)."""
+    q_row = [action_value(mdp, values, gamma, s, a) for a in range(mdp.n_actions)]
+    best = 0
+    for a in range(1, mdp.n_actions):
+        if q_row[a] > q_row[best]:
+            best = a
+    return q_row[best], best, q_row
+
+
+def stopping_threshold(epsilon: float, gamma: float, factor: float) -> float:
+    """epsilon (1 - gamma) / (factor gamma); epsilon itself when gamma = 1."""
+    if gamma == 0.0:
+        return math.inf
+    if gamma == 1.0:
+        return epsilon
+    return epsilon * (1.0 - gamma) / (factor * gamma)
+
+
+def non_terminating_states(mdp: TabularMDP, policy: list) -> list:
+    """States from which ``policy`` ends the episode with probability < 1."""
+
+    def outcomes(s):
+        a = policy[s]
+        for k in range(mdp.max_outcomes):
+            if mdp.prob[s, a, k] > 0.0:
+                yield int(mdp.next_state[s, a, k]), bool(mdp.terminated[s, a, k])
+
+    can_end = [any(done for _, done in outcomes(s)) for s in range(mdp.n_states)]
+    changed = True
+    while changed:
+        changed = False
+        for s in range(mdp.n_states):
+            if not can_end[s] and any(not done and can_end[t] for t, done in outcomes(s)):
+                can_end[s] = changed = True
+    stuck = [not end for end in can_end]
+    changed = True
+    while changed:
+        changed = False
+        for s in range(mdp.n_states):
+            if not stuck[s] and any(not done and stuck[t] for t, done in outcomes(s)):
+                stuck[s] = changed = True
+    return stuck
+
+
+def _result(mdp, gamma, method, values, iterations, converged, residuals, history=None):
+    q_values, policy = [], []
+    for s in range(mdp.n_states):
+        _, action, q_row = best_action(mdp, values, gamma, s)
+        q_values.append(q_row)
+        policy.append(action)
+    non_terminating = None
+    if gamma == 1.0:
+        non_terminating = np.array(non_terminating_states(mdp, policy), dtype=bool)
+        if non_terminating.any():
+            warnings.warn(
+                "the greedy policy never ends the episode from some states",
+                NonTerminationWarning,
+                stacklevel=3,
+            )
+    if not converged:
+        warnings.warn(f"{method} stopped at max_iter", ConvergenceWarning, stacklevel=3)
+    return PlanningResult(
+        values=np.array(values, dtype=np.float64),
+        q_values=np.array(q_values, dtype=np.float64).reshape(mdp.n_states, mdp.n_actions),
+        policy=np.array(policy, dtype=np.int64),
+        iterations=iterations,
+        converged=converged,
+        residuals=np.array(residuals, dtype=np.float64),
+        gamma=float(gamma),
+        method=method,
+        history=None if history is None else np.array(history, dtype=np.float64),
+        non_terminating=non_terminating,
+    )
+
+
+def value_iteration(
+    mdp: TabularMDP,
+    gamma: float,
+    *,
+    epsilon: float = 1e-8,
+    max_iter: int | None = None,
+    gauss_seidel: bool = False,
+    record: bool = False,
+    initial_values=None,
+) -> PlanningResult:
+    """V(s) <- max_a Q(s, a) for every state, until the change is small (see planning.py)."""
+    max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
+    gamma = float(gamma)
+    values = [0.0] * mdp.n_states if initial_values is None else [float(v) for v in initial_values]
+    threshold = stopping_threshold(epsilon, gamma, 2.0 if gauss_seidel else 1.0)
+    use_span = not gauss_seidel and gamma < 1.0
+    history = [list(values)] if record else None
+    residuals = []
+    converged = False
+    for _ in range(max_iter):
+        changes = []
+        if gauss_seidel:
+            for s in range(mdp.n_states):
+                new_value = best_action(mdp, values, gamma, s)[0]
+                changes.append(new_value - values[s])
+                values[s] = new_value
+        else:
+            new_values = [best_action(mdp, values, gamma, s)[0] for s in range(mdp.n_states)]
+            changes = [new - old for new, old in zip(new_values, values, strict=True)]
+            values = new_values
+        if record:
+            history.append(list(values))
+        residuals.append(max(max(changes), -min(changes)))
+        statistic = max(changes) - min(changes) if use_span else residuals[-1]
+        if statistic < threshold:
+            converged = True
+            break
+    method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
+    return _result(mdp, gamma, method, values, len(residuals), converged, residuals, history)
+
+
+def _solve_linear(matrix: list, rhs: list) -> list | None:
+    """Gaussian elimination with partial pivoting; None if the matrix is singular."""
+    n = len(rhs)
+    for col in range(n):
+        pivot = col
+        for row in range(col + 1, n):
+            if abs(matrix[row][col]) > abs(matrix[pivot][col]):
+                pivot = row
+        if abs(matrix[pivot][col]) < 1e-12:
+            return None
+        matrix[col], matrix[pivot] = matrix[pivot], matrix[col]
+        rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
+        for row in range(col + 1, n):
+            factor = matrix[row][col] / matrix[col][col]
+            if factor != 0.0:
+                for j in range(col, n):
+                    matrix[row][j] -= factor * matrix[col][j]
+                rhs[row] -= factor * rhs[col]
+    solution = [0.0] * n
+    for row in range(n - 1, -1, -1):
+        total = rhs[row]
+        for j in range(row + 1, n):
+            total -= matrix[row][j] * solution[j]
+        solution[row] = total / matrix[row][row]
+    return solution
+
+
+def _evaluate_exact(mdp: TabularMDP, policy: list, gamma: float) -> list | None:
+    """Solve V = R_pi + gamma P_pi V, i.e. (I - gamma P_pi) V = R_pi."""
+    n = mdp.n_states
+    matrix = [[0.0] * n for _ in range(n)]
+    rhs = [0.0] * n
+    for s in range(n):
+        a = policy[s]
+        matrix[s][s] += 1.0
+        for k in range(mdp.max_outcomes):
+            if not mdp.terminated[s, a, k]:
+                matrix[s][int(mdp.next_state[s, a, k])] -= gamma * float(mdp.prob[s, a, k])
+        rhs[s] = expected_reward(mdp, s, a)
+    return _solve_linear(matrix, rhs)
+
+
+def _evaluate_iterative(mdp, policy, gamma, threshold, max_iter, values):
+    """V(s) <- Q(s, pi(s)) for every state until the change is below threshold."""
+    residuals = []
+    for _ in range(max_iter):
+        new_values = [action_value(mdp, values, gamma, s, policy[s]) for s in range(mdp.n_states)]
+        residuals.append(max(abs(new - old) for new, old in zip(new_values, values, strict=True)))
+        values = new_values
+        if residuals[-1] < threshold:
+            return values, residuals, True
+    return values, residuals, False
+
+
+def policy_evaluation(
+    mdp: TabularMDP,
+    policy,
+    gamma: float,
+    *,
+    method: str = "auto",
+    epsilon: float = 1e-10,
+    max_iter: int | None = None,
+    initial_values=None,
+) -> PlanningResult:
+    """V_pi, by a direct linear solve or by iterating V <- T_pi V."""
+    policy = [int(a) for a in policy]
+    gamma = float(gamma)
+    max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
+    if method == "auto":
+        method = "exact" if mdp.n_states <= EXACT_EVALUATION_MAX_STATES else "iterative"
+    if gamma == 1.0 and any(non_terminating_states(mdp, policy)):
+        raise ValueError("with gamma=1 the policy never ends the episode from some state")
+    if method == "exact":
+        values = _evaluate_exact(mdp, policy, gamma)
+        if values is None:
+            raise ValueError("the policy's linear system is singular")
+        residuals, converged = [0.0], True
+    else:
+        start = (
+            [0.0] * mdp.n_states if initial_values is None else [float(v) for v in initial_values]
+        )
+        values, residuals, converged = _evaluate_iterative(
+            mdp, policy, gamma, stopping_threshold(epsilon, gamma, 1.0), max_iter, start
+        )
+        if not converged:
+            warnings.warn("policy_evaluation stopped at max_iter", ConvergenceWarning, stacklevel=2)
+    q_values = [
+        [action_value(mdp, values, gamma, s, a) for a in range(mdp.n_actions)]
+        for s in range(mdp.n_states)
+    ]
+    return PlanningResult(
+        values=np.array(values, dtype=np.float64),
+        q_values=np.array(q_values, dtype=np.float64).reshape(mdp.n_states, mdp.n_actions),
+        policy=np.array(policy, dtype=np.int64),
+        iterations=len(residuals),
+        converged=converged,
+        residuals=np.array(residuals, dtype=np.float64),
+        gamma=gamma,
+        method=f"policy_evaluation ({method})",
+    )
+
+
+def proper_policy(mdp: TabularMDP) -> tuple[list, list]:
+    """Round by round, give a state the lowest action that can terminate or reach a state
+    handled in an earlier round. Returns (policy, handled)."""
+    policy = [0] * mdp.n_states
+    handled = [False] * mdp.n_states
+    changed = True
+    while changed:
+        changed = False
+        previous = list(handled)
+        for s in range(mdp.n_states):
+            if handled[s]:
+                continue
+            for a in range(mdp.n_actions):
+                if any(
+                    mdp.prob[s, a, k] > 0.0
+                    and (mdp.terminated[s, a, k] or previous[int(mdp.next_state[s, a, k])])
+                    for k in range(mdp.max_outcomes)
+                ):
+                    policy[s] = a
+                    handled[s] = changed = True
+                    break
+    return policy, handled
+
+
+def policy_iteration(
+    mdp: TabularMDP,
+    gamma: float,
+    *,
+    evaluation: str = "auto",
+    epsilon: float = 1e-10,
+    max_iter: int = 1_000,
+    tie_tolerance: float = 1e-10,
+    initial_policy=None,
+) -> PlanningResult:
+    """Evaluate the policy, switch each state to a strictly better action, repeat."""
+    gamma = float(gamma)
+    exact = evaluation == "exact" or (
+        evaluation == "auto" and mdp.n_states <= EXACT_EVALUATION_MAX_STATES
+    )
+    if initial_policy is not None:
+        policy = [int(a) for a in initial_policy]
+    elif gamma == 1.0:
+        policy, handled = proper_policy(mdp)
+        if not all(handled):
+            raise ValueError("with gamma=1 some state cannot end the episode under any policy")
+    else:
+        # Myopic start: the action with the best expected immediate reward.
+        policy = [best_action(mdp, [0.0] * mdp.n_states, 0.0, s)[1] for s in range(mdp.n_states)]
+    values = [0.0] * mdp.n_states
+    q_values = [[0.0] * mdp.n_actions for _ in range(mdp.n_states)]
+    residuals = []
+    converged, proper = False, True
+    for _ in range(max_iter):
+        if gamma == 1.0 and any(non_terminating_states(mdp, policy)):
+            proper = False
+            break
+        if exact:
+            new_values = _evaluate_exact(mdp, policy, gamma)
+            if new_values is None:
+                proper = False
+                break
+        else:
+            new_values, _, _ = _evaluate_iterative(
+                mdp,
+                policy,
+                gamma,
+                stopping_threshold(epsilon, gamma, 1.0),
+                DEFAULT_MAX_ITER,
+                values,
+            )
+        residuals.append(max(abs(new - old) for new, old in zip(new_values, values, strict=True)))
+        values = new_values
+        changed = 0
+        for s in range(mdp.n_states):
+            best_value, best, q_values[s] = best_action(mdp, values, gamma, s)
+            if best_value - q_values[s][policy[s]] > tie_tolerance * (1.0 + abs(best_value)):
+                policy[s] = best
+                changed += 1
+        if changed == 0:
+            converged = True
+            break
+    non_terminating = None
+    if gamma == 1.0:
+        non_terminating = np.array(non_terminating_states(mdp, policy), dtype=bool)
+        if not proper:
+            warnings.warn(
+                "a policy reached by policy iteration never ends the episode",
+                NonTerminationWarning,
+                stacklevel=2,
+            )
+    if not converged and proper:
+        warnings.warn("policy_iteration stopped at max_iter", ConvergenceWarning, stacklevel=2)
+    return PlanningResult(
+        values=np.array(values, dtype=np.float64),
+        q_values=np.array(q_values, dtype=np.float64).reshape(mdp.n_states, mdp.n_actions),
+        policy=np.array(policy, dtype=np.int64),
+        iterations=len(residuals) if converged or not proper else max_iter,
+        converged=converged,
+        residuals=np.array(residuals, dtype=np.float64),
+        gamma=gamma,
+        method="policy_iteration",
+        non_terminating=non_terminating,
+    )
+
+
+def modified_policy_iteration(
+    mdp: TabularMDP,
+    gamma: float,
+    *,
+    n_evaluations: int = 5,
+    epsilon: float = 1e-8,
+    max_iter: int | None = None,
+    initial_values=None,
+) -> PlanningResult:
+    """One optimality sweep (fixing the greedy policy), then n_evaluations sweeps of it."""
+    gamma = float(gamma)
+    max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
+    values = [0.0] * mdp.n_states if initial_values is None else [float(v) for v in initial_values]
+    threshold = stopping_threshold(epsilon, gamma, 1.0)
+    residuals = []
+    converged = False
+    for _ in range(max_iter):
+        backups = [best_action(mdp, values, gamma, s) for s in range(mdp.n_states)]
+        changes = [backup[0] - old for backup, old in zip(backups, values, strict=True)]
+        values = [backup[0] for backup in backups]
+        policy = [backup[1] for backup in backups]
+        residuals.append(max(max(changes), -min(changes)))
+        statistic = max(changes) - min(changes) if gamma < 1.0 else residuals[-1]
+        if statistic < threshold:
+            converged = True
+            break
+        for _ in range(n_evaluations):
+            values = [action_value(mdp, values, gamma, s, policy[s]) for s in range(mdp.n_states)]
+    return _result(
+        mdp, gamma, "modified_policy_iteration", values, len(residuals), converged, residuals
+    )
