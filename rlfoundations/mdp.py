@@ -29,7 +29,8 @@ def _as_array(name: str, value, kinds: str, dtype) -> np.ndarray:
             f"{name} must have a dtype of kind {kinds!r} (got dtype {array.dtype}); "
             f"convert it explicitly, e.g. np.asarray({name}, dtype={np.dtype(dtype).name})"
         )
-    array = np.ascontiguousarray(array, dtype=dtype)
+    # A private copy: freezing it must not freeze (or alias) the caller's array.
+    array = np.array(array, dtype=dtype, order="C", copy=True)
     array.setflags(write=False)
     return array
 
@@ -148,7 +149,7 @@ class TabularMDP:
         if bad.any():
             s, a = _first_index(bad)
             raise ValueError(
-                f"prob sums to {totals[s, a]!r} at (state={s}, action={a}); "
+                f"prob sums to {float(totals[s, a])!r} at (state={s}, action={a}); "
                 f"the outcome probabilities of every (state, action) must sum to 1"
             )
         bad = ~np.isfinite(self.reward)
@@ -164,7 +165,8 @@ class TabularMDP:
             raise ValueError(f"initial[{s}] = {self.initial[s]} is not a probability")
         if abs(self.initial.sum() - 1.0) > PROB_TOLERANCE:
             raise ValueError(
-                f"initial sums to {self.initial.sum()!r}; it must be a distribution summing to 1"
+                f"initial sums to {float(self.initial.sum())!r}; "
+                "it must be a distribution summing to 1"
             )
         steps = self.max_episode_steps
         if steps is not None and (
@@ -220,6 +222,11 @@ class TabularMDP:
         weights = np.where(self.terminated, 0.0, self.prob)
         weights.setflags(write=False)
         return weights
+
+    @cached_property
+    def can_terminate(self) -> bool:
+        """Whether some outcome with positive probability ends the episode."""
+        return bool((self.terminated & (self.prob > 0)).any())
 
     @cached_property
     def successor(self) -> np.ndarray:

@@ -9,10 +9,13 @@ Stopping rules (Puterman, *Markov Decision Processes*, 1994, sections 6.3 and 6.
 
 - synchronous value iteration and modified policy iteration stop when the span
   ``max(V_new - V) - min(V_new - V)`` falls below ``epsilon * (1 - gamma) / gamma``; the
-  greedy policy of the last values is then epsilon-optimal (Theorem 6.6.6);
-- Gauss-Seidel value iteration stops when ``max |V_new - V|`` falls below
-  ``epsilon * (1 - gamma) / (2 * gamma)``, which gives the same guarantee (Theorem 6.3.1 and
-  section 6.3.3);
+  greedy policy of the last values is then epsilon-optimal (Theorem 6.6.6). In a model whose
+  episodes can end, terminating transitions lead to an implicit absorbing state of value 0,
+  whose change (0) is included in the span, as the theorem needs a stochastic matrix;
+- Gauss-Seidel value iteration sweeps in place until a sweep changes no value by
+  ``epsilon * (1 - gamma) / (2 * gamma)``, then confirms with one synchronous sweep held to
+  the same sup-norm bound, which gives the guarantee (Theorem 6.3.1); if the confirming
+  sweep fails, in-place sweeps resume;
 - iterative policy evaluation stops when ``max |V_new - V| < epsilon * (1 - gamma) / gamma``,
   so the values are within ``epsilon`` of the policy's true values.
 
@@ -236,29 +239,21 @@ def value_iteration(
     values = _check_values(mdp, initial_values)
     use_span = not gauss_seidel and gamma < 1.0
     threshold = _threshold(epsilon, gamma, 2.0 if gauss_seidel else 1.0)
+    settings = (gamma, threshold, use_span, mdp.can_terminate, gauss_seidel, _use_parallel(mdp))
     model = _kernel_model(mdp)
-    parallel = _use_parallel(mdp)
     residuals = np.empty(max_iter)
     method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
     if not record:
-        iterations, converged = _kernels.value_iteration(
-            *model, gamma, threshold, use_span, gauss_seidel, parallel, max_iter, values, residuals
+        iterations, converged, _ = _kernels.value_iteration(
+            *model, *settings, False, max_iter, values, residuals
         )
         return _greedy_result(mdp, gamma, method, values, iterations, converged, residuals)
 
     history = [values.copy()]
-    iterations, converged = 0, False
+    iterations, converged, check = 0, False, False
     while iterations < max_iter and not converged:
-        _, converged = _kernels.value_iteration(
-            *model,
-            gamma,
-            threshold,
-            use_span,
-            gauss_seidel,
-            parallel,
-            1,
-            values,
-            residuals[iterations:],
+        _, converged, check = _kernels.value_iteration(
+            *model, *settings, check, 1, values, residuals[iterations:]
         )
         iterations += 1
         history.append(values.copy())
@@ -533,6 +528,7 @@ def modified_policy_iteration(
         gamma,
         _threshold(epsilon, gamma, 1.0),
         gamma < 1.0,
+        mdp.can_terminate,
         int(n_evaluations),
         max_iter,
         values,

@@ -90,6 +90,37 @@ def greedy(successor, continue_prob, expected_reward, gamma, values, q_values, p
 
 
 @kernel
+def jacobi_step(
+    successor, continue_prob, expected_reward, gamma, anchored, parallel, values, new_values
+):
+    """One Jacobi sweep, ``values <- T values``; returns (min, max) of the change.
+
+    With ``anchored`` (a model whose episodes can end), the change of the implicit absorbing
+    end state, 0, counts too: the span rule is then Puterman's on the completed chain.
+    """
+    bellman_sweep(successor, continue_prob, expected_reward, gamma, values, new_values, parallel)
+    low = 0.0 if anchored else np.inf
+    high = 0.0 if anchored else -np.inf
+    for s in range(successor.shape[0]):
+        change = new_values[s] - values[s]
+        low = min(low, change)
+        high = max(high, change)
+        values[s] = new_values[s]
+    return low, high
+
+
+@kernel
+def gauss_seidel_step(successor, continue_prob, expected_reward, gamma, values, q_row):
+    """One in-place sweep (later states see this sweep's values); returns max |change|."""
+    largest = 0.0
+    for s in range(successor.shape[0]):
+        value = backup_state(successor, continue_prob, expected_reward, gamma, values, s, q_row)[0]
+        largest = max(largest, abs(value - values[s]))
+        values[s] = value
+    return largest
+
+
+@kernel
 def value_iteration(
     successor,
     continue_prob,
@@ -97,50 +128,49 @@ def value_iteration(
     gamma,
     threshold,
     use_span,
+    anchored,
     gauss_seidel,
     parallel,
+    check_first,
     max_iter,
     values,
     residuals,
 ):
     """Value iteration from ``values`` (updated in place) for at most ``max_iter`` sweeps.
 
-    Stops after the first sweep whose change ``V_new - V_old`` has span (``use_span``) or
-    sup norm below ``threshold``. Writes the sup norm of every sweep to ``residuals``.
-    Returns (sweeps done, converged).
+    Jacobi: stop after the first sweep whose change has span (``use_span``) or sup norm
+    below ``threshold``. Gauss-Seidel: once an in-place sweep changes no value by
+    ``threshold`` or more, the next sweep is a Jacobi sweep that must pass the sup-norm rule
+    too (the guarantee is proved for Jacobi sweeps), else in-place sweeps resume.
+    Writes the sup-norm change of every sweep to ``residuals``.
+    Returns (sweeps done, converged, whether the next sweep is a Jacobi check).
     """
-    n_states = successor.shape[0]
-    new_values = np.empty(n_states)
+    new_values = np.empty(successor.shape[0])
     q_row = np.empty(successor.shape[1])
+    check = check_first
     for iteration in range(max_iter):
-        if gauss_seidel:
-            # In place: states later in the sweep already see this sweep's new values.
-            low = np.inf
-            high = -np.inf
-            for s in range(n_states):
-                value = backup_state(
-                    successor, continue_prob, expected_reward, gamma, values, s, q_row
-                )[0]
-                change = value - values[s]
-                low = min(low, change)
-                high = max(high, change)
-                values[s] = value
-        else:
-            bellman_sweep(
-                successor, continue_prob, expected_reward, gamma, values, new_values, parallel
+        if gauss_seidel and not check:
+            residuals[iteration] = gauss_seidel_step(
+                successor, continue_prob, expected_reward, gamma, values, q_row
             )
-            low = np.inf
-            high = -np.inf
-            for s in range(n_states):
-                change = new_values[s] - values[s]
-                low = min(low, change)
-                high = max(high, change)
-                values[s] = new_values[s]
+            check = residuals[iteration] < threshold
+            continue
+        low, high = jacobi_step(
+            successor,
+            continue_prob,
+            expected_reward,
+            gamma,
+            anchored,
+            parallel,
+            values,
+            new_values,
+        )
         residuals[iteration] = max(high, -low)
         statistic = high - low if use_span else max(high, -low)
         if statistic < threshold:
-            return iteration + 1, True
-    return max_iter, False
+            return iteration + 1, True, False
+        check = False
+    return max_iter, False, check
 
 
 @kernel
@@ -317,6 +347,7 @@ def modified_policy_iteration(
     gamma,
     threshold,
     use_span,
+    anchored,
     n_evaluations,
     max_iter,
     values,
@@ -331,8 +362,8 @@ def modified_policy_iteration(
     q_row = np.empty(successor.shape[1])
     policy = np.zeros(n_states, dtype=np.int64)
     for iteration in range(max_iter):
-        low = np.inf
-        high = -np.inf
+        low = 0.0 if anchored else np.inf
+        high = 0.0 if anchored else -np.inf
         for s in range(n_states):
             best_value, best_action = backup_state(
                 successor, continue_prob, expected_reward, gamma, values, s, q_row

@@ -123,6 +123,16 @@ def _result(mdp, gamma, method, values, iterations, converged, residuals, histor
     )
 
 
+def can_terminate(mdp: TabularMDP) -> bool:
+    """Whether some outcome with positive probability ends the episode."""
+    for s in range(mdp.n_states):
+        for a in range(mdp.n_actions):
+            for k in range(mdp.max_outcomes):
+                if mdp.terminated[s, a, k] and mdp.prob[s, a, k] > 0.0:
+                    return True
+    return False
+
+
 def value_iteration(
     mdp: TabularMDP,
     gamma: float,
@@ -139,26 +149,33 @@ def value_iteration(
     values = [0.0] * mdp.n_states if initial_values is None else [float(v) for v in initial_values]
     threshold = stopping_threshold(epsilon, gamma, 2.0 if gauss_seidel else 1.0)
     use_span = not gauss_seidel and gamma < 1.0
+    # Ending an episode moves to an absorbing state of value 0: its change, 0, counts too.
+    anchor = [0.0] if can_terminate(mdp) else []
     history = [list(values)] if record else None
     residuals = []
     converged = False
+    check = False
     for _ in range(max_iter):
-        changes = []
-        if gauss_seidel:
+        if gauss_seidel and not check:
+            largest = 0.0
             for s in range(mdp.n_states):
                 new_value = best_action(mdp, values, gamma, s)[0]
-                changes.append(new_value - values[s])
+                largest = max(largest, abs(new_value - values[s]))
                 values[s] = new_value
+            residuals.append(largest)
+            # A small in-place sweep is confirmed by one synchronous sweep.
+            check = largest < threshold
         else:
             new_values = [best_action(mdp, values, gamma, s)[0] for s in range(mdp.n_states)]
-            changes = [new - old for new, old in zip(new_values, values, strict=True)]
+            changes = [new - old for new, old in zip(new_values, values, strict=True)] + anchor
             values = new_values
+            residuals.append(max(max(changes), -min(changes)))
+            statistic = max(changes) - min(changes) if use_span else residuals[-1]
+            converged = statistic < threshold
+            check = False
         if record:
             history.append(list(values))
-        residuals.append(max(max(changes), -min(changes)))
-        statistic = max(changes) - min(changes) if use_span else residuals[-1]
-        if statistic < threshold:
-            converged = True
+        if converged:
             break
     method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
     return _result(mdp, gamma, method, values, len(residuals), converged, residuals, history)
@@ -385,11 +402,13 @@ def modified_policy_iteration(
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     values = [0.0] * mdp.n_states if initial_values is None else [float(v) for v in initial_values]
     threshold = stopping_threshold(epsilon, gamma, 1.0)
+    anchor = [0.0] if can_terminate(mdp) else []
     residuals = []
     converged = False
     for _ in range(max_iter):
         backups = [best_action(mdp, values, gamma, s) for s in range(mdp.n_states)]
         changes = [backup[0] - old for backup, old in zip(backups, values, strict=True)]
+        changes += anchor
         values = [backup[0] for backup in backups]
         policy = [backup[1] for backup in backups]
         residuals.append(max(max(changes), -min(changes)))

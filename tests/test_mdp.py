@@ -1,0 +1,171 @@
+"""TabularMDP: construction, validation messages, derived arrays, dense round trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+from rlfoundations import TabularMDP
+from strategies import tabular_mdps
+
+
+def chain_arrays() -> dict:
+    """Two states, two actions, two slots; the second slot of (1, 1) is padding."""
+    return {
+        "next_state": np.array([[[0, 1], [1, 0]], [[1, 0], [1, 0]]]),
+        "prob": np.array([[[0.5, 0.5], [1.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]]]),
+        "reward": np.array([[[0.0, 1.0], [2.0, 0.0]], [[0.0, 0.0], [5.0, 0.0]]]),
+        "terminated": np.array([[[False, False], [False, False]], [[False, False], [True, False]]]),
+        "initial": np.array([1.0, 0.0]),
+    }
+
+
+def test_shape_properties_and_repr():
+    mdp = TabularMDP(**chain_arrays(), max_episode_steps=7, name="chain")
+    assert (mdp.n_states, mdp.n_actions, mdp.max_outcomes) == (2, 2, 2)
+    assert repr(mdp) == (
+        "TabularMDP(n_states=2, n_actions=2, max_outcomes=2, max_episode_steps=7, name='chain')"
+    )
+
+
+def test_arrays_are_read_only_copies():
+    arrays = chain_arrays()
+    mdp = TabularMDP(**arrays)
+    arrays["prob"][0, 0, 0] = 0.9
+    assert mdp.prob[0, 0, 0] == 0.5
+    with pytest.raises(ValueError, match="read-only"):
+        mdp.reward[0, 0, 0] = 3.0
+
+
+def test_model_is_frozen():
+    mdp = TabularMDP(**chain_arrays())
+    with pytest.raises(AttributeError):
+        mdp.initial = np.array([0.0, 1.0])
+
+
+def test_expected_reward_and_continue_prob():
+    mdp = TabularMDP(**chain_arrays())
+    np.testing.assert_array_equal(mdp.expected_reward, [[0.5, 2.0], [0.0, 5.0]])
+    np.testing.assert_array_equal(mdp.continue_prob[1, 1], [0.0, 0.0])
+    np.testing.assert_array_equal(mdp.continue_prob[0, 0], [0.5, 0.5])
+    assert mdp.successor.dtype == np.int32
+
+
+@pytest.mark.parametrize(
+    ("field", "index", "value", "message"),
+    [
+        pytest.param("next_state", (1, 0, 0), 2, r"next_state\[1, 0, 0\] = 2 is out of range"
+                     r".*\(state=1, action=0\)", id="next-state-too-large"),
+        pytest.param("next_state", (0, 1, 0), -1, r"\(state=0, action=1\)", id="negative-state"),
+        pytest.param("prob", (0, 1, 0), -0.5, r"prob\[0, 1, 0\] = -0.5 is not a probability",
+                     id="negative-prob"),
+        pytest.param("prob", (1, 0, 0), 0.9, r"prob sums to 0.9 at \(state=1, action=0\)",
+                     id="prob-not-summing-to-one"),
+        pytest.param("prob", (1, 0, 0), np.nan, r"prob\[1, 0, 0\] = nan", id="nan-prob"),
+        pytest.param("reward", (1, 1, 0), np.inf, r"reward\[1, 1, 0\] = inf is not finite "
+                     r"at \(state=1, action=1\)", id="infinite-reward"),
+        pytest.param("initial", (1,), 0.5, r"initial sums to 1.5", id="initial-not-distribution"),
+        pytest.param("initial", (0,), -1.0, r"initial\[0\] = -1.0", id="negative-initial"),
+    ],
+)
+def test_invalid_values_raise_naming_field_and_pair(field, index, value, message):
+    arrays = chain_arrays()
+    arrays[field] = arrays[field].astype(float) if field == "prob" else arrays[field]
+    arrays[field][index] = value
+    with pytest.raises(ValueError, match=message):
+        TabularMDP(**arrays)
+
+
+def test_shape_mismatch_names_field():
+    arrays = chain_arrays()
+    arrays["reward"] = np.zeros((2, 2, 3))
+    with pytest.raises(ValueError, match=r"reward has shape \(2, 2, 3\), but next_state"):
+        TabularMDP(**arrays)
+
+
+def test_wrong_rank_is_rejected():
+    arrays = chain_arrays()
+    arrays["next_state"] = np.zeros((2, 2), dtype=int)
+    with pytest.raises(ValueError, match="next_state must have shape"):
+        TabularMDP(**arrays)
+
+
+def test_initial_of_wrong_length_is_rejected():
+    arrays = chain_arrays()
+    arrays["initial"] = np.array([1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"initial must have shape \(2,\)"):
+        TabularMDP(**arrays)
+
+
+def test_float_next_states_are_not_silently_cast():
+    arrays = chain_arrays()
+    arrays["next_state"] = arrays["next_state"].astype(float)
+    with pytest.raises(TypeError, match="next_state must have a dtype of kind"):
+        TabularMDP(**arrays)
+
+
+def test_integer_terminated_is_not_silently_cast():
+    arrays = chain_arrays()
+    arrays["terminated"] = arrays["terminated"].astype(int)
+    with pytest.raises(TypeError, match="terminated"):
+        TabularMDP(**arrays)
+
+
+@pytest.mark.parametrize("steps", [0, -3, 2.5, True])
+def test_bad_time_limit_is_rejected(steps):
+    with pytest.raises(ValueError, match="max_episode_steps must be a positive int"):
+        TabularMDP(**chain_arrays(), max_episode_steps=steps)
+
+
+def test_to_dense_sums_outcomes_into_next_states():
+    P, R = TabularMDP(**chain_arrays()).to_dense()
+    np.testing.assert_array_equal(P[0, 0], [0.5, 0.5])
+    np.testing.assert_array_equal(P[1, 1], [0.0, 1.0])
+    np.testing.assert_array_equal(R, [[0.5, 2.0], [0.0, 5.0]])
+
+
+@given(tabular_mdps(max_states=12))
+def test_dense_round_trip_keeps_transitions_and_rewards(mdp):
+    P, R = mdp.to_dense()
+    np.testing.assert_allclose(P.sum(axis=2), 1.0, atol=1e-12)
+    back = TabularMDP.from_dense(P, R, initial=mdp.initial)
+    P_back, R_back = back.to_dense()
+    np.testing.assert_allclose(P_back, P, atol=1e-15)
+    np.testing.assert_allclose(R_back, R, atol=1e-12)
+    np.testing.assert_array_equal(back.initial, mdp.initial)
+
+
+def test_from_dense_marks_transitions_into_terminal_states():
+    P = np.array([[[0.25, 0.75]], [[0.0, 1.0]]])
+    mdp = TabularMDP.from_dense(P, np.zeros((2, 1)), terminal=[False, True])
+    assert mdp.max_outcomes == 2
+    np.testing.assert_array_equal(mdp.next_state[0, 0], [0, 1])
+    np.testing.assert_array_equal(mdp.terminated[0, 0], [False, True])
+    np.testing.assert_array_equal(mdp.terminated[1, 0], [True, False])
+    np.testing.assert_array_equal(mdp.initial, [0.5, 0.5])
+
+
+def test_from_dense_keeps_per_transition_rewards():
+    P = np.array([[[0.5, 0.5]], [[0.0, 1.0]]])
+    R = np.array([[[1.0, 3.0]], [[0.0, 4.0]]])
+    mdp = TabularMDP.from_dense(P, R)
+    np.testing.assert_array_equal(mdp.expected_reward, [[2.0], [4.0]])
+
+
+@pytest.mark.parametrize(
+    ("P", "R", "message"),
+    [
+        pytest.param(np.ones((2, 1, 3)) / 3, np.zeros((2, 1)), r"P must have shape \(S, A, S\)",
+                     id="not-square"),
+        pytest.param(np.array([[[1.0, 0.0]], [[0.0, 1.0]]]), np.zeros((2, 2)),
+                     r"R must have shape", id="reward-shape"),
+        pytest.param(np.array([[[1.5, -0.5]], [[0.0, 1.0]]]), np.zeros((2, 1)),
+                     r"P\[0, 0, 1\] = -0.5 is not a probability", id="negative"),
+        pytest.param(np.array([[[0.5, 0.0]], [[0.0, 1.0]]]), np.zeros((2, 1)),
+                     r"prob sums to 0.5 at \(state=0, action=0\)", id="not-summing-to-one"),
+    ],
+)
+def test_from_dense_rejects_bad_arrays(P, R, message):
+    with pytest.raises(ValueError, match=message):
+        TabularMDP.from_dense(P, R)

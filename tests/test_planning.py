@@ -1,0 +1,303 @@
+"""Exact solvers: kernels against their reference twins, stopping rules, gamma = 1, bad input."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rlfoundations as rlf
+from rlfoundations import reference
+from rlfoundations.planning import PARALLEL_MIN_SLOTS
+from strategies import discounts, tabular_mdps
+
+SOLVERS = ["value_iteration", "policy_iteration", "modified_policy_iteration"]
+
+
+def line_mdp(reward_stay: float = 0.0, reward_exit: float = -1.0) -> rlf.TabularMDP:
+    """One state, two actions: 0 stays (reward_stay), 1 ends the episode (reward_exit)."""
+    return rlf.TabularMDP(
+        next_state=[[[0], [0]]],
+        prob=[[[1.0], [1.0]]],
+        reward=[[[reward_stay], [reward_exit]]],
+        terminated=[[[False], [True]]],
+        initial=[1.0],
+    )
+
+
+def random_policy(mdp: rlf.TabularMDP, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, mdp.n_actions, mdp.n_states)
+
+
+def span(x: np.ndarray) -> float:
+    return float(x.max() - x.min())
+
+
+# -- kernels == reference twins --------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.parametrize("solver", SOLVERS)
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(), gamma=discounts())
+def test_solver_matches_reference(solver, mdp, gamma):
+    got = getattr(rlf, solver)(mdp, gamma, max_iter=300)
+    expected = getattr(reference, solver)(mdp, gamma, max_iter=300)
+    np.testing.assert_allclose(got.values, expected.values, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.q_values, expected.q_values, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    assert (got.iterations, got.converged) == (expected.iterations, expected.converged)
+    np.testing.assert_allclose(got.residuals, expected.residuals, rtol=0, atol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(), gamma=discounts(), record=st.booleans())
+def test_gauss_seidel_matches_reference(mdp, gamma, record):
+    got = rlf.value_iteration(mdp, gamma, gauss_seidel=True, record=record, max_iter=300)
+    expected = reference.value_iteration(mdp, gamma, gauss_seidel=True, record=record, max_iter=300)
+    np.testing.assert_allclose(got.values, expected.values, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    assert got.iterations == expected.iterations
+    if record:
+        np.testing.assert_allclose(got.history, expected.history, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["exact", "iterative"])
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(), gamma=discounts(0.99), seed=st.integers(0, 1000))
+def test_policy_evaluation_matches_reference(method, mdp, gamma, seed):
+    policy = random_policy(mdp, seed)
+    got = rlf.policy_evaluation(mdp, policy, gamma, method=method)
+    expected = reference.policy_evaluation(mdp, policy, gamma, method=method)
+    np.testing.assert_allclose(got.values, expected.values, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.q_values, expected.q_values, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(), gamma=discounts(0.99), seed=st.integers(0, 1000))
+def test_exact_and_iterative_evaluation_agree(mdp, gamma, seed):
+    policy = random_policy(mdp, seed)
+    exact = rlf.policy_evaluation(mdp, policy, gamma, method="exact")
+    iterative = rlf.policy_evaluation(mdp, policy, gamma, method="iterative", epsilon=1e-9)
+    np.testing.assert_allclose(iterative.values, exact.values, rtol=0, atol=1e-8)
+
+
+# -- stopping rules and optimality -----------------------------------------------------------
+@pytest.mark.parametrize("gauss_seidel", [False, True], ids=["jacobi", "gauss-seidel"])
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(), gamma=discounts(0.99))
+def test_value_iteration_policy_is_epsilon_optimal(gauss_seidel, mdp, gamma):
+    epsilon = 1e-6
+    result = rlf.value_iteration(mdp, gamma, epsilon=epsilon, gauss_seidel=gauss_seidel)
+    optimal = rlf.policy_iteration(mdp, gamma)
+    greedy_value = rlf.policy_evaluation(mdp, result.policy, gamma).values
+    assert np.all(optimal.values - greedy_value <= epsilon)
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(), gamma=discounts(0.99))
+def test_policy_iteration_is_at_least_as_good_as_value_iteration(mdp, gamma):
+    epsilon = 1e-6
+    by_policy = rlf.policy_iteration(mdp, gamma)
+    by_value = rlf.value_iteration(mdp, gamma, epsilon=epsilon)
+    assert by_policy.converged
+    value_of_vi_policy = rlf.policy_evaluation(mdp, by_value.policy, gamma).values
+    assert np.all(by_policy.values >= value_of_vi_policy - epsilon)
+    # Policy iteration's values satisfy the Bellman optimality equation.
+    np.testing.assert_allclose(by_policy.q_values.max(axis=1), by_policy.values, atol=1e-8)
+
+
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(), gamma=discounts(0.99), n_evaluations=st.integers(0, 20))
+def test_modified_policy_iteration_reaches_the_optimum(mdp, gamma, n_evaluations):
+    result = rlf.modified_policy_iteration(mdp, gamma, n_evaluations=n_evaluations, epsilon=1e-6)
+    optimal = rlf.policy_iteration(mdp, gamma)
+    greedy_value = rlf.policy_evaluation(mdp, result.policy, gamma).values
+    assert np.all(optimal.values - greedy_value <= 1e-6)
+
+
+def test_gamma_zero_takes_one_sweep_of_immediate_rewards():
+    mdp = line_mdp(reward_stay=2.0, reward_exit=1.0)
+    result = rlf.value_iteration(mdp, 0.0)
+    assert result.iterations == 1
+    np.testing.assert_array_equal(result.values, [2.0])
+
+
+def test_ties_break_towards_lowest_action():
+    twin_actions = rlf.TabularMDP(
+        next_state=np.zeros((1, 3, 1), dtype=int),
+        prob=np.ones((1, 3, 1)),
+        reward=np.array([[[1.0], [3.0], [3.0]]]),
+        terminated=np.ones((1, 3, 1), dtype=bool),
+        initial=[1.0],
+    )
+    for solve in (
+        rlf.value_iteration,
+        rlf.policy_iteration,
+        rlf.modified_policy_iteration,
+        reference.value_iteration,
+        reference.policy_iteration,
+    ):
+        assert solve(twin_actions, 0.9).policy[0] == 1
+
+
+def test_record_keeps_every_sweep():
+    mdp = rlf.from_env("FrozenLake-v1")
+    result = rlf.value_iteration(mdp, 0.9, record=True)
+    assert result.history.shape == (result.iterations + 1, mdp.n_states)
+    np.testing.assert_array_equal(result.history[0], np.zeros(mdp.n_states))
+    np.testing.assert_array_equal(result.history[-1], result.values)
+    plain = rlf.value_iteration(mdp, 0.9)
+    np.testing.assert_array_equal(plain.values, result.values)
+    assert plain.history is None
+
+
+def test_max_iter_gives_unconverged_result_and_warning():
+    mdp = rlf.from_env("FrozenLake-v1", is_slippery=True)
+    with pytest.warns(rlf.ConvergenceWarning, match="max_iter=3"):
+        result = rlf.value_iteration(mdp, 0.99, max_iter=3)
+    assert not result.converged
+    assert result.iterations == 3
+    assert result.residuals.shape == (3,)
+
+
+def test_thread_count_does_not_change_the_result():
+    rng = np.random.default_rng(0)
+    n_states = PARALLEL_MIN_SLOTS // 4 + 1
+    shape = (n_states, 2, 2)
+    mdp = rlf.TabularMDP(
+        next_state=rng.integers(0, n_states, shape),
+        prob=np.full(shape, 0.5),
+        reward=rng.normal(size=shape),
+        terminated=rng.random(shape) < 0.1,
+        initial=np.full(n_states, 1.0 / n_states),
+    )
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = rlf.value_iteration(mdp, 0.95)
+    finally:
+        numba.set_num_threads(threads)
+    all_threads = rlf.value_iteration(mdp, 0.95)
+    np.testing.assert_array_equal(all_threads.values, one.values)
+    np.testing.assert_array_equal(all_threads.policy, one.policy)
+
+
+# -- gamma = 1 --------------------------------------------------------------------------------
+def test_undiscounted_zero_reward_loop_is_reported_not_looped_forever():
+    mdp = line_mdp(reward_stay=0.0, reward_exit=-1.0)
+    with pytest.warns(rlf.NonTerminationWarning, match="first state 0"):
+        result = rlf.value_iteration(mdp, 1.0)
+    assert result.converged
+    np.testing.assert_array_equal(result.non_terminating, [True])
+
+
+def test_undiscounted_positive_loop_stops_at_max_iter():
+    mdp = line_mdp(reward_stay=1.0, reward_exit=0.0)
+    with pytest.warns(rlf.NonTerminationWarning), pytest.warns(rlf.ConvergenceWarning):
+        result = rlf.value_iteration(mdp, 1.0, max_iter=50)
+    assert not result.converged
+    assert result.values[0] == 50.0
+
+
+def test_undiscounted_terminating_model_reports_no_stuck_states():
+    result = rlf.value_iteration(line_mdp(reward_stay=-1.0, reward_exit=-1.0), 1.0)
+    np.testing.assert_array_equal(result.non_terminating, [False])
+    assert rlf.value_iteration(line_mdp(), 0.9).non_terminating is None
+
+
+def test_policy_evaluation_rejects_a_policy_that_never_ends_at_gamma_one():
+    with pytest.raises(ValueError, match=r"never ends the episode from state 0 \(policy\[0\] = 0"):
+        rlf.policy_evaluation(line_mdp(), [0], 1.0)
+
+
+def test_policy_iteration_keeps_a_proper_policy_on_ties():
+    # Staying pays 0 and exiting -1: staying is no strict improvement over the exit.
+    result = rlf.policy_iteration(line_mdp(), 1.0)
+    assert result.converged
+    np.testing.assert_array_equal(result.policy, [1])
+
+
+def test_policy_iteration_rejects_states_that_cannot_end_at_gamma_one():
+    trapped = rlf.TabularMDP(
+        next_state=[[[1]], [[1]]],
+        prob=[[[1.0]], [[1.0]]],
+        reward=[[[0.0]], [[-1.0]]],
+        terminated=[[[False]], [[False]]],
+        initial=[1.0, 0.0],
+    )
+    with pytest.raises(ValueError, match="state 0 cannot end the episode under any policy"):
+        rlf.policy_iteration(trapped, 1.0)
+
+
+def test_policy_iteration_reports_an_improper_policy_it_reaches():
+    # Staying pays +1 forever, which beats exiting at -1: the improvement is improper.
+    with pytest.warns(rlf.NonTerminationWarning):
+        result = rlf.policy_iteration(line_mdp(reward_stay=1.0), 1.0)
+    assert not result.converged
+    np.testing.assert_array_equal(result.non_terminating, [True])
+
+
+# -- bad input --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        pytest.param({"gamma": 1.5}, ValueError, r"gamma must be in \[0, 1\], got 1.5", id="gamma"),
+        pytest.param({"gamma": -0.1}, ValueError, "gamma must be in", id="negative-gamma"),
+        pytest.param({"gamma": "0.9"}, TypeError, "gamma must be a number", id="gamma-type"),
+        pytest.param(
+            {"gamma": 0.9, "epsilon": 0.0}, ValueError, "epsilon must be > 0, got 0.0", id="epsilon"
+        ),
+        pytest.param(
+            {"gamma": 0.9, "max_iter": 0}, ValueError, "max_iter must be > 0, got 0", id="max-iter"
+        ),
+        pytest.param(
+            {"gamma": 0.9, "max_iter": 2.5},
+            TypeError,
+            "max_iter must be an int",
+            id="max-iter-type",
+        ),
+        pytest.param(
+            {"gamma": 0.9, "initial_values": [0.0, 1.0]},
+            ValueError,
+            r"initial_values must have shape \(1,\)",
+            id="initial-values",
+        ),
+    ],
+)
+def test_value_iteration_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        rlf.value_iteration(line_mdp(), **kwargs)
+
+
+def test_solvers_reject_something_that_is_not_a_model():
+    with pytest.raises(TypeError, match="mdp must be a TabularMDP"):
+        rlf.policy_iteration({"P": []}, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("policy", "error", "message"),
+    [
+        pytest.param(
+            [2],
+            ValueError,
+            r"policy\[0\] = 2 is not an action in \[0, 2\) \(state=0\)",
+            id="action-out-of-range",
+        ),
+        pytest.param([0, 1], ValueError, r"policy must have shape \(1,\)", id="shape"),
+        pytest.param([0.0], TypeError, "policy must hold integer actions", id="float-actions"),
+    ],
+)
+def test_policy_evaluation_rejects_bad_policies(policy, error, message):
+    with pytest.raises(error, match=message):
+        rlf.policy_evaluation(line_mdp(), policy, 0.9)
+
+
+def test_unknown_method_names_are_rejected():
+    with pytest.raises(ValueError, match="method must be"):
+        rlf.policy_evaluation(line_mdp(), [0], 0.9, method="lu")
+    with pytest.raises(ValueError, match="evaluation must be"):
+        rlf.policy_iteration(line_mdp(), 0.9, evaluation="lu")
+    with pytest.raises(ValueError, match="n_evaluations must be >= 0"):
+        rlf.modified_policy_iteration(line_mdp(), 0.9, n_evaluations=-1)
