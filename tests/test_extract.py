@@ -1,0 +1,186 @@
+"""from_env, make, estimate_model, check_model on Gymnasium's toy-text envs and custom envs."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rlfoundations as rlf
+
+
+class CoinEnv(gym.Env):
+    """A discrete env with no ``P`` table: state 0 or 1, action 0 flips a fair coin."""
+
+    observation_space = gym.spaces.Discrete(2)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.state = 0
+        return self.state, {}
+
+    def step(self, action):
+        if action == 1:
+            return self.state, 1.0, True, False, {}
+        self.state = int(self.np_random.integers(2))
+        return self.state, 0.0, False, False, {}
+
+
+def next_state_probs(mdp: rlf.TabularMDP, s: int, a: int) -> dict:
+    """{next state: probability} over the used slots of (s, a)."""
+    return {
+        int(mdp.next_state[s, a, k]): mdp.prob[s, a, k]
+        for k in range(mdp.max_outcomes)
+        if mdp.prob[s, a, k] > 0
+    }
+
+
+class BoxEnv(CoinEnv):
+    observation_space = gym.spaces.Box(0.0, 1.0, shape=(2,))
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs", "shape"),
+    [
+        pytest.param("Taxi-v3", {}, (500, 6, 1), id="taxi"),
+        pytest.param("Taxi-v3", {"is_rainy": True}, (500, 6, 3), id="taxi-rainy"),
+        pytest.param("FrozenLake-v1", {}, (16, 4, 3), id="frozenlake-slippery"),
+        pytest.param("FrozenLake-v1", {"is_slippery": False}, (16, 4, 1), id="frozenlake"),
+        pytest.param("FrozenLake8x8-v1", {}, (64, 4, 3), id="frozenlake8x8"),
+        pytest.param("CliffWalking-v1", {}, (48, 4, 1), id="cliffwalking"),
+        pytest.param("CliffWalking-v1", {"is_slippery": True}, (48, 4, 3), id="cliff-slippery"),
+    ],
+)
+def test_from_env_matches_the_p_table(env_id, kwargs, shape):
+    mdp = rlf.from_env(env_id, **kwargs)
+    table = rlf.make(env_id, **kwargs).unwrapped.P
+    assert (mdp.n_states, mdp.n_actions) == shape[:2]
+    assert mdp.max_outcomes <= shape[2]
+    for s in range(mdp.n_states):
+        for a in range(mdp.n_actions):
+            expected: dict = {}
+            for p, t, r, done in table[s][a]:
+                key = (int(t), float(r), bool(done))
+                expected[key] = expected.get(key, 0.0) + p
+            got = {
+                (
+                    int(mdp.next_state[s, a, k]),
+                    float(mdp.reward[s, a, k]),
+                    bool(mdp.terminated[s, a, k]),
+                ): mdp.prob[s, a, k]
+                for k in range(mdp.max_outcomes)
+                if mdp.prob[s, a, k] > 0
+            }
+            assert got.keys() == expected.keys(), (s, a)
+            for key, p in expected.items():
+                assert got[key] == pytest.approx(p, abs=1e-12)
+
+
+def test_duplicate_outcomes_are_merged():
+    # FrozenLake's corner: slipping left or up from state 0 both stay in place.
+    mdp = rlf.from_env("FrozenLake-v1", is_slippery=True)
+    left = next_state_probs(mdp, 0, 0)
+    assert left == {0: pytest.approx(2 / 3), 4: pytest.approx(1 / 3)}
+
+
+def test_taxi_start_states_and_time_limit():
+    mdp = rlf.from_env("Taxi-v3")
+    env = rlf.make("Taxi-v3").unwrapped
+    starts = np.flatnonzero(mdp.initial)
+    assert starts.size == 300
+    for s in starts:
+        _, _, passenger, destination = env.decode(int(s))
+        assert passenger < 4 and passenger != destination
+    np.testing.assert_allclose(mdp.initial[starts], 1 / 300)
+    assert mdp.max_episode_steps == 200
+    assert mdp.name == "Taxi-v4"
+
+
+def test_taxi_v3_is_an_alias_for_taxi_v4():
+    assert rlf.make("Taxi-v3").spec.id == "Taxi-v4"
+    np.testing.assert_array_equal(rlf.from_env("Taxi-v3").prob, rlf.from_env("Taxi-v4").prob)
+
+
+def test_from_env_accepts_wrapped_envs():
+    env = gym.wrappers.RecordEpisodeStatistics(rlf.make("FrozenLake-v1"))
+    mdp = rlf.from_env(env)
+    assert mdp.n_states == 16
+    assert mdp.max_episode_steps == 100
+
+
+def test_unknown_env_id_suggests_close_matches():
+    with pytest.raises(ValueError, match=r"unknown env id 'Taxi-v9'; did you mean 'Taxi-v4'"):
+        rlf.from_env("Taxi-v9")
+
+
+def test_non_discrete_space_is_named_with_a_wrapper_hint():
+    with pytest.raises(TypeError, match=r"observation_space is Box\(.*DiscretizeObservation"):
+        rlf.from_env(BoxEnv())
+
+
+def test_env_without_p_table_points_to_estimate_model():
+    with pytest.raises(ValueError, match=r"no toy-text transition table `P`.*estimate_model"):
+        rlf.from_env(CoinEnv())
+
+
+def test_make_kwargs_with_an_env_object_are_rejected():
+    with pytest.raises(TypeError, match="make_kwargs are only accepted with an env id"):
+        rlf.from_env(CoinEnv(), is_slippery=True)
+
+
+def test_estimate_model_recovers_a_coin():
+    estimate = rlf.estimate_model(CoinEnv(), n_samples=4_000, seed=1)
+    mdp = estimate.mdp
+    assert estimate.visited.all()
+    np.testing.assert_array_equal(mdp.initial, [1.0, 0.0])
+    flips = next_state_probs(mdp, 0, 0)
+    assert flips[0] == pytest.approx(0.5, abs=0.05)
+    assert mdp.terminated[0, 1, 0] and mdp.reward[0, 1, 0] == 1.0
+    assert "estimate" in mdp.name
+
+
+def test_estimate_model_is_reproducible_and_marks_unvisited_pairs():
+    first = rlf.estimate_model("FrozenLake-v1", n_samples=300, seed=3)
+    second = rlf.estimate_model("FrozenLake-v1", n_samples=300, seed=3)
+    np.testing.assert_array_equal(first.counts, second.counts)
+    np.testing.assert_array_equal(first.mdp.prob, second.mdp.prob)
+    unvisited = np.argwhere(~first.visited)
+    assert unvisited.size > 0
+    s, a = unvisited[0]
+    assert first.mdp.terminated[s, a, 0] and first.mdp.next_state[s, a, 0] == s
+
+
+def test_estimate_of_a_deterministic_env_equals_the_exact_model_where_visited():
+    exact = rlf.from_env("FrozenLake-v1", is_slippery=False)
+    estimate = rlf.estimate_model("FrozenLake-v1", n_samples=3_000, seed=0, is_slippery=False)
+    for s, a in np.argwhere(estimate.visited):
+        assert estimate.mdp.next_state[s, a, 0] == exact.next_state[s, a, 0]
+        assert estimate.mdp.prob[s, a, 0] == 1.0
+
+
+def test_check_model_accepts_an_exact_model():
+    check = rlf.check_model("FrozenLake-v1", rlf.from_env("FrozenLake-v1"), n_samples=5_000)
+    assert check.ok, check
+    assert check.max_frequency_error < 0.1
+
+
+def test_check_model_catches_taxis_fickle_passenger():
+    env = rlf.make("Taxi-v3", fickle_passenger=True)
+    check = rlf.check_model(env, rlf.from_env("Taxi-v3"), n_samples=30_000, seed=0)
+    assert not check.ok
+    mismatch = check.mismatches[0]
+    taxi = env.unwrapped
+    # The passenger is aboard and its destination changed: the model's P keeps it fixed.
+    assert taxi.decode(mismatch.state)[3] != taxi.decode(mismatch.next_state)[3]
+
+
+def test_check_model_rejects_a_model_of_another_env():
+    with pytest.raises(ValueError, match="the env has 16 states and 4 actions, the model 500"):
+        rlf.check_model("FrozenLake-v1", rlf.from_env("Taxi-v3"), n_samples=10)
+
+
+@pytest.mark.parametrize("n_samples", [0, -5])
+def test_sampling_needs_a_positive_sample_count(n_samples):
+    with pytest.raises(ValueError, match=f"n_samples must be > 0, got {n_samples}"):
+        rlf.estimate_model(CoinEnv(), n_samples=n_samples)
