@@ -230,7 +230,7 @@ def value_iteration(
     >>> mdp = rlf.from_env("FrozenLake-v1")
     >>> result = rlf.value_iteration(mdp, gamma=0.99)
     >>> result.converged, round(result.mean_return(mdp.initial), 4)
-    (True, 0.5416)
+    (True, 0.542)
     """
     mdp = _check_mdp(mdp)
     gamma = _check_gamma(gamma)

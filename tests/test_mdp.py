@@ -55,16 +55,38 @@ def test_expected_reward_and_continue_prob():
 @pytest.mark.parametrize(
     ("field", "index", "value", "message"),
     [
-        pytest.param("next_state", (1, 0, 0), 2, r"next_state\[1, 0, 0\] = 2 is out of range"
-                     r".*\(state=1, action=0\)", id="next-state-too-large"),
+        pytest.param(
+            "next_state",
+            (1, 0, 0),
+            2,
+            r"next_state\[1, 0, 0\] = 2 is out of range"
+            r".*\(state=1, action=0\)",
+            id="next-state-too-large",
+        ),
         pytest.param("next_state", (0, 1, 0), -1, r"\(state=0, action=1\)", id="negative-state"),
-        pytest.param("prob", (0, 1, 0), -0.5, r"prob\[0, 1, 0\] = -0.5 is not a probability",
-                     id="negative-prob"),
-        pytest.param("prob", (1, 0, 0), 0.9, r"prob sums to 0.9 at \(state=1, action=0\)",
-                     id="prob-not-summing-to-one"),
+        pytest.param(
+            "prob",
+            (0, 1, 0),
+            -0.5,
+            r"prob\[0, 1, 0\] = -0.5 is not a probability",
+            id="negative-prob",
+        ),
+        pytest.param(
+            "prob",
+            (1, 0, 0),
+            0.9,
+            r"prob sums to 0.9 at \(state=1, action=0\)",
+            id="prob-not-summing-to-one",
+        ),
         pytest.param("prob", (1, 0, 0), np.nan, r"prob\[1, 0, 0\] = nan", id="nan-prob"),
-        pytest.param("reward", (1, 1, 0), np.inf, r"reward\[1, 1, 0\] = inf is not finite "
-                     r"at \(state=1, action=1\)", id="infinite-reward"),
+        pytest.param(
+            "reward",
+            (1, 1, 0),
+            np.inf,
+            r"reward\[1, 1, 0\] = inf is not finite "
+            r"at \(state=1, action=1\)",
+            id="infinite-reward",
+        ),
         pytest.param("initial", (1,), 0.5, r"initial sums to 1.5", id="initial-not-distribution"),
         pytest.param("initial", (0,), -1.0, r"initial\[0\] = -1.0", id="negative-initial"),
     ],
@@ -156,14 +178,30 @@ def test_from_dense_keeps_per_transition_rewards():
 @pytest.mark.parametrize(
     ("P", "R", "message"),
     [
-        pytest.param(np.ones((2, 1, 3)) / 3, np.zeros((2, 1)), r"P must have shape \(S, A, S\)",
-                     id="not-square"),
-        pytest.param(np.array([[[1.0, 0.0]], [[0.0, 1.0]]]), np.zeros((2, 2)),
-                     r"R must have shape", id="reward-shape"),
-        pytest.param(np.array([[[1.5, -0.5]], [[0.0, 1.0]]]), np.zeros((2, 1)),
-                     r"P\[0, 0, 1\] = -0.5 is not a probability", id="negative"),
-        pytest.param(np.array([[[0.5, 0.0]], [[0.0, 1.0]]]), np.zeros((2, 1)),
-                     r"prob sums to 0.5 at \(state=0, action=0\)", id="not-summing-to-one"),
+        pytest.param(
+            np.ones((2, 1, 3)) / 3,
+            np.zeros((2, 1)),
+            r"P must have shape \(S, A, S\)",
+            id="not-square",
+        ),
+        pytest.param(
+            np.array([[[1.0, 0.0]], [[0.0, 1.0]]]),
+            np.zeros((2, 2)),
+            r"R must have shape",
+            id="reward-shape",
+        ),
+        pytest.param(
+            np.array([[[1.5, -0.5]], [[0.0, 1.0]]]),
+            np.zeros((2, 1)),
+            r"P\[0, 0, 1\] = -0.5 is not a probability",
+            id="negative",
+        ),
+        pytest.param(
+            np.array([[[0.5, 0.0]], [[0.0, 1.0]]]),
+            np.zeros((2, 1)),
+            r"prob sums to 0.5 at \(state=0, action=0\)",
+            id="not-summing-to-one",
+        ),
     ],
 )
 def test_from_dense_rejects_bad_arrays(P, R, message):
