@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numba
 
-__all__ = ["kernel", "parallel_kernel", "prange"]
+__all__ = ["inline_kernel", "kernel", "parallel_kernel", "prange"]
 
 prange = numba.prange
 
@@ -14,3 +14,6 @@ kernel = numba.njit(cache=True, fastmath=False, nogil=True)
 
 #: Kernels whose outer loop is over independent work (states, runs) and uses ``prange``.
 parallel_kernel = numba.njit(cache=True, fastmath=False, nogil=True, parallel=True)
+
+#: Small helpers of hot loops, inlined into their callers by Numba itself (not left to LLVM).
+inline_kernel = numba.njit(cache=True, fastmath=False, nogil=True, inline="always")

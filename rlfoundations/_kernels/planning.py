@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlfoundations._kernels._jit import kernel, parallel_kernel, prange
+from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, prange
 
 
 @kernel
@@ -46,38 +46,50 @@ def backup_action(successor, continue_prob, expected_reward, gamma, values, s, a
     return expected_reward[s, a] + gamma * total
 
 
+@inline_kernel
+def state_value(successor, continue_prob, expected_reward, gamma, values, s):
+    """max_a Q(s, a), reading the model through flat views (the sweeps' hot path).
+
+    Flat arrays (``successor.reshape(-1)``, ...) let the loop walk one running index through
+    the outcome slots of state ``s``, with no per-access stride arithmetic; next states are
+    cast to unsigned so that indexing ``values`` needs no negative-index wraparound.
+    """
+    n_actions = expected_reward.shape[1]
+    n_outcomes = successor.shape[0] // expected_reward.size
+    slot = s * n_actions * n_outcomes
+    best = 0.0
+    for a in range(n_actions):
+        total = 0.0
+        for _ in range(n_outcomes):
+            total += continue_prob[slot] * values[np.uint64(successor[slot])]
+            slot += 1
+        q = expected_reward[s, a] + gamma * total
+        if a == 0 or q > best:
+            best = q
+    return best
+
+
 @kernel
 def _sweep_serial(successor, continue_prob, expected_reward, gamma, values, new_values):
-    q_row = np.empty(successor.shape[1])
-    for s in range(successor.shape[0]):
-        new_values[s] = backup_state(
-            successor, continue_prob, expected_reward, gamma, values, s, q_row
-        )[0]
+    for s in range(new_values.shape[0]):
+        new_values[s] = state_value(successor, continue_prob, expected_reward, gamma, values, s)
 
 
 @parallel_kernel
 def _sweep_parallel(successor, continue_prob, expected_reward, gamma, values, new_values):
-    n_states = successor.shape[0]
-    n_actions = successor.shape[1]
-    n_chunks = max(1, min(n_states, 64))
-    # One q_row per chunk of states, allocated once per sweep, not once per state.
-    for chunk in prange(n_chunks):
-        q_row = np.empty(n_actions)
-        start = chunk * n_states // n_chunks
-        stop = (chunk + 1) * n_states // n_chunks
-        for s in range(start, stop):
-            new_values[s] = backup_state(
-                successor, continue_prob, expected_reward, gamma, values, s, q_row
-            )[0]
+    for s in prange(new_values.shape[0]):
+        new_values[s] = state_value(successor, continue_prob, expected_reward, gamma, values, s)
 
 
 @kernel
 def bellman_sweep(successor, continue_prob, expected_reward, gamma, values, new_values, parallel):
     """One synchronous (Jacobi) Bellman optimality sweep: ``new_values = T values``."""
+    flat_successor = successor.reshape(-1)
+    flat_continue = continue_prob.reshape(-1)
     if parallel:
-        _sweep_parallel(successor, continue_prob, expected_reward, gamma, values, new_values)
+        _sweep_parallel(flat_successor, flat_continue, expected_reward, gamma, values, new_values)
     else:
-        _sweep_serial(successor, continue_prob, expected_reward, gamma, values, new_values)
+        _sweep_serial(flat_successor, flat_continue, expected_reward, gamma, values, new_values)
 
 
 @kernel
@@ -110,11 +122,13 @@ def jacobi_step(
 
 
 @kernel
-def gauss_seidel_step(successor, continue_prob, expected_reward, gamma, values, q_row):
+def gauss_seidel_step(successor, continue_prob, expected_reward, gamma, values):
     """One in-place sweep (later states see this sweep's values); returns max |change|."""
+    flat_successor = successor.reshape(-1)
+    flat_continue = continue_prob.reshape(-1)
     largest = 0.0
-    for s in range(successor.shape[0]):
-        value = backup_state(successor, continue_prob, expected_reward, gamma, values, s, q_row)[0]
+    for s in range(values.shape[0]):
+        value = state_value(flat_successor, flat_continue, expected_reward, gamma, values, s)
         largest = max(largest, abs(value - values[s]))
         values[s] = value
     return largest
@@ -146,12 +160,11 @@ def value_iteration(
     Returns (sweeps done, converged, whether the next sweep is a Jacobi check).
     """
     new_values = np.empty(successor.shape[0])
-    q_row = np.empty(successor.shape[1])
     check = check_first
     for iteration in range(max_iter):
         if gauss_seidel and not check:
             residuals[iteration] = gauss_seidel_step(
-                successor, continue_prob, expected_reward, gamma, values, q_row
+                successor, continue_prob, expected_reward, gamma, values
             )
             check = residuals[iteration] < threshold
             continue
