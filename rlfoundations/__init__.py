@@ -3,6 +3,7 @@
 Everything a user needs is ``rlfoundations.<name>``; see ``__all__``.
 """
 
+from rlfoundations import envs  # registers rlfoundations/Rick-v0
 from rlfoundations.extract import (
     ModelCheck,
     ModelEstimate,
@@ -31,6 +32,7 @@ __all__ = [
     "TabularMDP",
     "__version__",
     "check_model",
+    "envs",
     "estimate_model",
     "from_env",
     "make",
