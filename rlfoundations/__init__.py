@@ -12,6 +12,7 @@ from rlfoundations.extract import (
     from_env,
     make,
 )
+from rlfoundations.graph import to_graph
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import (
     modified_policy_iteration,
@@ -19,12 +20,15 @@ from rlfoundations.planning import (
     policy_iteration,
     value_iteration,
 )
+from rlfoundations.policy import EvaluationResult, GreedyPolicy, evaluate, solve
 from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "EvaluationResult",
+    "GreedyPolicy",
     "ModelCheck",
     "ModelEstimate",
     "NonTerminationWarning",
@@ -34,10 +38,13 @@ __all__ = [
     "check_model",
     "envs",
     "estimate_model",
+    "evaluate",
     "from_env",
     "make",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
+    "solve",
+    "to_graph",
     "value_iteration",
 ]

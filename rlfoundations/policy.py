@@ -1,0 +1,266 @@
+"""solve and evaluate: from an env to a policy you can run, and back to the real env to score it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from rlfoundations.extract import from_env, make
+from rlfoundations.mdp import TabularMDP
+from rlfoundations.planning import value_iteration
+from rlfoundations.results import PlanningResult
+
+__all__ = ["EvaluationResult", "GreedyPolicy", "evaluate", "solve"]
+
+#: Step cap of an evaluation episode when the env has no time limit of its own.
+DEFAULT_MAX_STEPS = 1_000
+
+
+@dataclass(frozen=True, repr=False)
+class GreedyPolicy:
+    """A tabular policy: ``policy(obs)`` returns the action of state ``obs``.
+
+    Attributes
+    ----------
+    actions : ndarray of int, shape (S,)
+        The action of every state.
+    result : PlanningResult
+        The solver's output the actions are greedy in (values, Q-values, iterations).
+    mdp : TabularMDP
+        The model that was solved.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> policy = rlf.solve("rlfoundations/Rick-v0")
+    >>> policy
+    GreedyPolicy(n_states=500, n_actions=6, gamma=0.99, model='rlfoundations/Rick-v0')
+    >>> policy(489)  # the talk's state [4, 4, 1, 4]: Morty aboard, the signal up at B
+    0
+    """
+
+    actions: np.ndarray
+    result: PlanningResult
+    mdp: TabularMDP
+
+    def __call__(self, obs) -> int:
+        """The action to take in state ``obs`` (an int in ``[0, n_states)``)."""
+        if isinstance(obs, bool) or not isinstance(obs, int | np.integer):
+            if isinstance(obs, np.ndarray) and obs.ndim == 0 and obs.dtype.kind in "iu":
+                obs = int(obs)
+            else:
+                raise TypeError(
+                    f"obs must be an int state index, got {type(obs).__name__} {obs!r}; "
+                    f"a tabular policy needs a Discrete observation"
+                )
+        if not 0 <= obs < self.actions.shape[0]:
+            raise ValueError(f"obs must be in [0, {self.actions.shape[0]}), got {obs!r}")
+        return int(self.actions[obs])
+
+    def __repr__(self) -> str:
+        return (
+            f"GreedyPolicy(n_states={self.mdp.n_states}, n_actions={self.mdp.n_actions}, "
+            f"gamma={self.result.gamma}, model={self.mdp.name!r})"
+        )
+
+
+def solve(env_or_id, gamma: float = 0.99, **make_kwargs) -> GreedyPolicy:
+    """Extract the exact model of a toy-text env, solve it and return its optimal policy.
+
+    Parameters
+    ----------
+    env_or_id : str, gymnasium.Env or TabularMDP
+        An env id (``"Taxi-v3"``, ``"rlfoundations/Rick-v0"``, ...), an env exposing the
+        toy-text ``P`` table, or a model already extracted.
+    gamma : float
+        Discount factor in [0, 1] (1 only for models that always end).
+    **make_kwargs
+        With an id: passed to ``gymnasium.make`` (``drunk=0.2``, ``is_slippery=True``, ...).
+
+    Returns
+    -------
+    GreedyPolicy
+        Greedy in the value-iteration solution (ties to the lowest action); holds the
+        :class:`PlanningResult` and the model.
+
+    Raises
+    ------
+    TypeError, ValueError
+        From :func:`from_env` (no ``P`` table, non-Discrete spaces) or
+        :func:`value_iteration` (``gamma`` out of range).
+
+    See Also
+    --------
+    evaluate : run the policy in the real env.
+
+    Examples
+    --------
+    >>> import gymnasium as gym
+    >>> import rlfoundations as rlf
+    >>> policy = rlf.solve("Taxi-v3")
+    >>> env = rlf.make("Taxi-v3")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs, reward, terminated, truncated, info = env.step(policy(obs))
+    """
+    if isinstance(env_or_id, TabularMDP):
+        if make_kwargs:
+            raise TypeError("make_kwargs are only accepted with an env id, not a TabularMDP")
+        mdp = env_or_id
+    else:
+        mdp = from_env(env_or_id, **make_kwargs)
+    result = value_iteration(mdp, gamma)
+    return GreedyPolicy(actions=result.policy, result=result, mdp=mdp)
+
+
+@dataclass(frozen=True, repr=False)
+class EvaluationResult:
+    """Episodes of a policy in a real env, and their summary statistics.
+
+    Attributes
+    ----------
+    returns : ndarray of float, shape (episodes,)
+        Undiscounted return of every episode.
+    lengths : ndarray of int, shape (episodes,)
+        Steps of every episode.
+    wins : ndarray of bool, shape (episodes,)
+        Whether each episode was won: ended by termination (not truncation) on a
+        positive reward, as a Taxi drop-off, a Rick portal jump or a FrozenLake goal.
+    truncated : ndarray of bool, shape (episodes,)
+        Whether each episode was cut by the time limit (or by ``max_steps``).
+    """
+
+    returns: np.ndarray
+    lengths: np.ndarray
+    wins: np.ndarray
+    truncated: np.ndarray
+
+    @property
+    def episodes(self) -> int:
+        """Episodes played."""
+        return int(self.returns.shape[0])
+
+    @property
+    def mean_return(self) -> float:
+        """Mean undiscounted return."""
+        return float(self.returns.mean())
+
+    @property
+    def std_error(self) -> float:
+        """Standard error of ``mean_return``: sample std (ddof=1) / sqrt(episodes); 0 for one."""
+        if self.episodes < 2:
+            return 0.0
+        return float(self.returns.std(ddof=1) / np.sqrt(self.episodes))
+
+    @property
+    def win_rate(self) -> float:
+        """Fraction of episodes won."""
+        return float(self.wins.mean())
+
+    @property
+    def mean_length(self) -> float:
+        """Mean episode length in steps."""
+        return float(self.lengths.mean())
+
+    def __repr__(self) -> str:
+        return (
+            f"EvaluationResult(episodes={self.episodes}, mean_return={self.mean_return:.3f}, "
+            f"std_error={self.std_error:.3f}, win_rate={self.win_rate:.3f}, "
+            f"mean_length={self.mean_length:.1f})"
+        )
+
+
+def _check_count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int > 0, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return int(value)
+
+
+def evaluate(
+    env,
+    policy: Callable[[int], int],
+    episodes: int = 100,
+    seed: int | None = 0,
+    *,
+    max_steps: int | None = None,
+    **make_kwargs,
+) -> EvaluationResult:
+    """Play ``episodes`` episodes of ``policy`` in the real env and score them.
+
+    Parameters
+    ----------
+    env : str or gymnasium.Env
+        The env, or its id (made with :func:`make`, so with its registered time limit).
+    policy : callable
+        ``policy(obs) -> action``: a :class:`GreedyPolicy`, or any function of the
+        observation.
+    episodes : int
+        Episodes to play.
+    seed : int, optional
+        Seeds the first ``reset``; later episodes continue the env's random stream, so the
+        same seed replays the same episodes.
+    max_steps : int, optional
+        Cut an episode after this many steps (counted as truncated). By default the env's
+        own time limit is trusted, and an env without one is cut at 1000 steps.
+    **make_kwargs
+        With an id: passed to ``gymnasium.make``.
+
+    Returns
+    -------
+    EvaluationResult
+        Per-episode returns, lengths, wins and truncations, with ``mean_return``,
+        ``std_error``, ``win_rate`` and ``mean_length``. An episode is a win when it ends
+        by termination on a positive reward.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> policy = rlf.solve("rlfoundations/Rick-v0")
+    >>> score = rlf.evaluate("rlfoundations/Rick-v0", policy, episodes=20, seed=0)
+    >>> score.win_rate, score.episodes
+    (1.0, 20)
+    """
+    owned = isinstance(env, str)
+    if owned:
+        env = make(env, **make_kwargs)
+    elif make_kwargs:
+        raise TypeError("make_kwargs are only accepted with an env id, not an env")
+    elif not isinstance(env, gym.Env):
+        raise TypeError(f"env must be an env id or a gymnasium.Env, got {type(env).__name__}")
+    try:
+        if not callable(policy):
+            raise TypeError(f"policy must be callable as policy(obs), got {type(policy).__name__}")
+        episodes = _check_count("episodes", episodes)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+            raise TypeError(f"seed must be an int or None, got {seed!r}")
+        if max_steps is None:
+            has_limit = getattr(getattr(env, "spec", None), "max_episode_steps", None)
+            max_steps = None if has_limit else DEFAULT_MAX_STEPS
+        else:
+            max_steps = _check_count("max_steps", max_steps)
+
+        returns = np.zeros(episodes)
+        lengths = np.zeros(episodes, dtype=np.int64)
+        wins = np.zeros(episodes, dtype=bool)
+        cut = np.zeros(episodes, dtype=bool)
+        for episode in range(episodes):
+            obs, _ = env.reset(seed=None if seed is None or episode else int(seed))
+            total, steps, terminated, truncated, reward = 0.0, 0, False, False, 0.0
+            while not (terminated or truncated):
+                obs, reward, terminated, truncated, _ = env.step(policy(obs))
+                total += float(reward)
+                steps += 1
+                if max_steps is not None and steps >= max_steps and not terminated:
+                    truncated = True
+            returns[episode] = total
+            lengths[episode] = steps
+            wins[episode] = terminated and reward > 0
+            cut[episode] = truncated and not terminated
+        return EvaluationResult(returns=returns, lengths=lengths, wins=wins, truncated=cut)
+    finally:
+        if owned:
+            env.close()
