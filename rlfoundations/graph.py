@@ -17,7 +17,7 @@ INSTALL_HINT = "pip install 'rlfoundations[graph]'"
 def _networkx():
     try:
         import networkx
-    except ImportError as error:  # pragma: no cover - depends on the environment
+    except ImportError as error:
         raise ImportError(
             f"to_graph needs networkx, an optional dependency; install it with {INSTALL_HINT}"
         ) from error

@@ -1,0 +1,204 @@
+"""solve and evaluate: optimal policies that win in the real env, scored honestly."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rlfoundations as rlf
+from rlfoundations.envs import RICK_ID
+
+START_STATES = np.flatnonzero(rlf.envs.RickEnv().initial_state_distrib)
+
+
+@pytest.fixture(scope="module")
+def rick_policy() -> rlf.GreedyPolicy:
+    return rlf.solve(RICK_ID)
+
+
+@pytest.fixture(scope="module")
+def sparse_policy() -> rlf.GreedyPolicy:
+    return rlf.solve(RICK_ID, reward_scheme="sparse")
+
+
+def play_from(env: gym.Env, state: int, policy) -> tuple[float, bool, bool]:
+    """Return, last reward > 0 and terminated of one episode started in ``state``."""
+    env.reset(seed=0)
+    env.unwrapped.s = int(state)
+    obs, total = int(state), 0.0
+    terminated = truncated = False
+    while not (terminated or truncated):
+        obs, reward, terminated, truncated, _ = env.step(policy(obs))
+        total += reward
+    return total, reward > 0, terminated
+
+
+def wins_from_every_start(env: gym.Env, policy) -> list[int]:
+    """The start states from which ``policy`` does not win."""
+    losses = []
+    for state in START_STATES:
+        _, positive, terminated = play_from(env, state, policy)
+        if not (positive and terminated):
+            losses.append(int(state))
+    return losses
+
+
+def test_there_are_300_start_states():
+    assert len(START_STATES) == 300
+
+
+def test_solved_rick_wins_from_every_start_state(rick_policy):
+    assert wins_from_every_start(gym.make(RICK_ID), rick_policy) == []
+
+
+def test_solved_rick_return_matches_the_planned_value(rick_policy):
+    env = gym.make(RICK_ID)
+    state = int(START_STATES[0])
+    total, _, _ = play_from(env, state, rick_policy)
+    # Undiscounted return of a deterministic optimal run: +20 and one -1 per step before it.
+    steps = 21 - total
+    expected = sum(-(0.99**t) for t in range(int(steps) - 1)) + 20 * 0.99 ** (steps - 1)
+    assert rick_policy.result.values[state] == pytest.approx(expected)
+
+
+def test_sparse_scheme_changes_rewards_not_the_win_rate(rick_policy, sparse_policy):
+    assert not np.array_equal(rick_policy.mdp.reward, sparse_policy.mdp.reward)
+    env = gym.make(RICK_ID, reward_scheme="sparse")
+    assert wins_from_every_start(env, sparse_policy) == []
+    assert rlf.evaluate(env, sparse_policy, episodes=50).win_rate == 1.0
+    # A win pays +1 and nothing else pays anything: every episode returns exactly 1.
+    assert rlf.evaluate(env, sparse_policy, episodes=50).mean_return == 1.0
+
+
+def test_drunk_rick_extracts_solves_and_still_wins():
+    mdp = rlf.from_env(RICK_ID, drunk=0.2)
+    assert mdp.max_outcomes == 3
+    policy = rlf.solve(mdp)
+    score = rlf.evaluate(RICK_ID, policy, episodes=100, seed=0, drunk=0.2)
+    assert score.win_rate >= 0.95
+    assert score.mean_return < rlf.evaluate(RICK_ID, rlf.solve(RICK_ID), episodes=100).mean_return
+
+
+def test_greedy_policy_takes_the_talks_state_up_to_the_signal(rick_policy):
+    assert rick_policy(489) == 0  # [4, 4, 1, 4]: the signal is straight up, at B
+
+
+def test_greedy_policy_holds_the_planning_result_and_the_model(rick_policy):
+    assert rick_policy.mdp.n_states == 500
+    np.testing.assert_array_equal(rick_policy.actions, rick_policy.result.policy)
+    assert rick_policy.result.gamma == 0.99
+    assert "GreedyPolicy(n_states=500" in repr(rick_policy)
+
+
+@pytest.mark.parametrize(
+    ("obs", "error"),
+    [
+        pytest.param(500, ValueError, id="too-large"),
+        pytest.param(-1, ValueError, id="negative"),
+        pytest.param(1.0, TypeError, id="float"),
+        pytest.param(True, TypeError, id="bool"),
+        pytest.param(np.array([1, 2]), TypeError, id="array"),
+    ],
+)
+def test_greedy_policy_rejects_observations_that_are_not_states(rick_policy, obs, error):
+    with pytest.raises(error, match="obs"):
+        rick_policy(obs)
+
+
+def test_greedy_policy_accepts_numpy_integers(rick_policy):
+    assert rick_policy(np.int64(489)) == rick_policy(np.array(489)) == 0
+
+
+def test_solve_and_evaluate_taxi():
+    policy = rlf.solve("Taxi-v3")
+    score = rlf.evaluate("Taxi-v3", policy, episodes=50, seed=0)
+    assert score.win_rate == 1.0
+    assert score.mean_return > 0
+    assert score.truncated.sum() == 0
+
+
+def test_evaluate_accepts_a_made_env_and_any_callable(rick_policy):
+    env = rlf.make(RICK_ID)
+    score = rlf.evaluate(env, lambda obs: rick_policy(obs), episodes=10, seed=3)
+    assert score.win_rate == 1.0
+
+
+def test_evaluate_replays_the_same_episodes_for_the_same_seed():
+    env = gym.make(RICK_ID, drunk=0.3)
+    policy = rlf.solve(RICK_ID, drunk=0.3)
+    first = rlf.evaluate(env, policy, episodes=20, seed=5)
+    second = rlf.evaluate(env, policy, episodes=20, seed=5)
+    np.testing.assert_array_equal(first.returns, second.returns)
+
+
+def test_evaluation_statistics():
+    got = rlf.evaluate(RICK_ID, lambda obs: 5, episodes=30, seed=0)  # fire at once
+    # The portal gun at a start state always kills: -10 in one step.
+    np.testing.assert_array_equal(got.returns, -10.0)
+    assert (got.episodes, got.mean_return, got.std_error, got.win_rate) == (30, -10.0, 0.0, 0.0)
+    assert got.mean_length == 1.0
+    assert "EvaluationResult(episodes=30" in repr(got)
+
+
+def test_std_error_is_the_sample_std_over_root_n(rick_policy):
+    got = rlf.evaluate(RICK_ID, rick_policy, episodes=40, seed=1)
+    expected = np.std(got.returns, ddof=1) / np.sqrt(40)
+    assert got.std_error == pytest.approx(expected)
+
+
+def test_a_policy_that_never_ends_is_truncated_and_never_wins():
+    got = rlf.evaluate(RICK_ID, lambda obs: 0, episodes=3)  # walk up forever
+    assert got.truncated.all()
+    assert got.win_rate == 0.0
+    np.testing.assert_array_equal(got.lengths, 200)
+
+
+def test_max_steps_cuts_episodes_of_envs_without_a_time_limit():
+    env = rlf.envs.RickEnv()  # not made: no TimeLimit
+    got = rlf.evaluate(env, lambda obs: 0, episodes=2, max_steps=7)
+    np.testing.assert_array_equal(got.lengths, 7)
+    assert got.truncated.all()
+    unlimited = rlf.evaluate(env, lambda obs: 0, episodes=1)
+    assert unlimited.lengths[0] == 1_000
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        pytest.param({"episodes": 0}, ValueError, "episodes", id="no-episodes"),
+        pytest.param({"episodes": 2.5}, TypeError, "episodes", id="float-episodes"),
+        pytest.param({"seed": "0"}, TypeError, "seed", id="str-seed"),
+        pytest.param({"max_steps": 0}, ValueError, "max_steps", id="no-steps"),
+        pytest.param({"policy": "greedy"}, TypeError, "policy", id="not-callable"),
+    ],
+)
+def test_evaluate_rejects_bad_arguments(kwargs, error, match):
+    arguments = {"policy": lambda obs: 0, **kwargs}
+    with pytest.raises(error, match=match):
+        rlf.evaluate(RICK_ID, **arguments)
+
+
+def test_evaluate_rejects_make_kwargs_with_an_env():
+    with pytest.raises(TypeError, match="make_kwargs"):
+        rlf.evaluate(gym.make(RICK_ID), lambda obs: 0, drunk=0.1)
+
+
+def test_evaluate_rejects_what_is_not_an_env():
+    with pytest.raises(TypeError, match="env"):
+        rlf.evaluate(42, lambda obs: 0)
+
+
+def test_solve_rejects_make_kwargs_with_a_model(rick_policy):
+    with pytest.raises(TypeError, match="make_kwargs"):
+        rlf.solve(rick_policy.mdp, drunk=0.1)
+
+
+def test_solve_rejects_a_bad_gamma():
+    with pytest.raises(ValueError, match="gamma"):
+        rlf.solve(RICK_ID, gamma=1.5)
+
+
+def test_solve_rejects_envs_without_a_model():
+    with pytest.raises(TypeError, match="Discrete"):
+        rlf.solve("CartPole-v1")
