@@ -72,12 +72,27 @@ def test_sparse_scheme_changes_rewards_not_the_win_rate(rick_policy, sparse_poli
 
 
 def test_drunk_rick_extracts_solves_and_still_wins():
-    mdp = rlf.from_env(RICK_ID, drunk=0.2)
+    mdp = rlf.from_env(RICK_ID, drunk=0.1)
     assert mdp.max_outcomes == 3
     policy = rlf.solve(mdp)
-    score = rlf.evaluate(RICK_ID, policy, episodes=100, seed=0, drunk=0.2)
-    assert score.win_rate >= 0.95
+    score = rlf.evaluate(RICK_ID, policy, episodes=100, seed=0, drunk=0.1)
+    assert score.win_rate == 1.0
     assert score.mean_return < rlf.evaluate(RICK_ID, rlf.solve(RICK_ID), episodes=100).mean_return
+
+
+def suicidal_states(policy: rlf.GreedyPolicy) -> list[int]:
+    """States where the policy fires the portal gun where it kills."""
+    rick = rlf.envs.RickEnv()
+    return [s for s in range(500) if policy(s) == 5 and not rick.action_mask(s)[5]]
+
+
+def test_very_drunk_rick_prefers_death_under_shaped_rewards_but_not_sparse():
+    # Shaped: -10 once beats a long wobbly trip of -1 steps and -10 crashes.
+    assert len(suicidal_states(rlf.solve(RICK_ID, drunk=0.3))) > 0
+    sparse = rlf.solve(RICK_ID, drunk=0.3, reward_scheme="sparse")
+    assert suicidal_states(sparse) == []
+    score = rlf.evaluate(RICK_ID, sparse, episodes=100, drunk=0.3, reward_scheme="sparse")
+    assert score.win_rate == 1.0
 
 
 def test_greedy_policy_takes_the_talks_state_up_to_the_signal(rick_policy):
