@@ -98,7 +98,6 @@ def solve(env_or_id, gamma: float = 0.99, **make_kwargs) -> GreedyPolicy:
 
     Examples
     --------
-    >>> import gymnasium as gym
     >>> import rlfoundations as rlf
     >>> policy = rlf.solve("Taxi-v3")
     >>> env = rlf.make("Taxi-v3")

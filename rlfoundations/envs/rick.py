@@ -376,8 +376,9 @@ class RickEnv(gym.Env):
                         slice(x - _WALL // 2, x + _WALL // 2),
                     )
                     image[wall] = _COLORS["frame"]
-        image[: _WALL // 2], image[-_WALL // 2 :] = _COLORS["frame"], _COLORS["frame"]
-        image[:, : _WALL // 2], image[:, -_WALL // 2 :] = _COLORS["frame"], _COLORS["frame"]
+        for border in (slice(0, _WALL // 2), slice(size - _WALL // 2, size)):
+            image[border, :] = _COLORS["frame"]
+            image[:, border] = _COLORS["frame"]
 
         _disc(image, self.landmarks[signal], radius=0.42, color=_COLORS["signal"])
         _disc(image, self.landmarks[signal], radius=0.30, color=_COLORS["portal_core"])
