@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ConvergenceWarning", "NonTerminationWarning", "PlanningResult"]
+__all__ = [
+    "ConvergenceWarning",
+    "LearningResult",
+    "NonTerminationWarning",
+    "PlanningResult",
+    "SweepResult",
+]
 
 
 class ConvergenceWarning(UserWarning):
@@ -69,3 +75,123 @@ class PlanningResult:
     def mean_return(self, initial: np.ndarray) -> float:
         """Expected return from the initial distribution, ``sum_s initial[s] * V(s)``."""
         return float(np.dot(initial, self.values))
+
+
+@dataclass(frozen=True, repr=False)
+class LearningResult:
+    """What a learner (:func:`rlfoundations.q_learning`, ...) returns.
+
+    Attributes
+    ----------
+    q_values : ndarray, shape (S, A)
+        The learned action values (Double Q-learning: the mean of its two tables; REINFORCE:
+        the softmax preferences).
+    policy : ndarray of int, shape (S,)
+        Greedy action of every state, lowest index on ties.
+    episode_returns : ndarray, shape (n_episodes,)
+        Undiscounted sum of rewards of every finished episode.
+    episode_lengths : ndarray of int, shape (n_episodes,)
+        Steps of every finished episode (an unfinished last episode is not listed).
+    total_steps : int
+        Environment steps taken.
+    algorithm : str
+        Which learner produced the result.
+    gamma : float
+        The discount factor learned for.
+    seed : int
+        The seed of the random stream.
+    curve_steps : ndarray of int, shape (n_evaluations,), or None
+        Steps at which the greedy policy was evaluated exactly (``eval_every``).
+    curve_values : ndarray, shape (n_evaluations, S), or None
+        The exact values ``V^pi(s)`` of the greedy policy at those steps (NaN rows where, with
+        ``gamma = 1``, the policy never ends the episode).
+    """
+
+    q_values: np.ndarray
+    policy: np.ndarray
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    total_steps: int
+    algorithm: str
+    gamma: float
+    seed: int
+    curve_steps: np.ndarray | None = None
+    curve_values: np.ndarray | None = None
+
+    @property
+    def n_episodes(self) -> int:
+        """Number of finished episodes."""
+        return int(self.episode_returns.shape[0])
+
+    def __repr__(self) -> str:
+        n_states, n_actions = self.q_values.shape
+        curve = "" if self.curve_steps is None else f", evaluations={len(self.curve_steps)}"
+        return (
+            f"LearningResult(algorithm={self.algorithm!r}, gamma={self.gamma}, "
+            f"n_states={n_states}, n_actions={n_actions}, total_steps={self.total_steps}, "
+            f"n_episodes={self.n_episodes}{curve})"
+        )
+
+    def curve(self, initial: np.ndarray) -> np.ndarray:
+        """Expected return of the greedy policy at each evaluation, ``curve_values @ initial``."""
+        if self.curve_values is None:
+            raise ValueError("no learning curve was recorded; pass eval_every to the learner")
+        return self.curve_values @ np.asarray(initial, dtype=float)
+
+
+@dataclass(frozen=True, repr=False)
+class SweepResult:
+    """What :func:`rlfoundations.sweep` returns: many runs, stacked along the first axis.
+
+    Attributes
+    ----------
+    q_values : ndarray, shape (runs, S, A)
+    policy : ndarray of int, shape (runs, S)
+    episode_returns : ndarray, shape (runs, max_episodes)
+        NaN after each run's last finished episode.
+    episode_lengths : ndarray of int, shape (runs, max_episodes)
+        0 after each run's last finished episode.
+    n_episodes : ndarray of int, shape (runs,)
+    total_steps : int
+        Steps of every run.
+    algorithm : str
+    seeds : ndarray of uint64, shape (runs,)
+    params : tuple of dict
+        The hyperparameters of every run (``gamma``, ``alpha``, ``epsilon`` or
+        ``temperature``), in run order: the grid's product, seeds varying fastest.
+    """
+
+    q_values: np.ndarray
+    policy: np.ndarray
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    n_episodes: np.ndarray
+    total_steps: int
+    algorithm: str
+    seeds: np.ndarray
+    params: tuple
+
+    @property
+    def n_runs(self) -> int:
+        return int(self.q_values.shape[0])
+
+    def __repr__(self) -> str:
+        _, n_states, n_actions = self.q_values.shape
+        return (
+            f"SweepResult(algorithm={self.algorithm!r}, runs={self.n_runs}, "
+            f"n_states={n_states}, n_actions={n_actions}, total_steps={self.total_steps})"
+        )
+
+    def run(self, index: int) -> LearningResult:
+        """Run ``index`` as a :class:`LearningResult` (equal to the same run made alone)."""
+        n = int(self.n_episodes[index])
+        return LearningResult(
+            q_values=self.q_values[index],
+            policy=self.policy[index],
+            episode_returns=self.episode_returns[index, :n],
+            episode_lengths=self.episode_lengths[index, :n],
+            total_steps=self.total_steps,
+            algorithm=self.algorithm,
+            gamma=float(self.params[index]["gamma"]),
+            seed=int(self.seeds[index]),
+        )

@@ -1,0 +1,709 @@
+"""Numba kernels of the learners: the environment simulated from the model, inside the loop.
+
+One loop, :func:`run_td`, serves the temporal-difference family; each public kernel
+(``q_learning``, ``sarsa``, ...) calls it with its algorithm as a compile-time constant, so
+Numba folds the other branches away. :func:`sweep` runs many independent runs with ``prange``.
+
+A run's whole state lives in arrays the caller owns and the kernel updates in place: the
+random stream ``rng`` (uint64, 4 words), the tables, and a ``cursor`` (int64) holding the
+step counter, the current state and action, the step within the episode, the number of
+finished episodes and of model pairs seen (Dyna-Q), plus ``episode_return`` (float64, 1).
+A run can therefore stop at any step (``stop_step``) or when ``episode_returns`` is full, and
+resume bit for bit: chunked runs equal unchunked runs.
+
+Random draws, in order, per step (the reference twins draw the same, in the same order):
+
+1. at an episode start: ``uniform`` for the initial state (binary search of ``initial_cdf``);
+2. the behaviour action (skipped by SARSA, whose action was drawn with the previous step):
+   epsilon-greedy draws ``uniform`` then either ``below(A)`` (explore) or, only when several
+   actions tie for the maximum, ``below(n_ties)``; softmax draws one ``uniform``;
+3. the outcome: ``uniform`` against the running sum of ``prob[s, a, :]``, unless K == 1;
+4. Double Q-learning: ``uniform < 0.5`` picks the table to update;
+5. SARSA: the next action (if the transition did not terminate);
+6. Dyna-Q: ``below(n_seen)`` per planning update.
+
+Inputs are trusted: the Python layer validated them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, prange
+from rlfoundations._kernels.random import below, uniform
+
+# Algorithms.
+Q_LEARNING = 0
+SARSA = 1
+EXPECTED_SARSA = 2
+DOUBLE_Q_LEARNING = 3
+DYNA_Q = 4
+
+# Exploration.
+EPSILON_GREEDY = 0
+SOFTMAX = 1
+
+# Schedule kinds; a schedule is a float64 array [kind, start, end, steps, omega].
+CONSTANT = 0
+LINEAR = 1
+EXPONENTIAL = 2
+VISIT_COUNT = 3
+
+# Cursor fields.
+STEP = 0
+STATE = 1
+ACTION = 2
+EPISODE_STEP = 3
+N_EPISODES = 4
+N_SEEN = 5
+CURSOR_SIZE = 6
+
+
+@kernel
+def cumulative(weights, out):
+    """``out[i] = weights[0] + ... + weights[i]``, summed left to right."""
+    total = 0.0
+    for i in range(weights.shape[0]):
+        total += weights[i]
+        out[i] = total
+
+
+@inline_kernel
+def sample_index(cdf, u):
+    """Smallest i with ``u < cdf[i]`` (binary search); the last positive-mass i if none."""
+    n = cdf.shape[0]
+    if u >= cdf[n - 1]:
+        # Rounding left the total below u: take the last entry with positive mass.
+        i = n - 1
+        while i > 0 and cdf[i] == cdf[i - 1]:
+            i -= 1
+        return i
+    low = 0
+    high = n - 1
+    while low < high:
+        middle = (low + high) // 2
+        if u < cdf[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+@inline_kernel
+def sample_outcome(prob, s, a, rng):
+    """Outcome slot of (s, a): a uniform against the running sum of ``prob[s, a, :]``."""
+    n_outcomes = prob.shape[2]
+    if n_outcomes == 1:
+        return 0
+    u = uniform(rng)
+    total = 0.0
+    last = 0
+    for k in range(n_outcomes):
+        p = prob[s, a, k]
+        if p > 0.0:
+            last = k
+            total += p
+            if u < total:
+                return k
+    return last
+
+
+@inline_kernel
+def schedule_value(schedule, t, count):
+    """Value of a schedule at step ``t`` (steps done so far), or after ``count`` visits."""
+    kind = int(schedule[0])
+    start = schedule[1]
+    if kind == CONSTANT:
+        return start
+    end = schedule[2]
+    steps = schedule[3]
+    if kind == LINEAR:
+        fraction = t / steps
+        if fraction >= 1.0:
+            return end
+        return start + (end - start) * fraction
+    if kind == EXPONENTIAL:
+        return end + (start - end) * math.exp(-(t / steps))
+    # VISIT_COUNT: 1 / n^omega
+    return 1.0 / math.pow(count, schedule[4])
+
+
+@inline_kernel
+def row_value(q, q_second, s, a, use_sum):
+    if use_sum:
+        return q[s, a] + q_second[s, a]
+    return q[s, a]
+
+
+@inline_kernel
+def greedy_random_tie(q, q_second, s, use_sum, rng):
+    """A maximal action of row s, ties broken uniformly at random (one draw, only on ties)."""
+    n_actions = q.shape[1]
+    best = row_value(q, q_second, s, 0, use_sum)
+    n_ties = 1
+    for a in range(1, n_actions):
+        value = row_value(q, q_second, s, a, use_sum)
+        if value > best:
+            best = value
+            n_ties = 1
+        elif value == best:
+            n_ties += 1
+    if n_ties == 1:
+        for a in range(n_actions):
+            if row_value(q, q_second, s, a, use_sum) == best:
+                return a
+    chosen = below(rng, n_ties)
+    for a in range(n_actions):
+        if row_value(q, q_second, s, a, use_sum) == best:
+            if chosen == 0:
+                return a
+            chosen -= 1
+    return n_actions - 1
+
+
+@inline_kernel
+def row_max(q, q_second, s, use_sum):
+    best = row_value(q, q_second, s, 0, use_sum)
+    for a in range(1, q.shape[1]):
+        value = row_value(q, q_second, s, a, use_sum)
+        if value > best:
+            best = value
+    return best
+
+
+@inline_kernel
+def argmax_lowest(q, s):
+    """A maximal action of row s, the lowest index on ties (no draw)."""
+    best_action = 0
+    best = q[s, 0]
+    for a in range(1, q.shape[1]):
+        if q[s, a] > best:
+            best = q[s, a]
+            best_action = a
+    return best_action
+
+
+@inline_kernel
+def behave(exploration, q, q_second, s, use_sum, level, rng):
+    """The behaviour action in s: epsilon-greedy (level = epsilon) or softmax (temperature)."""
+    n_actions = q.shape[1]
+    if exploration == EPSILON_GREEDY:
+        if uniform(rng) < level:
+            return below(rng, n_actions)
+        return greedy_random_tie(q, q_second, s, use_sum, rng)
+    # Softmax: weights exp((Q - max Q) / temperature), sampled by running sum.
+    top = row_max(q, q_second, s, use_sum)
+    total = 0.0
+    for a in range(n_actions):
+        total += math.exp((row_value(q, q_second, s, a, use_sum) - top) / level)
+    u = uniform(rng) * total
+    running = 0.0
+    for a in range(n_actions):
+        running += math.exp((row_value(q, q_second, s, a, use_sum) - top) / level)
+        if u < running:
+            return a
+    return n_actions - 1
+
+
+@inline_kernel
+def expected_value(exploration, q, s, level):
+    """sum_a pi(a | s) Q(s, a) under the behaviour policy (Expected SARSA's target)."""
+    n_actions = q.shape[1]
+    top = q[s, 0]
+    n_ties = 1
+    for a in range(1, n_actions):
+        if q[s, a] > top:
+            top = q[s, a]
+            n_ties = 1
+        elif q[s, a] == top:
+            n_ties += 1
+    total = 0.0
+    if exploration == EPSILON_GREEDY:
+        for a in range(n_actions):
+            p = level / n_actions
+            if q[s, a] == top:
+                p += (1.0 - level) / n_ties
+            total += p * q[s, a]
+        return total
+    weight_sum = 0.0
+    for a in range(n_actions):
+        weight = math.exp((q[s, a] - top) / level)
+        weight_sum += weight
+        total += weight * q[s, a]
+    return total / weight_sum
+
+
+@inline_kernel
+def run_td(
+    algorithm,
+    exploration,
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gamma,
+    alpha_schedule,
+    explore_schedule,
+    planning_steps,
+    stop_step,
+    rng,
+    q_values,
+    q_second,
+    visits,
+    model_next,
+    model_reward,
+    model_terminated,
+    seen,
+    cursor,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """Run a TD learner until ``stop_step`` steps in all or ``episode_returns`` is full.
+
+    Update: Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)), with target
+    r + gamma * (max_a' Q(s', a') | Q(s', a') | sum_a' pi(a'|s') Q(s', a') | Q_B(s', argmax Q_A))
+    and no bootstrap from a terminated transition (a truncated one bootstraps).
+    """
+    n_actions = q_values.shape[1]
+    capacity = episode_returns.shape[0]
+    use_sum = algorithm == DOUBLE_Q_LEARNING
+    on_policy = algorithm == SARSA
+    t = cursor[STEP]
+    s = cursor[STATE]
+    a = cursor[ACTION]
+    episode_step = cursor[EPISODE_STEP]
+    n_episodes = cursor[N_EPISODES]
+    n_seen = cursor[N_SEEN]
+    accumulated = episode_return[0]
+    while t < stop_step and n_episodes < capacity:
+        if s < 0:
+            s = sample_index(initial_cdf, uniform(rng))
+            episode_step = 0
+            accumulated = 0.0
+            if on_policy:
+                level = schedule_value(explore_schedule, t, 0)
+                a = behave(exploration, q_values, q_second, s, use_sum, level, rng)
+        if not on_policy:
+            level = schedule_value(explore_schedule, t, 0)
+            a = behave(exploration, q_values, q_second, s, use_sum, level, rng)
+        k = sample_outcome(prob, s, a, rng)
+        s_next = next_state[s, a, k]
+        r = reward[s, a, k]
+        done = terminated[s, a, k]
+        visits[s, a] += 1
+        alpha = schedule_value(alpha_schedule, t, visits[s, a])
+        t += 1
+        episode_step += 1
+        accumulated += r
+        truncated = (not done) and max_episode_steps > 0 and episode_step >= max_episode_steps
+
+        a_next = 0
+        if algorithm == DOUBLE_Q_LEARNING:
+            if uniform(rng) < 0.5:
+                target = r
+                if not done:
+                    target = r + gamma * q_second[s_next, argmax_lowest(q_values, s_next)]
+                q_values[s, a] += alpha * (target - q_values[s, a])
+            else:
+                target = r
+                if not done:
+                    target = r + gamma * q_values[s_next, argmax_lowest(q_second, s_next)]
+                q_second[s, a] += alpha * (target - q_second[s, a])
+        else:
+            target = r
+            if algorithm == SARSA:
+                if not done:
+                    level = schedule_value(explore_schedule, t, 0)
+                    a_next = behave(exploration, q_values, q_second, s_next, False, level, rng)
+                    target = r + gamma * q_values[s_next, a_next]
+            elif algorithm == EXPECTED_SARSA:
+                if not done:
+                    level = schedule_value(explore_schedule, t, 0)
+                    target = r + gamma * expected_value(exploration, q_values, s_next, level)
+            elif not done:
+                target = r + gamma * row_max(q_values, q_second, s_next, False)
+            q_values[s, a] += alpha * (target - q_values[s, a])
+
+        if algorithm == DYNA_Q:
+            pair = s * n_actions + a
+            if model_next[s, a] < 0:
+                seen[n_seen] = pair
+                n_seen += 1
+            model_next[s, a] = s_next
+            model_reward[s, a] = r
+            model_terminated[s, a] = done
+            for _ in range(planning_steps):
+                pair = seen[below(rng, n_seen)]
+                ps = pair // n_actions
+                pa = pair - ps * n_actions
+                target = model_reward[ps, pa]
+                if not model_terminated[ps, pa]:
+                    target += gamma * row_max(q_values, q_second, model_next[ps, pa], False)
+                step_alpha = schedule_value(alpha_schedule, t - 1, visits[ps, pa])
+                q_values[ps, pa] += step_alpha * (target - q_values[ps, pa])
+
+        if done or truncated:
+            episode_returns[n_episodes] = accumulated
+            episode_lengths[n_episodes] = episode_step
+            n_episodes += 1
+            s = -1
+        else:
+            s = s_next
+            a = a_next
+    cursor[STEP] = t
+    cursor[STATE] = s
+    cursor[ACTION] = a
+    cursor[EPISODE_STEP] = episode_step
+    cursor[N_EPISODES] = n_episodes
+    cursor[N_SEEN] = n_seen
+    episode_return[0] = accumulated
+
+
+@kernel
+def q_learning(
+    exploration,
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gamma,
+    alpha_schedule,
+    explore_schedule,
+    planning_steps,
+    stop_step,
+    rng,
+    q_values,
+    q_second,
+    visits,
+    model_next,
+    model_reward,
+    model_terminated,
+    seen,
+    cursor,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """:func:`run_td` with ``algorithm = Q_LEARNING``, arguments from ``exploration``."""
+    run_td(
+        Q_LEARNING,
+        exploration,
+        next_state,
+        prob,
+        reward,
+        terminated,
+        initial_cdf,
+        max_episode_steps,
+        gamma,
+        alpha_schedule,
+        explore_schedule,
+        planning_steps,
+        stop_step,
+        rng,
+        q_values,
+        q_second,
+        visits,
+        model_next,
+        model_reward,
+        model_terminated,
+        seen,
+        cursor,
+        episode_return,
+        episode_returns,
+        episode_lengths,
+    )
+
+
+@kernel
+def sarsa(
+    exploration,
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gamma,
+    alpha_schedule,
+    explore_schedule,
+    planning_steps,
+    stop_step,
+    rng,
+    q_values,
+    q_second,
+    visits,
+    model_next,
+    model_reward,
+    model_terminated,
+    seen,
+    cursor,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """:func:`run_td` with ``algorithm = SARSA``, arguments from ``exploration``."""
+    run_td(
+        SARSA,
+        exploration,
+        next_state,
+        prob,
+        reward,
+        terminated,
+        initial_cdf,
+        max_episode_steps,
+        gamma,
+        alpha_schedule,
+        explore_schedule,
+        planning_steps,
+        stop_step,
+        rng,
+        q_values,
+        q_second,
+        visits,
+        model_next,
+        model_reward,
+        model_terminated,
+        seen,
+        cursor,
+        episode_return,
+        episode_returns,
+        episode_lengths,
+    )
+
+
+@kernel
+def expected_sarsa(
+    exploration,
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gamma,
+    alpha_schedule,
+    explore_schedule,
+    planning_steps,
+    stop_step,
+    rng,
+    q_values,
+    q_second,
+    visits,
+    model_next,
+    model_reward,
+    model_terminated,
+    seen,
+    cursor,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """:func:`run_td` with ``algorithm = EXPECTED_SARSA``, arguments from ``exploration``."""
+    run_td(
+        EXPECTED_SARSA,
+        exploration,
+        next_state,
+        prob,
+        reward,
+        terminated,
+        initial_cdf,
+        max_episode_steps,
+        gamma,
+        alpha_schedule,
+        explore_schedule,
+        planning_steps,
+        stop_step,
+        rng,
+        q_values,
+        q_second,
+        visits,
+        model_next,
+        model_reward,
+        model_terminated,
+        seen,
+        cursor,
+        episode_return,
+        episode_returns,
+        episode_lengths,
+    )
+
+
+@kernel
+def double_q_learning(
+    exploration,
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gamma,
+    alpha_schedule,
+    explore_schedule,
+    planning_steps,
+    stop_step,
+    rng,
+    q_values,
+    q_second,
+    visits,
+    model_next,
+    model_reward,
+    model_terminated,
+    seen,
+    cursor,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """:func:`run_td` with ``algorithm = DOUBLE_Q_LEARNING``, arguments from ``exploration``."""
+    run_td(
+        DOUBLE_Q_LEARNING,
+        exploration,
+        next_state,
+        prob,
+        reward,
+        terminated,
+        initial_cdf,
+        max_episode_steps,
+        gamma,
+        alpha_schedule,
+        explore_schedule,
+        planning_steps,
+        stop_step,
+        rng,
+        q_values,
+        q_second,
+        visits,
+        model_next,
+        model_reward,
+        model_terminated,
+        seen,
+        cursor,
+        episode_return,
+        episode_returns,
+        episode_lengths,
+    )
+
+
+@kernel
+def dyna_q(
+    exploration,
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gamma,
+    alpha_schedule,
+    explore_schedule,
+    planning_steps,
+    stop_step,
+    rng,
+    q_values,
+    q_second,
+    visits,
+    model_next,
+    model_reward,
+    model_terminated,
+    seen,
+    cursor,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """:func:`run_td` with ``algorithm = DYNA_Q``, arguments from ``exploration``."""
+    run_td(
+        DYNA_Q,
+        exploration,
+        next_state,
+        prob,
+        reward,
+        terminated,
+        initial_cdf,
+        max_episode_steps,
+        gamma,
+        alpha_schedule,
+        explore_schedule,
+        planning_steps,
+        stop_step,
+        rng,
+        q_values,
+        q_second,
+        visits,
+        model_next,
+        model_reward,
+        model_terminated,
+        seen,
+        cursor,
+        episode_return,
+        episode_returns,
+        episode_lengths,
+    )
+
+
+@parallel_kernel
+def sweep(
+    algorithm,
+    exploration,
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gammas,
+    alpha_schedules,
+    explore_schedules,
+    planning_steps,
+    stop_step,
+    rngs,
+    q_values,
+    q_second,
+    visits,
+    model_next,
+    model_reward,
+    model_terminated,
+    seen,
+    cursors,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """Independent runs in parallel: run ``r`` is :func:`run_td` on the ``[r]`` slices.
+
+    Each run owns its random stream, so its result does not depend on the thread count.
+    """
+    for r in prange(rngs.shape[0]):
+        run_td(
+            algorithm,
+            exploration,
+            next_state,
+            prob,
+            reward,
+            terminated,
+            initial_cdf,
+            max_episode_steps,
+            gammas[r],
+            alpha_schedules[r],
+            explore_schedules[r],
+            planning_steps,
+            stop_step,
+            rngs[r],
+            q_values[r],
+            q_second[r],
+            visits[r],
+            model_next[r],
+            model_reward[r],
+            model_terminated[r],
+            seen[r],
+            cursors[r],
+            episode_return[r],
+            episode_returns[r],
+            episode_lengths[r],
+        )
