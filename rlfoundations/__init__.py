@@ -13,6 +13,15 @@ from rlfoundations.extract import (
     make,
 )
 from rlfoundations.graph import to_graph
+from rlfoundations.learning import (
+    Schedule,
+    double_q_learning,
+    dyna_q,
+    expected_sarsa,
+    q_learning,
+    sarsa,
+    sweep,
+)
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import (
     modified_policy_iteration,
@@ -21,7 +30,13 @@ from rlfoundations.planning import (
     value_iteration,
 )
 from rlfoundations.policy import EvaluationResult, GreedyPolicy, evaluate, solve
-from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
+from rlfoundations.results import (
+    ConvergenceWarning,
+    LearningResult,
+    NonTerminationWarning,
+    PlanningResult,
+    SweepResult,
+)
 
 __version__ = "0.1.0"
 
@@ -29,22 +44,31 @@ __all__ = [
     "ConvergenceWarning",
     "EvaluationResult",
     "GreedyPolicy",
+    "LearningResult",
     "ModelCheck",
     "ModelEstimate",
     "NonTerminationWarning",
     "PlanningResult",
+    "Schedule",
+    "SweepResult",
     "TabularMDP",
     "__version__",
     "check_model",
+    "double_q_learning",
+    "dyna_q",
     "envs",
     "estimate_model",
     "evaluate",
+    "expected_sarsa",
     "from_env",
     "make",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
+    "q_learning",
+    "sarsa",
     "solve",
+    "sweep",
     "to_graph",
     "value_iteration",
 ]

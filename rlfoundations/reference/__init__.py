@@ -4,6 +4,13 @@ Swap ``import rlfoundations as rlf`` for ``from rlfoundations import reference a
 the same call runs as plain, slow, textbook loops: the oracles the tests compare against.
 """
 
+from rlfoundations.reference.learning import (
+    double_q_learning,
+    dyna_q,
+    expected_sarsa,
+    q_learning,
+    sarsa,
+)
 from rlfoundations.reference.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -12,8 +19,13 @@ from rlfoundations.reference.planning import (
 )
 
 __all__ = [
+    "double_q_learning",
+    "dyna_q",
+    "expected_sarsa",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
+    "q_learning",
+    "sarsa",
     "value_iteration",
 ]
