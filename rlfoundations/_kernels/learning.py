@@ -110,13 +110,16 @@ def sample_outcome(prob, s, a, rng):
 
 @inline_kernel
 def schedule_value(schedule, t, count):
-    """Value of a schedule at step ``t`` (steps done so far), or after ``count`` visits."""
-    kind = int(schedule[0])
-    start = schedule[1]
+    """Value of a schedule ``[kind, start, end, steps, omega]`` at step ``t`` (steps done so
+    far), or after ``count`` visits."""
+    return schedule_at(schedule[0], schedule[1], schedule[2], schedule[3], schedule[4], t, count)
+
+
+@inline_kernel
+def schedule_at(kind, start, end, steps, omega, t, count):
+    """:func:`schedule_value` with the schedule's fields unpacked (hoisted out of loops)."""
     if kind == CONSTANT:
         return start
-    end = schedule[2]
-    steps = schedule[3]
     if kind == LINEAR:
         fraction = t / steps
         if fraction >= 1.0:
@@ -125,7 +128,7 @@ def schedule_value(schedule, t, count):
     if kind == EXPONENTIAL:
         return end + (start - end) * math.exp(-(t / steps))
     # VISIT_COUNT: 1 / n^omega
-    return 1.0 / math.pow(count, schedule[4])
+    return 1.0 / math.pow(count, omega)
 
 
 @inline_kernel
@@ -140,20 +143,19 @@ def greedy_random_tie(q, q_second, s, use_sum, rng):
     """A maximal action of row s, ties broken uniformly at random (one draw, only on ties)."""
     n_actions = q.shape[1]
     best = row_value(q, q_second, s, 0, use_sum)
+    best_action = 0
     n_ties = 1
+    # Written as selects, not branches: which action leads is data the CPU cannot predict.
     for a in range(1, n_actions):
         value = row_value(q, q_second, s, a, use_sum)
-        if value > best:
-            best = value
-            n_ties = 1
-        elif value == best:
-            n_ties += 1
+        greater = value > best
+        n_ties = 1 if greater else n_ties + (1 if value == best else 0)
+        best_action = a if greater else best_action
+        best = value if greater else best
     if n_ties == 1:
-        for a in range(n_actions):
-            if row_value(q, q_second, s, a, use_sum) == best:
-                return a
+        return best_action
     chosen = below(rng, n_ties)
-    for a in range(n_actions):
+    for a in range(best_action, n_actions):
         if row_value(q, q_second, s, a, use_sum) == best:
             if chosen == 0:
                 return a
@@ -271,6 +273,22 @@ def run_td(
     capacity = episode_returns.shape[0]
     use_sum = algorithm == DOUBLE_Q_LEARNING
     on_policy = algorithm == SARSA
+    # Visit counts are kept only for a 1 / n^omega learning rate (Dyna-Q's replays read them).
+    count_visits = alpha_schedule[0] == VISIT_COUNT
+    a_kind, a_start, a_end, a_steps, a_omega = (
+        alpha_schedule[0],
+        alpha_schedule[1],
+        alpha_schedule[2],
+        alpha_schedule[3],
+        alpha_schedule[4],
+    )
+    e_kind, e_start, e_end, e_steps, e_omega = (
+        explore_schedule[0],
+        explore_schedule[1],
+        explore_schedule[2],
+        explore_schedule[3],
+        explore_schedule[4],
+    )
     t = cursor[STEP]
     s = cursor[STATE]
     a = cursor[ACTION]
@@ -284,17 +302,20 @@ def run_td(
             episode_step = 0
             accumulated = 0.0
             if on_policy:
-                level = schedule_value(explore_schedule, t, 0)
+                level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
                 a = behave(exploration, q_values, q_second, s, use_sum, level, rng)
         if not on_policy:
-            level = schedule_value(explore_schedule, t, 0)
+            level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
             a = behave(exploration, q_values, q_second, s, use_sum, level, rng)
         k = sample_outcome(prob, s, a, rng)
         s_next = next_state[s, a, k]
         r = reward[s, a, k]
         done = terminated[s, a, k]
-        visits[s, a] += 1
-        alpha = schedule_value(alpha_schedule, t, visits[s, a])
+        count = 0
+        if count_visits:
+            visits[s, a] += 1
+            count = visits[s, a]
+        alpha = schedule_at(a_kind, a_start, a_end, a_steps, a_omega, t, count)
         t += 1
         episode_step += 1
         accumulated += r
@@ -316,12 +337,12 @@ def run_td(
             target = r
             if algorithm == SARSA:
                 if not done:
-                    level = schedule_value(explore_schedule, t, 0)
+                    level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
                     a_next = behave(exploration, q_values, q_second, s_next, False, level, rng)
                     target = r + gamma * q_values[s_next, a_next]
             elif algorithm == EXPECTED_SARSA:
                 if not done:
-                    level = schedule_value(explore_schedule, t, 0)
+                    level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
                     target = r + gamma * expected_value(exploration, q_values, s_next, level)
             elif not done:
                 target = r + gamma * row_max(q_values, q_second, s_next, False)
@@ -342,7 +363,9 @@ def run_td(
                 target = model_reward[ps, pa]
                 if not model_terminated[ps, pa]:
                     target += gamma * row_max(q_values, q_second, model_next[ps, pa], False)
-                step_alpha = schedule_value(alpha_schedule, t - 1, visits[ps, pa])
+                step_alpha = schedule_at(
+                    a_kind, a_start, a_end, a_steps, a_omega, t - 1, visits[ps, pa]
+                )
                 q_values[ps, pa] += step_alpha * (target - q_values[ps, pa])
 
         if done or truncated:
