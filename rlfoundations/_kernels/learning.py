@@ -4,7 +4,7 @@ One loop, :func:`run_td`, serves the temporal-difference family; each public ker
 (``q_learning``, ``sarsa``, ...) calls it with its algorithm as a literal constant.
 ``run_td`` is a kernel of its own rather than inlined into its six callers: inlining it
 multiplied the cold compile time by five for no measurable speed. The small helpers are
-inlined. :func:`sweep` runs many independent runs with ``prange``.
+inlined. :func:`sweep` (and :func:`sweep_reinforce`) runs many independent runs with ``prange``.
 
 A run's whole state lives in arrays the caller owns and the kernel updates in place: the
 random stream ``rng`` (uint64, 4 words), the tables, and a ``cursor`` (int64) holding the
@@ -24,6 +24,9 @@ Random draws, in order, per step (the reference twins draw the same, in the same
 5. SARSA: the next action (if the transition did not terminate);
 6. Dyna-Q: ``below(n_seen)`` per planning update.
 
+REINFORCE (:func:`reinforce`) draws the initial state, one ``uniform`` for its softmax
+action and the outcome, in that order, and learns only when an episode ends.
+
 Inputs are trusted: the Python layer validated them.
 """
 
@@ -40,6 +43,7 @@ SARSA = 1
 EXPECTED_SARSA = 2
 DOUBLE_Q_LEARNING = 3
 DYNA_Q = 4
+REINFORCE = 5
 
 # Exploration.
 EPSILON_GREEDY = 0
@@ -59,6 +63,7 @@ EPISODE_STEP = 3
 N_EPISODES = 4
 N_SEEN = 5
 CURSOR_SIZE = 6
+# REINFORCE keeps the length of the episode recorded so far in EPISODE_STEP.
 
 
 @kernel
@@ -384,6 +389,125 @@ def run_td(
     cursor[EPISODE_STEP] = episode_step
     cursor[N_EPISODES] = n_episodes
     cursor[N_SEEN] = n_seen
+    episode_return[0] = accumulated
+
+
+@kernel
+def reinforce(
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gamma,
+    alpha_schedule,
+    baseline_schedule,
+    use_baseline,
+    stop_step,
+    rng,
+    preferences,
+    baseline,
+    weights,
+    path_state,
+    path_action,
+    path_reward,
+    cursor,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """REINFORCE with a baseline (Sutton and Barto, section 13.4) on a softmax policy table.
+
+    Acts with pi(a | s) = softmax(preferences[s]) and records the episode in ``path_*``. When
+    it ends, returns G_t are computed backwards (a truncated episode starts from the
+    baseline's value of its last state), then for t = 0, 1, ... in order:
+
+        delta = G_t - baseline[s_t]                      (G_t without a baseline)
+        baseline[s_t] += beta * delta
+        preferences[s_t, b] += alpha * gamma^t * delta * (1[b = a_t] - pi(b | s_t))
+
+    with pi taken before the update. Stops at ``stop_step`` steps, when ``episode_returns`` is
+    full, or when the path buffers are full mid-episode (the caller grows them and resumes).
+    """
+    n_actions = preferences.shape[1]
+    capacity = episode_returns.shape[0]
+    path_capacity = path_state.shape[0]
+    a_kind, a_start, a_end, a_steps, a_omega = (
+        alpha_schedule[0],
+        alpha_schedule[1],
+        alpha_schedule[2],
+        alpha_schedule[3],
+        alpha_schedule[4],
+    )
+    b_kind, b_start, b_end, b_steps, b_omega = (
+        baseline_schedule[0],
+        baseline_schedule[1],
+        baseline_schedule[2],
+        baseline_schedule[3],
+        baseline_schedule[4],
+    )
+    t = cursor[STEP]
+    s = cursor[STATE]
+    length = cursor[EPISODE_STEP]
+    n_episodes = cursor[N_EPISODES]
+    accumulated = episode_return[0]
+    while t < stop_step and n_episodes < capacity and length < path_capacity:
+        if s < 0:
+            s = sample_index(initial_cdf, uniform(rng))
+            length = 0
+            accumulated = 0.0
+        a = behave(SOFTMAX, preferences, preferences, s, False, 1.0, rng)
+        k = sample_outcome(prob, s, a, rng)
+        s_next = next_state[s, a, k]
+        r = reward[s, a, k]
+        done = terminated[s, a, k]
+        path_state[length] = s
+        path_action[length] = a
+        path_reward[length] = r
+        length += 1
+        t += 1
+        accumulated += r
+        truncated = (not done) and max_episode_steps > 0 and length >= max_episode_steps
+        if not (done or truncated):
+            s = s_next
+            continue
+
+        # The episode is over: returns backwards, in place of the rewards.
+        ret = 0.0
+        if truncated and use_baseline:
+            ret = baseline[s_next]
+        for i in range(length - 1, -1, -1):
+            ret = path_reward[i] + gamma * ret
+            path_reward[i] = ret
+        alpha = schedule_at(a_kind, a_start, a_end, a_steps, a_omega, t, 0)
+        beta = schedule_at(b_kind, b_start, b_end, b_steps, b_omega, t, 0)
+        discount = 1.0
+        for i in range(length):
+            si = path_state[i]
+            delta = path_reward[i]
+            if use_baseline:
+                delta = path_reward[i] - baseline[si]
+                baseline[si] += beta * delta
+            top = row_max(preferences, preferences, si, False)
+            total = 0.0
+            for b in range(n_actions):
+                weights[b] = math.exp(preferences[si, b] - top)
+                total += weights[b]
+            step = alpha * discount * delta
+            for b in range(n_actions):
+                indicator = 1.0 if b == path_action[i] else 0.0
+                preferences[si, b] += step * (indicator - weights[b] / total)
+            discount *= gamma
+        episode_returns[n_episodes] = accumulated
+        episode_lengths[n_episodes] = length
+        n_episodes += 1
+        length = 0
+        s = -1
+    cursor[STEP] = t
+    cursor[STATE] = s
+    cursor[EPISODE_STEP] = length
+    cursor[N_EPISODES] = n_episodes
     episode_return[0] = accumulated
 
 
@@ -727,6 +851,60 @@ def sweep(
             model_reward[r],
             model_terminated[r],
             seen[r],
+            cursors[r],
+            episode_return[r],
+            episode_returns[r],
+            episode_lengths[r],
+        )
+
+
+@parallel_kernel
+def sweep_reinforce(
+    next_state,
+    prob,
+    reward,
+    terminated,
+    initial_cdf,
+    max_episode_steps,
+    gammas,
+    alpha_schedules,
+    baseline_schedules,
+    use_baseline,
+    stop_step,
+    rngs,
+    preferences,
+    baseline,
+    weights,
+    path_state,
+    path_action,
+    path_reward,
+    cursors,
+    episode_return,
+    episode_returns,
+    episode_lengths,
+):
+    """Independent REINFORCE runs in parallel: run ``r`` is :func:`reinforce` on the ``[r]``
+    slices."""
+    for r in prange(rngs.shape[0]):
+        reinforce(
+            next_state,
+            prob,
+            reward,
+            terminated,
+            initial_cdf,
+            max_episode_steps,
+            gammas[r],
+            alpha_schedules[r],
+            baseline_schedules[r],
+            use_baseline,
+            stop_step,
+            rngs[r],
+            preferences[r],
+            baseline[r],
+            weights[r],
+            path_state[r],
+            path_action[r],
+            path_reward[r],
             cursors[r],
             episode_return[r],
             episode_returns[r],
