@@ -9,6 +9,7 @@ from rlfoundations.reference.learning import (
     dyna_q,
     expected_sarsa,
     q_learning,
+    reinforce,
     sarsa,
 )
 from rlfoundations.reference.planning import (
@@ -26,6 +27,7 @@ __all__ = [
     "policy_evaluation",
     "policy_iteration",
     "q_learning",
+    "reinforce",
     "sarsa",
     "value_iteration",
 ]

@@ -6,8 +6,9 @@ Given a TabularMDP, the environment is simulated from the model with the same ra
 so for the same seed the Q tables are bit-identical. Given a ``gymnasium.Env``, the same
 loops step the env instead: that is the library's slow path for envs without a model.
 
-Every update is Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)); a terminated transition
-has target r (nothing after the end), a truncated one (time limit) bootstraps.
+Every TD update is Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)); a terminated
+transition has target r (nothing after the end), a truncated one (time limit) bootstraps.
+REINFORCE learns from whole episodes, as Sutton and Barto's box in section 13.4 reads.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import LearningResult
 
-__all__ = ["double_q_learning", "dyna_q", "expected_sarsa", "q_learning", "sarsa"]
+__all__ = ["double_q_learning", "dyna_q", "expected_sarsa", "q_learning", "reinforce", "sarsa"]
 
 
 # -- the environment: simulated from a model, or a live gymnasium env ---------------------------
@@ -408,3 +409,97 @@ def dyna_q(
 ) -> LearningResult:
     """Dyna-Q: Q-learning, then planning_steps replays of remembered transitions."""
     return _td("dyna_q", **locals())
+
+
+def reinforce(
+    mdp,
+    *,
+    gamma,
+    n_steps,
+    seed,
+    alpha=0.1,
+    baseline_alpha=0.1,
+    baseline=True,
+    eval_every=None,
+) -> LearningResult:
+    """REINFORCE with a baseline on a softmax policy table, episode by episode.
+
+    Generate an episode with pi(a | s) = softmax(theta[s]); then for each step t, in order:
+    G_t = the return from t; delta = G_t - b(s_t); b(s_t) += beta * delta;
+    theta[s_t] += alpha * gamma^t * delta * grad log pi(a_t | s_t).
+    """
+    rng = Xoshiro256(seed)
+    env = _make_env(mdp, seed, rng)
+    n_states, n_actions = env.n_states, env.n_actions
+    theta = [[0.0] * n_actions for _ in range(n_states)]
+    b = [0.0] * n_states
+    returns, lengths = [], []
+    curve_steps, curve_values = [], []
+
+    def evaluate(t):
+        if eval_every is not None:
+            curve_steps.append(t)
+            curve_values.append(_evaluate(mdp, theta, gamma))
+
+    def learn(path, bootstrap, t):
+        # Returns, backwards from the end (or from the baseline's guess after a time limit).
+        g = [0.0] * len(path)
+        ret = bootstrap
+        for i in range(len(path) - 1, -1, -1):
+            ret = path[i][2] + gamma * ret
+            g[i] = ret
+        step_alpha = schedule_value(alpha, t)
+        beta = schedule_value(baseline_alpha, t)
+        discount = 1.0
+        for i, (s, a, _) in enumerate(path):
+            delta = g[i]
+            if baseline:
+                delta = g[i] - b[s]
+                b[s] += beta * delta
+            top = max(theta[s])
+            weights = [math.exp(preference - top) for preference in theta[s]]
+            total = 0.0
+            for weight in weights:
+                total += weight
+            step = step_alpha * discount * delta
+            for action in range(n_actions):
+                indicator = 1.0 if action == a else 0.0
+                theta[s][action] += step * (indicator - weights[action] / total)
+            discount *= gamma
+
+    evaluate(0)
+    t = 0
+    while t < n_steps:
+        s = env.reset()
+        path = []  # (state, action, reward) of every step
+        episode_return = 0.0
+        while t < n_steps:
+            a = behave(theta[s], "softmax", 1.0, rng)
+            s_next, r, terminated, truncated = env.step(s, a)
+            path.append((s, a, r))
+            t += 1
+            episode_return += r
+            if terminated or truncated:
+                bootstrap = b[s_next] if truncated and not terminated and baseline else 0.0
+                learn(path, bootstrap, t)
+            if eval_every is not None and (t % eval_every == 0 or t == n_steps):
+                evaluate(t)
+            if terminated or truncated:
+                returns.append(episode_return)
+                lengths.append(len(path))
+                break
+            s = s_next
+
+    return LearningResult(
+        q_values=np.array(theta, dtype=np.float64),
+        policy=np.array([argmax_lowest(row) for row in theta], dtype=np.int64),
+        episode_returns=np.array(returns, dtype=np.float64),
+        episode_lengths=np.array(lengths, dtype=np.int64),
+        total_steps=t,
+        algorithm="reinforce",
+        gamma=float(gamma),
+        seed=int(seed),
+        curve_steps=None if eval_every is None else np.array(curve_steps),
+        curve_values=None if eval_every is None else np.array(curve_values),
+        baseline=np.array(b, dtype=np.float64),
+    )
