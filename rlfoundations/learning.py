@@ -1,4 +1,4 @@
-"""Learners: Q-learning, SARSA, Expected SARSA, Double Q-learning and Dyna-Q, plus sweeps.
+"""Learners: Q-learning, SARSA, Expected SARSA, Double Q-learning, Dyna-Q and REINFORCE.
 
 Each public function validates its arguments, allocates the run's arrays, calls the
 same-named Numba kernel in :mod:`rlfoundations._kernels.learning` (which simulates the
@@ -20,23 +20,30 @@ and no bootstrap (target = r) from a terminated transition. A transition cut by 
 limit (``mdp.max_episode_steps``) is a truncation, not a termination: it bootstraps, then
 a new episode starts from ``mdp.initial``.
 
+REINFORCE (the talk's policy gradient, tabular) learns a softmax policy table from whole
+episodes, with a learned state-value baseline (Sutton and Barto, section 13.4).
+
+Long runs go in chunks (the kernels stop at any step and resume bit for bit), so that
+``progress`` can report and Ctrl-C can stop a run between chunks; with
+``on_interrupt="return"`` the run then returns what it learned so far.
+
 Given a ``gymnasium.Env`` instead of a model, the same learners step the env in Python (the
 slow path, for Discrete envs without a ``P`` table).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import numba
 import numpy as np
 
 from rlfoundations._kernels import learning as _kernels
 from rlfoundations._kernels.random import seed_state
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.progress import ProgressBar
 from rlfoundations.results import LearningResult, SweepResult
 
 __all__ = [
@@ -45,8 +52,8 @@ __all__ = [
     "dyna_q",
     "expected_sarsa",
     "q_learning",
+    "reinforce",
     "sarsa",
-    "sweep",
 ]
 
 ALGORITHMS = {
@@ -55,10 +62,19 @@ ALGORITHMS = {
     "expected_sarsa": _kernels.EXPECTED_SARSA,
     "double_q_learning": _kernels.DOUBLE_Q_LEARNING,
     "dyna_q": _kernels.DYNA_Q,
+    "reinforce": _kernels.REINFORCE,
 }
 EXPLORATIONS = {"epsilon_greedy": _kernels.EPSILON_GREEDY, "softmax": _kernels.SOFTMAX}
 #: Episode buffers start this long and grow (the run resumes bit for bit) when full.
 INITIAL_EPISODE_CAPACITY = 1 << 12
+#: REINFORCE's episode path starts this long (or the time limit) and grows when full.
+INITIAL_PATH_CAPACITY = 1 << 12
+#: Steps per kernel call (summed over a batch's runs) when progress or interrupts are wanted.
+CHUNK_STEPS = 1 << 22
+INTERRUPT_MODES = ("raise", "return")
+
+#: ``progress`` argument: a callable ``progress(steps_done, n_steps)``, or True for a bar.
+Progress = Callable[[int, int], None] | bool | None
 
 
 # -- schedules -----------------------------------------------------------------------------------
@@ -201,6 +217,111 @@ def _check_exploration(exploration, epsilon, temperature) -> tuple[int, Schedule
     )
 
 
+def _check_progress(progress, on_interrupt) -> tuple[Callable[[int, int], None] | None, str]:
+    if on_interrupt not in INTERRUPT_MODES:
+        raise ValueError(f"on_interrupt must be one of {INTERRUPT_MODES}, got {on_interrupt!r}")
+    if progress is True:
+        return ProgressBar(), on_interrupt
+    if progress is None or progress is False:
+        return None, on_interrupt
+    if not callable(progress):
+        raise TypeError(
+            f"progress must be None, True or a callable progress(steps_done, n_steps), "
+            f"got {progress!r}"
+        )
+    return progress, on_interrupt
+
+
+@dataclass(frozen=True, eq=False)
+class RunSpec:
+    """The validated settings of a batch of runs of one learner, in kernel form.
+
+    Built by :func:`run_spec` from one point of hyperparameters per run; the same spec gives
+    the same runs wherever it is run (one process, threads, or another machine).
+    """
+
+    algorithm: str
+    seeds: tuple[int, ...]
+    gammas: np.ndarray
+    alphas: np.ndarray
+    #: Exploration schedules (TD learners) or baseline step sizes (REINFORCE), one row a run.
+    levels: np.ndarray
+    exploration: int
+    planning_steps: int
+    use_baseline: bool
+    params: tuple[dict, ...]
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.seeds)
+
+    def subset(self, runs: range) -> RunSpec:
+        """The spec of runs ``runs`` only (a contiguous chunk, for distribution)."""
+        return RunSpec(
+            algorithm=self.algorithm,
+            seeds=self.seeds[runs.start : runs.stop],
+            gammas=self.gammas[runs.start : runs.stop],
+            alphas=self.alphas[runs.start : runs.stop],
+            levels=self.levels[runs.start : runs.stop],
+            exploration=self.exploration,
+            planning_steps=self.planning_steps,
+            use_baseline=self.use_baseline,
+            params=self.params[runs.start : runs.stop],
+        )
+
+
+def run_spec(
+    algorithm: str,
+    points: list[dict],
+    *,
+    exploration: str = "epsilon_greedy",
+    planning_steps: int = 0,
+    baseline: bool = True,
+) -> RunSpec:
+    """Validate one dict of hyperparameters per run into a :class:`RunSpec`.
+
+    Each point has ``seed``, ``gamma`` and ``alpha``, and ``epsilon`` or ``temperature``
+    (TD learners, after ``exploration``) or ``baseline_alpha`` (REINFORCE).
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
+    planning_steps = _check_count("planning_steps", planning_steps, allow_zero=True)
+    if not isinstance(baseline, bool | np.bool_):
+        raise TypeError(f"baseline must be a bool, got {baseline!r}")
+    policy_gradient = algorithm == "reinforce"
+    mode = _kernels.SOFTMAX
+    if not policy_gradient and exploration not in EXPLORATIONS:
+        raise ValueError(f"exploration must be one of {sorted(EXPLORATIONS)}, got {exploration!r}")
+    seeds, gammas, alphas, levels = [], [], [], []
+    for point in points:
+        seeds.append(_check_seed(point["seed"]))
+        gammas.append(_check_gamma(point["gamma"]))
+        alpha = _check_schedule("alpha", point["alpha"], 0.0, 1.0, True)
+        if policy_gradient:
+            if alpha.kind == "visit_count":
+                raise ValueError(f"reinforce's alpha cannot be a visit_count schedule: {alpha}")
+            level = _check_schedule("baseline_alpha", point["baseline_alpha"], 0.0, 1.0, True)
+            if level.kind == "visit_count":
+                raise ValueError(f"baseline_alpha cannot be a visit_count schedule: {level}")
+        else:
+            mode, level = _check_exploration(
+                exploration, point.get("epsilon"), point.get("temperature")
+            )
+        alphas.append(alpha.as_array())
+        levels.append(level.as_array())
+    return RunSpec(
+        algorithm=algorithm,
+        seeds=tuple(seeds),
+        gammas=np.array(gammas, dtype=np.float64),
+        alphas=np.array(alphas, dtype=np.float64).reshape(len(points), 5),
+        levels=np.array(levels, dtype=np.float64).reshape(len(points), 5),
+        exploration=mode,
+        planning_steps=planning_steps,
+        use_baseline=bool(baseline),
+        params=tuple(dict(point) for point in points),
+    )
+
+
 # -- running -------------------------------------------------------------------------------------
 def _kernel_model(mdp: TabularMDP) -> tuple:
     initial_cdf = np.empty(mdp.n_states)
@@ -216,55 +337,87 @@ def _kernel_model(mdp: TabularMDP) -> tuple:
 
 
 class _Runs:
-    """The arrays of ``n_runs`` runs, stacked on a leading axis, that kernels update in place."""
+    """The arrays of a batch of runs, stacked on a leading axis, that kernels update in place.
 
-    def __init__(self, mdp: TabularMDP, seeds: list[int], capacity: int) -> None:
-        n_runs, shape = len(seeds), (len(seeds), mdp.n_states, mdp.n_actions)
+    TD learners keep two tables (Double Q-learning's second), visit counts and Dyna-Q's
+    remembered model; REINFORCE keeps its preferences (in ``q_values``), its baseline, and
+    the path of the current episode.
+    """
+
+    def __init__(self, mdp: TabularMDP, spec: RunSpec, n_steps: int) -> None:
+        n_runs, n_states, n_actions = spec.n_runs, mdp.n_states, mdp.n_actions
+        shape = (n_runs, n_states, n_actions)
+        self.policy_gradient = spec.algorithm == "reinforce"
+        self.double = spec.algorithm == "double_q_learning"
         self.rng = np.zeros((n_runs, 4), dtype=np.uint64)
-        for run, seed in enumerate(seeds):
+        for run, seed in enumerate(spec.seeds):
             seed_state(np.uint64(seed), self.rng[run])
         self.q_values = np.zeros(shape)
-        self.q_second = np.zeros(shape)
-        self.visits = np.zeros(shape, dtype=np.int64)
-        self.model_next = np.full(shape, -1, dtype=np.int64)
-        self.model_reward = np.zeros(shape)
-        self.model_terminated = np.zeros(shape, dtype=np.bool_)
-        self.seen = np.zeros((n_runs, mdp.n_states * mdp.n_actions), dtype=np.int64)
+        if self.policy_gradient:
+            limit = mdp.max_episode_steps or INITIAL_PATH_CAPACITY
+            path = min(n_steps, limit)
+            self.baseline = np.zeros((n_runs, n_states))
+            self.weights = np.zeros((n_runs, n_actions))
+            self.path_state = np.zeros((n_runs, path), dtype=np.int64)
+            self.path_action = np.zeros((n_runs, path), dtype=np.int64)
+            self.path_reward = np.zeros((n_runs, path))
+            tables = "baseline weights path_state path_action path_reward"
+        else:
+            self.q_second = np.zeros(shape)
+            self.visits = np.zeros(shape, dtype=np.int64)
+            self.model_next = np.full(shape, -1, dtype=np.int64)
+            self.model_reward = np.zeros(shape)
+            self.model_terminated = np.zeros(shape, dtype=np.bool_)
+            self.seen = np.zeros((n_runs, n_states * n_actions), dtype=np.int64)
+            tables = "q_second visits model_next model_reward model_terminated seen"
+        capacity = min(n_steps + 1, INITIAL_EPISODE_CAPACITY)
         self.cursor = np.zeros((n_runs, _kernels.CURSOR_SIZE), dtype=np.int64)
         self.cursor[:, _kernels.STATE] = -1
         self.episode_return = np.zeros((n_runs, 1))
         self.episode_returns = np.full((n_runs, capacity), np.nan)
         self.episode_lengths = np.zeros((n_runs, capacity), dtype=np.int64)
+        self.names = (
+            f"rng q_values {tables} cursor episode_return episode_returns episode_lengths".split()
+        )
 
     def arrays(self, run: int | None = None) -> tuple:
         """The run state in kernel argument order (one run's slices, or all runs)."""
-        names = (
-            "rng q_values q_second visits model_next model_reward model_terminated seen "
-            "cursor episode_return episode_returns episode_lengths"
-        ).split()
         if run is None:
-            return tuple(getattr(self, name) for name in names)
-        return tuple(getattr(self, name)[run] for name in names)
+            return tuple(getattr(self, name) for name in self.names)
+        return tuple(getattr(self, name)[run] for name in self.names)
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self.cursor[:, _kernels.STEP]
 
     def grow(self, n_steps: int) -> None:
-        """Enlarge the episode buffers: twice as long, or enough at the pace so far."""
+        """Enlarge whichever buffers stopped the kernel short of its stop step."""
         capacity = self.episode_returns.shape[1]
-        steps = max(int(self.cursor[:, _kernels.STEP].min()), 1)
-        pace = int(self.cursor[:, _kernels.N_EPISODES].max()) * n_steps // steps
-        new = min(max(2 * capacity, pace + pace // 8 + 16), n_steps + 1)
-        returns = np.full((len(self.rng), new), np.nan)
-        lengths = np.zeros((len(self.rng), new), dtype=np.int64)
-        returns[:, :capacity] = self.episode_returns
-        lengths[:, :capacity] = self.episode_lengths
-        self.episode_returns, self.episode_lengths = returns, lengths
+        if (self.cursor[:, _kernels.N_EPISODES] >= capacity).any():
+            steps = max(int(self.steps.min()), 1)
+            pace = int(self.cursor[:, _kernels.N_EPISODES].max()) * n_steps // steps
+            new = min(max(2 * capacity, pace + pace // 8 + 16), n_steps + 1)
+            self.episode_returns = _widen(self.episode_returns, new, np.nan)
+            self.episode_lengths = _widen(self.episode_lengths, new, 0)
+        if self.policy_gradient:
+            path = self.path_state.shape[1]
+            if (self.cursor[:, _kernels.EPISODE_STEP] >= path).any():
+                self.path_state = _widen(self.path_state, 2 * path, 0)
+                self.path_action = _widen(self.path_action, 2 * path, 0)
+                self.path_reward = _widen(self.path_reward, 2 * path, 0.0)
 
-    def needs_more(self, stop: int) -> bool:
-        return bool((self.cursor[:, _kernels.STEP] < stop).any())
-
-    def q_table(self, algorithm: int) -> np.ndarray:
-        if algorithm == _kernels.DOUBLE_Q_LEARNING:
+    def q_table(self) -> np.ndarray:
+        """The learned table: Double Q-learning's estimate is the mean of its two."""
+        if self.double:
             return (self.q_values + self.q_second) / 2.0
         return self.q_values
+
+
+def _widen(array: np.ndarray, width: int, fill) -> np.ndarray:
+    """``array`` (runs, n) copied into a (runs, width) array padded with ``fill``."""
+    wider = np.full((array.shape[0], width), fill, dtype=array.dtype)
+    wider[:, : array.shape[1]] = array
+    return wider
 
 
 def _greedy_values(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarray:
@@ -278,92 +431,197 @@ def _greedy_values(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndar
         return np.full(mdp.n_states, np.nan)
 
 
+def _kernel_call(mdp: TabularMDP, spec: RunSpec, runs: _Runs) -> Callable[[int], None]:
+    """A function ``advance(stop)`` that runs every run of the batch up to step ``stop``
+    (or until a buffer is full): the same-named kernel for one run, the sweep kernel for
+    several."""
+    model = _kernel_model(mdp)
+    single = spec.n_runs == 1
+    if spec.algorithm == "reinforce":
+
+        def advance(stop: int) -> None:
+            if single:
+                _kernels.reinforce(
+                    *model,
+                    spec.gammas[0],
+                    spec.alphas[0],
+                    spec.levels[0],
+                    spec.use_baseline,
+                    stop,
+                    *runs.arrays(0),
+                )
+            else:
+                _kernels.sweep_reinforce(
+                    *model,
+                    spec.gammas,
+                    spec.alphas,
+                    spec.levels,
+                    spec.use_baseline,
+                    stop,
+                    *runs.arrays(),
+                )
+
+        return advance
+
+    learner = getattr(_kernels, spec.algorithm)
+    algorithm = ALGORITHMS[spec.algorithm]
+
+    def advance(stop: int) -> None:
+        if single:
+            learner(
+                spec.exploration,
+                *model,
+                spec.gammas[0],
+                spec.alphas[0],
+                spec.levels[0],
+                spec.planning_steps,
+                stop,
+                *runs.arrays(0),
+            )
+        else:
+            _kernels.sweep(
+                algorithm,
+                spec.exploration,
+                *model,
+                spec.gammas,
+                spec.alphas,
+                spec.levels,
+                spec.planning_steps,
+                stop,
+                *runs.arrays(),
+            )
+
+    return advance
+
+
+def run_batch(
+    mdp: TabularMDP,
+    spec: RunSpec,
+    n_steps: int,
+    *,
+    eval_every: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    on_interrupt: str = "raise",
+) -> SweepResult:
+    """Run every run of ``spec`` for ``n_steps`` steps, in parallel over runs.
+
+    The engine under every learner and :func:`rlfoundations.sweep`: arguments are trusted
+    (validated by :func:`run_spec` and the callers). With ``progress`` or
+    ``on_interrupt="return"`` the runs advance in chunks of about ``CHUNK_STEPS`` steps in
+    all, calling ``progress(steps_done, n_steps)`` after each; chunked runs equal unchunked
+    runs bit for bit. ``eval_every`` adds the exact values of every run's greedy policy at
+    steps 0, eval_every, 2 * eval_every, ..., n_steps.
+    """
+    runs = _Runs(mdp, spec, n_steps)
+    advance = _kernel_call(mdp, spec, runs)
+    stops = [n_steps] if eval_every is None else [*range(eval_every, n_steps, eval_every), n_steps]
+    chunked = progress is not None or on_interrupt == "return"
+    chunk = max(CHUNK_STEPS // spec.n_runs, 1 << 12) if chunked else n_steps
+    curve_steps: list[int] = []
+    curve_values: list[np.ndarray] = []
+
+    def evaluate(step: int) -> None:
+        q_table = runs.q_table()
+        values = np.stack(
+            [
+                _greedy_values(mdp, np.argmax(q_table[r], axis=1), float(spec.gammas[r]))
+                for r in range(spec.n_runs)
+            ]
+        )
+        curve_steps.append(step)
+        curve_values.append(values)
+
+    interrupted = False
+    try:
+        if eval_every is not None:
+            evaluate(0)
+        done = 0
+        for stop in stops:
+            while done < stop:
+                target = min(stop, done + chunk)
+                advance(target)
+                while (runs.steps < target).any():
+                    runs.grow(n_steps)
+                    advance(target)
+                done = target
+                if progress is not None:
+                    progress(done, n_steps)
+            if eval_every is not None:
+                evaluate(done)
+    except KeyboardInterrupt:
+        if on_interrupt != "return":
+            raise
+        interrupted = True
+
+    q_values = runs.q_table().copy()
+    n_episodes = runs.cursor[:, _kernels.N_EPISODES].copy()
+    width = int(n_episodes.max())
+    return SweepResult(
+        q_values=q_values,
+        policy=np.argmax(q_values, axis=2),
+        episode_returns=runs.episode_returns[:, :width].copy(),
+        episode_lengths=runs.episode_lengths[:, :width].copy(),
+        n_episodes=n_episodes,
+        total_steps=int(runs.steps.min()),
+        algorithm=spec.algorithm,
+        seeds=np.array(spec.seeds, dtype=np.uint64),
+        params=spec.params,
+        curve_steps=None if eval_every is None else np.array(curve_steps, dtype=np.int64),
+        curve_values=(
+            None if eval_every is None else np.stack(curve_values, axis=1).reshape(
+                spec.n_runs, len(curve_steps), mdp.n_states
+            )
+        ),
+        interrupted=interrupted,
+        baseline=runs.baseline.copy() if runs.policy_gradient else None,
+    )
+
+
 def _learn(
-    algorithm_name: str,
+    algorithm: str,
     mdp,
     *,
     gamma,
     n_steps,
     seed,
     alpha,
-    epsilon,
-    exploration,
-    temperature,
-    planning_steps=0,
     eval_every=None,
+    progress=None,
+    on_interrupt="raise",
+    **settings,
 ) -> LearningResult:
+    """One run of ``algorithm``: on a model, the batch engine; on a live env, the twin."""
     if not isinstance(mdp, TabularMDP) and _is_gym_env(mdp):
         if eval_every is not None:
             raise ValueError("eval_every needs a TabularMDP: a live env has no exact values")
+        if progress not in (None, False) or on_interrupt != "raise":
+            raise ValueError("progress and on_interrupt need a TabularMDP, not a live env")
         from rlfoundations.reference import learning as _reference
 
-        return getattr(_reference, algorithm_name)(
-            mdp,
-            gamma=gamma,
-            n_steps=n_steps,
-            seed=seed,
-            alpha=alpha,
-            epsilon=epsilon,
-            exploration=exploration,
-            temperature=temperature,
-            **({"planning_steps": planning_steps} if algorithm_name == "dyna_q" else {}),
+        return getattr(_reference, algorithm)(
+            mdp, gamma=gamma, n_steps=n_steps, seed=seed, alpha=alpha, **settings
         )
     mdp = _check_mdp(mdp)
-    gamma = _check_gamma(gamma)
     n_steps = _check_count("n_steps", n_steps)
-    seed = _check_seed(seed)
-    alpha_schedule = _check_schedule("alpha", alpha, 0.0, 1.0, True).as_array()
-    explore_mode, explore_schedule = _check_exploration(exploration, epsilon, temperature)
-    planning_steps = _check_count("planning_steps", planning_steps, allow_zero=True)
     if eval_every is not None:
         eval_every = _check_count("eval_every", eval_every)
-    algorithm = ALGORITHMS[algorithm_name]
-    learner = getattr(_kernels, algorithm_name)
-
-    model = _kernel_model(mdp)
-    runs = _Runs(mdp, [seed], min(n_steps + 1, INITIAL_EPISODE_CAPACITY))
-    stops = [n_steps] if eval_every is None else [*range(eval_every, n_steps, eval_every), n_steps]
-    curve_steps, curve_values = [], []
-
-    def evaluate() -> None:
-        policy = np.argmax(runs.q_table(algorithm)[0], axis=1)
-        curve_steps.append(int(runs.cursor[0, _kernels.STEP]))
-        curve_values.append(_greedy_values(mdp, policy, gamma))
-
-    if eval_every is not None:
-        evaluate()
-    for stop in stops:
-        while True:
-            learner(
-                explore_mode,
-                *model,
-                gamma,
-                alpha_schedule,
-                explore_schedule.as_array(),
-                planning_steps,
-                stop,
-                *runs.arrays(0),
-            )
-            if not runs.needs_more(stop):
-                break
-            runs.grow(n_steps)
-        if eval_every is not None:
-            evaluate()
-
-    q_values = runs.q_table(algorithm)[0]
-    n_episodes = int(runs.cursor[0, _kernels.N_EPISODES])
-    return LearningResult(
-        q_values=q_values,
-        policy=np.argmax(q_values, axis=1),
-        episode_returns=runs.episode_returns[0, :n_episodes].copy(),
-        episode_lengths=runs.episode_lengths[0, :n_episodes].copy(),
-        total_steps=int(runs.cursor[0, _kernels.STEP]),
-        algorithm=algorithm_name,
-        gamma=gamma,
-        seed=seed,
-        curve_steps=None if eval_every is None else np.array(curve_steps),
-        curve_values=None if eval_every is None else np.array(curve_values),
+    progress, on_interrupt = _check_progress(progress, on_interrupt)
+    point = {"gamma": gamma, "alpha": alpha, "seed": seed}
+    if algorithm == "reinforce":
+        point["baseline_alpha"] = settings["baseline_alpha"]
+        options = {"baseline": settings["baseline"]}
+    else:
+        point["epsilon"] = settings["epsilon"]
+        point["temperature"] = settings["temperature"]
+        options = {
+            "exploration": settings["exploration"],
+            "planning_steps": settings.get("planning_steps", 0),
+        }
+    spec = run_spec(algorithm, [point], **options)
+    batch = run_batch(
+        mdp, spec, n_steps, eval_every=eval_every, progress=progress, on_interrupt=on_interrupt
     )
+    return batch.run(0)
 
 
 def _is_gym_env(value) -> bool:
@@ -398,7 +656,13 @@ _COMMON_PARAMETERS = """
         Softmax temperature (> 0), used when ``exploration="softmax"``.
     eval_every : int, optional
         Every this many steps (and at the start and end), compute the exact values of the
-        current greedy policy on the model: ``result.curve_steps``, ``result.curve_values``."""
+        current greedy policy on the model: ``result.curve_steps``, ``result.curve_values``.
+    progress : callable or bool, optional
+        ``progress(steps_done, n_steps)``, called as the run advances in chunks (about
+        4 million steps each); ``True`` draws a text bar on stderr.
+    on_interrupt : {"raise", "return"}
+        What Ctrl-C (``KeyboardInterrupt``) does: propagate, or end the run between chunks
+        and return what it learned so far, with ``result.interrupted`` set."""
 
 _RETURNS = """
     Returns
@@ -429,6 +693,8 @@ def q_learning(
     exploration: str = "epsilon_greedy",
     temperature: float | Schedule = 1.0,
     eval_every: int | None = None,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
 ) -> LearningResult:
     return _learn(
         "q_learning",
@@ -441,6 +707,8 @@ def q_learning(
         exploration=exploration,
         temperature=temperature,
         eval_every=eval_every,
+        progress=progress,
+        on_interrupt=on_interrupt,
     )
 
 
@@ -455,6 +723,8 @@ def sarsa(
     exploration: str = "epsilon_greedy",
     temperature: float | Schedule = 1.0,
     eval_every: int | None = None,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
 ) -> LearningResult:
     return _learn(
         "sarsa",
@@ -467,6 +737,8 @@ def sarsa(
         exploration=exploration,
         temperature=temperature,
         eval_every=eval_every,
+        progress=progress,
+        on_interrupt=on_interrupt,
     )
 
 
@@ -481,6 +753,8 @@ def expected_sarsa(
     exploration: str = "epsilon_greedy",
     temperature: float | Schedule = 1.0,
     eval_every: int | None = None,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
 ) -> LearningResult:
     return _learn(
         "expected_sarsa",
@@ -493,6 +767,8 @@ def expected_sarsa(
         exploration=exploration,
         temperature=temperature,
         eval_every=eval_every,
+        progress=progress,
+        on_interrupt=on_interrupt,
     )
 
 
@@ -507,6 +783,8 @@ def double_q_learning(
     exploration: str = "epsilon_greedy",
     temperature: float | Schedule = 1.0,
     eval_every: int | None = None,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
 ) -> LearningResult:
     return _learn(
         "double_q_learning",
@@ -519,6 +797,8 @@ def double_q_learning(
         exploration=exploration,
         temperature=temperature,
         eval_every=eval_every,
+        progress=progress,
+        on_interrupt=on_interrupt,
     )
 
 
@@ -534,6 +814,8 @@ def dyna_q(
     temperature: float | Schedule = 1.0,
     planning_steps: int = 10,
     eval_every: int | None = None,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
 ) -> LearningResult:
     return _learn(
         "dyna_q",
@@ -547,6 +829,89 @@ def dyna_q(
         temperature=temperature,
         planning_steps=planning_steps,
         eval_every=eval_every,
+        progress=progress,
+        on_interrupt=on_interrupt,
+    )
+
+
+def reinforce(
+    mdp,
+    *,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    baseline_alpha: float | Schedule = 0.1,
+    baseline: bool = True,
+    eval_every: int | None = None,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
+) -> LearningResult:
+    """REINFORCE: Monte Carlo policy gradient on a softmax policy table, with a baseline.
+
+    The talk's policy gradient, tabular: the policy is ``pi(a | s) = softmax(theta[s])``;
+    after each episode, every step t moves ``theta[s_t]`` along the gradient of
+    ``log pi(a_t | s_t)`` scaled by ``alpha * gamma^t * (G_t - b(s_t))``, where ``G_t`` is
+    the return from step t and ``b`` a learned state-value baseline (Sutton and Barto,
+    section 13.4). For a softmax table that gradient is ``1[b = a_t] - pi(b | s_t)``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP or gymnasium.Env
+        The model, simulated inside the kernel; or a live env with Discrete spaces, stepped
+        in Python (slow).
+    gamma : float
+        Discount factor in [0, 1].
+    n_steps : int
+        Environment steps to take (> 0). An episode still running at the end is not
+        learned from (Monte Carlo needs its end).
+    seed : int
+        Seed of the random stream, in [0, 2**64): it fixes the whole run.
+    alpha : float or Schedule
+        Policy step size, in (0, 1]; a schedule is read at the step each episode ends.
+    baseline_alpha : float or Schedule
+        Step size of the baseline ``b(s) <- b(s) + baseline_alpha * (G_t - b(s))``.
+    baseline : bool
+        Subtract the baseline (``False``: plain REINFORCE, ``delta = G_t``). An episode
+        cut by the time limit starts its returns from the baseline's value of its last
+        state (a bootstrap, as the TD learners do); without a baseline, from 0.
+    eval_every, progress, on_interrupt
+        As in :func:`q_learning`.
+
+    Returns
+    -------
+    LearningResult
+        ``q_values`` holds the policy's preferences ``theta`` (greedy ``policy`` = their
+        argmax, lowest index on ties), with the per-episode returns and lengths.
+
+    Notes
+    -----
+    Kernel: :func:`rlfoundations._kernels.learning.reinforce`; reference twin:
+    ``rlfoundations.reference.reinforce``. The behaviour policy is the softmax policy
+    itself: there is no epsilon.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> mdp = rlf.from_env("FrozenLake-v1", is_slippery=False)
+    >>> result = rlf.reinforce(mdp, gamma=0.95, n_steps=50_000, seed=0)
+    >>> optimal = rlf.value_iteration(mdp, gamma=0.95).values[0]
+    >>> learned = rlf.policy_evaluation(mdp, result.policy, gamma=0.95).values[0]
+    >>> bool(abs(learned - optimal) < 1e-9)  # greedy in theta: optimal from the start
+    True
+    """
+    return _learn(
+        "reinforce",
+        mdp,
+        gamma=gamma,
+        n_steps=n_steps,
+        seed=seed,
+        alpha=alpha,
+        baseline_alpha=baseline_alpha,
+        baseline=baseline,
+        eval_every=eval_every,
+        progress=progress,
+        on_interrupt=on_interrupt,
     )
 
 
@@ -589,136 +954,3 @@ _document(
     planning_steps : int
         Replayed updates per real step (>= 0), each of a uniformly drawn remembered pair.""",
 )
-
-
-# -- sweeps --------------------------------------------------------------------------------------
-def _grid_axis(value) -> list:
-    if isinstance(value, list | tuple | np.ndarray):
-        values = list(value)
-        if not values:
-            raise ValueError("a sweep axis must not be empty")
-        return values
-    return [value]
-
-
-def sweep(
-    mdp: TabularMDP,
-    algorithm: str = "q_learning",
-    *,
-    gamma,
-    n_steps: int,
-    seeds,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration: str = "epsilon_greedy",
-    temperature=1.0,
-    planning_steps: int = 10,
-    n_threads: int | None = None,
-) -> SweepResult:
-    """Run a grid of seeds x hyperparameters in parallel, one run per ``prange`` iteration.
-
-    Parameters
-    ----------
-    mdp : TabularMDP
-        The model.
-    algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"}
-        The learner.
-    gamma, alpha, epsilon, temperature
-        As in :func:`q_learning`; each may be a list, which makes it an axis of the grid.
-    n_steps : int
-        Steps of every run.
-    seeds : int or sequence of int
-        Seeds, the fastest-varying axis of the grid.
-    exploration, planning_steps
-        As in :func:`q_learning` and :func:`dyna_q`, the same for every run.
-    n_threads : int, optional
-        Numba threads to use (default: all); results do not depend on it.
-
-    Returns
-    -------
-    SweepResult
-        Stacked arrays, ``runs`` first; ``result.run(i)`` equals the same run made alone.
-
-    Notes
-    -----
-    Kernel: :func:`rlfoundations._kernels.learning.sweep`. Each run owns its random stream,
-    seeded from its seed alone.
-
-    Examples
-    --------
-    >>> import rlfoundations as rlf
-    >>> mdp = rlf.from_env("CliffWalking-v1")
-    >>> result = rlf.sweep(mdp, gamma=0.99, n_steps=5_000, seeds=range(4), alpha=[0.1, 0.5])
-    >>> result.q_values.shape, result.params[5]
-    ((8, 48, 4), {'gamma': 0.99, 'alpha': 0.5, 'epsilon': 0.1, 'seed': 1})
-    """
-    mdp = _check_mdp(mdp)
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
-    n_steps = _check_count("n_steps", n_steps)
-    planning_steps = _check_count("planning_steps", planning_steps, allow_zero=True)
-    seed_axis = [_check_seed(seed) for seed in ([seeds] if _is_number(seeds) else list(seeds))]
-    if not seed_axis:
-        raise ValueError("seeds must not be empty")
-    level_name = "epsilon" if exploration == "epsilon_greedy" else "temperature"
-    level_axis = _grid_axis(epsilon if level_name == "epsilon" else temperature)
-    axes = {"gamma": _grid_axis(gamma), "alpha": _grid_axis(alpha), level_name: level_axis}
-    params, gammas, alphas, levels = [], [], [], []
-    if exploration not in EXPLORATIONS:
-        raise ValueError(f"exploration must be one of {sorted(EXPLORATIONS)}, got {exploration!r}")
-    for values in itertools.product(*axes.values(), seed_axis):
-        point = dict(zip([*axes, "seed"], values, strict=True))
-        gammas.append(_check_gamma(point["gamma"]))
-        alphas.append(_check_schedule("alpha", point["alpha"], 0.0, 1.0, True).as_array())
-        explore_mode, schedule = _check_exploration(
-            exploration,
-            point.get("epsilon", epsilon),
-            point.get("temperature", temperature),
-        )
-        levels.append(schedule.as_array())
-        params.append(point)
-    if n_threads is not None:
-        n_threads = _check_count("n_threads", n_threads)
-        if n_threads > numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(
-                f"n_threads must be <= {numba.config.NUMBA_NUM_THREADS}, got {n_threads}"
-            )
-    seeds_run = [point["seed"] for point in params]
-    runs = _Runs(mdp, seeds_run, min(n_steps + 1, INITIAL_EPISODE_CAPACITY))
-    model = _kernel_model(mdp)
-    previous = numba.get_num_threads()
-    if n_threads is not None:
-        numba.set_num_threads(n_threads)
-    try:
-        while True:
-            _kernels.sweep(
-                ALGORITHMS[algorithm],
-                explore_mode,
-                *model,
-                np.array(gammas),
-                np.array(alphas),
-                np.array(levels),
-                planning_steps,
-                n_steps,
-                *runs.arrays(),
-            )
-            if not runs.needs_more(n_steps):
-                break
-            runs.grow(n_steps)
-    finally:
-        numba.set_num_threads(previous)
-
-    q_values = runs.q_table(ALGORITHMS[algorithm])
-    n_episodes = runs.cursor[:, _kernels.N_EPISODES].copy()
-    width = int(n_episodes.max())
-    return SweepResult(
-        q_values=q_values,
-        policy=np.argmax(q_values, axis=2),
-        episode_returns=runs.episode_returns[:, :width].copy(),
-        episode_lengths=runs.episode_lengths[:, :width].copy(),
-        n_episodes=n_episodes,
-        total_steps=n_steps,
-        algorithm=algorithm,
-        seeds=np.array(seeds_run, dtype=np.uint64),
-        params=tuple(params),
-    )

@@ -105,6 +105,11 @@ class LearningResult:
     curve_values : ndarray, shape (n_evaluations, S), or None
         The exact values ``V^pi(s)`` of the greedy policy at those steps (NaN rows where, with
         ``gamma = 1``, the policy never ends the episode).
+    interrupted : bool
+        Whether Ctrl-C ended the run early (``on_interrupt="return"``): ``total_steps`` is
+        then below the steps asked for.
+    baseline : ndarray, shape (S,), or None
+        REINFORCE's learned baseline ``b(s)``, its estimate of the policy's state values.
     """
 
     q_values: np.ndarray
@@ -117,6 +122,8 @@ class LearningResult:
     seed: int
     curve_steps: np.ndarray | None = None
     curve_values: np.ndarray | None = None
+    interrupted: bool = False
+    baseline: np.ndarray | None = None
 
     @property
     def n_episodes(self) -> int:
@@ -126,10 +133,11 @@ class LearningResult:
     def __repr__(self) -> str:
         n_states, n_actions = self.q_values.shape
         curve = "" if self.curve_steps is None else f", evaluations={len(self.curve_steps)}"
+        stopped = ", interrupted=True" if self.interrupted else ""
         return (
             f"LearningResult(algorithm={self.algorithm!r}, gamma={self.gamma}, "
             f"n_states={n_states}, n_actions={n_actions}, total_steps={self.total_steps}, "
-            f"n_episodes={self.n_episodes}{curve})"
+            f"n_episodes={self.n_episodes}{curve}{stopped})"
         )
 
     def curve(self, initial: np.ndarray) -> np.ndarray:
@@ -158,7 +166,16 @@ class SweepResult:
     seeds : ndarray of uint64, shape (runs,)
     params : tuple of dict
         The hyperparameters of every run (``gamma``, ``alpha``, ``epsilon`` or
-        ``temperature``), in run order: the grid's product, seeds varying fastest.
+        ``temperature`` or ``baseline_alpha``, ``seed``), in run order: the grid's product,
+        seeds varying fastest.
+    curve_steps : ndarray of int, shape (n_evaluations,), or None
+        Steps at which every run's greedy policy was evaluated exactly (``eval_every``).
+    curve_values : ndarray, shape (runs, n_evaluations, S), or None
+        The exact values of each run's greedy policy at those steps.
+    interrupted : bool
+        Whether Ctrl-C ended the sweep early (``on_interrupt="return"``).
+    baseline : ndarray, shape (runs, S), or None
+        REINFORCE's learned baselines.
     """
 
     q_values: np.ndarray
@@ -170,6 +187,10 @@ class SweepResult:
     algorithm: str
     seeds: np.ndarray
     params: tuple
+    curve_steps: np.ndarray | None = None
+    curve_values: np.ndarray | None = None
+    interrupted: bool = False
+    baseline: np.ndarray | None = None
 
     @property
     def n_runs(self) -> int:
@@ -177,9 +198,12 @@ class SweepResult:
 
     def __repr__(self) -> str:
         _, n_states, n_actions = self.q_values.shape
+        curve = "" if self.curve_steps is None else f", evaluations={len(self.curve_steps)}"
+        stopped = ", interrupted=True" if self.interrupted else ""
         return (
             f"SweepResult(algorithm={self.algorithm!r}, runs={self.n_runs}, "
-            f"n_states={n_states}, n_actions={n_actions}, total_steps={self.total_steps})"
+            f"n_states={n_states}, n_actions={n_actions}, "
+            f"total_steps={self.total_steps}{curve}{stopped})"
         )
 
     def run(self, index: int) -> LearningResult:
@@ -194,4 +218,15 @@ class SweepResult:
             algorithm=self.algorithm,
             gamma=float(self.params[index]["gamma"]),
             seed=int(self.seeds[index]),
+            curve_steps=self.curve_steps,
+            curve_values=None if self.curve_values is None else self.curve_values[index],
+            interrupted=self.interrupted,
+            baseline=None if self.baseline is None else self.baseline[index],
         )
+
+    def curve(self, initial: np.ndarray) -> np.ndarray:
+        """Expected return of every run's greedy policy at each evaluation, shape
+        (runs, n_evaluations): ``curve_values @ initial``."""
+        if self.curve_values is None:
+            raise ValueError("no learning curve was recorded; pass eval_every to the sweep")
+        return self.curve_values @ np.asarray(initial, dtype=float)
