@@ -19,8 +19,8 @@ from rlfoundations.learning import (
     dyna_q,
     expected_sarsa,
     q_learning,
+    reinforce,
     sarsa,
-    sweep,
 )
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import (
@@ -37,6 +37,7 @@ from rlfoundations.results import (
     PlanningResult,
     SweepResult,
 )
+from rlfoundations.sweeps import sweep
 
 __version__ = "0.1.0"
 
@@ -66,6 +67,7 @@ __all__ = [
     "policy_evaluation",
     "policy_iteration",
     "q_learning",
+    "reinforce",
     "sarsa",
     "solve",
     "sweep",

@@ -1,0 +1,287 @@
+"""Sweeps: a grid of seeds x hyperparameters, run in parallel here or on any executor.
+
+The grid's runs are split into chunks; each chunk is one :func:`run_batch` call, a jitted
+``prange`` batch over its runs. Here, one chunk holds every run. Given an executor (a
+``concurrent.futures.Executor``, or a Dask client's ``client.get_executor()``), chunks are
+submitted to it, a failed chunk is resubmitted, and the results are stacked in grid order:
+run for run the same as the single-machine sweep, since each run draws from its own stream,
+seeded by its seed alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from typing import Literal
+
+import numba
+import numpy as np
+
+from rlfoundations.learning import (
+    ALGORITHMS,
+    Progress,
+    _check_count,
+    _check_mdp,
+    _check_progress,
+    _is_number,
+    run_batch,
+    run_spec,
+)
+from rlfoundations.mdp import TabularMDP
+from rlfoundations.results import SweepResult
+
+__all__ = ["sweep"]
+
+#: Attempts per chunk before the sweep fails (the first try and two resubmissions).
+DEFAULT_RETRIES = 2
+
+
+def _grid_axis(name: str, value) -> list:
+    if isinstance(value, list | tuple | range | np.ndarray):
+        values = list(value)
+        if not values:
+            raise ValueError(f"the sweep axis {name} must not be empty")
+        return values
+    return [value]
+
+
+def _grid(algorithm: str, seeds, axes: dict) -> list[dict]:
+    """Every point of the grid, as dicts in run order: the product of ``axes``, seeds fastest."""
+    seed_axis = [seeds] if _is_number(seeds) else _grid_axis("seeds", seeds)
+    names = list(axes)
+    return [
+        dict(zip([*names, "seed"], values, strict=True))
+        for values in itertools.product(*(_grid_axis(n, axes[n]) for n in names), seed_axis)
+    ]
+
+
+def sweep(
+    mdp: TabularMDP,
+    algorithm: str = "q_learning",
+    *,
+    gamma,
+    n_steps: int,
+    seeds,
+    alpha=0.1,
+    epsilon=0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature=1.0,
+    planning_steps: int = 10,
+    baseline_alpha=0.1,
+    baseline: bool = True,
+    eval_every: int | None = None,
+    n_threads: int | None = None,
+    executor=None,
+    chunk_runs: int | None = None,
+    retries: int = DEFAULT_RETRIES,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
+) -> SweepResult:
+    """Run a grid of seeds x hyperparameters in parallel, one run per ``prange`` iteration.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The model.
+    algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
+"reinforce"}
+        The learner.
+    gamma, alpha, epsilon, temperature, baseline_alpha
+        As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
+        be a list, which makes it an axis of the grid (``epsilon`` or ``temperature`` after
+        ``exploration``; ``baseline_alpha`` for REINFORCE only).
+    n_steps : int
+        Steps of every run.
+    seeds : int or sequence of int
+        Seeds, the fastest-varying axis of the grid.
+    exploration, planning_steps, baseline
+        As in the learners, the same for every run.
+    eval_every : int, optional
+        Exact values of every run's greedy policy every this many steps
+        (``result.curve_steps``, ``result.curve_values``): learning curves with the true gap
+        to optimal.
+    n_threads : int, optional
+        Numba threads to use here (default: all); results do not depend on it.
+    executor : concurrent.futures.Executor-like, optional
+        Anything with ``submit(fn, *args)`` returning futures with ``result()``: a
+        ``ProcessPoolExecutor``, or ``dask.distributed.Client(...).get_executor()`` to run
+        the grid over a cluster. Each chunk of runs is one task.
+    chunk_runs : int, optional
+        Runs per task with an executor (default: the grid split in about four chunks per
+        worker, or 8 runs).
+    retries : int
+        With an executor, how many times a failed chunk (a lost worker, say) is resubmitted
+        before the sweep raises; a partial result is never returned as complete.
+    progress, on_interrupt
+        As in the learners. With an executor, progress counts finished runs.
+
+    Returns
+    -------
+    SweepResult
+        Stacked arrays, ``runs`` first; ``result.run(i)`` equals the same run made alone.
+
+    Raises
+    ------
+    RuntimeError
+        With an executor, a chunk failed ``retries + 1`` times.
+
+    Notes
+    -----
+    Kernels: :func:`rlfoundations._kernels.learning.sweep` and ``sweep_reinforce``. Each run
+    owns its random stream, seeded from its seed alone, so a run's result does not depend
+    on the thread count, on the chunking, or on the machine it ran on.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> mdp = rlf.from_env("CliffWalking-v1")
+    >>> result = rlf.sweep(mdp, gamma=0.99, n_steps=5_000, seeds=range(4), alpha=[0.1, 0.5])
+    >>> result.q_values.shape, result.params[5]
+    ((8, 48, 4), {'gamma': 0.99, 'alpha': 0.5, 'epsilon': 0.1, 'seed': 1})
+    """
+    mdp = _check_mdp(mdp)
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
+    n_steps = _check_count("n_steps", n_steps)
+    if eval_every is not None:
+        eval_every = _check_count("eval_every", eval_every)
+    progress, on_interrupt = _check_progress(progress, on_interrupt)
+    if algorithm == "reinforce":
+        axes = {"gamma": gamma, "alpha": alpha, "baseline_alpha": baseline_alpha}
+    elif exploration == "softmax":
+        axes = {"gamma": gamma, "alpha": alpha, "temperature": temperature}
+    else:
+        axes = {"gamma": gamma, "alpha": alpha, "epsilon": epsilon}
+    spec = run_spec(
+        algorithm,
+        _grid(algorithm, seeds, axes),
+        exploration=exploration,
+        planning_steps=planning_steps,
+        baseline=baseline,
+    )
+    if executor is not None:
+        if n_threads is not None:
+            raise ValueError("n_threads applies to local sweeps; set threads on the workers")
+        retries = _check_count("retries", retries, allow_zero=True)
+        if chunk_runs is not None:
+            chunk_runs = _check_count("chunk_runs", chunk_runs)
+        return _distributed(
+            executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress
+        )
+    if chunk_runs is not None:
+        raise ValueError("chunk_runs applies to sweeps with an executor")
+    previous = numba.get_num_threads()
+    if n_threads is not None:
+        n_threads = _check_count("n_threads", n_threads)
+        if n_threads > numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(
+                f"n_threads must be <= {numba.config.NUMBA_NUM_THREADS}, got {n_threads}"
+            )
+        numba.set_num_threads(n_threads)
+    try:
+        return run_batch(
+            mdp, spec, n_steps, eval_every=eval_every, progress=progress, on_interrupt=on_interrupt
+        )
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _chunks(n_runs: int, chunk_runs: int | None, executor) -> list[range]:
+    if chunk_runs is None:
+        workers = _worker_count(executor)
+        chunk_runs = max(1, math.ceil(n_runs / (4 * workers))) if workers else 8
+    return [range(start, min(start + chunk_runs, n_runs)) for start in range(0, n_runs, chunk_runs)]
+
+
+def _worker_count(executor) -> int | None:
+    """Workers behind an executor, where it says (a process pool, a Dask client)."""
+    workers = getattr(executor, "_max_workers", None)
+    if isinstance(workers, int):
+        return workers
+    client = getattr(executor, "_client", None)
+    info = getattr(client, "scheduler_info", None)
+    if callable(info):
+        try:
+            return max(1, len(info().get("workers", {})))
+        except Exception:  # a client that cannot answer: fall back to the default
+            return None
+    return None
+
+
+def _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress):
+    chunks = _chunks(spec.n_runs, chunk_runs, executor)
+    pending = {}
+    for index, runs in enumerate(chunks):
+        future = executor.submit(run_batch, mdp, spec.subset(runs), n_steps, eval_every=eval_every)
+        pending[future] = (index, 0)
+    results: list[SweepResult | None] = [None] * len(chunks)
+    finished = 0
+    while pending:
+        future = _first_done(pending)
+        index, attempt = pending.pop(future)
+        try:
+            results[index] = future.result()
+        except Exception as error:  # a lost worker, a killed process: resubmit the chunk
+            if attempt >= retries:
+                for other in pending:
+                    other.cancel()
+                runs = chunks[index]
+                raise RuntimeError(
+                    f"sweep chunk {index} (runs {runs.start}..{runs.stop - 1}) failed "
+                    f"{attempt + 1} time(s); last error: {error!r}"
+                ) from error
+            retry = executor.submit(
+                run_batch, mdp, spec.subset(chunks[index]), n_steps, eval_every=eval_every
+            )
+            pending[retry] = (index, attempt + 1)
+            continue
+        finished += len(chunks[index])
+        if progress is not None:
+            progress(finished * n_steps, spec.n_runs * n_steps)
+    return _stack(results, spec)
+
+
+def _first_done(pending: dict):
+    """A finished (or failed) future of ``pending``, the lowest chunk index first."""
+    import concurrent.futures
+
+    futures = list(pending)
+    if all(isinstance(future, concurrent.futures.Future) for future in futures):
+        concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
+    else:
+        # Futures of other executors need only done(): poll them.
+        while not any(future.done() for future in futures):
+            time.sleep(0.01)
+    return min((future for future in futures if future.done()), key=lambda f: pending[f][0])
+
+
+def _stack(results: list[SweepResult], spec) -> SweepResult:
+    """Chunk results, in grid order, as one SweepResult (episode arrays padded)."""
+    width = max(result.episode_returns.shape[1] for result in results)
+
+    def padded(array, fill):
+        out = np.full((array.shape[0], width), fill, dtype=array.dtype)
+        out[:, : array.shape[1]] = array
+        return out
+
+    first = results[0]
+    return SweepResult(
+        q_values=np.concatenate([r.q_values for r in results]),
+        policy=np.concatenate([r.policy for r in results]),
+        episode_returns=np.concatenate([padded(r.episode_returns, np.nan) for r in results]),
+        episode_lengths=np.concatenate([padded(r.episode_lengths, 0) for r in results]),
+        n_episodes=np.concatenate([r.n_episodes for r in results]),
+        total_steps=first.total_steps,
+        algorithm=first.algorithm,
+        seeds=np.array(spec.seeds, dtype=np.uint64),
+        params=spec.params,
+        curve_steps=first.curve_steps,
+        curve_values=(
+            None
+            if first.curve_values is None
+            else np.concatenate([r.curve_values for r in results])
+        ),
+        baseline=None if first.baseline is None else np.concatenate([r.baseline for r in results]),
+    )
+
