@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gymnasium
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,7 +14,7 @@ from rlfoundations.learning import Schedule
 from rlfoundations.reference import learning as reference
 from strategies import discounts, tabular_mdps
 
-LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
+TD_LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
 
 
 # -- hyperparameter strategies (kept beside their only users) -------------------------------------
@@ -57,6 +56,18 @@ def learner_arguments(draw) -> dict:
     }
 
 
+@st.composite
+def reinforce_arguments(draw) -> dict:
+    return {
+        "gamma": draw(discounts(max_gamma=1.0)),
+        "n_steps": draw(st.integers(1, 300)),
+        "seed": draw(st.integers(0, 2**64 - 1)),
+        "alpha": draw(unit_schedules(True)),
+        "baseline_alpha": draw(unit_schedules(True)),
+        "baseline": draw(st.booleans()),
+    }
+
+
 def assert_same_run(got: rlf.LearningResult, expected: rlf.LearningResult) -> None:
     assert got.q_values.tobytes() == expected.q_values.tobytes()
     assert np.array_equal(got.policy, expected.policy)
@@ -89,7 +100,7 @@ def cliff() -> rlf.TabularMDP:
 
 
 # -- kernels == reference twins --------------------------------------------------------------
-@pytest.mark.parametrize("learner", LEARNERS)
+@pytest.mark.parametrize("learner", TD_LEARNERS)
 @settings(max_examples=25)
 @given(mdp=tabular_mdps(max_states=12, max_actions=4), arguments=learner_arguments())
 def test_learner_matches_reference(learner, mdp, arguments):
@@ -98,7 +109,16 @@ def test_learner_matches_reference(learner, mdp, arguments):
     assert_same_run(got, expected)
 
 
-@pytest.mark.parametrize("learner", LEARNERS)
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(max_states=12, max_actions=4), arguments=reinforce_arguments())
+def test_reinforce_matches_reference(mdp, arguments):
+    got = rlf.reinforce(mdp, **arguments)
+    expected = reference.reinforce(mdp, **arguments)
+    assert_same_run(got, expected)
+    assert got.baseline.tobytes() == expected.baseline.tobytes()
+
+
+@pytest.mark.parametrize("learner", [*TD_LEARNERS, "reinforce"])
 def test_learning_curve_matches_reference(learner):
     mdp = rlf.from_env("FrozenLake-v1")
     arguments = {"gamma": 0.95, "n_steps": 2_000, "seed": 5, "eval_every": 450}
@@ -122,6 +142,16 @@ def test_growing_episode_buffers_changes_nothing(taxi, monkeypatch):
     assert_same_run(grown, whole)
 
 
+def test_long_episodes_grow_reinforces_path_and_change_nothing(monkeypatch):
+    # CliffWalking has no time limit: early episodes run for thousands of steps.
+    cliff = rlf.from_env("CliffWalking-v1")
+    whole = rlf.reinforce(cliff, gamma=0.99, n_steps=20_000, seed=1)
+    monkeypatch.setattr(learning, "INITIAL_PATH_CAPACITY", 2)
+    grown = rlf.reinforce(cliff, gamma=0.99, n_steps=20_000, seed=1)
+    assert_same_run(grown, whole)
+    assert whole.episode_lengths.max() > 2
+
+
 def test_learning_curve_ends_at_the_value_of_the_final_policy(taxi):
     result = rlf.q_learning(taxi, gamma=0.99, n_steps=100_000, seed=0, eval_every=25_000)
     final = rlf.policy_evaluation(taxi, result.policy, 0.99).values
@@ -142,14 +172,14 @@ def one_state(terminated: bool, max_episode_steps=None) -> rlf.TabularMDP:
     )
 
 
-@pytest.mark.parametrize("learner", LEARNERS)
+@pytest.mark.parametrize("learner", TD_LEARNERS)
 def test_terminated_transition_is_not_bootstrapped(learner):
     result = getattr(rlf, learner)(one_state(True), gamma=0.9, n_steps=2_000, seed=0, alpha=0.5)
     np.testing.assert_allclose(result.q_values, [[1.0]])
     assert result.n_episodes == 2_000
 
 
-@pytest.mark.parametrize("learner", LEARNERS)
+@pytest.mark.parametrize("learner", TD_LEARNERS)
 def test_truncated_transition_is_bootstrapped(learner):
     mdp = one_state(False, max_episode_steps=1)
     result = getattr(rlf, learner)(mdp, gamma=0.9, n_steps=5_000, seed=0, alpha=0.5)
@@ -163,32 +193,113 @@ def test_q_learning_applies_the_textbook_rule_once():
     assert result.q_values[0, 0] == 0.25
 
 
-# -- sweeps ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("learner", LEARNERS)
-def test_sweep_runs_equal_single_runs(learner):
-    mdp = rlf.from_env("FrozenLake-v1", is_slippery=True)
-    grid = {"gamma": [0.9, 0.99], "alpha": [0.1, Schedule.visit_count(0.7)], "epsilon": 0.2}
-    result = rlf.sweep(mdp, learner, n_steps=3_000, seeds=[0, 2**64 - 1], **grid)
-    assert result.q_values.shape == (8, 16, 4)
-    for run, params in enumerate(result.params):
-        expected = getattr(rlf, learner)(mdp, n_steps=3_000, **params)
-        assert_same_run(result.run(run), expected)
+# -- REINFORCE -------------------------------------------------------------------------------
+def bandit(rewards: list[float]) -> rlf.TabularMDP:
+    """One state; action a pays rewards[a] and ends the episode."""
+    n = len(rewards)
+    return rlf.TabularMDP(
+        next_state=np.zeros((1, n, 1), dtype=int),
+        prob=np.ones((1, n, 1)),
+        reward=np.array(rewards, dtype=float).reshape(1, n, 1),
+        terminated=np.ones((1, n, 1), dtype=bool),
+        initial=[1.0],
+    )
 
 
-def test_sweep_does_not_depend_on_thread_count(taxi):
-    arguments = {"gamma": 0.99, "n_steps": 20_000, "seeds": range(5), "alpha": [0.1, 0.5]}
-    one = rlf.sweep(taxi, n_threads=1, **arguments)
-    every = rlf.sweep(taxi, n_threads=numba.config.NUMBA_NUM_THREADS, **arguments)
-    assert one.q_values.tobytes() == every.q_values.tobytes()
-    assert np.array_equal(one.n_episodes, every.n_episodes)
+def test_reinforce_first_update_follows_the_softmax_gradient():
+    # From theta = 0 both actions have pi = 1/2; a one-step episode with return r moves
+    # theta[a] by alpha * r * (1 - 1/2) and the other by alpha * r * (0 - 1/2).
+    result = rlf.reinforce(bandit([1.0, 2.0]), gamma=0.9, n_steps=1, seed=3, alpha=0.5)
+    r = result.episode_returns[0]
+    chosen = int(r) - 1
+    expected = np.zeros(2)
+    expected[chosen] = 0.5 * r * 0.5
+    expected[1 - chosen] = -0.5 * r * 0.5
+    np.testing.assert_array_equal(result.q_values[0], expected)
+    np.testing.assert_array_equal(result.baseline, [0.1 * r])
 
 
-def test_sweep_pads_episodes_after_each_runs_last(taxi):
-    result = rlf.sweep(taxi, gamma=0.99, n_steps=5_000, seeds=range(3))
-    for run in range(3):
-        n = result.n_episodes[run]
-        assert np.isnan(result.episode_returns[run, n:]).all()
-        assert result.episode_lengths[run, :n].sum() <= 5_000
+def test_reinforce_prefers_the_better_arm_of_a_bandit():
+    result = rlf.reinforce(bandit([0.0, 1.0, 0.5]), gamma=1.0, n_steps=5_000, seed=0)
+    preferences = result.q_values[0]
+    probabilities = np.exp(preferences - preferences.max())
+    probabilities /= probabilities.sum()
+    assert result.policy[0] == 1
+    assert probabilities[1] > 0.95
+
+
+def test_reinforce_baseline_learns_the_return():
+    result = rlf.reinforce(bandit([2.0, 2.0]), gamma=1.0, n_steps=2_000, seed=0)
+    np.testing.assert_allclose(result.baseline, [2.0])
+
+
+def test_reinforce_truncated_episode_bootstraps_from_the_baseline():
+    # One looping step of reward 1 per episode (time limit 1): G = 1 + gamma * b, so the
+    # baseline settles at 1 / (1 - gamma) = 10; without the bootstrap it would stay at 1.
+    mdp = one_state(False, max_episode_steps=1)
+    result = rlf.reinforce(mdp, gamma=0.9, n_steps=3_000, seed=0, baseline_alpha=0.5)
+    np.testing.assert_allclose(result.baseline, [10.0], rtol=1e-6)
+
+
+def test_reinforce_without_baseline_keeps_it_at_zero():
+    result = rlf.reinforce(bandit([1.0, 0.0]), gamma=1.0, n_steps=500, seed=0, baseline=False)
+    np.testing.assert_array_equal(result.baseline, [0.0])
+    assert result.policy[0] == 0
+
+
+def test_reinforce_learns_the_shortest_path_on_frozen_lake():
+    lake = rlf.from_env("FrozenLake-v1", is_slippery=False)
+    optimal = rlf.value_iteration(lake, 0.95).values[0]
+    result = rlf.sweep(lake, "reinforce", gamma=0.95, n_steps=50_000, seeds=range(5))
+    for policy in result.policy:
+        assert rlf.policy_evaluation(lake, policy, 0.95).values[0] == pytest.approx(optimal)
+
+
+# -- progress and interrupts -----------------------------------------------------------------
+def test_progress_is_reported_per_chunk_up_to_the_end(taxi, monkeypatch):
+    monkeypatch.setattr(learning, "CHUNK_STEPS", 10_000)
+    calls = []
+    result = rlf.q_learning(
+        taxi, gamma=0.99, n_steps=25_000, seed=0, progress=lambda *call: calls.append(call)
+    )
+    assert calls == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
+    assert_same_run(result, rlf.q_learning(taxi, gamma=0.99, n_steps=25_000, seed=0))
+
+
+def test_progress_true_draws_a_bar_on_stderr(capsys):
+    rlf.q_learning(one_state(True), gamma=0.9, n_steps=100, seed=0, progress=True)
+    assert "100%" in capsys.readouterr().err
+
+
+def test_interrupted_run_returns_what_it_learned_so_far(taxi, monkeypatch):
+    monkeypatch.setattr(learning, "CHUNK_STEPS", 10_000)
+
+    def interrupt_after_two_chunks(done, total):
+        if done >= 20_000:
+            raise KeyboardInterrupt
+
+    got = rlf.sarsa(
+        taxi,
+        gamma=0.99,
+        n_steps=50_000,
+        seed=2,
+        progress=interrupt_after_two_chunks,
+        on_interrupt="return",
+    )
+    assert got.interrupted
+    assert got.total_steps == 20_000
+    expected = rlf.sarsa(taxi, gamma=0.99, n_steps=20_000, seed=2)
+    assert got.q_values.tobytes() == expected.q_values.tobytes()
+
+
+def test_interrupt_propagates_by_default(taxi, monkeypatch):
+    monkeypatch.setattr(learning, "CHUNK_STEPS", 10_000)
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rlf.q_learning(taxi, gamma=0.99, n_steps=50_000, seed=0, progress=interrupt)
 
 
 # -- convergence -----------------------------------------------------------------------------
@@ -290,6 +401,41 @@ def test_non_integer_step_count_is_a_type_error():
         rlf.q_learning(one_state(False), gamma=0.9, n_steps=10.0, seed=0)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param({"alpha": 0.0}, "alpha must lie in", id="alpha-zero"),
+        pytest.param({"alpha": Schedule.visit_count(1.0)}, "visit_count", id="alpha-visits"),
+        pytest.param({"baseline_alpha": 1.5}, "baseline_alpha must lie", id="baseline-alpha"),
+        pytest.param({"gamma": 2.0}, "gamma must be in", id="gamma"),
+        pytest.param({"n_steps": 0}, "n_steps must be > 0", id="no-steps"),
+    ],
+)
+def test_reinforce_bad_argument_is_named(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        rlf.reinforce(one_state(True), **{"gamma": 0.9, "n_steps": 10, "seed": 0, **arguments})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        pytest.param({"on_interrupt": "ignore"}, ValueError, "on_interrupt", id="interrupt"),
+        pytest.param({"progress": "yes"}, TypeError, "progress must be", id="progress"),
+        pytest.param({"baseline": 1}, TypeError, "baseline must be a bool", id="baseline"),
+    ],
+)
+def test_bad_run_options_are_named(arguments, error, message):
+    learner = rlf.reinforce if "baseline" in arguments else rlf.q_learning
+    with pytest.raises(error, match=message):
+        learner(one_state(True), gamma=0.9, n_steps=10, seed=0, **arguments)
+
+
+def test_live_env_runs_take_no_progress_options():
+    env = gymnasium.make("CliffWalking-v1")
+    with pytest.raises(ValueError, match="need a TabularMDP"):
+        rlf.q_learning(env, gamma=0.9, n_steps=10, seed=0, on_interrupt="return")
+
+
 def test_model_without_initial_mass_is_rejected():
     with pytest.raises(ValueError, match="initial sums to 0"):
         rlf.TabularMDP(
@@ -299,8 +445,3 @@ def test_model_without_initial_mass_is_rejected():
             terminated=[[[False]]],
             initial=[0.0],
         )
-
-
-def test_sweep_rejects_unknown_algorithm(cliff):
-    with pytest.raises(ValueError, match="algorithm must be one of"):
-        rlf.sweep(cliff, "td_lambda", gamma=0.9, n_steps=10, seeds=[0])

@@ -1,0 +1,199 @@
+"""Sweeps: grids of runs equal to single runs, on any thread count, chunking or executor."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+
+import numba
+import numpy as np
+import pytest
+
+import rlfoundations as rlf
+from rlfoundations import learning
+from rlfoundations.learning import Schedule
+
+TD_LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
+
+
+def assert_same_sweep(got: rlf.SweepResult, expected: rlf.SweepResult) -> None:
+    assert got.q_values.tobytes() == expected.q_values.tobytes()
+    assert np.array_equal(got.n_episodes, expected.n_episodes)
+    assert np.array_equal(got.episode_lengths, expected.episode_lengths)
+    np.testing.assert_array_equal(got.episode_returns, expected.episode_returns)
+    assert got.params == expected.params
+
+
+@pytest.fixture(scope="module")
+def taxi() -> rlf.TabularMDP:
+    return rlf.from_env("Taxi-v3")
+
+
+@pytest.fixture(scope="module")
+def lake() -> rlf.TabularMDP:
+    return rlf.from_env("FrozenLake-v1", is_slippery=True)
+
+
+# -- equal to single runs ----------------------------------------------------------------------
+@pytest.mark.parametrize("learner", TD_LEARNERS)
+def test_sweep_runs_equal_single_runs(learner, lake):
+    grid = {"gamma": [0.9, 0.99], "alpha": [0.1, Schedule.visit_count(0.7)], "epsilon": 0.2}
+    result = rlf.sweep(lake, learner, n_steps=3_000, seeds=[0, 2**64 - 1], **grid)
+    assert result.q_values.shape == (8, 16, 4)
+    for run, params in enumerate(result.params):
+        expected = getattr(rlf, learner)(lake, n_steps=3_000, **params)
+        got = result.run(run)
+        assert got.q_values.tobytes() == expected.q_values.tobytes()
+        assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
+
+
+def test_reinforce_sweep_runs_equal_single_runs(lake):
+    grid = {"gamma": 0.95, "alpha": [0.1, 0.5], "baseline_alpha": [0.05, 0.2]}
+    result = rlf.sweep(lake, "reinforce", n_steps=3_000, seeds=[7, 8], **grid)
+    assert result.n_runs == 8
+    for run, params in enumerate(result.params):
+        expected = rlf.reinforce(lake, n_steps=3_000, **params)
+        got = result.run(run)
+        assert got.q_values.tobytes() == expected.q_values.tobytes()
+        assert got.baseline.tobytes() == expected.baseline.tobytes()
+
+
+def test_softmax_sweep_varies_the_temperature(lake):
+    result = rlf.sweep(
+        lake, gamma=0.9, n_steps=1_000, seeds=0, exploration="softmax", temperature=[0.5, 2.0]
+    )
+    assert [params["temperature"] for params in result.params] == [0.5, 2.0]
+    expected = rlf.q_learning(
+        lake, gamma=0.9, n_steps=1_000, seed=0, exploration="softmax", temperature=2.0
+    )
+    assert result.run(1).q_values.tobytes() == expected.q_values.tobytes()
+
+
+def test_sweep_does_not_depend_on_thread_count(taxi):
+    arguments = {"gamma": 0.99, "n_steps": 20_000, "seeds": range(5), "alpha": [0.1, 0.5]}
+    one = rlf.sweep(taxi, n_threads=1, **arguments)
+    every = rlf.sweep(taxi, n_threads=numba.config.NUMBA_NUM_THREADS, **arguments)
+    assert_same_sweep(one, every)
+
+
+def test_sweep_pads_episodes_after_each_runs_last(taxi):
+    result = rlf.sweep(taxi, gamma=0.99, n_steps=5_000, seeds=range(3))
+    for run in range(3):
+        n = result.n_episodes[run]
+        assert np.isnan(result.episode_returns[run, n:]).all()
+        assert result.episode_lengths[run, :n].sum() <= 5_000
+
+
+# -- learning curves ---------------------------------------------------------------------------
+def test_sweep_curves_equal_single_run_curves(lake):
+    result = rlf.sweep(lake, gamma=0.9, n_steps=4_000, seeds=[1, 2], eval_every=1_500)
+    assert np.array_equal(result.curve_steps, [0, 1_500, 3_000, 4_000])
+    assert result.curve_values.shape == (2, 4, 16)
+    assert result.curve(lake.initial).shape == (2, 4)
+    for run, seed in enumerate([1, 2]):
+        expected = rlf.q_learning(lake, gamma=0.9, n_steps=4_000, seed=seed, eval_every=1_500)
+        np.testing.assert_array_equal(result.run(run).curve_values, expected.curve_values)
+
+
+def test_sweep_without_eval_every_has_no_curve(lake):
+    result = rlf.sweep(lake, gamma=0.9, n_steps=100, seeds=[0])
+    with pytest.raises(ValueError, match="eval_every"):
+        result.curve(lake.initial)
+
+
+# -- progress and interrupts -----------------------------------------------------------------
+def test_interrupted_sweep_equals_a_shorter_sweep(taxi, monkeypatch):
+    monkeypatch.setattr(learning, "CHUNK_STEPS", 4 * 8_192)
+
+    def interrupt(done, total):
+        if done >= 16_384:
+            raise KeyboardInterrupt
+
+    arguments = {"gamma": 0.99, "seeds": range(4)}
+    got = rlf.sweep(taxi, n_steps=50_000, progress=interrupt, on_interrupt="return", **arguments)
+    assert got.interrupted
+    assert got.total_steps == 16_384
+    assert_same_sweep(got, rlf.sweep(taxi, n_steps=16_384, **arguments))
+
+
+# -- executors -----------------------------------------------------------------------------
+def test_thread_pool_sweep_equals_the_local_sweep(taxi):
+    arguments = {"gamma": 0.99, "n_steps": 10_000, "seeds": range(5), "alpha": [0.1, 0.5]}
+    expected = rlf.sweep(taxi, **arguments)
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        got = rlf.sweep(taxi, executor=executor, chunk_runs=3, **arguments)
+    assert_same_sweep(got, expected)
+
+
+def test_process_pool_sweep_equals_the_local_sweep(lake):
+    arguments = {"gamma": 0.9, "n_steps": 5_000, "seeds": range(6), "eval_every": 2_500}
+    expected = rlf.sweep(lake, **arguments)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as executor:
+        got = rlf.sweep(lake, executor=executor, **arguments)
+    assert_same_sweep(got, expected)
+    np.testing.assert_array_equal(got.curve_values, expected.curve_values)
+
+
+class FlakyExecutor:
+    """Runs tasks inline; the first ``failures`` submissions of each chunk fail."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.attempts: dict = {}
+
+    def submit(self, fn, *args, **kwargs):
+        future = concurrent.futures.Future()
+        seeds = args[1].seeds
+        self.attempts[seeds] = self.attempts.get(seeds, 0) + 1
+        if self.attempts[seeds] <= self.failures:
+            future.set_exception(OSError("worker lost"))
+        else:
+            future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_failed_chunks_are_retried_and_the_result_is_complete(lake):
+    arguments = {"gamma": 0.9, "n_steps": 2_000, "seeds": range(4)}
+    executor = FlakyExecutor(failures=2)
+    got = rlf.sweep(lake, executor=executor, chunk_runs=2, **arguments)
+    assert_same_sweep(got, rlf.sweep(lake, **arguments))
+    assert set(executor.attempts.values()) == {3}
+
+
+def test_a_chunk_that_keeps_failing_fails_the_sweep(lake):
+    with pytest.raises(RuntimeError, match=r"chunk 0 \(runs 0\.\.1\) failed 2 time\(s\)"):
+        rlf.sweep(
+            lake,
+            gamma=0.9,
+            n_steps=100,
+            seeds=range(4),
+            executor=FlakyExecutor(failures=5),
+            chunk_runs=2,
+            retries=1,
+        )
+
+
+# -- bad input -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        pytest.param({"algorithm": "td_lambda"}, ValueError, "algorithm must be", id="algorithm"),
+        pytest.param({"seeds": []}, ValueError, "seeds must not be empty", id="no-seeds"),
+        pytest.param({"alpha": []}, ValueError, "alpha must not be empty", id="empty-axis"),
+        pytest.param({"alpha": [0.1, 2.0]}, ValueError, "alpha must lie in", id="bad-alpha"),
+        pytest.param({"seeds": [-1]}, ValueError, "seed must be in", id="bad-seed"),
+        pytest.param({"n_threads": 0}, ValueError, "n_threads must be > 0", id="threads"),
+        pytest.param({"chunk_runs": 2}, ValueError, "chunk_runs applies", id="chunk-runs"),
+        pytest.param(
+            {"executor": FlakyExecutor(0), "n_threads": 1}, ValueError, "n_threads", id="both"
+        ),
+        pytest.param(
+            {"executor": FlakyExecutor(0), "retries": -1}, ValueError, "retries", id="retries"
+        ),
+    ],
+)
+def test_bad_sweep_arguments_are_named(lake, arguments, error, message):
+    arguments = {"algorithm": "q_learning", "gamma": 0.9, "seeds": [0], **arguments}
+    with pytest.raises(error, match=message):
+        rlf.sweep(lake, arguments.pop("algorithm"), n_steps=10, **arguments)
