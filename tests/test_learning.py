@@ -303,18 +303,20 @@ def test_interrupt_propagates_by_default(taxi, monkeypatch):
 
 
 # -- convergence -----------------------------------------------------------------------------
-def test_q_learning_solves_taxi_from_every_start_for_9_of_10_seeds(taxi):
+@pytest.mark.parametrize("env_id", ["Taxi-v3", "rlfoundations/Rick-v0"])
+def test_q_learning_solves_every_start_state_for_9_of_10_seeds(env_id):
     # Budget: 2 million steps per seed, alpha 0.5, epsilon from 1 to 0.05 over 500 000 steps.
+    mdp = rlf.from_env(env_id)
     epsilon = Schedule.linear(1.0, 0.05, steps=500_000)
     result = rlf.sweep(
-        taxi, gamma=0.99, n_steps=2_000_000, seeds=range(10), alpha=0.5, epsilon=epsilon
+        mdp, gamma=0.99, n_steps=2_000_000, seeds=range(10), alpha=0.5, epsilon=epsilon
     )
-    optimal = rlf.value_iteration(taxi, 0.99, epsilon=1e-10).values
-    starts = taxi.initial > 0
+    optimal = rlf.value_iteration(mdp, 0.99, epsilon=1e-10).values
+    starts = mdp.initial > 0
     assert starts.sum() == 300
     solved = 0
     for policy in result.policy:
-        values = rlf.policy_evaluation(taxi, policy, 0.99).values
+        values = rlf.policy_evaluation(mdp, policy, 0.99).values
         solved += bool(np.all(np.abs(values[starts] - optimal[starts]) < 1e-6))
     assert solved >= 9
 
