@@ -209,12 +209,27 @@ def _worker_count(executor) -> int | None:
     return None
 
 
+def run_chunk(
+    mdp: TabularMDP, spec, n_steps: int, eval_every: int | None, attempt: int
+) -> SweepResult:
+    """One task of a distributed sweep: :func:`run_batch` on a chunk of runs.
+
+    ``attempt`` changes nothing in the result; it makes every resubmission a new task for
+    executors that cache results by their arguments (Dask's pure tasks would otherwise
+    hand back the failed one).
+    """
+    return run_batch(mdp, spec, n_steps, eval_every=eval_every)
+
+
 def _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress):
     chunks = _chunks(spec.n_runs, chunk_runs, executor)
-    pending = {}
-    for index, runs in enumerate(chunks):
-        future = executor.submit(run_batch, mdp, spec.subset(runs), n_steps, eval_every=eval_every)
-        pending[future] = (index, 0)
+
+    def submit(index: int, attempt: int):
+        return executor.submit(
+            run_chunk, mdp, spec.subset(chunks[index]), n_steps, eval_every, attempt
+        )
+
+    pending = {submit(index, 0): (index, 0) for index in range(len(chunks))}
     results: list[SweepResult | None] = [None] * len(chunks)
     finished = 0
     while pending:
@@ -231,10 +246,7 @@ def _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, 
                     f"sweep chunk {index} (runs {runs.start}..{runs.stop - 1}) failed "
                     f"{attempt + 1} time(s); last error: {error!r}"
                 ) from error
-            retry = executor.submit(
-                run_batch, mdp, spec.subset(chunks[index]), n_steps, eval_every=eval_every
-            )
-            pending[retry] = (index, attempt + 1)
+            pending[submit(index, attempt + 1)] = (index, attempt + 1)
             continue
         finished += len(chunks[index])
         if progress is not None:

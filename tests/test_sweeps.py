@@ -146,6 +146,7 @@ class FlakyExecutor:
         future = concurrent.futures.Future()
         seeds = args[1].seeds
         self.attempts[seeds] = self.attempts.get(seeds, 0) + 1
+        assert args[-1] == self.attempts[seeds] - 1  # the attempt number makes a new task
         if self.attempts[seeds] <= self.failures:
             future.set_exception(OSError("worker lost"))
         else:
