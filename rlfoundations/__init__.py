@@ -23,6 +23,7 @@ from rlfoundations.learning import (
     sweep,
 )
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -61,12 +62,15 @@ __all__ = [
     "evaluate",
     "expected_sarsa",
     "from_env",
+    "load",
+    "load_metadata",
     "make",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
     "q_learning",
     "sarsa",
+    "save",
     "solve",
     "sweep",
     "to_graph",
