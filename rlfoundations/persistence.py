@@ -167,11 +167,13 @@ def _check_metadata(metadata: dict) -> dict:
 
 
 def _fingerprint(array: np.ndarray) -> dict:
-    contiguous = np.ascontiguousarray(array)
+    """dtype, shape and the SHA-256 of the bytes in C order (the same for any memory layout)."""
+    # Shape from the array itself: np.ascontiguousarray turns a 0-d array into shape (1,).
+    in_c_order = np.ascontiguousarray(array).reshape(-1)
     return {
-        "dtype": contiguous.dtype.str,
-        "shape": list(contiguous.shape),
-        "sha256": hashlib.sha256(contiguous.reshape(-1).view(np.uint8)).hexdigest(),
+        "dtype": array.dtype.str,
+        "shape": list(array.shape),
+        "sha256": hashlib.sha256(in_c_order.view(np.uint8)).hexdigest(),
     }
 
 

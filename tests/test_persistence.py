@@ -126,6 +126,19 @@ def test_a_bare_array_takes_its_description_from_the_caller(tmp_path):
     assert {key: got[key] for key in expected} | {"seed": got["seed"]} == expected | {"seed": 7}
 
 
+@pytest.mark.parametrize(
+    "array",
+    [
+        pytest.param(np.array(1.5), id="zero-d"),
+        pytest.param(np.asfortranarray(Q_TABLE), id="fortran-order"),
+        pytest.param(Q_TABLE.astype(">f4"), id="big-endian"),
+    ],
+)
+def test_the_metadata_records_the_arrays_own_dtype_and_shape(array, tmp_path):
+    got = rlf.load_metadata(rlf.save(tmp_path / "q", array))["arrays"]["array"]
+    assert (got["dtype"], got["shape"]) == (array.dtype.str, list(array.shape))
+
+
 def test_extra_metadata_is_stored_as_json(tmp_path):
     extra = {"run": "baseline", "alphas": [0.1, 0.5], "grid": {"epsilon": 0.1}, "note": None}
     got = rlf.load_metadata(rlf.save(tmp_path / "q", Q_TABLE, **extra))["metadata"]
