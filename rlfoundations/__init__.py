@@ -23,6 +23,7 @@ from rlfoundations.learning import (
     sarsa,
 )
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -62,6 +63,8 @@ __all__ = [
     "evaluate",
     "expected_sarsa",
     "from_env",
+    "load",
+    "load_metadata",
     "make",
     "modified_policy_iteration",
     "policy_evaluation",
@@ -69,6 +72,7 @@ __all__ = [
     "q_learning",
     "reinforce",
     "sarsa",
+    "save",
     "solve",
     "sweep",
     "to_graph",
