@@ -1,8 +1,11 @@
-"""The README's and the docs' Python examples run as written, so they never rot."""
+"""The README's and the docs' Python examples run as written, and the docs site builds."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,3 +25,30 @@ def examples():
 def test_example_runs(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "<example>", "exec"), {"__name__": "__example__"})
+
+
+def test_docs_site_builds_in_strict_mode(tmp_path):
+    # Strict: a broken link, a missing page or a docstring mkdocstrings cannot parse fails.
+    pytest.importorskip("mkdocs")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(ROOT / "mkdocs.yml"),
+            "--site-dir",
+            str(tmp_path / "site"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    api = (tmp_path / "site" / "reference" / "planning" / "index.html").read_text()
+    assert "value_iteration" in api
+    assert ":func:" not in api
