@@ -1124,7 +1124,7 @@ def animate_value_iteration(
     rows, cols = layout.shape
     side_by_side = cols <= 2 * rows
     if figsize is None:
-        width, height = cols * _CELL_INCHES + _PANEL_MARGIN[0], rows * _CELL_INCHES + 0.5
+        width, height = cols * _CELL_INCHES + _PANEL_MARGIN[0], rows * _CELL_INCHES + 0.7
         figsize = (
             (width * len(panels), height + 0.6)
             if side_by_side
@@ -1133,6 +1133,7 @@ def animate_value_iteration(
 
     # A Figure made without pyplot is not registered anywhere: nothing to close, no GUI.
     fig = figure_module.Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.1, h_pad=0.1)
     canvas = agg.FigureCanvasAgg(fig)
     grid_of = {"absolute": lambda g: g, "relative": _relative}
     norms = {
@@ -1159,7 +1160,11 @@ def animate_value_iteration(
             f"sweep {index} of {result.iterations}",
             fontsize=10,
         )
+        if index == indices[0]:
+            fig.draw_without_rendering()  # constrained layout settles in a second pass
         canvas.draw()
+        # Later frames keep the first one's placement: the layout is most of the drawing time.
+        fig.set_layout_engine("none")
         rgba = np.asarray(canvas.buffer_rgba())
         pictures.append(image_module.fromarray(rgba[..., :3].copy()))
     frame_ms = 1000.0 / fps
