@@ -106,7 +106,7 @@ class GridLayout:
         Cells drawn dark: holes, the cliff.
     terminal : sequence of (row, col)
         Cells whose state the agent never acts in (entering it ends the episode, or it is
-        never entered): no policy is drawn there.
+        never entered): no value or policy is drawn there.
     labels : sequence of (row, col, str)
         Names drawn in cell corners: start, goal, landmarks.
     slice_label : str
@@ -704,8 +704,9 @@ def plot_values(
     layout : GridLayout, str, gymnasium.Env or TabularMDP
         The grid: a layout from :func:`grid_layout`, or anything it accepts.
     values : array_like, shape (S,)
-        A value per state (``result.values``); only the slice's states are drawn. NaN
-        cells are drawn blank.
+        A value per state (``result.values``); only the slice's states are drawn. Terminal
+        cells (holes, the goal, the cliff: their value is not one the agent acts on) and
+        NaN values are drawn blank, hazards dark.
     policy : array_like of int, shape (S,), optional
         An action per state (``result.policy``): moves are drawn as arrows, other actions
         (Pickup, Dropoff, Portal gun) as circled letters, explained under the grid. No
@@ -730,7 +731,10 @@ def plot_values(
     Raises
     ------
     ValueError
-        ``values`` or ``policy`` has not one entry per state, or an action is unknown.
+        ``values`` or ``policy`` has not one entry per state, an action is unknown, or a
+        value is infinite.
+    TypeError
+        ``policy`` does not hold ints, or slice arguments come with a GridLayout.
 
     Examples
     --------
@@ -963,7 +967,11 @@ def plot_learning_curves(
         gap_ax.plot(curve_steps, mean, color=color, label=label, gid="gap-mean")
         gap_ax.fill_between(curve_steps, lo, hi, color=color, alpha=0.2, lw=0, gid="gap-band")
 
-    spread = f"band: {low:g}th-{high:g}th percentile of runs"
+    spread = (
+        "band: min-max of runs"
+        if (low, high) == (0.0, 100.0)
+        else f"band: {low:g}th-{high:g}th percentile of runs"
+    )
     returns_ax.set_xlabel("environment steps")
     returns_ax.set_ylabel(f"episode return (mean of the last {smooth})")
     returns_ax.set_title("episode returns while learning", fontsize=10)
