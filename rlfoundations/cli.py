@@ -413,7 +413,7 @@ def _record(env: gymnasium.Env, actions: np.ndarray, args: argparse.Namespace) -
     while not (terminated or truncated):
         state, _, terminated, truncated, _ = env.step(int(actions[state]))
         frames.append(env.render())
-    path = save_gif(frames, args.gif, fps=round(1 / args.delay) if args.delay else 4)
+    path = save_gif(frames, args.gif, fps=1.0 / args.delay if args.delay else 4.0)
     print(f"Recorded {len(frames)} frames of one episode to {path}")
 
 

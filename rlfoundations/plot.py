@@ -45,6 +45,7 @@ __all__ = [
     "grid_layout",
     "plot_learning_curves",
     "plot_values",
+    "save_gif",
 ]
 
 INSTALL_HINT = "pip install 'rlfoundations[plot]'"
@@ -1116,7 +1117,7 @@ def animate_value_iteration(
     figure_module = _require("matplotlib.figure")
     agg = _require("matplotlib.backends.backend_agg")
     colors = _require("matplotlib.colors")
-    image_module = _require("PIL.Image")
+    _require("PIL.Image")
 
     result = value_iteration(mdp, gamma, record=True)
     n_recorded = result.history.shape[0]
@@ -1174,7 +1175,59 @@ def animate_value_iteration(
         # Later frames keep the first one's placement: the layout is most of the drawing time.
         fig.set_layout_engine("none")
         rgba = np.asarray(canvas.buffer_rgba())
-        pictures.append(image_module.fromarray(rgba[..., :3].copy()))
+        pictures.append(rgba[..., :3].copy())
+    return save_gif(pictures, path, fps=fps)
+
+
+def save_gif(frames, path: str | os.PathLike, *, fps: float = 4.0) -> Path:
+    """Write RGB frames as a looping GIF that holds its last frame for two seconds.
+
+    Parameters
+    ----------
+    frames : sequence of ndarray, shape (height, width, 3), dtype uint8
+        The pictures, e.g. ``env.render()`` of an env made with ``render_mode="rgb_array"``.
+    path : str or os.PathLike
+        The GIF to write; must end in ``.gif``.
+    fps : float
+        Frames per second.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import rlfoundations as rlf
+    >>> from rlfoundations.plot import save_gif
+    >>> env = rlf.make("rlfoundations/Rick-v0", render_mode="rgb_array")
+    >>> _ = env.reset(seed=0)
+    >>> frames = [env.render()]
+    >>> for action in (0, 2, 4):
+    ...     _ = env.step(action)
+    ...     frames.append(env.render())
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save_gif(frames, Path(folder) / "rick.gif").name
+    'rick.gif'
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"path must end in .gif, got {str(path)!r}")
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or not fps > 0:
+        raise ValueError(f"fps must be a number > 0, got {fps!r}")
+    frames = [np.asarray(frame) for frame in frames]
+    if not frames:
+        raise ValueError("frames must hold at least one picture")
+    for index, frame in enumerate(frames):
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(
+                f"frames[{index}] must be an RGB uint8 array of shape (height, width, 3), "
+                f"got {frame.dtype} {frame.shape}"
+            )
+    image_module = _require("PIL.Image")
+    pictures = [image_module.fromarray(frame) for frame in frames]
     frame_ms = 1000.0 / fps
     durations = [round(frame_ms)] * (len(pictures) - 1) + [round(frame_ms) + 2000]
     pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)

@@ -151,6 +151,40 @@ def test_play_accepts_a_q_table(tmp_path, capsys):
     assert "Episode 1 ended after 13 steps with return -13." in capsys.readouterr().out
 
 
+def test_play_records_a_gif_of_rick(tmp_path, capsys):
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    gif = tmp_path / "rick.gif"
+    assert main(["play", "rlfoundations/Rick-v0", "--gif", str(gif), "--seed", "4"]) == 0
+    frames = int(capsys.readouterr().out.split("Recorded ")[1].split()[0])
+    with Image.open(gif) as image:
+        # Pillow merges identical consecutive frames (the portal shot leaves the state as is).
+        assert 2 <= image.n_frames <= frames
+        assert image.size == (240, 240)
+
+
+# -- animate ---------------------------------------------------------------------------------
+def test_animate_writes_the_value_iteration_gif(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    gif = tmp_path / "rick.gif"
+    argv = ["animate", "rlfoundations/Rick-v0", "--out", str(gif), "--slice", "signal=1"]
+    assert main([*argv, "--slice", "morty=4", "--scale", "relative"]) == 0
+    assert f"to {gif}" in capsys.readouterr().out
+    with Image.open(gif) as image:
+        assert image.n_frames > 2
+
+
+def test_animate_names_a_bad_slice(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    argv = ["animate", "Taxi-v3", "--out", str(tmp_path / "t.gif"), "--slice", "morty=4"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "morty" in err and err.count("\n") == 1
+
+
 # -- bench -----------------------------------------------------------------------------------
 def test_bench_runs_the_quick_benchmark_scripts(tmp_path, monkeypatch, capfd):
     for name in ("bench_planning.py", "bench_learning.py"):
@@ -181,6 +215,9 @@ def test_bench_outside_a_checkout_says_where_the_scripts_are(tmp_path, monkeypat
         pytest.param(["train", "Taxi-v3", "--decay", "0"], "--decay must be in", id="decay"),
         pytest.param(["play", "Taxi-v3", "--policy", "nowhere.npz"], "No such file", id="file"),
         pytest.param(["animate", "Taxi-v3"], "--out", id="animate-out"),
+        pytest.param(
+            ["animate", "Taxi-v3", "--out", "x.gif", "--slice", "3"], "NAME=INT", id="slice"
+        ),
         pytest.param(["fly"], "invalid choice: 'fly'", id="command"),
     ],
 )

@@ -592,3 +592,28 @@ def test_importing_rlfoundations_and_its_plot_module_does_not_import_matplotlib(
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- GIFs of any frames ----------------------------------------------------------------------
+def test_save_gif_writes_every_distinct_frame(tmp_path):
+    frames = [np.full((8, 12, 3), shade, dtype=np.uint8) for shade in (0, 90, 180, 255)]
+    path = plot.save_gif(frames, tmp_path / "shades.gif", fps=10)
+    with Image.open(path) as image:
+        assert image.n_frames == 4
+        assert image.size == (12, 8)
+        image.seek(2)
+        assert np.asarray(image.convert("RGB"))[0, 0].tolist() == [180, 180, 180]
+
+
+@pytest.mark.parametrize(
+    ("frames", "name", "message"),
+    [
+        pytest.param([], "a.gif", "at least one picture", id="empty"),
+        pytest.param([np.zeros((4, 4), dtype=np.uint8)], "a.gif", r"frames\[0\]", id="grey"),
+        pytest.param([np.zeros((4, 4, 3))], "a.gif", "uint8", id="floats"),
+        pytest.param([np.zeros((4, 4, 3), dtype=np.uint8)], "a.png", "end in .gif", id="suffix"),
+    ],
+)
+def test_save_gif_rejects_what_is_not_a_picture(tmp_path, frames, name, message):
+    with pytest.raises(ValueError, match=message):
+        plot.save_gif(frames, tmp_path / name)
