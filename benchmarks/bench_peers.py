@@ -469,7 +469,7 @@ def pymdptoolbox(module, method: str) -> Solver:
             if S > DENSE_SOLVE_MAX_STATES:
                 raise NotApplicable(
                     f"n/a: builds a dense S x S P_policy and solves it densely (> "
-                    f"{DENSE_SOLVE_MAX_STATES} states)"
+                    f"{DENSE_SOLVE_MAX_STATES:,} states)"
                 )
             P, R = case.form("mdptoolbox dense", mdptoolbox_dense_form)
         elif (S + 1) ** 2 * case.mdp.n_actions * 8 <= DENSE_LIMIT_BYTES // 8:
@@ -477,7 +477,7 @@ def pymdptoolbox(module, method: str) -> Solver:
         elif S > MDPTOOLBOX_VI_MAX_STATES:
             raise NotApplicable(
                 f"n/a: its constructor's iteration bound scans every column, O(S^2 A) "
-                f"(> {MDPTOOLBOX_VI_MAX_STATES} states)"
+                f"(> {MDPTOOLBOX_VI_MAX_STATES:,} states)"
             )
         else:
             P, R = case.form("mdptoolbox sparse", mdptoolbox_sparse_form)
