@@ -26,7 +26,8 @@ tightest of those bounds, so it is at least as accurate as every peer. Iteration
 Warm, call included. Imports done and every kernel compiled (a warm-up pass solves a small
 model with every solver first). A timed call is the public call a user makes, constructor
 included (pymdptoolbox and QuantEcon validate their input there), on prebuilt inputs. Calls
-under a second are repeated (median of 7, 3 with --quick); longer ones are timed once.
+under a second (0.2 s with --quick) are repeated (median of 7, 3 with --quick); longer ones
+are timed once.
 
 Agreement. ``max |dV|`` is the largest difference from our value iteration's values; the
 policy column says whether the peer's greedy policy is ours, or else whether it has the same
@@ -97,7 +98,6 @@ DENSE_SOLVE_MAX_STATES = 2_000
 MDPTOOLBOX_VI_MAX_STATES = 10_000
 CHECK_EVERY = 10_000
 LEARNING = {"gamma": GAMMA, "alpha": 0.1, "epsilon": 0.1, "initial Q": 0.0}
-LONG_CALL_SECONDS = 1.0
 
 #: How each library's tolerance parameter ``tol`` (1e-10 for all) bounds ``max |V - V*|``.
 TOLERANCES = {
@@ -129,6 +129,8 @@ class Settings:
     """What a run measures: the full run, or the ``--quick`` smoke run."""
 
     repeats: int
+    #: Calls that take longer than this are timed once.
+    long_call_seconds: float
     env_ids: tuple[str, ...]
     random_sizes: tuple[int, ...]
     scaling_sizes: tuple[int, ...]
@@ -146,6 +148,7 @@ class Settings:
 
 FULL = Settings(
     repeats=7,
+    long_call_seconds=1.0,
     env_ids=("Taxi-v3", "FrozenLake8x8-v1", "rlfoundations/Rick-v0"),
     random_sizes=(10**4, 10**5, 10**6),
     scaling_sizes=(10**3, 3 * 10**3, 10**4, 3 * 10**4, 10**5, 3 * 10**5, 10**6),
@@ -160,8 +163,9 @@ FULL = Settings(
 )
 QUICK = Settings(
     repeats=3,
+    long_call_seconds=0.2,
     env_ids=("Taxi-v3", "FrozenLake8x8-v1"),
-    random_sizes=(500,),
+    random_sizes=(300,),
     scaling_sizes=(10**3, 10**4),
     python_loop_max_backups=3_000,
     numpy_max_states=10**5,
@@ -588,9 +592,9 @@ class Row:
     warned: list[str] = field(default_factory=list)
 
 
-def run(solver: Solver, case: Case, repeats: int) -> Row:
+def run(solver: Solver, case: Case, settings: Settings) -> Row:
     """Build the solver's input (untimed), then time its call: the median of ``repeats``
-    calls (short ones looped), or a single call when one takes over ``LONG_CALL_SECONDS``.
+    calls (short ones looped), or a single call when one takes over ``long_call_seconds``.
     A peer that fails gives a row that says why instead of stopping the run."""
     try:
         call, read = solver.prepare(case)
@@ -602,9 +606,10 @@ def run(solver: Solver, case: Case, repeats: int) -> Row:
             start = time.perf_counter()
             raw = call()
             seconds, done = time.perf_counter() - start, 1
+            repeats = settings.repeats
             if seconds < 0.05:
                 seconds, done = median_time(call, repeats=repeats), repeats
-            elif seconds < LONG_CALL_SECONDS:
+            elif seconds < settings.long_call_seconds:
                 seconds, done = statistics.median(timed(call) for _ in range(repeats)), repeats
             outcome = read(raw)
         except Exception as error:
@@ -662,7 +667,7 @@ def line(widths: list[int], *cells: object) -> None:
 SOLVE_WIDTHS = [27, 3, 9, 6, 8, 8, 22, 0]
 
 
-def solve_case(case: Case, listed: list[Solver], repeats: int) -> dict[str, Row]:
+def solve_case(case: Case, listed: list[Solver], settings: Settings) -> dict[str, Row]:
     """Print the exact-solving table of one case; return its rows by 'library/method'."""
     mdp = case.mdp
     print(
@@ -674,7 +679,7 @@ def solve_case(case: Case, listed: list[Solver], repeats: int) -> dict[str, Row]
     ours_rows: dict[str, Row] = {}
     cache: dict = {}
     for solver in listed:
-        row = run(solver, case, repeats)
+        row = run(solver, case, settings)
         rows[f"{solver.library}/{solver.method}"] = row
         if not solver.peer:
             ours_rows[solver.method] = row
@@ -1100,7 +1105,7 @@ def main() -> None:
         "\nExact solving (ms: median per call, inputs prebuilt; x ours: time / our time for the "
         "same method;\nmax|dV|: against our value iteration; policy: against ours)"
     )
-    tables = {case.name: solve_case(case, listed, settings.repeats) for case in cases}
+    tables = {case.name: solve_case(case, listed, settings) for case in cases}
 
     print("\nFastest peer that met its own stopping rule, per model and method")
     ratios: dict[tuple[str, str], float] = {}
