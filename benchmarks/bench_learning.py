@@ -20,7 +20,7 @@ import time
 
 import gymnasium
 import numba
-import numpy as np
+from _common import gymnasium_loop
 
 import rlfoundations as rlf
 from rlfoundations import reference
@@ -34,27 +34,6 @@ def best_rate(run, n_steps: int, repeats: int) -> float:
         run()
         best = min(best, time.perf_counter() - start)
     return n_steps / best
-
-
-def gymnasium_loop(env_id: str, n_steps: int, seed: int = 0) -> None:
-    """The talk's Q-learning loop, corrected, on the current Gymnasium API."""
-    env = gymnasium.make(env_id)
-    rng = np.random.default_rng(seed)
-    q = np.zeros((env.observation_space.n, env.action_space.n))
-    alpha, gamma, epsilon = 0.1, 0.99, 0.1
-    state, _ = env.reset(seed=seed)
-    for _ in range(n_steps):
-        if rng.random() < epsilon:
-            action = int(rng.integers(env.action_space.n))
-        else:
-            action = int(np.argmax(q[state]))
-        next_state, reward, terminated, truncated, _ = env.step(action)
-        future = 0.0 if terminated else gamma * np.max(q[next_state])
-        q[state, action] += alpha * (reward + future - q[state, action])
-        if terminated or truncated:
-            state, _ = env.reset()
-        else:
-            state = next_state
 
 
 def main() -> None:

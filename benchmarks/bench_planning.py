@@ -23,81 +23,21 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 
 import numba
 import numpy as np
+from _common import (
+    backups,
+    bytes_per_backup,
+    median_time,
+    random_mdp,
+    read_bandwidth,
+    sweep_seconds,
+)
 
 import rlfoundations as rlf
 from rlfoundations import reference
-from rlfoundations._kernels import planning as kernels
 from rlfoundations.reference import planning as reference_planning
-
-
-def median_time(fn: Callable[[], object], repeats: int = 7, min_seconds: float = 0.05) -> float:
-    """Median seconds per call; short calls are looped so each sample lasts ``min_seconds``."""
-    fn()
-    start = time.perf_counter()
-    fn()
-    single = time.perf_counter() - start
-    loops = max(1, int(min_seconds / max(single, 1e-9)))
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        samples.append((time.perf_counter() - start) / loops)
-    return statistics.median(samples)
-
-
-def random_mdp(n_states: int, n_actions: int = 4, n_outcomes: int = 3, seed: int = 0):
-    """Random sparse model: uniform next states, 1% terminating outcomes, normal rewards."""
-    rng = np.random.default_rng(seed)
-    shape = (n_states, n_actions, n_outcomes)
-    prob = rng.random(shape) + 0.1
-    prob /= prob.sum(axis=2, keepdims=True)
-    return rlf.TabularMDP(
-        next_state=rng.integers(0, n_states, shape),
-        prob=prob,
-        reward=rng.normal(size=shape),
-        terminated=rng.random(shape) < 0.01,
-        initial=np.full(n_states, 1.0 / n_states),
-        name=f"random {n_states:.0e}",
-    )
-
-
-@numba.njit(parallel=True, fastmath=True, cache=True)
-def _read_all(array):
-    total = 0.0
-    for i in numba.prange(array.size):
-        total += array[i]
-    return total
-
-
-def read_bandwidth(threads: int) -> float:
-    """Bytes per second summing a 512 MiB float64 array (filled with real values: an
-    untouched np.zeros maps a shared zero page and reads far faster than memory)."""
-    array = np.random.default_rng(1).random(1 << 26)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
-        seconds = median_time(lambda: _read_all(array), repeats=9)
-    finally:
-        numba.set_num_threads(previous)
-    return array.nbytes / seconds
-
-
-def sweep_seconds(mdp: rlf.TabularMDP, parallel: bool, threads: int | None = None) -> float:
-    values = np.random.default_rng(2).normal(size=mdp.n_states)
-    new_values = np.empty(mdp.n_states)
-    args = (*(mdp.successor, mdp.continue_prob, mdp.expected_reward), 0.99, values, new_values)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(threads or previous)
-    try:
-        return median_time(lambda: kernels.bellman_sweep(*args, parallel), repeats=9)
-    finally:
-        numba.set_num_threads(previous)
 
 
 def reference_sweep_seconds(mdp: rlf.TabularMDP) -> float:
@@ -109,20 +49,6 @@ def reference_sweep_seconds(mdp: rlf.TabularMDP) -> float:
         ]
 
     return median_time(sweep, repeats=3, min_seconds=0.0)
-
-
-def backups(mdp: rlf.TabularMDP) -> int:
-    return mdp.n_states * mdp.n_actions * mdp.max_outcomes
-
-
-def bytes_per_backup(mdp: rlf.TabularMDP) -> float:
-    """What a sweep streams from memory per backup: next state (int32) and continuation
-    probability (float64) per outcome, expected reward per (s, a), the new value per state.
-    Gathers of V[next state] are not counted (V is 8 MB at 10^6 states: it stays in L3)."""
-    per_slot = mdp.successor.itemsize + mdp.continue_prob.itemsize
-    per_pair = mdp.expected_reward.itemsize / mdp.max_outcomes
-    per_state = 8 / (mdp.n_actions * mdp.max_outcomes)
-    return per_slot + per_pair + per_state
 
 
 START_SCRIPT = """

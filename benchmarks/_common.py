@@ -1,0 +1,139 @@
+"""Helpers shared by the benchmark scripts: timing, random models, sweeps, memory bandwidth.
+
+Nothing here is imported by the library. The scripts run as ``python benchmarks/<name>.py``,
+which puts this folder on ``sys.path``, so they import it as ``_common``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import gymnasium
+import numba
+import numpy as np
+
+import rlfoundations as rlf
+from rlfoundations._kernels import planning as kernels
+
+
+def median_time(fn: Callable[[], object], repeats: int = 7, min_seconds: float = 0.05) -> float:
+    """Median seconds per call; short calls are looped so each sample lasts ``min_seconds``."""
+    fn()
+    start = time.perf_counter()
+    fn()
+    single = time.perf_counter() - start
+    loops = max(1, int(min_seconds / max(single, 1e-9)))
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        samples.append((time.perf_counter() - start) / loops)
+    return statistics.median(samples)
+
+
+def random_mdp(n_states: int, n_actions: int = 4, n_outcomes: int = 3, seed: int = 0):
+    """Random sparse model: uniform next states, 1% terminating outcomes, normal rewards."""
+    rng = np.random.default_rng(seed)
+    shape = (n_states, n_actions, n_outcomes)
+    prob = rng.random(shape) + 0.1
+    prob /= prob.sum(axis=2, keepdims=True)
+    return rlf.TabularMDP(
+        next_state=rng.integers(0, n_states, shape),
+        prob=prob,
+        reward=rng.normal(size=shape),
+        terminated=rng.random(shape) < 0.01,
+        initial=np.full(n_states, 1.0 / n_states),
+        name=f"random {n_states:.0e}",
+    )
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True)
+def _read_all(array):
+    total = 0.0
+    for i in numba.prange(array.size):
+        total += array[i]
+    return total
+
+
+def read_bandwidth(threads: int) -> float:
+    """Bytes per second summing a 512 MiB float64 array (filled with real values: an
+    untouched np.zeros maps a shared zero page and reads far faster than memory)."""
+    array = np.random.default_rng(1).random(1 << 26)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        seconds = median_time(lambda: _read_all(array), repeats=9)
+    finally:
+        numba.set_num_threads(previous)
+    return array.nbytes / seconds
+
+
+def sweep_seconds(
+    mdp: rlf.TabularMDP, parallel: bool, threads: int | None = None, repeats: int = 9
+) -> float:
+    """Median seconds of one Bellman optimality sweep of the jitted kernel, from real values."""
+    values = np.random.default_rng(2).normal(size=mdp.n_states)
+    new_values = np.empty(mdp.n_states)
+    args = (*(mdp.successor, mdp.continue_prob, mdp.expected_reward), 0.99, values, new_values)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads or previous)
+    try:
+        return median_time(lambda: kernels.bellman_sweep(*args, parallel), repeats=repeats)
+    finally:
+        numba.set_num_threads(previous)
+
+
+def backups(mdp: rlf.TabularMDP) -> int:
+    """(state, action, outcome) slots: the backups of one sweep."""
+    return mdp.n_states * mdp.n_actions * mdp.max_outcomes
+
+
+def bytes_per_backup(mdp: rlf.TabularMDP) -> float:
+    """What a sweep streams from memory per backup: next state (int32) and continuation
+    probability (float64) per outcome, expected reward per (s, a), the new value per state.
+    Gathers of V[next state] are not counted (V is 8 MB at 10^6 states: it stays in L3)."""
+    per_slot = mdp.successor.itemsize + mdp.continue_prob.itemsize
+    per_pair = mdp.expected_reward.itemsize / mdp.max_outcomes
+    per_state = 8 / (mdp.n_actions * mdp.max_outcomes)
+    return per_slot + per_pair + per_state
+
+
+def gymnasium_loop(
+    env_id: str,
+    n_steps: int,
+    seed: int = 0,
+    *,
+    alpha: float = 0.1,
+    gamma: float = 0.99,
+    epsilon: float = 0.1,
+    check_every: int | None = None,
+    on_check: Callable[[int, np.ndarray], bool] | None = None,
+) -> np.ndarray:
+    """The talk's Q-learning loop, corrected, on the current Gymnasium API; returns Q.
+
+    With ``check_every``, ``on_check(steps_done, q)`` is called every that many steps and
+    the loop stops early when it returns True.
+    """
+    env = gymnasium.make(env_id)
+    rng = np.random.default_rng(seed)
+    q = np.zeros((env.observation_space.n, env.action_space.n))
+    state, _ = env.reset(seed=seed)
+    for step in range(1, n_steps + 1):
+        if rng.random() < epsilon:
+            action = int(rng.integers(env.action_space.n))
+        else:
+            action = int(np.argmax(q[state]))
+        next_state, reward, terminated, truncated, _ = env.step(action)
+        future = 0.0 if terminated else gamma * np.max(q[next_state])
+        q[state, action] += alpha * (reward + future - q[state, action])
+        if terminated or truncated:
+            state, _ = env.reset()
+        else:
+            state = next_state
+        if check_every and step % check_every == 0 and on_check(step, q):
+            break
+    env.close()
+    return q
