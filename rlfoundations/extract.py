@@ -22,7 +22,8 @@ __all__ = [
 ]
 
 #: Env ids that older code and tutorials use, mapped to the id that Gymnasium now registers.
-#: Gymnasium 1.4 retired ``Taxi-v3`` for ``Taxi-v4``, whose default dynamics are the same.
+#: Gymnasium 1.4 retired ``Taxi-v3`` for ``Taxi-v4``, whose default dynamics are the same; an
+#: alias applies only where the old id is not registered (Gymnasium before 1.4 keeps its own).
 ENV_ID_ALIASES = {"Taxi-v3": "Taxi-v4"}
 
 
@@ -45,7 +46,7 @@ def make(env_id: str, **make_kwargs) -> gym.Env:
     """
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a str, got {type(env_id).__name__}")
-    resolved = ENV_ID_ALIASES.get(env_id, env_id)
+    resolved = env_id if env_id in gym.registry else ENV_ID_ALIASES.get(env_id, env_id)
     if resolved not in gym.registry and ":" not in resolved:
         close = difflib.get_close_matches(resolved, list(gym.registry), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""

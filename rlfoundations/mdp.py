@@ -238,22 +238,31 @@ class TabularMDP:
         return successor
 
     # -- conversion ----------------------------------------------------------------------------
-    def to_dense(self) -> tuple[np.ndarray, np.ndarray]:
+    def to_dense(self, *, absorbing: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Return the dense transition tensor and expected rewards.
+
+        Parameters
+        ----------
+        absorbing : bool
+            Add one absorbing, zero-reward state (index ``S``) that every terminating
+            outcome leads to, so that a library without a notion of termination solves the
+            same episodic problem: its values of states ``0 .. S-1`` are then ours.
 
         Returns
         -------
-        P : ndarray, shape (S, A, S)
-            ``P[s, a, s']``, the probability of moving to ``s'``. Terminating outcomes are
-            included, so every ``P[s, a]`` sums to 1, as other MDP libraries expect.
-        R : ndarray, shape (S, A)
+        P : ndarray, shape (S, A, S), or (S + 1, A, S + 1) with ``absorbing``
+            ``P[s, a, s']``, the probability of moving to ``s'``; every ``P[s, a]`` sums to 1,
+            as other MDP libraries expect.
+        R : ndarray, shape (S, A), or (S + 1, A) with ``absorbing``
             Expected immediate reward.
 
         Notes
         -----
-        The dense form forgets which transitions terminate. With ``gamma < 1`` a model whose
-        terminal transitions lead to an absorbing zero-reward state (the toy-text convention)
-        has the same values either way; to keep termination, use the arrays directly.
+        Without ``absorbing``, terminating outcomes go to their ``next_state`` and the dense
+        model forgets that the episode ended there: its values differ from this model's
+        wherever that next state is not itself absorbing with zero reward (Taxi's drop-off
+        leads to an ordinary state, so Taxi's values differ). ``from_dense(P, R,
+        terminal=...)`` goes back, with ``terminal`` marking the absorbing state.
 
         Examples
         --------
@@ -263,13 +272,24 @@ class TabularMDP:
         >>> P, R = mdp.to_dense()
         >>> P.shape, R.shape
         ((2, 1, 2), (2, 1))
+        >>> P, R = mdp.to_dense(absorbing=True)
+        >>> P.shape, P[2, 0, 2], R[2, 0]
+        ((3, 1, 3), np.float64(1.0), np.float64(0.0))
         """
-        dense = np.zeros((self.n_states, self.n_actions, self.n_states))
+        n_states = self.n_states + (1 if absorbing else 0)
+        dense = np.zeros((n_states, self.n_actions, n_states))
         states = np.arange(self.n_states)[:, None]
         actions = np.arange(self.n_actions)[None, :]
         for k in range(self.max_outcomes):
-            np.add.at(dense, (states, actions, self.next_state[:, :, k]), self.prob[:, :, k])
-        return dense, self.expected_reward.copy()
+            target = self.next_state[:, :, k]
+            if absorbing:
+                target = np.where(self.terminated[:, :, k], self.n_states, target)
+            np.add.at(dense, (states, actions, target), self.prob[:, :, k])
+        rewards = np.zeros((n_states, self.n_actions))
+        rewards[: self.n_states] = self.expected_reward
+        if absorbing:
+            dense[self.n_states, :, self.n_states] = 1.0
+        return dense, rewards
 
     @classmethod
     def from_dense(

@@ -102,6 +102,13 @@ def test_taxi_v3_is_an_alias_for_taxi_v4():
     np.testing.assert_array_equal(rlf.from_env("Taxi-v3").prob, rlf.from_env("Taxi-v4").prob)
 
 
+@pytest.mark.filterwarnings("ignore:.*out of date")
+def test_an_old_id_that_gymnasium_still_registers_is_not_aliased(monkeypatch):
+    # Gymnasium before 1.4 registers Taxi-v3 itself: then that env is the one made.
+    monkeypatch.setitem(gym.registry, "Taxi-v3", gym.spec("FrozenLake-v1"))
+    assert rlf.make("Taxi-v3").spec.id == "FrozenLake-v1"
+
+
 def test_from_env_accepts_wrapped_envs():
     env = gym.wrappers.RecordEpisodeStatistics(rlf.make("FrozenLake-v1"))
     mdp = rlf.from_env(env)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 
+import rlfoundations as rlf
 from rlfoundations import TabularMDP
-from strategies import tabular_mdps
+from strategies import discounts, tabular_mdps
 
 
 def chain_arrays() -> dict:
@@ -156,6 +157,33 @@ def test_dense_round_trip_keeps_transitions_and_rewards(mdp):
     np.testing.assert_allclose(P_back, P, atol=1e-15)
     np.testing.assert_allclose(R_back, R, atol=1e-12)
     np.testing.assert_array_equal(back.initial, mdp.initial)
+
+
+@given(mdp=tabular_mdps(max_states=12), gamma=discounts())
+def test_dense_model_with_an_absorbing_state_has_the_same_values(mdp, gamma):
+    P, R = mdp.to_dense(absorbing=True)
+    n = mdp.n_states
+    np.testing.assert_allclose(P.sum(axis=2), 1.0, atol=1e-12)
+    assert P[n, :, n].tolist() == [1.0] * mdp.n_actions
+    policy = np.zeros(n, dtype=int)
+    expected = rlf.policy_evaluation(mdp, policy, gamma).values
+    # (I - gamma P_pi) V = R_pi on the dense model: the absorbing state's value is 0.
+    P_pi = P[np.arange(n + 1), np.append(policy, 0)]
+    got = np.linalg.solve(np.eye(n + 1) - gamma * P_pi, R[np.arange(n + 1), np.append(policy, 0)])
+    np.testing.assert_allclose(got[:n], expected, atol=1e-8)
+    assert got[n] == 0.0
+
+
+def test_dense_model_of_taxi_needs_the_absorbing_state():
+    taxi = rlf.from_env("Taxi-v3")
+    optimal = rlf.value_iteration(taxi, 0.99, epsilon=1e-10).values
+    for absorbing, agrees in ((True, True), (False, False)):
+        P, R = taxi.to_dense(absorbing=absorbing)
+        terminal = np.zeros(P.shape[0], dtype=bool)
+        terminal[taxi.n_states :] = True
+        back = TabularMDP.from_dense(P, R, terminal=terminal if absorbing else None)
+        values = rlf.value_iteration(back, 0.99, epsilon=1e-10).values[: taxi.n_states]
+        assert np.allclose(values, optimal, atol=1e-6) == agrees
 
 
 def test_from_dense_marks_transitions_into_terminal_states():
