@@ -6,6 +6,14 @@
   absolute and the relative (per-sweep rescaled) colour scale.
 - learning_curves.png: Q-learning on Rick, two learning rates, eight seeds each: smoothed
   episode returns and the exact gap to optimal of the greedy policy.
+- rick_representations.png (tutorial, part 1): the talk's state [4, 4, 1, 4] as a picture, as
+  a slice of the state graph, and as a vector.
+- rewards_shaped_vs_sparse.png (tutorial, part 2): the share of start states from which
+  Q-learning's greedy policy wins, under the shaped and the sparse reward, 16 seeds each.
+- rick_value_iteration.gif (tutorial, part 4): the talk's animation on Rick, the signal at B and
+  Morty aboard.
+- parameter_hell.png (tutorial, part 7): learning curves of a sweep of seeds x learning rates x
+  exploration rates on Rick.
 """
 
 from __future__ import annotations
@@ -16,7 +24,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import gymnasium as gym
 import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+from matplotlib.ticker import PercentFormatter
 
 import rlfoundations as rlf
 from rlfoundations import plot
@@ -55,12 +67,140 @@ def learning_curves(path: Path) -> None:
     plt.close(fig)
 
 
+def rick_representations(path: Path) -> None:
+    env = gym.make(RICK, render_mode="rgb_array")
+    env.reset(seed=0)
+    rick = env.unwrapped
+    talk_state = rick.encode(4, 4, 1, 4)
+    rick.s = talk_state
+    image = env.render()
+    env.close()
+
+    # One slice of the state graph: the 25 states with the signal at B and Morty aboard, placed
+    # on the map, and the moves between them (crashes, self loops, left out).
+    graph = rlf.to_graph(rlf.from_env(RICK))
+    cells = {rick.encode(row, col, 1, 4): (row, col) for row in range(5) for col in range(5)}
+    moves = nx.DiGraph()
+    moves.add_nodes_from(cells)
+    for source, target, data in graph.edges(data=True):
+        if source in cells and target in cells and source != target:
+            if any(action < 4 for action in data["actions"]):
+                moves.add_edge(source, target)
+    where = {state: (col, -row) for state, (row, col) in cells.items()}
+
+    fig, axes = plt.subplots(
+        1, 3, figsize=(11, 3.9), layout="constrained", gridspec_kw={"width_ratios": [1, 1, 0.8]}
+    )
+    axes[0].imshow(image)
+    axes[0].set_title("Visual: env.render()", fontsize=10)
+    nx.draw_networkx(
+        moves,
+        where,
+        ax=axes[1],
+        node_color=["#e07a5f" if state == talk_state else "#81b29a" for state in moves.nodes],
+        node_size=330,
+        font_size=6,
+        arrowsize=7,
+        width=0.8,
+        edge_color="0.4",
+        connectionstyle="arc3,rad=0.12",
+    )
+    axes[1].set_title(
+        "Graph: rlf.to_graph(mdp), one slice\n(signal at B, Morty aboard; moves only)", fontsize=10
+    )
+    text = axes[2].transAxes
+    axes[2].text(0.0, 0.70, "Vector: env.unwrapped.decode(489)", fontsize=10, transform=text)
+    axes[2].text(
+        0.0,
+        0.45,
+        "(row, col, signal, morty)\n= (4, 4, 1, 4)",
+        fontsize=13,
+        family="monospace",
+        transform=text,
+    )
+    axes[2].text(
+        0.0,
+        0.12,
+        "Rick bottom right, the signal at B,\nMorty aboard; the observation is\nthe integer 489",
+        fontsize=9,
+        transform=text,
+    )
+    for ax in axes:
+        ax.axis("off")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _win_rate(mdp: rlf.TabularMDP, policy: np.ndarray) -> float:
+    """Share of the start states from which ``policy`` wins (Rick moves deterministically)."""
+    state = np.flatnonzero(mdp.initial)
+    playing = np.ones(state.size, dtype=bool)
+    won = np.zeros(state.size, dtype=bool)
+    for _ in range(mdp.max_episode_steps):
+        action = policy[state]
+        ends = playing & mdp.terminated[state, action, 0]
+        won |= ends & (mdp.reward[state, action, 0] > 0)
+        playing &= ~ends
+        state = mdp.next_state[state, action, 0]
+    return float(won.mean())
+
+
+def rewards_shaped_vs_sparse(path: Path) -> None:
+    budgets = np.arange(5_000, 100_001, 5_000)
+    fig, ax = plt.subplots(figsize=(7.5, 3.8), layout="constrained")
+    for scheme, color in (("shaped", "C0"), ("sparse", "C1")):
+        mdp = rlf.from_env(RICK, reward_scheme=scheme)
+        rates = []
+        for n_steps in budgets:
+            runs = rlf.sweep(mdp, gamma=0.99, n_steps=int(n_steps), seeds=range(16), alpha=0.5)
+            rates.append([_win_rate(mdp, policy) for policy in runs.policy])
+        low, median, high = np.percentile(rates, [10, 50, 90], axis=1)
+        ax.plot(budgets, median, color=color, label=f"{scheme} reward: median of 16 seeds")
+        ax.fill_between(budgets, low, high, color=color, alpha=0.2, lw=0)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("start states won by the greedy policy")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_title("Q-learning on Rick (alpha=0.5, epsilon=0.1, gamma=0.99)", fontsize=10)
+    ax.legend(fontsize=8, title="band: 10th-90th percentile of seeds", title_fontsize=8)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def rick_value_iteration(path: Path) -> None:
+    plot.animate_value_iteration(RICK, path, scale="both", signal=1, morty=4, fps=3)
+
+
+def parameter_hell(path: Path) -> None:
+    mdp = rlf.from_env(RICK)
+    runs = rlf.sweep(
+        mdp,
+        gamma=0.99,
+        n_steps=100_000,
+        seeds=range(8),
+        alpha=[0.1, 0.5, 1.0],
+        epsilon=[0.05, 0.2],
+        eval_every=5_000,
+    )
+    fig = plot.plot_learning_curves(runs, mdp, smooth=50)
+    gap = fig.axes[1]
+    gap.set_yscale("symlog", linthresh=0.01)  # gaps from 1000 down to 0
+    gap.set_ylim(0, 1e6)  # room for the legend above the curves
+    band = gap.get_legend().get_title().get_text()
+    gap.legend(loc="upper right", ncols=2, fontsize=7, title=band, title_fontsize=8)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main() -> None:
     IMAGES.mkdir(exist_ok=True)
     for name, draw in (
         ("rick_values.png", rick_values),
         ("taxi_value_iteration.gif", taxi_value_iteration),
         ("learning_curves.png", learning_curves),
+        ("rick_representations.png", rick_representations),
+        ("rewards_shaped_vs_sparse.png", rewards_shaped_vs_sparse),
+        ("rick_value_iteration.gif", rick_value_iteration),
+        ("parameter_hell.png", parameter_hell),
     ):
         path = IMAGES / name
         draw(path)
