@@ -60,8 +60,9 @@ def _check_discrete(env: gym.Env) -> tuple[int, int]:
         if not isinstance(space, gym.spaces.Discrete):
             raise TypeError(
                 f"{name} is {space!r}, not Discrete: a tabular model needs finite states and "
-                f"actions. Wrap the env first, e.g. gymnasium.wrappers.DiscretizeObservation "
-                f"for a Box observation space, or FlattenObservation over Discrete parts."
+                f"actions. Wrap the env first: gymnasium.wrappers.DiscretizeObservation(env, "
+                f"bins) for a Box, or an ObservationWrapper that encodes a Tuple or "
+                f"MultiDiscrete observation as one integer under a Discrete space."
             )
         if space.start != 0:
             raise ValueError(f"{name} {space!r} must start at 0 to index states and actions")
@@ -370,23 +371,34 @@ class ModelCheck:
     max_frequency_error : float
         Over (state, action) pairs seen at least ``min_count`` times, the largest
         difference between an outcome's observed frequency and its model probability.
+    tolerance : float
+        Largest frequency error ``ok`` accepts.
+    visited_pairs : int
+        (state, action) pairs stepped at least once.
+    compared_pairs : int
+        Pairs seen at least ``min_count`` times, whose frequencies were compared. With none,
+        only impossible transitions can show up: a model with wrong probabilities but the
+        right support passes unnoticed, so sample more (or lower ``min_count``).
     """
 
     n_samples: int
     mismatches: list = field(default_factory=list)
     max_frequency_error: float = 0.0
     tolerance: float = 0.0
+    visited_pairs: int = 0
+    compared_pairs: int = 0
 
     @property
     def ok(self) -> bool:
-        """No impossible transition, and frequencies within ``tolerance``."""
+        """No impossible transition, and the compared frequencies within ``tolerance``."""
         return not self.mismatches and self.max_frequency_error <= self.tolerance
 
     def __repr__(self) -> str:
         return (
             f"ModelCheck(ok={self.ok}, n_samples={self.n_samples}, "
             f"mismatches={len(self.mismatches)}, "
-            f"max_frequency_error={self.max_frequency_error:.3g})"
+            f"max_frequency_error={self.max_frequency_error:.3g}, "
+            f"compared_pairs={self.compared_pairs}/{self.visited_pairs} visited)"
         )
 
 
@@ -419,7 +431,9 @@ def check_model(
     Returns
     -------
     ModelCheck
-        ``ok``, the impossible transitions seen (``mismatches``), and the frequency error.
+        ``ok``, the impossible transitions seen (``mismatches``), the frequency error, and
+        how many (state, action) pairs were visited and compared: check ``compared_pairs``
+        before trusting ``ok`` about probabilities.
 
     Examples
     --------
@@ -450,10 +464,12 @@ def check_model(
             ):
                 mismatches[state, action, key] = Mismatch(state, action, *key)
         error = 0.0
+        compared = 0
         for (state, action), counter in seen.items():
             total = sum(counter.values())
             if total < min_count:
                 continue
+            compared += 1
             for key, n in counter.items():
                 error = max(error, abs(n / total - _model_prob(mdp, state, action, key)))
         return ModelCheck(
@@ -461,6 +477,8 @@ def check_model(
             mismatches=list(mismatches.values()),
             max_frequency_error=error,
             tolerance=float(tolerance),
+            visited_pairs=len(seen),
+            compared_pairs=compared,
         )
     finally:
         if owned:

@@ -182,6 +182,18 @@ def test_check_model_catches_taxis_fickle_passenger():
     assert taxi.decode(mismatch.state)[3] != taxi.decode(mismatch.next_state)[3]
 
 
+def test_check_model_says_how_many_pairs_it_compared():
+    # A drunk model has the right support for sober Rick; only frequencies can expose it.
+    rick = "rlfoundations/Rick-v0"
+    drunk = rlf.from_env(rick, drunk=0.2)
+    few = rlf.check_model(rick, drunk, n_samples=2_000, seed=0)
+    assert few.ok and few.compared_pairs == 0 < few.visited_pairs
+    many = rlf.check_model(rick, drunk, n_samples=20_000, seed=0, min_count=20)
+    assert many.compared_pairs > 0
+    assert not many.ok
+    assert many.max_frequency_error > 0.1
+
+
 def test_check_model_rejects_a_model_of_another_env():
     with pytest.raises(ValueError, match="the env has 16 states and 4 actions, the model 500"):
         rlf.check_model("FrozenLake-v1", rlf.from_env("Taxi-v3"), n_samples=10)
