@@ -47,7 +47,7 @@ __all__ = [
 
 #: Default sweep limit of the iterative solvers.
 DEFAULT_MAX_ITER = 10_000
-#: Above this many states, ``method="auto"`` evaluates policies iteratively, not densely.
+#: Above this many states, ``method="auto"`` evaluates policies iteratively, not exactly.
 EXACT_EVALUATION_MAX_STATES = 2_000
 #: Models with at least this many (state, action, outcome) slots sweep on all Numba threads.
 PARALLEL_MIN_SLOTS = 1 << 16
@@ -284,9 +284,11 @@ def policy_evaluation(
         Discount factor in [0, 1]. With 1, the policy must end the episode from every
         state, or a ``ValueError`` names the first state where it does not.
     method : {"auto", "exact", "iterative"}
-        ``"exact"`` solves ``(I - gamma P_pi) V = R_pi`` densely (O(S^3), up to a few
-        thousand states); ``"iterative"`` sweeps ``V <- T_pi V`` until within ``epsilon`` of
-        the fixed point; ``"auto"`` picks exact up to 2 000 states.
+        ``"exact"`` solves ``(I - gamma P_pi) V = R_pi`` one strongly connected component
+        of the policy's chain at a time, in reverse topological order (linear in the model
+        size when the components are small, as in deterministic envs; O(S^3) when the chain
+        is one big component); ``"iterative"`` sweeps ``V <- T_pi V`` until within
+        ``epsilon`` of the fixed point; ``"auto"`` picks exact up to 2 000 states.
     epsilon : float
         Accuracy of the iterative method.
     max_iter : int, optional

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import reference
+from rlfoundations._kernels import planning as kernels
 from rlfoundations.planning import PARALLEL_MIN_SLOTS
+from rlfoundations.reference import planning as reference_planning
 from strategies import discounts, tabular_mdps
 
 SOLVERS = ["value_iteration", "policy_iteration", "modified_policy_iteration"]
@@ -81,6 +83,95 @@ def test_exact_and_iterative_evaluation_agree(mdp, gamma, seed):
     exact = rlf.policy_evaluation(mdp, policy, gamma, method="exact")
     iterative = rlf.policy_evaluation(mdp, policy, gamma, method="iterative", epsilon=1e-9)
     np.testing.assert_allclose(iterative.values, exact.values, rtol=0, atol=1e-8)
+
+
+# -- exact evaluation, component by component ---------------------------------------------
+def ring_of_rings(n_rings: int, ring_size: int, stay: float) -> rlf.TabularMDP:
+    """Rings of ``ring_size`` states, each state staying with probability ``stay``, moving
+    round its ring otherwise; the last state of ring i steps into ring i + 1 half the time,
+    and the last ring ends the episode from its last state: components of every size."""
+    n_states = n_rings * ring_size
+    next_state = np.zeros((n_states, 1, 3), dtype=int)
+    prob = np.zeros((n_states, 1, 3))
+    terminated = np.zeros((n_states, 1, 3), dtype=bool)
+    for s in range(n_states):
+        ring, place = divmod(s, ring_size)
+        around = ring * ring_size + (place + 1) % ring_size
+        next_state[s, 0] = [s, around, s]
+        prob[s, 0] = [stay, 1.0 - stay, 0.0]
+        if place == ring_size - 1:
+            prob[s, 0] = [stay, (1.0 - stay) / 2, (1.0 - stay) / 2]
+            next_state[s, 0, 2] = min(s + 1, n_states - 1)
+            terminated[s, 0, 2] = ring == n_rings - 1
+    return rlf.TabularMDP(
+        next_state=next_state,
+        prob=prob,
+        reward=np.arange(n_states * 3, dtype=float).reshape(n_states, 1, 3) % 5 - 2.0,
+        terminated=terminated,
+        initial=np.full(n_states, 1.0 / n_states),
+    )
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(max_outcomes=2), seed=st.integers(0, 1000))
+def test_chain_components_are_the_strongly_connected_components_in_reverse_topological_order(
+    mdp, seed
+):
+    nx = pytest.importorskip("networkx")
+    policy = random_policy(mdp, seed)
+    chain = kernels.policy_model(mdp.successor, mdp.continue_prob, mdp.expected_reward, policy)
+    order, start, component = kernels.chain_components(chain[0], chain[1])
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(mdp.n_states))
+    for s in range(mdp.n_states):
+        for t, p in zip(chain[0][s], chain[1][s], strict=True):
+            if p > 0:
+                graph.add_edge(s, int(t))
+    got = {frozenset(order[start[c] : start[c + 1]].tolist()) for c in range(len(start) - 1)}
+    expected = {frozenset(c) for c in nx.strongly_connected_components(graph)}
+    assert got == expected
+    for c in range(len(start) - 1):
+        assert np.all(component[order[start[c] : start[c + 1]]] == c)
+    # Reverse topological: an edge never leads to a component that comes later.
+    for s, t in graph.edges:
+        assert component[t] <= component[s]
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(terminal_rate=0.5))
+def test_exact_evaluation_matches_the_dense_solve_for_proper_policies_at_gamma_one(mdp):
+    policy, handled = reference_planning.proper_policy(mdp)
+    assume(all(handled))
+    got = rlf.policy_evaluation(mdp, policy, 1.0, method="exact")
+    expected = reference.policy_evaluation(mdp, policy, 1.0, method="exact")
+    np.testing.assert_allclose(got.values, expected.values, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.9, 1.0])
+@pytest.mark.parametrize(
+    ("n_rings", "ring_size", "stay"),
+    [
+        pytest.param(1, 1, 0.5, id="one-state"),
+        pytest.param(6, 1, 0.25, id="singletons-with-self-loops"),
+        pytest.param(4, 5, 0.0, id="deterministic-rings"),
+        pytest.param(3, 7, 0.5, id="stochastic-rings"),
+        pytest.param(1, 30, 0.1, id="one-big-component"),
+    ],
+)
+def test_exact_evaluation_matches_the_dense_solve_on_rings(n_rings, ring_size, stay, gamma):
+    mdp = ring_of_rings(n_rings, ring_size, stay)
+    policy = np.zeros(mdp.n_states, dtype=int)
+    got = rlf.policy_evaluation(mdp, policy, gamma, method="exact")
+    expected = reference.policy_evaluation(mdp, policy, gamma, method="exact")
+    np.testing.assert_allclose(got.values, expected.values, rtol=1e-12, atol=1e-9)
+
+
+def test_exact_evaluation_reports_a_chain_that_never_ends_at_gamma_one():
+    mdp = line_mdp()
+    chain = kernels.policy_model(
+        mdp.successor, mdp.continue_prob, mdp.expected_reward, np.zeros(1, dtype=np.int64)
+    )
+    assert not kernels.evaluate_chain(*chain, 1.0, np.zeros(1))
 
 
 # -- stopping rules and optimality -----------------------------------------------------------

@@ -224,44 +224,192 @@ def evaluate_policy_iterative(
 
 
 @kernel
-def evaluate_policy_exact(successor, continue_prob, expected_reward, gamma, policy, values):
-    """Solve ``(I - gamma P_pi) V = R_pi`` by Gaussian elimination with partial pivoting.
-
-    Dense, O(S^3): meant for models up to a few thousand states. Returns False if the
-    system is singular (a policy that never ends the episode, with gamma = 1).
-    """
-    n_states = successor.shape[0]
-    matrix = np.zeros((n_states, n_states))
-    rhs = np.empty(n_states)
+def policy_model(successor, continue_prob, expected_reward, policy):
+    """The chain of ``policy``: its (S, K) next states and continuation probabilities, and
+    its (S,) expected rewards."""
+    n_states, _, n_outcomes = successor.shape
+    chain_successor = np.empty((n_states, n_outcomes), dtype=successor.dtype)
+    chain_continue = np.empty((n_states, n_outcomes))
+    chain_reward = np.empty(n_states)
     for s in range(n_states):
         a = policy[s]
-        matrix[s, s] += 1.0
-        for k in range(successor.shape[2]):
-            matrix[s, successor[s, a, k]] -= gamma * continue_prob[s, a, k]
-        rhs[s] = expected_reward[s, a]
-    for col in range(n_states):
+        for k in range(n_outcomes):
+            chain_successor[s, k] = successor[s, a, k]
+            chain_continue[s, k] = continue_prob[s, a, k]
+        chain_reward[s] = expected_reward[s, a]
+    return chain_successor, chain_continue, chain_reward
+
+
+@kernel
+def chain_components(chain_successor, chain_continue):
+    """Strongly connected components of a chain's continuing transitions (Tarjan's algorithm,
+    with an explicit stack instead of recursion).
+
+    Returns (order, start, component): the states grouped by component, component ``c``
+    being ``order[start[c]:start[c + 1]]``; components come in reverse topological order
+    (every component after all the components it can reach), and ``component[s]`` is the
+    component of ``s``.
+    """
+    n_states, n_outcomes = chain_successor.shape
+    index = np.full(n_states, -1, dtype=np.int64)
+    low = np.empty(n_states, dtype=np.int64)
+    on_stack = np.zeros(n_states, dtype=np.bool_)
+    stack = np.empty(n_states, dtype=np.int64)
+    path = np.empty(n_states, dtype=np.int64)
+    next_outcome = np.empty(n_states, dtype=np.int64)
+    order = np.empty(n_states, dtype=np.int64)
+    start = np.empty(n_states + 1, dtype=np.int64)
+    component = np.empty(n_states, dtype=np.int64)
+    n_components = 0
+    n_ordered = 0
+    n_stacked = 0
+    counter = 0
+    for root in range(n_states):
+        if index[root] >= 0:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack[n_stacked] = root
+        n_stacked += 1
+        on_stack[root] = True
+        path[0] = root
+        next_outcome[0] = 0
+        depth = 1
+        while depth > 0:
+            v = path[depth - 1]
+            k = next_outcome[depth - 1]
+            if k < n_outcomes:
+                next_outcome[depth - 1] = k + 1
+                if chain_continue[v, k] > 0.0:
+                    w = chain_successor[v, k]
+                    if index[w] < 0:
+                        index[w] = low[w] = counter
+                        counter += 1
+                        stack[n_stacked] = w
+                        n_stacked += 1
+                        on_stack[w] = True
+                        path[depth] = w
+                        next_outcome[depth] = 0
+                        depth += 1
+                    elif on_stack[w]:
+                        low[v] = min(low[v], index[w])
+                continue
+            depth -= 1
+            if depth > 0:
+                parent = path[depth - 1]
+                low[parent] = min(low[parent], low[v])
+            if low[v] == index[v]:
+                start[n_components] = n_ordered
+                while True:
+                    n_stacked -= 1
+                    w = stack[n_stacked]
+                    on_stack[w] = False
+                    component[w] = n_components
+                    order[n_ordered] = w
+                    n_ordered += 1
+                    if w == v:
+                        break
+                n_components += 1
+    start[n_components] = n_ordered
+    return order, start[: n_components + 1], component
+
+
+@kernel
+def solve_dense(matrix, rhs, solution):
+    """Solve ``matrix @ solution = rhs`` by Gaussian elimination with partial pivoting
+    (overwriting ``matrix`` and ``rhs``). Returns False if a pivot falls below 1e-12."""
+    n = rhs.shape[0]
+    for col in range(n):
         pivot = col
-        for row in range(col + 1, n_states):
+        for row in range(col + 1, n):
             if abs(matrix[row, col]) > abs(matrix[pivot, col]):
                 pivot = row
         if abs(matrix[pivot, col]) < 1e-12:
             return False
         if pivot != col:
-            for j in range(col, n_states):
+            for j in range(col, n):
                 matrix[col, j], matrix[pivot, j] = matrix[pivot, j], matrix[col, j]
             rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
-        for row in range(col + 1, n_states):
+        for row in range(col + 1, n):
             factor = matrix[row, col] / matrix[col, col]
             if factor != 0.0:
-                for j in range(col, n_states):
+                for j in range(col, n):
                     matrix[row, j] -= factor * matrix[col, j]
                 rhs[row] -= factor * rhs[col]
-    for row in range(n_states - 1, -1, -1):
+    for row in range(n - 1, -1, -1):
         total = rhs[row]
-        for j in range(row + 1, n_states):
-            total -= matrix[row, j] * values[j]
-        values[row] = total / matrix[row, row]
+        for j in range(row + 1, n):
+            total -= matrix[row, j] * solution[j]
+        solution[row] = total / matrix[row, row]
     return True
+
+
+@kernel
+def evaluate_chain(chain_successor, chain_continue, chain_reward, gamma, values):
+    """Solve ``V = R + gamma P V`` for a chain exactly, one strongly connected component at
+    a time in reverse topological order, so that every state outside the component is
+    already solved: a single state is ``V(s) = (R(s) + gamma * sum_{t != s} P(s, t) V(t)) /
+    (1 - gamma P(s, s))``, a larger component a dense solve of its own size.
+
+    O(S K + sum of cubed component sizes). Returns False if a component's system is
+    singular (a chain that never ends the episode, with gamma = 1).
+    """
+    n_outcomes = chain_successor.shape[1]
+    order, start, component = chain_components(chain_successor, chain_continue)
+    position = np.empty(chain_successor.shape[0], dtype=np.int64)
+    for c in range(start.shape[0] - 1):
+        first = start[c]
+        size = start[c + 1] - first
+        if size == 1:
+            s = order[first]
+            total = 0.0
+            stay = 0.0
+            for k in range(n_outcomes):
+                p = chain_continue[s, k]
+                if p > 0.0:
+                    t = chain_successor[s, k]
+                    if t == s:
+                        stay += p
+                    else:
+                        total += p * values[t]
+            scale = 1.0 - gamma * stay
+            if scale < 1e-12:
+                return False
+            values[s] = (chain_reward[s] + gamma * total) / scale
+            continue
+        for i in range(size):
+            position[order[first + i]] = i
+        matrix = np.zeros((size, size))
+        rhs = np.empty(size)
+        for i in range(size):
+            s = order[first + i]
+            matrix[i, i] += 1.0
+            total = 0.0
+            for k in range(n_outcomes):
+                p = chain_continue[s, k]
+                if p > 0.0:
+                    t = chain_successor[s, k]
+                    if component[t] == c:
+                        matrix[i, position[t]] -= gamma * p
+                    else:
+                        total += p * values[t]
+            rhs[i] = chain_reward[s] + gamma * total
+        solution = np.empty(size)
+        if not solve_dense(matrix, rhs, solution):
+            return False
+        for i in range(size):
+            values[order[first + i]] = solution[i]
+    return True
+
+
+@kernel
+def evaluate_policy_exact(successor, continue_prob, expected_reward, gamma, policy, values):
+    """Solve ``(I - gamma P_pi) V = R_pi`` exactly (see :func:`evaluate_chain`): linear in
+    the model size when the policy's chain has small strongly connected components, a dense
+    solve when it is one big component. Returns False if the system is singular."""
+    return evaluate_chain(
+        *policy_model(successor, continue_prob, expected_reward, policy), gamma, values
+    )
 
 
 @kernel
@@ -303,7 +451,7 @@ def policy_iteration(
 ):
     """Howard's policy iteration from ``policy`` (updated in place).
 
-    Evaluation is exact (dense solve) or iterative (warm-started, to ``epsilon``). With
+    Evaluation is exact (component by component) or iterative (warm-started, to ``epsilon``). With
     gamma = 1 each policy is checked to end the episode from every state before it is
     evaluated. Returns (improvement steps, converged, proper): ``proper`` is False when the
     current policy does not terminate from some state (its values are then meaningless).
