@@ -36,6 +36,7 @@ import numpy as np
 import rlfoundations as rlf
 from rlfoundations import reference
 from rlfoundations._kernels import planning as kernels
+from rlfoundations.planning import _kernel_model as kernel_model
 from rlfoundations.reference import planning as reference_planning
 
 
@@ -93,13 +94,19 @@ def read_bandwidth(threads: int) -> float:
 
 
 def sweep_seconds(mdp: rlf.TabularMDP, parallel: bool, threads: int | None = None) -> float:
-    values = np.random.default_rng(2).normal(size=mdp.n_states)
-    new_values = np.empty(mdp.n_states)
-    args = (*(mdp.successor, mdp.continue_prob, mdp.expected_reward), 0.99, values, new_values)
+    """One synchronous sweep as value iteration runs it (with the change's min and max), on
+    value buffers padded to whole blocks of states."""
+    model = kernel_model(mdp)
+    padded_states = model[0].shape[0] * model[0].shape[-1]
+    values = np.random.default_rng(2).normal(size=padded_states)
+    new_values = np.empty(padded_states)
     previous = numba.get_num_threads()
     numba.set_num_threads(threads or previous)
     try:
-        return median_time(lambda: kernels.bellman_sweep(*args, parallel), repeats=9)
+        return median_time(
+            lambda: kernels.bellman_sweep(*model, 0.99, True, parallel, values, new_values),
+            repeats=9,
+        )
     finally:
         numba.set_num_threads(previous)
 
@@ -122,9 +129,10 @@ def backups(mdp: rlf.TabularMDP) -> int:
 def bytes_per_backup(mdp: rlf.TabularMDP) -> float:
     """What a sweep streams from memory per backup: next state (int32) and continuation
     probability (float64) per outcome, expected reward per (s, a), the new value per state.
-    Gathers of V[next state] are not counted (V is 8 MB at 10^6 states: it stays in L3)."""
-    per_slot = mdp.successor.itemsize + mdp.continue_prob.itemsize
-    per_pair = mdp.expected_reward.itemsize / mdp.max_outcomes
+    Reads of V (gathers of V[next state], and V[s] for the change) are not counted: V is 8 MB
+    at 10^6 states and stays in L3."""
+    per_slot = mdp.block_successor.itemsize + mdp.block_continue_prob.itemsize
+    per_pair = mdp.block_expected_reward.itemsize / mdp.max_outcomes
     per_state = 8 / (mdp.n_actions * mdp.max_outcomes)
     return per_slot + per_pair + per_state
 

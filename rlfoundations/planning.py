@@ -129,7 +129,7 @@ def _use_parallel(mdp: TabularMDP) -> bool:
 
 
 def _kernel_model(mdp: TabularMDP):
-    return mdp.successor, mdp.continue_prob, mdp.expected_reward
+    return mdp._kernel_blocks
 
 
 # -- result assembly -----------------------------------------------------------------------------
@@ -337,7 +337,13 @@ def policy_evaluation(
     else:
         residuals = np.empty(max_iter)
         iterations, converged = _kernels.evaluate_policy_iterative(
-            *model, gamma, policy, _threshold(epsilon, gamma, 1.0), max_iter, values, residuals
+            *model,
+            gamma,
+            policy,
+            _threshold(epsilon, gamma, 1.0),
+            max_iter,
+            values,
+            residuals,
         )
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     _kernels.greedy(*model, gamma, values, q_values, np.empty(mdp.n_states, dtype=np.int64))
@@ -441,6 +447,7 @@ def policy_iteration(
         *model,
         mdp.prob,
         mdp.terminated,
+        mdp.successor,
         gamma,
         exact,
         _threshold(epsilon, gamma, 1.0),

@@ -12,6 +12,7 @@ import rlfoundations as rlf
 from rlfoundations import reference
 from rlfoundations._kernels import planning as kernels
 from rlfoundations.planning import PARALLEL_MIN_SLOTS
+from rlfoundations.planning import _kernel_model as kernel_model
 from rlfoundations.reference import planning as reference_planning
 from strategies import discounts, tabular_mdps
 
@@ -63,6 +64,35 @@ def test_gauss_seidel_matches_reference(mdp, gamma, record):
     assert got.iterations == expected.iterations
     if record:
         np.testing.assert_allclose(got.history, expected.history, rtol=0, atol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(), gamma=discounts(), gauss_seidel=st.booleans())
+def test_value_iteration_equals_reference_to_the_bit(mdp, gamma, gauss_seidel):
+    # Eight states per vector instruction, each lane doing the reference's arithmetic.
+    got = rlf.value_iteration(mdp, gamma, gauss_seidel=gauss_seidel, max_iter=100)
+    expected = reference.value_iteration(mdp, gamma, gauss_seidel=gauss_seidel, max_iter=100)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.q_values, expected.q_values)
+    np.testing.assert_array_equal(got.residuals, expected.residuals)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(), gamma=discounts(0.99), seed=st.integers(0, 1000))
+def test_iterative_evaluation_and_modified_policy_iteration_equal_reference_to_the_bit(
+    mdp, gamma, seed
+):
+    policy = random_policy(mdp, seed)
+    got = rlf.policy_evaluation(mdp, policy, gamma, method="iterative", max_iter=100)
+    expected = reference.policy_evaluation(mdp, policy, gamma, method="iterative", max_iter=100)
+    np.testing.assert_array_equal(got.values, expected.values)
+    got = rlf.modified_policy_iteration(mdp, gamma, max_iter=100)
+    expected = reference.modified_policy_iteration(mdp, gamma, max_iter=100)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.policy, expected.policy)
 
 
 @pytest.mark.parametrize("method", ["exact", "iterative"])
@@ -119,14 +149,14 @@ def test_chain_components_are_the_strongly_connected_components_in_reverse_topol
 ):
     nx = pytest.importorskip("networkx")
     policy = random_policy(mdp, seed)
-    chain = kernels.policy_model(mdp.successor, mdp.continue_prob, mdp.expected_reward, policy)
-    order, start, component = kernels.chain_components(chain[0], chain[1])
+    chain = kernels.policy_model(*kernel_model(mdp), policy)
+    order, start, component = kernels.chain_components(chain[0], chain[1], mdp.n_states)
     graph = nx.DiGraph()
     graph.add_nodes_from(range(mdp.n_states))
-    for s in range(mdp.n_states):
-        for t, p in zip(chain[0][s], chain[1][s], strict=True):
-            if p > 0:
-                graph.add_edge(s, int(t))
+    for s, a in enumerate(policy):
+        for k in range(mdp.max_outcomes):
+            if mdp.continue_prob[s, a, k] > 0:
+                graph.add_edge(s, int(mdp.next_state[s, a, k]))
     got = {frozenset(order[start[c] : start[c + 1]].tolist()) for c in range(len(start) - 1)}
     expected = {frozenset(c) for c in nx.strongly_connected_components(graph)}
     assert got == expected
@@ -167,10 +197,7 @@ def test_exact_evaluation_matches_the_dense_solve_on_rings(n_rings, ring_size, s
 
 
 def test_exact_evaluation_reports_a_chain_that_never_ends_at_gamma_one():
-    mdp = line_mdp()
-    chain = kernels.policy_model(
-        mdp.successor, mdp.continue_prob, mdp.expected_reward, np.zeros(1, dtype=np.int64)
-    )
+    chain = kernels.policy_model(*kernel_model(line_mdp()), np.zeros(1, dtype=np.int64))
     assert not kernels.evaluate_chain(*chain, 1.0, np.zeros(1))
 
 
