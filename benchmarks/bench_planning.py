@@ -10,7 +10,8 @@ Measured:
    full size would take minutes (per-backup figures compare across sizes);
 2. solving to convergence, synchronous (Jacobi) and Gauss-Seidel, with sweep counts;
 3. the memory-bandwidth bound: bytes a sweep must stream per backup over the measured read
-   bandwidth of both cores;
+   bandwidth of both cores, beside the time of the random reads of V alone (one gather per
+   backup, nothing else: what no layout of the model can remove);
 4. the targets of the "scale" issue, against the peer figures quoted there (QuantEcon's
    ``DiscreteDP``, measured on this machine to a 1e-10 tolerance, warm): Taxi value iteration
    with the call overhead, Taxi policy iteration, the 10^6-state sweep on all threads, and the
@@ -35,6 +36,7 @@ import numpy as np
 
 import rlfoundations as rlf
 from rlfoundations import reference
+from rlfoundations._kernels import lanes
 from rlfoundations._kernels import planning as kernels
 from rlfoundations.planning import _kernel_model as kernel_model
 from rlfoundations.reference import planning as reference_planning
@@ -78,6 +80,29 @@ def _read_all(array):
     for i in numba.prange(array.size):
         total += array[i]
     return total
+
+
+@numba.njit(parallel=True, fastmath=False, cache=True)
+def _gather_all(successor, values):
+    """Sum of ``values[successor]`` over every slot, eight gathers at a time, chunked as a
+    parallel sweep is: the random reads of V that a sweep cannot avoid, and nothing else."""
+    flat = successor.reshape(-1)
+    n_vectors = flat.size // lanes.LANES
+    n_chunks = (n_vectors + 4095) // 4096
+    totals = np.zeros(n_chunks * lanes.LANES)
+    for chunk in numba.prange(n_chunks):
+        total = lanes.splat(0.0)
+        for i in range(chunk * 4096, min((chunk + 1) * 4096, n_vectors)):
+            total = lanes.add(total, lanes.gather(values, flat, i * lanes.LANES))
+        lanes.store(totals, chunk * lanes.LANES, total)
+    return totals.sum()
+
+
+def gather_seconds(mdp: rlf.TabularMDP) -> float:
+    """Seconds to read ``V[next_state]`` once per (state, action, outcome), on all threads."""
+    successor = kernel_model(mdp)[0]
+    values = np.random.default_rng(2).normal(size=successor.shape[0] * lanes.LANES)
+    return median_time(lambda: _gather_all(successor, values), repeats=9)
 
 
 def read_bandwidth(threads: int) -> float:
@@ -275,16 +300,19 @@ def main() -> None:
     bandwidth = {n: read_bandwidth(n) for n in sorted({1, threads})}
     for n, value in bandwidth.items():
         print(f"  measured read bandwidth, {n} thread(s): {value / 1e9:.1f} GB/s")
-    row("model", "bytes/backup", "bound ns", "measured ns", "measured/bound")
+    print("  (gathers ns: only the random reads of V[next state], one per backup, vectorised)")
+    row("model", "bytes/backup", "bound ns", "gathers ns", "measured ns", "measured/bound")
     for name, mdp in models.items():
         if mdp.n_states < 10**5:
             continue
         bound = bytes_per_backup(mdp) / bandwidth[threads] * 1e9
+        gathers = gather_seconds(mdp) / backups(mdp) * 1e9
         measured = sweep_seconds(mdp, parallel=True) / backups(mdp) * 1e9
         row(
             name,
             f"{bytes_per_backup(mdp):.1f}",
             f"{bound:.2f}",
+            f"{gathers:.2f}",
             f"{measured:.2f}",
             f"{measured / bound:.1f}x",
         )

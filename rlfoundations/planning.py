@@ -125,7 +125,8 @@ def _threshold(epsilon: float, gamma: float, factor: float) -> float:
 
 
 def _use_parallel(mdp: TabularMDP) -> bool:
-    return numba.get_num_threads() > 1 and mdp.next_state.size >= PARALLEL_MIN_SLOTS
+    # The size first: asking Numba for its thread count costs half a microsecond.
+    return mdp.next_state.size >= PARALLEL_MIN_SLOTS and numba.get_num_threads() > 1
 
 
 def _kernel_model(mdp: TabularMDP):
