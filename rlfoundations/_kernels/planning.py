@@ -25,8 +25,8 @@ from rlfoundations._kernels import lanes
 from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, prange
 from rlfoundations._kernels.lanes import LANES
 
-#: Blocks per work item of a parallel sweep: 4 096 states, enough to make the scheduling
-#: noise, few enough that two threads share the sweep evenly.
+#: Blocks per work item of a parallel sweep: 4 096 states, enough that handing out work
+#: items costs nothing, few enough that the threads share a sweep evenly.
 CHUNK_BLOCKS = 512
 
 
