@@ -10,6 +10,9 @@ which compiles to one vector load, one ``vgatherdpd`` and one ``vmulpd`` under A
 the same operations split or scalarised elsewhere: the generic ``llvm.masked.gather`` is
 portable). Every lane does exactly the scalar arithmetic (IEEE multiply and add, no fused
 multiply-add, no reassociation), so lane results equal the scalar ones to the bit.
+
+Numba's on-disk cache is keyed on the calling kernel's source file: after editing this
+module, delete the cached ``*.nbi``/``*.nbc`` files in ``_kernels/__pycache__``.
 """
 
 from __future__ import annotations
