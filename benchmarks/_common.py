@@ -16,6 +16,7 @@ import numpy as np
 
 import rlfoundations as rlf
 from rlfoundations._kernels import planning as kernels
+from rlfoundations.planning import _kernel_model as kernel_model
 
 
 def median_time(fn: Callable[[], object], repeats: int = 7, min_seconds: float = 0.05) -> float:
@@ -74,29 +75,34 @@ def read_bandwidth(threads: int) -> float:
 def sweep_seconds(
     mdp: rlf.TabularMDP, parallel: bool, threads: int | None = None, repeats: int = 9
 ) -> float:
-    """Median seconds of one Bellman optimality sweep of the jitted kernel, from real values."""
-    values = np.random.default_rng(2).normal(size=mdp.n_states)
-    new_values = np.empty(mdp.n_states)
-    args = (*(mdp.successor, mdp.continue_prob, mdp.expected_reward), 0.99, values, new_values)
+    """Median seconds of one synchronous sweep as value iteration runs it (with the change's
+    min and max), from real values, on value buffers padded to whole blocks of states."""
+    model = kernel_model(mdp)
+    padded_states = model[0].shape[0] * model[0].shape[-1]
+    values = np.random.default_rng(2).normal(size=padded_states)
+    new_values = np.empty(padded_states)
     previous = numba.get_num_threads()
     numba.set_num_threads(threads or previous)
     try:
-        return median_time(lambda: kernels.bellman_sweep(*args, parallel), repeats=repeats)
+        return median_time(
+            lambda: kernels.bellman_sweep(*model, 0.99, True, parallel, values, new_values),
+            repeats=repeats,
+        )
     finally:
         numba.set_num_threads(previous)
 
 
 def backups(mdp: rlf.TabularMDP) -> int:
-    """(state, action, outcome) slots: the backups of one sweep."""
     return mdp.n_states * mdp.n_actions * mdp.max_outcomes
 
 
 def bytes_per_backup(mdp: rlf.TabularMDP) -> float:
     """What a sweep streams from memory per backup: next state (int32) and continuation
     probability (float64) per outcome, expected reward per (s, a), the new value per state.
-    Gathers of V[next state] are not counted (V is 8 MB at 10^6 states: it stays in L3)."""
-    per_slot = mdp.successor.itemsize + mdp.continue_prob.itemsize
-    per_pair = mdp.expected_reward.itemsize / mdp.max_outcomes
+    Reads of V (gathers of V[next state], and V[s] for the change) are not counted: V is 8 MB
+    at 10^6 states and stays in L3."""
+    per_slot = mdp.block_successor.itemsize + mdp.block_continue_prob.itemsize
+    per_pair = mdp.block_expected_reward.itemsize / mdp.max_outcomes
     per_state = 8 / (mdp.n_actions * mdp.max_outcomes)
     return per_slot + per_pair + per_state
 

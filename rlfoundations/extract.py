@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 
 import gymnasium as gym
 import numpy as np
@@ -128,20 +130,100 @@ def from_env(env_or_id, **make_kwargs) -> TabularMDP:
                 f"{type(base).__name__} has no toy-text transition table `P`; "
                 f"use rlfoundations.estimate_model(env, n_samples, seed) for an empirical model"
             )
-        outcomes = _merged_outcomes(table, n_states, n_actions)
         initial = _initial_distribution(base, n_states)
         spec = getattr(env, "spec", None)
-        return _pack(
-            outcomes,
-            n_states,
-            n_actions,
-            initial,
-            _time_limit(env),
-            getattr(spec, "id", None) or type(base).__name__,
-        )
+        name = getattr(spec, "id", None) or type(base).__name__
+        arrays = _table_arrays(table, n_states, n_actions)
+        if arrays is None:
+            # Something in P is off: the entry-by-entry path names what, and where.
+            outcomes = _merged_outcomes(table, n_states, n_actions)
+            return _pack(outcomes, n_states, n_actions, initial, _time_limit(env), name)
+        return TabularMDP(**arrays, initial=initial, max_episode_steps=_time_limit(env), name=name)
     finally:
         if owned:
             env.close()
+
+
+def _table_arrays(table, n_states: int, n_actions: int) -> dict | None:
+    """The padded outcome arrays of a well-formed ``P`` table, built with array operations
+    (a few Python passes over the entries, none per entry in Python code); None if any cell
+    is missing, malformed or empty, for :func:`_merged_outcomes` to report.
+
+    Same result as :func:`_merged_outcomes` then :func:`_pack`: zero-probability entries
+    dropped, duplicate (next_state, reward, terminated) merged by summing in order, slots in
+    order of first appearance.
+    """
+    try:
+        rows = map(table.__getitem__, range(n_states))
+        if n_actions == 1:
+            cells = [row[0] for row in rows]
+        else:
+            cells = list(chain.from_iterable(map(itemgetter(*range(n_actions)), rows)))
+        counts = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+        entries = list(chain.from_iterable(cells))
+        # strict: every entry has as many fields as the first.
+        columns = list(zip(*entries, strict=True))
+        if len(columns) != 4:
+            return None
+        size = len(entries)
+        prob = np.fromiter(columns[0], dtype=np.float64, count=size)
+        next_state = np.fromiter(columns[1], dtype=np.int64, count=size)
+        reward = np.fromiter(columns[2], dtype=np.float64, count=size)
+        terminated = np.fromiter(columns[3], dtype=bool, count=size)
+    except (KeyError, IndexError, TypeError, ValueError, OverflowError):
+        return None
+    if np.isnan(prob).any() or np.isnan(reward).any():
+        return None  # None converts to NaN here; float(None) is the error to show.
+    if counts.min() == 1 and counts.max() == 1 and (prob != 0).all():
+        # One outcome per pair (deterministic envs): nothing to drop, merge or order.
+        shape = (n_states, n_actions, 1)
+        return {
+            "next_state": next_state.reshape(shape),
+            "prob": prob.reshape(shape),
+            "reward": reward.reshape(shape),
+            "terminated": terminated.reshape(shape),
+        }
+    pair = np.repeat(np.arange(len(cells)), counts)
+    kept = prob != 0
+    if not kept.all():
+        prob, next_state, reward, terminated, pair = (
+            column[kept] for column in (prob, next_state, reward, terminated, pair)
+        )
+    if np.bincount(pair, minlength=len(cells)).min() == 0:
+        return None
+    # Group equal outcomes of a pair (stable, so a group lists its entries in order).
+    order = np.lexsort((terminated, reward, next_state, pair))
+    sorted_keys = [column[order] for column in (pair, next_state, reward, terminated)]
+    starts = np.ones(order.size, dtype=bool)
+    starts[1:] = np.any([key[1:] != key[:-1] for key in sorted_keys], axis=0)
+    group = np.cumsum(starts) - 1
+    first = order[starts]
+    total = prob[first].copy()
+    for i in np.flatnonzero(~starts):
+        # A duplicate (rare): add in order of appearance, as 0.0 + p + p' + ... would.
+        total[group[i]] += prob[order[i]]
+    # Slots in order of first appearance within each pair.
+    by_appearance = np.argsort(first, kind="stable")
+    first, total = first[by_appearance], total[by_appearance]
+    group_pair = pair[first]
+    pair_start = np.searchsorted(group_pair, np.arange(len(cells)))
+    slot = np.arange(first.size) - pair_start[group_pair]
+    n_outcomes = int(slot.max()) + 1
+    shape = (n_states * n_actions, n_outcomes)
+    arrays = {
+        "next_state": np.zeros(shape, dtype=np.int64),
+        "prob": np.zeros(shape),
+        "reward": np.zeros(shape),
+        "terminated": np.zeros(shape, dtype=bool),
+    }
+    for key, values in (
+        ("next_state", next_state[first]),
+        ("prob", total),
+        ("reward", reward[first]),
+        ("terminated", terminated[first]),
+    ):
+        arrays[key][group_pair, slot] = values
+    return {key: array.reshape(n_states, n_actions, n_outcomes) for key, array in arrays.items()}
 
 
 def _merged_outcomes(table, n_states: int, n_actions: int) -> list[list[dict]]:

@@ -47,7 +47,7 @@ __all__ = [
 
 #: Default sweep limit of the iterative solvers.
 DEFAULT_MAX_ITER = 10_000
-#: Above this many states, ``method="auto"`` evaluates policies iteratively, not densely.
+#: Above this many states, ``method="auto"`` evaluates policies iteratively, not exactly.
 EXACT_EVALUATION_MAX_STATES = 2_000
 #: Models with at least this many (state, action, outcome) slots sweep on all Numba threads.
 PARALLEL_MIN_SLOTS = 1 << 16
@@ -125,11 +125,12 @@ def _threshold(epsilon: float, gamma: float, factor: float) -> float:
 
 
 def _use_parallel(mdp: TabularMDP) -> bool:
-    return numba.get_num_threads() > 1 and mdp.next_state.size >= PARALLEL_MIN_SLOTS
+    # The size first: asking Numba for its thread count costs half a microsecond.
+    return mdp.next_state.size >= PARALLEL_MIN_SLOTS and numba.get_num_threads() > 1
 
 
 def _kernel_model(mdp: TabularMDP):
-    return mdp.successor, mdp.continue_prob, mdp.expected_reward
+    return mdp._kernel_blocks
 
 
 # -- result assembly -----------------------------------------------------------------------------
@@ -284,9 +285,11 @@ def policy_evaluation(
         Discount factor in [0, 1]. With 1, the policy must end the episode from every
         state, or a ``ValueError`` names the first state where it does not.
     method : {"auto", "exact", "iterative"}
-        ``"exact"`` solves ``(I - gamma P_pi) V = R_pi`` densely (O(S^3), up to a few
-        thousand states); ``"iterative"`` sweeps ``V <- T_pi V`` until within ``epsilon`` of
-        the fixed point; ``"auto"`` picks exact up to 2 000 states.
+        ``"exact"`` solves ``(I - gamma P_pi) V = R_pi`` one strongly connected component
+        of the policy's chain at a time, in reverse topological order (linear in the model
+        size when the components are small, as in deterministic envs; O(S^3) when the chain
+        is one big component); ``"iterative"`` sweeps ``V <- T_pi V`` until within
+        ``epsilon`` of the fixed point; ``"auto"`` picks exact up to 2 000 states.
     epsilon : float
         Accuracy of the iterative method.
     max_iter : int, optional
@@ -335,7 +338,13 @@ def policy_evaluation(
     else:
         residuals = np.empty(max_iter)
         iterations, converged = _kernels.evaluate_policy_iterative(
-            *model, gamma, policy, _threshold(epsilon, gamma, 1.0), max_iter, values, residuals
+            *model,
+            gamma,
+            policy,
+            _threshold(epsilon, gamma, 1.0),
+            max_iter,
+            values,
+            residuals,
         )
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     _kernels.greedy(*model, gamma, values, q_values, np.empty(mdp.n_states, dtype=np.int64))
@@ -439,6 +448,7 @@ def policy_iteration(
         *model,
         mdp.prob,
         mdp.terminated,
+        mdp.successor,
         gamma,
         exact,
         _threshold(epsilon, gamma, 1.0),

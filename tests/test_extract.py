@@ -84,6 +84,65 @@ def test_duplicate_outcomes_are_merged():
     assert left == {0: pytest.approx(2 / 3), 4: pytest.approx(1 / 3)}
 
 
+class TableEnv(gym.Env):
+    """Two states, two actions, described only by the toy-text ``P`` table it is given."""
+
+    observation_space = gym.spaces.Discrete(2)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, table):
+        self.P = table
+        self.initial_state_distrib = np.array([1.0, 0.0])
+
+
+def two_state_table() -> dict:
+    return {s: {a: [(1.0, 1 - s, -1.0, False)] for a in range(2)} for s in range(2)}
+
+
+def test_outcomes_keep_their_order_of_first_appearance_with_duplicates_summed_in_order():
+    table = two_state_table()
+    table[0][1] = [
+        (0.0, 0, 5.0, True),  # zero probability: dropped
+        (0.1, 1, 0.0, False),
+        (0.2, 0, 1.0, True),
+        (0.3, 1, 0.0, False),  # a duplicate of the first kept outcome
+        (0.4, 1, 0.0, True),  # same next state, but terminating: its own slot
+    ]
+    mdp = rlf.from_env(TableEnv(table))
+    assert mdp.max_outcomes == 3
+    np.testing.assert_array_equal(mdp.next_state[0, 1], [1, 0, 1])
+    np.testing.assert_array_equal(mdp.prob[0, 1], [0.1 + 0.3, 0.2, 0.4])
+    np.testing.assert_array_equal(mdp.reward[0, 1], [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(mdp.terminated[0, 1], [False, True, True])
+    np.testing.assert_array_equal(mdp.prob[1, 0], [1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        pytest.param(lambda table: table.pop(1), "P has no entry for state 1", id="state"),
+        pytest.param(
+            lambda table: table[1].pop(0), r"P\[1\] has no entry for action 0", id="action"
+        ),
+        pytest.param(
+            lambda table: table[0][1].append((1.0, 0, 0.0)),
+            r"P\[0\]\[1\] entries must be \(prob, next_state, reward, terminated\)",
+            id="entry",
+        ),
+        pytest.param(
+            lambda table: table[1][1].__setitem__(0, (0.0, 0, 0.0, False)),
+            r"P\[1\]\[1\] has no outcome with positive probability",
+            id="empty",
+        ),
+    ],
+)
+def test_malformed_p_tables_are_reported_by_state_and_action(edit, message):
+    table = two_state_table()
+    edit(table)
+    with pytest.raises(ValueError, match=message):
+        rlf.from_env(TableEnv(table))
+
+
 def test_taxi_start_states_and_time_limit():
     mdp = rlf.from_env("Taxi-v3")
     env = rlf.make("Taxi-v3").unwrapped

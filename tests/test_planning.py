@@ -5,12 +5,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import reference
+from rlfoundations._kernels import planning as kernels
 from rlfoundations.planning import PARALLEL_MIN_SLOTS
+from rlfoundations.planning import _kernel_model as kernel_model
+from rlfoundations.reference import planning as reference_planning
 from strategies import discounts, tabular_mdps
 
 SOLVERS = ["value_iteration", "policy_iteration", "modified_policy_iteration"]
@@ -63,6 +66,35 @@ def test_gauss_seidel_matches_reference(mdp, gamma, record):
         np.testing.assert_allclose(got.history, expected.history, rtol=0, atol=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(), gamma=discounts(), gauss_seidel=st.booleans())
+def test_value_iteration_equals_reference_to_the_bit(mdp, gamma, gauss_seidel):
+    # Eight states per vector instruction, each lane doing the reference's arithmetic.
+    got = rlf.value_iteration(mdp, gamma, gauss_seidel=gauss_seidel, max_iter=100)
+    expected = reference.value_iteration(mdp, gamma, gauss_seidel=gauss_seidel, max_iter=100)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.q_values, expected.q_values)
+    np.testing.assert_array_equal(got.residuals, expected.residuals)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(), gamma=discounts(0.99), seed=st.integers(0, 1000))
+def test_iterative_evaluation_and_modified_policy_iteration_equal_reference_to_the_bit(
+    mdp, gamma, seed
+):
+    policy = random_policy(mdp, seed)
+    got = rlf.policy_evaluation(mdp, policy, gamma, method="iterative", max_iter=100)
+    expected = reference.policy_evaluation(mdp, policy, gamma, method="iterative", max_iter=100)
+    np.testing.assert_array_equal(got.values, expected.values)
+    got = rlf.modified_policy_iteration(mdp, gamma, max_iter=100)
+    expected = reference.modified_policy_iteration(mdp, gamma, max_iter=100)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+
+
 @pytest.mark.parametrize("method", ["exact", "iterative"])
 @settings(max_examples=30)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99), seed=st.integers(0, 1000))
@@ -81,6 +113,92 @@ def test_exact_and_iterative_evaluation_agree(mdp, gamma, seed):
     exact = rlf.policy_evaluation(mdp, policy, gamma, method="exact")
     iterative = rlf.policy_evaluation(mdp, policy, gamma, method="iterative", epsilon=1e-9)
     np.testing.assert_allclose(iterative.values, exact.values, rtol=0, atol=1e-8)
+
+
+# -- exact evaluation, component by component ---------------------------------------------
+def ring_of_rings(n_rings: int, ring_size: int, stay: float) -> rlf.TabularMDP:
+    """Rings of ``ring_size`` states, each state staying with probability ``stay``, moving
+    round its ring otherwise; the last state of ring i steps into ring i + 1 half the time,
+    and the last ring ends the episode from its last state: components of every size."""
+    n_states = n_rings * ring_size
+    next_state = np.zeros((n_states, 1, 3), dtype=int)
+    prob = np.zeros((n_states, 1, 3))
+    terminated = np.zeros((n_states, 1, 3), dtype=bool)
+    for s in range(n_states):
+        ring, place = divmod(s, ring_size)
+        around = ring * ring_size + (place + 1) % ring_size
+        next_state[s, 0] = [s, around, s]
+        prob[s, 0] = [stay, 1.0 - stay, 0.0]
+        if place == ring_size - 1:
+            prob[s, 0] = [stay, (1.0 - stay) / 2, (1.0 - stay) / 2]
+            next_state[s, 0, 2] = min(s + 1, n_states - 1)
+            terminated[s, 0, 2] = ring == n_rings - 1
+    return rlf.TabularMDP(
+        next_state=next_state,
+        prob=prob,
+        reward=np.arange(n_states * 3, dtype=float).reshape(n_states, 1, 3) % 5 - 2.0,
+        terminated=terminated,
+        initial=np.full(n_states, 1.0 / n_states),
+    )
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(max_outcomes=2), seed=st.integers(0, 1000))
+def test_chain_components_are_the_strongly_connected_components_in_reverse_topological_order(
+    mdp, seed
+):
+    nx = pytest.importorskip("networkx")
+    policy = random_policy(mdp, seed)
+    chain = kernels.policy_model(*kernel_model(mdp), policy)
+    order, start, component = kernels.chain_components(chain[0], chain[1], mdp.n_states)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(mdp.n_states))
+    for s, a in enumerate(policy):
+        for k in range(mdp.max_outcomes):
+            if mdp.continue_prob[s, a, k] > 0:
+                graph.add_edge(s, int(mdp.next_state[s, a, k]))
+    got = {frozenset(order[start[c] : start[c + 1]].tolist()) for c in range(len(start) - 1)}
+    expected = {frozenset(c) for c in nx.strongly_connected_components(graph)}
+    assert got == expected
+    for c in range(len(start) - 1):
+        assert np.all(component[order[start[c] : start[c + 1]]] == c)
+    # Reverse topological: an edge never leads to a component that comes later.
+    for s, t in graph.edges:
+        assert component[t] <= component[s]
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(terminal_rate=0.5))
+def test_exact_evaluation_matches_the_dense_solve_for_proper_policies_at_gamma_one(mdp):
+    policy, handled = reference_planning.proper_policy(mdp)
+    assume(all(handled))
+    got = rlf.policy_evaluation(mdp, policy, 1.0, method="exact")
+    expected = reference.policy_evaluation(mdp, policy, 1.0, method="exact")
+    np.testing.assert_allclose(got.values, expected.values, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.9, 1.0])
+@pytest.mark.parametrize(
+    ("n_rings", "ring_size", "stay"),
+    [
+        pytest.param(1, 1, 0.5, id="one-state"),
+        pytest.param(6, 1, 0.25, id="singletons-with-self-loops"),
+        pytest.param(4, 5, 0.0, id="deterministic-rings"),
+        pytest.param(3, 7, 0.5, id="stochastic-rings"),
+        pytest.param(1, 30, 0.1, id="one-big-component"),
+    ],
+)
+def test_exact_evaluation_matches_the_dense_solve_on_rings(n_rings, ring_size, stay, gamma):
+    mdp = ring_of_rings(n_rings, ring_size, stay)
+    policy = np.zeros(mdp.n_states, dtype=int)
+    got = rlf.policy_evaluation(mdp, policy, gamma, method="exact")
+    expected = reference.policy_evaluation(mdp, policy, gamma, method="exact")
+    np.testing.assert_allclose(got.values, expected.values, rtol=1e-12, atol=1e-9)
+
+
+def test_exact_evaluation_reports_a_chain_that_never_ends_at_gamma_one():
+    chain = kernels.policy_model(*kernel_model(line_mdp()), np.zeros(1, dtype=np.int64))
+    assert not kernels.evaluate_chain(*chain, 1.0, np.zeros(1))
 
 
 # -- stopping rules and optimality -----------------------------------------------------------

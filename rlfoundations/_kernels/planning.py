@@ -1,144 +1,230 @@
 """Numba kernels of the exact solvers.
 
-Every kernel reads the model in its kernel form: ``successor`` (S, A, K) int32 next states,
-``continue_prob`` (S, A, K) the probability of each outcome that does not end the episode, and
-``expected_reward`` (S, A). A backup is then
+Every kernel reads the model in its kernel form, states in blocks of eight (``LANES``):
+``successor`` (B, A, K, 8) int32 next states, ``continue_prob`` (B, A, K, 8) the probability
+of each outcome that does not end the episode, and ``reward`` (B, A, 8) the expected reward,
+state ``s`` being lane ``s % 8`` of block ``s // 8`` (see ``TabularMDP.block_successor``). A
+backup is then
 
     Q(s, a) = R(s, a) + gamma * sum_k continue_prob[s, a, k] * V[successor[s, a, k]]
 
-summed outcome by outcome in slot order, exactly as the reference twins do. Ties between
-actions go to the lowest index (a strict ``>`` comparison). Inputs are trusted: the Python
-layer validated them.
+summed outcome by outcome in slot order, exactly as the reference twins do. (The sum starts
+from its first term, not from 0.0: that can only change the sign of a zero sum, and
+``R + gamma * (-0.0) == R + gamma * 0.0`` because ``R`` is never -0.0.) Sweeps back up the
+eight states of a block at once with the vector operations of :mod:`.lanes`, each lane doing
+the scalar arithmetic, so results do not depend on the layout or on the thread count. Ties
+between actions go to the lowest index (a strict ``>`` comparison). The chain of a policy has
+the same layout with one action. Inputs are trusted: the Python layer validated them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from rlfoundations._kernels import lanes
 from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, prange
+from rlfoundations._kernels.lanes import LANES
+
+#: Blocks per work item of a parallel sweep: 4 096 states, enough that handing out work
+#: items costs nothing, few enough that the threads share a sweep evenly.
+CHUNK_BLOCKS = 512
 
 
-@kernel
-def backup_state(successor, continue_prob, expected_reward, gamma, values, s, q_row):
-    """Fill ``q_row`` with Q(s, .) and return (max_a Q(s, a), lowest argmax)."""
-    n_actions = successor.shape[1]
-    n_outcomes = successor.shape[2]
-    best_value = 0.0
-    best_action = 0
-    for a in range(n_actions):
-        total = 0.0
-        for k in range(n_outcomes):
-            total += continue_prob[s, a, k] * values[successor[s, a, k]]
-        q = expected_reward[s, a] + gamma * total
-        q_row[a] = q
-        if a == 0 or q > best_value:
-            best_value = q
-            best_action = a
-    return best_value, best_action
-
-
-@kernel
-def backup_action(successor, continue_prob, expected_reward, gamma, values, s, a):
-    """Q(s, a) for one action."""
-    total = 0.0
-    for k in range(successor.shape[2]):
-        total += continue_prob[s, a, k] * values[successor[s, a, k]]
-    return expected_reward[s, a] + gamma * total
+# -- vector backups ------------------------------------------------------------------------------
+@inline_kernel
+def block_q(successor, continue_prob, reward, n_actions, n_outcomes, gamma, values, block, a):
+    """Q(s, a) of the eight states ``s`` of ``block`` (flat model arrays, ``gamma`` as lanes)."""
+    slot = (block * n_actions + a) * n_outcomes * LANES
+    total = lanes.mul(lanes.load(continue_prob, slot), lanes.gather(values, successor, slot))
+    for _ in range(1, n_outcomes):
+        slot += LANES
+        total = lanes.add(
+            total, lanes.mul(lanes.load(continue_prob, slot), lanes.gather(values, successor, slot))
+        )
+    return lanes.add(lanes.load(reward, (block * n_actions + a) * LANES), lanes.mul(gamma, total))
 
 
 @inline_kernel
-def state_value(successor, continue_prob, expected_reward, gamma, values, s):
-    """max_a Q(s, a), reading the model through flat views (the sweeps' hot path).
-
-    Flat arrays (``successor.reshape(-1)``, ...) let the loop walk one running index through
-    the outcome slots of state ``s``, with no per-access stride arithmetic; next states are
-    cast to unsigned so that indexing ``values`` needs no negative-index wraparound.
-    """
-    n_actions = expected_reward.shape[1]
-    n_outcomes = successor.shape[0] // expected_reward.size
-    slot = s * n_actions * n_outcomes
-    best = 0.0
+def block_value(successor, continue_prob, reward, n_actions, n_outcomes, gamma, values, block):
+    """max_a Q(s, a) of the eight states of ``block``."""
+    # One loop over all actions from -inf (every finite Q beats it) compiles to tighter code
+    # than peeling action 0 off the loop.
+    best = lanes.splat(-np.inf)
     for a in range(n_actions):
-        total = 0.0
-        for _ in range(n_outcomes):
-            total += continue_prob[slot] * values[np.uint64(successor[slot])]
-            slot += 1
-        q = expected_reward[s, a] + gamma * total
-        if a == 0 or q > best:
-            best = q
+        q = block_q(
+            successor, continue_prob, reward, n_actions, n_outcomes, gamma, values, block, a
+        )
+        best = lanes.where_greater(q, best, q, best)
     return best
 
 
-@kernel
-def _sweep_serial(successor, continue_prob, expected_reward, gamma, values, new_values):
-    for s in range(new_values.shape[0]):
-        new_values[s] = state_value(successor, continue_prob, expected_reward, gamma, values, s)
+@inline_kernel
+def sweep_blocks(
+    successor,
+    continue_prob,
+    reward,
+    n_actions,
+    n_outcomes,
+    gamma,
+    values,
+    new_values,
+    first,
+    stop,
+    low,
+    high,
+):
+    """``new_values = T values`` on blocks ``[first, stop)``; returns ``low`` and ``high``
+    updated with the lane-wise minimum and maximum of the change."""
+    gamma_lanes = lanes.splat(gamma)
+    for block in range(first, stop):
+        value = block_value(
+            successor, continue_prob, reward, n_actions, n_outcomes, gamma_lanes, values, block
+        )
+        change = lanes.sub(value, lanes.load(values, block * LANES))
+        low = lanes.where_greater(low, change, change, low)
+        high = lanes.where_greater(change, high, change, high)
+        lanes.store(new_values, block * LANES, value)
+    return low, high
 
 
 @parallel_kernel
-def _sweep_parallel(successor, continue_prob, expected_reward, gamma, values, new_values):
-    for s in prange(new_values.shape[0]):
-        new_values[s] = state_value(successor, continue_prob, expected_reward, gamma, values, s)
-
-
-@kernel
-def bellman_sweep(successor, continue_prob, expected_reward, gamma, values, new_values, parallel):
-    """One synchronous (Jacobi) Bellman optimality sweep: ``new_values = T values``."""
-    flat_successor = successor.reshape(-1)
-    flat_continue = continue_prob.reshape(-1)
-    if parallel:
-        _sweep_parallel(flat_successor, flat_continue, expected_reward, gamma, values, new_values)
-    else:
-        _sweep_serial(flat_successor, flat_continue, expected_reward, gamma, values, new_values)
-
-
-@kernel
-def greedy(successor, continue_prob, expected_reward, gamma, values, q_values, policy):
-    """Fill ``q_values`` and the lowest-index greedy ``policy`` from ``values``."""
-    for s in range(successor.shape[0]):
-        policy[s] = backup_state(
-            successor, continue_prob, expected_reward, gamma, values, s, q_values[s]
-        )[1]
-
-
-@kernel
-def jacobi_step(
-    successor, continue_prob, expected_reward, gamma, anchored, parallel, values, new_values
+def _sweep_chunks(
+    successor, continue_prob, reward, n_actions, n_outcomes, gamma, values, new_values, lows, highs
 ):
-    """One Jacobi sweep, ``values <- T values``; returns (min, max) of the change.
+    n_blocks = new_values.shape[0] // LANES
+    for chunk in prange(lows.shape[0] // LANES):
+        first = chunk * CHUNK_BLOCKS
+        low, high = sweep_blocks(
+            successor,
+            continue_prob,
+            reward,
+            n_actions,
+            n_outcomes,
+            gamma,
+            values,
+            new_values,
+            first,
+            min(first + CHUNK_BLOCKS, n_blocks),
+            lanes.load(lows, chunk * LANES),
+            lanes.load(highs, chunk * LANES),
+        )
+        lanes.store(lows, chunk * LANES, low)
+        lanes.store(highs, chunk * LANES, high)
+
+
+@kernel
+def serial_sweep(successor, continue_prob, reward, gamma, anchored, values, new_values):
+    """One synchronous (Jacobi) Bellman optimality sweep, ``new_values = T values``, on value
+    buffers padded to whole blocks; returns (min, max) of the change ``new_values - values``.
 
     With ``anchored`` (a model whose episodes can end), the change of the implicit absorbing
     end state, 0, counts too: the span rule is then Puterman's on the completed chain.
     """
-    bellman_sweep(successor, continue_prob, expected_reward, gamma, values, new_values, parallel)
-    low = 0.0 if anchored else np.inf
-    high = 0.0 if anchored else -np.inf
-    for s in range(successor.shape[0]):
-        change = new_values[s] - values[s]
-        low = min(low, change)
-        high = max(high, change)
-        values[s] = new_values[s]
-    return low, high
+    n_blocks, n_actions, n_outcomes, _ = successor.shape
+    low, high = sweep_blocks(
+        successor.reshape(-1),
+        continue_prob.reshape(-1),
+        reward.reshape(-1),
+        n_actions,
+        n_outcomes,
+        gamma,
+        values,
+        new_values,
+        0,
+        n_blocks,
+        lanes.splat(0.0 if anchored else np.inf),
+        lanes.splat(0.0 if anchored else -np.inf),
+    )
+    return lanes.smallest(low), lanes.largest(high)
 
 
 @kernel
-def gauss_seidel_step(successor, continue_prob, expected_reward, gamma, values):
-    """One in-place sweep (later states see this sweep's values); returns max |change|."""
+def bellman_sweep(successor, continue_prob, reward, gamma, anchored, parallel, values, new_values):
+    """:func:`serial_sweep`, on all Numba threads if ``parallel``. The minimum and maximum
+    are exact, so the result is the same whatever the thread count.
+
+    Only value iteration sweeps in parallel: every kernel that calls this one links (and
+    LLVM re-optimises) the parallel code, which costs seconds of cold compile each.
+    """
+    if not parallel:
+        return serial_sweep(successor, continue_prob, reward, gamma, anchored, values, new_values)
+    n_blocks, n_actions, n_outcomes, _ = successor.shape
+    n_chunks = (n_blocks + CHUNK_BLOCKS - 1) // CHUNK_BLOCKS
+    lows = np.full(n_chunks * LANES, 0.0 if anchored else np.inf)
+    highs = np.full(n_chunks * LANES, 0.0 if anchored else -np.inf)
+    _sweep_chunks(
+        successor.reshape(-1),
+        continue_prob.reshape(-1),
+        reward.reshape(-1),
+        n_actions,
+        n_outcomes,
+        gamma,
+        values,
+        new_values,
+        lows,
+        highs,
+    )
+    return lows.min(), highs.max()
+
+
+@inline_kernel
+def padded(values, n_blocks):
+    """A copy of ``values`` padded to ``n_blocks`` whole blocks with copies of its last entry
+    (as the model's padding lanes copy the last state)."""
+    n_states = values.shape[0]
+    buffer = np.empty(n_blocks * LANES)
+    buffer[:n_states] = values
+    buffer[n_states:] = values[n_states - 1]
+    return buffer
+
+
+# -- scalar backups, for in-place sweeps -----------------------------------------------------------
+@inline_kernel
+def state_value(successor, continue_prob, reward, n_actions, n_outcomes, gamma, values, s):
+    """max_a Q(s, a) of one state ``s``, read from the flat block layout."""
+    # Unsigned indices spare Numba's negative-index wraparound on every read.
+    lane = s % LANES
+    slot = np.uint64((s - lane) * n_actions * n_outcomes + lane)
+    reward_slot = np.uint64((s - lane) * n_actions + lane)
+    step = np.uint64(LANES)
+    best = -np.inf
+    for _ in range(n_actions):
+        total = continue_prob[slot] * values[np.uint64(successor[slot])]
+        for _ in range(1, n_outcomes):
+            slot += step
+            total += continue_prob[slot] * values[np.uint64(successor[slot])]
+        slot += step
+        q = reward[reward_slot] + gamma * total
+        reward_slot += step
+        best = q if q > best else best
+    return best
+
+
+@kernel
+def gauss_seidel_step(successor, continue_prob, reward, gamma, n_states, values):
+    """One in-place sweep (later states see this sweep's values) of a padded value buffer;
+    returns max |change|."""
+    _, n_actions, n_outcomes, _ = successor.shape
     flat_successor = successor.reshape(-1)
     flat_continue = continue_prob.reshape(-1)
+    flat_reward = reward.reshape(-1)
     largest = 0.0
-    for s in range(values.shape[0]):
-        value = state_value(flat_successor, flat_continue, expected_reward, gamma, values, s)
+    for s in range(n_states):
+        value = state_value(
+            flat_successor, flat_continue, flat_reward, n_actions, n_outcomes, gamma, values, s
+        )
         largest = max(largest, abs(value - values[s]))
         values[s] = value
+    values[n_states:] = values[n_states - 1]
     return largest
 
 
+# -- value iteration -----------------------------------------------------------------------------
 @kernel
 def value_iteration(
     successor,
     continue_prob,
-    expected_reward,
+    reward,
     gamma,
     threshold,
     use_span,
@@ -159,47 +245,188 @@ def value_iteration(
     Writes the sup-norm change of every sweep to ``residuals``.
     Returns (sweeps done, converged, whether the next sweep is a Jacobi check).
     """
-    new_values = np.empty(successor.shape[0])
+    n_states = values.shape[0]
+    current = padded(values, successor.shape[0])
+    following = np.empty_like(current)
     check = check_first
     for iteration in range(max_iter):
         if gauss_seidel and not check:
             residuals[iteration] = gauss_seidel_step(
-                successor, continue_prob, expected_reward, gamma, values
+                successor, continue_prob, reward, gamma, n_states, current
             )
             check = residuals[iteration] < threshold
             continue
-        low, high = jacobi_step(
-            successor,
-            continue_prob,
-            expected_reward,
-            gamma,
-            anchored,
-            parallel,
-            values,
-            new_values,
+        low, high = bellman_sweep(
+            successor, continue_prob, reward, gamma, anchored, parallel, current, following
         )
+        current, following = following, current
         residuals[iteration] = max(high, -low)
         statistic = high - low if use_span else max(high, -low)
-        if statistic < threshold:
-            return iteration + 1, True, False
         check = False
+        if statistic < threshold:
+            values[:] = current[:n_states]
+            return iteration + 1, True, False
+    values[:] = current[:n_states]
     return max_iter, False, check
 
 
+# -- greedy policies -----------------------------------------------------------------------------
 @kernel
-def policy_sweep(successor, continue_prob, expected_reward, gamma, policy, values, new_values):
-    """One sweep of the policy's Bellman operator: ``new_values = T_pi values``."""
-    for s in range(successor.shape[0]):
-        new_values[s] = backup_action(
-            successor, continue_prob, expected_reward, gamma, values, s, policy[s]
+def greedy(successor, continue_prob, reward, gamma, values, q_values, policy):
+    """Fill ``q_values`` and the lowest-index greedy ``policy`` from ``values``, eight states
+    at a time."""
+    n_blocks, n_actions, n_outcomes, _ = successor.shape
+    n_states = q_values.shape[0]
+    flat_successor = successor.reshape(-1)
+    flat_continue = continue_prob.reshape(-1)
+    flat_reward = reward.reshape(-1)
+    flat_q_values = q_values.reshape(-1)
+    gamma_lanes = lanes.splat(gamma)
+    row = np.empty(LANES)
+    for block in range(n_blocks):
+        first = block * LANES
+        n_lanes = min(LANES, n_states - first)
+        best = lanes.splat(-np.inf)
+        action = lanes.splat(0.0)
+        for a in range(n_actions):
+            q = block_q(
+                flat_successor,
+                flat_continue,
+                flat_reward,
+                n_actions,
+                n_outcomes,
+                gamma_lanes,
+                values,
+                block,
+                a,
+            )
+            action = lanes.where_greater(q, best, lanes.splat(a), action)
+            best = lanes.where_greater(q, best, q, best)
+            lanes.store(row, 0, q)
+            for lane in range(n_lanes):
+                flat_q_values[(first + lane) * n_actions + a] = row[lane]
+        # Actions ride along as float64 lanes (exact for any action count).
+        lanes.store(row, 0, action)
+        for lane in range(n_lanes):
+            policy[first + lane] = int(row[lane])
+
+
+@kernel
+def improve_policy(
+    successor, continue_prob, reward, gamma, values, tie_tolerance, q_values, policy
+):
+    """Greedy improvement in place: a state switches to its lowest-index best action only if
+    that beats the current action by more than ``tie_tolerance * (1 + |best|)``, so that
+    policy iteration never cycles between tied policies. Returns how many states switched."""
+    best_actions = np.empty_like(policy)
+    greedy(successor, continue_prob, reward, gamma, values, q_values, best_actions)
+    changed = 0
+    for s in range(q_values.shape[0]):
+        best = best_actions[s]
+        best_value = q_values[s, best]
+        if best_value - q_values[s, policy[s]] > tie_tolerance * (1.0 + abs(best_value)):
+            policy[s] = best
+            changed += 1
+    return changed
+
+
+@kernel
+def greedy_sweep(successor, continue_prob, reward, gamma, anchored, values, new_values, policy):
+    """``new_values = T values`` on padded buffers, with the lowest-index greedy ``policy``;
+    returns (min, max) of the change as :func:`bellman_sweep` does."""
+    n_blocks, n_actions, n_outcomes, _ = successor.shape
+    n_states = policy.shape[0]
+    flat_successor = successor.reshape(-1)
+    flat_continue = continue_prob.reshape(-1)
+    flat_reward = reward.reshape(-1)
+    gamma_lanes = lanes.splat(gamma)
+    low = lanes.splat(0.0 if anchored else np.inf)
+    high = lanes.splat(0.0 if anchored else -np.inf)
+    # Actions ride along as float64 lanes (exact for any action count).
+    actions = np.empty(LANES)
+    for block in range(n_blocks):
+        best = lanes.splat(-np.inf)
+        action = lanes.splat(0.0)
+        for a in range(n_actions):
+            q = block_q(
+                flat_successor,
+                flat_continue,
+                flat_reward,
+                n_actions,
+                n_outcomes,
+                gamma_lanes,
+                values,
+                block,
+                a,
+            )
+            action = lanes.where_greater(q, best, lanes.splat(a), action)
+            best = lanes.where_greater(q, best, q, best)
+        change = lanes.sub(best, lanes.load(values, block * LANES))
+        low = lanes.where_greater(low, change, change, low)
+        high = lanes.where_greater(change, high, change, high)
+        lanes.store(new_values, block * LANES, best)
+        lanes.store(actions, 0, action)
+        first = block * LANES
+        for lane in range(min(LANES, n_states - first)):
+            policy[first + lane] = int(actions[lane])
+    return lanes.smallest(low), lanes.largest(high)
+
+
+# -- policy evaluation ---------------------------------------------------------------------------
+@kernel
+def policy_model(successor, continue_prob, reward, policy):
+    """The chain of ``policy`` in the block layout with one action: (B, 1, K, 8) next states
+    and continuation probabilities, (B, 1, 8) rewards; padding lanes copy the last state."""
+    n_blocks, _, n_outcomes, _ = successor.shape
+    n_states = policy.shape[0]
+    chain_successor = np.empty((n_blocks, 1, n_outcomes, LANES), dtype=successor.dtype)
+    chain_continue = np.empty((n_blocks, 1, n_outcomes, LANES))
+    chain_reward = np.empty((n_blocks, 1, LANES))
+    for block in range(n_blocks):
+        for lane in range(LANES):
+            s = min(block * LANES + lane, n_states - 1)
+            a = policy[s]
+            for k in range(n_outcomes):
+                chain_successor[block, 0, k, lane] = successor[s // LANES, a, k, s % LANES]
+                chain_continue[block, 0, k, lane] = continue_prob[s // LANES, a, k, s % LANES]
+            chain_reward[block, 0, lane] = reward[s // LANES, a, s % LANES]
+    return chain_successor, chain_continue, chain_reward
+
+
+@kernel
+def evaluate_chain_iterative(
+    chain_successor,
+    chain_continue,
+    chain_reward,
+    gamma,
+    threshold,
+    max_iter,
+    values,
+    residuals,
+):
+    """Iterate ``V <- T_pi V`` on a chain from ``values`` (in place) until the sup-norm change
+    is below ``threshold``. Returns (sweeps done, converged)."""
+    n_states = values.shape[0]
+    current = padded(values, chain_successor.shape[0])
+    following = np.empty_like(current)
+    for iteration in range(max_iter):
+        low, high = serial_sweep(
+            chain_successor, chain_continue, chain_reward, gamma, False, current, following
         )
+        current, following = following, current
+        residuals[iteration] = max(high, -low)
+        if residuals[iteration] < threshold:
+            values[:] = current[:n_states]
+            return iteration + 1, True
+    values[:] = current[:n_states]
+    return max_iter, False
 
 
 @kernel
 def evaluate_policy_iterative(
     successor,
     continue_prob,
-    expected_reward,
+    reward,
     gamma,
     policy,
     threshold,
@@ -209,87 +436,199 @@ def evaluate_policy_iterative(
 ):
     """Iterate ``V <- T_pi V`` from ``values`` (in place) until the sup-norm change is below
     ``threshold``. Returns (sweeps done, converged)."""
-    n_states = successor.shape[0]
-    new_values = np.empty(n_states)
-    for iteration in range(max_iter):
-        policy_sweep(successor, continue_prob, expected_reward, gamma, policy, values, new_values)
-        change = 0.0
-        for s in range(n_states):
-            change = max(change, abs(new_values[s] - values[s]))
-            values[s] = new_values[s]
-        residuals[iteration] = change
-        if change < threshold:
-            return iteration + 1, True
-    return max_iter, False
+    return evaluate_chain_iterative(
+        *policy_model(successor, continue_prob, reward, policy),
+        gamma,
+        threshold,
+        max_iter,
+        values,
+        residuals,
+    )
+
+
+# -- exact evaluation, component by component --------------------------------------------------
+@kernel
+def chain_components(chain_successor, chain_continue, n_states):
+    """Strongly connected components of the continuing transitions of a chain's first
+    ``n_states`` states (Tarjan's algorithm, with an explicit stack instead of recursion).
+
+    Returns (order, start, component): the states grouped by component, component ``c``
+    being ``order[start[c]:start[c + 1]]``; components come in reverse topological order
+    (every component after all the components it can reach), and ``component[s]`` is the
+    component of ``s``.
+    """
+    n_outcomes = chain_successor.shape[2]
+    index = np.full(n_states, -1, dtype=np.int64)
+    low = np.empty(n_states, dtype=np.int64)
+    on_stack = np.zeros(n_states, dtype=np.bool_)
+    stack = np.empty(n_states, dtype=np.int64)
+    path = np.empty(n_states, dtype=np.int64)
+    next_outcome = np.empty(n_states, dtype=np.int64)
+    order = np.empty(n_states, dtype=np.int64)
+    start = np.empty(n_states + 1, dtype=np.int64)
+    component = np.empty(n_states, dtype=np.int64)
+    n_components = 0
+    n_ordered = 0
+    n_stacked = 0
+    counter = 0
+    for root in range(n_states):
+        if index[root] >= 0:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack[n_stacked] = root
+        n_stacked += 1
+        on_stack[root] = True
+        path[0] = root
+        next_outcome[0] = 0
+        depth = 1
+        while depth > 0:
+            v = path[depth - 1]
+            k = next_outcome[depth - 1]
+            if k < n_outcomes:
+                next_outcome[depth - 1] = k + 1
+                if chain_continue[v // LANES, 0, k, v % LANES] > 0.0:
+                    w = chain_successor[v // LANES, 0, k, v % LANES]
+                    if index[w] < 0:
+                        index[w] = low[w] = counter
+                        counter += 1
+                        stack[n_stacked] = w
+                        n_stacked += 1
+                        on_stack[w] = True
+                        path[depth] = w
+                        next_outcome[depth] = 0
+                        depth += 1
+                    elif on_stack[w]:
+                        low[v] = min(low[v], index[w])
+                continue
+            depth -= 1
+            if depth > 0:
+                parent = path[depth - 1]
+                low[parent] = min(low[parent], low[v])
+            if low[v] == index[v]:
+                start[n_components] = n_ordered
+                while True:
+                    n_stacked -= 1
+                    w = stack[n_stacked]
+                    on_stack[w] = False
+                    component[w] = n_components
+                    order[n_ordered] = w
+                    n_ordered += 1
+                    if w == v:
+                        break
+                n_components += 1
+    start[n_components] = n_ordered
+    return order, start[: n_components + 1], component
 
 
 @kernel
-def evaluate_policy_exact(successor, continue_prob, expected_reward, gamma, policy, values):
-    """Solve ``(I - gamma P_pi) V = R_pi`` by Gaussian elimination with partial pivoting.
-
-    Dense, O(S^3): meant for models up to a few thousand states. Returns False if the
-    system is singular (a policy that never ends the episode, with gamma = 1).
-    """
-    n_states = successor.shape[0]
-    matrix = np.zeros((n_states, n_states))
-    rhs = np.empty(n_states)
-    for s in range(n_states):
-        a = policy[s]
-        matrix[s, s] += 1.0
-        for k in range(successor.shape[2]):
-            matrix[s, successor[s, a, k]] -= gamma * continue_prob[s, a, k]
-        rhs[s] = expected_reward[s, a]
-    for col in range(n_states):
+def solve_dense(matrix, rhs, solution):
+    """Solve ``matrix @ solution = rhs`` by Gaussian elimination with partial pivoting
+    (overwriting ``matrix`` and ``rhs``). Returns False if a pivot falls below 1e-12."""
+    n = rhs.shape[0]
+    for col in range(n):
         pivot = col
-        for row in range(col + 1, n_states):
+        for row in range(col + 1, n):
             if abs(matrix[row, col]) > abs(matrix[pivot, col]):
                 pivot = row
         if abs(matrix[pivot, col]) < 1e-12:
             return False
         if pivot != col:
-            for j in range(col, n_states):
+            for j in range(col, n):
                 matrix[col, j], matrix[pivot, j] = matrix[pivot, j], matrix[col, j]
             rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
-        for row in range(col + 1, n_states):
+        for row in range(col + 1, n):
             factor = matrix[row, col] / matrix[col, col]
             if factor != 0.0:
-                for j in range(col, n_states):
+                for j in range(col, n):
                     matrix[row, j] -= factor * matrix[col, j]
                 rhs[row] -= factor * rhs[col]
-    for row in range(n_states - 1, -1, -1):
+    for row in range(n - 1, -1, -1):
         total = rhs[row]
-        for j in range(row + 1, n_states):
-            total -= matrix[row, j] * values[j]
-        values[row] = total / matrix[row, row]
+        for j in range(row + 1, n):
+            total -= matrix[row, j] * solution[j]
+        solution[row] = total / matrix[row, row]
     return True
 
 
 @kernel
-def improve_policy(
-    successor, continue_prob, expected_reward, gamma, values, tie_tolerance, q_values, policy
-):
-    """Greedy improvement in place: a state switches to its lowest-index best action only if
-    that beats the current action by more than ``tie_tolerance * (1 + |best|)``, so that
-    policy iteration never cycles between tied policies. Returns how many states switched."""
-    changed = 0
-    for s in range(successor.shape[0]):
-        best_value, best_action = backup_state(
-            successor, continue_prob, expected_reward, gamma, values, s, q_values[s]
-        )
-        current = q_values[s, policy[s]]
-        if best_value - current > tie_tolerance * (1.0 + abs(best_value)):
-            policy[s] = best_action
-            changed += 1
-    return changed
+def evaluate_chain(chain_successor, chain_continue, chain_reward, gamma, values):
+    """Solve ``V = R + gamma P V`` for a chain exactly, one strongly connected component at
+    a time in reverse topological order, so that every state outside the component is
+    already solved: a single state is ``V(s) = (R(s) + gamma * sum_{t != s} P(s, t) V(t)) /
+    (1 - gamma P(s, s))``, a larger component a dense solve of its own size.
+
+    O(S K + sum of cubed component sizes). Returns False if a component's system is
+    singular (a chain that never ends the episode, with gamma = 1).
+    """
+    n_states = values.shape[0]
+    n_outcomes = chain_successor.shape[2]
+    order, start, component = chain_components(chain_successor, chain_continue, n_states)
+    position = np.empty(n_states, dtype=np.int64)
+    for c in range(start.shape[0] - 1):
+        first = start[c]
+        size = start[c + 1] - first
+        if size == 1:
+            s = order[first]
+            total = 0.0
+            stay = 0.0
+            block, lane = s // LANES, s % LANES
+            for k in range(n_outcomes):
+                p = chain_continue[block, 0, k, lane]
+                if p > 0.0:
+                    t = chain_successor[block, 0, k, lane]
+                    if t == s:
+                        stay += p
+                    else:
+                        total += p * values[t]
+            scale = 1.0 - gamma * stay
+            if scale < 1e-12:
+                return False
+            values[s] = (chain_reward[block, 0, lane] + gamma * total) / scale
+            continue
+        for i in range(size):
+            position[order[first + i]] = i
+        matrix = np.zeros((size, size))
+        rhs = np.empty(size)
+        for i in range(size):
+            s = order[first + i]
+            matrix[i, i] += 1.0
+            block, lane = s // LANES, s % LANES
+            total = 0.0
+            for k in range(n_outcomes):
+                p = chain_continue[block, 0, k, lane]
+                if p > 0.0:
+                    t = chain_successor[block, 0, k, lane]
+                    if component[t] == c:
+                        matrix[i, position[t]] -= gamma * p
+                    else:
+                        total += p * values[t]
+            rhs[i] = chain_reward[block, 0, lane] + gamma * total
+        solution = np.empty(size)
+        if not solve_dense(matrix, rhs, solution):
+            return False
+        for i in range(size):
+            values[order[first + i]] = solution[i]
+    return True
 
 
+@kernel
+def evaluate_policy_exact(successor, continue_prob, reward, gamma, policy, values):
+    """Solve ``(I - gamma P_pi) V = R_pi`` exactly (see :func:`evaluate_chain`): linear in
+    the model size when the policy's chain has small strongly connected components, a dense
+    solve when it is one big component. Returns False if the system is singular."""
+    return evaluate_chain(*policy_model(successor, continue_prob, reward, policy), gamma, values)
+
+
+# -- policy iteration ----------------------------------------------------------------------------
 @kernel
 def policy_iteration(
     successor,
     continue_prob,
-    expected_reward,
+    reward,
     prob,
     terminated,
+    full_successor,
     gamma,
     exact,
     epsilon,
@@ -303,28 +642,27 @@ def policy_iteration(
 ):
     """Howard's policy iteration from ``policy`` (updated in place).
 
-    Evaluation is exact (dense solve) or iterative (warm-started, to ``epsilon``). With
-    gamma = 1 each policy is checked to end the episode from every state before it is
+    Evaluation is exact (component by component) or iterative (warm-started, to
+    ``epsilon``). With gamma = 1 each policy is checked to end the episode from every state
+    (on the (S, A, K) arrays ``full_successor``, ``prob``, ``terminated``) before it is
     evaluated. Returns (improvement steps, converged, proper): ``proper`` is False when the
     current policy does not terminate from some state (its values are then meaningless).
     """
-    n_states = successor.shape[0]
+    n_states = values.shape[0]
     previous = values.copy()
     eval_residuals = np.empty(max_eval_iter)
     for iteration in range(max_iter):
         if gamma == 1.0:
-            if non_terminating_states(successor, prob, terminated, policy).any():
+            if non_terminating_states(full_successor, prob, terminated, policy).any():
                 return iteration, False, False
         if exact:
-            if not evaluate_policy_exact(
-                successor, continue_prob, expected_reward, gamma, policy, values
-            ):
+            if not evaluate_policy_exact(successor, continue_prob, reward, gamma, policy, values):
                 return iteration, False, False
         else:
             evaluate_policy_iterative(
                 successor,
                 continue_prob,
-                expected_reward,
+                reward,
                 gamma,
                 policy,
                 epsilon,
@@ -338,14 +676,7 @@ def policy_iteration(
             previous[s] = values[s]
         residuals[iteration] = change
         changed = improve_policy(
-            successor,
-            continue_prob,
-            expected_reward,
-            gamma,
-            values,
-            tie_tolerance,
-            q_values,
-            policy,
+            successor, continue_prob, reward, gamma, values, tie_tolerance, q_values, policy
         )
         if changed == 0:
             return iteration + 1, True, True
@@ -356,7 +687,7 @@ def policy_iteration(
 def modified_policy_iteration(
     successor,
     continue_prob,
-    expected_reward,
+    reward,
     gamma,
     threshold,
     use_span,
@@ -370,37 +701,40 @@ def modified_policy_iteration(
     sweep (giving the greedy policy) followed by ``n_evaluations`` sweeps of that policy's
     operator. Stops on the optimality sweep's change, as value iteration does.
     Returns (iterations, converged)."""
-    n_states = successor.shape[0]
-    new_values = np.empty(n_states)
-    q_row = np.empty(successor.shape[1])
+    n_states = values.shape[0]
+    current = padded(values, successor.shape[0])
+    following = np.empty_like(current)
     policy = np.zeros(n_states, dtype=np.int64)
     for iteration in range(max_iter):
-        low = 0.0 if anchored else np.inf
-        high = 0.0 if anchored else -np.inf
-        for s in range(n_states):
-            best_value, best_action = backup_state(
-                successor, continue_prob, expected_reward, gamma, values, s, q_row
-            )
-            new_values[s] = best_value
-            policy[s] = best_action
-            change = best_value - values[s]
-            low = min(low, change)
-            high = max(high, change)
-        for s in range(n_states):
-            values[s] = new_values[s]
+        low, high = greedy_sweep(
+            successor, continue_prob, reward, gamma, anchored, current, following, policy
+        )
+        current, following = following, current
         residuals[iteration] = max(high, -low)
         statistic = high - low if use_span else max(high, -low)
         if statistic < threshold:
+            values[:] = current[:n_states]
             return iteration + 1, True
-        for _ in range(n_evaluations):
-            policy_sweep(
-                successor, continue_prob, expected_reward, gamma, policy, values, new_values
+        if n_evaluations > 0:
+            chain_successor, chain_continue, chain_reward = policy_model(
+                successor, continue_prob, reward, policy
             )
-            for s in range(n_states):
-                values[s] = new_values[s]
+            for _ in range(n_evaluations):
+                serial_sweep(
+                    chain_successor,
+                    chain_continue,
+                    chain_reward,
+                    gamma,
+                    False,
+                    current,
+                    following,
+                )
+                current, following = following, current
+    values[:] = current[:n_states]
     return max_iter, False
 
 
+# -- termination with gamma = 1 ------------------------------------------------------------------
 @kernel
 def non_terminating_states(successor, prob, terminated, policy):
     """States from which ``policy`` fails to end the episode with probability 1.
