@@ -11,7 +11,11 @@ Stopping rules (Puterman, *Markov Decision Processes*, 1994, sections 6.3 and 6.
   ``max(V_new - V) - min(V_new - V)`` falls below ``epsilon * (1 - gamma) / gamma``; the
   greedy policy of the last values is then epsilon-optimal (Theorem 6.6.6). In a model whose
   episodes can end, terminating transitions lead to an implicit absorbing state of value 0,
-  whose change (0) is included in the span, as the theorem needs a stochastic matrix;
+  whose change (0) is included in the span, as the theorem needs a stochastic matrix; the
+  span then also bounds the values' error, within ``epsilon`` of ``V*``. In a model whose
+  episodes never end, a small span leaves the values a constant away from ``V*``: they are
+  moved to the middle of MacQueen's bounds (Theorem 6.6.3), within ``epsilon / 2`` of ``V*``
+  (the same shift for every state, so the greedy policy is unchanged);
 - Gauss-Seidel value iteration sweeps in place until a sweep changes no value by
   ``epsilon * (1 - gamma) / (2 * gamma)``, then confirms with one synchronous sweep held to
   the same sup-norm bound, which gives the guarantee (Theorem 6.3.1); if the confirming

@@ -235,6 +235,48 @@ def test_modified_policy_iteration_reaches_the_optimum(mdp, gamma, n_evaluations
     assert np.all(optimal.values - greedy_value <= 1e-6)
 
 
+def never_ending(rewards: list[list[float]], next_states: list[list[int]]) -> rlf.TabularMDP:
+    """A deterministic model without termination: action a in s pays and moves as given."""
+    shape = (len(rewards), len(rewards[0]), 1)
+    return rlf.TabularMDP(
+        next_state=np.array(next_states).reshape(shape),
+        prob=np.ones(shape),
+        reward=np.array(rewards, dtype=float).reshape(shape),
+        terminated=np.zeros(shape, dtype=bool),
+        initial=np.eye(shape[0])[0],
+    )
+
+
+SOLVERS_WITH_SPAN_STOPS = [
+    pytest.param(lambda m, g: rlf.value_iteration(m, g, epsilon=1e-6), id="vi"),
+    pytest.param(lambda m, g: rlf.modified_policy_iteration(m, g, epsilon=1e-6), id="mpi"),
+    pytest.param(lambda m, g: reference.value_iteration(m, g, epsilon=1e-6), id="reference-vi"),
+    pytest.param(
+        lambda m, g: reference.modified_policy_iteration(m, g, epsilon=1e-6), id="reference-mpi"
+    ),
+]
+
+
+@pytest.mark.parametrize("solve", SOLVERS_WITH_SPAN_STOPS)
+@pytest.mark.parametrize(
+    ("mdp", "expected"),
+    [
+        # One state paying 1 forever: the first sweep's span is 0, its values 1, V* = 10.
+        pytest.param(never_ending([[1.0]], [[0]]), [10.0], id="one-state"),
+        # 0 pays 1 and moves to 1; 1 pays 0 or 3 and moves back: 4 every two steps.
+        pytest.param(
+            never_ending([[1.0, 1.0], [0.0, 3.0]], [[1, 1], [0, 0]]),
+            np.array([1.0 + 0.9 * 3.0, 3.0 + 0.9 * 1.0]) / (1.0 - 0.9**2),
+            id="two-state-loop",
+        ),
+    ],
+)
+def test_values_of_a_model_that_never_ends_are_within_epsilon(solve, mdp, expected):
+    result = solve(mdp, 0.9)
+    assert result.converged
+    np.testing.assert_allclose(result.values, expected, rtol=0, atol=0.5e-6)
+
+
 def test_gamma_zero_takes_one_sweep_of_immediate_rewards():
     mdp = line_mdp(reward_stay=2.0, reward_exit=1.0)
     result = rlf.value_iteration(mdp, 0.0)

@@ -264,10 +264,33 @@ def value_iteration(
         statistic = high - low if use_span else max(high, -low)
         check = False
         if statistic < threshold:
-            values[:] = current[:n_states]
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True, False
     values[:] = current[:n_states]
     return max_iter, False, check
+
+
+@inline_kernel
+def macqueen_shift(use_span, anchored, gamma, low, high):
+    """What to add to the values after a span stop in a model whose episodes never end.
+
+    MacQueen's bounds (Puterman, Theorem 6.6.3): after V' = T V,
+    V' + gamma / (1 - gamma) * min(V' - V) <= V* <= V' + gamma / (1 - gamma) * max(V' - V).
+    The span rule makes the gap small but not the values right: they can sit a constant away
+    from V*. The middle of the bounds is within half the gap of V*. (Where episodes end, the
+    end state's change 0 is in min and max, so V' is already close: no shift.)
+    """
+    if use_span and not anchored:
+        return gamma / (1.0 - gamma) * (0.5 * (low + high))
+    return 0.0
+
+
+@inline_kernel
+def store_values(current, values, shift):
+    """``values[s] = current[s] + shift`` for the real states (not the block padding); no
+    addition at all for a zero shift, which would turn -0.0 into 0.0."""
+    for s in range(values.shape[0]):
+        values[s] = current[s] if shift == 0.0 else current[s] + shift
 
 
 # -- greedy policies -----------------------------------------------------------------------------
@@ -713,7 +736,7 @@ def modified_policy_iteration(
         residuals[iteration] = max(high, -low)
         statistic = high - low if use_span else max(high, -low)
         if statistic < threshold:
-            values[:] = current[:n_states]
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True
         if n_evaluations > 0:
             chain_successor, chain_continue, chain_reward = policy_model(

@@ -133,6 +133,16 @@ def can_terminate(mdp: TabularMDP) -> bool:
     return False
 
 
+def macqueen_midpoint(values: list, changes: list, gamma: float) -> list:
+    """MacQueen's bounds (Puterman, Theorem 6.6.3): after V' = T V,
+    V' + gamma / (1 - gamma) * min(V' - V) <= V* <= V' + gamma / (1 - gamma) * max(V' - V);
+    the middle of the two, within half their gap of V*."""
+    shift = gamma / (1.0 - gamma) * (0.5 * (min(changes) + max(changes)))
+    if shift == 0.0:
+        return values
+    return [value + shift for value in values]
+
+
 def value_iteration(
     mdp: TabularMDP,
     gamma: float,
@@ -173,6 +183,8 @@ def value_iteration(
             statistic = max(changes) - min(changes) if use_span else residuals[-1]
             converged = statistic < threshold
             check = False
+            if converged and use_span and not anchor:
+                values = macqueen_midpoint(values, changes, gamma)
         if record:
             history.append(list(values))
         if converged:
@@ -415,6 +427,8 @@ def modified_policy_iteration(
         statistic = max(changes) - min(changes) if gamma < 1.0 else residuals[-1]
         if statistic < threshold:
             converged = True
+            if gamma < 1.0 and not anchor:
+                values = macqueen_midpoint(values, changes, gamma)
             break
         for _ in range(n_evaluations):
             values = [action_value(mdp, values, gamma, s, policy[s]) for s in range(mdp.n_states)]
