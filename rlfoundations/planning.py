@@ -32,6 +32,7 @@ which the greedy policy never ends the episode: they are reported in
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from typing import Literal
 
@@ -55,6 +56,8 @@ DEFAULT_MAX_ITER = 10_000
 EXACT_EVALUATION_MAX_STATES = 2_000
 #: Models with at least this many (state, action, outcome) slots sweep on all Numba threads.
 PARALLEL_MIN_SLOTS = 1 << 16
+#: Sweeps that decide between a serial and a parallel value iteration (two parallel, one not).
+PARALLEL_TRIAL_SWEEPS = 3
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -131,6 +134,11 @@ def _threshold(epsilon: float, gamma: float, factor: float) -> float:
 def _use_parallel(mdp: TabularMDP) -> bool:
     # The size first: asking Numba for its thread count costs half a microsecond.
     return mdp.next_state.size >= PARALLEL_MIN_SLOTS and numba.get_num_threads() > 1
+
+
+def _parallel_pays(seconds: dict[bool, float]) -> bool:
+    """Whether the trial's parallel sweep (``seconds[True]``) beat its serial one."""
+    return seconds.get(True, math.inf) < seconds.get(False, math.inf)
 
 
 def _kernel_model(mdp: TabularMDP):
@@ -210,7 +218,9 @@ def value_iteration(
         :class:`ConvergenceWarning`.
     gauss_seidel : bool
         Update values in place, state by state (often far fewer sweeps), instead of the
-        synchronous (Jacobi) sweep, which runs on all Numba threads for large models.
+        synchronous (Jacobi) sweep. For large models the synchronous sweep times its first
+        sweeps on one thread and on all Numba threads and keeps the faster: threads pay on
+        idle cores and lose badly on busy ones. The result does not depend on it.
     record : bool
         Keep the value function of every sweep in ``result.history`` (for animations; the
         sweeps then run one kernel call at a time).
@@ -244,26 +254,51 @@ def value_iteration(
     values = _check_values(mdp, initial_values)
     use_span = not gauss_seidel and gamma < 1.0
     threshold = _threshold(epsilon, gamma, 2.0 if gauss_seidel else 1.0)
-    settings = (gamma, threshold, use_span, mdp.can_terminate, gauss_seidel, _use_parallel(mdp))
     model = _kernel_model(mdp)
     residuals = np.empty(max_iter)
     method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
-    if not record:
-        iterations, converged, _ = _kernels.value_iteration(
-            *model, *settings, False, max_iter, values, residuals
-        )
-        return _greedy_result(mdp, gamma, method, values, iterations, converged, residuals)
+    history = [values.copy()] if record else None
 
-    history = [values.copy()]
-    iterations, converged, check = 0, False, False
-    while iterations < max_iter and not converged:
-        _, converged, check = _kernels.value_iteration(
-            *model, *settings, check, 1, values, residuals[iterations:]
-        )
-        iterations += 1
-        history.append(values.copy())
+    def run(parallel: bool, check: bool, sweeps: int, done: int) -> tuple[int, bool, bool]:
+        settings = (gamma, threshold, use_span, mdp.can_terminate, gauss_seidel, parallel)
+        if not record:
+            return _kernels.value_iteration(
+                *model, *settings, check, sweeps, values, residuals[done:]
+            )
+        iterations, converged = 0, False
+        while iterations < sweeps and not converged:
+            _, converged, check = _kernels.value_iteration(
+                *model, *settings, check, 1, values, residuals[done + iterations :]
+            )
+            iterations += 1
+            history.append(values.copy())
+        return iterations, converged, check
+
+    done, converged, parallel = 0, False, False
+    if not gauss_seidel and _use_parallel(mdp) and max_iter >= PARALLEL_TRIAL_SWEEPS:
+        # A parallel sweep pays only while both cores are free: measure, on the solve's own
+        # first sweeps (a parallel one warms the threads up first), and keep the faster.
+        seconds = {}
+        for trial in (True, True, False):
+            start = time.perf_counter()
+            sweeps, converged, _ = run(trial, False, 1, done)
+            seconds[trial] = min(seconds.get(trial, math.inf), time.perf_counter() - start)
+            done += sweeps
+            if converged:
+                break
+        parallel = _parallel_pays(seconds)
+    if not converged:
+        sweeps, converged, _ = run(parallel, False, max_iter - done, done)
+        done += sweeps
     return _greedy_result(
-        mdp, gamma, method, values, iterations, converged, residuals, np.array(history)
+        mdp,
+        gamma,
+        method,
+        values,
+        done,
+        converged,
+        residuals,
+        None if history is None else np.array(history),
     )
 
 

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
-from rlfoundations import reference
+from rlfoundations import planning, reference
 from rlfoundations._kernels import planning as kernels
 from rlfoundations.planning import PARALLEL_MIN_SLOTS
 from rlfoundations.planning import _kernel_model as kernel_model
@@ -322,7 +322,9 @@ def test_max_iter_gives_unconverged_result_and_warning():
     assert result.residuals.shape == (3,)
 
 
-def test_thread_count_does_not_change_the_result():
+@pytest.mark.parametrize("record", [False, True], ids=["plain", "recorded"])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial-wins", "parallel-wins"])
+def test_thread_count_does_not_change_the_result(monkeypatch, parallel, record):
     rng = np.random.default_rng(0)
     n_states = PARALLEL_MIN_SLOTS // 4 + 1
     shape = (n_states, 2, 2)
@@ -336,12 +338,17 @@ def test_thread_count_does_not_change_the_result():
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = rlf.value_iteration(mdp, 0.95)
+        one = rlf.value_iteration(mdp, 0.95, record=record)
     finally:
         numba.set_num_threads(threads)
-    all_threads = rlf.value_iteration(mdp, 0.95)
-    np.testing.assert_array_equal(all_threads.values, one.values)
-    np.testing.assert_array_equal(all_threads.policy, one.policy)
+    # The trial sweeps decide between one thread and all; either way the result is the same.
+    monkeypatch.setattr(planning, "_parallel_pays", lambda seconds: parallel)
+    got = rlf.value_iteration(mdp, 0.95, record=record)
+    np.testing.assert_array_equal(got.values, one.values)
+    np.testing.assert_array_equal(got.policy, one.policy)
+    np.testing.assert_array_equal(got.residuals, one.residuals)
+    if record:
+        np.testing.assert_array_equal(got.history, one.history)
 
 
 # -- gamma = 1 --------------------------------------------------------------------------------
