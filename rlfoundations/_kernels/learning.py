@@ -4,7 +4,10 @@ One loop, :func:`run_td`, serves the temporal-difference family; each public ker
 (``q_learning``, ``sarsa``, ...) calls it with its algorithm as a literal constant.
 ``run_td`` is a kernel of its own rather than inlined into its six callers: inlining it
 multiplied the cold compile time by five for no measurable speed. The small helpers are
-inlined. :func:`sweep` (and :func:`sweep_reinforce`) runs many independent runs with ``prange``.
+inlined. ``run_td`` and :func:`reinforce` are compiled without reference counting
+(:data:`~rlfoundations._kernels._jit.loop_kernel`): they allocate nothing, and the atomic
+refcount operations Numba left around the inlined helpers cost more than the rest of a step.
+:func:`sweep` (and :func:`sweep_reinforce`) runs many independent runs with ``prange``.
 
 A run's whole state lives in arrays the caller owns and the kernel updates in place: the
 random stream ``rng`` (uint64, 4 words), the tables, and a ``cursor`` (int64) holding the
@@ -34,7 +37,13 @@ from __future__ import annotations
 
 import math
 
-from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, prange
+from rlfoundations._kernels._jit import (
+    inline_kernel,
+    kernel,
+    loop_kernel,
+    parallel_kernel,
+    prange,
+)
 from rlfoundations._kernels.random import below, uniform
 
 # Algorithms.
@@ -242,7 +251,7 @@ def expected_value(exploration, q, s, level):
     return total / weight_sum
 
 
-@kernel
+@loop_kernel
 def run_td(
     algorithm,
     exploration,
@@ -392,7 +401,7 @@ def run_td(
     episode_return[0] = accumulated
 
 
-@kernel
+@loop_kernel
 def reinforce(
     next_state,
     prob,
