@@ -14,7 +14,9 @@ random stream ``rng`` (uint64, 4 words), the tables, and a ``cursor`` (int64) ho
 step counter, the current state and action, the step within the episode, the number of
 finished episodes and of model pairs seen (Dyna-Q), plus ``episode_return`` (float64, 1).
 A run can therefore stop at any step (``stop_step``) or when ``episode_returns`` is full, and
-resume bit for bit: chunked runs equal unchunked runs.
+resume bit for bit: chunked runs equal unchunked runs. The loops keep the stream, the cursor
+and the return in local variables and write them back once, when they stop: in a sweep,
+runs on different threads never write to neighbouring words (no false sharing).
 
 Random draws, in order, per step (the reference twins draw the same, in the same order):
 
@@ -44,7 +46,7 @@ from rlfoundations._kernels._jit import (
     parallel_kernel,
     prange,
 )
-from rlfoundations._kernels.random import below, uniform
+from rlfoundations._kernels.random import below, load_state, store_state, uniform
 
 # Algorithms.
 Q_LEARNING = 0
@@ -106,12 +108,13 @@ def sample_index(cdf, u):
 
 
 @inline_kernel
-def sample_outcome(prob, s, a, rng):
-    """Outcome slot of (s, a): a uniform against the running sum of ``prob[s, a, :]``."""
+def sample_outcome(prob, s, a, stream):
+    """Outcome slot of (s, a): a uniform against the running sum of ``prob[s, a, :]``; and
+    the random stream after it."""
     n_outcomes = prob.shape[2]
     if n_outcomes == 1:
-        return 0
-    u = uniform(rng)
+        return 0, stream
+    u, stream = uniform(stream)
     total = 0.0
     last = 0
     for k in range(n_outcomes):
@@ -120,8 +123,8 @@ def sample_outcome(prob, s, a, rng):
             last = k
             total += p
             if u < total:
-                return k
-    return last
+                return k, stream
+    return last, stream
 
 
 @inline_kernel
@@ -155,8 +158,9 @@ def row_value(q, q_second, s, a, use_sum):
 
 
 @inline_kernel
-def greedy_random_tie(q, q_second, s, use_sum, rng):
-    """A maximal action of row s, ties broken uniformly at random (one draw, only on ties)."""
+def greedy_random_tie(q, q_second, s, use_sum, stream):
+    """A maximal action of row s, ties broken uniformly at random (one draw, only on ties);
+    and the random stream after it."""
     n_actions = q.shape[1]
     best = row_value(q, q_second, s, 0, use_sum)
     best_action = 0
@@ -169,14 +173,14 @@ def greedy_random_tie(q, q_second, s, use_sum, rng):
         best_action = a if greater else best_action
         best = value if greater else best
     if n_ties == 1:
-        return best_action
-    chosen = below(rng, n_ties)
+        return best_action, stream
+    chosen, stream = below(stream, n_ties)
     for a in range(best_action, n_actions):
         if row_value(q, q_second, s, a, use_sum) == best:
             if chosen == 0:
-                return a
+                return a, stream
             chosen -= 1
-    return n_actions - 1
+    return n_actions - 1, stream
 
 
 @inline_kernel
@@ -202,25 +206,28 @@ def argmax_lowest(q, s):
 
 
 @inline_kernel
-def behave(exploration, q, q_second, s, use_sum, level, rng):
-    """The behaviour action in s: epsilon-greedy (level = epsilon) or softmax (temperature)."""
+def behave(exploration, q, q_second, s, use_sum, level, stream):
+    """The behaviour action in s: epsilon-greedy (level = epsilon) or softmax (temperature);
+    and the random stream after it."""
     n_actions = q.shape[1]
     if exploration == EPSILON_GREEDY:
-        if uniform(rng) < level:
-            return below(rng, n_actions)
-        return greedy_random_tie(q, q_second, s, use_sum, rng)
+        u, stream = uniform(stream)
+        if u < level:
+            return below(stream, n_actions)
+        return greedy_random_tie(q, q_second, s, use_sum, stream)
     # Softmax: weights exp((Q - max Q) / temperature), sampled by running sum.
     top = row_max(q, q_second, s, use_sum)
     total = 0.0
     for a in range(n_actions):
         total += math.exp((row_value(q, q_second, s, a, use_sum) - top) / level)
-    u = uniform(rng) * total
+    u, stream = uniform(stream)
+    u *= total
     running = 0.0
     for a in range(n_actions):
         running += math.exp((row_value(q, q_second, s, a, use_sum) - top) / level)
         if u < running:
-            return a
-    return n_actions - 1
+            return a, stream
+    return n_actions - 1, stream
 
 
 @inline_kernel
@@ -305,6 +312,7 @@ def run_td(
         explore_schedule[3],
         explore_schedule[4],
     )
+    stream = load_state(rng)
     t = cursor[STEP]
     s = cursor[STATE]
     a = cursor[ACTION]
@@ -314,16 +322,17 @@ def run_td(
     accumulated = episode_return[0]
     while t < stop_step and n_episodes < capacity:
         if s < 0:
-            s = sample_index(initial_cdf, uniform(rng))
+            u, stream = uniform(stream)
+            s = sample_index(initial_cdf, u)
             episode_step = 0
             accumulated = 0.0
             if on_policy:
                 level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                a = behave(exploration, q_values, q_second, s, use_sum, level, rng)
+                a, stream = behave(exploration, q_values, q_second, s, use_sum, level, stream)
         if not on_policy:
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-            a = behave(exploration, q_values, q_second, s, use_sum, level, rng)
-        k = sample_outcome(prob, s, a, rng)
+            a, stream = behave(exploration, q_values, q_second, s, use_sum, level, stream)
+        k, stream = sample_outcome(prob, s, a, stream)
         s_next = next_state[s, a, k]
         r = reward[s, a, k]
         done = terminated[s, a, k]
@@ -339,7 +348,8 @@ def run_td(
 
         a_next = 0
         if algorithm == DOUBLE_Q_LEARNING:
-            if uniform(rng) < 0.5:
+            coin, stream = uniform(stream)
+            if coin < 0.5:
                 target = r
                 if not done:
                     target = r + gamma * q_second[s_next, argmax_lowest(q_values, s_next)]
@@ -354,7 +364,9 @@ def run_td(
             if algorithm == SARSA:
                 if not done:
                     level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                    a_next = behave(exploration, q_values, q_second, s_next, False, level, rng)
+                    a_next, stream = behave(
+                        exploration, q_values, q_second, s_next, False, level, stream
+                    )
                     target = r + gamma * q_values[s_next, a_next]
             elif algorithm == EXPECTED_SARSA:
                 if not done:
@@ -373,7 +385,8 @@ def run_td(
             model_reward[s, a] = r
             model_terminated[s, a] = done
             for _ in range(planning_steps):
-                pair = seen[below(rng, n_seen)]
+                index, stream = below(stream, n_seen)
+                pair = seen[index]
                 ps = pair // n_actions
                 pa = pair - ps * n_actions
                 target = model_reward[ps, pa]
@@ -392,6 +405,7 @@ def run_td(
         else:
             s = s_next
             a = a_next
+    store_state(stream, rng)
     cursor[STEP] = t
     cursor[STATE] = s
     cursor[ACTION] = a
@@ -456,6 +470,7 @@ def reinforce(
         baseline_schedule[3],
         baseline_schedule[4],
     )
+    stream = load_state(rng)
     t = cursor[STEP]
     s = cursor[STATE]
     length = cursor[EPISODE_STEP]
@@ -463,11 +478,12 @@ def reinforce(
     accumulated = episode_return[0]
     while t < stop_step and n_episodes < capacity and length < path_capacity:
         if s < 0:
-            s = sample_index(initial_cdf, uniform(rng))
+            u, stream = uniform(stream)
+            s = sample_index(initial_cdf, u)
             length = 0
             accumulated = 0.0
-        a = behave(SOFTMAX, preferences, preferences, s, False, 1.0, rng)
-        k = sample_outcome(prob, s, a, rng)
+        a, stream = behave(SOFTMAX, preferences, preferences, s, False, 1.0, stream)
+        k, stream = sample_outcome(prob, s, a, stream)
         s_next = next_state[s, a, k]
         r = reward[s, a, k]
         done = terminated[s, a, k]
@@ -513,6 +529,7 @@ def reinforce(
         n_episodes += 1
         length = 0
         s = -1
+    store_state(stream, rng)
     cursor[STEP] = t
     cursor[STATE] = s
     cursor[EPISODE_STEP] = length
