@@ -3,8 +3,12 @@
 One loop, :func:`run_td`, serves the temporal-difference family; each public kernel
 (``q_learning``, ``sarsa``, ...) calls it with its algorithm as a literal constant.
 ``run_td`` is a kernel of its own rather than inlined into its six callers: inlining it
-multiplied the cold compile time by five for no measurable speed. The small helpers are
-inlined. ``run_td`` and :func:`reinforce` are compiled without reference counting
+multiplied the cold compile time by five for no measurable speed. Helpers that take arrays
+and run at every step are inlined by Numba (``inline_kernel``); helpers of scalars only (the
+random draws, the schedules) are plain calls, compiled once and inlined by LLVM, and so are
+the softmax draw and Expected SARSA's target, where ``exp`` dominates: Numba's inlining
+re-types a helper at every call site, and did so for half of the cold compile time.
+``run_td`` and :func:`reinforce` are compiled without reference counting
 (:data:`~rlfoundations._kernels._jit.loop_kernel`): they allocate nothing, and the atomic
 refcount operations Numba left around the inlined helpers cost more than the rest of a step.
 :func:`sweep` (and :func:`sweep_reinforce`) runs many independent runs with ``prange``.
@@ -134,7 +138,7 @@ def schedule_value(schedule, t, count):
     return schedule_at(schedule[0], schedule[1], schedule[2], schedule[3], schedule[4], t, count)
 
 
-@inline_kernel
+@kernel
 def schedule_at(kind, start, end, steps, omega, t, count):
     """:func:`schedule_value` with the schedule's fields unpacked (hoisted out of loops)."""
     if kind == CONSTANT:
@@ -209,28 +213,34 @@ def argmax_lowest(q, s):
 def behave(exploration, q, q_second, s, use_sum, level, stream):
     """The behaviour action in s: epsilon-greedy (level = epsilon) or softmax (temperature);
     and the random stream after it."""
-    n_actions = q.shape[1]
     if exploration == EPSILON_GREEDY:
         u, stream = uniform(stream)
         if u < level:
-            return below(stream, n_actions)
+            return below(stream, q.shape[1])
         return greedy_random_tie(q, q_second, s, use_sum, stream)
-    # Softmax: weights exp((Q - max Q) / temperature), sampled by running sum.
+    return softmax_action(q, q_second, s, use_sum, level, stream)
+
+
+@loop_kernel
+def softmax_action(q, q_second, s, use_sum, temperature, stream):
+    """An action drawn with weights exp((Q - max Q) / temperature), by running sum; and the
+    random stream after it. A call of its own, not inlined: exp dominates its cost."""
+    n_actions = q.shape[1]
     top = row_max(q, q_second, s, use_sum)
     total = 0.0
     for a in range(n_actions):
-        total += math.exp((row_value(q, q_second, s, a, use_sum) - top) / level)
+        total += math.exp((row_value(q, q_second, s, a, use_sum) - top) / temperature)
     u, stream = uniform(stream)
     u *= total
     running = 0.0
     for a in range(n_actions):
-        running += math.exp((row_value(q, q_second, s, a, use_sum) - top) / level)
+        running += math.exp((row_value(q, q_second, s, a, use_sum) - top) / temperature)
         if u < running:
             return a, stream
     return n_actions - 1, stream
 
 
-@inline_kernel
+@loop_kernel
 def expected_value(exploration, q, s, level):
     """sum_a pi(a | s) Q(s, a) under the behaviour policy (Expected SARSA's target)."""
     n_actions = q.shape[1]

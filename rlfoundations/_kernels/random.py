@@ -29,7 +29,7 @@ MIX_2 = np.uint64(0x94D049BB133111EB)
 FLOAT_UNIT = 1.0 / 9007199254740992.0
 
 
-@inline_kernel
+@kernel
 def rotate_left(x, k):
     """64-bit rotation of ``x`` by ``k`` bits (``k`` a uint64 in 1..63)."""
     return (x << k) | (x >> (np.uint64(64) - k))
@@ -50,7 +50,7 @@ def store_state(state, words):
     words[3] = state[3]
 
 
-@inline_kernel
+@kernel
 def next_uint64(state):
     """One xoshiro256** output and the state after it."""
     s0, s1, s2, s3 = state
@@ -65,14 +65,14 @@ def next_uint64(state):
     return result, (s0, s1, s2, s3)
 
 
-@inline_kernel
+@kernel
 def uniform(state):
     """A float64 in [0, 1) from the top 53 bits of one draw, and the state after it."""
     x, state = next_uint64(state)
     return np.float64(x >> np.uint64(11)) * FLOAT_UNIT, state
 
 
-@inline_kernel
+@kernel
 def below(state, n):
     """An int64 in [0, n), for 0 < n < 2**32, from the top 32 bits of one draw, and the
     state after it."""
