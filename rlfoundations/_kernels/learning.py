@@ -112,22 +112,29 @@ def sample_index(cdf, u):
 
 
 @inline_kernel
-def sample_outcome(prob, s, a, stream):
-    """Outcome slot of (s, a): a uniform against the running sum of ``prob[s, a, :]``; and
-    the random stream after it."""
-    n_outcomes = prob.shape[2]
+def flat_model(next_state, prob, reward, terminated):
+    """The model's (S, A, K) arrays as flat views: outcome k of (s, a) is at slot
+    ``(s * A + a) * K + k`` of each, one offset for the four lookups of a step."""
+    return next_state.reshape(-1), prob.reshape(-1), reward.reshape(-1), terminated.reshape(-1)
+
+
+@inline_kernel
+def sample_outcome(prob, first, n_outcomes, stream):
+    """The slot of the outcome of a pair whose outcomes start at slot ``first`` of the flat
+    ``prob``: a uniform against their running sum (no draw if K == 1); and the random
+    stream after it."""
     if n_outcomes == 1:
-        return 0, stream
+        return first, stream
     u, stream = uniform(stream)
     total = 0.0
-    last = 0
-    for k in range(n_outcomes):
-        p = prob[s, a, k]
+    last = first
+    for slot in range(first, first + n_outcomes):
+        p = prob[slot]
         if p > 0.0:
-            last = k
+            last = slot
             total += p
             if u < total:
-                return k, stream
+                return slot, stream
     return last, stream
 
 
@@ -303,6 +310,8 @@ def run_td(
     and no bootstrap from a terminated transition (a truncated one bootstraps).
     """
     n_actions = q_values.shape[1]
+    n_outcomes = prob.shape[2]
+    next_state, prob, reward, terminated = flat_model(next_state, prob, reward, terminated)
     capacity = episode_returns.shape[0]
     use_sum = algorithm == DOUBLE_Q_LEARNING
     on_policy = algorithm == SARSA
@@ -342,10 +351,10 @@ def run_td(
         if not on_policy:
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
             a, stream = behave(exploration, q_values, q_second, s, use_sum, level, stream)
-        k, stream = sample_outcome(prob, s, a, stream)
-        s_next = next_state[s, a, k]
-        r = reward[s, a, k]
-        done = terminated[s, a, k]
+        slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
+        s_next = next_state[slot]
+        r = reward[slot]
+        done = terminated[slot]
         count = 0
         if count_visits:
             visits[s, a] += 1
@@ -464,6 +473,8 @@ def reinforce(
     full, or when the path buffers are full mid-episode (the caller grows them and resumes).
     """
     n_actions = preferences.shape[1]
+    n_outcomes = prob.shape[2]
+    next_state, prob, reward, terminated = flat_model(next_state, prob, reward, terminated)
     capacity = episode_returns.shape[0]
     path_capacity = path_state.shape[0]
     a_kind, a_start, a_end, a_steps, a_omega = (
@@ -493,10 +504,10 @@ def reinforce(
             length = 0
             accumulated = 0.0
         a, stream = behave(SOFTMAX, preferences, preferences, s, False, 1.0, stream)
-        k, stream = sample_outcome(prob, s, a, stream)
-        s_next = next_state[s, a, k]
-        r = reward[s, a, k]
-        done = terminated[s, a, k]
+        slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
+        s_next = next_state[slot]
+        r = reward[slot]
+        done = terminated[slot]
         path_state[length] = s
         path_action[length] = a
         path_reward[length] = r
