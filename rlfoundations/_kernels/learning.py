@@ -24,7 +24,8 @@ runs on different threads never write to neighbouring words (no false sharing).
 
 Random draws, in order, per step (the reference twins draw the same, in the same order):
 
-1. at an episode start: ``uniform`` for the initial state (binary search of ``initial_cdf``);
+1. at an episode start: ``uniform`` for the initial state (the smallest s with
+   ``u < initial_cdf[s]``, found from ``initial_guide``);
 2. the behaviour action (skipped by SARSA, whose action was drawn with the previous step):
    epsilon-greedy draws ``uniform`` then either ``below(A)`` (explore) or, only when several
    actions tie for the maximum, ``below(n_ties)``; softmax draws one ``uniform``;
@@ -42,6 +43,8 @@ Inputs are trusted: the Python layer validated them.
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from rlfoundations._kernels._jit import (
     inline_kernel,
@@ -90,25 +93,38 @@ def cumulative(weights, out):
         out[i] = total
 
 
-@inline_kernel
-def sample_index(cdf, u):
-    """Smallest i with ``u < cdf[i]`` (binary search); the last positive-mass i if none."""
+@kernel
+def guide_table(cdf, guide):
+    """``guide[j]`` = the smallest i with ``j / n < cdf[i]`` (or n - 1): where the search for
+    a uniform in [j / n, (j + 1) / n) starts (Chen and Asau's guide table)."""
     n = cdf.shape[0]
-    if u >= cdf[n - 1]:
+    i = 0
+    for j in range(n):
+        while i < n - 1 and not j / n < cdf[i]:
+            i += 1
+        guide[j] = i
+
+
+@inline_kernel
+def sample_initial(cdf, guide, u):
+    """Smallest i with ``u < cdf[i]``; the last positive-mass i if none.
+
+    The search starts at the guide entry of u's bucket and walks to the answer: about one
+    step on average, where a binary search took log2(n) dependent, unpredictable ones at
+    every episode start. The walk checks both neighbours, so the answer does not depend on
+    how ``u * n`` rounds.
+    """
+    n = cdf.shape[0]
+    i = guide[min(np.int64(u * n), n - 1)]
+    while i > 0 and u < cdf[i - 1]:
+        i -= 1
+    while i < n - 1 and not u < cdf[i]:
+        i += 1
+    if not u < cdf[i]:
         # Rounding left the total below u: take the last entry with positive mass.
-        i = n - 1
         while i > 0 and cdf[i] == cdf[i - 1]:
             i -= 1
-        return i
-    low = 0
-    high = n - 1
-    while low < high:
-        middle = (low + high) // 2
-        if u < cdf[middle]:
-            high = middle
-        else:
-            low = middle + 1
-    return low
+    return i
 
 
 @inline_kernel
@@ -284,6 +300,7 @@ def run_td(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -342,7 +359,7 @@ def run_td(
     while t < stop_step and n_episodes < capacity:
         if s < 0:
             u, stream = uniform(stream)
-            s = sample_index(initial_cdf, u)
+            s = sample_initial(initial_cdf, initial_guide, u)
             episode_step = 0
             accumulated = 0.0
             if on_policy:
@@ -441,6 +458,7 @@ def reinforce(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -500,7 +518,7 @@ def reinforce(
     while t < stop_step and n_episodes < capacity and length < path_capacity:
         if s < 0:
             u, stream = uniform(stream)
-            s = sample_index(initial_cdf, u)
+            s = sample_initial(initial_cdf, initial_guide, u)
             length = 0
             accumulated = 0.0
         a, stream = behave(SOFTMAX, preferences, preferences, s, False, 1.0, stream)
@@ -566,6 +584,7 @@ def q_learning(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -594,6 +613,7 @@ def q_learning(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -623,6 +643,7 @@ def sarsa(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -651,6 +672,7 @@ def sarsa(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -680,6 +702,7 @@ def expected_sarsa(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -708,6 +731,7 @@ def expected_sarsa(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -737,6 +761,7 @@ def double_q_learning(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -765,6 +790,7 @@ def double_q_learning(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -794,6 +820,7 @@ def dyna_q(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -822,6 +849,7 @@ def dyna_q(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -852,6 +880,7 @@ def sweep(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gammas,
     alpha_schedules,
@@ -884,6 +913,7 @@ def sweep(
             reward,
             terminated,
             initial_cdf,
+            initial_guide,
             max_episode_steps,
             gammas[r],
             alpha_schedules[r],
@@ -912,6 +942,7 @@ def sweep_reinforce(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gammas,
     alpha_schedules,
@@ -939,6 +970,7 @@ def sweep_reinforce(
             reward,
             terminated,
             initial_cdf,
+            initial_guide,
             max_episode_steps,
             gammas[r],
             alpha_schedules[r],
