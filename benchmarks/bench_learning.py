@@ -1,14 +1,17 @@
 """Learners on Taxi: the jitted Q-learning kernel against its twin and a plain Gymnasium loop.
 
 Run: ``python benchmarks/bench_learning.py`` (``--quick`` for shorter runs). Prints one table
-from one run, in environment steps per second (best of a few repeats; the machine is shared,
-so absolute figures drift and ratios hold). Compilation is excluded (a warm-up call fills the
-cache first).
+from one run, in environment steps per second (best of three repeats; the machine is shared,
+so absolute figures drift with its load, printed before and after, and ratios hold better:
+the 1- and 2-thread sweeps alternate, so both see the same load). Compilation is excluded (a
+warm-up call fills the cache first).
 
 Measured, all with gamma 0.99, alpha 0.1, epsilon-greedy 0.1:
 1. ``rlf.q_learning`` on the Taxi model, one Numba thread (the kernel simulates the env);
 2. its pure-Python reference twin, ``rlfoundations.reference.q_learning``;
-3. the loop a user writes against ``gymnasium.make("Taxi-v4")`` with a NumPy Q table;
+3. the loop a user writes against ``gymnasium.make("Taxi-v4")`` with a NumPy Q table (the
+   issue's ``Taxi-v3``, which Gymnasium 1.4 retired for v4 with the same dynamics; v3 where
+   v4 does not exist);
 4. ``rlf.sweep`` over 16 seeds on 1 thread and on 2 threads.
 Targets: (1) >= 50 M steps/s, (1) >= 500x (3), (4) 2 threads >= 1.8x 1 thread.
 """
@@ -16,6 +19,7 @@ Targets: (1) >= 50 M steps/s, (1) >= 500x (3), (4) 2 threads >= 1.8x 1 thread.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import gymnasium
@@ -25,15 +29,27 @@ from _common import gymnasium_loop
 import rlfoundations as rlf
 from rlfoundations import reference
 
+REPEATS = 3
 
-def best_rate(run, n_steps: int, repeats: int) -> float:
-    """Steps per second of the fastest of ``repeats`` calls of ``run()``."""
-    best = float("inf")
+
+def best_rates(runs: list, n_steps: list[int], repeats: int = REPEATS) -> list[float]:
+    """Steps per second of the fastest of ``repeats`` calls of each ``runs[i]()``, the calls
+    taking turns (run 0, run 1, ..., run 0, ...) so that a change of load hits all alike."""
+    best = [float("inf")] * len(runs)
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return n_steps / best
+        for i, run in enumerate(runs):
+            start = time.perf_counter()
+            run()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [n / seconds for n, seconds in zip(n_steps, best, strict=True)]
+
+
+def best_rate(run, n_steps: int) -> float:
+    return best_rates([run], [n_steps])[0]
+
+
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def main() -> None:
@@ -56,36 +72,32 @@ def main() -> None:
 
     learn(1_000)
     sweep(1_000, 1)
+    load_before = load_average()
     numba.set_num_threads(1)
     rows = [
-        ("q_learning kernel, 1 thread", best_rate(lambda: learn(kernel_steps), kernel_steps, 3)),
+        ("q_learning kernel, 1 thread", best_rate(lambda: learn(kernel_steps), kernel_steps)),
         (
             "reference twin (pure Python)",
             best_rate(
                 lambda: reference.q_learning(taxi, gamma=0.99, n_steps=reference_steps, seed=0),
                 reference_steps,
-                1,
             ),
         ),
         (
             f"plain loop on gymnasium.make({env_id!r})",
-            best_rate(lambda: gymnasium_loop(env_id, gym_steps), gym_steps, 1),
-        ),
-        (
-            "sweep of 16 seeds, 1 thread",
-            best_rate(lambda: sweep(sweep_steps, 1), 16 * sweep_steps, 2),
+            best_rate(lambda: gymnasium_loop(env_id, gym_steps), gym_steps),
         ),
     ]
     numba.set_num_threads(threads)
-    rows.append(
-        (
-            f"sweep of 16 seeds, {threads} threads",
-            best_rate(lambda: sweep(sweep_steps, threads), 16 * sweep_steps, 2),
-        )
+    one, every = best_rates(
+        [lambda: sweep(sweep_steps, 1), lambda: sweep(sweep_steps, threads)],
+        [16 * sweep_steps, 16 * sweep_steps],
     )
+    rows += [("sweep of 16 seeds, 1 thread", one), (f"sweep of 16 seeds, {threads} threads", every)]
     rates = dict(rows)
     gym_rate = rows[2][1]
     print(f"Taxi, Q-learning, steps per second ({numba.config.NUMBA_NUM_THREADS} cores available)")
+    print(f"load average (1, 5, 15 min): {load_before} before, {load_average()} after")
     print(f"{'implementation':<40} {'steps/s':>14} {'x gym loop':>12}")
     for name, rate in rows:
         print(f"{name:<40} {rate:>14,.0f} {rate / gym_rate:>12,.1f}")

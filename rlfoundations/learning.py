@@ -326,12 +326,15 @@ def run_spec(
 def _kernel_model(mdp: TabularMDP) -> tuple:
     initial_cdf = np.empty(mdp.n_states)
     _kernels.cumulative(mdp.initial, initial_cdf)
+    initial_guide = np.empty(mdp.n_states, dtype=np.int64)
+    _kernels.guide_table(initial_cdf, initial_guide)
     return (
         mdp.next_state,
         mdp.prob,
         mdp.reward,
         mdp.terminated,
         initial_cdf,
+        initial_guide,
         0 if mdp.max_episode_steps is None else mdp.max_episode_steps,
     )
 

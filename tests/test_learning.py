@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import learning
+from rlfoundations._kernels import learning as kernels
 from rlfoundations.learning import Schedule
 from rlfoundations.reference import learning as reference
 from strategies import discounts, tabular_mdps
@@ -157,6 +158,40 @@ def test_learning_curve_ends_at_the_value_of_the_final_policy(taxi):
     final = rlf.policy_evaluation(taxi, result.policy, 0.99).values
     np.testing.assert_allclose(result.curve_values[-1], final)
     assert result.curve(taxi.initial).shape == (5,)
+
+
+def initial_cdfs() -> st.SearchStrategy:
+    """Running sums of initial distributions: zero-mass states, tiny and large masses, or
+    uniform over some or all states (whose edges fall on the guide's bucket bounds j / n)."""
+    weights = st.one_of(
+        st.lists(st.sampled_from([0.0, 0.0, 1e-300, 0.1, 0.3, 7.0]), max_size=40),
+        st.lists(st.sampled_from([0.0, 1.0]), max_size=600),
+        st.integers(0, 60).map(lambda n: [1.0] * n),
+    ).flatmap(lambda w: st.permutations([*w, 1.0]))
+
+    def running_sum(weights: list) -> np.ndarray:
+        cdf = np.empty(len(weights))
+        kernels.cumulative(np.array(weights) / sum(weights), cdf)
+        return cdf
+
+    return weights.map(running_sum)
+
+
+@given(initial_cdfs(), st.floats(0.0, 1.0, exclude_max=True))
+def test_initial_state_search_matches_running_sum_scan(cdf, uniform):
+    n = len(cdf)
+    guide = np.empty(n, dtype=np.int64)
+    kernels.guide_table(cdf, guide)
+    # Every edge of the sum and every bucket bound, and the floats just below them.
+    points = [*cdf.tolist(), *(j / n for j in range(1, n))]
+    below_points = np.nextafter(points, 0.0).tolist()
+    for u in [uniform, *points, *below_points]:
+        u = min(u, float(np.nextafter(1.0, 0.0)))
+        # The twin's reset: the first s with u < cdf[s], else the last s that raised the sum.
+        expected = next((s for s, edge in enumerate(cdf) if u < edge), None)
+        if expected is None:
+            expected = max([0, *(s for s in range(1, n) if cdf[s] > cdf[s - 1])])
+        assert kernels.sample_initial(cdf, guide, u) == expected, u
 
 
 # -- the update rule -------------------------------------------------------------------------

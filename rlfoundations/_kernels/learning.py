@@ -3,19 +3,29 @@
 One loop, :func:`run_td`, serves the temporal-difference family; each public kernel
 (``q_learning``, ``sarsa``, ...) calls it with its algorithm as a literal constant.
 ``run_td`` is a kernel of its own rather than inlined into its six callers: inlining it
-multiplied the cold compile time by five for no measurable speed. The small helpers are
-inlined. :func:`sweep` (and :func:`sweep_reinforce`) runs many independent runs with ``prange``.
+multiplied the cold compile time by five for no measurable speed. Helpers that take arrays
+and run at every step are inlined by Numba (``inline_kernel``); helpers of scalars only (the
+random draws, the schedules) are plain calls, compiled once and inlined by LLVM, and so are
+the softmax draw and Expected SARSA's target, where ``exp`` dominates: Numba's inlining
+re-types a helper at every call site, and did so for half of the cold compile time.
+``run_td`` and :func:`reinforce` are compiled without reference counting
+(:data:`~rlfoundations._kernels._jit.loop_kernel`): they allocate nothing, and the atomic
+refcount operations Numba left around the inlined helpers cost more than the rest of a step.
+:func:`sweep` (and :func:`sweep_reinforce`) runs many independent runs with ``prange``.
 
 A run's whole state lives in arrays the caller owns and the kernel updates in place: the
 random stream ``rng`` (uint64, 4 words), the tables, and a ``cursor`` (int64) holding the
 step counter, the current state and action, the step within the episode, the number of
 finished episodes and of model pairs seen (Dyna-Q), plus ``episode_return`` (float64, 1).
 A run can therefore stop at any step (``stop_step``) or when ``episode_returns`` is full, and
-resume bit for bit: chunked runs equal unchunked runs.
+resume bit for bit: chunked runs equal unchunked runs. The loops keep the stream, the cursor
+and the return in local variables and write them back once, when they stop: in a sweep,
+runs on different threads never write to neighbouring words (no false sharing).
 
 Random draws, in order, per step (the reference twins draw the same, in the same order):
 
-1. at an episode start: ``uniform`` for the initial state (binary search of ``initial_cdf``);
+1. at an episode start: ``uniform`` for the initial state (the smallest s with
+   ``u < initial_cdf[s]``, found from ``initial_guide``);
 2. the behaviour action (skipped by SARSA, whose action was drawn with the previous step):
    epsilon-greedy draws ``uniform`` then either ``below(A)`` (explore) or, only when several
    actions tie for the maximum, ``below(n_ties)``; softmax draws one ``uniform``;
@@ -34,8 +44,16 @@ from __future__ import annotations
 
 import math
 
-from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, prange
-from rlfoundations._kernels.random import below, uniform
+import numpy as np
+
+from rlfoundations._kernels._jit import (
+    inline_kernel,
+    kernel,
+    loop_kernel,
+    parallel_kernel,
+    prange,
+)
+from rlfoundations._kernels.random import below, load_state, store_state, uniform
 
 # Algorithms.
 Q_LEARNING = 0
@@ -75,44 +93,65 @@ def cumulative(weights, out):
         out[i] = total
 
 
-@inline_kernel
-def sample_index(cdf, u):
-    """Smallest i with ``u < cdf[i]`` (binary search); the last positive-mass i if none."""
+@kernel
+def guide_table(cdf, guide):
+    """``guide[j]`` = the smallest i with ``j / n < cdf[i]`` (or n - 1): where the search for
+    a uniform in [j / n, (j + 1) / n) starts (Chen and Asau's guide table)."""
     n = cdf.shape[0]
-    if u >= cdf[n - 1]:
+    i = 0
+    for j in range(n):
+        while i < n - 1 and not j / n < cdf[i]:
+            i += 1
+        guide[j] = i
+
+
+@inline_kernel
+def sample_initial(cdf, guide, u):
+    """Smallest i with ``u < cdf[i]``; the last positive-mass i if none.
+
+    The search starts at the guide entry of u's bucket and walks to the answer: about one
+    step on average, where a binary search took log2(n) dependent, unpredictable ones at
+    every episode start. The walk checks both neighbours, so the answer does not depend on
+    how ``u * n`` rounds.
+    """
+    n = cdf.shape[0]
+    i = guide[min(np.int64(u * n), n - 1)]
+    while i > 0 and u < cdf[i - 1]:
+        i -= 1
+    while i < n - 1 and not u < cdf[i]:
+        i += 1
+    if not u < cdf[i]:
         # Rounding left the total below u: take the last entry with positive mass.
-        i = n - 1
         while i > 0 and cdf[i] == cdf[i - 1]:
             i -= 1
-        return i
-    low = 0
-    high = n - 1
-    while low < high:
-        middle = (low + high) // 2
-        if u < cdf[middle]:
-            high = middle
-        else:
-            low = middle + 1
-    return low
+    return i
 
 
 @inline_kernel
-def sample_outcome(prob, s, a, rng):
-    """Outcome slot of (s, a): a uniform against the running sum of ``prob[s, a, :]``."""
-    n_outcomes = prob.shape[2]
+def flat_model(next_state, prob, reward, terminated):
+    """The model's (S, A, K) arrays as flat views: outcome k of (s, a) is at slot
+    ``(s * A + a) * K + k`` of each, one offset for the four lookups of a step."""
+    return next_state.reshape(-1), prob.reshape(-1), reward.reshape(-1), terminated.reshape(-1)
+
+
+@inline_kernel
+def sample_outcome(prob, first, n_outcomes, stream):
+    """The slot of the outcome of a pair whose outcomes start at slot ``first`` of the flat
+    ``prob``: a uniform against their running sum (no draw if K == 1); and the random
+    stream after it."""
     if n_outcomes == 1:
-        return 0
-    u = uniform(rng)
+        return first, stream
+    u, stream = uniform(stream)
     total = 0.0
-    last = 0
-    for k in range(n_outcomes):
-        p = prob[s, a, k]
+    last = first
+    for slot in range(first, first + n_outcomes):
+        p = prob[slot]
         if p > 0.0:
-            last = k
+            last = slot
             total += p
             if u < total:
-                return k
-    return last
+                return slot, stream
+    return last, stream
 
 
 @inline_kernel
@@ -122,7 +161,7 @@ def schedule_value(schedule, t, count):
     return schedule_at(schedule[0], schedule[1], schedule[2], schedule[3], schedule[4], t, count)
 
 
-@inline_kernel
+@kernel
 def schedule_at(kind, start, end, steps, omega, t, count):
     """:func:`schedule_value` with the schedule's fields unpacked (hoisted out of loops)."""
     if kind == CONSTANT:
@@ -146,8 +185,9 @@ def row_value(q, q_second, s, a, use_sum):
 
 
 @inline_kernel
-def greedy_random_tie(q, q_second, s, use_sum, rng):
-    """A maximal action of row s, ties broken uniformly at random (one draw, only on ties)."""
+def greedy_random_tie(q, q_second, s, use_sum, stream):
+    """A maximal action of row s, ties broken uniformly at random (one draw, only on ties);
+    and the random stream after it."""
     n_actions = q.shape[1]
     best = row_value(q, q_second, s, 0, use_sum)
     best_action = 0
@@ -160,14 +200,14 @@ def greedy_random_tie(q, q_second, s, use_sum, rng):
         best_action = a if greater else best_action
         best = value if greater else best
     if n_ties == 1:
-        return best_action
-    chosen = below(rng, n_ties)
+        return best_action, stream
+    chosen, stream = below(stream, n_ties)
     for a in range(best_action, n_actions):
         if row_value(q, q_second, s, a, use_sum) == best:
             if chosen == 0:
-                return a
+                return a, stream
             chosen -= 1
-    return n_actions - 1
+    return n_actions - 1, stream
 
 
 @inline_kernel
@@ -193,28 +233,37 @@ def argmax_lowest(q, s):
 
 
 @inline_kernel
-def behave(exploration, q, q_second, s, use_sum, level, rng):
-    """The behaviour action in s: epsilon-greedy (level = epsilon) or softmax (temperature)."""
-    n_actions = q.shape[1]
+def behave(exploration, q, q_second, s, use_sum, level, stream):
+    """The behaviour action in s: epsilon-greedy (level = epsilon) or softmax (temperature);
+    and the random stream after it."""
     if exploration == EPSILON_GREEDY:
-        if uniform(rng) < level:
-            return below(rng, n_actions)
-        return greedy_random_tie(q, q_second, s, use_sum, rng)
-    # Softmax: weights exp((Q - max Q) / temperature), sampled by running sum.
+        u, stream = uniform(stream)
+        if u < level:
+            return below(stream, q.shape[1])
+        return greedy_random_tie(q, q_second, s, use_sum, stream)
+    return softmax_action(q, q_second, s, use_sum, level, stream)
+
+
+@loop_kernel
+def softmax_action(q, q_second, s, use_sum, temperature, stream):
+    """An action drawn with weights exp((Q - max Q) / temperature), by running sum; and the
+    random stream after it. A call of its own, not inlined: exp dominates its cost."""
+    n_actions = q.shape[1]
     top = row_max(q, q_second, s, use_sum)
     total = 0.0
     for a in range(n_actions):
-        total += math.exp((row_value(q, q_second, s, a, use_sum) - top) / level)
-    u = uniform(rng) * total
+        total += math.exp((row_value(q, q_second, s, a, use_sum) - top) / temperature)
+    u, stream = uniform(stream)
+    u *= total
     running = 0.0
     for a in range(n_actions):
-        running += math.exp((row_value(q, q_second, s, a, use_sum) - top) / level)
+        running += math.exp((row_value(q, q_second, s, a, use_sum) - top) / temperature)
         if u < running:
-            return a
-    return n_actions - 1
+            return a, stream
+    return n_actions - 1, stream
 
 
-@inline_kernel
+@loop_kernel
 def expected_value(exploration, q, s, level):
     """sum_a pi(a | s) Q(s, a) under the behaviour policy (Expected SARSA's target)."""
     n_actions = q.shape[1]
@@ -242,7 +291,7 @@ def expected_value(exploration, q, s, level):
     return total / weight_sum
 
 
-@kernel
+@loop_kernel
 def run_td(
     algorithm,
     exploration,
@@ -251,6 +300,7 @@ def run_td(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -277,6 +327,8 @@ def run_td(
     and no bootstrap from a terminated transition (a truncated one bootstraps).
     """
     n_actions = q_values.shape[1]
+    n_outcomes = prob.shape[2]
+    next_state, prob, reward, terminated = flat_model(next_state, prob, reward, terminated)
     capacity = episode_returns.shape[0]
     use_sum = algorithm == DOUBLE_Q_LEARNING
     on_policy = algorithm == SARSA
@@ -296,6 +348,7 @@ def run_td(
         explore_schedule[3],
         explore_schedule[4],
     )
+    stream = load_state(rng)
     t = cursor[STEP]
     s = cursor[STATE]
     a = cursor[ACTION]
@@ -305,19 +358,20 @@ def run_td(
     accumulated = episode_return[0]
     while t < stop_step and n_episodes < capacity:
         if s < 0:
-            s = sample_index(initial_cdf, uniform(rng))
+            u, stream = uniform(stream)
+            s = sample_initial(initial_cdf, initial_guide, u)
             episode_step = 0
             accumulated = 0.0
             if on_policy:
                 level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                a = behave(exploration, q_values, q_second, s, use_sum, level, rng)
+                a, stream = behave(exploration, q_values, q_second, s, use_sum, level, stream)
         if not on_policy:
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-            a = behave(exploration, q_values, q_second, s, use_sum, level, rng)
-        k = sample_outcome(prob, s, a, rng)
-        s_next = next_state[s, a, k]
-        r = reward[s, a, k]
-        done = terminated[s, a, k]
+            a, stream = behave(exploration, q_values, q_second, s, use_sum, level, stream)
+        slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
+        s_next = next_state[slot]
+        r = reward[slot]
+        done = terminated[slot]
         count = 0
         if count_visits:
             visits[s, a] += 1
@@ -330,7 +384,8 @@ def run_td(
 
         a_next = 0
         if algorithm == DOUBLE_Q_LEARNING:
-            if uniform(rng) < 0.5:
+            coin, stream = uniform(stream)
+            if coin < 0.5:
                 target = r
                 if not done:
                     target = r + gamma * q_second[s_next, argmax_lowest(q_values, s_next)]
@@ -345,7 +400,9 @@ def run_td(
             if algorithm == SARSA:
                 if not done:
                     level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                    a_next = behave(exploration, q_values, q_second, s_next, False, level, rng)
+                    a_next, stream = behave(
+                        exploration, q_values, q_second, s_next, False, level, stream
+                    )
                     target = r + gamma * q_values[s_next, a_next]
             elif algorithm == EXPECTED_SARSA:
                 if not done:
@@ -364,7 +421,8 @@ def run_td(
             model_reward[s, a] = r
             model_terminated[s, a] = done
             for _ in range(planning_steps):
-                pair = seen[below(rng, n_seen)]
+                index, stream = below(stream, n_seen)
+                pair = seen[index]
                 ps = pair // n_actions
                 pa = pair - ps * n_actions
                 target = model_reward[ps, pa]
@@ -383,6 +441,7 @@ def run_td(
         else:
             s = s_next
             a = a_next
+    store_state(stream, rng)
     cursor[STEP] = t
     cursor[STATE] = s
     cursor[ACTION] = a
@@ -392,13 +451,14 @@ def run_td(
     episode_return[0] = accumulated
 
 
-@kernel
+@loop_kernel
 def reinforce(
     next_state,
     prob,
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -431,6 +491,8 @@ def reinforce(
     full, or when the path buffers are full mid-episode (the caller grows them and resumes).
     """
     n_actions = preferences.shape[1]
+    n_outcomes = prob.shape[2]
+    next_state, prob, reward, terminated = flat_model(next_state, prob, reward, terminated)
     capacity = episode_returns.shape[0]
     path_capacity = path_state.shape[0]
     a_kind, a_start, a_end, a_steps, a_omega = (
@@ -447,6 +509,7 @@ def reinforce(
         baseline_schedule[3],
         baseline_schedule[4],
     )
+    stream = load_state(rng)
     t = cursor[STEP]
     s = cursor[STATE]
     length = cursor[EPISODE_STEP]
@@ -454,14 +517,15 @@ def reinforce(
     accumulated = episode_return[0]
     while t < stop_step and n_episodes < capacity and length < path_capacity:
         if s < 0:
-            s = sample_index(initial_cdf, uniform(rng))
+            u, stream = uniform(stream)
+            s = sample_initial(initial_cdf, initial_guide, u)
             length = 0
             accumulated = 0.0
-        a = behave(SOFTMAX, preferences, preferences, s, False, 1.0, rng)
-        k = sample_outcome(prob, s, a, rng)
-        s_next = next_state[s, a, k]
-        r = reward[s, a, k]
-        done = terminated[s, a, k]
+        a, stream = behave(SOFTMAX, preferences, preferences, s, False, 1.0, stream)
+        slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
+        s_next = next_state[slot]
+        r = reward[slot]
+        done = terminated[slot]
         path_state[length] = s
         path_action[length] = a
         path_reward[length] = r
@@ -504,6 +568,7 @@ def reinforce(
         n_episodes += 1
         length = 0
         s = -1
+    store_state(stream, rng)
     cursor[STEP] = t
     cursor[STATE] = s
     cursor[EPISODE_STEP] = length
@@ -519,6 +584,7 @@ def q_learning(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -547,6 +613,7 @@ def q_learning(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -576,6 +643,7 @@ def sarsa(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -604,6 +672,7 @@ def sarsa(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -633,6 +702,7 @@ def expected_sarsa(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -661,6 +731,7 @@ def expected_sarsa(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -690,6 +761,7 @@ def double_q_learning(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -718,6 +790,7 @@ def double_q_learning(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -747,6 +820,7 @@ def dyna_q(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gamma,
     alpha_schedule,
@@ -775,6 +849,7 @@ def dyna_q(
         reward,
         terminated,
         initial_cdf,
+        initial_guide,
         max_episode_steps,
         gamma,
         alpha_schedule,
@@ -805,6 +880,7 @@ def sweep(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gammas,
     alpha_schedules,
@@ -837,6 +913,7 @@ def sweep(
             reward,
             terminated,
             initial_cdf,
+            initial_guide,
             max_episode_steps,
             gammas[r],
             alpha_schedules[r],
@@ -865,6 +942,7 @@ def sweep_reinforce(
     reward,
     terminated,
     initial_cdf,
+    initial_guide,
     max_episode_steps,
     gammas,
     alpha_schedules,
@@ -892,6 +970,7 @@ def sweep_reinforce(
             reward,
             terminated,
             initial_cdf,
+            initial_guide,
             max_episode_steps,
             gammas[r],
             alpha_schedules[r],

@@ -1,9 +1,12 @@
 """The random stream every learner kernel draws from: xoshiro256** seeded by splitmix64.
 
-The state is an explicit ``uint64`` array of 4 words, passed into kernels and updated in
-place, so a run can stop, hand its state back to Python and resume bit for bit. The same
-integer arithmetic, masked to 64 bits, lives in :mod:`rlfoundations.reference.random`; the two
-produce identical streams (tests/test_random.py).
+The state is an explicit ``uint64`` array of 4 words that a run owns, so a run can stop,
+hand its state back to Python and resume bit for bit. Inside a kernel the state is a tuple
+of four uint64 (``load_state``), which the compiler keeps in registers: each draw takes it
+and returns the draw with the advanced tuple, and the kernel writes the words back once, when
+it stops (``store_state``), not at every draw. The same integer arithmetic, masked to 64
+bits, lives in :mod:`rlfoundations.reference.random`; the two produce identical streams
+(tests/test_random.py).
 
 Draws:
 
@@ -26,19 +29,31 @@ MIX_2 = np.uint64(0x94D049BB133111EB)
 FLOAT_UNIT = 1.0 / 9007199254740992.0
 
 
-@inline_kernel
+@kernel
 def rotate_left(x, k):
     """64-bit rotation of ``x`` by ``k`` bits (``k`` a uint64 in 1..63)."""
     return (x << k) | (x >> (np.uint64(64) - k))
 
 
 @inline_kernel
+def load_state(words):
+    """The state array (uint64, shape (4,)) as a tuple of four uint64."""
+    return (words[0], words[1], words[2], words[3])
+
+
+@inline_kernel
+def store_state(state, words):
+    """Write a state tuple back into its array."""
+    words[0] = state[0]
+    words[1] = state[1]
+    words[2] = state[2]
+    words[3] = state[3]
+
+
+@kernel
 def next_uint64(state):
-    """One xoshiro256** output; advances ``state`` (uint64, shape (4,)) in place."""
-    s0 = state[0]
-    s1 = state[1]
-    s2 = state[2]
-    s3 = state[3]
+    """One xoshiro256** output and the state after it."""
+    s0, s1, s2, s3 = state
     result = rotate_left(s1 * np.uint64(5), np.uint64(7)) * np.uint64(9)
     t = s1 << np.uint64(17)
     s2 ^= s0
@@ -47,24 +62,22 @@ def next_uint64(state):
     s0 ^= s3
     s2 ^= t
     s3 = rotate_left(s3, np.uint64(45))
-    state[0] = s0
-    state[1] = s1
-    state[2] = s2
-    state[3] = s3
-    return result
+    return result, (s0, s1, s2, s3)
 
 
-@inline_kernel
+@kernel
 def uniform(state):
-    """A float64 in [0, 1) from the top 53 bits of one draw."""
-    return np.float64(next_uint64(state) >> np.uint64(11)) * FLOAT_UNIT
+    """A float64 in [0, 1) from the top 53 bits of one draw, and the state after it."""
+    x, state = next_uint64(state)
+    return np.float64(x >> np.uint64(11)) * FLOAT_UNIT, state
 
 
-@inline_kernel
+@kernel
 def below(state, n):
-    """An int64 in [0, n), for 0 < n < 2**32, from the top 32 bits of one draw."""
-    high = next_uint64(state) >> np.uint64(32)
-    return np.int64((high * np.uint64(n)) >> np.uint64(32))
+    """An int64 in [0, n), for 0 < n < 2**32, from the top 32 bits of one draw, and the
+    state after it."""
+    x, state = next_uint64(state)
+    return np.int64(((x >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32)), state
 
 
 @kernel
@@ -89,21 +102,27 @@ def seed_state(seed, state):
 
 
 @kernel
-def fill_uniform(state, out):
+def fill_uniform(words, out):
     """Fill ``out`` (float64) with uniforms: for tests and benchmarks of the stream."""
+    state = load_state(words)
     for i in range(out.shape[0]):
-        out[i] = uniform(state)
+        out[i], state = uniform(state)
+    store_state(state, words)
 
 
 @kernel
-def fill_below(state, n, out):
+def fill_below(words, n, out):
     """Fill ``out`` (int64) with draws of ``below(n)``."""
+    state = load_state(words)
     for i in range(out.shape[0]):
-        out[i] = below(state, n)
+        out[i], state = below(state, n)
+    store_state(state, words)
 
 
 @kernel
-def fill_uint64(state, out):
+def fill_uint64(words, out):
     """Fill ``out`` (uint64) with raw xoshiro256** outputs."""
+    state = load_state(words)
     for i in range(out.shape[0]):
-        out[i] = next_uint64(state)
+        out[i], state = next_uint64(state)
+    store_state(state, words)
