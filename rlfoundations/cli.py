@@ -229,17 +229,12 @@ def solve_command(args: argparse.Namespace) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = solve(mdp, args.gamma)
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        solve(mdp, args.gamma)
-    warm = time.perf_counter() - start
+    elapsed = time.perf_counter() - start
     print(f"{mdp}")
     print(
         f"Solved by {name} with gamma={args.gamma}: {result.iterations} iterations, "
-        f"converged={result.converged}, {warm * 1e3:.3g} ms "
-        f"(first call {first * 1e3:.3g} ms, loading the compiled kernels)"
+        f"converged={result.converged}, {elapsed * 1e3:.3g} ms "
+        f"(the first call of a session includes loading the compiled kernels)"
     )
     for warning in caught:
         print(f"warning: {warning.message}")

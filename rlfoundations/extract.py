@@ -11,6 +11,7 @@ from operator import itemgetter
 import gymnasium as gym
 import numpy as np
 
+from rlfoundations._validate import check_int, check_optional_seed
 from rlfoundations.mdp import TabularMDP
 
 __all__ = [
@@ -328,12 +329,8 @@ class ModelEstimate:
 
 
 def _check_sampling(n_samples, seed) -> None:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
-        raise TypeError(f"n_samples must be an int > 0, got {n_samples!r}")
-    if n_samples <= 0:
-        raise ValueError(f"n_samples must be > 0, got {n_samples!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    check_int("n_samples", n_samples)
+    check_optional_seed(seed)
 
 
 def _random_transitions(env: gym.Env, n_samples: int, seed: int | None):

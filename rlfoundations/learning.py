@@ -38,10 +38,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import gymnasium
 import numpy as np
 
 from rlfoundations._kernels import learning as _kernels
 from rlfoundations._kernels.random import seed_state
+from rlfoundations._validate import check_gamma, check_int, check_seed, is_number
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.progress import ProgressBar
 from rlfoundations.results import LearningResult, SweepResult
@@ -142,14 +144,8 @@ _SCHEDULE_KINDS = {
 
 
 # -- validation ----------------------------------------------------------------------------------
-def _is_number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
-
-
-def _check_mdp(mdp):
+def _check_mdp(mdp) -> TabularMDP:
     if isinstance(mdp, TabularMDP):
-        if not float(np.sum(mdp.initial)) > 0.0:
-            raise ValueError("mdp.initial has no mass: the learner has no state to start from")
         return mdp
     raise TypeError(
         f"mdp must be a TabularMDP (see rlfoundations.from_env) or a gymnasium.Env, "
@@ -157,34 +153,10 @@ def _check_mdp(mdp):
     )
 
 
-def _check_gamma(gamma) -> float:
-    if not _is_number(gamma):
-        raise TypeError(f"gamma must be a number in [0, 1], got {gamma!r}")
-    if not 0.0 <= float(gamma) <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
-    return float(gamma)
-
-
-def _check_count(name: str, value, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return int(value)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int in [0, 2**64), got {seed!r}")
-    if not 0 <= int(seed) < 2**64:
-        raise ValueError(f"seed must be in [0, 2**64), got {seed!r}")
-    return int(seed)
-
-
 def _check_schedule(name: str, value, low: float, high: float, low_open: bool) -> Schedule:
     """A float or a Schedule, every value of which lies in the interval (low or [low, high]."""
     interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
-    if _is_number(value):
+    if is_number(value):
         value = Schedule.constant(float(value))
     if not isinstance(value, Schedule):
         raise TypeError(f"{name} must be a number in {interval} or a Schedule, got {value!r}")
@@ -285,7 +257,7 @@ def run_spec(
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
-    planning_steps = _check_count("planning_steps", planning_steps, allow_zero=True)
+    planning_steps = check_int("planning_steps", planning_steps, minimum=0)
     if not isinstance(baseline, bool | np.bool_):
         raise TypeError(f"baseline must be a bool, got {baseline!r}")
     policy_gradient = algorithm == "reinforce"
@@ -294,15 +266,13 @@ def run_spec(
         raise ValueError(f"exploration must be one of {sorted(EXPLORATIONS)}, got {exploration!r}")
     seeds, gammas, alphas, levels = [], [], [], []
     for point in points:
-        seeds.append(_check_seed(point["seed"]))
-        gammas.append(_check_gamma(point["gamma"]))
+        seeds.append(check_seed(point["seed"]))
+        gammas.append(check_gamma(point["gamma"]))
         alpha = _check_schedule("alpha", point["alpha"], 0.0, 1.0, True)
         if policy_gradient:
             if alpha.kind == "visit_count":
                 raise ValueError(f"reinforce's alpha cannot be a visit_count schedule: {alpha}")
             level = _check_schedule("baseline_alpha", point["baseline_alpha"], 0.0, 1.0, True)
-            if level.kind == "visit_count":
-                raise ValueError(f"baseline_alpha cannot be a visit_count schedule: {level}")
         else:
             mode, level = _check_exploration(
                 exploration, point.get("epsilon"), point.get("temperature")
@@ -357,8 +327,8 @@ class _Runs:
             seed_state(np.uint64(seed), self.rng[run])
         self.q_values = np.zeros(shape)
         if self.policy_gradient:
-            limit = mdp.max_episode_steps or INITIAL_PATH_CAPACITY
-            path = min(n_steps, limit)
+            # Long enough for most episodes; grow() doubles it for longer ones.
+            path = min(n_steps, mdp.max_episode_steps or n_steps, INITIAL_PATH_CAPACITY)
             self.baseline = np.zeros((n_runs, n_states))
             self.weights = np.zeros((n_runs, n_actions))
             self.path_state = np.zeros((n_runs, path), dtype=np.int64)
@@ -366,12 +336,21 @@ class _Runs:
             self.path_reward = np.zeros((n_runs, path))
             tables = "baseline weights path_state path_action path_reward"
         else:
-            self.q_second = np.zeros(shape)
-            self.visits = np.zeros(shape, dtype=np.int64)
-            self.model_next = np.full(shape, -1, dtype=np.int64)
-            self.model_reward = np.zeros(shape)
-            self.model_terminated = np.zeros(shape, dtype=np.bool_)
-            self.seen = np.zeros((n_runs, n_states * n_actions), dtype=np.int64)
+            # Tables a learner never reads are empty placeholders of the same rank (the
+            # kernels are typed by rank, not size): a sweep over a large model would
+            # otherwise carry five unused copies of its Q table.
+            dyna = spec.algorithm == "dyna_q"
+            counted = dyna or bool((spec.alphas[:, 0] == _kernels.VISIT_COUNT).any())
+
+            def table(used: bool, dtype=np.float64, fill=0) -> np.ndarray:
+                return np.full(shape if used else (n_runs, 0, 0), fill, dtype=dtype)
+
+            self.q_second = table(self.double)
+            self.visits = table(counted, np.int64)
+            self.model_next = table(dyna, np.int64, -1)
+            self.model_reward = table(dyna)
+            self.model_terminated = table(dyna, np.bool_, False)
+            self.seen = np.zeros((n_runs, n_states * n_actions if dyna else 0), dtype=np.int64)
             tables = "q_second visits model_next model_reward model_terminated seen"
         capacity = min(n_steps + 1, INITIAL_EPISODE_CAPACITY)
         self.cursor = np.zeros((n_runs, _kernels.CURSOR_SIZE), dtype=np.int64)
@@ -555,7 +534,19 @@ def run_batch(
         if on_interrupt != "return":
             raise
         interrupted = True
+        # A kernel call stopped short by a full buffer left some runs behind: catch them up,
+        # so that every run has taken the steps the result reports.
+        while (runs.steps < runs.steps.max()).any():
+            runs.grow(n_steps)
+            advance(int(runs.steps.max()))
 
+    if eval_every is None:
+        steps_evaluated = values_evaluated = None
+    else:
+        steps_evaluated = np.array(curve_steps, dtype=np.int64)
+        values_evaluated = np.empty((spec.n_runs, len(curve_steps), mdp.n_states))
+        for index, values in enumerate(curve_values):
+            values_evaluated[:, index] = values
     q_values = runs.q_table().copy()
     n_episodes = runs.cursor[:, _kernels.N_EPISODES].copy()
     width = int(n_episodes.max())
@@ -569,12 +560,8 @@ def run_batch(
         algorithm=spec.algorithm,
         seeds=np.array(spec.seeds, dtype=np.uint64),
         params=spec.params,
-        curve_steps=None if eval_every is None else np.array(curve_steps, dtype=np.int64),
-        curve_values=(
-            None if eval_every is None else np.stack(curve_values, axis=1).reshape(
-                spec.n_runs, len(curve_steps), mdp.n_states
-            )
-        ),
+        curve_steps=steps_evaluated,
+        curve_values=values_evaluated,
         interrupted=interrupted,
         baseline=runs.baseline.copy() if runs.policy_gradient else None,
     )
@@ -593,21 +580,15 @@ def _learn(
     on_interrupt="raise",
     **settings,
 ) -> LearningResult:
-    """One run of ``algorithm``: on a model, the batch engine; on a live env, the twin."""
-    if not isinstance(mdp, TabularMDP) and _is_gym_env(mdp):
-        if eval_every is not None:
-            raise ValueError("eval_every needs a TabularMDP: a live env has no exact values")
-        if progress not in (None, False) or on_interrupt != "raise":
-            raise ValueError("progress and on_interrupt need a TabularMDP, not a live env")
-        from rlfoundations.reference import learning as _reference
+    """One run of ``algorithm``: on a model, the batch engine; on a live env, the twin.
 
-        return getattr(_reference, algorithm)(
-            mdp, gamma=gamma, n_steps=n_steps, seed=seed, alpha=alpha, **settings
-        )
-    mdp = _check_mdp(mdp)
-    n_steps = _check_count("n_steps", n_steps)
+    Every argument is checked first, whichever path runs."""
+    live = isinstance(mdp, gymnasium.Env)
+    if not live:
+        mdp = _check_mdp(mdp)
+    n_steps = check_int("n_steps", n_steps)
     if eval_every is not None:
-        eval_every = _check_count("eval_every", eval_every)
+        eval_every = check_int("eval_every", eval_every)
     progress, on_interrupt = _check_progress(progress, on_interrupt)
     point = {"gamma": gamma, "alpha": alpha, "seed": seed}
     if algorithm == "reinforce":
@@ -621,18 +602,25 @@ def _learn(
             "planning_steps": settings.get("planning_steps", 0),
         }
     spec = run_spec(algorithm, [point], **options)
+    if live:
+        if eval_every is not None:
+            raise ValueError("eval_every needs a TabularMDP: a live env has no exact values")
+        if progress is not None or on_interrupt != "raise":
+            raise ValueError("progress and on_interrupt need a TabularMDP, not a live env")
+        from rlfoundations.reference import learning as _reference
+
+        return getattr(_reference, algorithm)(
+            mdp,
+            gamma=float(spec.gammas[0]),
+            n_steps=n_steps,
+            seed=spec.seeds[0],
+            alpha=alpha,
+            **settings,
+        )
     batch = run_batch(
         mdp, spec, n_steps, eval_every=eval_every, progress=progress, on_interrupt=on_interrupt
     )
     return batch.run(0)
-
-
-def _is_gym_env(value) -> bool:
-    try:
-        import gymnasium
-    except ImportError:  # pragma: no cover - gymnasium is a dependency
-        return False
-    return isinstance(value, gymnasium.Env)
 
 
 # -- public learners -----------------------------------------------------------------------------

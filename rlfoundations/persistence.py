@@ -204,8 +204,13 @@ def _write_atomic(target: Path, arrays: dict[str, np.ndarray]) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     descriptor = os.open(temporary, flags, 0o666)
     try:
+        try:
+            stream = os.fdopen(descriptor, "wb")
+        except BaseException:
+            os.close(descriptor)
+            raise
         # A file object, not a name: np.savez then neither appends a suffix nor opens files.
-        with os.fdopen(descriptor, "wb") as stream:
+        with stream:
             np.savez(stream, **arrays)
             stream.flush()
             os.fsync(stream.fileno())

@@ -40,6 +40,7 @@ import numba
 import numpy as np
 
 from rlfoundations._kernels import planning as _kernels
+from rlfoundations._validate import check_gamma, check_int, check_positive
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
 
@@ -52,6 +53,8 @@ __all__ = [
 
 #: Default sweep limit of the iterative solvers.
 DEFAULT_MAX_ITER = 10_000
+#: Default limit on policy iteration's improvement steps.
+DEFAULT_POLICY_ITERATION_STEPS = 1_000
 #: Above this many states, ``method="auto"`` evaluates policies iteratively, not exactly.
 EXACT_EVALUATION_MAX_STATES = 2_000
 #: Models with at least this many (state, action, outcome) slots sweep on all Numba threads.
@@ -69,31 +72,8 @@ def _check_mdp(mdp) -> TabularMDP:
     return mdp
 
 
-def _check_gamma(gamma) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, int | float | np.floating | np.integer):
-        raise TypeError(f"gamma must be a number in [0, 1], got {gamma!r}")
-    gamma = float(gamma)
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
-    return gamma
-
-
-def _check_positive(name: str, value, *, integer: bool = False):
-    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        kind = "an int" if integer else "a number"
-        raise TypeError(f"{name} must be {kind} > 0, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return int(value) if integer else float(value)
-
-
-def _check_max_iter(max_iter) -> int:
-    return (
-        DEFAULT_MAX_ITER
-        if max_iter is None
-        else _check_positive("max_iter", max_iter, integer=True)
-    )
+def _check_max_iter(max_iter, default: int = DEFAULT_MAX_ITER) -> int:
+    return default if max_iter is None else check_int("max_iter", max_iter)
 
 
 def _check_values(mdp: TabularMDP, values) -> np.ndarray:
@@ -248,8 +228,8 @@ def value_iteration(
     (True, 0.542)
     """
     mdp = _check_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    epsilon = _check_positive("epsilon", epsilon)
+    gamma = check_gamma(gamma)
+    epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
     values = _check_values(mdp, initial_values)
     use_span = not gauss_seidel and gamma < 1.0
@@ -352,8 +332,8 @@ def policy_evaluation(
     """
     mdp = _check_mdp(mdp)
     policy = _check_policy(mdp, policy)
-    gamma = _check_gamma(gamma)
-    epsilon = _check_positive("epsilon", epsilon)
+    gamma = check_gamma(gamma)
+    epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
     values = _check_values(mdp, initial_values)
     if method not in ("auto", "exact", "iterative"):
@@ -412,7 +392,7 @@ def policy_iteration(
     *,
     evaluation: Literal["auto", "exact", "iterative"] = "auto",
     epsilon: float = 1e-10,
-    max_iter: int = 1_000,
+    max_iter: int | None = None,
     tie_tolerance: float = 1e-10,
     initial_policy=None,
 ) -> PlanningResult:
@@ -433,8 +413,8 @@ def policy_iteration(
         How each policy is evaluated, as in :func:`policy_evaluation`.
     epsilon : float
         Accuracy of iterative evaluation.
-    max_iter : int
-        Limit on improvement steps.
+    max_iter : int, optional
+        Limit on improvement steps (default 1 000).
     tie_tolerance : float
         Relative margin an action must win by to replace the current one.
     initial_policy : array_like of int, shape (S,), optional
@@ -456,10 +436,10 @@ def policy_iteration(
     (True, np.float64(-13.0))
     """
     mdp = _check_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    epsilon = _check_positive("epsilon", epsilon)
-    max_iter = _check_positive("max_iter", max_iter, integer=True)
-    tie_tolerance = _check_positive("tie_tolerance", tie_tolerance)
+    gamma = check_gamma(gamma)
+    epsilon = check_positive("epsilon", epsilon)
+    max_iter = _check_max_iter(max_iter, DEFAULT_POLICY_ITERATION_STEPS)
+    tie_tolerance = check_positive("tie_tolerance", tie_tolerance)
     if evaluation not in ("auto", "exact", "iterative"):
         raise ValueError(f"evaluation must be 'auto', 'exact' or 'iterative', got {evaluation!r}")
     exact = evaluation == "exact" or (
@@ -563,13 +543,10 @@ def modified_policy_iteration(
     (True, 0)
     """
     mdp = _check_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    epsilon = _check_positive("epsilon", epsilon)
+    gamma = check_gamma(gamma)
+    epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
-    if isinstance(n_evaluations, bool) or not isinstance(n_evaluations, int | np.integer):
-        raise TypeError(f"n_evaluations must be an int >= 0, got {n_evaluations!r}")
-    if n_evaluations < 0:
-        raise ValueError(f"n_evaluations must be >= 0, got {n_evaluations!r}")
+    n_evaluations = check_int("n_evaluations", n_evaluations, minimum=0)
     values = _check_values(mdp, initial_values)
     residuals = np.empty(max_iter)
     iterations, converged = _kernels.modified_policy_iteration(
@@ -578,7 +555,7 @@ def modified_policy_iteration(
         _threshold(epsilon, gamma, 1.0),
         gamma < 1.0,
         mdp.can_terminate,
-        int(n_evaluations),
+        n_evaluations,
         max_iter,
         values,
         residuals,

@@ -26,13 +26,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.toy_text import CliffWalkingEnv, FrozenLakeEnv, TaxiEnv
 
+from rlfoundations._validate import check_gamma, check_int
 from rlfoundations.envs.rick import ACTION_NAMES as RICK_ACTION_NAMES
 from rlfoundations.envs.rick import LANDMARKS as RICK_LANDMARKS
 from rlfoundations.envs.rick import RickEnv
 from rlfoundations.extract import from_env, make
-from rlfoundations.learning import _check_count
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.planning import _check_gamma, value_iteration
+from rlfoundations.planning import value_iteration
 from rlfoundations.results import LearningResult, SweepResult
 
 if TYPE_CHECKING:
@@ -923,7 +923,7 @@ def plot_learning_curves(
             f"the runs have {curve_values.shape[-1]} states but mdp has {mdp.n_states}: "
             f"pass the model the runs learned on"
         )
-    smooth = _check_count("smooth", smooth)
+    smooth = check_int("smooth", smooth)
     low, high = (float(p) for p in band)
     if not 0.0 <= low <= high <= 100.0:
         raise ValueError(f"band must be two percentiles 0 <= low <= high <= 100, got {band!r}")
@@ -1094,21 +1094,21 @@ def animate_value_iteration(
     path = Path(path)
     if path.suffix.lower() != ".gif":
         raise ValueError(f"path must end in .gif, got {str(path)!r}")
-    max_frames = _check_count("max_frames", max_frames)
+    max_frames = check_int("max_frames", max_frames)
     if max_frames < 2:
         raise ValueError(f"max_frames must be >= 2 (the start and the end), got {max_frames}")
     if stride is not None:
-        stride = _check_count("stride", stride)
+        stride = check_int("stride", stride)
     if tolerance is not None and (
         isinstance(tolerance, bool)
         or not isinstance(tolerance, int | float)
         or not (math.isfinite(tolerance) and tolerance >= 0)
     ):
         raise ValueError(f"tolerance must be a number >= 0 or None, got {tolerance!r}")
-    dpi = _check_count("dpi", dpi)
+    dpi = check_int("dpi", dpi)
     if isinstance(fps, bool) or not isinstance(fps, int | float) or not fps > 0:
         raise ValueError(f"fps must be a number > 0, got {fps!r}")
-    gamma = _check_gamma(gamma)
+    gamma = check_gamma(gamma)
     layout = _as_layout(layout, fixed) if layout is not None else grid_layout(env, **fixed)
     mdp = env if isinstance(env, TabularMDP) else from_env(env)
     if mdp.n_states != layout.n_states:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
+from rlfoundations._validate import check_int, check_optional_seed, is_int
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
@@ -48,7 +49,7 @@ class GreedyPolicy:
 
     def __call__(self, obs) -> int:
         """The action to take in state ``obs`` (an int in ``[0, n_states)``)."""
-        if isinstance(obs, bool) or not isinstance(obs, int | np.integer):
+        if not is_int(obs):
             if isinstance(obs, np.ndarray) and obs.ndim == 0 and obs.dtype.kind in "iu":
                 obs = int(obs)
             else:
@@ -171,14 +172,6 @@ class EvaluationResult:
         )
 
 
-def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int > 0, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return int(value)
-
-
 def evaluate(
     env,
     policy: Callable[[int], int],
@@ -233,14 +226,13 @@ def evaluate(
     try:
         if not callable(policy):
             raise TypeError(f"policy must be callable as policy(obs), got {type(policy).__name__}")
-        episodes = _check_count("episodes", episodes)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
+        episodes = check_int("episodes", episodes)
+        seed = check_optional_seed(seed)
         if max_steps is None:
             has_limit = getattr(getattr(env, "spec", None), "max_episode_steps", None)
             max_steps = None if has_limit else DEFAULT_MAX_STEPS
         else:
-            max_steps = _check_count("max_steps", max_steps)
+            max_steps = check_int("max_steps", max_steps)
 
         returns = np.zeros(episodes)
         lengths = np.zeros(episodes, dtype=np.int64)

@@ -10,6 +10,7 @@ seeded by its seed alone.
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import math
 import time
@@ -18,13 +19,12 @@ from typing import Literal
 import numba
 import numpy as np
 
+from rlfoundations._validate import check_int, is_number
 from rlfoundations.learning import (
     ALGORITHMS,
     Progress,
-    _check_count,
     _check_mdp,
     _check_progress,
-    _is_number,
     run_batch,
     run_spec,
 )
@@ -46,9 +46,9 @@ def _grid_axis(name: str, value) -> list:
     return [value]
 
 
-def _grid(algorithm: str, seeds, axes: dict) -> list[dict]:
+def _grid(seeds, axes: dict) -> list[dict]:
     """Every point of the grid, as dicts in run order: the product of ``axes``, seeds fastest."""
-    seed_axis = [seeds] if _is_number(seeds) else _grid_axis("seeds", seeds)
+    seed_axis = [seeds] if is_number(seeds) else _grid_axis("seeds", seeds)
     names = list(axes)
     return [
         dict(zip([*names, "seed"], values, strict=True))
@@ -106,7 +106,9 @@ def sweep(
     executor : concurrent.futures.Executor-like, optional
         Anything with ``submit(fn, *args)`` returning futures with ``result()``: a
         ``ProcessPoolExecutor``, or ``dask.distributed.Client(...).get_executor()`` to run
-        the grid over a cluster. Each chunk of runs is one task.
+        the grid over a cluster. Each chunk of runs is one task, itself parallel over its
+        runs; a ``ThreadPoolExecutor`` is refused (it adds no parallelism, and Numba's
+        default threading layer cannot be entered from several threads at once).
     chunk_runs : int, optional
         Runs per task with an executor (default: the grid split in about four chunks per
         worker, or 8 runs).
@@ -114,7 +116,8 @@ def sweep(
         With an executor, how many times a failed chunk (a lost worker, say) is resubmitted
         before the sweep raises; a partial result is never returned as complete.
     progress, on_interrupt
-        As in the learners. With an executor, progress counts finished runs.
+        As in the learners. With an executor, progress counts finished runs, and Ctrl-C
+        cancels the unfinished chunks and raises (``on_interrupt="return"`` is refused).
 
     Returns
     -------
@@ -143,9 +146,9 @@ def sweep(
     mdp = _check_mdp(mdp)
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
-    n_steps = _check_count("n_steps", n_steps)
+    n_steps = check_int("n_steps", n_steps)
     if eval_every is not None:
-        eval_every = _check_count("eval_every", eval_every)
+        eval_every = check_int("eval_every", eval_every)
     progress, on_interrupt = _check_progress(progress, on_interrupt)
     if algorithm == "reinforce":
         axes = {"gamma": gamma, "alpha": alpha, "baseline_alpha": baseline_alpha}
@@ -155,7 +158,7 @@ def sweep(
         axes = {"gamma": gamma, "alpha": alpha, "epsilon": epsilon}
     spec = run_spec(
         algorithm,
-        _grid(algorithm, seeds, axes),
+        _grid(seeds, axes),
         exploration=exploration,
         planning_steps=planning_steps,
         baseline=baseline,
@@ -163,9 +166,21 @@ def sweep(
     if executor is not None:
         if n_threads is not None:
             raise ValueError("n_threads applies to local sweeps; set threads on the workers")
-        retries = _check_count("retries", retries, allow_zero=True)
+        if on_interrupt != "raise":
+            raise ValueError(
+                "on_interrupt='return' applies to local sweeps: with an executor, Ctrl-C "
+                "cancels the chunks not yet finished and raises"
+            )
+        if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
+            raise TypeError(
+                "a ThreadPoolExecutor adds nothing to a sweep, whose chunks already run on all "
+                "Numba threads, and Numba's default threading layer cannot be entered from "
+                "several threads at once; use a ProcessPoolExecutor or a Dask client's "
+                "get_executor()"
+            )
+        retries = check_int("retries", retries, minimum=0)
         if chunk_runs is not None:
-            chunk_runs = _check_count("chunk_runs", chunk_runs)
+            chunk_runs = check_int("chunk_runs", chunk_runs)
         return _distributed(
             executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress
         )
@@ -173,7 +188,7 @@ def sweep(
         raise ValueError("chunk_runs applies to sweeps with an executor")
     previous = numba.get_num_threads()
     if n_threads is not None:
-        n_threads = _check_count("n_threads", n_threads)
+        n_threads = check_int("n_threads", n_threads)
         if n_threads > numba.config.NUMBA_NUM_THREADS:
             raise ValueError(
                 f"n_threads must be <= {numba.config.NUMBA_NUM_THREADS}, got {n_threads}"
@@ -203,7 +218,7 @@ def _worker_count(executor) -> int | None:
     info = getattr(client, "scheduler_info", None)
     if callable(info):
         try:
-            return max(1, len(info().get("workers", {})))
+            return max(1, len(info(n_workers=-1).get("workers", {})))
         except Exception:  # a client that cannot answer: fall back to the default
             return None
     return None
@@ -232,32 +247,32 @@ def _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, 
     pending = {submit(index, 0): (index, 0) for index in range(len(chunks))}
     results: list[SweepResult | None] = [None] * len(chunks)
     finished = 0
-    while pending:
-        future = _first_done(pending)
-        index, attempt = pending.pop(future)
-        try:
-            results[index] = future.result()
-        except Exception as error:  # a lost worker, a killed process: resubmit the chunk
-            if attempt >= retries:
-                for other in pending:
-                    other.cancel()
-                runs = chunks[index]
-                raise RuntimeError(
-                    f"sweep chunk {index} (runs {runs.start}..{runs.stop - 1}) failed "
-                    f"{attempt + 1} time(s); last error: {error!r}"
-                ) from error
-            pending[submit(index, attempt + 1)] = (index, attempt + 1)
-            continue
-        finished += len(chunks[index])
-        if progress is not None:
-            progress(finished * n_steps, spec.n_runs * n_steps)
+    try:
+        while pending:
+            future = _first_done(pending)
+            index, attempt = pending.pop(future)
+            try:
+                results[index] = future.result()
+            except Exception as error:  # a lost worker, a killed process: resubmit the chunk
+                if attempt >= retries:
+                    runs = chunks[index]
+                    raise RuntimeError(
+                        f"sweep chunk {index} (runs {runs.start}..{runs.stop - 1}) failed "
+                        f"{attempt + 1} time(s); last error: {error!r}"
+                    ) from error
+                pending[submit(index, attempt + 1)] = (index, attempt + 1)
+                continue
+            finished += len(chunks[index])
+            if progress is not None:
+                progress(finished * n_steps, spec.n_runs * n_steps)
+    finally:
+        for future in pending:  # a failure or Ctrl-C: no orphan tasks left running
+            future.cancel()
     return _stack(results, spec)
 
 
 def _first_done(pending: dict):
     """A finished (or failed) future of ``pending``, the lowest chunk index first."""
-    import concurrent.futures
-
     futures = list(pending)
     if all(isinstance(future, concurrent.futures.Future) for future in futures):
         concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)

@@ -467,6 +467,22 @@ def test_bad_run_options_are_named(arguments, error, message):
         learner(one_state(True), gamma=0.9, n_steps=10, seed=0, **arguments)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param({"gamma": 5}, "gamma must be in", id="gamma"),
+        pytest.param({"n_steps": -3}, "n_steps must be > 0", id="steps"),
+        pytest.param({"alpha": 0.0}, "alpha must lie in", id="alpha"),
+        pytest.param({"exploration": "foo"}, "exploration must be one of", id="exploration"),
+        pytest.param({"seed": -1}, "seed must be in", id="seed"),
+    ],
+)
+def test_live_env_arguments_are_checked_before_the_first_step(arguments, message):
+    env = gymnasium.make("CliffWalking-v1")
+    with pytest.raises(ValueError, match=message):
+        rlf.q_learning(env, **{"gamma": 0.9, "n_steps": 10, "seed": 0, **arguments})
+
+
 def test_live_env_runs_take_no_progress_options():
     env = gymnasium.make("CliffWalking-v1")
     with pytest.raises(ValueError, match="need a TabularMDP"):

@@ -117,12 +117,10 @@ def test_interrupted_sweep_equals_a_shorter_sweep(taxi, monkeypatch):
 
 
 # -- executors -----------------------------------------------------------------------------
-def test_thread_pool_sweep_equals_the_local_sweep(taxi):
-    arguments = {"gamma": 0.99, "n_steps": 10_000, "seeds": range(5), "alpha": [0.1, 0.5]}
-    expected = rlf.sweep(taxi, **arguments)
+def test_a_thread_pool_is_refused_with_the_reason(lake):
     with concurrent.futures.ThreadPoolExecutor(2) as executor:
-        got = rlf.sweep(taxi, executor=executor, chunk_runs=3, **arguments)
-    assert_same_sweep(got, expected)
+        with pytest.raises(TypeError, match="ThreadPoolExecutor adds nothing"):
+            rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=[0], executor=executor)
 
 
 def test_process_pool_sweep_equals_the_local_sweep(lake):
@@ -191,6 +189,12 @@ def test_a_chunk_that_keeps_failing_fails_the_sweep(lake):
         ),
         pytest.param(
             {"executor": FlakyExecutor(0), "retries": -1}, ValueError, "retries", id="retries"
+        ),
+        pytest.param(
+            {"executor": FlakyExecutor(0), "on_interrupt": "return"},
+            ValueError,
+            "on_interrupt='return' applies to local sweeps",
+            id="interrupt-with-executor",
         ),
     ],
 )

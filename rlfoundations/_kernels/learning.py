@@ -20,7 +20,7 @@ finished episodes and of model pairs seen (Dyna-Q), plus ``episode_return`` (flo
 A run can therefore stop at any step (``stop_step``) or when ``episode_returns`` is full, and
 resume bit for bit: chunked runs equal unchunked runs. The loops keep the stream, the cursor
 and the return in local variables and write them back once, when they stop: in a sweep,
-runs on different threads never write to neighbouring words (no false sharing).
+the rows of neighbouring runs share cache lines, but are written once per call, not per step.
 
 Random draws, in order, per step (the reference twins draw the same, in the same order):
 

@@ -401,10 +401,22 @@ def policy_model(successor, continue_prob, reward, policy):
     """The chain of ``policy`` in the block layout with one action: (B, 1, K, 8) next states
     and continuation probabilities, (B, 1, 8) rewards; padding lanes copy the last state."""
     n_blocks, _, n_outcomes, _ = successor.shape
-    n_states = policy.shape[0]
     chain_successor = np.empty((n_blocks, 1, n_outcomes, LANES), dtype=successor.dtype)
     chain_continue = np.empty((n_blocks, 1, n_outcomes, LANES))
     chain_reward = np.empty((n_blocks, 1, LANES))
+    fill_policy_model(
+        successor, continue_prob, reward, policy, chain_successor, chain_continue, chain_reward
+    )
+    return chain_successor, chain_continue, chain_reward
+
+
+@kernel
+def fill_policy_model(
+    successor, continue_prob, reward, policy, chain_successor, chain_continue, chain_reward
+):
+    """:func:`policy_model` into arrays the caller allocated once (a loop over policies)."""
+    n_blocks, _, n_outcomes, _ = successor.shape
+    n_states = policy.shape[0]
     for block in range(n_blocks):
         for lane in range(LANES):
             s = min(block * LANES + lane, n_states - 1)
@@ -413,7 +425,6 @@ def policy_model(successor, continue_prob, reward, policy):
                 chain_successor[block, 0, k, lane] = successor[s // LANES, a, k, s % LANES]
                 chain_continue[block, 0, k, lane] = continue_prob[s // LANES, a, k, s % LANES]
             chain_reward[block, 0, lane] = reward[s // LANES, a, s % LANES]
-    return chain_successor, chain_continue, chain_reward
 
 
 @kernel
@@ -728,6 +739,10 @@ def modified_policy_iteration(
     current = padded(values, successor.shape[0])
     following = np.empty_like(current)
     policy = np.zeros(n_states, dtype=np.int64)
+    # The greedy policy's chain, refilled each iteration (allocated once: 36 MB at 10^6).
+    chain_successor, chain_continue, chain_reward = policy_model(
+        successor, continue_prob, reward, policy
+    )
     for iteration in range(max_iter):
         low, high = greedy_sweep(
             successor, continue_prob, reward, gamma, anchored, current, following, policy
@@ -739,8 +754,14 @@ def modified_policy_iteration(
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True
         if n_evaluations > 0:
-            chain_successor, chain_continue, chain_reward = policy_model(
-                successor, continue_prob, reward, policy
+            fill_policy_model(
+                successor,
+                continue_prob,
+                reward,
+                policy,
+                chain_successor,
+                chain_continue,
+                chain_reward,
             )
             for _ in range(n_evaluations):
                 serial_sweep(
