@@ -161,6 +161,12 @@ def schedule_value(schedule, t, count):
     return schedule_at(schedule[0], schedule[1], schedule[2], schedule[3], schedule[4], t, count)
 
 
+@inline_kernel
+def schedule_fields(schedule):
+    """A schedule's five fields, ``(kind, start, end, steps, omega)``, to keep in locals."""
+    return schedule[0], schedule[1], schedule[2], schedule[3], schedule[4]
+
+
 @kernel
 def schedule_at(kind, start, end, steps, omega, t, count):
     """:func:`schedule_value` with the schedule's fields unpacked (hoisted out of loops)."""
@@ -334,20 +340,8 @@ def run_td(
     on_policy = algorithm == SARSA
     # Visit counts are kept only for a 1 / n^omega learning rate (Dyna-Q's replays read them).
     count_visits = alpha_schedule[0] == VISIT_COUNT
-    a_kind, a_start, a_end, a_steps, a_omega = (
-        alpha_schedule[0],
-        alpha_schedule[1],
-        alpha_schedule[2],
-        alpha_schedule[3],
-        alpha_schedule[4],
-    )
-    e_kind, e_start, e_end, e_steps, e_omega = (
-        explore_schedule[0],
-        explore_schedule[1],
-        explore_schedule[2],
-        explore_schedule[3],
-        explore_schedule[4],
-    )
+    a_kind, a_start, a_end, a_steps, a_omega = schedule_fields(alpha_schedule)
+    e_kind, e_start, e_end, e_steps, e_omega = schedule_fields(explore_schedule)
     stream = load_state(rng)
     t = cursor[STEP]
     s = cursor[STATE]
@@ -495,20 +489,8 @@ def reinforce(
     next_state, prob, reward, terminated = flat_model(next_state, prob, reward, terminated)
     capacity = episode_returns.shape[0]
     path_capacity = path_state.shape[0]
-    a_kind, a_start, a_end, a_steps, a_omega = (
-        alpha_schedule[0],
-        alpha_schedule[1],
-        alpha_schedule[2],
-        alpha_schedule[3],
-        alpha_schedule[4],
-    )
-    b_kind, b_start, b_end, b_steps, b_omega = (
-        baseline_schedule[0],
-        baseline_schedule[1],
-        baseline_schedule[2],
-        baseline_schedule[3],
-        baseline_schedule[4],
-    )
+    a_kind, a_start, a_end, a_steps, a_omega = schedule_fields(alpha_schedule)
+    b_kind, b_start, b_end, b_steps, b_omega = schedule_fields(baseline_schedule)
     stream = load_state(rng)
     t = cursor[STEP]
     s = cursor[STATE]
