@@ -4,6 +4,7 @@ Everything a user needs is ``rlfoundations.<name>``; see ``__all__``.
 """
 
 from rlfoundations import envs  # registers rlfoundations/Rick-v0
+from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
 from rlfoundations.extract import (
     ModelCheck,
     ModelEstimate,
@@ -46,6 +47,8 @@ __all__ = [
     "ConvergenceWarning",
     "EvaluationResult",
     "GreedyPolicy",
+    "InvalidTypeError",
+    "InvalidValueError",
     "LearningResult",
     "ModelCheck",
     "ModelEstimate",
@@ -54,6 +57,7 @@ __all__ = [
     "Schedule",
     "SweepResult",
     "TabularMDP",
+    "UserError",
     "__version__",
     "check_model",
     "double_q_learning",

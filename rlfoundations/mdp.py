@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["LANES", "PROB_TOLERANCE", "TabularMDP"]
 
@@ -41,6 +45,32 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 def _first_index(mask: np.ndarray) -> tuple[int, ...]:
     """Index of the first True entry of ``mask``, as a tuple of Python ints."""
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+
+
+def _check_factors(factors, n_states: int) -> tuple[tuple[str, int], ...]:
+    """``factors`` as a tuple of (name, size) pairs whose sizes multiply to ``n_states``."""
+    try:
+        pairs = tuple((name, size) for name, size in factors)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"factors must be a sequence of (name, size) pairs, got {factors!r}"
+        ) from None
+    if not pairs:
+        raise InvalidValueError("factors must name at least one factor")
+    for name, size in pairs:
+        if not isinstance(name, str) or not name:
+            raise InvalidTypeError(f"factor names must be non-empty str, got {name!r}")
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size <= 0:
+            raise InvalidValueError(f"factor {name!r} must have an int size > 0, got {size!r}")
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise InvalidValueError(f"factor names must be distinct, got {names}")
+    if math.prod(int(size) for _, size in pairs) != n_states:
+        raise InvalidValueError(
+            f"the factor sizes {[int(s) for _, s in pairs]} multiply to "
+            f"{math.prod(int(s) for _, s in pairs)}, not n_states = {n_states}"
+        )
+    return tuple((name, int(size)) for name, size in pairs)
 
 
 def _as_array(name: str, value, kinds: str, dtype) -> np.ndarray:
@@ -90,6 +120,11 @@ class TabularMDP:
         solve the infinite-horizon problem); learners use it to cut simulated episodes.
     name : str or None
         Where the model came from (an env id, say); shown in ``repr``.
+    factors : sequence of (str, int) pairs, optional
+        The state as named factors: ``(("row", 5), ("col", 5), ...)``. The state index is
+        their mixed-radix encoding, the first factor most significant (NumPy's C order, as
+        Taxi's ``encode``), so the sizes must multiply to ``n_states``. See :meth:`decode`
+        and :meth:`encode`.
 
     Raises
     ------
@@ -124,6 +159,7 @@ class TabularMDP:
     initial: np.ndarray
     max_episode_steps: int | None = None
     name: str | None = None
+    factors: tuple[tuple[str, int], ...] | None = None
 
     def __post_init__(self) -> None:
         fields = {
@@ -200,6 +236,8 @@ class TabularMDP:
             raise ValueError(f"max_episode_steps must be a positive int or None, got {steps!r}")
         if steps is not None:
             object.__setattr__(self, "max_episode_steps", int(steps))
+        if self.factors is not None:
+            object.__setattr__(self, "factors", _check_factors(self.factors, n_states))
 
     # -- shape ---------------------------------------------------------------------------------
     @property
@@ -223,6 +261,54 @@ class TabularMDP:
             f"TabularMDP(n_states={self.n_states}, n_actions={self.n_actions}, "
             f"max_outcomes={self.max_outcomes}, max_episode_steps={self.max_episode_steps}{name})"
         )
+
+    # -- named factors -------------------------------------------------------------------------
+    def decode(self, state) -> dict[str, int]:
+        """The named factor values of state index ``state`` (needs ``factors``).
+
+        Examples
+        --------
+        >>> import rlfoundations as rlf
+        >>> mdp = rlf.TabularMDP.from_dense([[[1.0, 0.0]], [[0.0, 1.0]]], [[0.0], [0.0]])
+        >>> mdp = mdp.with_factors((("row", 1), ("col", 2)))
+        >>> mdp.decode(1)
+        {'row': 0, 'col': 1}
+        >>> mdp.encode(row=0, col=1)
+        1
+        """
+        names, sizes = self._factor_schema()
+        if isinstance(state, bool) or not isinstance(state, int | np.integer):
+            raise InvalidTypeError(f"state must be an int, got {state!r}")
+        if not 0 <= state < self.n_states:
+            raise InvalidValueError(f"state must be in [0, {self.n_states}), got {state!r}")
+        values = np.unravel_index(int(state), sizes)
+        return {name: int(value) for name, value in zip(names, values, strict=True)}
+
+    def encode(self, **values: int) -> int:
+        """The state index of the named factor values (every factor given; needs ``factors``)."""
+        names, sizes = self._factor_schema()
+        if set(values) != set(names):
+            raise InvalidValueError(
+                f"encode needs exactly the factors {list(names)}, got {sorted(values)}"
+            )
+        for name, size in zip(names, sizes, strict=True):
+            value = values[name]
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise InvalidTypeError(f"{name} must be an int, got {value!r}")
+            if not 0 <= value < size:
+                raise InvalidValueError(f"{name} must be in [0, {size}), got {value!r}")
+        return int(np.ravel_multi_index(tuple(int(values[n]) for n in names), sizes))
+
+    def with_factors(self, factors) -> TabularMDP:
+        """The same model with the state schema ``factors`` (see the class docstring)."""
+        return dataclasses.replace(self, factors=factors)
+
+    def _factor_schema(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        if self.factors is None:
+            raise InvalidValueError("this model has no factors; build it with factors=...")
+        names = tuple(name for name, _ in self.factors)
+        sizes = tuple(size for _, size in self.factors)
+        return names, sizes
 
     # -- derived arrays the kernels read ---------------------------------------------------------
     @cached_property
