@@ -14,6 +14,7 @@ from rlfoundations.extract import (
     make,
 )
 from rlfoundations.graph import to_graph
+from rlfoundations.horizon import backward_induction
 from rlfoundations.learning import (
     Schedule,
     double_q_learning,
@@ -33,10 +34,14 @@ from rlfoundations.planning import (
 )
 from rlfoundations.policy import EvaluationResult, GreedyPolicy, evaluate, solve
 from rlfoundations.results import (
+    AverageRewardResult,
     ConvergenceWarning,
+    FiniteHorizonResult,
     LearningResult,
+    LinearProgrammingResult,
     NonTerminationWarning,
     PlanningResult,
+    SoftResult,
     SweepResult,
 )
 from rlfoundations.sweeps import sweep
@@ -44,21 +49,26 @@ from rlfoundations.sweeps import sweep
 __version__ = "0.1.0"
 
 __all__ = [
+    "AverageRewardResult",
     "ConvergenceWarning",
     "EvaluationResult",
+    "FiniteHorizonResult",
     "GreedyPolicy",
     "InvalidTypeError",
     "InvalidValueError",
     "LearningResult",
+    "LinearProgrammingResult",
     "ModelCheck",
     "ModelEstimate",
     "NonTerminationWarning",
     "PlanningResult",
     "Schedule",
+    "SoftResult",
     "SweepResult",
     "TabularMDP",
     "UserError",
     "__version__",
+    "backward_induction",
     "check_model",
     "double_q_learning",
     "dyna_q",

@@ -4,6 +4,8 @@ Swap ``import rlfoundations as rlf`` for ``from rlfoundations import reference a
 the same call runs as plain, slow, textbook loops: the oracles the tests compare against.
 """
 
+from rlfoundations.reference import exact
+from rlfoundations.reference.horizon import backward_induction
 from rlfoundations.reference.learning import (
     double_q_learning,
     dyna_q,
@@ -20,8 +22,10 @@ from rlfoundations.reference.planning import (
 )
 
 __all__ = [
+    "backward_induction",
     "double_q_learning",
     "dyna_q",
+    "exact",
     "expected_sarsa",
     "modified_policy_iteration",
     "policy_evaluation",
