@@ -98,11 +98,10 @@ def test_backward_induction_matches_quantecon_itself_with_salvage_values():
 
 
 def test_backward_induction_matches_pymdptoolbox_itself_on_a_longer_forest():
-    mdptoolbox = pytest.importorskip("mdptoolbox")
-    import mdptoolbox.example
-
-    P, R = mdptoolbox.example.forest(S=5, r1=3, r2=5, p=0.2)
-    solver = mdptoolbox.mdp.FiniteHorizon(P, R, 0.8, 7)
+    example = pytest.importorskip("mdptoolbox.example")
+    toolbox = pytest.importorskip("mdptoolbox.mdp")
+    P, R = example.forest(S=5, r1=3, r2=5, p=0.2)
+    solver = toolbox.FiniteHorizon(P, R, 0.8, 7)
     solver.run()
     got = rlf.backward_induction(rlf.TabularMDP.from_dense(P.transpose(1, 0, 2), R), 7, gamma=0.8)
     np.testing.assert_allclose(got.values.T, solver.V, rtol=1e-12, atol=1e-12)
