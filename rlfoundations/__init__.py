@@ -4,6 +4,11 @@ Everything a user needs is ``rlfoundations.<name>``; see ``__all__``.
 """
 
 from rlfoundations import envs  # registers rlfoundations/Rick-v0
+from rlfoundations.average import (
+    average_reward_policy_iteration,
+    model_structure,
+    relative_value_iteration,
+)
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
 from rlfoundations.extract import (
     ModelCheck,
@@ -68,6 +73,7 @@ __all__ = [
     "TabularMDP",
     "UserError",
     "__version__",
+    "average_reward_policy_iteration",
     "backward_induction",
     "check_model",
     "double_q_learning",
@@ -80,11 +86,13 @@ __all__ = [
     "load",
     "load_metadata",
     "make",
+    "model_structure",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
     "q_learning",
     "reinforce",
+    "relative_value_iteration",
     "sarsa",
     "save",
     "solve",

@@ -4,7 +4,11 @@ Swap ``import rlfoundations as rlf`` for ``from rlfoundations import reference a
 the same call runs as plain, slow, textbook loops: the oracles the tests compare against.
 """
 
-from rlfoundations.reference import exact
+from rlfoundations.reference import average, exact
+from rlfoundations.reference.average import (
+    average_reward_policy_iteration,
+    relative_value_iteration,
+)
 from rlfoundations.reference.horizon import backward_induction
 from rlfoundations.reference.learning import (
     double_q_learning,
@@ -22,6 +26,8 @@ from rlfoundations.reference.planning import (
 )
 
 __all__ = [
+    "average",
+    "average_reward_policy_iteration",
     "backward_induction",
     "double_q_learning",
     "dyna_q",
@@ -32,6 +38,7 @@ __all__ = [
     "policy_iteration",
     "q_learning",
     "reinforce",
+    "relative_value_iteration",
     "sarsa",
     "value_iteration",
 ]
