@@ -49,6 +49,7 @@ from rlfoundations.results import (
     SoftResult,
     SweepResult,
 )
+from rlfoundations.soft import soft_value_iteration
 from rlfoundations.sweeps import sweep
 
 __version__ = "0.1.0"
@@ -95,6 +96,7 @@ __all__ = [
     "relative_value_iteration",
     "sarsa",
     "save",
+    "soft_value_iteration",
     "solve",
     "sweep",
     "to_graph",

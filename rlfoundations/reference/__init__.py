@@ -24,6 +24,7 @@ from rlfoundations.reference.planning import (
     policy_iteration,
     value_iteration,
 )
+from rlfoundations.reference.soft import soft_value_iteration
 
 __all__ = [
     "average",
@@ -40,5 +41,6 @@ __all__ = [
     "reinforce",
     "relative_value_iteration",
     "sarsa",
+    "soft_value_iteration",
     "value_iteration",
 ]
