@@ -1,0 +1,74 @@
+"""The exact-arithmetic oracle: closed forms in Fractions, agreement with the float solvers,
+ties decided exactly."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import rlfoundations as rlf
+from rlfoundations.reference import exact
+from strategies import tabular_mdps
+
+
+def chain(reward: float = 1.0) -> rlf.TabularMDP:
+    """Two states: 0 -> 1 -> 0 ..., paying ``reward`` on leaving 0 and nothing on leaving 1."""
+    return rlf.TabularMDP(
+        next_state=[[[1]], [[0]]],
+        prob=[[[1.0]], [[1.0]]],
+        reward=[[[reward]], [[0.0]]],
+        terminated=[[[False]], [[False]]],
+        initial=[1.0, 0.0],
+    )
+
+
+def test_exact_evaluation_gives_the_geometric_series_as_a_fraction():
+    # V(0) = 1 + g^2 + g^4 + ... = 1 / (1 - g^2); V(1) = g V(0).
+    gamma = Fraction(1, 3)
+    got = exact.policy_evaluation(chain(), [0, 0], gamma).values
+    assert got.tolist() == [Fraction(9, 8), Fraction(3, 8)]
+
+
+def test_exact_values_are_fractions_of_the_floats_stored():
+    got = exact.policy_evaluation(chain(0.1), [0, 0], Fraction(1, 2)).values[0]
+    assert got == Fraction(0.1) * Fraction(4, 3)
+    assert got != Fraction(2, 15)
+
+
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(max_states=8, max_actions=3))
+def test_exact_policy_iteration_agrees_with_the_float_solvers(mdp):
+    gamma = 0.9
+    expected = exact.policy_iteration(mdp, gamma)
+    got = rlf.policy_iteration(mdp, gamma)
+    np.testing.assert_allclose(got.values, expected.values.astype(float), atol=1e-9)
+
+
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(max_states=8, max_actions=3))
+def test_the_exact_optimal_policy_satisfies_the_bellman_equation_exactly(mdp):
+    result = exact.policy_iteration(mdp, Fraction(9, 10))
+    best = result.q_values.max(axis=1)
+    assert all(result.values[s] == best[s] for s in range(mdp.n_states))
+
+
+def test_an_exact_tie_keeps_the_first_action():
+    # Both actions are worth exactly 1/(1 - gamma): no rounding can make one look better.
+    mdp = rlf.TabularMDP(
+        next_state=[[[0], [0]]],
+        prob=[[[1.0], [1.0]]],
+        reward=[[[1.0], [1.0]]],
+        terminated=[[[False], [False]]],
+        initial=[1.0],
+    )
+    got = exact.policy_iteration(mdp, Fraction(1, 2))
+    assert got.policy.tolist() == [0]
+    assert got.values[0] == 2
+
+
+def test_exact_evaluation_refuses_a_chain_that_never_ends_at_gamma_one():
+    with pytest.raises(ValueError, match="singular"):
+        exact.policy_evaluation(chain(), [0, 0], 1)
