@@ -29,6 +29,7 @@ from rlfoundations.learning import (
     reinforce,
     sarsa,
 )
+from rlfoundations.lp import linear_programming
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
@@ -84,6 +85,7 @@ __all__ = [
     "evaluate",
     "expected_sarsa",
     "from_env",
+    "linear_programming",
     "load",
     "load_metadata",
     "make",
