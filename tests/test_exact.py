@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 
 import rlfoundations as rlf
 from rlfoundations.reference import exact
@@ -72,3 +72,60 @@ def test_an_exact_tie_keeps_the_first_action():
 def test_exact_evaluation_refuses_a_chain_that_never_ends_at_gamma_one():
     with pytest.raises(ValueError, match="singular"):
         exact.policy_evaluation(chain(), [0, 0], 1)
+
+
+# -- Pending on the planning kernels (issue 13, items 4 and 7) -----------------------------------
+# ``house`` restructures planning.py and its kernels; these tests state what the existing
+# solvers must do once that work lands. They fail today, strictly: the lead lifts the xfail.
+def gamblers_problem(goal: int = 100, p_heads: float = 0.4) -> rlf.TabularMDP:
+    """Sutton & Barto's Example 4.3 ported verbatim: stakes 0..min(s, goal - s), stake 0
+    allowed (it changes nothing); stakes above the limit behave as stake 0."""
+    n, stakes = goal + 1, goal // 2 + 1
+    next_state = np.zeros((n, stakes, 2), dtype=int)
+    prob = np.zeros((n, stakes, 2))
+    reward = np.zeros((n, stakes, 2))
+    terminated = np.zeros((n, stakes, 2), dtype=bool)
+    for s in range(n):
+        for a in range(stakes):
+            if s in (0, goal):
+                next_state[s, a], prob[s, a], terminated[s, a] = s, (1.0, 0.0), True
+                continue
+            stake = a if a <= min(s, goal - s) else 0
+            next_state[s, a] = s + stake, s - stake
+            prob[s, a] = p_heads, 1 - p_heads
+            reward[s, a, 0] = 1.0 if s + stake == goal else 0.0
+            terminated[s, a] = (s + stake == goal), (s - stake == 0)
+    return rlf.TabularMDP(
+        next_state=next_state,
+        prob=prob,
+        reward=reward,
+        terminated=terminated,
+        initial=np.full(n, 1.0 / n),
+    )
+
+
+def test_policy_iteration_returns_a_proper_policy_on_the_gamblers_problem():
+    got = rlf.policy_iteration(gamblers_problem(), gamma=1.0)
+    assert not got.non_terminating.any()
+    assert got.values[50] == pytest.approx(0.4, abs=1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13 item 4: ties toward termination (house)")
+@pytest.mark.parametrize("solver", ["value_iteration", "modified_policy_iteration"])
+def test_undiscounted_solvers_return_a_proper_policy_on_the_gamblers_problem(solver):
+    got = getattr(rlf, solver)(gamblers_problem(), gamma=1.0)
+    assert not got.non_terminating.any()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13 item 7: lower/upper on every result (house)")
+@pytest.mark.parametrize(
+    "solver", ["value_iteration", "policy_iteration", "modified_policy_iteration"]
+)
+@settings(max_examples=20, phases=[Phase.generate])  # no shrinking while it is expected to fail
+@given(mdp=tabular_mdps(max_states=8, max_actions=3))
+def test_discounted_results_carry_bounds_that_bracket_the_exact_values(solver, mdp):
+    gamma = 0.9
+    got = getattr(rlf, solver)(mdp, gamma, epsilon=1e-3)
+    expected = exact.policy_iteration(mdp, gamma).values.astype(float)
+    assert np.all(got.lower <= expected + 1e-12)
+    assert np.all(expected <= got.upper + 1e-12)
