@@ -13,7 +13,8 @@ solved for its reward per step over endlessly repeated episodes.
 The model is checked first (:func:`model_structure`): the strongly connected components of
 the graph of all actions give its closed classes, and a fixed point finds any set of states
 some policy could stay in forever. Several closed classes: the optimal gain may differ from
-class to class, and both solvers refuse the model with an error naming them. One closed class
+class to class; relative value iteration refuses the model with an error naming them, and
+multichain policy iteration solves it, one gain per state. One closed class
 and nothing else a policy can stay in (a *weakly communicating* model, Puterman section 8.3):
 the optimal gain is the same from every state. Otherwise (one closed class, but some policy
 can stay apart from it, as Taxi's unreachable states can) the gain may or may not be
@@ -29,9 +30,10 @@ Stopping rules and guarantees:
   numbers bracket the optimal gain of every state, and the greedy policy earns at least the
   lower one from every state (Theorem 8.5.5; the argument, a telescoping sum of
   ``r + P w - w``, needs no assumption on the chain): ``gain_lower <= g*(s) <= gain_upper``;
-- average-reward policy iteration (Puterman, section 8.6) evaluates each policy exactly (a
-  dense linear solve, O(S^3)) and stops when no state improves: the gain is exact to
-  rounding. It needs every policy it meets to be unichain, and says so when one is not.
+- average-reward policy iteration is Puterman's multichain algorithm (section 9.2): it
+  evaluates each policy exactly (dense linear solves, O(S^3)), improves gains first and
+  biases second, and stops when no state improves. It needs no check: a multichain model
+  gets the gain of every state (``result.gains``), exact to rounding.
 """
 
 from __future__ import annotations
@@ -108,14 +110,17 @@ def _describe(states: np.ndarray, n_states: int) -> str:
     return "{" + listed + more + "}"
 
 
-def _structure(mdp: TabularMDP) -> tuple[str, np.ndarray]:
+def _structure(mdp: TabularMDP, refuse: bool = True) -> tuple[str, np.ndarray]:
     """The model's structure and the states some policy can keep out of its closed class.
 
-    Raises InvalidValueError, naming them, when there are several closed classes.
+    Raises InvalidValueError, naming them, when there are several closed classes (unless not
+    ``refuse``: then the structure is "multichain").
     """
     pair_start, choice_start, choice_targets = _choices(mdp)
     classes = _closed_classes(pair_start, choice_start, choice_targets)
     n_states = mdp.n_states
+    if len(classes) > 1 and not refuse:
+        return "multichain", np.flatnonzero(np.ones(n_states, dtype=bool))
     if len(classes) > 1:
         shown = [_describe(c, n_states) for c in classes[:3]]
         more = f" and {len(classes) - 3} more" if len(classes) > 3 else ""
@@ -314,6 +319,7 @@ def relative_value_iteration(
         residuals=residuals[:iterations].copy(),
         structure=structure,
         method="relative_value_iteration",
+        gains=np.full(mdp.n_states, (bounds[0] + bounds[1]) / 2.0),
     )
 
 
@@ -324,17 +330,21 @@ def average_reward_policy_iteration(
     tie_tolerance: float = 1e-10,
     initial_policy=None,
 ) -> AverageRewardResult:
-    """Solve ``mdp`` for the average-reward criterion by policy iteration (Puterman 8.6).
+    """Solve ``mdp`` for the average-reward criterion by multichain policy iteration.
 
-    Evaluate the policy exactly (gain ``g`` and bias ``h`` with ``h = 0`` at the smallest
-    state of its recurrent class), switch every state to ``argmax_a R(s, a) + sum P h`` when
-    that beats its action by more than ``tie_tolerance * (1 + |Q|)``, repeat until no state
-    switches.
+    Puterman's multichain policy iteration (section 9.2), which needs no assumption on the
+    model: evaluate the policy exactly (the gain of each recurrent class from its own
+    unichain system, the transient states' gains from their absorption, a bias with ``h =
+    0`` at the first state of each class), then improve in two steps: (a) switch every state
+    whose best ``sum_s' P(s' | s, a) g(s')`` beats its action's; only if none does, (b)
+    among the actions that keep the best gain, switch to the best ``R(s, a) + sum P h``.
+    A switch needs a margin of ``tie_tolerance * (1 + |value|)``, so ties never cycle.
+    On a unichain model this is the textbook unichain algorithm (section 8.6).
 
     Parameters
     ----------
     mdp : TabularMDP
-        The model, weakly communicating (see :func:`model_structure`), at most 3 000 states.
+        The model (an ended episode restarts from ``mdp.initial``), at most 3 000 states.
     max_iter : int, optional
         Limit on improvement steps (default 1 000).
     tie_tolerance : float
@@ -345,14 +355,9 @@ def average_reward_policy_iteration(
     Returns
     -------
     AverageRewardResult
-        ``gain`` exact to rounding (``gain_lower == gain_upper == gain``).
-
-    Raises
-    ------
-    InvalidValueError
-        The model is multichain, or a policy met on the way has several recurrent classes
-        (named): unichain policy iteration cannot evaluate it; use
-        :func:`relative_value_iteration`.
+        ``gains`` of every state; ``gain`` their mean under ``mdp.initial``, ``gain_lower``
+        and ``gain_upper`` their smallest and largest (equal when, as in a weakly
+        communicating model, one gain fits all). Exact to rounding.
 
     Examples
     --------
@@ -364,43 +369,52 @@ def average_reward_policy_iteration(
     >>> result = rlf.average_reward_policy_iteration(machine)
     >>> round(result.gain, 12), result.policy.tolist()
     (0.692307692308, [1, 0])
+
+    Two machines that never interact have two gains; each state gets its own:
+
+    >>> islands = rlf.TabularMDP(
+    ...     next_state=[[[0]], [[1]]], prob=[[[1.0]], [[1.0]]], reward=[[[0.0]], [[1.0]]],
+    ...     terminated=[[[False]], [[False]]], initial=[0.5, 0.5],
+    ... )
+    >>> result = rlf.average_reward_policy_iteration(islands)
+    >>> result.gains.tolist(), result.gain, result.structure
+    ([0.0, 1.0], 0.5, 'multichain')
     """
     mdp = check_mdp(mdp)
     max_iter = 1_000 if max_iter is None else check_int("max_iter", max_iter)
     tie_tolerance = check_positive("tie_tolerance", tie_tolerance)
     if mdp.n_states > POLICY_ITERATION_MAX_STATES:
         raise InvalidValueError(
-            f"average_reward_policy_iteration solves a dense {mdp.n_states} x {mdp.n_states} "
-            f"system per step; models above {POLICY_ITERATION_MAX_STATES} states should use "
+            f"average_reward_policy_iteration solves dense {mdp.n_states} x {mdp.n_states} "
+            f"systems per step; models above {POLICY_ITERATION_MAX_STATES} states should use "
             "relative_value_iteration"
         )
     if initial_policy is None:
         policy = np.argmax(mdp.expected_reward, axis=1).astype(np.int64)
     else:
         policy = _check_policy(mdp, initial_policy, "initial_policy")
-    structure, _ = _structure(mdp)
-    arrays = _arrays(mdp)
+    structure, _ = _structure(mdp, refuse=False)
+    successor, continue_prob, reward, end_prob, initial = arrays = _arrays(mdp)
+    rows = np.arange(mdp.n_states)
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     residuals = np.empty(max_iter)
-    bias = np.zeros(mdp.n_states)
+    gains, bias = np.zeros(mdp.n_states), np.zeros(mdp.n_states)
     converged, iterations = False, 0
     while iterations < max_iter:
         classes = _recurrent_classes(mdp, policy)
-        if len(classes) > 1:
-            shown = " and ".join(_describe(c, mdp.n_states) for c in classes[:3])
-            raise InvalidValueError(
-                f"policy iteration reached a policy with {len(classes)} recurrent classes "
-                f"({shown}): the model is not unichain, and unichain policy iteration cannot "
-                "evaluate that policy (multichain policy iteration is not implemented); use "
-                "relative_value_iteration, whose span bounds are valid for any model"
-            )
-        ok, gain, new_bias = _kernels.evaluate_unichain(*arrays, policy, int(classes[0][0]))
-        if not ok:
+        label = np.full(mdp.n_states, -1, dtype=np.int64)
+        for c, members in enumerate(classes):
+            label[members] = c
+        chain = _kernels.policy_chain(successor, continue_prob, end_prob, initial, policy)
+        new_gains, new_bias = np.empty(mdp.n_states), np.empty(mdp.n_states)
+        if not _kernels.evaluate_multichain(
+            chain, reward[rows, policy], label, len(classes), new_gains, new_bias
+        ):
             raise InvalidValueError("a policy's evaluation system is numerically singular")
         residuals[iterations] = float(np.max(np.abs(new_bias - bias)))
-        bias = new_bias
+        gains, bias = new_gains, new_bias
         iterations += 1
-        if not _kernels.improve_policy(*arrays, bias, tie_tolerance, policy, q_values):
+        if not _kernels.improve_multichain(*arrays, gains, bias, tie_tolerance, policy, q_values):
             converged = True
             break
     if not converged:
@@ -411,9 +425,9 @@ def average_reward_policy_iteration(
             stacklevel=2,
         )
     return AverageRewardResult(
-        gain=float(gain),
-        gain_lower=float(gain),
-        gain_upper=float(gain),
+        gain=float(initial @ gains),
+        gain_lower=float(gains.min()),
+        gain_upper=float(gains.max()),
         values=bias,
         q_values=q_values,
         policy=policy,
@@ -422,4 +436,5 @@ def average_reward_policy_iteration(
         residuals=residuals[:iterations].copy(),
         structure=structure,
         method="average_reward_policy_iteration",
+        gains=gains,
     )

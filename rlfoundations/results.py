@@ -290,12 +290,13 @@ class AverageRewardResult:
     Attributes
     ----------
     gain : float
-        The optimal long-run reward per step, the same from every state (the model was
-        checked to have a constant optimal gain).
+        The optimal long-run reward per step (from every state when one gain fits all;
+        otherwise its mean under ``mdp.initial``, see ``gains``).
     gain_lower, gain_upper : float
-        Bounds with ``gain_lower <= g* <= gain_upper``; the greedy ``policy`` earns at least
-        ``gain_lower``. Relative value iteration: the span bounds of its last sweep
-        (Puterman, Theorem 8.5.5); policy iteration: both equal ``gain`` (exact evaluation).
+        Bounds with ``gain_lower <= g*(s) <= gain_upper`` for every state; the ``policy``
+        earns at least ``gain_lower`` from every state. Relative value iteration: the span
+        bounds of its last sweep (Puterman, Theorem 8.5.5); policy iteration: the smallest
+        and largest of the exact ``gains``.
     values : ndarray, shape (S,)
         A bias (relative value) vector ``h`` solving ``h(s) + g = max_a [R(s, a) + sum_s'
         P(s' | s, a) h(s')]``, normalised to ``h(reference_state) = 0``.
@@ -311,9 +312,14 @@ class AverageRewardResult:
         The span ``max(T h - h) - min(T h - h)`` of every sweep (policy iteration: the
         sup-norm change of the bias between evaluations).
     structure : str
-        What the model check found: ``"unichain"`` or ``"weakly communicating"``.
+        What the model check found: ``"communicating"``, ``"weakly communicating"`` or
+        ``"multichain"`` (see :func:`rlfoundations.model_structure`).
     method : str
         Which algorithm produced the result.
+    gains : ndarray, shape (S,)
+        The optimal gain of every state: all equal to ``gain`` unless multichain policy
+        iteration found a model whose states have different optimal gains; ``gain`` is then
+        their mean under ``mdp.initial`` and ``gain_lower`` / ``gain_upper`` their extremes.
     """
 
     gain: float
@@ -327,6 +333,7 @@ class AverageRewardResult:
     residuals: np.ndarray
     structure: str
     method: str
+    gains: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (

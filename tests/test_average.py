@@ -198,10 +198,17 @@ def islands() -> rlf.TabularMDP:
     )
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
-def test_a_model_with_two_closed_classes_is_refused_naming_them(solver):
+def test_relative_value_iteration_refuses_two_closed_classes_naming_them():
     with pytest.raises(rlf.InvalidValueError, match=r"2 closed classes of states, \{0\} and \{1\}"):
-        solve(solver, islands())
+        rlf.relative_value_iteration(islands())
+
+
+def test_multichain_policy_iteration_gives_each_island_its_own_gain():
+    got = rlf.average_reward_policy_iteration(islands())
+    assert got.structure == "multichain"
+    np.testing.assert_allclose(got.gains, [0.0, 1.0], atol=1e-12)
+    assert got.gain == pytest.approx(0.5, abs=1e-12)  # the mean under initial = (1/2, 1/2)
+    assert (got.gain_lower, got.gain_upper) == (0.0, 1.0)
 
 
 def trap(stay_reward: float) -> rlf.TabularMDP:
@@ -228,9 +235,57 @@ def test_a_trap_worth_more_than_the_closed_class_is_refused_not_averaged():
         rlf.relative_value_iteration(trap(stay_reward=2.0), max_iter=2_000)
 
 
-def test_policy_iteration_refuses_a_policy_with_two_recurrent_classes():
-    with pytest.raises(rlf.InvalidValueError, match="2 recurrent classes"):
-        rlf.average_reward_policy_iteration(trap(stay_reward=0.0), initial_policy=[0, 0])
+def test_multichain_policy_iteration_leaves_a_worthless_trap():
+    # Starting from the policy that stays (two recurrent classes, gains 0 and 1).
+    got = rlf.average_reward_policy_iteration(trap(stay_reward=0.0), initial_policy=[0, 0])
+    assert got.policy.tolist()[0] == 1
+    np.testing.assert_allclose(got.gains, [1.0, 1.0], atol=1e-12)
+
+
+def test_multichain_policy_iteration_stays_in_a_trap_worth_more():
+    got = rlf.average_reward_policy_iteration(trap(stay_reward=2.0))
+    assert got.policy.tolist()[0] == 0
+    np.testing.assert_allclose(got.gains, [2.0, 1.0], atol=1e-12)
+
+
+def limiting_matrix(chain: np.ndarray) -> np.ndarray:
+    """Cesaro limit P* of a stochastic matrix: (I + P) / 2 has the same P* and is aperiodic,
+    so squaring it 60 times (2^60 steps) converges to P*. Rows are renormalised after each
+    squaring, or their rounding error would double every time."""
+    power = (np.eye(len(chain)) + chain) / 2.0
+    for _ in range(60):
+        power = power @ power
+        power /= power.sum(axis=1, keepdims=True)
+    return power
+
+
+def brute_force_gains(mdp: rlf.TabularMDP) -> np.ndarray:
+    """max over deterministic policies of g_d = P*_d r_d, state by state (one stationary
+    deterministic policy attains every state's maximum: Puterman, Theorem 9.1.8)."""
+    best = np.full(mdp.n_states, -np.inf)
+    for actions in itertools.product(range(mdp.n_actions), repeat=mdp.n_states):
+        chain, reward = policy_chain(mdp, np.array(actions))
+        best = np.maximum(best, limiting_matrix(chain) @ reward)
+    return best
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(max_states=5, max_actions=3, max_outcomes=2))
+def test_multichain_policy_iteration_finds_every_states_best_gain(mdp):
+    got = rlf.average_reward_policy_iteration(mdp)
+    np.testing.assert_allclose(got.gains, brute_force_gains(mdp), rtol=0, atol=1e-8)
+    chain, reward = policy_chain(mdp, got.policy)
+    np.testing.assert_allclose(limiting_matrix(chain) @ reward, got.gains, atol=1e-8)
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(max_states=6, max_actions=3, max_outcomes=2))
+def test_multichain_policy_iteration_matches_reference(mdp):
+    got = rlf.average_reward_policy_iteration(mdp)
+    expected = reference.average_reward_policy_iteration(mdp)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    np.testing.assert_allclose(got.gains, expected.gains, atol=1e-10)
+    np.testing.assert_allclose(got.values, expected.values, atol=1e-8)
 
 
 def test_taxi_with_restarts_has_a_proven_gain_per_step():

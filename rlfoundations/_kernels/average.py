@@ -212,31 +212,6 @@ def solve_dense(matrix, rhs):
 
 
 @kernel
-def evaluate_unichain(successor, continue_prob, reward, end_prob, initial, policy, anchor):
-    """Gain and bias of a policy whose chain has one recurrent class containing ``anchor``:
-    solve ``g + h(s) - sum_s' P(s' | s) h(s') = r(s)`` for all s, with ``h(anchor) = 0``
-    (the unknown ``g`` takes the place of ``h(anchor)``). Returns (ok, gain, bias)."""
-    n_states, _, n_outcomes = successor.shape
-    matrix = np.zeros((n_states, n_states))
-    rhs = np.empty(n_states)
-    for s in range(n_states):
-        a = policy[s]
-        matrix[s, s] += 1.0
-        for k in range(n_outcomes):
-            matrix[s, successor[s, a, k]] -= continue_prob[s, a, k]
-        for t in range(n_states):
-            matrix[s, t] -= end_prob[s, a] * initial[t]
-        rhs[s] = reward[s, a]
-    # Column ``anchor`` multiplies h(anchor) = 0: reuse it for g, whose coefficient is 1.
-    for s in range(n_states):
-        matrix[s, anchor] = 1.0
-    ok = solve_dense(matrix, rhs)
-    gain = rhs[anchor]
-    rhs[anchor] = 0.0
-    return ok, gain, rhs
-
-
-@kernel
 def improve_policy(
     successor, continue_prob, reward, end_prob, initial, bias, tie_tolerance, policy, q_values
 ):
@@ -258,6 +233,130 @@ def improve_policy(
             if q_values[s, a] > q_values[s, best]:
                 best = a
         current = policy[s]
+        margin = tie_tolerance * (1.0 + abs(q_values[s, current]))
+        if q_values[s, best] > q_values[s, current] + margin:
+            policy[s] = best
+            changed = True
+    return changed
+
+
+# -- multichain policy iteration (Puterman, section 9.2) ------------------------------------------
+@kernel
+def policy_chain(successor, continue_prob, end_prob, initial, policy):
+    """The dense transition matrix of ``policy``, restarts folded in: P[s, t]."""
+    n_states, _, n_outcomes = successor.shape
+    chain = np.zeros((n_states, n_states))
+    for s in range(n_states):
+        a = policy[s]
+        for k in range(n_outcomes):
+            chain[s, successor[s, a, k]] += continue_prob[s, a, k]
+        for t in range(n_states):
+            chain[s, t] += end_prob[s, a] * initial[t]
+    return chain
+
+
+@kernel
+def evaluate_multichain(chain, rewards, label, n_classes, gain, bias):
+    """Gain and bias of a policy with ``n_classes`` recurrent classes (``label[s]`` its
+    class, -1 if transient), solving ``(I - P) g = 0`` and ``g + (I - P) h = r`` with
+    ``h = 0`` at the first state of each class: first each class on its own (a unichain
+    system), then the transient states, ``(I - P_TT) g_T = P_TR g_R`` and ``(I - P_TT) h_T =
+    r_T - g_T + P_TR h_R``. Returns False if a system is singular."""
+    n_states = rewards.shape[0]
+    for c in range(n_classes):
+        members = np.flatnonzero(label == c)
+        m = members.shape[0]
+        matrix = np.zeros((m, m))
+        rhs = np.empty(m)
+        for i in range(m):
+            s = members[i]
+            matrix[i, i] += 1.0
+            for j in range(m):
+                matrix[i, j] -= chain[s, members[j]]
+            rhs[i] = rewards[s]
+        for i in range(m):
+            matrix[i, 0] = 1.0  # column of h(first member) = 0 carries the class's gain
+        if not solve_dense(matrix, rhs):
+            return False
+        for i in range(m):
+            gain[members[i]] = rhs[0]
+            bias[members[i]] = rhs[i] if i > 0 else 0.0
+    transient = np.flatnonzero(label < 0)
+    n_transient = transient.shape[0]
+    if n_transient == 0:
+        return True
+    matrix = np.zeros((n_transient, n_transient))
+    gain_rhs = np.zeros(n_transient)
+    for i in range(n_transient):
+        s = transient[i]
+        matrix[i, i] += 1.0
+        for j in range(n_transient):
+            matrix[i, j] -= chain[s, transient[j]]
+        for t in range(n_states):
+            if label[t] >= 0:
+                gain_rhs[i] += chain[s, t] * gain[t]
+    copy = matrix.copy()
+    if not solve_dense(copy, gain_rhs):
+        return False
+    bias_rhs = np.empty(n_transient)
+    for i in range(n_transient):
+        s = transient[i]
+        gain[s] = gain_rhs[i]
+        bias_rhs[i] = rewards[s] - gain_rhs[i]
+        for t in range(n_states):
+            if label[t] >= 0:
+                bias_rhs[i] += chain[s, t] * bias[t]
+    if not solve_dense(matrix, bias_rhs):
+        return False
+    for i in range(n_transient):
+        bias[transient[i]] = bias_rhs[i]
+    return True
+
+
+@kernel
+def improve_multichain(
+    successor, continue_prob, reward, end_prob, initial, gain, bias, tie_tolerance, policy, q_values
+):
+    """Puterman's two-step improvement. (a) Switch every state whose best ``sum P g`` beats
+    its action's by more than the tolerance; if any did, stop there. (b) Otherwise, among the
+    actions within the tolerance of the best ``sum P g``, switch to the best ``r + sum P h``
+    when it beats the current one. ``q_values`` receives ``r + sum P h``. Returns whether
+    any state switched."""
+    n_states, n_actions, n_outcomes = successor.shape
+    restart_gain = 0.0
+    restart_bias = 0.0
+    for s in range(n_states):
+        restart_gain += initial[s] * gain[s]
+        restart_bias += initial[s] * bias[s]
+    gain_rows = np.empty((n_states, n_actions))
+    changed = False
+    for s in range(n_states):
+        best = 0
+        for a in range(n_actions):
+            future_gain = 0.0
+            future_bias = 0.0
+            for k in range(n_outcomes):
+                future_gain += continue_prob[s, a, k] * gain[successor[s, a, k]]
+                future_bias += continue_prob[s, a, k] * bias[successor[s, a, k]]
+            gain_rows[s, a] = future_gain + end_prob[s, a] * restart_gain
+            q_values[s, a] = reward[s, a] + future_bias + end_prob[s, a] * restart_bias
+            if gain_rows[s, a] > gain_rows[s, best]:
+                best = a
+        current = policy[s]
+        margin = tie_tolerance * (1.0 + abs(gain_rows[s, current]))
+        if gain_rows[s, best] > gain_rows[s, current] + margin:
+            policy[s] = best
+            changed = True
+    if changed:
+        return True
+    for s in range(n_states):
+        current = policy[s]
+        top = gain_rows[s, current]
+        margin = tie_tolerance * (1.0 + abs(top))
+        best = current
+        for a in range(n_actions):
+            if gain_rows[s, a] >= top - margin and q_values[s, a] > q_values[s, best]:
+                best = a
         margin = tie_tolerance * (1.0 + abs(q_values[s, current]))
         if q_values[s, best] > q_values[s, current] + margin:
             policy[s] = best

@@ -69,9 +69,11 @@ def closed_classes(graph: dict) -> list:
     return sorted(classes)
 
 
-def _check_structure(mdp: TabularMDP) -> tuple[str, list]:
+def _check_structure(mdp: TabularMDP, refuse: bool = True) -> tuple[str, list]:
     graph = _graph(mdp)
     classes = closed_classes(graph)
+    if len(classes) > 1 and not refuse:
+        return "multichain", list(range(mdp.n_states))
     if len(classes) > 1:
         raise InvalidValueError(f"the model is multichain: closed classes {classes}")
     outside = (
@@ -167,6 +169,7 @@ def relative_value_iteration(
     bias = [tau * v for v in values]
     return AverageRewardResult(
         gain=(low + high) / 2.0,
+        gains=np.full(mdp.n_states, (low + high) / 2.0),
         gain_lower=low,
         gain_upper=high,
         values=np.array(bias, dtype=np.float64),
@@ -182,27 +185,73 @@ def relative_value_iteration(
     )
 
 
-def _evaluate(mdp: TabularMDP, policy: list, anchor: int) -> tuple[float, list]:
-    """Solve g + h(s) - sum P h = r(s), h(anchor) = 0, by Gaussian elimination (g in
-    column ``anchor``)."""
+def _chain(mdp: TabularMDP, policy: list) -> list:
+    """P[s][t] of the policy, restarts folded in."""
     n = mdp.n_states
-    matrix = [[0.0] * n for _ in range(n)]
-    rhs = [0.0] * n
+    chain = [[0.0] * n for _ in range(n)]
     for s in range(n):
         a = policy[s]
-        matrix[s][s] += 1.0
-        end = _end_prob(mdp, s, a)
         for k in range(mdp.max_outcomes):
             if not mdp.terminated[s, a, k]:
-                matrix[s][int(mdp.next_state[s, a, k])] -= float(mdp.prob[s, a, k])
+                chain[s][int(mdp.next_state[s, a, k])] += float(mdp.prob[s, a, k])
+        end = _end_prob(mdp, s, a)
         for t in range(n):
-            matrix[s][t] -= end * float(mdp.initial[t])
-        matrix[s][anchor] = 1.0
-        rhs[s] = expected_reward(mdp, s, a)
-    solution = np.linalg.solve(np.array(matrix), np.array(rhs)).tolist()
-    gain = solution[anchor]
-    solution[anchor] = 0.0
-    return gain, solution
+            chain[s][t] += end * float(mdp.initial[t])
+    return chain
+
+
+def _evaluate(mdp: TabularMDP, policy: list, classes: list) -> tuple[list, list]:
+    """Puterman's multichain evaluation, as one linear system (NumPy's solver): unknowns
+    g(s) and h(s) for every state, equations ``g(s) - sum_t P g = 0`` on transient states,
+    ``g`` equal across each class, ``g(s) + h(s) - sum_t P h = r(s)`` everywhere, and
+    ``h = 0`` at each class's first state."""
+    n = mdp.n_states
+    chain = _chain(mdp, policy)
+    recurrent = {s for members in classes for s in members}
+    rows, rhs = [], []
+    for s in range(n):  # gain equations
+        row = [0.0] * (2 * n)
+        if s in recurrent:
+            first = next(members[0] for members in classes if s in members)
+            if s == first:
+                continue
+            row[s], row[first] = 1.0, -1.0
+        else:
+            row[s] += 1.0
+            for t in range(n):
+                row[t] -= chain[s][t]
+        rows.append(row)
+        rhs.append(0.0)
+    for s in range(n):  # bias equations
+        row = [0.0] * (2 * n)
+        row[s] = 1.0
+        row[n + s] += 1.0
+        for t in range(n):
+            row[n + t] -= chain[s][t]
+        rows.append(row)
+        rhs.append(expected_reward(mdp, s, policy[s]))
+    for members in classes:  # normalisation, and the classes' own gains are now determined
+        row = [0.0] * (2 * n)
+        row[n + members[0]] = 1.0
+        rows.append(row)
+        rhs.append(0.0)
+    solution = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)[0].tolist()
+    return solution[:n], solution[n:]
+
+
+def _gain_rows(mdp: TabularMDP, gains: list) -> list:
+    restart = _restart_value(mdp, gains)
+    table = []
+    for s in range(mdp.n_states):
+        row = []
+        for a in range(mdp.n_actions):
+            future = 0.0
+            for k in range(mdp.max_outcomes):
+                if not mdp.terminated[s, a, k]:
+                    future += float(mdp.prob[s, a, k]) * gains[int(mdp.next_state[s, a, k])]
+            row.append(future + _end_prob(mdp, s, a) * restart)
+        table.append(row)
+    return table
 
 
 def average_reward_policy_iteration(
@@ -212,8 +261,8 @@ def average_reward_policy_iteration(
     tie_tolerance: float = 1e-10,
     initial_policy=None,
 ) -> AverageRewardResult:
-    """Evaluate (gain, bias), improve with argmax_a R + P h, until no state switches."""
-    structure, _ = _check_structure(mdp)
+    """Multichain policy iteration: evaluate (g, h); improve the gain, else the bias."""
+    structure, _ = _check_structure(mdp, refuse=False)
     max_iter = 1_000 if max_iter is None else max_iter
     if initial_policy is None:
         policy = []
@@ -222,30 +271,45 @@ def average_reward_policy_iteration(
             policy.append(max(range(mdp.n_actions), key=lambda a, r=rewards: (r[a], -a)))
     else:
         policy = [int(a) for a in initial_policy]
+
+    def beats(new, old):
+        return new > old + tie_tolerance * (1.0 + abs(old))
+
     bias, residuals, converged = [0.0] * mdp.n_states, [], False
     for _ in range(max_iter):
-        classes = closed_classes(_graph(mdp, policy))
-        if len(classes) > 1:
-            raise InvalidValueError(f"a policy with recurrent classes {classes}")
-        gain, new_bias = _evaluate(mdp, policy, classes[0][0])
+        gains, new_bias = _evaluate(mdp, policy, closed_classes(_graph(mdp, policy)))
         residuals.append(max(abs(x - y) for x, y in zip(new_bias, bias, strict=True)))
         bias = new_bias
-        q_table = _q_table(mdp, bias)
+        gain_table, q_table = _gain_rows(mdp, gains), _q_table(mdp, bias)
         changed = False
         for s in range(mdp.n_states):
-            best = max(range(mdp.n_actions), key=lambda a, q=q_table[s]: (q[a], -a))
-            current = q_table[s][policy[s]]
-            if q_table[s][best] > current + tie_tolerance * (1.0 + abs(current)):
+            best = max(range(mdp.n_actions), key=lambda a, g=gain_table[s]: (g[a], -a))
+            if beats(gain_table[s][best], gain_table[s][policy[s]]):
                 policy[s], changed = best, True
+        if not changed:
+            for s in range(mdp.n_states):
+                current = policy[s]
+                top = gain_table[s][current]
+                keeps = [
+                    a
+                    for a in range(mdp.n_actions)
+                    if gain_table[s][a] >= top - tie_tolerance * (1.0 + abs(top))
+                ]
+                best = current
+                for a in keeps:
+                    if q_table[s][a] > q_table[s][best]:
+                        best = a
+                if beats(q_table[s][best], q_table[s][current]):
+                    policy[s], changed = best, True
         if not changed:
             converged = True
             break
     if not converged:
         warnings.warn("average_reward_policy_iteration stopped at max_iter", ConvergenceWarning, 2)
     return AverageRewardResult(
-        gain=gain,
-        gain_lower=gain,
-        gain_upper=gain,
+        gain=_restart_value(mdp, gains),
+        gain_lower=min(gains),
+        gain_upper=max(gains),
         values=np.array(bias, dtype=np.float64),
         q_values=np.array(q_table, dtype=np.float64).reshape(mdp.n_states, mdp.n_actions),
         policy=np.array(policy, dtype=np.int64),
@@ -254,4 +318,5 @@ def average_reward_policy_iteration(
         residuals=np.array(residuals, dtype=np.float64),
         structure=structure,
         method="average_reward_policy_iteration",
+        gains=np.array(gains, dtype=np.float64),
     )
