@@ -127,8 +127,9 @@ def _structure(mdp: TabularMDP, refuse: bool = True) -> tuple[str, np.ndarray]:
         raise InvalidValueError(
             f"the model is multichain: it has {len(classes)} closed classes of states, "
             f"{', '.join(shown[:-1])} and {shown[-1]}{more}, that no policy can leave; their "
-            "optimal gains may differ, so no single gain exists. Solve each class as its own "
-            "model, or use a discounted criterion"
+            "optimal gains may differ, so no single gain exists. Use "
+            "average_reward_policy_iteration (multichain: a gain per state), or solve each "
+            "class as its own model"
         )
     inside = np.ones(n_states + 1, dtype=np.bool_)
     inside[classes[0]] = False
@@ -298,7 +299,8 @@ def relative_value_iteration(
             f"{bounds[1]:.10g}] and the span no longer shrinks fast enough. Some policy "
             f"can stay forever in the states {_describe(trapped, mdp.n_states)}, apart from "
             "the model's closed class, so the optimal gain may differ between states "
-            "(multichain). Use a discounted criterion, or raise max_iter if it was slow"
+            "(multichain). Use average_reward_policy_iteration (a gain per state), or raise "
+            "max_iter if it was only slow"
         )
     if not converged:
         warnings.warn(
