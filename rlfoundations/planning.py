@@ -342,7 +342,7 @@ def policy_evaluation(
     >>> rlf.policy_evaluation(mdp, always_up, gamma=0.5).values[36]
     np.float64(-2.0)
 
-    The equiprobable random policy of Sutton and Barto's Figure 4.1 (gridworld, 4 actions):
+    A stochastic policy, here the equiprobable random one of Sutton and Barto's figures:
 
     >>> uniform = np.full((mdp.n_states, mdp.n_actions), 0.25)
     >>> bool(rlf.policy_evaluation(mdp, uniform, gamma=0.5).values[36] < -2.0)
@@ -423,9 +423,9 @@ def _evaluate_policy_matrix(mdp, policy, gamma, **options) -> PlanningResult:
         if stuck.any():
             s = int(np.argmax(stuck))
             raise InvalidValueError(
-                f"with gamma=1 the stochastic policy never ends the episode from state {s} "
-                f"(with probability > 0), so its value is not a finite sum; "
-                f"use gamma < 1 or a policy that terminates surely"
+                f"with gamma=1 the stochastic policy does not surely end the episode from "
+                f"state {s}, so its value is not a finite sum; use gamma < 1 or a policy "
+                f"that terminates surely"
             )
     chain = policy_evaluation(induced, np.zeros(mdp.n_states, dtype=np.int64), gamma, **options)
     return dataclasses.replace(

@@ -113,7 +113,7 @@ def test_an_improper_stochastic_policy_is_refused_at_gamma_one():
     policy = np.zeros((16, 4))
     policy[:, 0] = 1.0  # always up: the top row never ends (state 0 aside)
     policy[5] = [0.5, 0.5, 0.0, 0.0]
-    with pytest.raises(rlf.InvalidValueError, match="stochastic policy never ends"):
+    with pytest.raises(rlf.InvalidValueError, match="stochastic policy does not surely end"):
         rlf.policy_evaluation(mdp, policy, gamma=1.0)
 
 
