@@ -182,3 +182,13 @@ def test_time_limit_horizon_needs_a_time_limit():
 def test_backward_induction_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         rlf.backward_induction(inventory_mdp(), **kwargs)
+
+
+def test_taxis_time_limit_is_long_enough_for_its_undiscounted_optimum():
+    # Every optimal Taxi episode takes under 200 steps, so the finite-horizon values at
+    # time 0 equal the episodic optimum (undiscounted policy iteration) exactly.
+    mdp = rlf.from_env("Taxi-v3")
+    got = rlf.backward_induction(mdp, "max_episode_steps")
+    expected = rlf.policy_iteration(mdp, gamma=1.0).values
+    assert got.horizon == 200
+    np.testing.assert_allclose(got.values[0], expected, rtol=0, atol=1e-9)
