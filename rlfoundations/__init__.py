@@ -4,6 +4,11 @@ Everything a user needs is ``rlfoundations.<name>``; see ``__all__``.
 """
 
 from rlfoundations import envs  # registers rlfoundations/Rick-v0
+from rlfoundations.average import (
+    average_reward_policy_iteration,
+    model_structure,
+    relative_value_iteration,
+)
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
 from rlfoundations.extract import (
     ModelCheck,
@@ -14,6 +19,7 @@ from rlfoundations.extract import (
     make,
 )
 from rlfoundations.graph import to_graph
+from rlfoundations.horizon import backward_induction
 from rlfoundations.learning import (
     Schedule,
     double_q_learning,
@@ -23,6 +29,7 @@ from rlfoundations.learning import (
     reinforce,
     sarsa,
 )
+from rlfoundations.lp import linear_programming
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
@@ -33,32 +40,43 @@ from rlfoundations.planning import (
 )
 from rlfoundations.policy import EvaluationResult, GreedyPolicy, evaluate, solve
 from rlfoundations.results import (
+    AverageRewardResult,
     ConvergenceWarning,
+    FiniteHorizonResult,
     LearningResult,
+    LinearProgrammingResult,
     NonTerminationWarning,
     PlanningResult,
+    SoftResult,
     SweepResult,
 )
+from rlfoundations.soft import soft_value_iteration
 from rlfoundations.sweeps import sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AverageRewardResult",
     "ConvergenceWarning",
     "EvaluationResult",
+    "FiniteHorizonResult",
     "GreedyPolicy",
     "InvalidTypeError",
     "InvalidValueError",
     "LearningResult",
+    "LinearProgrammingResult",
     "ModelCheck",
     "ModelEstimate",
     "NonTerminationWarning",
     "PlanningResult",
     "Schedule",
+    "SoftResult",
     "SweepResult",
     "TabularMDP",
     "UserError",
     "__version__",
+    "average_reward_policy_iteration",
+    "backward_induction",
     "check_model",
     "double_q_learning",
     "dyna_q",
@@ -67,16 +85,20 @@ __all__ = [
     "evaluate",
     "expected_sarsa",
     "from_env",
+    "linear_programming",
     "load",
     "load_metadata",
     "make",
+    "model_structure",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
     "q_learning",
     "reinforce",
+    "relative_value_iteration",
     "sarsa",
     "save",
+    "soft_value_iteration",
     "solve",
     "sweep",
     "to_graph",

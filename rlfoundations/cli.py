@@ -1,6 +1,7 @@
 """The command line: ``rlfoundations`` (also ``python -m rlfoundations``).
 
 - ``solve ENV``: solve a discrete env exactly, print the optimal mean return, save the policy;
+  ``--criterion finite`` (with ``--horizon``) or ``average`` for the other criteria;
 - ``train ENV``: learn by trial and error over seeds, with a progress bar, and print the gap
   to optimal (Ctrl-C keeps what was learned so far);
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
@@ -126,8 +127,24 @@ def _parser() -> argparse.ArgumentParser:
 
     solve = commands.add_parser("solve", help="solve a discrete env exactly")
     solve.add_argument("env", help="a registered discrete env id, e.g. Taxi-v3")
-    solve.add_argument("--gamma", type=_gamma, default=0.99, help="discount factor (0.99)")
+    solve.add_argument(
+        "--gamma",
+        type=_gamma,
+        default=None,
+        help="discount factor (0.99; 1 with --criterion finite)",
+    )
     solve.add_argument("--method", choices=sorted(METHODS), default="vi", help="solver (vi)")
+    solve.add_argument(
+        "--criterion",
+        choices=["discounted", "finite", "average"],
+        default="discounted",
+        help="discounted (default), finite horizon, or average reward per step",
+    )
+    solve.add_argument(
+        "--horizon",
+        type=_positive_int,
+        help="decisions of --criterion finite (default: the env's time limit)",
+    )
     solve.add_argument("--out", help="save the policy, values and model to this .npz file")
     solve.add_argument(
         "--show-episode",
@@ -222,8 +239,51 @@ def _undiscounted_return(mdp: TabularMDP, policy: np.ndarray) -> float | None:
         return None
 
 
+def _solve_other_criterion(args: argparse.Namespace, mdp: TabularMDP) -> None:
+    """``--criterion finite`` or ``average``: print the optimum, play the policy on request."""
+    from rlfoundations.average import relative_value_iteration
+    from rlfoundations.horizon import backward_induction
+
+    if args.out:
+        raise CommandError("--out saves discounted solutions only; drop it or the --criterion")
+    if args.criterion == "finite":
+        if args.show_episode:
+            raise CommandError("--show-episode plays a stationary policy; not with finite")
+        horizon = "max_episode_steps" if args.horizon is None else args.horizon
+        result = backward_induction(mdp, horizon, gamma=args.gamma)
+        print(f"{mdp}")
+        print(f"Solved by backward induction over {result.horizon} steps (exact)")
+        print(
+            f"Optimal mean return within {result.horizon} steps over the start distribution: "
+            f"{result.mean_return(mdp.initial):.4f} (gamma={args.gamma})"
+        )
+        return
+    result = relative_value_iteration(mdp)
+    print(f"{mdp}")
+    print(
+        f"Solved by relative value iteration for the average reward ({result.structure} "
+        f"model): {result.iterations} sweeps, converged={result.converged}"
+    )
+    print(
+        f"Optimal reward per step: {result.gain:.6f} "
+        f"(proven in [{result.gain_lower:.10g}, {result.gain_upper:.10g}]; "
+        "ended episodes restart)"
+    )
+    if args.show_episode:
+        _show_episode(args.env, result.policy, args.seed)
+
+
 def solve_command(args: argparse.Namespace) -> None:
     mdp = from_env(args.env)
+    if args.horizon is not None and args.criterion != "finite":
+        raise CommandError("--horizon goes with --criterion finite")
+    if args.criterion == "average" and args.gamma is not None:
+        raise CommandError("the average-reward criterion has no --gamma")
+    if args.gamma is None:
+        args.gamma = 1.0 if args.criterion == "finite" else 0.99
+    if args.criterion != "discounted":
+        _solve_other_criterion(args, mdp)
+        return
     name, solve = METHODS[args.method]
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:

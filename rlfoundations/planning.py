@@ -31,6 +31,7 @@ which the greedy policy never ends the episode: they are reported in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -41,8 +42,15 @@ import numpy as np
 
 from rlfoundations._kernels import planning as _kernels
 from rlfoundations._validate import check_gamma, check_int, check_positive
+from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
+from rlfoundations.stochastic import (
+    action_values,
+    check_policy_matrix,
+    induced_mdp,
+    is_policy_matrix,
+)
 
 __all__ = [
     "modified_policy_iteration",
@@ -292,14 +300,17 @@ def policy_evaluation(
     max_iter: int | None = None,
     initial_values=None,
 ) -> PlanningResult:
-    """Compute the values of a deterministic ``policy``.
+    """Compute the values of a ``policy``, deterministic or stochastic.
 
     Parameters
     ----------
     mdp : TabularMDP
         The model.
-    policy : array_like of int, shape (S,)
-        The action taken in every state.
+    policy : array_like of int, shape (S,), or array_like of float, shape (S, A)
+        The action taken in every state, or the probability ``policy[s, a]`` of taking
+        action ``a`` in state ``s`` (rows sum to 1): then the one-action model it induces
+        (every outcome ``k`` of every action ``a`` with probability ``policy[s, a] *
+        prob[s, a, k]``) is evaluated, by the same exact or iterative method.
     gamma : float
         Discount factor in [0, 1]. With 1, the policy must end the episode from every
         state, or a ``ValueError`` names the first state where it does not.
@@ -319,7 +330,8 @@ def policy_evaluation(
     Returns
     -------
     PlanningResult
-        ``values`` of the policy, ``q_values`` from them, ``policy`` as given.
+        ``values`` of the policy, ``q_values`` from them, ``policy`` as given (the (S, A)
+        matrix for a stochastic policy).
 
     Examples
     --------
@@ -329,8 +341,24 @@ def policy_evaluation(
     >>> always_up = np.zeros(mdp.n_states, dtype=int)
     >>> rlf.policy_evaluation(mdp, always_up, gamma=0.5).values[36]
     np.float64(-2.0)
+
+    A stochastic policy, here the equiprobable random one of Sutton and Barto's figures:
+
+    >>> uniform = np.full((mdp.n_states, mdp.n_actions), 0.25)
+    >>> bool(rlf.policy_evaluation(mdp, uniform, gamma=0.5).values[36] < -2.0)
+    True
     """
     mdp = _check_mdp(mdp)
+    if is_policy_matrix(policy):
+        return _evaluate_policy_matrix(
+            mdp,
+            policy,
+            gamma,
+            method=method,
+            epsilon=epsilon,
+            max_iter=max_iter,
+            initial_values=initial_values,
+        )
     policy = _check_policy(mdp, policy)
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
@@ -383,6 +411,25 @@ def policy_evaluation(
         residuals=residuals[:iterations].copy(),
         gamma=gamma,
         method=f"policy_evaluation ({method})",
+    )
+
+
+def _evaluate_policy_matrix(mdp, policy, gamma, **options) -> PlanningResult:
+    """A stochastic policy: the deterministic evaluation of the model it induces."""
+    matrix = check_policy_matrix(mdp, policy)
+    induced = induced_mdp(mdp, matrix)
+    if check_gamma(gamma) == 1.0:
+        stuck = _non_terminating(induced, np.zeros(mdp.n_states, dtype=np.int64))
+        if stuck.any():
+            s = int(np.argmax(stuck))
+            raise InvalidValueError(
+                f"with gamma=1 the stochastic policy does not surely end the episode from "
+                f"state {s}, so its value is not a finite sum; use gamma < 1 or a policy "
+                f"that terminates surely"
+            )
+    chain = policy_evaluation(induced, np.zeros(mdp.n_states, dtype=np.int64), gamma, **options)
+    return dataclasses.replace(
+        chain, q_values=action_values(mdp, chain.values, chain.gamma), policy=matrix
     )
 
 

@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
+    "AverageRewardResult",
     "ConvergenceWarning",
+    "FiniteHorizonResult",
     "LearningResult",
+    "LinearProgrammingResult",
     "NonTerminationWarning",
     "PlanningResult",
+    "SoftResult",
     "SweepResult",
 ]
 
@@ -230,3 +234,197 @@ class SweepResult:
         if self.curve_values is None:
             raise ValueError("no learning curve was recorded; pass eval_every to the sweep")
         return self.curve_values @ np.asarray(initial, dtype=float)
+
+
+def _shape(array) -> str:
+    return "x".join(str(n) for n in np.shape(array))
+
+
+@dataclass(frozen=True, repr=False)
+class FiniteHorizonResult:
+    """What :func:`rlfoundations.backward_induction` returns: exact, stage by stage.
+
+    Attributes
+    ----------
+    values : ndarray, shape (horizon + 1, S)
+        ``values[t, s]``: the optimal expected (discounted) reward from state ``s`` at time
+        ``t``, with ``horizon - t`` steps to go; ``values[horizon]`` is ``terminal_values``.
+    q_values : ndarray, shape (horizon, S, A)
+        ``q_values[t, s, a] = R(s, a) + gamma * sum_k continue_prob * values[t + 1, next_state]``.
+    policy : ndarray of int, shape (horizon, S)
+        ``policy[t, s]``: an optimal action at time ``t`` (lowest index on ties).
+    horizon : int
+        Number of decisions.
+    gamma : float
+        The discount factor of every step.
+    method : str
+        ``"backward_induction"``.
+
+    The values are exact: ``horizon`` sweeps of the finite-horizon Bellman equation, nothing
+    left to converge, so the result carries no bounds (lower = upper = values).
+    """
+
+    values: np.ndarray
+    q_values: np.ndarray
+    policy: np.ndarray
+    horizon: int
+    gamma: float
+    method: str = "backward_induction"
+
+    def __repr__(self) -> str:
+        return (
+            f"FiniteHorizonResult(horizon={self.horizon}, gamma={self.gamma}, "
+            f"values={_shape(self.values)}, policy={_shape(self.policy)})"
+        )
+
+    def mean_return(self, initial: np.ndarray) -> float:
+        """Optimal expected return from time 0, ``sum_s initial[s] * values[0, s]``."""
+        return float(np.dot(initial, self.values[0]))
+
+
+@dataclass(frozen=True, repr=False)
+class AverageRewardResult:
+    """What :func:`rlfoundations.relative_value_iteration` and
+    :func:`rlfoundations.average_reward_policy_iteration` return.
+
+    Attributes
+    ----------
+    gain : float
+        The optimal long-run reward per step (from every state when one gain fits all;
+        otherwise its mean under ``mdp.initial``, see ``gains``).
+    gain_lower, gain_upper : float
+        Bounds with ``gain_lower <= g*(s) <= gain_upper`` for every state; the ``policy``
+        earns at least ``gain_lower`` from every state. Relative value iteration: the span
+        bounds of its last sweep (Puterman, Theorem 8.5.5); policy iteration: the smallest
+        and largest of the exact ``gains``.
+    values : ndarray, shape (S,)
+        A bias (relative value) vector ``h`` solving ``h(s) + g = max_a [R(s, a) + sum_s'
+        P(s' | s, a) h(s')]``, normalised to ``h(reference_state) = 0``.
+    q_values : ndarray, shape (S, A)
+        ``R(s, a) + sum_s' P(s' | s, a) h(s')``.
+    policy : ndarray of int, shape (S,)
+        A gain-optimal policy (lowest index on ties).
+    iterations : int
+        Sweeps (relative value iteration) or improvement steps (policy iteration).
+    converged : bool
+        Whether the stopping rule was met before ``max_iter``.
+    residuals : ndarray, shape (iterations,)
+        The span ``max(T h - h) - min(T h - h)`` of every sweep (policy iteration: the
+        sup-norm change of the bias between evaluations).
+    structure : str
+        What the model check found: ``"communicating"``, ``"weakly communicating"`` or
+        ``"multichain"`` (see :func:`rlfoundations.model_structure`).
+    method : str
+        Which algorithm produced the result.
+    gains : ndarray, shape (S,)
+        The optimal gain of every state: all equal to ``gain`` unless multichain policy
+        iteration found a model whose states have different optimal gains; ``gain`` is then
+        their mean under ``mdp.initial`` and ``gain_lower`` / ``gain_upper`` their extremes.
+    """
+
+    gain: float
+    gain_lower: float
+    gain_upper: float
+    values: np.ndarray
+    q_values: np.ndarray
+    policy: np.ndarray
+    iterations: int
+    converged: bool
+    residuals: np.ndarray
+    structure: str
+    method: str
+    gains: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"AverageRewardResult(method={self.method!r}, gain={self.gain:.10g}, "
+            f"gain_interval=[{self.gain_lower:.10g}, {self.gain_upper:.10g}], "
+            f"n_states={self.values.shape[0]}, iterations={self.iterations}, "
+            f"converged={self.converged})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class SoftResult:
+    """What :func:`rlfoundations.soft_value_iteration` returns.
+
+    Attributes
+    ----------
+    values : ndarray, shape (S,)
+        Soft values ``V(s) = temperature * log sum_a exp(Q(s, a) / temperature)``.
+    q_values : ndarray, shape (S, A)
+        ``Q(s, a) = R(s, a) + gamma * sum_k continue_prob * V(next_state)``.
+    policy : ndarray, shape (S, A)
+        The softmax policy ``exp((Q(s, a) - V(s)) / temperature)``; rows sum to 1.
+    lower, upper : ndarray, shape (S,)
+        Bounds with ``lower <= V_soft* <= upper`` per state, from the last sweep's change
+        (a gamma-contraction in the sup norm: ``|V - V*| <= gamma / (1 - gamma) * |V - V_prev|``).
+    iterations, converged, residuals, gamma, method
+        As in :class:`PlanningResult`.
+    temperature : float
+        The entropy weight.
+    """
+
+    values: np.ndarray
+    q_values: np.ndarray
+    policy: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    iterations: int
+    converged: bool
+    residuals: np.ndarray
+    gamma: float
+    temperature: float
+    method: str = "soft_value_iteration"
+
+    def __repr__(self) -> str:
+        return (
+            f"SoftResult(gamma={self.gamma}, temperature={self.temperature}, "
+            f"n_states={self.values.shape[0]}, iterations={self.iterations}, "
+            f"converged={self.converged})"
+        )
+
+    def mean_return(self, initial: np.ndarray) -> float:
+        """Expected soft return from the initial distribution."""
+        return float(np.dot(initial, self.values))
+
+
+@dataclass(frozen=True, repr=False)
+class LinearProgrammingResult:
+    """What :func:`rlfoundations.linear_programming` returns.
+
+    Attributes
+    ----------
+    values : ndarray, shape (S,)
+        Unconstrained: ``V*`` from the primal LP. Constrained: the values of ``policy``.
+    occupancy : ndarray, shape (S, A)
+        The dual solution: ``x(s, a) = sum_t gamma^t P(S_t = s, A_t = a)`` of ``policy``
+        started from ``initial``.
+    policy : ndarray
+        Unconstrained: int, shape (S,), greedy in ``values`` (lowest index on ties).
+        Constrained: shape (S, A), ``x(s, a) / sum_a x(s, a)``, possibly randomised (uniform
+        in states ``initial`` never reaches: they do not affect the objective).
+    objective : float
+        Expected discounted reward from ``initial``, ``sum x(s, a) R(s, a)``.
+    cost_values : ndarray, shape (n_constraints,), or None
+        Expected discounted cost of each constraint, ``sum x(s, a) c_i(s, a)``.
+    budget : ndarray, shape (n_constraints,), or None
+    gamma : float
+    method : str
+    """
+
+    values: np.ndarray
+    occupancy: np.ndarray
+    policy: np.ndarray
+    objective: float
+    gamma: float
+    cost_values: np.ndarray | None = None
+    budget: np.ndarray | None = None
+    method: str = "linear_programming (highs)"
+
+    def __repr__(self) -> str:
+        constrained = "" if self.budget is None else f", constraints={len(self.budget)}"
+        return (
+            f"LinearProgrammingResult(gamma={self.gamma}, n_states={self.values.shape[0]}, "
+            f"objective={self.objective:.10g}{constrained})"
+        )

@@ -61,3 +61,38 @@ def discounts(max_gamma: float = 0.999) -> st.SearchStrategy[float]:
         st.sampled_from([0.0, 0.5, 0.9, max_gamma]),
         st.floats(0.0, max_gamma, allow_nan=False),
     )
+
+
+@st.composite
+def communicating_mdps(
+    draw, max_states: int = 5, max_actions: int = 3, end_rate: float | None = None
+) -> TabularMDP:
+    """A model in which every action reaches every state with positive probability (so
+    every policy's chain is irreducible and aperiodic: unichain, one optimal gain).
+
+    With ``end_rate`` > 0 some outcomes end the episode instead (restarting from
+    ``initial`` in the average-reward criterion), with a full-support ``initial``.
+    """
+    n_states = draw(st.integers(1, max_states), label="n_states")
+    n_actions = draw(st.integers(1, max_actions), label="n_actions")
+    seed = draw(st.integers(0, 2**32 - 1), label="seed")
+    if end_rate is None:
+        end_rate = draw(st.sampled_from([0.0, 0.3]), label="end_rate")
+    rng = np.random.default_rng(seed)
+    # One slot per next state, plus one terminating slot.
+    shape = (n_states, n_actions, n_states + 1)
+    next_state = np.broadcast_to(np.append(np.arange(n_states), 0), shape).copy()
+    weights = rng.integers(1, 5, size=shape).astype(float)
+    weights[:, :, -1] = np.where(rng.random(shape[:2]) < end_rate, weights[:, :, -1], 0.0)
+    prob = weights / weights.sum(axis=2, keepdims=True)
+    reward = rng.integers(-4, 5, size=shape) / 2.0
+    terminated = np.zeros(shape, dtype=bool)
+    terminated[:, :, -1] = True
+    initial = rng.integers(1, 4, size=n_states).astype(float)
+    return TabularMDP(
+        next_state=next_state,
+        prob=prob,
+        reward=reward,
+        terminated=terminated,
+        initial=initial / initial.sum(),
+    )

@@ -247,3 +247,44 @@ def test_module_reports_a_mistake_with_exit_code_2():
     assert done.returncode == 2
     assert done.stderr.startswith("rlfoundations: error: observation_space is Box")
     assert "Traceback" not in done.stderr
+
+
+# -- solve --criterion (issue 13) ------------------------------------------------------------
+def test_solve_finite_horizon_uses_the_envs_time_limit(capsys):
+    assert main(["solve", "FrozenLake-v1", "--criterion", "finite"]) == 0
+    out = capsys.readouterr().out
+    mdp = rlf.from_env("FrozenLake-v1")
+    expected = rlf.backward_induction(mdp, 100).mean_return(mdp.initial)
+    assert "backward induction over 100 steps" in out
+    assert f"over the start distribution: {expected:.4f} (gamma=1.0)" in out
+
+
+def test_solve_finite_horizon_takes_a_horizon(capsys):
+    assert main(["solve", "CliffWalking-v1", "--criterion", "finite", "--horizon", "5"]) == 0
+    # Five steps cannot reach the goal (13 away): the best is to avoid the cliff, -5.
+    assert "within 5 steps over the start distribution: -5.0000" in capsys.readouterr().out
+
+
+def test_solve_average_reward_prints_a_proven_gain(capsys):
+    assert main(["solve", "Taxi-v3", "--criterion", "average"]) == 0
+    out = capsys.readouterr().out
+    expected = rlf.relative_value_iteration(rlf.from_env("Taxi-v3"))
+    assert f"Optimal reward per step: {expected.gain:.6f}" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--horizon", "3"], "--horizon goes with --criterion finite", id="horizon"),
+        pytest.param(["--criterion", "average", "--gamma", "0.9"], "no --gamma", id="gamma"),
+        pytest.param(["--criterion", "finite", "--horizon", "0"], "must be > 0", id="zero"),
+        pytest.param(["--criterion", "finite", "--show-episode"], "stationary", id="episode"),
+        pytest.param(["--criterion", "average", "--out", "x.npz"], "--out", id="out"),
+        pytest.param(["--criterion", "mean"], "invalid choice: 'mean'", id="criterion"),
+    ],
+)
+def test_solve_criterion_mistakes_are_one_line_errors(capsys, argv, message):
+    assert main(["solve", "FrozenLake-v1", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1

@@ -4,6 +4,12 @@ Swap ``import rlfoundations as rlf`` for ``from rlfoundations import reference a
 the same call runs as plain, slow, textbook loops: the oracles the tests compare against.
 """
 
+from rlfoundations.reference import average, exact
+from rlfoundations.reference.average import (
+    average_reward_policy_iteration,
+    relative_value_iteration,
+)
+from rlfoundations.reference.horizon import backward_induction
 from rlfoundations.reference.learning import (
     double_q_learning,
     dyna_q,
@@ -18,16 +24,23 @@ from rlfoundations.reference.planning import (
     policy_iteration,
     value_iteration,
 )
+from rlfoundations.reference.soft import soft_value_iteration
 
 __all__ = [
+    "average",
+    "average_reward_policy_iteration",
+    "backward_induction",
     "double_q_learning",
     "dyna_q",
+    "exact",
     "expected_sarsa",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
     "q_learning",
     "reinforce",
+    "relative_value_iteration",
     "sarsa",
+    "soft_value_iteration",
     "value_iteration",
 ]

@@ -1,0 +1,330 @@
+"""Average reward: gains against closed forms and stationary distributions, span bounds,
+multichain models refused, kernels against their twins, bad input."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import rlfoundations as rlf
+from rlfoundations import reference
+from strategies import communicating_mdps, tabular_mdps
+
+SOLVERS = ["relative_value_iteration", "average_reward_policy_iteration"]
+
+
+def machine_mdp() -> rlf.TabularMDP:
+    """Working (0) or broken (1). Working earns 1 and breaks w.p. 0.1, or 0.8 and 0.02 if
+    maintained (action 1); repair costs 2 per step and succeeds w.p. 0.5."""
+    return rlf.TabularMDP.from_dense(
+        P=[[[0.9, 0.1], [0.98, 0.02]], [[0.5, 0.5], [0.5, 0.5]]],
+        R=[[1.0, 0.8], [-2.0, -2.0]],
+    )
+
+
+def queue_mdp(capacity: int, arrival: float, service: float) -> rlf.TabularMDP:
+    """A discrete-time birth-death queue on {0..capacity}, one action: a customer arrives
+    w.p. ``arrival``, else one leaves w.p. ``service`` (if any); holding cost 1 per customer
+    per step."""
+    n = capacity + 1
+    P = np.zeros((n, 1, n))
+    for i in range(n):
+        up = arrival if i < capacity else 0.0
+        down = (1 - arrival) * service if i > 0 else 0.0
+        if i < capacity:
+            P[i, 0, i + 1] = up
+        if i > 0:
+            P[i, 0, i - 1] = down
+        P[i, 0, i] = 1.0 - up - down
+    R = -np.arange(n, dtype=float)[:, None]
+    return rlf.TabularMDP.from_dense(P, R)
+
+
+def policy_chain(mdp: rlf.TabularMDP, policy) -> tuple[np.ndarray, np.ndarray]:
+    """The dense chain and rewards of a deterministic policy; ended episodes restart."""
+    P, R = mdp.to_dense()
+    end = np.zeros((mdp.n_states, mdp.n_actions))
+    for k in range(mdp.max_outcomes):
+        end += np.where(mdp.terminated[:, :, k], mdp.prob[:, :, k], 0.0)
+    continuing = np.zeros_like(P)
+    for k in range(mdp.max_outcomes):
+        s, a = np.meshgrid(np.arange(mdp.n_states), np.arange(mdp.n_actions), indexing="ij")
+        np.add.at(continuing, (s, a, mdp.next_state[:, :, k]), mdp.continue_prob[:, :, k])
+    chain = continuing + end[:, :, None] * mdp.initial[None, None, :]
+    rows = np.arange(mdp.n_states)
+    return chain[rows, policy], R[rows, policy]
+
+
+def stationary_gain(mdp: rlf.TabularMDP, policy) -> float:
+    """``pi @ r`` with ``pi`` the stationary distribution of the (irreducible) chain."""
+    chain, reward = policy_chain(mdp, policy)
+    n = mdp.n_states
+    system = np.vstack([chain.T - np.eye(n), np.ones(n)])
+    pi = np.linalg.lstsq(system, np.append(np.zeros(n), 1.0), rcond=None)[0]
+    return float(pi @ reward)
+
+
+def brute_force_gain(mdp: rlf.TabularMDP) -> float:
+    policies = itertools.product(range(mdp.n_actions), repeat=mdp.n_states)
+    return max(stationary_gain(mdp, np.array(p)) for p in policies)
+
+
+def solve(name: str, mdp: rlf.TabularMDP, **kwargs):
+    return getattr(rlf, name)(mdp, **kwargs)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_machine_maintenance_gain_is_nine_thirteenths(solver):
+    # Maintained, the stationary distribution is (25/26, 1/26): g = (25 * 0.8 - 2) / 26.
+    got = solve(solver, machine_mdp())
+    assert got.gain == pytest.approx(9 / 13, abs=1e-9)
+    assert got.policy.tolist() == [1, 0]
+    np.testing.assert_allclose(got.values, [0.0, -70 / 13], atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_queue_gain_is_minus_the_mean_queue_length(solver):
+    # Birth-death chain: pi_i proportional to rho^i, rho = a / ((1 - a) s).
+    capacity, arrival, service = 12, 0.3, 0.6
+    rho = arrival / ((1 - arrival) * service)
+    weights = rho ** np.arange(capacity + 1)
+    expected = -float(np.arange(capacity + 1) @ weights / weights.sum())
+    got = solve(solver, queue_mdp(capacity, arrival, service))
+    assert got.gain == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_episodes_restart_so_the_gain_is_reward_per_episode_over_its_length(solver):
+    # Renewal-reward: a 4-step corridor paying 8 at its end: 2 per step.
+    n = 4
+    mdp = rlf.TabularMDP(
+        next_state=[[[min(s + 1, n - 1)]] for s in range(n)],
+        prob=[[[1.0]] for _ in range(n)],
+        reward=[[[8.0 if s == n - 1 else 0.0]] for s in range(n)],
+        terminated=[[[s == n - 1]] for s in range(n)],
+        initial=[1.0, 0.0, 0.0, 0.0],
+    )
+    assert solve(solver, mdp).gain == pytest.approx(2.0, abs=1e-9)
+
+
+def test_relative_value_iteration_handles_a_periodic_chain():
+    # A deterministic 2-cycle paying 1 then 0 never settles without the aperiodic transform.
+    mdp = rlf.TabularMDP(
+        next_state=[[[1]], [[0]]],
+        prob=[[[1.0]], [[1.0]]],
+        reward=[[[1.0]], [[0.0]]],
+        terminated=[[[False]], [[False]]],
+        initial=[1.0, 0.0],
+    )
+    got = rlf.relative_value_iteration(mdp)
+    assert got.converged
+    assert got.gain == pytest.approx(0.5, abs=1e-9)
+
+
+@settings(max_examples=30)
+@given(mdp=communicating_mdps())
+def test_relative_value_iteration_finds_the_best_stationary_gain(mdp):
+    expected = brute_force_gain(mdp)
+    got = rlf.relative_value_iteration(mdp)
+    assert got.gain_lower - 1e-9 <= expected <= got.gain_upper + 1e-9
+    assert got.gain == pytest.approx(expected, abs=1e-9)
+    assert stationary_gain(mdp, got.policy) >= got.gain_lower - 1e-9
+
+
+@settings(max_examples=30)
+@given(mdp=communicating_mdps())
+def test_average_reward_policy_iteration_finds_the_best_stationary_gain(mdp):
+    got = rlf.average_reward_policy_iteration(mdp)
+    assert got.gain == pytest.approx(brute_force_gain(mdp), abs=1e-9)
+    assert stationary_gain(mdp, got.policy) == pytest.approx(got.gain, abs=1e-9)
+
+
+@settings(max_examples=30)
+@given(mdp=communicating_mdps())
+def test_both_solvers_agree_on_gain_and_bias(mdp):
+    iterated = rlf.relative_value_iteration(mdp, epsilon=1e-12)
+    exact = rlf.average_reward_policy_iteration(mdp)
+    assert iterated.gain == pytest.approx(exact.gain, abs=1e-9)
+    # Biases are unique up to a constant in a unichain model; both pin state 0 (or the
+    # recurrent class's first state, here state 0 as every state is recurrent).
+    np.testing.assert_allclose(iterated.values, exact.values, atol=1e-7)
+
+
+@settings(max_examples=40)
+@given(mdp=communicating_mdps())
+def test_relative_value_iteration_equals_reference_to_the_bit(mdp):
+    got = rlf.relative_value_iteration(mdp)
+    expected = reference.relative_value_iteration(mdp)
+    assert (got.gain_lower, got.gain_upper) == (expected.gain_lower, expected.gain_upper)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.q_values, expected.q_values)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    assert got.iterations == expected.iterations
+
+
+@settings(max_examples=30)
+@given(mdp=communicating_mdps())
+def test_average_reward_policy_iteration_matches_reference(mdp):
+    got = rlf.average_reward_policy_iteration(mdp)
+    expected = reference.average_reward_policy_iteration(mdp)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    assert got.gain == pytest.approx(expected.gain, abs=1e-12)
+    np.testing.assert_allclose(got.values, expected.values, atol=1e-10)
+
+
+@settings(max_examples=60)
+@given(mdp=tabular_mdps(max_states=8, max_actions=3))
+def test_model_structure_matches_the_reference_check(mdp):
+    # Tarjan's components (kernel) against reachability sets (reference), on any model.
+    try:
+        expected = reference.average._check_structure(mdp)[0]
+    except rlf.InvalidValueError:
+        with pytest.raises(rlf.InvalidValueError, match="closed classes"):
+            rlf.model_structure(mdp)
+        return
+    assert rlf.model_structure(mdp) == expected
+
+
+def islands() -> rlf.TabularMDP:
+    return rlf.TabularMDP(
+        next_state=[[[0]], [[1]]],
+        prob=[[[1.0]], [[1.0]]],
+        reward=[[[0.0]], [[1.0]]],
+        terminated=[[[False]], [[False]]],
+        initial=[0.5, 0.5],
+    )
+
+
+def test_relative_value_iteration_refuses_two_closed_classes_naming_them():
+    with pytest.raises(rlf.InvalidValueError, match=r"2 closed classes of states, \{0\} and \{1\}"):
+        rlf.relative_value_iteration(islands())
+
+
+def test_multichain_policy_iteration_gives_each_island_its_own_gain():
+    got = rlf.average_reward_policy_iteration(islands())
+    assert got.structure == "multichain"
+    np.testing.assert_allclose(got.gains, [0.0, 1.0], atol=1e-12)
+    assert got.gain == pytest.approx(0.5, abs=1e-12)  # the mean under initial = (1/2, 1/2)
+    assert (got.gain_lower, got.gain_upper) == (0.0, 1.0)
+
+
+def trap(stay_reward: float) -> rlf.TabularMDP:
+    """State 0 may stay (paying ``stay_reward``) or move to state 1, which pays 1 forever."""
+    return rlf.TabularMDP(
+        next_state=[[[0], [1]], [[1], [1]]],
+        prob=[[[1.0], [1.0]], [[1.0], [1.0]]],
+        reward=[[[stay_reward], [0.0]], [[1.0], [1.0]]],
+        terminated=np.zeros((2, 2, 1), dtype=bool),
+        initial=[1.0, 0.0],
+    )
+
+
+def test_a_trap_worth_less_than_the_closed_class_still_has_one_proven_gain():
+    got = rlf.relative_value_iteration(trap(stay_reward=0.0))
+    assert got.structure == "multichain"
+    assert got.gain == pytest.approx(1.0, abs=1e-9)
+    assert got.policy[0] == 1
+
+
+def test_a_trap_worth_more_than_the_closed_class_is_refused_not_averaged():
+    # Staying in state 0 earns 2 per step, state 1 earns 1: no single gain exists.
+    with pytest.raises(rlf.InvalidValueError, match=r"states \{0\}"):
+        rlf.relative_value_iteration(trap(stay_reward=2.0), max_iter=2_000)
+
+
+def test_multichain_policy_iteration_leaves_a_worthless_trap():
+    # Starting from the policy that stays (two recurrent classes, gains 0 and 1).
+    got = rlf.average_reward_policy_iteration(trap(stay_reward=0.0), initial_policy=[0, 0])
+    assert got.policy.tolist()[0] == 1
+    np.testing.assert_allclose(got.gains, [1.0, 1.0], atol=1e-12)
+
+
+def test_multichain_policy_iteration_stays_in_a_trap_worth_more():
+    got = rlf.average_reward_policy_iteration(trap(stay_reward=2.0))
+    assert got.policy.tolist()[0] == 0
+    np.testing.assert_allclose(got.gains, [2.0, 1.0], atol=1e-12)
+
+
+def limiting_matrix(chain: np.ndarray) -> np.ndarray:
+    """Cesaro limit P* of a stochastic matrix: (I + P) / 2 has the same P* and is aperiodic,
+    so squaring it 60 times (2^60 steps) converges to P*. Rows are renormalised after each
+    squaring, or their rounding error would double every time."""
+    power = (np.eye(len(chain)) + chain) / 2.0
+    for _ in range(60):
+        power = power @ power
+        power /= power.sum(axis=1, keepdims=True)
+    return power
+
+
+def brute_force_gains(mdp: rlf.TabularMDP) -> np.ndarray:
+    """max over deterministic policies of g_d = P*_d r_d, state by state (one stationary
+    deterministic policy attains every state's maximum: Puterman, Theorem 9.1.8)."""
+    best = np.full(mdp.n_states, -np.inf)
+    for actions in itertools.product(range(mdp.n_actions), repeat=mdp.n_states):
+        chain, reward = policy_chain(mdp, np.array(actions))
+        best = np.maximum(best, limiting_matrix(chain) @ reward)
+    return best
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(max_states=5, max_actions=3, max_outcomes=2))
+def test_multichain_policy_iteration_finds_every_states_best_gain(mdp):
+    got = rlf.average_reward_policy_iteration(mdp)
+    np.testing.assert_allclose(got.gains, brute_force_gains(mdp), rtol=0, atol=1e-8)
+    chain, reward = policy_chain(mdp, got.policy)
+    np.testing.assert_allclose(limiting_matrix(chain) @ reward, got.gains, atol=1e-8)
+
+
+@settings(max_examples=40)
+@given(mdp=tabular_mdps(max_states=6, max_actions=3, max_outcomes=2))
+def test_multichain_policy_iteration_matches_reference(mdp):
+    got = rlf.average_reward_policy_iteration(mdp)
+    expected = reference.average_reward_policy_iteration(mdp)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    np.testing.assert_allclose(got.gains, expected.gains, atol=1e-10)
+    np.testing.assert_allclose(got.values, expected.values, atol=1e-8)
+
+
+def test_taxi_with_restarts_has_a_proven_gain_per_step():
+    mdp = rlf.from_env("Taxi-v3")
+    got = rlf.relative_value_iteration(mdp)
+    assert got.structure == "multichain"  # the 100 unreachable states can idle forever
+    assert got.gain_upper - got.gain_lower < 1e-10
+    assert 0.0 < got.gain < 20.0
+
+
+def test_unconverged_relative_value_iteration_warns_with_its_interval():
+    with pytest.warns(rlf.ConvergenceWarning, match="lie in"):
+        got = rlf.relative_value_iteration(queue_mdp(20, 0.45, 0.9), max_iter=3)
+    assert not got.converged
+    assert got.gain_lower < got.gain_upper
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        pytest.param({"epsilon": 0.0}, rlf.InvalidValueError, "epsilon", id="epsilon"),
+        pytest.param({"tau": 1.0}, rlf.InvalidValueError, "tau", id="tau"),
+        pytest.param({"max_iter": 0}, rlf.InvalidValueError, "max_iter", id="max-iter"),
+        pytest.param({"reference_state": 2}, rlf.InvalidValueError, "reference_state", id="ref"),
+    ],
+)
+def test_relative_value_iteration_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        rlf.relative_value_iteration(machine_mdp(), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("policy", "error", "message"),
+    [
+        pytest.param([0, 2], rlf.InvalidValueError, r"initial_policy\[1\] = 2", id="range"),
+        pytest.param([0.0, 1.0], rlf.InvalidTypeError, "integer", id="dtype"),
+        pytest.param([0], rlf.InvalidValueError, "shape", id="shape"),
+    ],
+)
+def test_average_reward_policy_iteration_rejects_bad_policies(policy, error, message):
+    with pytest.raises(error, match=message):
+        rlf.average_reward_policy_iteration(machine_mdp(), initial_policy=policy)
