@@ -3,7 +3,10 @@
 Everything a user needs is ``rlfoundations.<name>``; see ``__all__``.
 """
 
-from rlfoundations import envs  # registers rlfoundations/Rick-v0
+from rlfoundations import (
+    envs,  # registers rlfoundations/Rick-v0 and the problems' envs
+    problems,
+)
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
 from rlfoundations.extract import (
     ModelCheck,
@@ -73,6 +76,7 @@ __all__ = [
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
+    "problems",
     "q_learning",
     "reinforce",
     "sarsa",
