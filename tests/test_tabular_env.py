@@ -119,7 +119,7 @@ def test_env_same_seed_same_trajectory():
         state, _ = env.reset(seed=seed)
         visited = [state]
         for _ in range(20):
-            state, reward, terminated, truncated, _ = env.step(1)
+            state, reward, terminated, _, _ = env.step(1)
             visited.append((state, reward))
             if terminated:
                 break
