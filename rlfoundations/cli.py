@@ -5,7 +5,9 @@
   to optimal (Ctrl-C keeps what was learned so far);
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
 - ``animate ENV``: the talk's value-iteration animation, as a GIF;
-- ``bench``: run the benchmark scripts of a source checkout.
+- ``bench``: run the benchmark scripts of a source checkout;
+- ``problems``: list the problems of :mod:`rlfoundations.problems`, one line each (``solve
+  forest --param S=10`` solves one by name).
 
 User mistakes (an unknown env id, a non-discrete env, a bad flag value, a file of another env)
 end in one clear line on stderr and exit code 2, never a traceback.
@@ -35,6 +37,7 @@ from rlfoundations.planning import (
     value_iteration,
 )
 from rlfoundations.policy import GreedyPolicy
+from rlfoundations.problems._cli import env_for, model_for, problems_command
 from rlfoundations.progress import ProgressBar
 from rlfoundations.results import LearningResult, PlanningResult
 from rlfoundations.sweeps import sweep
@@ -125,7 +128,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     solve = commands.add_parser("solve", help="solve a discrete env exactly")
-    solve.add_argument("env", help="a registered discrete env id, e.g. Taxi-v3")
+    solve.add_argument("env", help="a discrete env id (Taxi-v3) or a problem name (forest)")
+    solve.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a problem's parameter, e.g. --param S=10 (see: rlfoundations problems)",
+    )
     solve.add_argument("--gamma", type=_gamma, default=0.99, help="discount factor (0.99)")
     solve.add_argument("--method", choices=sorted(METHODS), default="vi", help="solver (vi)")
     solve.add_argument("--out", help="save the policy, values and model to this .npz file")
@@ -194,12 +204,14 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run the benchmarks of a source checkout")
     bench.add_argument("--full", action="store_true", help="full runs (minutes), not --quick")
+
+    commands.add_parser("problems", help="list the problems with known answers, one line each")
     return parser
 
 
 # -- solve -----------------------------------------------------------------------------------
-def _show_episode(env_id: str, policy: np.ndarray, seed: int) -> None:
-    env = make(env_id, render_mode="ansi")
+def _show_episode(env_id: str, policy: np.ndarray, seed: int, **make_kwargs) -> None:
+    env = make(env_id, render_mode="ansi", **make_kwargs)
     state, _ = env.reset(seed=seed)
     total, steps, terminated, truncated = 0.0, 0, False, False
     print(f"\nOne greedy episode (seed {seed}):")
@@ -223,7 +235,7 @@ def _undiscounted_return(mdp: TabularMDP, policy: np.ndarray) -> float | None:
 
 
 def solve_command(args: argparse.Namespace) -> None:
-    mdp = from_env(args.env)
+    mdp = model_for(args.env, args.param)
     name, solve = METHODS[args.method]
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -251,7 +263,8 @@ def solve_command(args: argparse.Namespace) -> None:
         path = save(args.out, GreedyPolicy(actions=result.policy, result=result, mdp=mdp))
         print(f"Saved the policy, its values and the model to {path}")
     if args.show_episode:
-        _show_episode(args.env, result.policy, args.seed)
+        env_id, make_kwargs = env_for(args.env, args.param)
+        _show_episode(env_id, result.policy, args.seed, **make_kwargs)
 
 
 # -- train -----------------------------------------------------------------------------------
@@ -443,6 +456,7 @@ COMMANDS = {
     "play": play_command,
     "animate": animate_command,
     "bench": bench_command,
+    "problems": problems_command,
 }
 
 

@@ -617,3 +617,40 @@ def test_env_ids_are_the_camel_case_function_names():
 def test_bad_arguments_raise_errors_naming_them(call, error, argument):
     with pytest.raises(error, match=argument):
         call()
+
+
+# -- command line ---------------------------------------------------------------------------------
+def test_cli_problems_lists_every_problem_on_one_line(capsys):
+    from rlfoundations.cli import main
+
+    assert main(["problems"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == NAMES
+
+
+def test_cli_solves_a_problem_by_name_with_params(capsys):
+    from rlfoundations.cli import main
+
+    assert main(["solve", "forest", "--param", "S=10", "--gamma", "0.9"]) == 0
+    assert "n_states=10" in capsys.readouterr().out
+
+
+def test_cli_param_values_are_python_literals():
+    from rlfoundations.problems._cli import parse_params
+
+    got = parse_params(["S=10", "p=0.2", "king_moves=True", "demand=(0.25, 0.5, 0.25)"])
+    assert got == {"S": 10, "p": 0.2, "king_moves": True, "demand": (0.25, 0.5, 0.25)}
+
+
+def test_cli_unknown_param_is_one_line_error(capsys):
+    from rlfoundations.cli import main
+
+    assert main(["solve", "forest", "--param", "X=1"]) == 2
+    assert "forest has no parameter 'X'" in capsys.readouterr().err
+
+
+def test_cli_param_on_an_env_id_is_refused(capsys):
+    from rlfoundations.cli import main
+
+    assert main(["solve", "Taxi-v3", "--param", "X=1"]) == 2
+    assert "only applies to a problem" in capsys.readouterr().err
