@@ -21,14 +21,12 @@ def _accepts_action_mask() -> bool:
     return "action_mask" in {field.name for field in dataclasses.fields(TabularMDP)}
 
 
-def _finish(mdp: TabularMDP, factors, action_mask) -> TabularMDP:
-    changes: dict = {"factors": tuple(factors)}
+def _mask_kwargs(action_mask) -> dict:
+    """``action_mask=...`` for models that know about masks (the ``action_mask`` field), else
+    nothing: the masked actions' dynamics copy an allowed action's, so values agree either way."""
     if action_mask is not None and _accepts_action_mask():
-        # Models that know about masks (the action_mask field) keep which actions are allowed;
-        # the masked actions' dynamics are a copy of an allowed action's, so the values agree
-        # either way.
-        changes["action_mask"] = np.asarray(action_mask, dtype=bool)
-    return dataclasses.replace(mdp, **changes)
+        return {"action_mask": np.asarray(action_mask, dtype=bool)}
+    return {}
 
 
 def outcome_model(
@@ -68,7 +66,7 @@ def outcome_model(
                 prob[s, a, k] = p
                 reward[s, a, k] = value
                 terminated[s, a, k] = done
-    mdp = TabularMDP(
+    return TabularMDP(
         next_state=next_state,
         prob=prob,
         reward=reward,
@@ -76,8 +74,9 @@ def outcome_model(
         initial=initial,
         max_episode_steps=max_episode_steps,
         name=name,
+        factors=tuple(factors),
+        **_mask_kwargs(action_mask),
     )
-    return _finish(mdp, factors, action_mask)
 
 
 def dense_model(
@@ -101,4 +100,5 @@ def dense_model(
         max_episode_steps=max_episode_steps,
         name=name,
     )
-    return _finish(mdp, factors, action_mask)
+    # from_dense takes no factors (nor masks): one more validated copy, of a small model.
+    return dataclasses.replace(mdp, factors=tuple(factors), **_mask_kwargs(action_mask))

@@ -7,7 +7,6 @@ import numpy as np
 from rlfoundations._validate import check_int, check_seed
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.problems._build import _finish
 from rlfoundations.problems._catalog import CATALOG
 from rlfoundations.problems.textbook import _check_probability
 
@@ -21,6 +20,7 @@ def garnet(
     seed: int = 0,
     *,
     terminal_prob: float = 0.0,
+    name: str | None = None,
 ) -> TabularMDP:
     """A GARNET random model: ``branching`` distinct random next states per (state, action).
 
@@ -52,6 +52,8 @@ def garnet(
         Seed of ``numpy.random.default_rng``: the same seed gives the same model.
     terminal_prob : float
         Probability that an outcome terminates, in [0, 1].
+    name : str or None
+        The model's name (shown in its ``repr``); by default the call that made it.
 
     References
     ----------
@@ -89,13 +91,13 @@ def garnet(
     prob = np.diff(edges, axis=2)
     reward = rng.normal(size=shape)
     terminated = rng.random(shape) < terminal_prob
-    mdp = TabularMDP(
+    return TabularMDP(
         next_state=next_state,
         prob=prob,
         reward=reward,
         terminated=terminated,
         initial=np.full(n_states, 1.0 / n_states),
         max_episode_steps=CATALOG["garnet"].max_episode_steps,
-        name=f"garnet({n_states}, {n_actions}, {branching}, seed={seed})",
+        name=name or f"garnet({n_states}, {n_actions}, {branching}, seed={seed})",
+        factors=(("state", n_states),),
     )
-    return _finish(mdp, (("state", n_states),), None)
