@@ -15,6 +15,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from rlfoundations._validate import check_mdp
 from rlfoundations.errors import InvalidValueError
 
 __all__ = ["TabularEnv", "problem_env"]
@@ -46,8 +47,9 @@ class TabularEnv(gym.Env):
 
     ## Information
     ``prob``: the probability of the sampled outcome (1.0 at reset), and ``action_mask``: an
-    int8 array of the allowed actions, present when the model has a non-trivial
-    ``action_mask``.
+    int8 array of the actions allowed in the new state, present when the model has a
+    non-trivial ``action_mask`` (the whole (S, A) mask is the env's ``action_mask``
+    attribute, None otherwise).
 
     ## Arguments
     ``mdp``: the model; ``render_mode``: None or ``"ansi"`` (the state and its factors as text).
@@ -74,8 +76,6 @@ class TabularEnv(gym.Env):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, mdp, render_mode: str | None = None) -> None:
-        from rlfoundations._validate import check_mdp
-
         mdp = check_mdp(mdp)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise InvalidValueError(
@@ -92,9 +92,9 @@ class TabularEnv(gym.Env):
         # Cumulative outcome probabilities per (state, action), for sampling by one draw.
         self._cumulative = np.cumsum(mdp.prob, axis=2)
         mask = getattr(mdp, "action_mask", None)
-        self._action_mask = (
-            None if mask is None or np.all(mask) else np.asarray(mask, dtype=np.int8)
-        )
+        #: The model's allowed actions, shape (S, A) bool, or None when every action is allowed.
+        self.action_mask = None if mask is None or np.all(mask) else np.array(mask, dtype=bool)
+        self._action_mask = None if self.action_mask is None else self.action_mask.astype(np.int8)
         self.P = {
             s: {
                 a: [
