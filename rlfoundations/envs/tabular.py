@@ -17,6 +17,7 @@ from gymnasium import spaces
 
 from rlfoundations._validate import check_mdp
 from rlfoundations.errors import InvalidValueError
+from rlfoundations.mdp import TabularMDP
 
 __all__ = ["TabularEnv", "problem_env"]
 
@@ -75,7 +76,7 @@ class TabularEnv(gym.Env):
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(self, mdp, render_mode: str | None = None) -> None:
+    def __init__(self, mdp: TabularMDP, render_mode: str | None = None) -> None:
         mdp = check_mdp(mdp)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise InvalidValueError(
@@ -120,14 +121,14 @@ class TabularEnv(gym.Env):
             info["action_mask"] = self._action_mask[self.s].copy()
         return info
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[int, dict]:
         super().reset(seed=seed)
         draw = np.searchsorted(self._initial_cumulative, self.np_random.random(), "right")
         self.s = int(min(draw, self._last_initial))
         self.lastaction = None
         return self.s, self._info(1.0)
 
-    def step(self, action):
+    def step(self, action) -> tuple[int, float, bool, bool, dict]:
         if not self.action_space.contains(action):
             raise InvalidValueError(
                 f"action must be an int in [0, {self.mdp.n_actions}), got {action!r}"
@@ -142,7 +143,7 @@ class TabularEnv(gym.Env):
         terminated = bool(self.mdp.terminated[state, action, k])
         return self.s, reward, terminated, False, self._info(float(self.mdp.prob[state, action, k]))
 
-    def render(self):
+    def render(self) -> str | None:
         if self.render_mode is None:
             gym.logger.warn("render() was called with render_mode=None; nothing to render")
             return None
