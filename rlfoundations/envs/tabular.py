@@ -96,17 +96,17 @@ class TabularEnv(gym.Env):
         #: The model's allowed actions, shape (S, A) bool, or None when every action is allowed.
         self.action_mask = None if mask is None or np.all(mask) else np.array(mask, dtype=bool)
         self._action_mask = None if self.action_mask is None else self.action_mask.astype(np.int8)
+        # Python lists once (indexing NumPy scalars entry by entry is several times slower).
+        prob, target = mdp.prob.tolist(), mdp.next_state.tolist()
+        reward, done = mdp.reward.tolist(), mdp.terminated.tolist()
         self.P = {
             s: {
                 a: [
-                    (
-                        float(mdp.prob[s, a, k]),
-                        int(mdp.next_state[s, a, k]),
-                        float(mdp.reward[s, a, k]),
-                        bool(mdp.terminated[s, a, k]),
+                    outcome
+                    for outcome in zip(
+                        prob[s][a], target[s][a], reward[s][a], done[s][a], strict=True
                     )
-                    for k in range(mdp.max_outcomes)
-                    if mdp.prob[s, a, k] > 0
+                    if outcome[0] > 0
                 ]
                 for a in range(mdp.n_actions)
             }

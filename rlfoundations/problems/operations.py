@@ -161,8 +161,9 @@ def inventory(
     not allowed (masked where models carry an ``action_mask``); it orders up to capacity.
 
     **Rewards.** ``price`` per unit sold, minus ``fixed_cost + order_cost * quantity`` for a
-    non-zero order, minus ``holding_cost`` per unit left at the end of the period. The units
-    sold are read off the next state, so each outcome pays its exact reward.
+    non-zero order, minus ``holding_cost`` per unit left at the end of the period (Puterman's
+    example charges it on the stock after ordering instead). The units sold are read off the
+    next state, so each outcome pays its exact reward.
 
     **Episode End.** Never (discounted); with ``horizon``, after ``horizon`` periods.
 
