@@ -15,7 +15,7 @@ import rlfoundations as rlf
 from rlfoundations import problems
 from rlfoundations.envs.tabular import TabularEnv
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from tests.strategies import tabular_mdps
+from tests.strategies import problem_instances, tabular_mdps
 
 
 def outcomes(mdp, state, action):
@@ -83,6 +83,19 @@ def test_to_env_round_trips_through_from_env_to_the_same_dynamics(mdp):
     got = rlf.from_env(mdp.to_env())
     assert same_dynamics(got, mdp)
     np.testing.assert_array_equal(got.initial, mdp.initial)
+
+
+@NO_SPEC
+@settings(max_examples=30)
+@given(problem_instances())
+def test_every_problem_instance_env_passes_the_checker_and_reads_back_the_same(instance):
+    name, params = instance
+    mdp = problems.get_problem(name)(**params)
+    env = mdp.to_env()
+    check_env(env.unwrapped)
+    got = rlf.from_env(env)
+    for field in ("next_state", "prob", "reward", "terminated", "initial"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(mdp, field))
 
 
 def test_to_env_round_trips_a_canonical_model_to_the_same_arrays():
