@@ -17,6 +17,7 @@ import numpy as np
 import rlfoundations as rlf
 from rlfoundations._kernels import planning as kernels
 from rlfoundations.planning import _kernel_model as kernel_model
+from rlfoundations.problems import garnet
 
 
 def median_time(fn: Callable[[], object], repeats: int = 7, min_seconds: float = 0.05) -> float:
@@ -36,18 +37,10 @@ def median_time(fn: Callable[[], object], repeats: int = 7, min_seconds: float =
 
 
 def random_mdp(n_states: int, n_actions: int = 4, n_outcomes: int = 3, seed: int = 0):
-    """Random sparse model: uniform next states, 1% terminating outcomes, normal rewards."""
-    rng = np.random.default_rng(seed)
-    shape = (n_states, n_actions, n_outcomes)
-    prob = rng.random(shape) + 0.1
-    prob /= prob.sum(axis=2, keepdims=True)
-    return rlf.TabularMDP(
-        next_state=rng.integers(0, n_states, shape),
-        prob=prob,
-        reward=rng.normal(size=shape),
-        terminated=rng.random(shape) < 0.01,
-        initial=np.full(n_states, 1.0 / n_states),
-        name=f"random {n_states:.0e}",
+    """A GARNET model (``rlfoundations.problems.garnet``): distinct uniform next states,
+    uniform-cut probabilities, normal rewards, 1% terminating outcomes."""
+    return garnet(
+        n_states, n_actions, n_outcomes, seed, terminal_prob=0.01, name=f"random {n_states:.0e}"
     )
 
 

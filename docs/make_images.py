@@ -14,6 +14,9 @@
   Morty aboard.
 - parameter_hell.png (tutorial, part 7): learning curves of a sweep of seeds x learning rates x
   exploration rates on Rick.
+- problem_<name>.png (the problems gallery): each problem of ``rlfoundations.problems``
+  solved under its usual discount, its optimal policy drawn on the grid (gridworlds), as a
+  heatmap over its two factors (Jack's car rental), or with its values along its one factor.
 """
 
 from __future__ import annotations
@@ -191,9 +194,99 @@ def parameter_hell(path: Path) -> None:
     plt.close(fig)
 
 
-def main() -> None:
+# -- the problems gallery ------------------------------------------------------------------------
+#: Arrows of the gridworlds' moves: up, down, left, right, the diagonals, stay.
+GRID_MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1), "stay")
+
+
+def _solve(name: str, mdp: rlf.TabularMDP):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rlf.NonTerminationWarning)
+        return rlf.value_iteration(mdp, gamma=rlf.problems.CATALOG[name].gamma, epsilon=1e-6)
+
+
+def _grid_picture(name: str, mdp: rlf.TabularMDP, result, path: Path) -> None:
+    def cell(state):
+        where = mdp.decode(state)
+        return where["row"], where["col"]
+
+    moves = name != "deep_sea"
+    layout = plot.grid_layout(
+        mdp,
+        state_to_cell=cell,
+        actions=GRID_MOVES[: mdp.n_actions] if moves else ("0", "1"),
+    )
+    values = result.values
+    if name == "deep_sea":  # only the triangle below the diagonal is reachable from (0, 0)
+        rows, cols = np.divmod(np.arange(mdp.n_states), mdp.factors[1][1])
+        values = np.where(cols > rows, np.nan, values)
+    fig = plot.plot_values(layout, values, result.policy, title=f"{name}: V* and policy")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _jacks_picture(name: str, mdp: rlf.TabularMDP, result, path: Path) -> None:
+    size = mdp.factors[0][1]
+    first, second = np.divmod(np.arange(mdp.n_states), size)
+    moved = np.clip(result.policy - (mdp.n_actions // 2), -second, first).reshape(size, size)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.2), layout="constrained")
+    for ax, grid, label in (
+        (axes[0], moved, "cars moved, first -> second"),
+        (axes[1], result.values.reshape(size, size), "V*"),
+    ):
+        image = ax.imshow(grid, origin="lower", cmap="coolwarm" if grid is moved else "viridis")
+        ax.set_xlabel("cars at the second location")
+        ax.set_ylabel("cars at the first location")
+        fig.colorbar(image, ax=ax, label=label)
+    axes[0].set_title("Jack's car rental: the policy of figure 4.2", fontsize=10)
+    axes[1].set_title("its values (gamma = 0.9)", fontsize=10)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _line_picture(name: str, mdp: rlf.TabularMDP, result, path: Path) -> None:
+    states = np.arange(mdp.n_states)
+    factor = mdp.factors[-1][0]
+    # Absorbing end states (every outcome ends the episode where it is) are left out.
+    stays_ended = mdp.terminated & (mdp.next_state == states[:, None, None])
+    ends = (stays_ended | (mdp.prob == 0)).all(axis=(1, 2))
+    values = np.where(ends, np.nan, result.values)
+    policy = np.where(ends, np.nan, result.policy)
+    if name == "gamblers_problem":
+        # Stake 0 always ties with the best stake at gamma = 1 (it changes nothing): draw the
+        # smallest positive optimal stake, as the book's figure 4.3 does.
+        best = result.q_values[:, 1:] >= result.values[:, None] - 1e-9
+        policy = np.where(ends, np.nan, 1 + np.argmax(best, axis=1))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 4.4), sharex=True, layout="constrained")
+    top.plot(states, values, marker="." if mdp.n_states < 40 else None)
+    top.set_ylabel("V*")
+    top.set_title(f"{name} (gamma = {rlf.problems.CATALOG[name].gamma:g})", fontsize=10)
+    bottom.step(states, policy, where="mid", color="C1")
+    bottom.set_ylabel("optimal action")
+    bottom.set_xlabel(factor)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def problem_picture(name: str, path: Path) -> None:
+    mdp = rlf.problems.get_problem(name)()
+    result = _solve(name, mdp)
+    names = [factor for factor, _ in mdp.factors]
+    if names == ["row", "col"]:
+        _grid_picture(name, mdp, result, path)
+    elif name == "jacks_car_rental":
+        _jacks_picture(name, mdp, result, path)
+    else:
+        _line_picture(name, mdp, result, path)
+
+
+def main(only: str | None = None) -> None:
+    """Draw every picture, or with ``only="problems"`` (``python docs/make_images.py
+    problems``) the problems gallery alone."""
     IMAGES.mkdir(exist_ok=True)
-    for name, draw in (
+    pictures = [
         ("rick_values.png", rick_values),
         ("taxi_value_iteration.gif", taxi_value_iteration),
         ("learning_curves.png", learning_curves),
@@ -201,11 +294,18 @@ def main() -> None:
         ("rewards_shaped_vs_sparse.png", rewards_shaped_vs_sparse),
         ("rick_value_iteration.gif", rick_value_iteration),
         ("parameter_hell.png", parameter_hell),
-    ):
+    ]
+    gallery = [
+        (f"problem_{name}.png", lambda path, name=name: problem_picture(name, path))
+        for name in rlf.problems.CATALOG
+    ]
+    for name, draw in gallery if only == "problems" else pictures + gallery:
         path = IMAGES / name
         draw(path)
         print(f"{path.relative_to(IMAGES.parent.parent)}: {path.stat().st_size / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

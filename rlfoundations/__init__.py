@@ -3,7 +3,10 @@
 Everything a user needs is ``rlfoundations.<name>``; see ``__all__``.
 """
 
-from rlfoundations import envs  # registers rlfoundations/Rick-v0
+from rlfoundations import (
+    envs,  # registers rlfoundations/Rick-v0 and the problems' envs
+    problems,
+)
 from rlfoundations.average import (
     average_reward_policy_iteration,
     model_structure,
@@ -93,6 +96,7 @@ __all__ = [
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
+    "problems",
     "q_learning",
     "reinforce",
     "relative_value_iteration",

@@ -6,7 +6,9 @@
   to optimal (Ctrl-C keeps what was learned so far);
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
 - ``animate ENV``: the talk's value-iteration animation, as a GIF;
-- ``bench``: run the benchmark scripts of a source checkout.
+- ``bench``: run the benchmark scripts of a source checkout;
+- ``problems``: list the problems of :mod:`rlfoundations.problems`, one line each (``solve
+  forest --param S=10`` solves one by name).
 
 User mistakes (an unknown env id, a non-discrete env, a bad flag value, a file of another env)
 end in one clear line on stderr and exit code 2, never a traceback.
@@ -36,6 +38,7 @@ from rlfoundations.planning import (
     value_iteration,
 )
 from rlfoundations.policy import GreedyPolicy
+from rlfoundations.problems._cli import env_for, model_for, problems_command
 from rlfoundations.progress import ProgressBar
 from rlfoundations.results import LearningResult, PlanningResult
 from rlfoundations.sweeps import sweep
@@ -126,7 +129,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     solve = commands.add_parser("solve", help="solve a discrete env exactly")
-    solve.add_argument("env", help="a registered discrete env id, e.g. Taxi-v3")
+    solve.add_argument("env", help="a discrete env id (Taxi-v3) or a problem name (forest)")
+    solve.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a problem's parameter, e.g. --param S=10 (see: rlfoundations problems)",
+    )
     solve.add_argument(
         "--gamma",
         type=_gamma,
@@ -211,12 +221,14 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run the benchmarks of a source checkout")
     bench.add_argument("--full", action="store_true", help="full runs (minutes), not --quick")
+
+    commands.add_parser("problems", help="list the problems with known answers, one line each")
     return parser
 
 
 # -- solve -----------------------------------------------------------------------------------
-def _show_episode(env_id: str, policy: np.ndarray, seed: int) -> None:
-    env = make(env_id, render_mode="ansi")
+def _show_episode(env_id: str, policy: np.ndarray, seed: int, **make_kwargs) -> None:
+    env = make(env_id, render_mode="ansi", **make_kwargs)
     state, _ = env.reset(seed=seed)
     total, steps, terminated, truncated = 0.0, 0, False, False
     print(f"\nOne greedy episode (seed {seed}):")
@@ -270,11 +282,12 @@ def _solve_other_criterion(args: argparse.Namespace, mdp: TabularMDP) -> None:
         "ended episodes restart)"
     )
     if args.show_episode:
-        _show_episode(args.env, result.policy, args.seed)
+        env_id, make_kwargs = env_for(args.env, args.param)
+        _show_episode(env_id, result.policy, args.seed, **make_kwargs)
 
 
 def solve_command(args: argparse.Namespace) -> None:
-    mdp = from_env(args.env)
+    mdp = model_for(args.env, args.param)
     if args.horizon is not None and args.criterion != "finite":
         raise CommandError("--horizon goes with --criterion finite")
     if args.criterion == "average" and args.gamma is not None:
@@ -311,7 +324,8 @@ def solve_command(args: argparse.Namespace) -> None:
         path = save(args.out, GreedyPolicy(actions=result.policy, result=result, mdp=mdp))
         print(f"Saved the policy, its values and the model to {path}")
     if args.show_episode:
-        _show_episode(args.env, result.policy, args.seed)
+        env_id, make_kwargs = env_for(args.env, args.param)
+        _show_episode(env_id, result.policy, args.seed, **make_kwargs)
 
 
 # -- train -----------------------------------------------------------------------------------
@@ -503,6 +517,7 @@ COMMANDS = {
     "play": play_command,
     "animate": animate_command,
     "bench": bench_command,
+    "problems": problems_command,
 }
 
 

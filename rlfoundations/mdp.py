@@ -380,6 +380,43 @@ class TabularMDP:
         """``expected_reward`` in the kernels' layout, shape (ceil(S / 8), A, 8)."""
         return _read_only(self._kernel_blocks[2])
 
+    # -- back into Gymnasium ---------------------------------------------------------------------
+    def to_env(self, render_mode: str | None = None):
+        """A Gymnasium env that samples this model.
+
+        It passes ``gymnasium.utils.env_checker.check_env``, exposes ``P`` in the toy-text
+        form (so :func:`rlfoundations.from_env` reads this model back), and puts the allowed
+        actions in ``info["action_mask"]`` when the model masks some. With
+        ``max_episode_steps`` set, the env is wrapped in ``gymnasium.wrappers.TimeLimit``.
+
+        Parameters
+        ----------
+        render_mode : {None, "ansi"}
+            ``"ansi"``: ``render()`` returns the state (and its named factors) as text.
+
+        Returns
+        -------
+        gymnasium.Env
+            A :class:`rlfoundations.envs.tabular.TabularEnv`, in a ``TimeLimit`` when the
+            model has a time limit.
+
+        Examples
+        --------
+        >>> import rlfoundations as rlf
+        >>> env = rlf.problems.random_walk().to_env()
+        >>> state, info = env.reset(seed=0)
+        >>> env.unwrapped.P[state][0]
+        [(0.5, 2, 0.0, False), (0.5, 4, 0.0, False)]
+        """
+        from gymnasium.wrappers import TimeLimit
+
+        from rlfoundations.envs.tabular import TabularEnv
+
+        env = TabularEnv(self, render_mode=render_mode)
+        if self.max_episode_steps is not None:
+            return TimeLimit(env, max_episode_steps=self.max_episode_steps)
+        return env
+
     # -- conversion ----------------------------------------------------------------------------
     def to_dense(self, *, absorbing: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Return the dense transition tensor and expected rewards.

@@ -96,3 +96,44 @@ def communicating_mdps(
         terminated=terminated,
         initial=initial / initial.sum(),
     )
+
+
+@st.composite
+def problem_instances(draw) -> tuple[str, dict]:
+    """A problem of ``rlfoundations.problems`` and small random parameters for it:
+    ``(name, params)``, built with ``get_problem(name)(**params)``."""
+    probability = st.floats(0.05, 0.95, allow_nan=False)
+    choices = {
+        "gamblers_problem": st.fixed_dictionaries(
+            {"p_heads": probability, "goal": st.integers(2, 30)}
+        ),
+        "random_walk": st.fixed_dictionaries({"n_states": st.sampled_from([1, 3, 5, 9])}),
+        "river_swim": st.fixed_dictionaries({"n_states": st.integers(2, 12)}),
+        "chain": st.fixed_dictionaries(
+            {"n_states": st.integers(2, 8), "slip": st.floats(0.0, 0.5, allow_nan=False)}
+        ),
+        "deep_sea": st.fixed_dictionaries(
+            {
+                "size": st.integers(2, 6),
+                "deterministic": st.booleans(),
+                "mapping_seed": st.integers(0, 100),
+            }
+        ),
+        "forest": st.fixed_dictionaries({"S": st.integers(2, 8), "p": probability}),
+        "inventory": st.fixed_dictionaries(
+            {"capacity": st.integers(1, 6), "horizon": st.sampled_from([None, 1, 3])}
+        ),
+        "queue_admission": st.fixed_dictionaries({"capacity": st.integers(1, 8)}),
+        "garnet": st.integers(2, 10).flatmap(
+            lambda n: st.fixed_dictionaries(
+                {
+                    "n_states": st.just(n),
+                    "n_actions": st.integers(1, 3),
+                    "branching": st.integers(1, n),
+                    "seed": st.integers(0, 2**16),
+                }
+            )
+        ),
+    }
+    name = draw(st.sampled_from(sorted(choices)), label="problem")
+    return name, draw(choices[name], label="params")
