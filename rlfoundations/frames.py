@@ -32,8 +32,8 @@ __all__ = [
     "final_values",
     "optimal_value",
     "planning_frame",
-    "sweep_frame",
     "sweep_dataset",
+    "sweep_frame",
 ]
 
 INSTALL_HINT = "pip install 'rlfoundations[data]'"
