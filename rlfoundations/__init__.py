@@ -4,7 +4,9 @@ Everything a user needs is ``rlfoundations.<name>``; see ``__all__``.
 """
 
 from rlfoundations import envs  # registers rlfoundations/Rick-v0
+from rlfoundations.compare import Comparison, compare
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
+from rlfoundations.explain import Explanation, explain
 from rlfoundations.extract import (
     ModelCheck,
     ModelEstimate,
@@ -44,8 +46,10 @@ from rlfoundations.sweeps import sweep
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
     "ConvergenceWarning",
     "EvaluationResult",
+    "Explanation",
     "GreedyPolicy",
     "InvalidTypeError",
     "InvalidValueError",
@@ -60,12 +64,14 @@ __all__ = [
     "UserError",
     "__version__",
     "check_model",
+    "compare",
     "double_q_learning",
     "dyna_q",
     "envs",
     "estimate_model",
     "evaluate",
     "expected_sarsa",
+    "explain",
     "from_env",
     "load",
     "load_metadata",
