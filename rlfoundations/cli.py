@@ -5,7 +5,8 @@
   to optimal (Ctrl-C keeps what was learned so far);
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
 - ``animate ENV``: the talk's value-iteration animation, as a GIF;
-- ``bench``: run the benchmark scripts of a source checkout.
+- ``bench``: run the benchmark scripts of a source checkout;
+- ``compare ENV``, ``explain ENV --state N``: see :mod:`rlfoundations._cli_data`.
 
 User mistakes (an unknown env id, a non-discrete env, a bad flag value, a file of another env)
 end in one clear line on stderr and exit code 2, never a traceback.
@@ -24,6 +25,7 @@ from pathlib import Path
 import gymnasium
 import numpy as np
 
+from rlfoundations import _cli_data
 from rlfoundations.extract import from_env, make
 from rlfoundations.learning import Schedule
 from rlfoundations.mdp import TabularMDP
@@ -194,6 +196,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run the benchmarks of a source checkout")
     bench.add_argument("--full", action="store_true", help="full runs (minutes), not --quick")
+    _cli_data.register(commands)  # compare, explain
     return parser
 
 
@@ -443,6 +446,7 @@ COMMANDS = {
     "play": play_command,
     "animate": animate_command,
     "bench": bench_command,
+    **_cli_data.COMMANDS,
 }
 
 

@@ -377,7 +377,8 @@ def _summarise(groups, metric, confidence, reps, seed, thresholds, n_seeds, deci
                 poi_ci[i, j] = interval(_poi(samples[first], samples[second], TIE_TOLERANCE))
     if thresholds is None:
         everything = np.concatenate([scores for scores, _ in groups.values()])
-        thresholds = np.linspace(0.0, max(float(everything.max()), TIE_TOLERANCE), 51)
+        grid = np.linspace(0.0, max(float(everything.max()), TIE_TOLERANCE), 101)
+        thresholds = np.unique(np.concatenate([grid, everything]))  # every step of a profile
     thresholds = np.asarray(thresholds, dtype=float)
     return Comparison(
         groups=tuple(order),
@@ -440,7 +441,8 @@ def compare(
     seed : int
         Seed of the bootstrap.
     thresholds : array_like, optional
-        The ``tau`` of the performance profiles (default: 51 from 0 to the largest gap).
+        The ``tau`` of the performance profiles (default: every observed gap, and 101
+        evenly spaced from 0 to the largest).
     adaptive : bool
         Run the sweeps here, ``seeds_per_batch`` seeds at a time, until every two groups
         next to each other in the IQM ordering are told apart (the lower bound of the
