@@ -157,3 +157,9 @@ def test_planning_result_html_lists_the_first_states(taxi):
 
 def test_sweep_result_html_lists_the_swept_values(swept):
     assert "0.1, 0.5" in swept._repr_html_()
+
+
+def test_model_check_html_says_whether_the_model_passed():
+    check = rlf.check_model("FrozenLake-v1", rlf.from_env("FrozenLake-v1"), n_samples=2_000, seed=0)
+    got = check._repr_html_()
+    assert "<th>ok</th><td>True</td>" in got
