@@ -82,12 +82,21 @@ def probability_of_improvement(gaps_x, gaps_y, tolerance: float = TIE_TOLERANCE)
 
 
 def _poi(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarray:
-    """Probability of improvement of every row of ``x`` over the same row of ``y``."""
-    difference = y[:, None, :] - x[:, :, None]
-    wins = (difference > tolerance).sum(axis=(1, 2)) + 0.5 * (np.abs(difference) <= tolerance).sum(
-        axis=(1, 2)
-    )
-    return wins / (x.shape[1] * y.shape[1])
+    """Probability of improvement of every row of ``x`` over the same row of ``y``, a block
+    of rows at a time (the pairwise differences of all rows at once could take gigabytes)."""
+    out = np.empty(x.shape[0])
+    rows = max(1, _PAIRS_PER_BLOCK // (x.shape[1] * y.shape[1]))
+    for start in range(0, x.shape[0], rows):
+        stop = start + rows
+        difference = y[start:stop, None, :] - x[start:stop, :, None]
+        wins = (difference > tolerance).sum(axis=(1, 2))
+        ties = (np.abs(difference) <= tolerance).sum(axis=(1, 2))
+        out[start:stop] = (wins + 0.5 * ties) / (x.shape[1] * y.shape[1])
+    return out
+
+
+#: Pairwise differences held at once by :func:`_poi` (8 MB of floats).
+_PAIRS_PER_BLOCK = 1_000_000
 
 
 def performance_profile(gaps, thresholds) -> np.ndarray:
