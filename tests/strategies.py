@@ -61,3 +61,9 @@ def discounts(max_gamma: float = 0.999) -> st.SearchStrategy[float]:
         st.sampled_from([0.0, 0.5, 0.9, max_gamma]),
         st.floats(0.0, max_gamma, allow_nan=False),
     )
+
+
+def gap_samples(max_runs: int = 30) -> st.SearchStrategy[np.ndarray]:
+    """Runs' gaps to optimal: non-negative, with ties (several runs at exactly 0 or alike)."""
+    gaps = st.one_of(st.just(0.0), st.sampled_from([0.5, 1.0]), st.floats(0.0, 100.0))
+    return st.lists(gaps, min_size=1, max_size=max_runs).map(np.array)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
 
 import rlfoundations as rlf
 from rlfoundations.compare import (
@@ -13,6 +14,7 @@ from rlfoundations.compare import (
     probability_of_improvement,
 )
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
+from strategies import gap_samples
 
 # rliable's own test table (tests/rliable/metrics_test.py): runs x tasks, one task at a time.
 RLIABLE_X = np.array([[1, 2], [2, 2], [1, 1], [2, 1]])
@@ -196,3 +198,25 @@ def test_comparison_text_names_every_group(runs, cliff):
     text = str(rlf.compare(runs, mdp=cliff))
     assert "q_learning" in text
     assert "expected_sarsa" in text
+
+
+# -- properties ----------------------------------------------------------------------------------
+@given(gap_samples(), gap_samples())
+def test_probability_of_improvement_of_x_over_y_and_y_over_x_sum_to_one(x, y):
+    got = probability_of_improvement(x, y) + probability_of_improvement(y, x)
+    assert got == pytest.approx(1.0)
+
+
+@given(gap_samples())
+def test_iqm_lies_between_the_quartiles_of_the_runs(gaps):
+    low = np.quantile(gaps, 0.25, method="lower")
+    high = np.quantile(gaps, 0.75, method="higher")
+    assert low - 1e-9 <= iqm(gaps) <= high + 1e-9
+
+
+@given(gap_samples())
+def test_performance_profile_rises_from_the_best_run_to_one_at_the_worst(gaps):
+    thresholds = np.sort(gaps)
+    profile = performance_profile(gaps, thresholds)
+    assert np.all(np.diff(profile) >= 0)
+    assert profile[-1] == 1.0
