@@ -42,7 +42,8 @@ __all__ = [
     "probability_of_improvement",
 ]
 
-#: Gaps closer than this are ties (two optimal policies evaluated apart differ by rounding).
+#: Gaps closer than this (relative to the optimum, when above 1) are ties, and gaps this close
+#: to 0 are 0: two optimal policies evaluated apart differ by rounding.
 TIE_TOLERANCE = 1e-9
 
 
@@ -183,7 +184,7 @@ def _run_scores(result: SweepResult, mdp: TabularMDP, metric: str) -> np.ndarray
     optimum = {gamma: optimal_value(mdp, gamma) for gamma in np.unique(gammas)}
     best = np.array([optimum[gamma] for gamma in gammas])
     if metric == "final_gap":
-        return best - final_values(result, mdp) @ mdp.initial
+        return _clean(best - final_values(result, mdp) @ mdp.initial, best)
     if result.curve_values is None or len(result.curve_steps) < 2:
         raise InvalidValueError(
             "metric='auc' needs learning curves of at least two evaluations: pass eval_every "
@@ -193,7 +194,13 @@ def _run_scores(result: SweepResult, mdp: TabularMDP, metric: str) -> np.ndarray
     steps = np.asarray(result.curve_steps, dtype=float)
     widths = np.diff(steps)
     area = ((gaps[:, 1:] + gaps[:, :-1]) / 2.0 * widths).sum(axis=1)
-    return area / (steps[-1] - steps[0])
+    return _clean(area / (steps[-1] - steps[0]), best)
+
+
+def _clean(gaps: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """Gaps within rounding of 0 as 0: the optimum (value iteration to 1e-10) and a policy's
+    exact value are two computations of one number when the policy is optimal."""
+    return np.where(np.abs(gaps) <= TIE_TOLERANCE * np.maximum(1.0, np.abs(best)), 0.0, gaps)
 
 
 def _groups(results: Mapping[str, SweepResult], by: str, mdp, metric):
