@@ -127,20 +127,26 @@ def sweep_frame(result: SweepResult, mdp: TabularMDP | None = None) -> pandas.Da
     names = list(result.params[0])
     for name in names:
         columns[name] = []
-    columns |= {"steps": [], "episodes": [], "mean_return": []}
+    # Episodes may not have been recorded (a learner's record_episodes=False): no columns then.
+    has_episodes = getattr(result, "episode_lengths", None) is not None
+    columns["steps"] = []
+    if has_episodes:
+        columns |= {"episodes": [], "mean_return": []}
     if mdp is not None:
         columns |= {"value": [], "gap": []}
     for run in range(result.n_runs):
         params = result.params[run]
-        done, means = _episode_stats(result, run, steps)
+        if has_episodes:
+            done, means = _episode_stats(result, run, steps)
         for index, step in enumerate(steps):
             columns["algorithm"].append(result.algorithm)
             columns["run"].append(run)
             for name in names:
                 columns[name].append(params[name])
             columns["steps"].append(int(step))
-            columns["episodes"].append(int(done[index]))
-            columns["mean_return"].append(float(means[index]))
+            if has_episodes:
+                columns["episodes"].append(int(done[index]))
+                columns["mean_return"].append(float(means[index]))
             if mdp is not None:
                 gamma = float(params["gamma"])
                 if gamma not in optimum:
@@ -156,6 +162,8 @@ def sweep_frame(result: SweepResult, mdp: TabularMDP | None = None) -> pandas.Da
 def episodes_frame(result: LearningResult) -> pandas.DataFrame:
     """One row per finished episode; see :meth:`rlfoundations.LearningResult.episodes`."""
     pd = _require("pandas")
+    if getattr(result, "episode_lengths", None) is None:
+        raise InvalidValueError("this run recorded no episodes; learn with record_episodes=True")
     lengths = np.asarray(result.episode_lengths)
     return pd.DataFrame(
         {
@@ -235,8 +243,10 @@ def sweep_dataset(result: SweepResult, mdp: TabularMDP | None = None) -> xarray.
     coords = {name: np.asarray(values_) for name, values_ in zip(dims, axes, strict=True)}
     coords["seed"] = coords["seed"].astype(np.uint64)
     coords["steps"] = ("checkpoint", steps)
-    variables = {
-        "n_episodes": (dims, np.asarray(result.n_episodes).reshape(shape)),
+    variables = {}
+    if getattr(result, "n_episodes", None) is not None:
+        variables["n_episodes"] = (dims, np.asarray(result.n_episodes).reshape(shape))
+    variables |= {
         "policy": ([*dims, "state"], np.asarray(result.policy).reshape(*shape, n_states)),
         "q_values": (
             [*dims, "state", "action"],
@@ -316,7 +326,12 @@ def sweep_html(result: SweepResult) -> str:
         ("runs", result.n_runs),
         ("states x actions", f"{n_states} x {n_actions}"),
         ("steps per run", result.total_steps),
-        ("episodes per run", f"{int(result.n_episodes.min())} to {int(result.n_episodes.max())}"),
+        (
+            "episodes per run",
+            "not recorded"
+            if getattr(result, "n_episodes", None) is None
+            else f"{int(result.n_episodes.min())} to {int(result.n_episodes.max())}",
+        ),
         ("evaluations", 0 if result.curve_steps is None else len(result.curve_steps)),
         ("interrupted", result.interrupted),
     ]
