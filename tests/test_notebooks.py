@@ -8,6 +8,7 @@ fresh kernel, as a reader would run it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -77,3 +78,27 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(page, tmp_path, monkeypat
         if output.get("output_type") == "error"
     ]
     assert errors == []
+
+
+def load_link_hook():
+    spec = importlib.util.spec_from_file_location(
+        "notebook_links", ROOT / "docs" / "_hooks" / "notebook_links.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        pytest.param("q-learning.md", "../q-learning/", id="paired-page-to-its-notebook"),
+        pytest.param("../rick.md", "../../rick/", id="other-page-to-its-url"),
+        pytest.param("../howto/compare-learners.md", "../../howto/compare-learners/", id="howto"),
+        pytest.param("index.md", "../../tutorial/", id="index-page"),
+        pytest.param("../img/rick_values.png", "../../img/rick_values.png", id="image"),
+    ],
+)
+def test_notebook_page_links_point_where_the_site_has_them(target, expected):
+    hook = load_link_hook()
+    assert hook.site_target(target, "rick", {"rick", "q-learning"}) == expected
