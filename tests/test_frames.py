@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import builtins
+import sys
 
 import numpy as np
 import pytest
@@ -135,18 +135,20 @@ def test_planning_frame_action_gap_is_best_minus_second_best():
     assert frame.loc[0, "action_gap"] == pytest.approx(0.5)
 
 
-def test_to_pandas_without_pandas_names_the_install_command(monkeypatch, swept):
-    real_import = builtins.__import__
-
-    def blocked(name, *args, **kwargs):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("No module named 'pandas'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", blocked)
-    monkeypatch.delitem(__import__("sys").modules, "pandas")
+@pytest.mark.parametrize(
+    ("module", "convert"),
+    [
+        pytest.param("pandas", lambda result: result.to_pandas(), id="to_pandas"),
+        pytest.param("xarray", lambda result: result.to_xarray(), id="to_xarray"),
+        pytest.param("pandas", lambda result: result.run(0).episodes(), id="episodes"),
+    ],
+)
+def test_conversion_without_its_library_names_the_install_command(
+    monkeypatch, swept, module, convert
+):
+    monkeypatch.setitem(sys.modules, module, None)  # import now raises ImportError
     with pytest.raises(ImportError, match=r"pip install 'rlfoundations\[data\]'"):
-        swept.to_pandas()
+        convert(swept)
 
 
 def test_planning_result_html_lists_the_first_states(taxi):
