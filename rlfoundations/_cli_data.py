@@ -125,16 +125,17 @@ def compare_command(args: argparse.Namespace) -> None:
             seeds_per_batch=min(5, args.seeds), max_seeds=args.seeds,
         )  # fmt: skip
     else:
+        # One block of seeds per learner, as compare(adaptive=True) does: independent groups.
         runs = {
             name: sweep(
                 mdp,
                 gamma=args.gamma,
                 n_steps=args.steps,
-                seeds=range(args.seeds),
+                seeds=range(group * args.seeds, (group + 1) * args.seeds),
                 eval_every=eval_every,
                 **spec,
             )
-            for name, spec in specs.items()
+            for group, (name, spec) in enumerate(specs.items())
         }
         comparison = compare(runs, mdp=mdp, metric=args.metric, confidence=args.confidence)
     print(f"{args.env}: {args.steps} steps per run, gamma {args.gamma:g}")

@@ -465,7 +465,8 @@ def compare(
         better one's probability-of-improvement interval above 1/2, at the level
         ``confidence`` corrected by Bonferroni over the pairs and the batches allowed) or
         every group has ``max_seeds`` seeds; ``decided`` and ``n_seeds`` say which and how
-        many.
+        many. Group ``g`` (in the dict's order) runs seeds ``g * max_seeds`` onwards, so no two
+        groups share a random stream.
     gamma, n_steps, eval_every
         With ``adaptive``: passed to :func:`rlfoundations.sweep`.
     seeds_per_batch, max_seeds : int
@@ -551,10 +552,14 @@ def _adaptive(
     for look in range(looks):
         seeds = range(n_seeds, min(n_seeds + batch, max_seeds))
         n_seeds = seeds.stop
+        # Each group draws its seeds from its own block: runs of different groups never share
+        # a random stream, so the groups are independent samples.
         swept = {
-            name: sweep(mdp, gamma=gamma, n_steps=n_steps, seeds=seeds, eval_every=eval_every,
-                        **spec)
-            for name, spec in specs.items()
+            name: sweep(
+                mdp, gamma=gamma, n_steps=n_steps, seeds=[group * max_seeds + s for s in seeds],
+                eval_every=eval_every, **spec,
+            )
+            for group, (name, spec) in enumerate(specs.items())
         }  # fmt: skip
         for label, (group_scores, strata) in _groups(swept, by, mdp, metric).items():
             old = scores.setdefault(label, ([], []))

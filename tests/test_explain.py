@@ -91,3 +91,9 @@ def test_explain_refuses_a_state_out_of_range(slippery, solved):
 def test_explain_refuses_something_that_is_not_a_result(slippery):
     with pytest.raises(InvalidTypeError, match="PlanningResult"):
         rlf.explain(slippery, np.zeros(16), 0)
+
+
+def test_explain_accepts_the_greedy_policy_solve_returns():
+    policy = rlf.solve("FrozenLake-v1", gamma=0.95)
+    got = rlf.explain(policy.mdp, policy, 0).q_values
+    np.testing.assert_allclose(got, policy.result.q_values[0], atol=1e-12)
