@@ -36,7 +36,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ActionBackup:
-    """One action's backup: its outcomes (probability > 0) and the Q-value they sum to."""
+    """One action's backup: its outcomes (probability > 0) and the Q-value they sum to
+    (``name`` is empty when no action names were given)."""
 
     action: int
     name: str
@@ -95,9 +96,7 @@ class Explanation:
         lines = [f"Bellman backup of {where}, gamma = {self.gamma:g}"]
         for backup in self.actions:
             mark = "  <- chosen" if backup.action == self.chosen else ""
-            lines.append(
-                f"  action {backup.action} ({backup.name}): Q = {backup.q_value:.6g}{mark}"
-            )
+            lines.append(f"  {_label(backup)}: Q = {backup.q_value:.6g}{mark}")
             for out in backup.outcomes:
                 future = (
                     "ends the episode"
@@ -109,10 +108,7 @@ class Explanation:
                     f"{out.next_state}, {future} -> contributes {out.contribution:.6g}"
                 )
         chosen = self.actions[self.chosen]
-        lines.append(
-            f"chosen: action {self.chosen} ({chosen.name}), ahead of the next best by "
-            f"{self.action_gap:.6g}"
-        )
+        lines.append(f"chosen: {_label(chosen)}, ahead of the next best by {self.action_gap:.6g}")
         if self.source == "learning":
             gap = np.abs(self.result_q_values - self.q_values).max()
             lines.append(
@@ -120,6 +116,10 @@ class Explanation:
                 f"by up to {gap:.6g}, its Bellman error here)"
             )
         return "\n".join(lines)
+
+
+def _label(backup: ActionBackup) -> str:
+    return f"action {backup.action}" + (f" ({backup.name})" if backup.name else "")
 
 
 def explain(
@@ -140,7 +140,7 @@ def explain(
     state : int
         The state to explain.
     action_names : sequence of str, optional
-        Names of the actions (default ``"action 0"``, ...).
+        Names of the actions, shown beside their indices (default: none).
 
     Returns
     -------
@@ -179,7 +179,7 @@ def explain(
         raise InvalidValueError(f"state must be in [0, {mdp.n_states}), got {state!r}")
     state = int(state)
     if action_names is None:
-        action_names = [f"action {a}" for a in range(mdp.n_actions)]
+        action_names = [""] * mdp.n_actions
     elif len(action_names) != mdp.n_actions:
         raise InvalidValueError(
             f"action_names must name {mdp.n_actions} actions, got {len(action_names)}"

@@ -1391,7 +1391,10 @@ def plot_explanation(
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_xticks(
         [b.action for b in explanation.actions],
-        [("> " if b.action == explanation.chosen else "") + b.name for b in explanation.actions],
+        [
+            ("> " if b.action == explanation.chosen else "") + (b.name or f"action {b.action}")
+            for b in explanation.actions
+        ],
         fontsize=8,
     )
     ax.set_ylabel("Q(s, a): stacked outcome contributions")

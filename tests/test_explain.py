@@ -64,7 +64,7 @@ def test_a_win_ends_the_episode_without_a_next_value():
 
 def test_explain_text_lists_every_action(slippery, solved):
     text = str(rlf.explain(slippery, solved, 0))
-    assert all(f"action {a} (action {a})" in text for a in range(4))
+    assert all(f"  action {a}: Q = " in text for a in range(4))
     assert "chosen" in text
 
 
