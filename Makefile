@@ -5,12 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-peers docs clean
+.PHONY: demo test lint bench bench-peers docs notebooks clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,graph,plot,distributed,docs,lp]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,graph,plot,distributed,docs,lp,data,notebooks]'
 	touch $@
 
 demo: $(BIN)/.installed
@@ -28,6 +28,10 @@ bench: $(BIN)/.installed
 
 docs: $(BIN)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Refresh the tutorial notebooks from their pages with Python in them (docs/jupytext.toml).
+notebooks: $(BIN)/.installed
+	cd docs && ../$(BIN)/jupytext --sync $$(grep -l '^```python' tutorial/*.md)
 
 # Peer libraries (the bench extra, plus bettermdptools without its numpy<2 / gymnasium<1.4 pins),
 # then one run of benchmarks/bench_peers.py; ARGS=--quick for a short smoke run.

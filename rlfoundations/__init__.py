@@ -12,7 +12,9 @@ from rlfoundations.average import (
     model_structure,
     relative_value_iteration,
 )
+from rlfoundations.compare import Comparison, compare
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
+from rlfoundations.explain import Explanation, explain
 from rlfoundations.extract import (
     ModelCheck,
     ModelEstimate,
@@ -60,8 +62,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AverageRewardResult",
+    "Comparison",
     "ConvergenceWarning",
     "EvaluationResult",
+    "Explanation",
     "FiniteHorizonResult",
     "GreedyPolicy",
     "InvalidTypeError",
@@ -81,12 +85,14 @@ __all__ = [
     "average_reward_policy_iteration",
     "backward_induction",
     "check_model",
+    "compare",
     "double_q_learning",
     "dyna_q",
     "envs",
     "estimate_model",
     "evaluate",
     "expected_sarsa",
+    "explain",
     "from_env",
     "linear_programming",
     "load",

@@ -9,6 +9,7 @@
 - ``bench``: run the benchmark scripts of a source checkout;
 - ``problems``: list the problems of :mod:`rlfoundations.problems`, one line each (``solve
   forest --param S=10`` solves one by name).
+- ``compare ENV``, ``explain ENV --state N``: see :mod:`rlfoundations._cli_data`.
 
 User mistakes (an unknown env id, a non-discrete env, a bad flag value, a file of another env)
 end in one clear line on stderr and exit code 2, never a traceback.
@@ -27,6 +28,7 @@ from pathlib import Path
 import gymnasium
 import numpy as np
 
+from rlfoundations import _cli_data
 from rlfoundations.extract import from_env, make
 from rlfoundations.learning import Schedule
 from rlfoundations.mdp import TabularMDP
@@ -223,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--full", action="store_true", help="full runs (minutes), not --quick")
 
     commands.add_parser("problems", help="list the problems with known answers, one line each")
+    _cli_data.register(commands)  # compare, explain
     return parser
 
 
@@ -518,6 +521,7 @@ COMMANDS = {
     "animate": animate_command,
     "bench": bench_command,
     "problems": problems_command,
+    **_cli_data.COMMANDS,
 }
 
 

@@ -480,6 +480,11 @@ class ModelCheck:
             f"compared_pairs={self.compared_pairs}/{self.visited_pairs} visited)"
         )
 
+    def _repr_html_(self) -> str:
+        from rlfoundations.frames import model_check_html
+
+        return model_check_html(self)
+
 
 def check_model(
     env,

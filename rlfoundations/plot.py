@@ -39,10 +39,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from rlfoundations.compare import Comparison
+    from rlfoundations.explain import Explanation
+
 __all__ = [
     "GridLayout",
     "animate_value_iteration",
     "grid_layout",
+    "plot_comparison",
+    "plot_explanation",
     "plot_learning_curves",
     "plot_values",
     "save_gif",
@@ -1232,3 +1237,170 @@ def save_gif(frames, path: str | os.PathLike, *, fps: float = 4.0) -> Path:
     durations = [round(frame_ms)] * (len(pictures) - 1) + [round(frame_ms) + 2000]
     pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)
     return path
+
+
+# -- comparisons and explanations ----------------------------------------------------------------
+def plot_comparison(
+    comparison: Comparison,
+    *,
+    axes: Sequence[Axes] | None = None,
+    figsize: tuple[float, float] = (12.0, 3.8),
+) -> Figure:
+    """Draw a :class:`rlfoundations.Comparison` as rliable does, in three panels.
+
+    Left: every group's IQM and median with their bootstrap intervals. Middle: the
+    probability that a group's run beats the next group's, with its interval. Right: the
+    performance profiles, the fraction of runs whose gap is at most ``tau``.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        From :func:`rlfoundations.compare`.
+    axes : sequence of three Axes, optional
+        Where to draw; a new figure by default.
+    figsize : (float, float)
+        Size of the new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> from rlfoundations.plot import plot_comparison
+    >>> mdp = rlf.from_env("CliffWalking-v1")
+    >>> runs = rlf.sweep(mdp, gamma=0.9, n_steps=2_000, seeds=range(6), alpha=[0.1, 0.5])
+    >>> fig = plot_comparison(rlf.compare(runs, "alpha", mdp=mdp))
+    >>> len(fig.axes)
+    3
+    """
+    if axes is None:
+        plt = _require("matplotlib.pyplot")
+        fig, axes = plt.subplots(1, 3, figsize=figsize, layout="constrained")
+    elif len(axes) != 3:
+        raise ValueError(
+            f"axes must be three Axes (estimates, improvement, profiles), got {len(axes)}"
+        )
+    estimate_ax, improve_ax, profile_ax = axes
+    fig = estimate_ax.figure
+    groups = list(comparison.groups)
+    colors = _colors(len(groups))
+    rows = np.arange(len(groups))
+    for offset, (name, centre, interval) in zip(
+        (-0.15, 0.15),
+        (
+            ("IQM", comparison.iqm, comparison.iqm_ci),
+            ("median", comparison.median, comparison.median_ci),
+        ),
+        strict=True,
+    ):
+        values = np.array([centre[g] for g in groups])
+        low = np.array([interval[g][0] for g in groups])
+        high = np.array([interval[g][1] for g in groups])
+        iqm_marker = name == "IQM"
+        estimate_ax.errorbar(
+            values, rows + offset, xerr=[values - low, high - values],
+            fmt="o" if iqm_marker else "s", color="0.2" if iqm_marker else "0.55", capsize=3,
+            label=name, gid=f"estimate-{name}",
+        )  # fmt: skip
+    estimate_ax.set_yticks(rows, groups)
+    estimate_ax.invert_yaxis()
+    what = "final gap" if comparison.metric == "final_gap" else "mean gap over the curve"
+    estimate_ax.set_xlabel(f"{what} (lower is better)")
+    estimate_ax.set_title(f"IQM and median, {comparison.confidence:.0%} intervals", fontsize=10)
+    estimate_ax.legend(fontsize=8)
+
+    pairs = len(groups) - 1
+    if pairs:
+        poi = np.array([comparison.probability_of_improvement[i, i + 1] for i in range(pairs)])
+        low = np.array([comparison.improvement_ci[i, i + 1, 0] for i in range(pairs)])
+        high = np.array([comparison.improvement_ci[i, i + 1, 1] for i in range(pairs)])
+        improve_ax.barh(
+            np.arange(pairs), poi, xerr=[poi - low, high - poi], color=colors[:pairs],
+            capsize=3, gid="improvement",
+        )  # fmt: skip
+        improve_ax.set_yticks(
+            np.arange(pairs), [f"{groups[i]}\nvs {groups[i + 1]}" for i in range(pairs)]
+        )
+        improve_ax.invert_yaxis()
+    improve_ax.axvline(0.5, color="0.5", lw=0.8, ls="--")
+    improve_ax.set_xlim(0.0, 1.0)
+    improve_ax.set_xlabel("P(run of the first has the lower gap)")
+    improve_ax.set_title("probability of improvement", fontsize=10)
+
+    for group, color in zip(groups, colors, strict=True):
+        profile_ax.step(
+            comparison.thresholds, comparison.profiles[group], where="post", color=color,
+            label=group, gid="profile",
+        )  # fmt: skip
+    profile_ax.set_xlabel("tau (gap)")
+    profile_ax.set_ylabel("fraction of runs with gap <= tau")
+    profile_ax.set_ylim(-0.02, 1.02)
+    profile_ax.set_title("performance profiles", fontsize=10)
+    profile_ax.legend(fontsize=8)
+    return fig
+
+
+def plot_explanation(
+    explanation: Explanation,
+    *,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (6.5, 3.5),
+) -> Figure:
+    """Draw an :class:`rlfoundations.Explanation`: one bar per action, stacked from its
+    outcomes' contributions ``prob * (reward + gamma * V(next))``, a tick at its Q-value,
+    the chosen action outlined.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> from rlfoundations.plot import plot_explanation
+    >>> mdp = rlf.from_env("FrozenLake-v1")
+    >>> why = rlf.explain(mdp, rlf.value_iteration(mdp, gamma=0.95), 0)
+    >>> fig = plot_explanation(why)
+    >>> fig.axes[0].get_title()
+    'why action 0 in state 0? (gamma 0.95)'
+    """
+    if ax is None:
+        plt = _require("matplotlib.pyplot")
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    fig = ax.figure
+    colors = _colors(max(len(b.outcomes) for b in explanation.actions))
+    for backup in explanation.actions:
+        positive = negative = 0.0
+        for index, outcome in enumerate(backup.outcomes):
+            base = positive if outcome.contribution >= 0 else negative
+            ax.bar(
+                backup.action, outcome.contribution, bottom=base, color=colors[index],
+                alpha=0.8, edgecolor="white", gid="contribution",
+            )  # fmt: skip
+            if outcome.contribution >= 0:
+                positive += outcome.contribution
+            else:
+                negative += outcome.contribution
+        chosen = backup.action == explanation.chosen
+        ax.hlines(
+            backup.q_value, backup.action - 0.4, backup.action + 0.4, color="black",
+            lw=2.5 if chosen else 1.2, gid="q-value",
+        )  # fmt: skip
+        ax.annotate(
+            f"{backup.q_value:.3g}", (backup.action, backup.q_value), textcoords="offset points",
+            xytext=(0, 4), ha="center", fontsize=8, fontweight="bold" if chosen else "normal",
+        )  # fmt: skip
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xticks(
+        [b.action for b in explanation.actions],
+        [
+            ("> " if b.action == explanation.chosen else "") + (b.name or f"action {b.action}")
+            for b in explanation.actions
+        ],
+        fontsize=8,
+    )
+    ax.set_ylabel("Q(s, a): stacked outcome contributions")
+    ax.set_title(
+        f"why action {explanation.chosen} in state {explanation.state}? "
+        f"(gamma {explanation.gamma:g})",
+        fontsize=10,
+    )
+    return fig

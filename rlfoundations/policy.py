@@ -9,10 +9,11 @@ import gymnasium as gym
 import numpy as np
 
 from rlfoundations._validate import check_int, check_optional_seed, is_int
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
-from rlfoundations.results import PlanningResult
+from rlfoundations.results import LearningResult, PlanningResult
 
 __all__ = ["EvaluationResult", "GreedyPolicy", "evaluate", "solve"]
 
@@ -172,9 +173,63 @@ class EvaluationResult:
         )
 
 
+#: How far a stochastic policy's row may sum from 1.
+PROB_TOLERANCE = 1e-9
+
+
+def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int], int]:
+    """``policy`` as a function of the observation: a callable as it is; an action array, a
+    :class:`PlanningResult` or :class:`LearningResult` (their greedy ``policy``) as a table;
+    an (S, A) array of action probabilities as a sampler seeded by ``seed``."""
+    if isinstance(policy, PlanningResult | LearningResult):
+        policy = policy.policy
+    elif callable(policy):
+        return policy
+    if not isinstance(policy, np.ndarray | list | tuple):
+        raise InvalidTypeError(
+            "policy must be callable as policy(obs), an array of actions, an (S, A) array of "
+            f"action probabilities, a PlanningResult or a LearningResult, got "
+            f"{type(policy).__name__}"
+        )
+    table = np.asarray(policy)
+    if table.ndim not in (1, 2) or (n_states is not None and table.shape[0] != n_states):
+        raise InvalidValueError(
+            f"policy must have shape (n_states,) or (n_states, n_actions) with "
+            f"n_states = {n_states}, got {table.shape}"
+        )
+    if table.ndim == 1:
+        if table.dtype.kind not in "iu":
+            raise InvalidTypeError(f"an action array must hold ints, got dtype {table.dtype}")
+        actions = table.astype(np.int64)
+        return lambda obs: int(actions[obs])
+    if table.dtype.kind not in "fiu":
+        raise InvalidTypeError(f"action probabilities must be numbers, got dtype {table.dtype}")
+    probs = table.astype(float)
+    bad = ~np.isfinite(probs) | (probs < 0)
+    if bad.any():
+        state, action = np.argwhere(bad)[0]
+        raise InvalidValueError(
+            f"policy[{state}, {action}] = {probs[state, action]} is not a probability"
+        )
+    totals = probs.sum(axis=1)
+    off = np.flatnonzero(np.abs(totals - 1.0) > PROB_TOLERANCE)
+    if off.size:
+        raise InvalidValueError(
+            f"the action probabilities of state {off[0]} sum to {totals[off[0]]!r}, not 1"
+        )
+    cumulative = np.cumsum(probs, axis=1)
+    rng = np.random.default_rng(seed)
+
+    def sample(obs) -> int:
+        row = cumulative[obs]
+        return int(min(np.searchsorted(row, rng.random() * row[-1], side="right"), len(row) - 1))
+
+    return sample
+
+
 def evaluate(
     env,
-    policy: Callable[[int], int],
+    policy,
     episodes: int = 100,
     seed: int | None = 0,
     *,
@@ -187,9 +242,12 @@ def evaluate(
     ----------
     env : str or gymnasium.Env
         The env, or its id (made with :func:`make`, so with its registered time limit).
-    policy : callable
-        ``policy(obs) -> action``: a :class:`GreedyPolicy`, or any function of the
-        observation.
+    policy : callable, ndarray, PlanningResult or LearningResult
+        ``policy(obs) -> action`` (a :class:`GreedyPolicy`, or any function of the
+        observation); an int array of shape (S,), the action of every state; a solver's or
+        learner's result (its greedy ``policy``); or an (S, A) array of action
+        probabilities, from which each step's action is drawn (a NumPy generator seeded
+        with ``seed``, so the same seed replays the same episodes).
     episodes : int
         Episodes to play.
     seed : int, optional
@@ -215,6 +273,10 @@ def evaluate(
     >>> score = rlf.evaluate("rlfoundations/Rick-v0", policy, episodes=20, seed=0)
     >>> score.win_rate, score.episodes
     (1.0, 20)
+    >>> import numpy as np
+    >>> uniform = np.full((500, 6), 1 / 6)  # a random policy, as probabilities
+    >>> rlf.evaluate("rlfoundations/Rick-v0", uniform, episodes=20, seed=0).win_rate < 1.0
+    True
     """
     owned = isinstance(env, str)
     if owned:
@@ -224,8 +286,9 @@ def evaluate(
     elif not isinstance(env, gym.Env):
         raise TypeError(f"env must be an env id or a gymnasium.Env, got {type(env).__name__}")
     try:
-        if not callable(policy):
-            raise TypeError(f"policy must be callable as policy(obs), got {type(policy).__name__}")
+        space = env.observation_space
+        n_states = int(space.n) if isinstance(space, gym.spaces.Discrete) else None
+        policy = _as_policy(policy, n_states, check_optional_seed(seed))
         episodes = check_int("episodes", episodes)
         seed = check_optional_seed(seed)
         if max_steps is None:

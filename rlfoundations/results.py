@@ -80,6 +80,28 @@ class PlanningResult:
         """Expected return from the initial distribution, ``sum_s initial[s] * V(s)``."""
         return float(np.dot(initial, self.values))
 
+    def to_pandas(self, mdp=None):
+        """One row per state: the decoded factors (with ``mdp`` whose ``factors`` are set),
+        ``value``, ``action``, ``q_0 .. q_{A-1}``, ``action_gap`` (best minus second-best
+        Q-value) and ``non_terminating`` where known. Needs the extra ``data``.
+
+        Examples
+        --------
+        >>> import rlfoundations as rlf
+        >>> mdp = rlf.from_env("FrozenLake-v1")
+        >>> frame = rlf.value_iteration(mdp, gamma=0.9).to_pandas(mdp)
+        >>> frame.shape, list(frame.columns[:3])
+        ((16, 7), ['value', 'action', 'q_0'])
+        """
+        from rlfoundations.frames import planning_frame
+
+        return planning_frame(self, mdp)
+
+    def _repr_html_(self) -> str:
+        from rlfoundations.frames import planning_html
+
+        return planning_html(self)
+
 
 @dataclass(frozen=True, repr=False)
 class LearningResult:
@@ -149,6 +171,22 @@ class LearningResult:
         if self.curve_values is None:
             raise ValueError("no learning curve was recorded; pass eval_every to the learner")
         return self.curve_values @ np.asarray(initial, dtype=float)
+
+    def episodes(self):
+        """The finished episodes as a DataFrame: ``episode``, ``return``, ``length`` and
+        ``end_step`` (the run's step count when it ended). Needs the extra ``data``.
+
+        Examples
+        --------
+        >>> import rlfoundations as rlf
+        >>> mdp = rlf.from_env("CliffWalking-v1")
+        >>> result = rlf.q_learning(mdp, gamma=0.99, n_steps=2_000, seed=0)
+        >>> list(result.episodes().columns)
+        ['episode', 'return', 'length', 'end_step']
+        """
+        from rlfoundations.frames import episodes_frame
+
+        return episodes_frame(self)
 
 
 @dataclass(frozen=True, repr=False)
@@ -235,6 +273,51 @@ class SweepResult:
             raise ValueError("no learning curve was recorded; pass eval_every to the sweep")
         return self.curve_values @ np.asarray(initial, dtype=float)
 
+    def to_pandas(self, mdp=None):
+        """One row per run and checkpoint (each ``eval_every`` evaluation, or the end of the
+        runs without a curve): ``algorithm``, ``run``, every swept parameter, ``seed``,
+        ``steps``, ``episodes`` finished by then, ``mean_return`` of the episodes finished
+        since the previous checkpoint, and, given the model ``mdp``, ``value`` (the exact
+        expected return ``initial @ V^pi`` of the greedy policy) and ``gap`` (the optimal
+        one minus it). Needs the extra ``data``.
+
+        Examples
+        --------
+        >>> import rlfoundations as rlf
+        >>> mdp = rlf.from_env("CliffWalking-v1")
+        >>> result = rlf.sweep(mdp, gamma=0.99, n_steps=2_000, seeds=range(3), eval_every=1_000)
+        >>> frame = result.to_pandas(mdp)
+        >>> frame.shape, list(frame.columns[-4:])
+        ((9, 11), ['episodes', 'mean_return', 'value', 'gap'])
+        """
+        from rlfoundations.frames import sweep_frame
+
+        return sweep_frame(self, mdp)
+
+    def to_xarray(self, mdp=None):
+        """An ``xarray.Dataset`` with dims (swept parameters..., ``seed``, ``checkpoint``
+        [, ``state``, ``action``]): ``n_episodes``, ``policy``, ``q_values``, the exact
+        ``state_value`` of the greedy policy at every checkpoint and, given ``mdp``,
+        ``value`` and ``gap``. Needs the extra ``data``.
+
+        Examples
+        --------
+        >>> import rlfoundations as rlf
+        >>> mdp = rlf.from_env("CliffWalking-v1")
+        >>> result = rlf.sweep(
+        ...     mdp, gamma=0.99, n_steps=2_000, seeds=range(3), alpha=[0.1, 0.5], eval_every=500
+        ... )
+        >>> dict(result.to_xarray(mdp)["gap"].sizes)
+        {'gamma': 1, 'alpha': 2, 'epsilon': 1, 'seed': 3, 'checkpoint': 5}
+        """
+        from rlfoundations.frames import sweep_dataset
+
+        return sweep_dataset(self, mdp)
+
+    def _repr_html_(self) -> str:
+        from rlfoundations.frames import sweep_html
+
+        return sweep_html(self)
 
 def _shape(array) -> str:
     return "x".join(str(n) for n in np.shape(array))

@@ -137,3 +137,9 @@ def problem_instances(draw) -> tuple[str, dict]:
     }
     name = draw(st.sampled_from(sorted(choices)), label="problem")
     return name, draw(choices[name], label="params")
+
+
+def gap_samples(max_runs: int = 30) -> st.SearchStrategy[np.ndarray]:
+    """Runs' gaps to optimal: non-negative, with ties (several runs at exactly 0 or alike)."""
+    gaps = st.one_of(st.just(0.0), st.sampled_from([0.5, 1.0]), st.floats(0.0, 100.0))
+    return st.lists(gaps, min_size=1, max_size=max_runs).map(np.array)

@@ -617,3 +617,32 @@ def test_save_gif_writes_every_distinct_frame(tmp_path):
 def test_save_gif_rejects_what_is_not_a_picture(tmp_path, frames, name, message):
     with pytest.raises(ValueError, match=message):
         plot.save_gif(frames, tmp_path / name)
+
+
+# -- comparisons and explanations -----------------------------------------------------------------
+@functools.cache
+def cliff_comparison():
+    mdp = rlf.from_env("CliffWalking-v1")
+    runs = rlf.sweep(mdp, gamma=0.9, n_steps=2_000, seeds=range(6), alpha=[0.1, 0.5])
+    return rlf.compare(runs, "alpha", mdp=mdp)
+
+
+def test_comparison_plot_draws_each_groups_performance_profile():
+    comparison = cliff_comparison()
+    fig = plot.plot_comparison(comparison)
+    lines = [line for line in fig.axes[2].get_lines() if line.get_gid() == "profile"]
+    got = {line.get_label(): line.get_ydata() for line in lines}
+    assert sorted(got) == sorted(comparison.groups)
+    for group, ydata in got.items():
+        np.testing.assert_array_equal(ydata, comparison.profiles[group])
+    plt.close(fig)
+
+
+def test_explanation_plot_marks_every_q_value():
+    mdp = rlf.from_env("FrozenLake-v1")
+    result = rlf.value_iteration(mdp, gamma=0.95)
+    fig = plot.plot_explanation(rlf.explain(mdp, result, 14))
+    marks = [c for c in fig.axes[0].collections if c.get_gid() == "q-value"]
+    got = [segment[0][1] for mark in marks for segment in mark.get_segments()]
+    np.testing.assert_allclose(got, result.q_values[14], atol=1e-12)
+    plt.close(fig)

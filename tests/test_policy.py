@@ -217,3 +217,65 @@ def test_solve_rejects_a_bad_gamma():
 def test_solve_rejects_envs_without_a_model():
     with pytest.raises(TypeError, match="Discrete"):
         rlf.solve("CartPole-v1")
+
+
+# -- evaluate accepts what the library returns ---------------------------------------------------
+def test_evaluate_accepts_an_action_array(rick_policy):
+    got = rlf.evaluate(RICK_ID, rick_policy.actions, episodes=10, seed=3)
+    expected = rlf.evaluate(RICK_ID, rick_policy, episodes=10, seed=3)
+    np.testing.assert_array_equal(got.returns, expected.returns)
+
+
+def test_evaluate_accepts_a_planning_result(rick_policy):
+    got = rlf.evaluate(RICK_ID, rick_policy.result, episodes=10, seed=3)
+    assert got.win_rate == 1.0
+
+
+def test_evaluate_accepts_a_learning_result():
+    mdp = rlf.from_env("CliffWalking-v1")
+    learned = rlf.q_learning(mdp, gamma=0.99, n_steps=20_000, seed=0)
+    got = rlf.evaluate("CliffWalking-v1", learned, episodes=2, seed=0)
+    expected = rlf.evaluate("CliffWalking-v1", lambda obs: int(learned.policy[obs]), 2, 0)
+    np.testing.assert_array_equal(got.returns, expected.returns)
+
+
+def test_evaluate_of_one_hot_probabilities_equals_the_deterministic_policy(rick_policy):
+    one_hot = np.eye(6)[rick_policy.actions]
+    got = rlf.evaluate(RICK_ID, one_hot, episodes=10, seed=3)
+    expected = rlf.evaluate(RICK_ID, rick_policy, episodes=10, seed=3)
+    np.testing.assert_array_equal(got.returns, expected.returns)
+
+
+def test_evaluate_samples_a_stochastic_policy_at_its_probabilities():
+    # Deterministic FrozenLake from the start state 0: "left" (0) stays put, "down" (1)
+    # moves to state 4. One step per episode, drawn with probability 0.25 of "down".
+    probs = np.zeros((16, 4))
+    probs[:, 0], probs[:, 1] = 0.75, 0.25
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    moved = []
+    for seed in range(400):
+        rlf.evaluate(env, probs, episodes=1, seed=seed, max_steps=1)
+        moved.append(int(env.unwrapped.s) == 4)
+    # binomial(400, 0.25): sd 8.7; 4 sd either side
+    assert 65 <= sum(moved) <= 135
+
+
+def test_evaluate_replays_a_stochastic_policy_for_the_same_seed():
+    uniform = np.full((500, 6), 1 / 6)
+    first = rlf.evaluate(RICK_ID, uniform, episodes=5, seed=1)
+    second = rlf.evaluate(RICK_ID, uniform, episodes=5, seed=1)
+    np.testing.assert_array_equal(first.returns, second.returns)
+
+
+@pytest.mark.parametrize(
+    ("policy", "error", "match"),
+    [
+        pytest.param(np.zeros(3, dtype=int), rlf.InvalidValueError, "500", id="wrong-states"),
+        pytest.param(np.full((500, 6), 0.2), rlf.InvalidValueError, "sum to", id="not-summing"),
+        pytest.param(np.zeros(500), rlf.InvalidTypeError, "ints", id="float-actions"),
+        pytest.param(np.full((500, 6), -1.0), rlf.InvalidValueError, "probability", id="negative"),
+    ],
+)
+def test_evaluate_rejects_bad_policy_arrays(policy, error, match):
+    with pytest.raises(error, match=match):
+        rlf.evaluate(RICK_ID, policy, episodes=1)
