@@ -14,6 +14,7 @@ from rlfoundations.extract import (
     make,
 )
 from rlfoundations.graph import to_graph
+from rlfoundations.interop import from_mdptoolbox, from_quantecon
 from rlfoundations.learning import (
     Schedule,
     double_q_learning,
@@ -24,6 +25,7 @@ from rlfoundations.learning import (
     sarsa,
 )
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.observations import IndexObservation
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
     modified_policy_iteration,
@@ -47,6 +49,7 @@ __all__ = [
     "ConvergenceWarning",
     "EvaluationResult",
     "GreedyPolicy",
+    "IndexObservation",
     "InvalidTypeError",
     "InvalidValueError",
     "LearningResult",
@@ -67,6 +70,8 @@ __all__ = [
     "evaluate",
     "expected_sarsa",
     "from_env",
+    "from_mdptoolbox",
+    "from_quantecon",
     "load",
     "load_metadata",
     "make",
