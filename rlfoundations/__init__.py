@@ -41,6 +41,7 @@ from rlfoundations.results import (
     PlanningResult,
     SweepResult,
 )
+from rlfoundations.simulator import from_simulator
 from rlfoundations.sweeps import sweep
 
 __version__ = "0.1.0"
@@ -72,6 +73,7 @@ __all__ = [
     "from_env",
     "from_mdptoolbox",
     "from_quantecon",
+    "from_simulator",
     "load",
     "load_metadata",
     "make",
