@@ -99,19 +99,9 @@ def _taxi_is_fickle(base) -> bool:
     return bool(getattr(base, "fickle_passenger", False))
 
 
-def _blackjack_pays_naturals(base) -> bool:
-    return bool(getattr(base, "natural", False) or getattr(base, "sab", False))
-
-
-def _natural_reason() -> str:
-    from rlfoundations.blackjack import NATURAL_REASON
-
-    return NATURAL_REASON
-
-
 #: Envs whose dynamics are not all in what ``from_env`` reads, as (env class name, test on
 #: the unwrapped env, why): ``from_env`` refuses them with the reason.
-KNOWN_GAPS: tuple[tuple[str, Callable, str | Callable[[], str]], ...] = (
+KNOWN_GAPS: tuple[tuple[str, Callable, str], ...] = (
     (
         "TaxiEnv",
         _taxi_is_fickle,
@@ -122,14 +112,13 @@ KNOWN_GAPS: tuple[tuple[str, Callable, str | Callable[[], str]], ...] = (
         "with fickle_passenger=False for the exact model, or use "
         "estimate_model(env, n_samples, seed) for an empirical one",
     ),
-    ("BlackjackEnv", _blackjack_pays_naturals, _natural_reason),
 )
 
 
 def _known_gap(base) -> str | None:
     for class_name, applies, reason in KNOWN_GAPS:
         if any(cls.__name__ == class_name for cls in type(base).__mro__) and applies(base):
-            return reason() if callable(reason) else reason
+            return reason
     return None
 
 
@@ -234,7 +223,10 @@ def _relabel_observations(wrapper, labels: list, inner_space: gym.Space) -> list
     mapped = []
     for label in labels:
         obs = _as_observation(label, inner_space)
-        first, again = wrapper.observation(obs), wrapper.observation(obs)
+        # IndexObservation's index of a state is encode(state); its observation() may read
+        # the env's hand (Blackjack's natural flag), which is not this state's.
+        relabel = wrapper.encode if isinstance(wrapper, IndexObservation) else wrapper.observation
+        first, again = relabel(obs), relabel(obs)
         if _label(first) != _label(again):
             raise _refuse(wrapper, f"it maps the observation {label!r} to {first!r} and {again!r}")
         if not outer_space.contains(_as_observation(_label(first), outer_space)):
@@ -328,6 +320,7 @@ def _apply_chain(mdp: TabularMDP, chain: _Chain, labels: list, space: gym.Space)
     else:
         encoder = IndexObservation.__new__(IndexObservation)
         encoder._inner, encoder._starts, encoder._sizes = space, starts, sizes
+        encoder._natural_flag = False
         index = [encoder.encode(_as_observation(label, space)) for label in labels]
         if index_wrapper is None:
             index_wrapper = encoder
@@ -356,10 +349,12 @@ def _base_model(base: gym.Env) -> tuple[TabularMDP, list, gym.Space]:
     if type(base).__name__ == "BlackjackEnv":
         from rlfoundations.blackjack import blackjack_model
 
-        mdp = blackjack_model()
+        mdp = blackjack_model(natural=bool(base.natural), sab=bool(base.sab))
         sizes = tuple(size for _, size in mdp.factors)
         labels = [tuple(int(v) for v in np.unravel_index(s, sizes)) for s in range(mdp.n_states)]
-        return mdp, labels, base.observation_space
+        # With the natural flag, the states are (observation, natural): the space it spans.
+        space = gym.spaces.Tuple(tuple(gym.spaces.Discrete(size) for size in sizes))
+        return mdp, labels, space
     n_states, n_actions = _check_discrete(base)
     table = getattr(base, "P", None)
     if not isinstance(table, dict):

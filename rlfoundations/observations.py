@@ -75,11 +75,18 @@ class IndexObservation(gym.ObservationWrapper):
         Factor names; by default the Dict keys, ``"0"``, ``"1"``, ... for a Tuple or a
         MultiDiscrete (Blackjack's are ``player_sum``, ``dealer_card``, ``usable_ace``).
 
+    Notes
+    -----
+    Blackjack-v1 is registered with ``sab=True``: a natural (an ace and a ten dealt) wins
+    where another 21 may draw, yet both show as ``(21, card, 1)``. Over such a Blackjack env
+    the index has a fourth factor, ``natural``, read from the env's hand: the one case where
+    the index says more than the observation, because the observation is not a Markov state.
+
     Examples
     --------
     >>> import gymnasium as gym
     >>> from rlfoundations import IndexObservation
-    >>> env = IndexObservation(gym.make("Blackjack-v1"))
+    >>> env = IndexObservation(gym.make("Blackjack-v1", sab=False))
     >>> env.observation_space, env.factors
     (Discrete(704), (('player_sum', 32), ('dealer_card', 11), ('usable_ace', 2)))
     >>> env.encode((15, 10, 0)), env.decode(350)
@@ -94,6 +101,14 @@ class IndexObservation(gym.ObservationWrapper):
             if names is not None and len(names) != len(space_factors(inner)[0]):
                 names = None
         self.factors, self._starts = space_factors(inner, names)
+        # Blackjack under rules that pay a natural apart: the observation does not show
+        # whether a soft 21 is a natural, the env's hand does (see rlfoundations.blackjack).
+        self._natural_flag = type(env.unwrapped).__name__ == "BlackjackEnv" and bool(
+            getattr(env.unwrapped, "sab", False) or getattr(env.unwrapped, "natural", False)
+        )
+        if self._natural_flag:
+            self.factors += (("natural", 2),)
+            self._starts += (0,)
         self._sizes = tuple(size for _, size in self.factors)
         self._inner = inner
         self.observation_space = gym.spaces.Discrete(math.prod(self._sizes))
@@ -103,7 +118,10 @@ class IndexObservation(gym.ObservationWrapper):
             return (int(obs),)
         if isinstance(self._inner, gym.spaces.Dict):
             return tuple(int(obs[name]) for name in self._inner.spaces)
-        return tuple(int(value) for value in obs)
+        values = tuple(int(value) for value in obs)
+        if self._natural_flag and len(values) == 3:
+            values += (0,)  # (sum, card, ace) alone: not a natural
+        return values
 
     def encode(self, obs) -> int:
         """The index of observation ``obs`` of the wrapped env."""
@@ -138,4 +156,7 @@ class IndexObservation(gym.ObservationWrapper):
         return values
 
     def observation(self, observation) -> int:
+        if self._natural_flag:
+            hand = sorted(self.env.unwrapped.player)
+            observation = (*observation, int(hand == [1, 10]))
         return self.encode(observation)
