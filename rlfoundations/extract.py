@@ -93,6 +93,8 @@ PASS_THROUGH_WRAPPERS: tuple[type, ...] = (
 #: Observation wrappers whose ``observation`` changes with every call (running statistics):
 #: not a fixed relabelling, whatever their space.
 _STATEFUL_OBSERVATION_WRAPPERS: tuple[type, ...] = (gym.wrappers.NormalizeObservation,)
+#: Action wrappers whose action depends on the past (a sticky action repeats the last one).
+_STATEFUL_ACTION_WRAPPERS: tuple[type, ...] = (gym.wrappers.StickyAction,)
 
 
 def _taxi_is_fickle(base) -> bool:
@@ -167,12 +169,18 @@ def _walk(env: gym.Env) -> _Chain:
                 raise _refuse(wrapper, "it overrides step or reset, so it may change the dynamics")
             chain.transforms.append(("observation", wrapper))
         elif isinstance(wrapper, gym.RewardWrapper):
-            if kind.step is not gym.RewardWrapper.step:
-                raise _refuse(wrapper, "it overrides step, so its reward is not reward(r) alone")
+            if kind.step is not gym.RewardWrapper.step or kind.reset is not gym.Wrapper.reset:
+                raise _refuse(
+                    wrapper, "it overrides step or reset, so its reward is not reward(r) alone"
+                )
             chain.transforms.append(("reward", wrapper))
         elif isinstance(wrapper, gym.ActionWrapper):
-            if kind.step is not gym.ActionWrapper.step:
-                raise _refuse(wrapper, "it overrides step, so its action is not action(a) alone")
+            if isinstance(wrapper, _STATEFUL_ACTION_WRAPPERS):
+                raise _refuse(wrapper, "its action depends on the actions before")
+            if kind.step is not gym.ActionWrapper.step or kind.reset is not gym.Wrapper.reset:
+                raise _refuse(
+                    wrapper, "it overrides step or reset, so its action is not action(a) alone"
+                )
             chain.transforms.append(("action", wrapper))
         else:
             raise _refuse(
