@@ -342,7 +342,7 @@ def _apply_chain(mdp: TabularMDP, chain: _Chain, labels: list, space: gym.Space)
             f"observations of {space!r}: a model over that space needs every observation to "
             f"be exactly one state"
         )
-    if isinstance(space, gym.spaces.Discrete):
+    if isinstance(space, gym.spaces.Discrete) and index_wrapper is None:
         kept_factors = None if relabelled else mdp.factors
     else:
         kept_factors = index_wrapper.factors if index_wrapper is not None else None
