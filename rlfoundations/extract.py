@@ -234,7 +234,10 @@ def _relabel_observations(wrapper, labels: list, inner_space: gym.Space) -> list
         # IndexObservation's index of a state is encode(state); its observation() may read
         # the env's hand (Blackjack's natural flag), which is not this state's.
         relabel = wrapper.encode if isinstance(wrapper, IndexObservation) else wrapper.observation
-        first, again = relabel(obs), relabel(obs)
+        try:
+            first, again = relabel(obs), relabel(obs)
+        except Exception as error:
+            raise _refuse(wrapper, f"it fails on the observation {label!r}: {error!r}") from error
         if _label(first) != _label(again):
             raise _refuse(wrapper, f"it maps the observation {label!r} to {first!r} and {again!r}")
         if not outer_space.contains(_as_observation(_label(first), outer_space)):
@@ -275,8 +278,16 @@ def _apply_chain(mdp: TabularMDP, chain: _Chain, labels: list, space: gym.Space)
     """The base model seen through the chain's relabellings, innermost first."""
     relabelled = False
     index_wrapper = None
+    natural_flag = len(labels[0]) == 4 if labels and isinstance(labels[0], tuple) else False
     for kind, wrapper in chain.transforms:
         if kind == "observation":
+            if natural_flag and not isinstance(wrapper, IndexObservation):
+                raise _refuse(
+                    wrapper,
+                    "this Blackjack pays a natural apart from another soft 21, which its "
+                    "observation shows the same way; only rlfoundations.IndexObservation, "
+                    "which reads the flag from the env's hand, indexes its states exactly",
+                )
             labels = _relabel_observations(wrapper, labels, space)
             space = wrapper.observation_space
             relabelled = True

@@ -579,9 +579,9 @@ class TabularMDP:
         P : array_like, shape (S, A, S)
             Transition probabilities ``P[s, a, s']``.
         R : array_like, shape (S, A) or (S, A, S)
-            Expected reward of (s, a), or reward of each transition (s, a, s'). ``-inf`` marks
-        an infeasible pair (every entry of it, with the (S, A, S) form): it becomes masked
-        in ``action_mask``, its reward 0.
+            Expected reward of (s, a), or reward of each transition (s, a, s'). A pair whose
+            reward is ``-inf`` (every entry of it, with the (S, A, S) form) is infeasible; it
+            is masked in ``action_mask`` and its reward set to 0.
         terminal : array_like of bool, shape (S,), optional
             States whose entry ends the episode: a transition into one is ``terminated``.
         initial : array_like, shape (S,), optional
@@ -595,8 +595,8 @@ class TabularMDP:
             One outcome slot per reachable next state (``K`` = the largest number of
             reachable next states of any (s, a)).
 
-        Warnings
-        --------
+        Notes
+        -----
         ``P`` is read as (state, action, next state). pymdptoolbox's arrays are (action,
         state, next state): when S != A the shape check refuses them, but when S == A (its
         own ``small()`` example has 2 states and 2 actions) a transposed array is a valid
