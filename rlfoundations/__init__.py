@@ -41,7 +41,7 @@ from rlfoundations.results import (
     PlanningResult,
     SweepResult,
 )
-from rlfoundations.simulator import from_simulator
+from rlfoundations.simulator import StateIndex, compile_env, from_simulator
 from rlfoundations.sweeps import sweep
 
 __version__ = "0.1.0"
@@ -59,11 +59,13 @@ __all__ = [
     "NonTerminationWarning",
     "PlanningResult",
     "Schedule",
+    "StateIndex",
     "SweepResult",
     "TabularMDP",
     "UserError",
     "__version__",
     "check_model",
+    "compile_env",
     "double_q_learning",
     "dyna_q",
     "envs",

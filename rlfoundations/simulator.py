@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 from collections.abc import Callable, Hashable, Iterable
 
+import gymnasium as gym
 import numpy as np
 
 from rlfoundations._validate import check_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
 
-__all__ = ["from_simulator"]
+__all__ = ["StateIndex", "compile_env", "from_simulator"]
 
 
 def _initial_states(initial) -> list[tuple[Hashable, float]]:
@@ -231,3 +234,195 @@ def from_simulator(
 def _chain(lists):
     for items in lists:
         yield from items
+
+
+# -- compiling a live env ------------------------------------------------------------------------
+def _minigrid_key(env):
+    base = env.unwrapped
+    carrying = getattr(base, "carrying", None)
+    return base.hash(), None if carrying is None else tuple(carrying.encode())
+
+
+def _default_state_key(env):
+    """The state key of the envs whose full state is known: MiniGrid's ``hash()`` (grid,
+    position, direction) with what the agent carries; else None."""
+    base = env.unwrapped
+    if callable(getattr(base, "hash", None)) and hasattr(base, "agent_pos"):
+        return _minigrid_key
+    return None
+
+
+def _time_limit_of(env) -> int | None:
+    limits = []
+    inner = env
+    while isinstance(inner, gym.Wrapper):
+        if isinstance(inner, gym.wrappers.TimeLimit):
+            limits.append(int(inner._max_episode_steps))
+        inner = inner.env
+    steps = getattr(inner, "max_steps", None)  # MiniGrid truncates by itself
+    if isinstance(steps, int) and steps > 0:
+        limits.append(steps)
+    return min(limits) if limits else None
+
+
+def _scalars(env) -> dict:
+    """The plain scalar attributes of the unwrapped env: what differs outside the key."""
+    return {
+        name: value
+        for name, value in vars(env.unwrapped).items()
+        if isinstance(value, bool | int | float | str | np.integer | np.floating)
+    }
+
+
+class StateIndex(gym.ObservationWrapper):
+    """A live env's observations replaced by the index of its state in a compiled model, so
+    that a tabular policy of :func:`compile_env`'s model plays the env.
+
+    Examples
+    --------
+    See :func:`compile_env`.
+    """
+
+    def __init__(self, env: gym.Env, mdp: TabularMDP, state_key=None) -> None:
+        super().__init__(env)
+        self._key = state_key or _default_state_key(env)
+        if self._key is None or mdp.states is None:
+            raise InvalidValueError("StateIndex needs a compiled model and its state_key")
+        self._index = {state: i for i, state in enumerate(mdp.states)}
+        self.observation_space = gym.spaces.Discrete(mdp.n_states)
+
+    def observation(self, observation) -> int:
+        key = self._key(self.env)
+        if key not in self._index:
+            raise InvalidValueError(
+                f"the env is in a state the compiled model never reached ({key!r}): it was "
+                f"compiled from another start (another seed?)"
+            )
+        return self._index[key]
+
+
+def compile_env(env: gym.Env, *, state_key=None, max_states: int | None = None) -> TabularMDP:
+    """Compile a deterministic env that can be copied into the exact model of the states it
+    reaches from where it is now.
+
+    Every action is tried from every reachable state on copies of the env
+    (``copy.deepcopy``), breadth first, as :func:`from_simulator` does with rules.
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        An env already ``reset`` (with the seed whose layout you want) and with Discrete
+        actions; it is not stepped itself.
+    state_key : callable, optional
+        ``state_key(env) -> hashable``: what identifies the env's state. MiniGrid envs have
+        one by default (``env.unwrapped.hash()`` and what the agent carries); other envs need
+        it, e.g. ``lambda env: env.unwrapped.s`` for a toy-text env.
+    max_states : int, optional
+        Stop with an error past this many states.
+
+    Returns
+    -------
+    TabularMDP
+        With ``states`` (the state keys) and ``max_episode_steps`` (a ``TimeLimit``'s, or
+        MiniGrid's ``max_steps``). Play its policies in the live env through
+        :class:`StateIndex`.
+
+    Raises
+    ------
+    ValueError
+        Two copies of one state step differently (the env is not deterministic); or a state
+        reached again by another path steps differently from the first time, so something
+        outside the state key changes the dynamics or the reward (MiniGrid's reward on
+        reaching the goal falls with the step count): fold it into ``state_key`` or make the
+        reward a function of the state (a ``TransformReward``), rather than average it away.
+
+    Examples
+    --------
+    >>> import gymnasium as gym
+    >>> import rlfoundations as rlf
+    >>> env = gym.make("FrozenLake-v1", is_slippery=False)
+    >>> _ = env.reset(seed=0)
+    >>> mdp = rlf.compile_env(env, state_key=lambda env: int(env.unwrapped.s))
+    >>> mdp.n_states, mdp.states[:3]
+    (16, (0, 4, 1))
+    """
+    if not isinstance(env, gym.Env):
+        raise InvalidTypeError(f"env must be a gymnasium.Env, got {type(env).__name__}")
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise InvalidTypeError(f"the action space must be Discrete, got {env.action_space!r}")
+    key_of = state_key or _default_state_key(env)
+    if key_of is None:
+        raise InvalidValueError(
+            f"{type(env.unwrapped).__name__} has no known state key: pass "
+            f"state_key=lambda env: ..., a hashable that identifies the env's full state"
+        )
+    n_actions = int(env.action_space.n)
+    start = int(env.action_space.start)
+    representative: dict = {}  # state key -> an env copy in that state
+    checked: set = set()  # keys already compared with a second path
+
+    def outcome(copy_env, action):
+        _, reward, terminated, _, _ = copy_env.step(np.int64(action + start))
+        return key_of(copy_env), float(reward), bool(terminated), copy_env
+
+    def step_twice(key, action):
+        first = outcome(copy.deepcopy(representative[key]), action)
+        # The second copy draws from another random stream: a copy would replay the same
+        # draws, and so hide randomness the state key does not capture.
+        other = copy.deepcopy(representative[key])
+        other.unwrapped.np_random = np.random.default_rng([0x5EED, len(recorded)])
+        second = outcome(other, action)
+        if first[:3] != second[:3]:
+            raise InvalidValueError(
+                f"two copies of state {key!r} stepped with action {action} gave {first[:3]} "
+                f"and {second[:3]}: the env is not deterministic (or its state key misses "
+                f"something its randomness depends on); estimate_model(env, ...) samples it"
+            )
+        return first
+
+    recorded: dict = {}  # (key, action) -> (next key, reward, terminated)
+    second_paths: list = []  # (key, an env that reached it by another path)
+
+    def transitions(key, action):
+        next_key, reward, terminated, stepped = step_twice(key, action)
+        recorded[key, action] = (next_key, reward, terminated)
+        if next_key not in representative:
+            representative[next_key] = stepped
+        elif next_key not in checked and _scalars(stepped) != _scalars(representative[next_key]):
+            checked.add(next_key)
+            if not terminated:
+                second_paths.append((next_key, stepped))
+        return [(1.0, next_key, reward, terminated)]
+
+    initial_key = key_of(env)
+    representative[initial_key] = copy.deepcopy(env)
+    mdp = from_simulator(
+        transitions,
+        initial=initial_key,
+        n_actions=n_actions,
+        max_states=max_states,
+        name=getattr(env.spec, "id", None) or type(env.unwrapped).__name__,
+    )
+    for key, stepped in second_paths:
+        _compare_paths(key, stepped, representative[key], recorded, outcome, n_actions)
+    return dataclasses.replace(mdp, max_episode_steps=_time_limit_of(env))
+
+
+def _compare_paths(key, new, old, recorded, outcome, n_actions) -> None:
+    """A state reached again by another path must step as it did the first time."""
+    differing = sorted(
+        name for name, value in _scalars(new).items() if _scalars(old).get(name) != value
+    )
+    for action in range(n_actions):
+        now = outcome(copy.deepcopy(new), action)[:3]
+        before = recorded[key, action]
+        if now != before:
+            raise InvalidValueError(
+                f"state {key!r} reached by two paths steps differently with action {action}: "
+                f"{before} and {now}. Something outside the state key changes the dynamics "
+                f"or the reward (the env differs in {', '.join(differing) or 'attributes'}; "
+                f"MiniGrid's reward falls with step_count). Fold it into state_key (time in "
+                f"the state), or make the reward a function of the state alone, e.g. "
+                f"gymnasium.wrappers.TransformReward(env, lambda r: float(r > 0)); a model "
+                f"that averages it away would be wrong"
+            )
