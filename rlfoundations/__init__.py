@@ -43,6 +43,7 @@ from rlfoundations.results import (
 )
 from rlfoundations.simulator import StateIndex, compile_env, from_simulator
 from rlfoundations.sweeps import sweep
+from rlfoundations.transitions import from_transitions
 
 __version__ = "0.1.0"
 
@@ -76,6 +77,7 @@ __all__ = [
     "from_mdptoolbox",
     "from_quantecon",
     "from_simulator",
+    "from_transitions",
     "load",
     "load_metadata",
     "make",
