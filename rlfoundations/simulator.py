@@ -145,12 +145,15 @@ def from_simulator(
         if found not in queued:
             queued.add(found)
             queue.append(found)
-    # Per expanded state, per action: its merged outcomes as (next, reward, done) -> prob.
-    expanded: dict[int, list[dict]] = {}
+    # The merged outcomes of every expanded (state, action), flat, in expansion order.
+    rows: list[int] = []  # state * n_actions + action
+    widths: list[int] = []
+    outcome_keys: list[tuple[int, float, bool]] = []
+    outcome_probs: list[float] = []
     cursor = 0
     while cursor < len(queue):
-        state = states[queue[cursor]]
-        row = []
+        current = queue[cursor]
+        state = states[current]
         for action in range(n_actions):
             merged: dict = {}
             for outcome in transitions(state, action):
@@ -163,59 +166,67 @@ def from_simulator(
                     ) from None
                 if p == 0:
                     continue
-                target = number(next_state)
+                target = index.get(next_state)
+                if target is None:
+                    target = number(next_state)
                 if not terminated and target not in queued:
                     queued.add(target)
                     queue.append(target)
-                key = (target, float(reward), bool(terminated))
-                merged[key] = merged.get(key, 0.0) + float(p)
+                key = (target, reward, bool(terminated))
+                merged[key] = merged.get(key, 0.0) + p
             if not merged:
                 raise InvalidValueError(
                     f"transitions({state!r}, {action}) has no outcome with positive probability"
                 )
-            values = list(merged.values())
-            total = math.fsum(values)
-            if abs(total - 1.0) > PROB_TOLERANCE or min(values) < -PROB_TOLERANCE:
-                raise InvalidValueError(
-                    f"the outcome probabilities of transitions({state!r}, {action}) sum to "
-                    f"{total!r} (or one is negative): they must be >= 0 and sum to 1"
-                )
-            row.append(merged)
-        expanded[queue[cursor]] = row
+            rows.append(current * n_actions + action)
+            widths.append(len(merged))
+            outcome_keys.extend(merged)
+            outcome_probs.extend(merged.values())
         cursor += 1
-    targets: list[list[int]] = []
-    probs: list[list[float]] = []
-    rewards: list[list[float]] = []
-    dones: list[list[bool]] = []
-    for s in range(len(states)):
-        # A state only ever entered as the episode ends: absorbing, never acted in.
-        row = expanded.get(s) or [{(s, 0.0, True): 1.0}] * n_actions
-        for merged in row:
-            keys = list(merged)
-            targets.append([key[0] for key in keys])
-            rewards.append([key[1] for key in keys])
-            dones.append([key[2] for key in keys])
-            probs.append(list(merged.values()))
     n_states = len(states)
-    counts = np.fromiter(map(len, targets), dtype=np.int64, count=len(targets))
-    width = int(counts.max())
-    flat = np.arange(counts.size).repeat(counts)
-    slot = np.arange(flat.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    shape = (n_states * n_actions, width)
-    next_state = np.zeros(shape, dtype=np.int64)
-    prob = np.zeros(shape)
-    reward = np.zeros(shape)
-    terminated = np.zeros(shape, dtype=bool)
-    next_state[flat, slot] = np.fromiter(_chain(targets), dtype=np.int64, count=flat.size)
-    prob[flat, slot] = np.fromiter(_chain(probs), dtype=np.float64, count=flat.size)
-    reward[flat, slot] = np.fromiter(_chain(rewards), dtype=np.float64, count=flat.size)
-    terminated[flat, slot] = np.fromiter(_chain(dones), dtype=bool, count=flat.size)
-    if not np.isfinite(reward).all():
-        row = int(np.argmax(~np.isfinite(reward).all(axis=1)))
+    width_of = np.array(widths, dtype=np.int64)
+    row_of = np.repeat(np.array(rows, dtype=np.int64), width_of)
+    try:
+        keys = np.array(outcome_keys, dtype=np.float64).reshape(-1, 3)
+        flat_prob = np.array(outcome_probs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidValueError("probabilities and rewards must be numbers") from None
+    starts_of = np.cumsum(width_of) - width_of
+    totals = np.add.reduceat(flat_prob, starts_of)
+    bad = (np.abs(totals - 1.0) > PROB_TOLERANCE) | (
+        np.minimum.reduceat(flat_prob, starts_of) < -PROB_TOLERANCE
+    )
+    if bad.any():
+        first = int(np.argmax(bad))
+        state, action = divmod(rows[first], n_actions)
         raise InvalidValueError(
-            f"transitions({states[row // n_actions]!r}, {row % n_actions}) gives a reward "
-            f"that is not finite"
+            f"the outcome probabilities of transitions({states[state]!r}, {action}) sum to "
+            f"{float(totals[first])!r} (or one is negative): they must be >= 0 and sum to 1"
         )
+    if not np.isfinite(keys[:, 1]).all():
+        state, action = divmod(int(row_of[np.argmax(~np.isfinite(keys[:, 1]))]), n_actions)
+        raise InvalidValueError(
+            f"transitions({states[state]!r}, {action}) gives a reward that is not finite"
+        )
+    width = int(width_of.max())
+    slot = np.arange(row_of.size) - np.repeat(starts_of, width_of)
+    shape = (n_states * n_actions, width)
+    # A state only ever entered as the episode ends: absorbing, never acted in.
+    next_state = np.repeat(np.arange(n_states, dtype=np.int64), n_actions)[:, None].repeat(
+        width, axis=1
+    )
+    prob = np.zeros(shape)
+    prob[:, 0] = 1.0
+    reward = np.zeros(shape)
+    terminated = np.ones(shape, dtype=bool)
+    expanded = np.array(rows, dtype=np.int64)
+    prob[expanded, 0] = 0.0
+    terminated[expanded] = False
+    next_state[expanded] = 0
+    next_state[row_of, slot] = keys[:, 0].astype(np.int64)
+    reward[row_of, slot] = keys[:, 1]
+    terminated[row_of, slot] = keys[:, 2] != 0
+    prob[row_of, slot] = flat_prob
     start = np.zeros(n_states)
     for state, p in starts:
         start[index[state]] += p
@@ -229,11 +240,6 @@ def from_simulator(
         name=name or getattr(transitions, "__name__", None),
         states=tuple(states),
     )
-
-
-def _chain(lists):
-    for items in lists:
-        yield from items
 
 
 # -- compiling a live env ------------------------------------------------------------------------
