@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -87,6 +86,20 @@ def _clip_tiny_negatives(array: np.ndarray) -> np.ndarray:
     clipped = np.where(tiny, 0.0, array)
     clipped.setflags(write=False)
     return clipped
+
+
+class _FrozenKwargs(dict):
+    """A read-only dict of make keyword arguments that pickles (a mappingproxy does not, and
+    models travel to process pools)."""
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("make_kwargs is read-only; build a new model with other kwargs")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
+
+    def __reduce__(self):
+        return (_FrozenKwargs, (dict(self),))
 
 
 def _check_action_mask(mask, shape: tuple[int, int]) -> np.ndarray:
@@ -340,8 +353,7 @@ class TabularMDP:
                 raise InvalidTypeError(
                     f"make_kwargs must be a mapping of str keyword names, got {self.make_kwargs!r}"
                 )
-            frozen = types.MappingProxyType(dict(self.make_kwargs))
-            object.__setattr__(self, "make_kwargs", frozen)
+            object.__setattr__(self, "make_kwargs", _FrozenKwargs(self.make_kwargs))
         if self.states is not None:
             labels = tuple(self.states)
             if len(labels) != n_states:
