@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,graph,plot,distributed,docs,lp,data,notebooks]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,graph,plot,distributed,docs,lp,data,notebooks,test-envs]'
 	touch $@
 
 demo: $(BIN)/.installed

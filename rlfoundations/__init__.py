@@ -25,6 +25,7 @@ from rlfoundations.extract import (
 )
 from rlfoundations.graph import to_graph
 from rlfoundations.horizon import backward_induction
+from rlfoundations.interop import from_mdptoolbox, from_quantecon
 from rlfoundations.learning import (
     Schedule,
     double_q_learning,
@@ -36,6 +37,7 @@ from rlfoundations.learning import (
 )
 from rlfoundations.lp import linear_programming
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.observations import IndexObservation
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
     modified_policy_iteration,
@@ -55,8 +57,10 @@ from rlfoundations.results import (
     SoftResult,
     SweepResult,
 )
+from rlfoundations.simulator import StateIndex, compile_env, from_simulator
 from rlfoundations.soft import soft_value_iteration
 from rlfoundations.sweeps import sweep
+from rlfoundations.transitions import from_transitions
 
 __version__ = "0.1.0"
 
@@ -68,6 +72,7 @@ __all__ = [
     "Explanation",
     "FiniteHorizonResult",
     "GreedyPolicy",
+    "IndexObservation",
     "InvalidTypeError",
     "InvalidValueError",
     "LearningResult",
@@ -78,6 +83,7 @@ __all__ = [
     "PlanningResult",
     "Schedule",
     "SoftResult",
+    "StateIndex",
     "SweepResult",
     "TabularMDP",
     "UserError",
@@ -86,6 +92,7 @@ __all__ = [
     "backward_induction",
     "check_model",
     "compare",
+    "compile_env",
     "double_q_learning",
     "dyna_q",
     "envs",
@@ -94,6 +101,10 @@ __all__ = [
     "expected_sarsa",
     "explain",
     "from_env",
+    "from_mdptoolbox",
+    "from_quantecon",
+    "from_simulator",
+    "from_transitions",
     "linear_programming",
     "load",
     "load_metadata",

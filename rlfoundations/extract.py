@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
@@ -12,10 +14,14 @@ import gymnasium as gym
 import numpy as np
 
 from rlfoundations._validate import check_int, check_optional_seed
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.observations import IndexObservation, space_factors
 
 __all__ = [
     "ENV_ID_ALIASES",
+    "KNOWN_GAPS",
+    "PASS_THROUGH_WRAPPERS",
     "ModelCheck",
     "ModelEstimate",
     "check_model",
@@ -72,6 +78,348 @@ def _check_discrete(env: gym.Env) -> tuple[int, int]:
     return int(env.observation_space.n), int(env.action_space.n)
 
 
+# -- what from_env can and cannot see ------------------------------------------------------------
+#: Wrappers that change nothing of states, actions, rewards or time: ``from_env`` looks through
+#: them (they check calls, record statistics, render).
+PASS_THROUGH_WRAPPERS: tuple[type, ...] = (
+    gym.wrappers.OrderEnforcing,
+    gym.wrappers.PassiveEnvChecker,
+    gym.wrappers.RecordEpisodeStatistics,
+    gym.wrappers.RenderCollection,
+    gym.wrappers.HumanRendering,
+    gym.wrappers.RecordVideo,
+)
+
+#: Observation wrappers whose ``observation`` changes with every call (running statistics):
+#: not a fixed relabelling, whatever their space.
+_STATEFUL_OBSERVATION_WRAPPERS: tuple[type, ...] = (gym.wrappers.NormalizeObservation,)
+#: Action wrappers whose action depends on the past (a sticky action repeats the last one).
+_STATEFUL_ACTION_WRAPPERS: tuple[type, ...] = (gym.wrappers.StickyAction,)
+
+
+def _taxi_is_fickle(base) -> bool:
+    return bool(getattr(base, "fickle_passenger", False))
+
+
+#: Envs whose dynamics are not all in what ``from_env`` reads, as (env class name, test on
+#: the unwrapped env, why): ``from_env`` refuses them with the reason.
+KNOWN_GAPS: tuple[tuple[str, Callable, str], ...] = (
+    (
+        "TaxiEnv",
+        _taxi_is_fickle,
+        "Taxi with fickle_passenger=True: after the passenger is picked up, the destination "
+        "may change on the next move with probability 0.3, a step that is not in P and "
+        "depends on the previous step (whether the passenger was just picked up), which the "
+        "observation does not show: no model over Taxi's 500 observations is exact. Make it "
+        "with fickle_passenger=False for the exact model, or use "
+        "estimate_model(env, n_samples, seed) for an empirical one",
+    ),
+)
+
+
+def _known_gap(base) -> str | None:
+    for class_name, applies, reason in KNOWN_GAPS:
+        if any(cls.__name__ == class_name for cls in type(base).__mro__) and applies(base):
+            return reason
+    return None
+
+
+def _refuse(wrapper, why: str) -> InvalidValueError:
+    return InvalidValueError(
+        f"from_env cannot read the model through {type(wrapper).__name__}: {why}. The model "
+        f"would be of a different env than the one passed; remove the wrapper, or estimate "
+        f"the wrapped env's model from samples with "
+        f"rlfoundations.estimate_model(env, n_samples, seed)"
+    )
+
+
+@dataclass
+class _Chain:
+    """The wrapper chain of an env, read from the inside out."""
+
+    base: gym.Env
+    passed: list = field(default_factory=list)
+    time_limit: int | None = None
+    # Relabellings inner first: ("observation" | "reward" | "action", wrapper).
+    transforms: list = field(default_factory=list)
+
+
+def _walk(env: gym.Env) -> _Chain:
+    """The env's wrappers, each either looked through, kept (a time limit), applied exactly
+    (a relabelling of observations, rewards or actions) or refused with the reason."""
+    layers = []
+    inner = env
+    while isinstance(inner, gym.Wrapper):
+        layers.append(inner)
+        inner = inner.env
+    chain = _Chain(base=inner)
+    for wrapper in reversed(layers):  # innermost first
+        kind = type(wrapper)
+        if isinstance(wrapper, PASS_THROUGH_WRAPPERS):
+            chain.passed.append(kind.__name__)
+        elif isinstance(wrapper, gym.wrappers.TimeLimit):
+            steps = int(wrapper._max_episode_steps)
+            chain.time_limit = steps if chain.time_limit is None else min(chain.time_limit, steps)
+        elif isinstance(wrapper, gym.ObservationWrapper):
+            if isinstance(wrapper, _STATEFUL_OBSERVATION_WRAPPERS):
+                raise _refuse(wrapper, "its observations change with running statistics")
+            if kind.step is not gym.ObservationWrapper.step or (
+                kind.reset is not gym.ObservationWrapper.reset
+            ):
+                raise _refuse(wrapper, "it overrides step or reset, so it may change the dynamics")
+            chain.transforms.append(("observation", wrapper))
+        elif isinstance(wrapper, gym.RewardWrapper):
+            if kind.step is not gym.RewardWrapper.step or kind.reset is not gym.Wrapper.reset:
+                raise _refuse(
+                    wrapper, "it overrides step or reset, so its reward is not reward(r) alone"
+                )
+            chain.transforms.append(("reward", wrapper))
+        elif isinstance(wrapper, gym.ActionWrapper):
+            if isinstance(wrapper, _STATEFUL_ACTION_WRAPPERS):
+                raise _refuse(wrapper, "its action depends on the actions before")
+            if kind.step is not gym.ActionWrapper.step or kind.reset is not gym.Wrapper.reset:
+                raise _refuse(
+                    wrapper, "it overrides step or reset, so its action is not action(a) alone"
+                )
+            chain.transforms.append(("action", wrapper))
+        else:
+            raise _refuse(
+                wrapper,
+                "it is not a wrapper known to leave the dynamics alone (those are "
+                + ", ".join(w.__name__ for w in PASS_THROUGH_WRAPPERS)
+                + ", TimeLimit, and observation, reward and action wrappers that only map "
+                "values)",
+            )
+    return chain
+
+
+def _label(value):
+    """An observation as a hashable label: ints, tuples of ints, dicts as sorted items."""
+    if isinstance(value, dict):
+        return tuple(sorted((key, _label(item)) for key, item in value.items()))
+    if isinstance(value, np.ndarray):
+        return tuple(_label(item) for item in value.tolist()) if value.ndim else _label(value[()])
+    if isinstance(value, tuple | list):
+        return tuple(_label(item) for item in value)
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return value
+
+
+def _as_observation(label, space: gym.Space):
+    """A label back as an observation of ``space`` (what a wrapper's ``observation`` takes)."""
+    if isinstance(space, gym.spaces.Dict):
+        return {key: item for key, item in label}
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return np.array(label, dtype=space.dtype)
+    if isinstance(space, gym.spaces.Discrete):
+        return np.int64(label)
+    return label
+
+
+def _relabel_observations(wrapper, labels: list, inner_space: gym.Space) -> list:
+    """The observation ``wrapper`` shows for each state, checked one-to-one and repeatable."""
+    outer_space = wrapper.observation_space
+    try:
+        space_factors(outer_space)
+    except (InvalidTypeError, InvalidValueError):
+        raise _refuse(
+            wrapper,
+            f"its observation space {outer_space!r} is not finite and discrete, so its "
+            f"observations are not states",
+        ) from None
+    mapped = []
+    for label in labels:
+        obs = _as_observation(label, inner_space)
+        # IndexObservation's index of a state is encode(state); its observation() may read
+        # the env's hand (Blackjack's natural flag), which is not this state's.
+        relabel = wrapper.encode if isinstance(wrapper, IndexObservation) else wrapper.observation
+        try:
+            first, again = relabel(obs), relabel(obs)
+        except Exception as error:
+            raise _refuse(wrapper, f"it fails on the observation {label!r}: {error!r}") from error
+        if _label(first) != _label(again):
+            raise _refuse(wrapper, f"it maps the observation {label!r} to {first!r} and {again!r}")
+        if not outer_space.contains(_as_observation(_label(first), outer_space)):
+            raise _refuse(
+                wrapper, f"it maps the observation {label!r} to {first!r}, not in {outer_space!r}"
+            )
+        mapped.append(_label(first))
+    if len(set(mapped)) != len(mapped):
+        seen: dict = {}
+        for label, image in zip(labels, mapped, strict=True):
+            if image in seen:
+                raise _refuse(
+                    wrapper,
+                    f"it maps the observations {seen[image]!r} and {label!r} both to {image!r}: "
+                    f"not one-to-one, so its observations are not states",
+                )
+            seen[image] = label
+    return mapped
+
+
+def _permuted(mdp: TabularMDP, order: np.ndarray, **changes) -> TabularMDP:
+    """``mdp`` with state ``i`` renamed ``order[i]`` (a permutation of the state indices)."""
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    return dataclasses.replace(
+        mdp,
+        next_state=order[mdp.next_state[inverse]],
+        prob=mdp.prob[inverse],
+        reward=mdp.reward[inverse],
+        terminated=mdp.terminated[inverse],
+        initial=mdp.initial[inverse],
+        action_mask=None if mdp.action_mask is None else mdp.action_mask[inverse],
+        **changes,
+    )
+
+
+def _apply_chain(mdp: TabularMDP, chain: _Chain, labels: list, space: gym.Space) -> TabularMDP:
+    """The base model seen through the chain's relabellings, innermost first."""
+    relabelled = False
+    index_wrapper = None
+    natural_flag = len(labels[0]) == 4 if labels and isinstance(labels[0], tuple) else False
+    for kind, wrapper in chain.transforms:
+        if kind == "observation":
+            if natural_flag and not isinstance(wrapper, IndexObservation):
+                raise _refuse(
+                    wrapper,
+                    "this Blackjack pays a natural apart from another soft 21, which its "
+                    "observation shows the same way; only rlfoundations.IndexObservation, "
+                    "which reads the flag from the env's hand, indexes its states exactly",
+                )
+            labels = _relabel_observations(wrapper, labels, space)
+            space = wrapper.observation_space
+            relabelled = True
+            index_wrapper = wrapper if isinstance(wrapper, IndexObservation) else None
+        elif kind == "reward":
+            values = np.unique(mdp.reward)
+            mapped = {}
+            for value in values:
+                first, again = wrapper.reward(float(value)), wrapper.reward(float(value))
+                if not (np.isfinite(first) and first == again):
+                    raise _refuse(wrapper, f"it maps the reward {value} to {first} and {again}")
+                mapped[float(value)] = float(first)
+            reward = np.vectorize(mapped.__getitem__, otypes=[np.float64])(mdp.reward)
+            mdp = dataclasses.replace(mdp, reward=reward)
+        else:
+            inner_actions = mdp.n_actions
+            outer = wrapper.action_space
+            if not isinstance(outer, gym.spaces.Discrete):
+                raise _refuse(wrapper, f"its action space {outer!r} is not Discrete")
+            mapping = []
+            for action in range(int(outer.n)):
+                inner = wrapper.action(np.int64(action + int(outer.start)))
+                if _label(inner) != _label(wrapper.action(np.int64(action + int(outer.start)))):
+                    raise _refuse(wrapper, f"it maps the action {action} differently each time")
+                if (
+                    isinstance(inner, bool)
+                    or not isinstance(inner, int | np.integer)
+                    or not (0 <= inner < inner_actions)
+                ):
+                    raise _refuse(wrapper, f"it maps the action {action} to {inner!r}")
+                mapping.append(int(inner))
+            take = np.array(mapping)
+            mdp = dataclasses.replace(
+                mdp,
+                next_state=mdp.next_state[:, take],
+                prob=mdp.prob[:, take],
+                reward=mdp.reward[:, take],
+                terminated=mdp.terminated[:, take],
+                action_mask=None if mdp.action_mask is None else mdp.action_mask[:, take],
+            )
+    if isinstance(space, gym.spaces.Discrete) and not relabelled and int(space.start) == 0:
+        return mdp
+    # The observations the env shows, as state indices: a Discrete(n, start) less its start,
+    # any other finite space by IndexObservation's encoding.
+    factors, starts = space_factors(space)
+    sizes = tuple(size for _, size in factors)
+    if isinstance(space, gym.spaces.Discrete):
+        index = [int(label) - starts[0] for label in labels]
+    else:
+        encoder = IndexObservation.__new__(IndexObservation)
+        encoder._inner, encoder._starts, encoder._sizes = space, starts, sizes
+        encoder._natural_flag = False
+        index = [encoder.encode(_as_observation(label, space)) for label in labels]
+        if index_wrapper is None:
+            index_wrapper = encoder
+            index_wrapper.factors = (
+                mdp.factors if mdp.factors is not None and not relabelled else factors
+            )
+    size = int(np.prod(sizes))
+    if sorted(index) != list(range(size)) or size != mdp.n_states:
+        raise InvalidValueError(
+            f"the env's {mdp.n_states} states show as {len(set(index))} of the {size} "
+            f"observations of {space!r}: a model over that space needs every observation to "
+            f"be exactly one state"
+        )
+    if isinstance(space, gym.spaces.Discrete) and index_wrapper is None:
+        kept_factors = None if relabelled else mdp.factors
+    else:
+        kept_factors = index_wrapper.factors if index_wrapper is not None else None
+    return _permuted(mdp, np.array(index, dtype=np.int64), factors=kept_factors)
+
+
+def _base_model(base: gym.Env) -> tuple[TabularMDP, list, gym.Space]:
+    """The unwrapped env's model, the raw observation of each state, and its space."""
+    gap = _known_gap(base)
+    if gap is not None:
+        raise InvalidValueError(f"from_env refuses {type(base).__name__}: {gap}")
+    if type(base).__name__ == "BlackjackEnv":
+        from rlfoundations.blackjack import blackjack_model
+
+        mdp = blackjack_model(natural=bool(base.natural), sab=bool(base.sab))
+        sizes = tuple(size for _, size in mdp.factors)
+        labels = [tuple(int(v) for v in np.unravel_index(s, sizes)) for s in range(mdp.n_states)]
+        # With the natural flag, the states are (observation, natural): the space it spans.
+        space = gym.spaces.Tuple(tuple(gym.spaces.Discrete(size) for size in sizes))
+        return mdp, labels, space
+    n_states, n_actions = _check_discrete(base)
+    table = getattr(base, "P", None)
+    if not isinstance(table, dict):
+        raise ValueError(
+            f"{type(base).__name__} has no toy-text transition table `P`; "
+            f"use rlfoundations.estimate_model(env, n_samples, seed) for an empirical model, "
+            f"or rlfoundations.compile_env / from_simulator to build it from the env's rules"
+        )
+    initial = _initial_distribution(base, n_states)
+    arrays = _table_arrays(table, n_states, n_actions)
+    name = type(base).__name__
+    if arrays is None:
+        # Something in P is off: the entry-by-entry path names what, and where.
+        outcomes = _merged_outcomes(table, n_states, n_actions)
+        mdp = _pack(outcomes, n_states, n_actions, initial, None, name)
+    else:
+        mdp = TabularMDP(**arrays, initial=initial, name=name)
+    factors = _grid_factors(base, n_states)
+    if factors is not None:
+        mdp = mdp.with_factors(factors)
+    return mdp, list(range(n_states)), base.observation_space
+
+
+def _grid_factors(base: gym.Env, n_states: int):
+    """The named state variables of the toy-text envs whose encoding is known."""
+    names = {cls.__name__ for cls in type(base).__mro__}
+    if "TaxiEnv" in names and n_states == 500:
+        return (("row", 5), ("col", 5), ("passenger", 5), ("destination", 4))
+    shape = getattr(base, "shape", None)
+    if "CliffWalkingEnv" in names and shape is not None and int(np.prod(shape)) == n_states:
+        return (("row", int(shape[0])), ("col", int(shape[1])))
+    if "FrozenLakeEnv" in names and getattr(base, "nrow", 0) * getattr(base, "ncol", 0) == (
+        n_states
+    ):
+        return (("row", int(base.nrow)), ("col", int(base.ncol)))
+    return None
+
+
+def _make_kwargs(env: gym.Env) -> dict | None:
+    spec = getattr(env, "spec", None)
+    kwargs = getattr(spec, "kwargs", None)
+    if not kwargs:
+        return None
+    return {key: value for key, value in kwargs.items() if key != "render_mode"} or None
+
+
 def _as_env(env_or_id, make_kwargs) -> tuple[gym.Env, bool]:
     """The env, and whether we made it (and so must close it)."""
     if isinstance(env_or_id, str):
@@ -90,7 +438,8 @@ def _time_limit(env: gym.Env) -> int | None:
 
 
 def from_env(env_or_id, **make_kwargs) -> TabularMDP:
-    """Extract the exact model of a discrete env that exposes the toy-text ``P`` table.
+    """Extract the exact model of an env: its toy-text ``P`` table (or, for Blackjack, its
+    rules), seen through its wrappers.
 
     Parameters
     ----------
@@ -98,21 +447,47 @@ def from_env(env_or_id, **make_kwargs) -> TabularMDP:
         An env id (made with :func:`make`, so ``Taxi-v3`` works), an env, or a wrapped env.
     **make_kwargs
         With an id: passed to ``gymnasium.make`` (``is_slippery=True``, ``is_rainy=True``,
-        ``map_name="8x8"``, ...).
+        ``map_name="8x8"``, ``desc=[...]``, ...).
 
     Returns
     -------
     TabularMDP
         One slot per distinct outcome (next state, reward, terminated) of each (state,
         action), duplicates merged in order of first appearance; the initial distribution
-        from ``initial_state_distrib``; the registered time limit as ``max_episode_steps``.
+        from ``initial_state_distrib``; the env's time limit as ``max_episode_steps``; the
+        env's make arguments as ``make_kwargs`` (so it can be made again as it was); the
+        state variables as ``factors`` where known (Taxi, FrozenLake, CliffWalking,
+        Blackjack, :class:`~rlfoundations.IndexObservation`).
 
     Raises
     ------
     TypeError
-        The spaces are not Discrete (the message names the space).
+        The spaces are not finite (the message names the space).
     ValueError
-        The env has no ``P`` table (use :func:`estimate_model`), or ``P`` is malformed.
+        The env has no ``P`` table (use :func:`estimate_model`), ``P`` is malformed, the env
+        is a known case whose dynamics are not all in ``P`` (:data:`KNOWN_GAPS`, e.g. Taxi
+        with ``fickle_passenger=True``), or a wrapper changes the dynamics in a way that
+        cannot be read exactly (the message names it).
+
+    Notes
+    -----
+    The wrapper chain is read from the inside out, and every wrapper is accounted for:
+
+    - :data:`PASS_THROUGH_WRAPPERS` (``OrderEnforcing``, ``PassiveEnvChecker``,
+      ``RecordEpisodeStatistics``, ...) change nothing and are looked through;
+    - ``TimeLimit`` (from ``gym.make`` or added by hand) becomes ``max_episode_steps``; an
+      env passed without one (``env.unwrapped``) has none;
+    - an ``ObservationWrapper`` whose space is finite is applied as a relabelling of the
+      states, checked repeatable and one-to-one (``TransformObservation(env, lambda o: 15 -
+      o, Discrete(16))`` gives the same MDP with its states renamed);
+    - a ``RewardWrapper`` (``TransformReward``, ``ClipReward``) is applied to every outcome's
+      reward, an ``ActionWrapper`` over Discrete actions to every action;
+    - anything else (``Autoreset``, ``StickyAction``, ``TimeAwareObservation``, a wrapper of
+      your own that overrides ``step``) is refused with an error naming it and pointing to
+      :func:`estimate_model`: never a model of a different env than the one passed.
+
+    A Tuple, MultiDiscrete or Dict observation space left at the outside is indexed as
+    :class:`~rlfoundations.IndexObservation` indexes it.
 
     Examples
     --------
@@ -120,26 +495,20 @@ def from_env(env_or_id, **make_kwargs) -> TabularMDP:
     >>> mdp = rlf.from_env("Taxi-v3")
     >>> mdp.n_states, mdp.n_actions, int((mdp.initial > 0).sum()), mdp.max_episode_steps
     (500, 6, 300, 200)
+    >>> mdp.decode(328)
+    {'row': 3, 'col': 1, 'passenger': 2, 'destination': 0}
     """
     env, owned = _as_env(env_or_id, make_kwargs)
     try:
-        n_states, n_actions = _check_discrete(env)
-        base = env.unwrapped
-        table = getattr(base, "P", None)
-        if not isinstance(table, dict):
-            raise ValueError(
-                f"{type(base).__name__} has no toy-text transition table `P`; "
-                f"use rlfoundations.estimate_model(env, n_samples, seed) for an empirical model"
-            )
-        initial = _initial_distribution(base, n_states)
+        chain = _walk(env)
+        mdp, labels, space = _base_model(chain.base)
+        mdp = _apply_chain(mdp, chain, labels, space)
+        steps = chain.time_limit
         spec = getattr(env, "spec", None)
-        name = getattr(spec, "id", None) or type(base).__name__
-        arrays = _table_arrays(table, n_states, n_actions)
-        if arrays is None:
-            # Something in P is off: the entry-by-entry path names what, and where.
-            outcomes = _merged_outcomes(table, n_states, n_actions)
-            return _pack(outcomes, n_states, n_actions, initial, _time_limit(env), name)
-        return TabularMDP(**arrays, initial=initial, max_episode_steps=_time_limit(env), name=name)
+        name = getattr(spec, "id", None) or mdp.name
+        return dataclasses.replace(
+            mdp, max_episode_steps=steps, name=name, make_kwargs=_make_kwargs(env)
+        )
     finally:
         if owned:
             env.close()

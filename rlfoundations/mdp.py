@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
-__all__ = ["LANES", "PROB_TOLERANCE", "TabularMDP"]
+__all__ = ["LANES", "PROB_TOLERANCE", "TabularMDP", "check_unmasked"]
 
 #: Largest allowed deviation of ``sum_k prob[s, a, k]`` (and of ``sum(initial)``) from 1.
 PROB_TOLERANCE = 1e-8
@@ -73,6 +74,91 @@ def _check_factors(factors, n_states: int) -> tuple[tuple[str, int], ...]:
     return tuple((name, int(size)) for name, size in pairs)
 
 
+def _clip_tiny_negatives(array: np.ndarray) -> np.ndarray:
+    """``array`` with entries in ``[-PROB_TOLERANCE, 0)`` set to 0 (read-only, as given).
+
+    A probability computed as a complement (``1 - 0.9 - 0.1``) can come out a rounding error
+    below zero; sums are tolerated within ``PROB_TOLERANCE``, so such entries are too.
+    """
+    tiny = (array < 0) & (array >= -PROB_TOLERANCE)
+    if not tiny.any():
+        return array
+    clipped = np.where(tiny, 0.0, array)
+    clipped.setflags(write=False)
+    return clipped
+
+
+class _FrozenKwargs(dict):
+    """A read-only dict of make keyword arguments that pickles (a mappingproxy does not, and
+    models travel to process pools)."""
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("make_kwargs is read-only; build a new model with other kwargs")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
+
+    def __reduce__(self):
+        return (_FrozenKwargs, (dict(self),))
+
+
+def _check_action_mask(mask, shape: tuple[int, int]) -> np.ndarray:
+    array = np.asarray(mask)
+    if array.dtype.kind != "b":
+        raise InvalidTypeError(
+            f"action_mask must be a bool array of shape {shape} (True: allowed), "
+            f"got dtype {array.dtype}"
+        )
+    if array.shape != shape:
+        raise InvalidValueError(f"action_mask must have shape {shape}, got {array.shape}")
+    none_allowed = ~array.any(axis=1)
+    if none_allowed.any():
+        state = int(np.argmax(none_allowed))
+        raise InvalidValueError(
+            f"action_mask allows no action in state {state} "
+            f"({int(none_allowed.sum())} such states): every state needs one allowed action; "
+            f"make a dead end an absorbing state with one allowed action instead"
+        )
+    array = np.array(array, dtype=np.bool_, order="C", copy=True)
+    array.setflags(write=False)
+    return array
+
+
+def check_unmasked(mdp: TabularMDP, who: str) -> TabularMDP:
+    """``mdp`` if every action is allowed everywhere; else the error that ``who`` cannot
+    honour ``mdp.action_mask`` yet.
+
+    The solvers and learners do not enforce action masks in their kernels yet: run on a
+    masked model they would choose masked actions and report values of a different problem.
+    Until they do, each refuses such a model through this one check.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rlfoundations as rlf
+    >>> from rlfoundations.mdp import check_unmasked
+    >>> mdp = rlf.TabularMDP.from_dense(np.ones((1, 2, 1)), np.zeros((1, 2)))
+    >>> check_unmasked(mdp, "value_iteration") is mdp
+    True
+    >>> masked = mdp.with_action_mask([[True, False]])
+    >>> check_unmasked(masked, "value_iteration")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    rlfoundations.errors.InvalidValueError: value_iteration cannot honour action_mask yet ...
+    """
+    if mdp.action_mask is None or mdp.action_mask.all():
+        return mdp
+    n_masked = int((~mdp.action_mask).sum())
+    state, action = _first_index(~mdp.action_mask)
+    raise InvalidValueError(
+        f"{who} cannot honour action_mask yet ({n_masked} masked (state, action) pairs, "
+        f"the first (state={state}, action={action})): it would choose masked actions and "
+        f"solve a different problem. Solve the dense model with a library that honours "
+        f"infeasible pairs (P, R = mdp.to_dense() gives R = -inf there, as mdptoolbox and "
+        f"QuantEcon expect), or rebuild the model without the masked actions"
+    )
+
+
 def _as_array(name: str, value, kinds: str, dtype) -> np.ndarray:
     """Convert ``value`` to a read-only C-contiguous array of ``dtype`` without silent coercion.
 
@@ -125,6 +211,20 @@ class TabularMDP:
         their mixed-radix encoding, the first factor most significant (NumPy's C order, as
         Taxi's ``encode``), so the sizes must multiply to ``n_states``. See :meth:`decode`
         and :meth:`encode`.
+    action_mask : array_like of bool, shape (S, A), optional
+        ``action_mask[s, a]`` is False where action ``a`` is not allowed in state ``s`` (a
+        peer library's infeasible pair: mdptoolbox's ``-inf`` reward, QuantEcon's missing
+        state-action pair). Every state must allow at least one action. The outcome arrays
+        of a masked pair must still be valid (a self-loop with reward 0 will do); they are
+        never meant to be used. Solvers and learners refuse a model with a masked pair until
+        their kernels enforce masks (see :func:`check_unmasked`).
+    make_kwargs : mapping of str, optional
+        The keyword arguments the env was made with (``desc=...``, ``is_slippery=...``),
+        kept so that the env can be made again as it was (plots draw its real map). Stored
+        as a read-only mapping.
+    states : sequence of hashable, optional
+        What each state index stands for, e.g. the simulator states of
+        :func:`rlfoundations.from_simulator`: ``states[i]`` is state ``i``.
 
     Raises
     ------
@@ -160,6 +260,9 @@ class TabularMDP:
     max_episode_steps: int | None = None
     name: str | None = None
     factors: tuple[tuple[str, int], ...] | None = None
+    action_mask: np.ndarray | None = None
+    make_kwargs: Mapping | None = None
+    states: tuple | None = None
 
     def __post_init__(self) -> None:
         fields = {
@@ -169,6 +272,8 @@ class TabularMDP:
             "terminated": _as_array("terminated", self.terminated, "b", np.bool_),
             "initial": _as_array("initial", self.initial, "fiu", np.float64),
         }
+        fields["prob"] = _clip_tiny_negatives(fields["prob"])
+        fields["initial"] = _clip_tiny_negatives(fields["initial"])
         for name, array in fields.items():
             object.__setattr__(self, name, array)
         self._validate()
@@ -238,8 +343,37 @@ class TabularMDP:
             object.__setattr__(self, "max_episode_steps", int(steps))
         if self.factors is not None:
             object.__setattr__(self, "factors", _check_factors(self.factors, n_states))
+        if self.action_mask is not None:
+            mask = _check_action_mask(self.action_mask, (n_states, n_actions))
+            object.__setattr__(self, "action_mask", mask)
+        if self.make_kwargs is not None:
+            if not isinstance(self.make_kwargs, Mapping) or not all(
+                isinstance(key, str) for key in self.make_kwargs
+            ):
+                raise InvalidTypeError(
+                    f"make_kwargs must be a mapping of str keyword names, got {self.make_kwargs!r}"
+                )
+            object.__setattr__(self, "make_kwargs", _FrozenKwargs(self.make_kwargs))
+        if self.states is not None:
+            labels = tuple(self.states)
+            if len(labels) != n_states:
+                raise InvalidValueError(
+                    f"states must label every state: {n_states} expected, got {len(labels)}"
+                )
+            object.__setattr__(self, "states", labels)
 
     # -- shape ---------------------------------------------------------------------------------
+    @property
+    def allowed(self) -> np.ndarray:
+        """(S, A) bool: the actions allowed in each state (all True without ``action_mask``)."""
+        if self.action_mask is not None:
+            return self.action_mask
+        return _read_only(np.ones((self.n_states, self.n_actions), dtype=bool))
+
+    def with_action_mask(self, action_mask) -> TabularMDP:
+        """The same model where only the actions ``action_mask[s, a]`` is True for are allowed."""
+        return dataclasses.replace(self, action_mask=action_mask)
+
     @property
     def n_states(self) -> int:
         """Number of states S."""
@@ -434,7 +568,9 @@ class TabularMDP:
             ``P[s, a, s']``, the probability of moving to ``s'``; every ``P[s, a]`` sums to 1,
             as other MDP libraries expect.
         R : ndarray, shape (S, A), or (S + 1, A) with ``absorbing``
-            Expected immediate reward.
+            Expected immediate reward; ``-inf`` at the pairs ``action_mask`` forbids, as
+            mdptoolbox and QuantEcon mark infeasible pairs (``from_dense`` reads them back as
+            masked).
 
         Notes
         -----
@@ -467,6 +603,8 @@ class TabularMDP:
             np.add.at(dense, (states, actions, target), self.prob[:, :, k])
         rewards = np.zeros((n_states, self.n_actions))
         rewards[: self.n_states] = self.expected_reward
+        if self.action_mask is not None:
+            rewards[: self.n_states][~self.action_mask] = -np.inf
         if absorbing:
             dense[self.n_states, :, self.n_states] = 1.0
         return dense, rewards
@@ -481,6 +619,7 @@ class TabularMDP:
         initial=None,
         max_episode_steps: int | None = None,
         name: str | None = None,
+        action_mask=None,
     ) -> TabularMDP:
         """Build a model from a dense transition tensor and rewards.
 
@@ -489,12 +628,14 @@ class TabularMDP:
         P : array_like, shape (S, A, S)
             Transition probabilities ``P[s, a, s']``.
         R : array_like, shape (S, A) or (S, A, S)
-            Expected reward of (s, a), or reward of each transition (s, a, s').
+            Expected reward of (s, a), or reward of each transition (s, a, s'). A pair whose
+            reward is ``-inf`` (every entry of it, with the (S, A, S) form) is infeasible; it
+            is masked in ``action_mask`` and its reward set to 0.
         terminal : array_like of bool, shape (S,), optional
             States whose entry ends the episode: a transition into one is ``terminated``.
         initial : array_like, shape (S,), optional
             Initial-state distribution; uniform when omitted.
-        max_episode_steps, name
+        max_episode_steps, name, action_mask
             As in :class:`TabularMDP`.
 
         Returns
@@ -502,6 +643,15 @@ class TabularMDP:
         TabularMDP
             One outcome slot per reachable next state (``K`` = the largest number of
             reachable next states of any (s, a)).
+
+        Notes
+        -----
+        ``P`` is read as (state, action, next state). pymdptoolbox's arrays are (action,
+        state, next state): when S != A the shape check refuses them, but when S == A (its
+        own ``small()`` example has 2 states and 2 actions) a transposed array is a valid
+        (S, A, S) tensor of another MDP, and nothing here can tell. Build models from
+        mdptoolbox arrays with :meth:`from_mdptoolbox`, and from QuantEcon's ``DiscreteDP``
+        with :meth:`from_quantecon`.
 
         Examples
         --------
@@ -521,10 +671,23 @@ class TabularMDP:
             raise ValueError(
                 f"R must have shape {(n_states, n_actions)} or {P.shape}, got {R.shape}"
             )
+        P = _clip_tiny_negatives(P)
         bad = ~np.isfinite(P) | (P < 0)
         if bad.any():
             s, a, t = _first_index(bad)
             raise ValueError(f"P[{s}, {a}, {t}] = {P[s, a, t]} is not a probability")
+        infeasible = np.isneginf(R) if R.ndim == 2 else np.isneginf(R).all(axis=2)
+        if R.ndim == 3 and (np.isneginf(R).any(axis=2) & ~infeasible).any():
+            s, a = _first_index(np.isneginf(R).any(axis=2) & ~infeasible)
+            raise ValueError(
+                f"R[{s}, {a}] is -inf for some next states only; mark an infeasible pair "
+                f"with -inf for every next state"
+            )
+        if infeasible.any():
+            R = np.where(np.isneginf(R), 0.0, R)
+            if action_mask is not None:
+                raise ValueError("give infeasible pairs by -inf rewards or action_mask, not both")
+            action_mask = ~infeasible
         support = P > 0
         n_outcomes = max(int(support.sum(axis=2).max()), 1)
         # Stable argsort puts the reachable next states first, in increasing order.
@@ -557,4 +720,32 @@ class TabularMDP:
             initial=initial,
             max_episode_steps=max_episode_steps,
             name=name,
+            action_mask=action_mask,
         )
+
+    @classmethod
+    def from_mdptoolbox(cls, P, R, *, initial=None, name: str | None = None) -> TabularMDP:
+        """Build a model from pymdptoolbox's ``(P, R)``: see
+        :func:`rlfoundations.interop.from_mdptoolbox`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rlfoundations import TabularMDP
+        >>> P = np.array([[[0.5, 0.5], [0.8, 0.2]], [[0.0, 1.0], [0.1, 0.9]]])  # (A, S, S)
+        >>> R = np.array([[5.0, 10.0], [-1.0, 2.0]])  # (S, A)
+        >>> mdp = TabularMDP.from_mdptoolbox(P, R)
+        >>> mdp.to_dense()[0][1, 0].tolist()  # state 1, action 0: mdptoolbox's P[0][1]
+        [0.8, 0.2]
+        """
+        from rlfoundations.interop import from_mdptoolbox
+
+        return from_mdptoolbox(P, R, initial=initial, name=name)
+
+    @classmethod
+    def from_quantecon(cls, ddp, *, initial=None, name: str | None = None) -> TabularMDP:
+        """Build a model from a QuantEcon ``DiscreteDP`` (see
+        :func:`rlfoundations.interop.from_quantecon`)."""
+        from rlfoundations.interop import from_quantecon
+
+        return from_quantecon(ddp, initial=initial, name=name)

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -94,6 +95,15 @@ def _encode(value, name: str, arrays: dict[str, np.ndarray]) -> dict:
         value = value.item()
     if value is None or isinstance(value, bool | int | float | str):
         return {"value": value}
+    # A model's factors, states and make_kwargs: tuples, lists and str-keyed mappings of
+    # plain values, kept apart so that they load back as they were.
+    if isinstance(value, tuple | list):
+        items = [_encode(item, f"{name}[{i}]", arrays) for i, item in enumerate(value)]
+        return {"tuple" if isinstance(value, tuple) else "list": items}
+    if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
+        return {
+            "mapping": {key: _encode(item, f"{name}.{key}", arrays) for key, item in value.items()}
+        }
     raise TypeError(f"cannot save field {name!r} of type {type(value).__name__}")
 
 
@@ -104,6 +114,12 @@ def _decode(layout: dict, arrays: dict[str, np.ndarray]):
     if "kind" in layout:
         fields = {name: _decode(field, arrays) for name, field in layout["fields"].items()}
         return _KINDS[layout["kind"]](**fields)
+    if "tuple" in layout:
+        return tuple(_decode(item, arrays) for item in layout["tuple"])
+    if "list" in layout:
+        return [_decode(item, arrays) for item in layout["list"]]
+    if "mapping" in layout:
+        return {key: _decode(item, arrays) for key, item in layout["mapping"].items()}
     return layout["value"]
 
 

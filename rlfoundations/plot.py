@@ -432,7 +432,7 @@ def grid_layout(
         An env id (``"Taxi-v3"``, ``"FrozenLake8x8-v1"``, ``"rlfoundations/Rick-v0"``, ...),
         an env (``gym.make("FrozenLake-v1", map_name="8x8", is_slippery=False)``: its own
         map is drawn), or a model from :func:`rlfoundations.from_env` (the env is made again
-        from ``mdp.name``).
+        from ``mdp.name`` and ``mdp.make_kwargs``, so its own map is drawn).
     state_to_cell : callable, optional
         For a grid env of your own: ``state -> (row, col)``, or None for a state not drawn.
         The grid spans the cells returned. Without it, ``env`` must be one of
@@ -508,7 +508,8 @@ def grid_layout(
                 "the model has no name to make its env from; pass the env or its id instead"
             )
         try:
-            made = make(name)
+            # The env as the model was made: its own map (desc=...), not the default one.
+            made = make(name, **dict(env.make_kwargs or {}))
         except ValueError as error:
             raise ValueError(f"{error}; pass the env or state_to_cell instead") from error
         base = made.unwrapped

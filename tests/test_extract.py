@@ -262,3 +262,158 @@ def test_check_model_rejects_a_model_of_another_env():
 def test_sampling_needs_a_positive_sample_count(n_samples):
     with pytest.raises(ValueError, match=f"n_samples must be > 0, got {n_samples}"):
         rlf.estimate_model(CoinEnv(), n_samples=n_samples)
+
+
+# -- the wrapper chain ---------------------------------------------------------------------------
+def flipped_lake() -> gym.Env:
+    """FrozenLake with its observations renamed 15 - o (the issue's reproduction)."""
+    return gym.wrappers.TransformObservation(
+        gym.make("FrozenLake-v1", is_slippery=False), lambda obs: 15 - obs, gym.spaces.Discrete(16)
+    )
+
+
+def test_a_relabelled_frozenlake_solves_to_a_policy_that_always_wins_in_the_wrapped_env():
+    env = flipped_lake()
+    policy = rlf.solve(env, gamma=0.99)
+    got = rlf.evaluate(env, policy, episodes=20, seed=0).win_rate
+    expected = 1.0  # the deterministic lake: the optimal policy always reaches the goal
+    assert got == expected
+
+
+def test_a_relabelled_model_is_the_original_with_its_states_renamed():
+    plain, flipped = rlf.from_env("FrozenLake-v1", is_slippery=False), rlf.from_env(flipped_lake())
+    got = rlf.value_iteration(flipped, 0.9).values[::-1]
+    expected = rlf.value_iteration(plain, 0.9).values
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_a_relabelled_model_passes_check_model_against_the_wrapped_env():
+    env = flipped_lake()
+    assert rlf.check_model(env, rlf.from_env(env), n_samples=3_000, seed=0).ok
+
+
+def test_an_observation_wrapper_that_is_not_one_to_one_is_refused_by_name():
+    halved = gym.wrappers.TransformObservation(
+        gym.make("FrozenLake-v1"), lambda obs: obs // 2, gym.spaces.Discrete(16)
+    )
+    with pytest.raises(rlf.InvalidValueError, match=r"TransformObservation.*not one-to-one"):
+        rlf.from_env(halved)
+
+
+def test_a_reward_wrapper_is_applied_to_every_outcome():
+    env = gym.wrappers.TransformReward(gym.make("FrozenLake-v1"), lambda r: 10 * r - 1)
+    got = rlf.from_env(env).reward
+    expected = 10 * rlf.from_env("FrozenLake-v1").reward - 1
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_reward_wrapped_model_passes_check_model_against_the_wrapped_env():
+    env = gym.wrappers.TransformReward(rlf.make("Taxi-v3"), lambda r: r / 20)
+    assert rlf.check_model(env, rlf.from_env(env), n_samples=2_000, seed=0).ok
+
+
+def test_an_action_wrapper_over_discrete_actions_is_applied():
+    # Action a of the wrapped env is action 3 - a of FrozenLake (left <-> up, down <-> right).
+    env = gym.wrappers.TransformAction(
+        gym.make("FrozenLake-v1"), lambda a: 3 - int(a), gym.spaces.Discrete(4)
+    )
+    got = rlf.from_env(env).next_state
+    expected = rlf.from_env("FrozenLake-v1").next_state[:, ::-1]
+    np.testing.assert_array_equal(got, expected)
+
+
+class StepCounting(gym.Wrapper):
+    """A wrapper of one's own that changes the reward with time: not readable from P."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return obs, reward - 0.01, terminated, truncated, info
+
+
+@pytest.mark.parametrize(
+    "wrap, name",
+    [
+        pytest.param(StepCounting, "StepCounting", id="own-wrapper"),
+        pytest.param(gym.wrappers.Autoreset, "Autoreset", id="autoreset"),
+        pytest.param(
+            lambda env: gym.wrappers.StickyAction(env, repeat_action_probability=0.25),
+            "StickyAction",
+            id="sticky",
+        ),
+        pytest.param(gym.wrappers.NormalizeReward, "NormalizeReward", id="normalize-reward"),
+    ],
+)
+def test_a_wrapper_that_changes_the_dynamics_is_refused_naming_it_and_estimate_model(wrap, name):
+    with pytest.raises(rlf.InvalidValueError, match=f"through {name}.*estimate_model"):
+        rlf.from_env(wrap(gym.make("FrozenLake-v1")))
+
+
+def test_pass_through_wrappers_are_looked_through():
+    env = gym.wrappers.RecordEpisodeStatistics(gym.make("FrozenLake-v1"))
+    got = rlf.from_env(env).next_state
+    expected = rlf.from_env("FrozenLake-v1").next_state
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_time_limit_added_by_hand_on_a_raw_env_is_kept():
+    from gymnasium.envs.toy_text.frozen_lake import FrozenLakeEnv
+
+    got = rlf.from_env(gym.wrappers.TimeLimit(FrozenLakeEnv(), max_episode_steps=37))
+    assert got.max_episode_steps == 37
+
+
+def test_an_unwrapped_env_has_no_time_limit():
+    assert rlf.from_env(gym.make("FrozenLake-v1").unwrapped).max_episode_steps is None
+
+
+# -- known gaps, make kwargs, rounding ------------------------------------------------------------
+def test_taxi_with_a_fickle_passenger_is_refused_saying_why():
+    with pytest.raises(rlf.InvalidValueError, match=r"fickle_passenger=True.*not in P"):
+        rlf.from_env("Taxi-v3", fickle_passenger=True)
+
+
+def test_every_known_gap_has_a_reason():
+    assert all(reason for _, _, reason in rlf.extract.KNOWN_GAPS)
+
+
+SMALL_LAKE = ["SFFH", "FHFF", "FFFH", "HFFG"]
+
+
+def test_the_model_keeps_its_make_kwargs():
+    got = rlf.from_env("FrozenLake-v1", desc=SMALL_LAKE, is_slippery=False).make_kwargs
+    assert got["desc"] == SMALL_LAKE and got["is_slippery"] is False
+
+
+def test_the_grid_of_a_model_made_with_its_own_map_shows_that_maps_holes():
+    pytest.importorskip("matplotlib")
+    from rlfoundations.plot import grid_layout
+
+    mdp = rlf.from_env("FrozenLake-v1", desc=SMALL_LAKE, is_slippery=False)
+    got = sorted(grid_layout(mdp).hazards)
+    expected = [(0, 3), (1, 1), (2, 3), (3, 0)]
+    assert got == expected
+
+
+class ComplementEnv(CoinEnv):
+    """A P table whose probabilities are complements, one a rounding error below zero."""
+
+    def __init__(self):
+        leftover = 1 - 0.9 - 0.1  # -2.8e-17 in float64
+        self.P = {
+            s: {
+                a: [(0.9, 0, 0.0, False), (0.1, 1, 0.0, False), (leftover, 1, 1.0, True)]
+                for a in range(2)
+            }
+            for s in range(2)
+        }
+        self.initial_state_distrib = np.array([1.0, 0.0])
+
+
+def test_probabilities_a_rounding_error_below_zero_are_clipped_to_zero():
+    mdp = rlf.from_env(ComplementEnv())
+    assert (mdp.prob >= 0).all()
+
+
+def test_a_probability_clearly_below_zero_is_still_an_error():
+    with pytest.raises(ValueError, match="not a probability"):
+        rlf.TabularMDP.from_dense([[[1.1, -0.1]], [[0.0, 1.0]]], [[0.0], [0.0]])

@@ -256,3 +256,56 @@ def test_from_dense_keeps_per_transition_rewards():
 def test_from_dense_rejects_bad_arrays(P, R, message):
     with pytest.raises(ValueError, match=message):
         TabularMDP.from_dense(P, R)
+
+
+# -- action masks --------------------------------------------------------------------------------
+def two_state_mdp(**fields) -> TabularMDP:
+    P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]])
+    return TabularMDP.from_dense(P, np.array([[0.0, 1.0], [2.0, 0.0]]), **fields)
+
+
+def test_an_action_mask_is_kept_read_only():
+    mask = np.array([[True, False], [True, True]])
+    got = two_state_mdp(action_mask=mask).action_mask
+    np.testing.assert_array_equal(got, mask)
+    assert not got.flags.writeable
+
+
+def test_a_state_with_no_allowed_action_is_an_error_naming_it():
+    with pytest.raises(rlf.InvalidValueError, match="allows no action in state 1"):
+        two_state_mdp(action_mask=np.array([[True, False], [False, False]]))
+
+
+@pytest.mark.parametrize(
+    "mask, error",
+    [
+        pytest.param(np.ones((2, 2), dtype=int), rlf.InvalidTypeError, id="not-bool"),
+        pytest.param(np.ones((2, 3), dtype=bool), rlf.InvalidValueError, id="wrong-shape"),
+    ],
+)
+def test_an_action_mask_of_the_wrong_kind_or_shape_is_refused(mask, error):
+    with pytest.raises(error, match="action_mask"):
+        two_state_mdp(action_mask=mask)
+
+
+def test_to_dense_marks_masked_pairs_minus_infinity_and_from_dense_reads_them_back():
+    mask = np.array([[True, False], [True, True]])
+    P, R = two_state_mdp(action_mask=mask).to_dense()
+    assert R[0, 1] == -np.inf
+    got = TabularMDP.from_dense(P, R).action_mask
+    np.testing.assert_array_equal(got, mask)
+
+
+def test_solvers_refuse_a_masked_model_until_their_kernels_honour_masks():
+    masked = two_state_mdp(action_mask=np.array([[True, False], [True, True]]))
+    with pytest.raises(rlf.InvalidValueError, match="value_iteration cannot honour action_mask"):
+        rlf.mdp.check_unmasked(masked, "value_iteration")
+
+
+def test_a_mask_allowing_everything_passes_the_solvers_check():
+    mdp = two_state_mdp(action_mask=np.ones((2, 2), dtype=bool))
+    assert rlf.mdp.check_unmasked(mdp, "value_iteration") is mdp
+
+
+def test_from_dense_warns_in_its_docs_that_a_transposed_square_array_cannot_be_told_apart():
+    assert "from_mdptoolbox" in TabularMDP.from_dense.__doc__

@@ -444,3 +444,17 @@ def test_load_refuses_a_damaged_file_with_one_clear_error(damage, match, tmp_pat
     with pytest.raises(ValueError, match=match) as error:
         rlf.load(bad)
     assert str(bad) in str(error.value)
+
+
+def test_a_saved_model_keeps_its_make_kwargs_factors_mask_and_states(tmp_path):
+    mdp = rlf.from_env("FrozenLake-v1", desc=["SF", "HG"], is_slippery=False)
+    mdp = dataclasses.replace(
+        mdp,
+        action_mask=np.ones((4, 4), dtype=bool),
+        states=tuple((row, col) for row in range(2) for col in range(2)),
+    )
+    path = rlf.save(tmp_path / "lake", mdp)
+    got = rlf.load(path)
+    assert dict(got.make_kwargs) == dict(mdp.make_kwargs)
+    assert got.factors == mdp.factors and got.states == mdp.states
+    np.testing.assert_array_equal(got.action_mask, mdp.action_mask)

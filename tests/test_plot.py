@@ -7,6 +7,7 @@ checked against oracles written here from the envs' own documentation (action or
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import subprocess
 import sys
@@ -184,8 +185,14 @@ def test_layout_of_a_model_is_made_from_its_name():
     np.testing.assert_array_equal(got.cells, expected.cells)
 
 
-def test_layout_of_a_model_made_with_other_arguments_is_refused():
+def test_layout_of_a_model_made_with_other_arguments_draws_that_map():
     mdp = rlf.from_env("FrozenLake-v1", map_name="8x8")
+    got = plot.grid_layout(mdp).shape
+    assert got == (8, 8)
+
+
+def test_layout_of_a_model_whose_env_differs_from_its_make_kwargs_is_refused():
+    mdp = dataclasses.replace(rlf.from_env("FrozenLake-v1", map_name="8x8"), make_kwargs=None)
     with pytest.raises(ValueError, match=r"'FrozenLake-v1' has 64 states.*pass that env"):
         plot.grid_layout(mdp)
 

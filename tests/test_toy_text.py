@@ -111,3 +111,24 @@ def test_frozen_lake_optimal_policy_beats_every_single_action_change():
             changed = result.policy.copy()
             changed[s] = a
             assert np.all(direct_policy_values("FrozenLake-v1", changed, gamma) <= best + 1e-12)
+
+
+# -- the state variables of the toy-text models --------------------------------------------------
+def test_taxi_factors_decode_as_taxis_own_decode():
+    mdp = rlf.from_env("Taxi-v3")
+    env = rlf.make("Taxi-v3").unwrapped
+    got = [tuple(mdp.decode(s).values()) for s in range(mdp.n_states)]
+    expected = [tuple(int(v) for v in env.decode(s)) for s in range(mdp.n_states)]
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "env_id, kwargs, shape",
+    [
+        pytest.param("FrozenLake-v1", {"map_name": "8x8"}, (8, 8), id="frozen-lake-8x8"),
+        pytest.param("CliffWalking-v1", {}, (4, 12), id="cliff-walking"),
+    ],
+)
+def test_grid_envs_have_row_and_col_factors(env_id, kwargs, shape):
+    got = rlf.from_env(env_id, **kwargs).factors
+    assert got == (("row", shape[0]), ("col", shape[1]))
