@@ -90,8 +90,8 @@ class PlanningResult:
         >>> import rlfoundations as rlf
         >>> mdp = rlf.from_env("FrozenLake-v1")
         >>> frame = rlf.value_iteration(mdp, gamma=0.9).to_pandas(mdp)
-        >>> frame.shape, list(frame.columns[:3])
-        ((16, 7), ['value', 'action', 'q_0'])
+        >>> frame.shape, list(frame.columns[:4])  # FrozenLake's states are (row, col)
+        ((16, 9), ['row', 'col', 'value', 'action'])
         """
         from rlfoundations.frames import planning_frame
 
