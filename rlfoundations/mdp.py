@@ -11,36 +11,10 @@ import numpy as np
 
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
-__all__ = ["LANES", "PROB_TOLERANCE", "TabularMDP"]
+__all__ = ["PROB_TOLERANCE", "TabularMDP"]
 
 #: Largest allowed deviation of ``sum_k prob[s, a, k]`` (and of ``sum(initial)``) from 1.
 PROB_TOLERANCE = 1e-8
-
-#: States per block of the kernels' layout (eight float64 fill one 512-bit vector register).
-LANES = 8
-
-
-def _state_blocks(array: np.ndarray) -> np.ndarray:
-    """``array`` of shape (S, ...) as blocks of shape (ceil(S / LANES), ..., LANES).
-
-    Block ``b`` holds states ``b * LANES + lane`` along its last axis. The last block is
-    padded with copies of the last state, so a padding lane computes exactly what that state
-    does and never changes a minimum or a maximum over states.
-    """
-    n_states = array.shape[0]
-    n_blocks = -(-n_states // LANES)
-    padding = n_blocks * LANES - n_states
-    if padding:
-        array = np.concatenate([array, np.repeat(array[-1:], padding, axis=0)])
-    blocks = array.reshape(n_blocks, LANES, *array.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(blocks, 1, -1))
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    view = array.view()
-    view.setflags(write=False)
-    return view
-
 
 def _first_index(mask: np.ndarray) -> tuple[int, ...]:
     """Index of the first True entry of ``mask``, as a tuple of Python ints."""
@@ -347,38 +321,6 @@ class TabularMDP:
         successor = self.next_state.astype(np.int32)
         successor.setflags(write=False)
         return successor
-
-    @cached_property
-    def _kernel_blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The kernels' model: next states, continuation probabilities, expected rewards in
-        blocks of eight states. Writable only because Numba types read-only arrays apart
-        (each kernel would compile twice, once for these, once for the arrays kernels make);
-        nothing writes to them. The public views are ``block_*``."""
-        if self.n_states > np.iinfo(np.int32).max:
-            raise ValueError(f"the kernels index states with int32; {self.n_states} is too many")
-        return (
-            _state_blocks(self.next_state.astype(np.int32)),
-            _state_blocks(np.where(self.terminated, 0.0, self.prob)),
-            _state_blocks(self.expected_reward),
-        )
-
-    @property
-    def block_successor(self) -> np.ndarray:
-        """int32 next states in the kernels' layout, shape (ceil(S / 8), A, K, 8):
-        ``block_successor[s // 8, a, k, s % 8] = next_state[s, a, k]``, eight states side by
-        side so that one vector instruction backs them up together; the last block is padded
-        with copies of the last state."""
-        return _read_only(self._kernel_blocks[0])
-
-    @property
-    def block_continue_prob(self) -> np.ndarray:
-        """``continue_prob`` in the kernels' layout, shape (ceil(S / 8), A, K, 8)."""
-        return _read_only(self._kernel_blocks[1])
-
-    @property
-    def block_expected_reward(self) -> np.ndarray:
-        """``expected_reward`` in the kernels' layout, shape (ceil(S / 8), A, 8)."""
-        return _read_only(self._kernel_blocks[2])
 
     # -- conversion ----------------------------------------------------------------------------
     def to_dense(self, *, absorbing: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -9,10 +9,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
-from rlfoundations import planning, reference
+from rlfoundations import reference
+from rlfoundations._kernels import drivers
 from rlfoundations._kernels import planning as kernels
-from rlfoundations.planning import PARALLEL_MIN_SLOTS
-from rlfoundations.planning import _kernel_model as kernel_model
+from rlfoundations._kernels.drivers import PARALLEL_MIN_SLOTS
+from rlfoundations._kernels.layout import kernel_model
 from rlfoundations.reference import planning as reference_planning
 from strategies import discounts, tabular_mdps
 
@@ -344,7 +345,7 @@ def test_thread_count_does_not_change_the_result(monkeypatch, parallel, record):
     finally:
         numba.set_num_threads(threads)
     # The trial sweeps decide between one thread and all; either way the result is the same.
-    monkeypatch.setattr(planning, "_parallel_pays", lambda seconds: parallel)
+    monkeypatch.setattr(drivers, "parallel_pays", lambda seconds: parallel)
     got = rlf.value_iteration(mdp, 0.95, record=record)
     np.testing.assert_array_equal(got.values, one.values)
     np.testing.assert_array_equal(got.policy, one.policy)
