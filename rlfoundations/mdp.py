@@ -16,6 +16,7 @@ __all__ = ["PROB_TOLERANCE", "TabularMDP"]
 #: Largest allowed deviation of ``sum_k prob[s, a, k]`` (and of ``sum(initial)``) from 1.
 PROB_TOLERANCE = 1e-8
 
+
 def _first_index(mask: np.ndarray) -> tuple[int, ...]:
     """Index of the first True entry of ``mask``, as a tuple of Python ints."""
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
