@@ -112,7 +112,7 @@ def value_iteration(
         return done, converged
 
     done, converged = 0, False
-    residuals = np.empty(min(max_iter, FIRST_RESIDUALS))
+    residuals = np.empty(min(max_iter, max(FIRST_RESIDUALS, PARALLEL_TRIAL_SWEEPS)))
     if not gauss_seidel and use_parallel(successor) and max_iter >= PARALLEL_TRIAL_SWEEPS:
         # A parallel sweep pays only while both cores are free: measure, on the solve's own
         # first sweeps (a parallel one warms the threads up first), and keep the faster.
