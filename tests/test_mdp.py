@@ -135,9 +135,15 @@ def test_integer_terminated_is_not_silently_cast():
         TabularMDP(**arrays)
 
 
-@pytest.mark.parametrize("steps", [0, -3, 2.5, True])
+@pytest.mark.parametrize("steps", [0, -3])
 def test_bad_time_limit_is_rejected(steps):
-    with pytest.raises(ValueError, match="max_episode_steps must be a positive int"):
+    with pytest.raises(rlf.InvalidValueError, match="max_episode_steps must be a positive int"):
+        TabularMDP(**chain_arrays(), max_episode_steps=steps)
+
+
+@pytest.mark.parametrize("steps", [2.5, True, "10"])
+def test_time_limit_of_the_wrong_type_is_a_type_error(steps):
+    with pytest.raises(rlf.InvalidTypeError, match="max_episode_steps must be a positive int"):
         TabularMDP(**chain_arrays(), max_episode_steps=steps)
 
 
