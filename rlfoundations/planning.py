@@ -1,7 +1,10 @@
 """Exact solvers: value iteration, policy evaluation, policy iteration, modified policy iteration.
 
 Each public function validates its arguments, allocates the outputs, calls the same-named
-Numba kernel in :mod:`rlfoundations._kernels.planning`, and wraps a :class:`PlanningResult`.
+Numba kernel in :mod:`rlfoundations._kernels.planning` (through its driver in
+:mod:`rlfoundations._kernels.drivers`, which sizes the residual buffer to the sweeps taken and
+picks the thread count), wraps a :class:`PlanningResult` and warns if the stopping rule was
+not met.
 Their pure-Python twins, with the same signatures, live in :mod:`rlfoundations.reference`.
 
 Stopping rules (Puterman, *Markov Decision Processes*, 1994, sections 6.3 and 6.6), for
