@@ -113,7 +113,25 @@ def value_iteration(
 
     done, converged = 0, False
     residuals = np.empty(min(max_iter, max(FIRST_RESIDUALS, PARALLEL_TRIAL_SWEEPS)))
-    if not gauss_seidel and use_parallel(successor) and max_iter >= PARALLEL_TRIAL_SWEEPS:
+    time_threads = (
+        not gauss_seidel and use_parallel(successor) and max_iter >= PARALLEL_TRIAL_SWEEPS
+    )
+    if history is None and not time_threads:
+        # Most solves: one kernel call fills the first buffer (and no closure is called).
+        done, converged, check = kernels.value_iteration(
+            *model,
+            gamma,
+            threshold,
+            use_span,
+            anchored,
+            gauss_seidel,
+            False,
+            False,
+            residuals.shape[0],
+            values,
+            residuals,
+        )
+    elif time_threads:
         # A parallel sweep pays only while both cores are free: measure, on the solve's own
         # first sweeps (a parallel one warms the threads up first), and keep the faster.
         seconds: dict[bool, float] = {}
