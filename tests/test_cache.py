@@ -206,3 +206,16 @@ def test_cache_directory_without_a_writable_candidate_explains_what_to_set(tmp_p
     got, message = _cache.cache_directory("digest", [blocked / "cache"])
     assert got is None
     assert "NUMBA_CACHE_DIR" in message
+
+
+def test_in_tree_caches_of_older_sources_are_removed_once_an_hour_old(tmp_path):
+    current, old, recent = (tmp_path / f"rlfoundations-{name}" for name in "abc")
+    for directory in (current, old, recent):
+        directory.mkdir()
+    now = current.stat().st_mtime + 2 * _cache.STALE_SECONDS
+    os.utime(old, (now - 2 * _cache.STALE_SECONDS, now - 2 * _cache.STALE_SECONDS))
+    os.utime(recent, (now - 60, now - 60))
+    os.utime(current, (now - 2 * _cache.STALE_SECONDS, now - 2 * _cache.STALE_SECONDS))
+    got = _cache.prune_stale(current, now=now)
+    assert got == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rlfoundations-a", "rlfoundations-c"]

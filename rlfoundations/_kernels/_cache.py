@@ -16,7 +16,8 @@ The directory is the first writable one of:
    :class:`KernelCacheWarning` (the cache then lasts as long as the temporary directory);
 5. none: kernels compile in memory on every run, with a :class:`KernelCacheWarning`.
 
-``make clean`` removes 2 and 3; ``NUMBA_CACHE_DIR`` is the user's to clean. This module is
+Caches of older sources beside the sources (2) are removed once an hour old; ``make clean``
+removes 2, 3 and 4; ``NUMBA_CACHE_DIR`` is the user's to clean. This module is
 plain Python (it runs before any kernel is decorated) and uses Numba's cache locator
 interface (``numba.core.caching``), which is private: the supported Numba versions are bounded.
 """
@@ -25,8 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
+import time
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -154,6 +157,29 @@ class KernelCacheLocator(caching._CacheLocator):
         return cls(py_func, py_file)
 
 
+#: In-tree caches of other sources older than this are removed (they can never be used again
+#: by this tree, and a branch switched back to within the hour keeps its kernels).
+STALE_SECONDS = 3600.0
+
+
+def prune_stale(directory: Path, now: float | None = None) -> list[Path]:
+    """Remove the ``rlfoundations-*`` siblings of ``directory`` (caches of older sources)
+    not modified for :data:`STALE_SECONDS`; returns what was removed. Only for the in-tree
+    location, whose siblings belong to the same tree; errors are ignored (a process that
+    still uses a removed directory recreates it when it saves)."""
+    now = time.time() if now is None else now
+    removed = []
+    for sibling in directory.parent.glob("rlfoundations-*"):
+        try:
+            if sibling == directory or now - sibling.stat().st_mtime < STALE_SECONDS:
+                continue
+            shutil.rmtree(sibling)
+        except OSError:
+            continue
+        removed.append(sibling)
+    return removed
+
+
 def install() -> bool:
     """Choose the cache directory and register the locator; whether kernels are cached."""
     global CACHE_DIRECTORY, DIGEST
@@ -164,6 +190,8 @@ def install() -> bool:
     if directory is None:
         return False
     CACHE_DIRECTORY = directory
+    if directory.parent == KERNELS_DIR / "__pycache__":
+        prune_stale(directory)
     implementation = getattr(caching, "CacheImpl", None) or caching._CacheImpl
     if KernelCacheLocator not in implementation._locator_classes:
         implementation._locator_classes.insert(0, KernelCacheLocator)
