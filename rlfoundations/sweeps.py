@@ -181,7 +181,9 @@ def sweep(
         retries = check_int("retries", retries, minimum=0)
         if chunk_runs is not None:
             chunk_runs = check_int("chunk_runs", chunk_runs)
-        return _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress)
+        return _distributed(
+            executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress
+        )
     if chunk_runs is not None:
         raise ValueError("chunk_runs applies to sweeps with an executor")
     previous = numba.get_num_threads()
@@ -309,3 +311,4 @@ def _stack(results: list[SweepResult], spec) -> SweepResult:
         ),
         baseline=None if first.baseline is None else np.concatenate([r.baseline for r in results]),
     )
+
