@@ -41,4 +41,4 @@ bench-peers: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_peers.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis rlfoundations/_kernels/__pycache__ $${XDG_CACHE_HOME:-$$HOME/.cache}/rlfoundations $${TMPDIR:-/tmp}/rlfoundations-numba-$$(id -u)

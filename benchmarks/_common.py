@@ -16,7 +16,7 @@ import numpy as np
 
 import rlfoundations as rlf
 from rlfoundations._kernels import planning as kernels
-from rlfoundations.planning import _kernel_model as kernel_model
+from rlfoundations._kernels.layout import kernel_model
 from rlfoundations.problems import garnet
 
 
@@ -94,8 +94,9 @@ def bytes_per_backup(mdp: rlf.TabularMDP) -> float:
     probability (float64) per outcome, expected reward per (s, a), the new value per state.
     Reads of V (gathers of V[next state], and V[s] for the change) are not counted: V is 8 MB
     at 10^6 states and stays in L3."""
-    per_slot = mdp.block_successor.itemsize + mdp.block_continue_prob.itemsize
-    per_pair = mdp.block_expected_reward.itemsize / mdp.max_outcomes
+    successor, continue_prob, reward = kernel_model(mdp)
+    per_slot = successor.itemsize + continue_prob.itemsize
+    per_pair = reward.itemsize / mdp.max_outcomes
     per_state = 8 / (mdp.n_actions * mdp.max_outcomes)
     return per_slot + per_pair + per_state
 

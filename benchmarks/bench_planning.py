@@ -43,7 +43,7 @@ from _common import (
 import rlfoundations as rlf
 from rlfoundations import reference
 from rlfoundations._kernels import lanes
-from rlfoundations.planning import _kernel_model as kernel_model
+from rlfoundations._kernels.layout import kernel_model
 from rlfoundations.reference import planning as reference_planning
 
 

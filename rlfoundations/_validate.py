@@ -17,12 +17,16 @@ from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
     "check_bool",
+    "check_choice",
+    "check_fraction",
     "check_gamma",
     "check_int",
     "check_mdp",
     "check_optional_seed",
+    "check_policy",
     "check_positive",
     "check_seed",
+    "check_values",
     "is_int",
     "is_number",
 ]
@@ -105,3 +109,60 @@ def check_mdp(mdp, *, name: str = "mdp", live_env: bool = False):
         " or a gymnasium.Env" if live_env else ""
     )
     raise InvalidTypeError(f"{name} must be {accepted}, got {type(mdp).__name__}")
+
+
+def check_fraction(name: str, value) -> float:
+    """``value`` as a float in [0, 1] (a probability, a frequency error)."""
+    if not is_number(value):
+        raise InvalidTypeError(f"{name} must be a number in [0, 1], got {value!r}")
+    if not 0.0 <= float(value) <= 1.0:  # NaN fails too
+        raise InvalidValueError(f"{name} must be in [0, 1], got {value!r}")
+    return float(value)
+
+
+def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of the strings ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(choice) for choice in choices[:-1]) + f" or {choices[-1]!r}"
+        raise InvalidValueError(f"{name} must be {listed}, got {value!r}")
+    return value
+
+
+def check_policy(mdp, policy, *, name: str = "policy") -> np.ndarray:
+    """A deterministic policy of ``mdp``: one action in ``[0, n_actions)`` per state, as a
+    new int64 array of shape (S,).
+
+    The one policy check of the library: every function that takes a policy of a
+    :class:`~rlfoundations.TabularMDP` calls it (with ``name`` the argument's name).
+    """
+    array = np.asarray(policy)
+    if array.dtype.kind not in "iu":
+        raise InvalidTypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
+    if array.shape != (mdp.n_states,):
+        raise InvalidValueError(f"{name} must have shape ({mdp.n_states},), got {array.shape}")
+    bad = (array < 0) | (array >= mdp.n_actions)
+    if bad.any():
+        s = int(np.argmax(bad))
+        raise InvalidValueError(
+            f"{name}[{s}] = {array[s]} is not an action in [0, {mdp.n_actions}) (state={s})"
+        )
+    return np.array(array, dtype=np.int64)
+
+
+def check_values(mdp, values, *, name: str = "initial_values") -> np.ndarray:
+    """A finite value per state of ``mdp``, as a new float64 array of shape (S,); zeros when
+    ``values`` is None."""
+    if values is None:
+        return np.zeros(mdp.n_states)
+    try:
+        array = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"{name} must be an array of numbers of shape ({mdp.n_states},), got {values!r}"
+        ) from None
+    if array.shape != (mdp.n_states,):
+        raise InvalidValueError(f"{name} must have shape ({mdp.n_states},), got {array.shape}")
+    if not np.isfinite(array).all():
+        s = int(np.argmin(np.isfinite(array)))
+        raise InvalidValueError(f"{name}[{s}] = {array[s]} is not finite")
+    return array

@@ -10,31 +10,13 @@ from functools import cached_property
 
 import numpy as np
 
+from rlfoundations._validate import is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
-__all__ = ["LANES", "PROB_TOLERANCE", "TabularMDP", "check_unmasked"]
+__all__ = ["PROB_TOLERANCE", "TabularMDP", "check_unmasked"]
 
 #: Largest allowed deviation of ``sum_k prob[s, a, k]`` (and of ``sum(initial)``) from 1.
 PROB_TOLERANCE = 1e-8
-
-#: States per block of the kernels' layout (eight float64 fill one 512-bit vector register).
-LANES = 8
-
-
-def _state_blocks(array: np.ndarray) -> np.ndarray:
-    """``array`` of shape (S, ...) as blocks of shape (ceil(S / LANES), ..., LANES).
-
-    Block ``b`` holds states ``b * LANES + lane`` along its last axis. The last block is
-    padded with copies of the last state, so a padding lane computes exactly what that state
-    does and never changes a minimum or a maximum over states.
-    """
-    n_states = array.shape[0]
-    n_blocks = -(-n_states // LANES)
-    padding = n_blocks * LANES - n_states
-    if padding:
-        array = np.concatenate([array, np.repeat(array[-1:], padding, axis=0)])
-    blocks = array.reshape(n_blocks, LANES, *array.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(blocks, 1, -1))
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -61,7 +43,7 @@ def _check_factors(factors, n_states: int) -> tuple[tuple[str, int], ...]:
     for name, size in pairs:
         if not isinstance(name, str) or not name:
             raise InvalidTypeError(f"factor names must be non-empty str, got {name!r}")
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size <= 0:
+        if not is_int(size) or size <= 0:
             raise InvalidValueError(f"factor {name!r} must have an int size > 0, got {size!r}")
     names = [name for name, _ in pairs]
     if len(set(names)) != len(names):
@@ -166,7 +148,7 @@ def _as_array(name: str, value, kinds: str, dtype) -> np.ndarray:
     """
     array = np.asarray(value)
     if array.dtype.kind not in kinds:
-        raise TypeError(
+        raise InvalidTypeError(
             f"{name} must have a dtype of kind {kinds!r} (got dtype {array.dtype}); "
             f"convert it explicitly, e.g. np.asarray({name}, dtype={np.dtype(dtype).name})"
         )
@@ -281,32 +263,34 @@ class TabularMDP:
     def _validate(self) -> None:
         shape = self.next_state.shape
         if len(shape) != 3:
-            raise ValueError(
+            raise InvalidValueError(
                 f"next_state must have shape (n_states, n_actions, max_outcomes), got {shape}"
             )
         n_states, n_actions, n_outcomes = shape
         if n_states == 0 or n_actions == 0 or n_outcomes == 0:
-            raise ValueError(f"next_state must have no empty axis, got shape {shape}")
+            raise InvalidValueError(f"next_state must have no empty axis, got shape {shape}")
         for name in ("prob", "reward", "terminated"):
             if getattr(self, name).shape != shape:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{name} has shape {getattr(self, name).shape}, "
                     f"but next_state has shape {shape}"
                 )
         if self.initial.shape != (n_states,):
-            raise ValueError(f"initial must have shape ({n_states},), got {self.initial.shape}")
+            raise InvalidValueError(
+                f"initial must have shape ({n_states},), got {self.initial.shape}"
+            )
 
         bad = (self.next_state < 0) | (self.next_state >= n_states)
         if bad.any():
             s, a, k = _first_index(bad)
-            raise ValueError(
+            raise InvalidValueError(
                 f"next_state[{s}, {a}, {k}] = {self.next_state[s, a, k]} is out of range "
                 f"[0, {n_states}) at (state={s}, action={a})"
             )
         bad = ~np.isfinite(self.prob) | (self.prob < 0)
         if bad.any():
             s, a, k = _first_index(bad)
-            raise ValueError(
+            raise InvalidValueError(
                 f"prob[{s}, {a}, {k}] = {self.prob[s, a, k]} is not a probability "
                 f"at (state={s}, action={a})"
             )
@@ -314,32 +298,33 @@ class TabularMDP:
         bad = np.abs(totals - 1.0) > PROB_TOLERANCE
         if bad.any():
             s, a = _first_index(bad)
-            raise ValueError(
+            raise InvalidValueError(
                 f"prob sums to {float(totals[s, a])!r} at (state={s}, action={a}); "
                 f"the outcome probabilities of every (state, action) must sum to 1"
             )
         bad = ~np.isfinite(self.reward)
         if bad.any():
             s, a, k = _first_index(bad)
-            raise ValueError(
+            raise InvalidValueError(
                 f"reward[{s}, {a}, {k}] = {self.reward[s, a, k]} is not finite "
                 f"at (state={s}, action={a})"
             )
         bad = ~np.isfinite(self.initial) | (self.initial < 0)
         if bad.any():
             (s,) = _first_index(bad)
-            raise ValueError(f"initial[{s}] = {self.initial[s]} is not a probability")
+            raise InvalidValueError(f"initial[{s}] = {self.initial[s]} is not a probability")
         if abs(self.initial.sum() - 1.0) > PROB_TOLERANCE:
-            raise ValueError(
+            raise InvalidValueError(
                 f"initial sums to {float(self.initial.sum())!r}; "
                 "it must be a distribution summing to 1"
             )
         steps = self.max_episode_steps
-        if steps is not None and (
-            isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps <= 0
-        ):
-            raise ValueError(f"max_episode_steps must be a positive int or None, got {steps!r}")
         if steps is not None:
+            message = f"max_episode_steps must be a positive int or None, got {steps!r}"
+            if not is_int(steps):
+                raise InvalidTypeError(message)
+            if steps <= 0:
+                raise InvalidValueError(message)
             object.__setattr__(self, "max_episode_steps", int(steps))
         if self.factors is not None:
             object.__setattr__(self, "factors", _check_factors(self.factors, n_states))
@@ -411,7 +396,7 @@ class TabularMDP:
         1
         """
         names, sizes = self._factor_schema()
-        if isinstance(state, bool) or not isinstance(state, int | np.integer):
+        if not is_int(state):
             raise InvalidTypeError(f"state must be an int, got {state!r}")
         if not 0 <= state < self.n_states:
             raise InvalidValueError(f"state must be in [0, {self.n_states}), got {state!r}")
@@ -427,7 +412,7 @@ class TabularMDP:
             )
         for name, size in zip(names, sizes, strict=True):
             value = values[name]
-            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            if not is_int(value):
                 raise InvalidTypeError(f"{name} must be an int, got {value!r}")
             if not 0 <= value < size:
                 raise InvalidValueError(f"{name} must be in [0, {size}), got {value!r}")
@@ -481,38 +466,6 @@ class TabularMDP:
         successor = self.next_state.astype(np.int32)
         successor.setflags(write=False)
         return successor
-
-    @cached_property
-    def _kernel_blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The kernels' model: next states, continuation probabilities, expected rewards in
-        blocks of eight states. Writable only because Numba types read-only arrays apart
-        (each kernel would compile twice, once for these, once for the arrays kernels make);
-        nothing writes to them. The public views are ``block_*``."""
-        if self.n_states > np.iinfo(np.int32).max:
-            raise ValueError(f"the kernels index states with int32; {self.n_states} is too many")
-        return (
-            _state_blocks(self.next_state.astype(np.int32)),
-            _state_blocks(np.where(self.terminated, 0.0, self.prob)),
-            _state_blocks(self.expected_reward),
-        )
-
-    @property
-    def block_successor(self) -> np.ndarray:
-        """int32 next states in the kernels' layout, shape (ceil(S / 8), A, K, 8):
-        ``block_successor[s // 8, a, k, s % 8] = next_state[s, a, k]``, eight states side by
-        side so that one vector instruction backs them up together; the last block is padded
-        with copies of the last state."""
-        return _read_only(self._kernel_blocks[0])
-
-    @property
-    def block_continue_prob(self) -> np.ndarray:
-        """``continue_prob`` in the kernels' layout, shape (ceil(S / 8), A, K, 8)."""
-        return _read_only(self._kernel_blocks[1])
-
-    @property
-    def block_expected_reward(self) -> np.ndarray:
-        """``expected_reward`` in the kernels' layout, shape (ceil(S / 8), A, 8)."""
-        return _read_only(self._kernel_blocks[2])
 
     # -- back into Gymnasium ---------------------------------------------------------------------
     def to_env(self, render_mode: str | None = None):
@@ -665,17 +618,17 @@ class TabularMDP:
         P = np.asarray(P, dtype=np.float64)
         R = np.asarray(R, dtype=np.float64)
         if P.ndim != 3 or P.shape[0] != P.shape[2]:
-            raise ValueError(f"P must have shape (S, A, S), got {P.shape}")
+            raise InvalidValueError(f"P must have shape (S, A, S), got {P.shape}")
         n_states, n_actions, _ = P.shape
         if R.shape not in ((n_states, n_actions), P.shape):
-            raise ValueError(
+            raise InvalidValueError(
                 f"R must have shape {(n_states, n_actions)} or {P.shape}, got {R.shape}"
             )
         P = _clip_tiny_negatives(P)
         bad = ~np.isfinite(P) | (P < 0)
         if bad.any():
             s, a, t = _first_index(bad)
-            raise ValueError(f"P[{s}, {a}, {t}] = {P[s, a, t]} is not a probability")
+            raise InvalidValueError(f"P[{s}, {a}, {t}] = {P[s, a, t]} is not a probability")
         infeasible = np.isneginf(R) if R.ndim == 2 else np.isneginf(R).all(axis=2)
         if R.ndim == 3 and (np.isneginf(R).any(axis=2) & ~infeasible).any():
             s, a = _first_index(np.isneginf(R).any(axis=2) & ~infeasible)
@@ -708,7 +661,9 @@ class TabularMDP:
         else:
             terminal = np.asarray(terminal, dtype=bool)
             if terminal.shape != (n_states,):
-                raise ValueError(f"terminal must have shape ({n_states},), got {terminal.shape}")
+                raise InvalidValueError(
+                    f"terminal must have shape ({n_states},), got {terminal.shape}"
+                )
             terminated = terminal[next_state] & used
         if initial is None:
             initial = np.full(n_states, 1.0 / n_states)

@@ -1,7 +1,10 @@
 """Exact solvers: value iteration, policy evaluation, policy iteration, modified policy iteration.
 
 Each public function validates its arguments, allocates the outputs, calls the same-named
-Numba kernel in :mod:`rlfoundations._kernels.planning`, and wraps a :class:`PlanningResult`.
+Numba kernel in :mod:`rlfoundations._kernels.planning` (through its driver in
+:mod:`rlfoundations._kernels.drivers`, which sizes the residual buffer to the sweeps taken and
+picks the thread count), wraps a :class:`PlanningResult` and warns if the stopping rule was
+not met.
 Their pure-Python twins, with the same signatures, live in :mod:`rlfoundations.reference`.
 
 Stopping rules (Puterman, *Markov Decision Processes*, 1994, sections 6.3 and 6.6), for
@@ -33,15 +36,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 import warnings
 from typing import Literal
 
-import numba
 import numpy as np
 
+from rlfoundations._kernels import drivers as _drivers
 from rlfoundations._kernels import planning as _kernels
-from rlfoundations._validate import check_gamma, check_int, check_positive
+from rlfoundations._kernels.layout import kernel_model as _kernel_model
+from rlfoundations._validate import (
+    check_choice,
+    check_gamma,
+    check_int,
+    check_mdp,
+    check_policy,
+    check_positive,
+    check_values,
+)
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
@@ -65,49 +76,11 @@ DEFAULT_MAX_ITER = 10_000
 DEFAULT_POLICY_ITERATION_STEPS = 1_000
 #: Above this many states, ``method="auto"`` evaluates policies iteratively, not exactly.
 EXACT_EVALUATION_MAX_STATES = 2_000
-#: Models with at least this many (state, action, outcome) slots sweep on all Numba threads.
-PARALLEL_MIN_SLOTS = 1 << 16
-#: Sweeps that decide between a serial and a parallel value iteration (two parallel, one not).
-PARALLEL_TRIAL_SWEEPS = 3
 
 
 # -- validation ----------------------------------------------------------------------------------
-def _check_mdp(mdp) -> TabularMDP:
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(
-            f"mdp must be a TabularMDP (see rlfoundations.from_env), got {type(mdp).__name__}"
-        )
-    return mdp
-
-
 def _check_max_iter(max_iter, default: int = DEFAULT_MAX_ITER) -> int:
     return default if max_iter is None else check_int("max_iter", max_iter)
-
-
-def _check_values(mdp: TabularMDP, values) -> np.ndarray:
-    if values is None:
-        return np.zeros(mdp.n_states)
-    array = np.array(values, dtype=np.float64)
-    if array.shape != (mdp.n_states,):
-        raise ValueError(f"initial_values must have shape ({mdp.n_states},), got {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"initial_values[{int(np.argmin(np.isfinite(array)))}] is not finite")
-    return array
-
-
-def _check_policy(mdp: TabularMDP, policy, name: str = "policy") -> np.ndarray:
-    array = np.asarray(policy)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
-    if array.shape != (mdp.n_states,):
-        raise ValueError(f"{name} must have shape ({mdp.n_states},), got {array.shape}")
-    bad = (array < 0) | (array >= mdp.n_actions)
-    if bad.any():
-        s = int(np.argmax(bad))
-        raise ValueError(
-            f"{name}[{s}] = {array[s]} is not an action in [0, {mdp.n_actions}) (state={s})"
-        )
-    return np.array(array, dtype=np.int64)
 
 
 def _threshold(epsilon: float, gamma: float, factor: float) -> float:
@@ -117,20 +90,6 @@ def _threshold(epsilon: float, gamma: float, factor: float) -> float:
     if gamma == 1.0:
         return epsilon
     return epsilon * (1.0 - gamma) / (factor * gamma)
-
-
-def _use_parallel(mdp: TabularMDP) -> bool:
-    # The size first: asking Numba for its thread count costs half a microsecond.
-    return mdp.next_state.size >= PARALLEL_MIN_SLOTS and numba.get_num_threads() > 1
-
-
-def _parallel_pays(seconds: dict[bool, float]) -> bool:
-    """Whether the trial's parallel sweep (``seconds[True]``) beat its serial one."""
-    return seconds.get(True, math.inf) < seconds.get(False, math.inf)
-
-
-def _kernel_model(mdp: TabularMDP):
-    return mdp._kernel_blocks
 
 
 # -- result assembly -----------------------------------------------------------------------------
@@ -172,7 +131,7 @@ def _greedy_result(mdp, gamma, method, values, iterations, converged, residuals,
         policy=policy,
         iterations=int(iterations),
         converged=bool(converged),
-        residuals=residuals[:iterations].copy(),
+        residuals=residuals.copy(),
         gamma=gamma,
         method=method,
         history=history,
@@ -235,55 +194,29 @@ def value_iteration(
     >>> result.converged, round(result.mean_return(mdp.initial), 4)
     (True, 0.542)
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
-    values = _check_values(mdp, initial_values)
-    use_span = not gauss_seidel and gamma < 1.0
-    threshold = _threshold(epsilon, gamma, 2.0 if gauss_seidel else 1.0)
-    model = _kernel_model(mdp)
-    residuals = np.empty(max_iter)
-    method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
+    values = check_values(mdp, initial_values)
     history = [values.copy()] if record else None
-
-    def run(parallel: bool, check: bool, sweeps: int, done: int) -> tuple[int, bool, bool]:
-        settings = (gamma, threshold, use_span, mdp.can_terminate, gauss_seidel, parallel)
-        if not record:
-            return _kernels.value_iteration(
-                *model, *settings, check, sweeps, values, residuals[done:]
-            )
-        iterations, converged = 0, False
-        while iterations < sweeps and not converged:
-            _, converged, check = _kernels.value_iteration(
-                *model, *settings, check, 1, values, residuals[done + iterations :]
-            )
-            iterations += 1
-            history.append(values.copy())
-        return iterations, converged, check
-
-    done, converged, parallel = 0, False, False
-    if not gauss_seidel and _use_parallel(mdp) and max_iter >= PARALLEL_TRIAL_SWEEPS:
-        # A parallel sweep pays only while both cores are free: measure, on the solve's own
-        # first sweeps (a parallel one warms the threads up first), and keep the faster.
-        seconds = {}
-        for trial in (True, True, False):
-            start = time.perf_counter()
-            sweeps, converged, _ = run(trial, False, 1, done)
-            seconds[trial] = min(seconds.get(trial, math.inf), time.perf_counter() - start)
-            done += sweeps
-            if converged:
-                break
-        parallel = _parallel_pays(seconds)
-    if not converged:
-        sweeps, converged, _ = run(parallel, False, max_iter - done, done)
-        done += sweeps
+    iterations, converged, residuals = _drivers.value_iteration(
+        *_kernel_model(mdp),
+        gamma,
+        _threshold(epsilon, gamma, 2.0 if gauss_seidel else 1.0),
+        not gauss_seidel and gamma < 1.0,
+        mdp.can_terminate,
+        gauss_seidel,
+        max_iter,
+        values,
+        history,
+    )
     return _greedy_result(
         mdp,
         gamma,
-        method,
+        "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration",
         values,
-        done,
+        iterations,
         converged,
         residuals,
         None if history is None else np.array(history),
@@ -348,7 +281,7 @@ def policy_evaluation(
     >>> bool(rlf.policy_evaluation(mdp, uniform, gamma=0.5).values[36] < -2.0)
     True
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     if is_policy_matrix(policy):
         return _evaluate_policy_matrix(
             mdp,
@@ -359,13 +292,12 @@ def policy_evaluation(
             max_iter=max_iter,
             initial_values=initial_values,
         )
-    policy = _check_policy(mdp, policy)
+    policy = check_policy(mdp, policy)
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
-    values = _check_values(mdp, initial_values)
-    if method not in ("auto", "exact", "iterative"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'iterative', got {method!r}")
+    values = check_values(mdp, initial_values)
+    method = check_choice("method", method, ("auto", "exact", "iterative"))
     if method == "auto":
         method = "exact" if mdp.n_states <= EXACT_EVALUATION_MAX_STATES else "iterative"
     if gamma == 1.0:
@@ -383,15 +315,8 @@ def policy_evaluation(
             raise ValueError("the policy's linear system (I - gamma P_pi) V = R_pi is singular")
         iterations, converged, residuals = 1, True, np.zeros(1)
     else:
-        residuals = np.empty(max_iter)
-        iterations, converged = _kernels.evaluate_policy_iterative(
-            *model,
-            gamma,
-            policy,
-            _threshold(epsilon, gamma, 1.0),
-            max_iter,
-            values,
-            residuals,
+        iterations, converged, residuals = _drivers.evaluate_policy_iterative(
+            *model, gamma, policy, _threshold(epsilon, gamma, 1.0), max_iter, values
         )
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     _kernels.greedy(*model, gamma, values, q_values, np.empty(mdp.n_states, dtype=np.int64))
@@ -408,7 +333,7 @@ def policy_evaluation(
         policy=policy,
         iterations=int(iterations),
         converged=bool(converged),
-        residuals=residuals[:iterations].copy(),
+        residuals=residuals.copy(),
         gamma=gamma,
         method=f"policy_evaluation ({method})",
     )
@@ -482,13 +407,12 @@ def policy_iteration(
     >>> result.converged, result.values[36]
     (True, np.float64(-13.0))
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter, DEFAULT_POLICY_ITERATION_STEPS)
     tie_tolerance = check_positive("tie_tolerance", tie_tolerance)
-    if evaluation not in ("auto", "exact", "iterative"):
-        raise ValueError(f"evaluation must be 'auto', 'exact' or 'iterative', got {evaluation!r}")
+    evaluation = check_choice("evaluation", evaluation, ("auto", "exact", "iterative"))
     exact = evaluation == "exact" or (
         evaluation == "auto" and mdp.n_states <= EXACT_EVALUATION_MAX_STATES
     )
@@ -504,13 +428,14 @@ def policy_iteration(
     else:
         start = np.argmax(mdp.expected_reward, axis=1)
     policy = (
-        start if initial_policy is None else _check_policy(mdp, initial_policy, "initial_policy")
+        start
+        if initial_policy is None
+        else check_policy(mdp, initial_policy, name="initial_policy")
     )
     policy = np.array(policy, dtype=np.int64)
     values = np.zeros(mdp.n_states)
     q_values = np.zeros((mdp.n_states, mdp.n_actions))
-    residuals = np.empty(max_iter)
-    iterations, converged, proper = _kernels.policy_iteration(
+    iterations, converged, proper, residuals = _drivers.policy_iteration(
         *model,
         mdp.prob,
         mdp.terminated,
@@ -524,7 +449,6 @@ def policy_iteration(
         policy,
         values,
         q_values,
-        residuals,
     )
     non_terminating = None
     if gamma == 1.0:
@@ -543,7 +467,7 @@ def policy_iteration(
         policy=policy,
         iterations=int(iterations),
         converged=bool(converged),
-        residuals=residuals[:iterations].copy(),
+        residuals=residuals.copy(),
         gamma=gamma,
         method="policy_iteration",
         non_terminating=non_terminating,
@@ -589,14 +513,13 @@ def modified_policy_iteration(
     >>> bool(result.converged), int(result.policy[0])
     (True, 0)
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
     n_evaluations = check_int("n_evaluations", n_evaluations, minimum=0)
-    values = _check_values(mdp, initial_values)
-    residuals = np.empty(max_iter)
-    iterations, converged = _kernels.modified_policy_iteration(
+    values = check_values(mdp, initial_values)
+    iterations, converged, residuals = _drivers.modified_policy_iteration(
         *_kernel_model(mdp),
         gamma,
         _threshold(epsilon, gamma, 1.0),
@@ -605,7 +528,6 @@ def modified_policy_iteration(
         n_evaluations,
         max_iter,
         values,
-        residuals,
     )
     return _greedy_result(
         mdp, gamma, "modified_policy_iteration", values, iterations, converged, residuals

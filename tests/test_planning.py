@@ -9,10 +9,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
-from rlfoundations import planning, reference
+from rlfoundations import reference
+from rlfoundations._kernels import drivers
 from rlfoundations._kernels import planning as kernels
-from rlfoundations.planning import PARALLEL_MIN_SLOTS
-from rlfoundations.planning import _kernel_model as kernel_model
+from rlfoundations._kernels.drivers import PARALLEL_MIN_SLOTS
+from rlfoundations._kernels.layout import kernel_model
 from rlfoundations.reference import planning as reference_planning
 from strategies import discounts, tabular_mdps
 
@@ -344,7 +345,7 @@ def test_thread_count_does_not_change_the_result(monkeypatch, parallel, record):
     finally:
         numba.set_num_threads(threads)
     # The trial sweeps decide between one thread and all; either way the result is the same.
-    monkeypatch.setattr(planning, "_parallel_pays", lambda seconds: parallel)
+    monkeypatch.setattr(drivers, "parallel_pays", lambda seconds: parallel)
     got = rlf.value_iteration(mdp, 0.95, record=record)
     np.testing.assert_array_equal(got.values, one.values)
     np.testing.assert_array_equal(got.policy, one.policy)
@@ -470,3 +471,78 @@ def test_unknown_method_names_are_rejected():
         rlf.policy_iteration(line_mdp(), 0.9, evaluation="lu")
     with pytest.raises(ValueError, match="n_evaluations must be >= 0"):
         rlf.modified_policy_iteration(line_mdp(), 0.9, n_evaluations=-1)
+
+
+def test_policy_errors_are_the_callers_mistakes():
+    with pytest.raises(rlf.InvalidValueError, match="policy"):
+        rlf.policy_evaluation(line_mdp(), [5], 0.9)
+    with pytest.raises(rlf.InvalidTypeError, match="initial_policy must hold integer actions"):
+        rlf.policy_iteration(line_mdp(), 0.9, initial_policy=[0.5])
+
+
+# -- residual buffers grow with the sweeps taken ----------------------------------------------
+HUGE_MAX_ITER_RUNS = [
+    pytest.param(lambda mdp: rlf.value_iteration(mdp, 0.9, max_iter=10**10), id="vi"),
+    pytest.param(
+        lambda mdp: rlf.value_iteration(mdp, 0.9, max_iter=10**10, gauss_seidel=True),
+        id="gauss-seidel",
+    ),
+    pytest.param(lambda mdp: rlf.policy_iteration(mdp, 0.9, max_iter=10**10), id="pi"),
+    pytest.param(lambda mdp: rlf.modified_policy_iteration(mdp, 0.9, max_iter=10**10), id="mpi"),
+    pytest.param(
+        lambda mdp: rlf.policy_evaluation(
+            mdp, np.zeros(mdp.n_states, dtype=int), 0.9, method="iterative", max_iter=10**10
+        ),
+        id="evaluation",
+    ),
+]
+
+
+@pytest.mark.parametrize("solve", HUGE_MAX_ITER_RUNS)
+def test_huge_max_iter_allocates_only_the_sweeps_taken(solve):
+    import tracemalloc
+
+    mdp = rlf.from_env("FrozenLake-v1")
+    solve(mdp)  # compiled and warm: the measured call allocates only its buffers
+    tracemalloc.start()
+    try:
+        result = solve(mdp)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.converged
+    assert result.residuals.shape == (result.iterations,)
+    assert peak < 1 << 20  # a 10**10 buffer would be 80 GB
+
+
+SPLIT_RUNS = [
+    pytest.param(lambda mdp: rlf.value_iteration(mdp, 0.999), id="vi"),
+    pytest.param(lambda mdp: rlf.value_iteration(mdp, 0.999, gauss_seidel=True), id="gs"),
+    pytest.param(lambda mdp: rlf.value_iteration(mdp, 0.99, record=True), id="record"),
+    pytest.param(
+        lambda mdp: rlf.policy_iteration(mdp, 0.999, evaluation="iterative"), id="pi-iterative"
+    ),
+    pytest.param(lambda mdp: rlf.modified_policy_iteration(mdp, 0.999), id="mpi"),
+    pytest.param(
+        lambda mdp: rlf.policy_evaluation(
+            mdp, np.arange(mdp.n_states) % mdp.n_actions, 0.999, method="iterative"
+        ),
+        id="evaluation",
+    ),
+    pytest.param(lambda mdp: rlf.value_iteration(mdp, 0.999, max_iter=37), id="unconverged"),
+]
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.parametrize("solve", SPLIT_RUNS)
+def test_a_run_split_into_many_kernel_calls_equals_one_call_to_the_bit(monkeypatch, solve):
+    mdp = rlf.from_env("FrozenLake-v1")
+    monkeypatch.setattr(drivers, "FIRST_RESIDUALS", 10**6)
+    expected = solve(mdp)
+    monkeypatch.setattr(drivers, "FIRST_RESIDUALS", 1)  # 1, 2, 4, ... sweeps per call
+    got = solve(mdp)
+    for field in ("values", "q_values", "policy", "residuals"):
+        assert getattr(got, field).tobytes() == getattr(expected, field).tobytes(), field
+    assert (got.iterations, got.converged) == (expected.iterations, expected.converged)
+    if expected.history is not None:
+        assert got.history.tobytes() == expected.history.tobytes()

@@ -11,16 +11,26 @@ the same operations split or scalarised elsewhere: the generic ``llvm.masked.gat
 portable). Every lane does exactly the scalar arithmetic (IEEE multiply and add, no fused
 multiply-add, no reassociation), so lane results equal the scalar ones to the bit.
 
-Numba's on-disk cache is keyed on the calling kernel's source file: after editing this
-module, delete the cached ``*.nbi``/``*.nbc`` files in ``_kernels/__pycache__``.
+Every operation also has a plain-NumPy equivalent (``numpy_load``, ``numpy_gather``, ...)
+doing the same IEEE arithmetic on arrays of eight float64: with ``NUMBA_DISABLE_JIT=1`` the
+public names are those, so the planning kernels run, and are covered, as plain Python.
+
+Numba's on-disk cache is keyed on a digest of every kernel module (see :mod:`._cache`), so
+an edit here recompiles every kernel that uses these operations.
 """
 
 from __future__ import annotations
 
+import inspect
+
 import llvmlite.binding
+import numba
+import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
-from numba.extending import intrinsic, models, register_model
+from numba.extending import models, register_model
+
+from rlfoundations._kernels._jit import lane_intrinsic, plain_python
 
 __all__ = [
     "LANES",
@@ -36,8 +46,14 @@ __all__ = [
     "where_greater",
 ]
 
-#: Lanes per vector: eight float64 fill one 512-bit register.
+#: Lanes per vector: eight float64 fill one 512-bit register. The one definition: the
+#: kernels' block layout (:mod:`.layout`) and every kernel read it from here.
 LANES = 8
+
+#: Whether this llvmlite can type a vector GEP from a common base (``IRBuilder.gep`` takes
+#: ``source_etype``): then a gather is one ``vgatherdpd`` with int32 indices. Without it,
+#: gathers add byte offsets to the base address instead (``vgatherqpd``, 5-12% slower here).
+TYPED_VECTOR_GEP = "source_etype" in inspect.signature(ir.IRBuilder.gep).parameters
 
 _DOUBLE = ir.DoubleType()
 _INT32 = ir.IntType(32)
@@ -65,14 +81,15 @@ class _LanesModel(models.PrimitiveModel):
         super().__init__(dmm, fe_type, _VECTOR)
 
 
+@plain_python
 def _address(context, builder, array_type, array, offset, element):
     """Pointer to ``array[offset]`` (a flat C-contiguous array), as a pointer to ``element``."""
     data = context.make_array(array_type)(context, builder, array).data
     return builder.bitcast(builder.gep(data, [offset], inbounds=True), element.as_pointer())
 
 
-@intrinsic
-def load(typingctx, array, offset):
+@lane_intrinsic
+def _load(typingctx, array, offset):
     """``array[offset : offset + 8]`` of a flat float64 array."""
 
     def codegen(context, builder, signature, args):
@@ -82,8 +99,8 @@ def load(typingctx, array, offset):
     return lanes(array, offset), codegen
 
 
-@intrinsic
-def store(typingctx, array, offset, value):
+@lane_intrinsic
+def _store(typingctx, array, offset, value):
     """``array[offset : offset + 8] = value`` for a flat float64 array."""
 
     def codegen(context, builder, signature, args):
@@ -94,29 +111,28 @@ def store(typingctx, array, offset, value):
     return types.none(array, offset, value), codegen
 
 
+@plain_python
 def _lane_pointers(builder, data, indices):
     """The vector of pointers ``data + indices`` (eight int32 indices into float64s)."""
-    try:
+    if TYPED_VECTOR_GEP:
         # One GEP from a common base: LLVM lowers the gather to vgatherdpd (int32 indices).
         pointers = builder.gep(data, [indices], inbounds=True, source_etype=_DOUBLE)
-    except TypeError:
-        # An llvmlite without source_etype cannot type a vector GEP: add byte offsets to the
-        # address instead (vgatherqpd, 64-bit addresses; 5-12% slower here).
-        address = ir.VectorType(ir.IntType(64), LANES)
-        base = builder.insert_element(
-            ir.Constant(address, ir.Undefined), builder.ptrtoint(data, address.element), _INT32(0)
-        )
-        base = builder.shuffle_vector(
-            base, ir.Constant(address, ir.Undefined), ir.Constant(_INDEX_VECTOR, [0] * LANES)
-        )
-        offsets = builder.shl(builder.sext(indices, address), ir.Constant(address, [3] * LANES))
-        return builder.inttoptr(builder.add(base, offsets), ir.VectorType(data.type, LANES))
-    pointers.type = ir.VectorType(data.type, LANES)
-    return pointers
+        pointers.type = ir.VectorType(data.type, LANES)
+        return pointers
+    # Byte offsets added to the address (vgatherqpd, 64-bit addresses).
+    address = ir.VectorType(ir.IntType(64), LANES)
+    base = builder.insert_element(
+        ir.Constant(address, ir.Undefined), builder.ptrtoint(data, address.element), _INT32(0)
+    )
+    base = builder.shuffle_vector(
+        base, ir.Constant(address, ir.Undefined), ir.Constant(_INDEX_VECTOR, [0] * LANES)
+    )
+    offsets = builder.shl(builder.sext(indices, address), ir.Constant(address, [3] * LANES))
+    return builder.inttoptr(builder.add(base, offsets), ir.VectorType(data.type, LANES))
 
 
-@intrinsic
-def gather(typingctx, values, index, offset):
+@lane_intrinsic
+def _gather(typingctx, values, index, offset):
     """``values[index[offset : offset + 8]]``: int32 indices, all in range (not checked)."""
 
     def codegen(context, builder, signature, args):
@@ -142,8 +158,8 @@ def gather(typingctx, values, index, offset):
     return lanes(values, index, offset), codegen
 
 
-@intrinsic
-def splat(typingctx, value):
+@lane_intrinsic
+def _splat(typingctx, value):
     """Eight copies of a float64."""
 
     def codegen(context, builder, signature, args):
@@ -156,8 +172,9 @@ def splat(typingctx, value):
     return lanes(value), codegen
 
 
+@plain_python
 def _binary(operation: str, doc: str):
-    @intrinsic
+    @lane_intrinsic
     def binary(typingctx, x, y):
         def codegen(context, builder, signature, args):
             return getattr(builder, operation)(*args)
@@ -168,13 +185,13 @@ def _binary(operation: str, doc: str):
     return binary
 
 
-add = _binary("fadd", "Lane-wise ``x + y``.")
-sub = _binary("fsub", "Lane-wise ``x - y``.")
-mul = _binary("fmul", "Lane-wise ``x * y``.")
+_add = _binary("fadd", "Lane-wise ``x + y``.")
+_sub = _binary("fsub", "Lane-wise ``x - y``.")
+_mul = _binary("fmul", "Lane-wise ``x * y``.")
 
 
-@intrinsic
-def where_greater(typingctx, x, y, if_greater, otherwise):
+@lane_intrinsic
+def _where_greater(typingctx, x, y, if_greater, otherwise):
     """Lane-wise ``if_greater if x > y else otherwise`` (a strict, ordered comparison)."""
 
     def codegen(context, builder, signature, args):
@@ -183,8 +200,9 @@ def where_greater(typingctx, x, y, if_greater, otherwise):
     return lanes(x, y, if_greater, otherwise), codegen
 
 
+@plain_python
 def _reduction(predicate: str, doc: str):
-    @intrinsic
+    @lane_intrinsic
     def reduction(typingctx, x):
         def codegen(context, builder, signature, args):
             result = builder.extract_element(args[0], _INT32(0))
@@ -201,5 +219,82 @@ def _reduction(predicate: str, doc: str):
     return reduction
 
 
-smallest = _reduction("<", "The smallest of the eight lanes.")
-largest = _reduction(">", "The largest of the eight lanes.")
+_smallest = _reduction("<", "The smallest of the eight lanes.")
+_largest = _reduction(">", "The largest of the eight lanes.")
+
+
+# -- the same operations in plain NumPy ----------------------------------------------------------
+@plain_python
+def numpy_load(array, offset):
+    """``array[offset : offset + 8]`` as a new array."""
+    return array[offset : offset + LANES].copy()
+
+
+@plain_python
+def numpy_store(array, offset, value) -> None:
+    """``array[offset : offset + 8] = value``."""
+    array[offset : offset + LANES] = value
+
+
+@plain_python
+def numpy_gather(values, index, offset):
+    """``values[index[offset : offset + 8]]``."""
+    return values[index[offset : offset + LANES]]
+
+
+@plain_python
+def numpy_splat(value):
+    """Eight copies of ``value`` as float64."""
+    return np.full(LANES, value, dtype=np.float64)
+
+
+@plain_python
+def numpy_add(x, y):
+    """Lane-wise ``x + y``."""
+    return x + y
+
+
+@plain_python
+def numpy_sub(x, y):
+    """Lane-wise ``x - y``."""
+    return x - y
+
+
+@plain_python
+def numpy_mul(x, y):
+    """Lane-wise ``x * y``."""
+    return x * y
+
+
+@plain_python
+def numpy_where_greater(x, y, if_greater, otherwise):
+    """Lane-wise ``if_greater if x > y else otherwise`` (ordered: NaN is never greater)."""
+    return np.where(x > y, if_greater, otherwise)
+
+
+@plain_python
+def numpy_smallest(x) -> float:
+    """The smallest lane, chosen as the intrinsic does (lane by lane, strict ``<``)."""
+    result = x[0]
+    for lane in range(1, LANES):
+        result = x[lane] if x[lane] < result else result
+    return float(result)
+
+
+@plain_python
+def numpy_largest(x) -> float:
+    """The largest lane, chosen as the intrinsic does (lane by lane, strict ``>``)."""
+    result = x[0]
+    for lane in range(1, LANES):
+        result = x[lane] if x[lane] > result else result
+    return float(result)
+
+
+if numba.config.DISABLE_JIT:
+    load, store, gather, splat = numpy_load, numpy_store, numpy_gather, numpy_splat
+    add, sub, mul = numpy_add, numpy_sub, numpy_mul
+    where_greater, smallest, largest = numpy_where_greater, numpy_smallest, numpy_largest
+else:
+    load, store, gather, splat = _load, _store, _gather, _splat
+    add, sub, mul = _add, _sub, _mul
+    where_greater, smallest, largest = _where_greater, _smallest, _largest

@@ -3,7 +3,7 @@
 Every kernel reads the model in its kernel form, states in blocks of eight (``LANES``):
 ``successor`` (B, A, K, 8) int32 next states, ``continue_prob`` (B, A, K, 8) the probability
 of each outcome that does not end the episode, and ``reward`` (B, A, 8) the expected reward,
-state ``s`` being lane ``s % 8`` of block ``s // 8`` (see ``TabularMDP.block_successor``). A
+state ``s`` being lane ``s % 8`` of block ``s // 8`` (built by :mod:`.layout`). A
 backup is then
 
     Q(s, a) = R(s, a) + gamma * sum_k continue_prob[s, a, k] * V[successor[s, a, k]]

@@ -1,0 +1,84 @@
+"""The kernels' layout of a model: states in blocks of ``LANES``, built once per model.
+
+The planning kernels read a model as three arrays, states in blocks of eight (one float64
+vector register, :data:`rlfoundations._kernels.lanes.LANES`):
+
+- ``successor`` (B, A, K, 8) int32: ``successor[s // 8, a, k, s % 8] = next_state[s, a, k]``;
+- ``continue_prob`` (B, A, K, 8) float64: the probability of each outcome that does not end
+  the episode (0 where it does);
+- ``reward`` (B, A, 8) float64: the expected reward ``R(s, a)``.
+
+The last block is padded with copies of the last state, so a padding lane computes exactly
+what that state does and never changes a minimum or a maximum over states. This layout is a
+concern of the kernels, not of the model (the model is the user's data): it is built here,
+from the model's public arrays, and cached by model identity for as long as the model lives.
+
+Plain NumPy, no Numba: the layer above calls :func:`kernel_model` and hands the arrays to the
+kernels.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+from rlfoundations._kernels._jit import plain_python
+from rlfoundations._kernels.lanes import LANES
+
+__all__ = ["LANES", "kernel_model", "state_blocks"]
+
+# Model -> its block arrays; an entry goes when its model is garbage collected.
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+@plain_python
+def state_blocks(array: np.ndarray) -> np.ndarray:
+    """``array`` of shape (S, ...) as blocks of shape (ceil(S / LANES), ..., LANES).
+
+    Block ``b`` holds states ``b * LANES + lane`` along its last axis. The last block is
+    padded with copies of the last state.
+    """
+    n_states = array.shape[0]
+    n_blocks = -(-n_states // LANES)
+    padding = n_blocks * LANES - n_states
+    if padding:
+        array = np.concatenate([array, np.repeat(array[-1:], padding, axis=0)])
+    blocks = array.reshape(n_blocks, LANES, *array.shape[1:])
+    return np.ascontiguousarray(np.moveaxis(blocks, 1, -1))
+
+
+@plain_python
+def build_kernel_model(next_state, prob, terminated, expected_reward):
+    """The three block arrays of a model given by its (S, A, K) and (S, A) arrays.
+
+    Writable (Numba types read-only arrays apart: each kernel would compile twice, once for
+    these, once for the arrays kernels make); nothing writes to them.
+    """
+    if next_state.shape[0] > np.iinfo(np.int32).max:
+        raise ValueError(
+            f"the kernels index states with int32; {next_state.shape[0]} states is too many"
+        )
+    return (
+        state_blocks(next_state.astype(np.int32)),
+        state_blocks(np.where(terminated, 0.0, prob)),
+        state_blocks(np.asarray(expected_reward, dtype=np.float64)),
+    )
+
+
+@plain_python
+def kernel_model(mdp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(successor, continue_prob, reward) of ``mdp`` in blocks, built on first use.
+
+    ``mdp`` is any object with the arrays ``next_state``, ``prob``, ``terminated`` (S, A, K)
+    and ``expected_reward`` (S, A) (a :class:`~rlfoundations.TabularMDP`, whose arrays are
+    read-only, so the cached layout never goes stale).
+    """
+    blocks = _CACHE.get(mdp)
+    if blocks is None:
+        blocks = build_kernel_model(mdp.next_state, mdp.prob, mdp.terminated, mdp.expected_reward)
+        with _LOCK:
+            blocks = _CACHE.setdefault(mdp, blocks)
+    return blocks

@@ -1,0 +1,221 @@
+"""The kernel cache: keyed on every kernel source, and never fatal when nothing is writable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import pytest
+
+import rlfoundations
+from rlfoundations._kernels import _cache
+
+PACKAGE = Path(rlfoundations.__file__).resolve().parent
+
+pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing is compiled or cached")
+
+# A kernel in its own module that inlines helpers of another module (the random stream), as
+# every learner does: the case Numba's own cache, keyed on one file, gets wrong.
+PROBE_KERNEL = """
+import numpy as np
+
+from rlfoundations._kernels._jit import kernel
+from rlfoundations._kernels.random import load_state, next_uint64, seed_state
+
+
+@kernel
+def draws(seed, out):
+    words = np.empty(4, dtype=np.uint64)
+    seed_state(seed, words)
+    state = load_state(words)
+    for i in range(out.shape[0]):
+        out[i], state = next_uint64(state)
+"""
+
+PROBE_RUN = """
+import json
+
+import numpy as np
+
+from rlfoundations._kernels import probe
+from rlfoundations.reference.random import Xoshiro256
+
+got = np.empty(5, dtype=np.uint64)
+probe.draws(7, got)
+stream = Xoshiro256(7)
+expected = [stream.next_uint64() for _ in range(5)]
+print(json.dumps({
+    "agree": [int(x) for x in got] == expected,
+    "first": int(got[0]),
+    "hits": sum(probe.draws.stats.cache_hits.values()),
+    "misses": sum(probe.draws.stats.cache_misses.values()),
+}))
+"""
+
+SOLVE_RUN = """
+import json
+import warnings
+
+import numpy as np
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import rlfoundations  # noqa: F401
+    from rlfoundations._kernels import _cache, random
+
+    words = np.array([1, 2, 3, 4], dtype=np.uint64)
+    draws = np.empty(3, dtype=np.uint64)
+    random.fill_uint64(words, draws)
+print(json.dumps({
+    "ran": bool(draws.any()),
+    "warnings": [str(w.message) for w in caught if w.category is _cache.KernelCacheWarning],
+    "directory": None if _cache.CACHE_DIRECTORY is None else str(_cache.CACHE_DIRECTORY),
+}))
+"""
+
+
+def copy_package(tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    shutil.copytree(PACKAGE, tree / "rlfoundations", ignore=shutil.ignore_patterns("__pycache__"))
+    return tree
+
+
+def run_python(code: str, tree: Path, env: dict | None = None) -> dict:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("NUMBA_CACHE")
+    }
+    environment.update({"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}, **(env or {}))
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tree,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def read_only():
+    """Make directories read-only (for root, whom permissions do not stop: immutable)."""
+    changed: list[Path] = []
+
+    def make(*roots: Path) -> None:
+        for root in roots:
+            for directory in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+                if os.geteuid() == 0:
+                    done = subprocess.run(["chattr", "+i", str(directory)], capture_output=True)
+                    if done.returncode != 0:
+                        pytest.skip("root without chattr +i cannot make a directory read-only")
+                else:
+                    directory.chmod(0o555)
+                changed.append(directory)
+            try:
+                (root / "probe").touch()
+            except OSError:
+                continue
+            pytest.skip(f"could not make {root} read-only")
+
+    yield make
+    for directory in reversed(changed):
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        else:
+            directory.chmod(0o755)
+
+
+def test_editing_a_helper_module_recompiles_the_kernels_that_inline_it(tmp_path):
+    tree = copy_package(tmp_path)
+    kernels = tree / "rlfoundations" / "_kernels"
+    (kernels / "probe.py").write_text(PROBE_KERNEL)
+    home = {"HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    cold = run_python(PROBE_RUN, tree, home)
+    warm = run_python(PROBE_RUN, tree, home)
+    assert (cold["agree"], cold["misses"], warm["hits"], warm["misses"]) == (True, 1, 1, 0)
+    # A new splitmix64 constant, in the kernels' stream and in its reference twin alike.
+    for path in (kernels / "random.py", tree / "rlfoundations" / "reference" / "random.py"):
+        source = path.read_text()
+        assert source.count("0xBF58476D1CE4E5B9") == 1
+        path.write_text(source.replace("0xBF58476D1CE4E5B9", "0xBF58476D1CE4E5B7"))
+    edited = run_python(PROBE_RUN, tree, home)
+    assert edited["first"] != cold["first"]
+    assert (edited["agree"], edited["hits"]) == (True, 0)
+
+
+def test_cache_directory_is_keyed_on_every_kernel_source(tmp_path):
+    kernels = tmp_path / "_kernels"
+    shutil.copytree(PACKAGE / "_kernels", kernels, ignore=shutil.ignore_patterns("__pycache__"))
+    before = _cache.source_digest(kernels)
+    lanes = kernels / "lanes.py"
+    lanes.write_text(lanes.read_text() + "\n# an edit\n")
+    assert _cache.source_digest(kernels) != before
+
+
+def test_kernels_are_cached_under_numba_cache_dir_when_it_is_set(tmp_path):
+    tree = copy_package(tmp_path)
+    got = run_python(SOLVE_RUN, tree, {"NUMBA_CACHE_DIR": str(tmp_path / "numba")})
+    assert Path(got["directory"]).parent == tmp_path / "numba"
+    assert got["warnings"] == []
+
+
+def test_read_only_package_and_home_cache_in_a_private_temporary_directory(tmp_path, read_only):
+    tree = copy_package(tmp_path)
+    home, xdg, temporary = tmp_path / "home", tmp_path / "xdg", tmp_path / "tmp"
+    for directory in (home, xdg, temporary):
+        directory.mkdir()
+    read_only(tree, home, xdg)
+    env = {"HOME": str(home), "XDG_CACHE_HOME": str(xdg), "TMPDIR": str(temporary)}
+    got = run_python(SOLVE_RUN, tree, env)
+    assert got["ran"]
+    assert len(got["warnings"]) == 1
+    assert Path(got["directory"]).is_relative_to(temporary)
+
+
+def test_no_writable_directory_at_all_compiles_without_a_cache(tmp_path, read_only):
+    tree = copy_package(tmp_path)
+    home, xdg, temporary = tmp_path / "home", tmp_path / "xdg", tmp_path / "tmp"
+    for directory in (home, xdg, temporary):
+        directory.mkdir()
+    read_only(tree, home, xdg, temporary)
+    # tempfile falls back to /tmp when $TMPDIR is read-only: pin it to the read-only one.
+    code = f"import tempfile\ntempfile.gettempdir = lambda: {str(temporary)!r}\n" + SOLVE_RUN
+    got = run_python(code, tree, {"HOME": str(home), "XDG_CACHE_HOME": str(xdg)})
+    assert got["ran"]
+    assert len(got["warnings"]) == 1
+    assert "compile anew" in got["warnings"][0]
+    assert got["directory"] is None
+
+
+def test_cache_directory_takes_the_first_writable_candidate(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    got, message = _cache.cache_directory("digest", [blocked / "cache", tmp_path / "cache"])
+    assert (got, message) == (tmp_path / "cache", None)
+
+
+def test_cache_directory_without_a_writable_candidate_explains_what_to_set(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    got, message = _cache.cache_directory("digest", [blocked / "cache"])
+    assert got is None
+    assert "NUMBA_CACHE_DIR" in message
+
+
+def test_in_tree_caches_of_older_sources_are_removed_once_an_hour_old(tmp_path):
+    current, old, recent = (tmp_path / f"rlfoundations-{name}" for name in "abc")
+    for directory in (current, old, recent):
+        directory.mkdir()
+    now = current.stat().st_mtime + 2 * _cache.STALE_SECONDS
+    os.utime(old, (now - 2 * _cache.STALE_SECONDS, now - 2 * _cache.STALE_SECONDS))
+    os.utime(recent, (now - 60, now - 60))
+    os.utime(current, (now - 2 * _cache.STALE_SECONDS, now - 2 * _cache.STALE_SECONDS))
+    got = _cache.prune_stale(current, now=now)
+    assert got == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rlfoundations-a", "rlfoundations-c"]
