@@ -328,3 +328,14 @@ def test_relative_value_iteration_rejects_bad_arguments(kwargs, error, message):
 def test_average_reward_policy_iteration_rejects_bad_policies(policy, error, message):
     with pytest.raises(error, match=message):
         rlf.average_reward_policy_iteration(machine_mdp(), initial_policy=policy)
+
+
+@given(mdp=tabular_mdps(max_states=6, max_actions=3))
+def test_model_structure_matches_reference(mdp):
+    try:
+        expected = reference.model_structure(mdp)
+    except ValueError:
+        with pytest.raises(ValueError):
+            rlf.model_structure(mdp)
+        return
+    assert rlf.model_structure(mdp) == expected

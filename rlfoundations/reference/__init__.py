@@ -7,6 +7,7 @@ the same call runs as plain, slow, textbook loops: the oracles the tests compare
 from rlfoundations.reference import average, exact
 from rlfoundations.reference.average import (
     average_reward_policy_iteration,
+    model_structure,
     relative_value_iteration,
 )
 from rlfoundations.reference.horizon import backward_induction
@@ -34,6 +35,7 @@ __all__ = [
     "dyna_q",
     "exact",
     "expected_sarsa",
+    "model_structure",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",

@@ -94,6 +94,11 @@ def _check_structure(mdp: TabularMDP, refuse: bool = True) -> tuple[str, list]:
     return "weakly communicating", trapped
 
 
+def model_structure(mdp: TabularMDP) -> str:
+    """Twin of :func:`rlfoundations.model_structure`: closed classes by reachability sets."""
+    return _check_structure(mdp)[0]
+
+
 def _end_prob(mdp: TabularMDP, s: int, a: int) -> float:
     total = 0.0
     for k in range(mdp.max_outcomes):
