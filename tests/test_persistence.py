@@ -323,9 +323,15 @@ def test_a_killed_save_leaves_the_old_file_intact(tmp_path):
     assert [path.name for path in tmp_path.glob("*.npz")] == ["q.npz"]
     (partial,) = [path for path in tmp_path.iterdir() if path != target]
     assert partial.name.startswith(".q.npz.") and partial.suffix == ".tmp"
+    # The next save there removes what the killed one left, and leaves only its own file.
+    stale = partial.read_bytes()
+    rlf.save(target, Q_TABLE + 2, env_id="third")
+    assert [path.name for path in tmp_path.iterdir()] == ["q.npz"]
+    assert_identical(rlf.load(target, env_id="third"), Q_TABLE + 2)
     # The half-written archive, were it renamed to a .npz, is refused too.
+    (tmp_path / "partial.npz").write_bytes(stale)
     with pytest.raises(ValueError, match=re.escape("not a valid .npz")):
-        rlf.load(partial.rename(tmp_path / "partial.npz"))
+        rlf.load(tmp_path / "partial.npz")
 
 
 # -- refusing other envs and bad files -------------------------------------------------------------
@@ -352,11 +358,14 @@ def archive_bytes(members: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def edited(good: bytes, *, members=None, header=None, drop=()) -> bytes:
-    """The archive ``good`` with members and metadata fields replaced, or members dropped."""
+def edited(good: bytes, *, members=None, header=None, drop=(), rehash=False) -> bytes:
+    """The archive ``good`` with members and metadata fields replaced, or members dropped;
+    ``rehash``: with the metadata's digest recomputed, as a forger would."""
     with np.load(io.BytesIO(good), allow_pickle=False) as archive:
         contents = {name: archive[name] for name in archive.files if name not in drop}
     metadata = json.loads(str(contents[persistence.METADATA_KEY])) | (header or {})
+    if rehash:
+        metadata[persistence.DIGEST_KEY] = persistence._header_digest(metadata)
     contents[persistence.METADATA_KEY] = np.array(json.dumps(metadata))
     return archive_bytes(contents | (members or {}))
 
@@ -419,9 +428,31 @@ DAMAGED_FILES = [
         id="other-format",
     ),
     pytest.param(
-        lambda good: edited(good, header={"object": {"kind": "Popen", "fields": {}}}),
+        lambda good: edited(
+            good, header={"object": {"kind": "Popen", "fields": {}}}, rehash=True
+        ),
         "does not describe",
         id="unknown-kind",
+    ),
+    pytest.param(
+        lambda good: edited(good, header={"env_id": "Taxi-v3"}),
+        "its metadata fails its SHA-256 check",
+        id="env-id-edited",
+    ),
+    pytest.param(
+        lambda good: edited(good, header={"metadata": {"gap": 0.0}}),
+        "its metadata fails its SHA-256 check",
+        id="user-metadata-edited",
+    ),
+    pytest.param(
+        lambda good: edited(good, header={"format_version": 1}),
+        "format version 1 is not supported",
+        id="older-format-version",
+    ),
+    pytest.param(
+        lambda good: b"\x80\x04\x95" + bytes(64),
+        "not a valid .npz file",
+        id="pickle",
     ),
     pytest.param(
         lambda good: archive_bytes({persistence.METADATA_KEY: np.array("{not json")}),
@@ -441,6 +472,7 @@ def test_load_refuses_a_damaged_file_with_one_clear_error(damage, match, tmp_pat
     good = rlf.save(tmp_path / "good", Q_TABLE).read_bytes()
     bad = tmp_path / "bad.npz"
     bad.write_bytes(damage(good))
-    with pytest.raises(ValueError, match=match) as error:
+    with pytest.raises(rlf.InvalidValueError, match=match) as error:
         rlf.load(bad)
     assert str(bad) in str(error.value)
+    assert "allow_pickle" not in str(error.value)
