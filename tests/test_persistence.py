@@ -41,6 +41,12 @@ SAVED = {
     ),
     "learning-without-curve": lambda mdp: rlf.sarsa(mdp, gamma=0.9, n_steps=500, seed=4),
     "greedy-policy": lambda mdp: rlf.solve(mdp, gamma=0.9),
+    "sweep": lambda mdp: rlf.sweep(
+        mdp, gamma=0.9, n_steps=500, seeds=range(2), alpha=[0.1, 0.5], eval_every=250
+    ),
+    "evaluation": lambda mdp: rlf.evaluate(
+        "FrozenLake-v1", rlf.solve(mdp, gamma=0.9), episodes=5, seed=0
+    ),
     "model": lambda mdp: mdp,
     "q-table": lambda mdp: Q_TABLE,
     "q-table-float32": lambda mdp: Q_TABLE.astype(np.float32),
@@ -428,9 +434,7 @@ DAMAGED_FILES = [
         id="other-format",
     ),
     pytest.param(
-        lambda good: edited(
-            good, header={"object": {"kind": "Popen", "fields": {}}}, rehash=True
-        ),
+        lambda good: edited(good, header={"object": {"kind": "Popen", "fields": {}}}, rehash=True),
         "does not describe",
         id="unknown-kind",
     ),
@@ -476,3 +480,43 @@ def test_load_refuses_a_damaged_file_with_one_clear_error(damage, match, tmp_pat
         rlf.load(bad)
     assert str(bad) in str(error.value)
     assert "allow_pickle" not in str(error.value)
+
+
+# -- paths that are not files --------------------------------------------------------------------
+def test_load_of_a_directory_names_it(tmp_path):
+    (tmp_path / "runs.npz").mkdir()
+    with pytest.raises(rlf.InvalidValueError, match="is a directory"):
+        rlf.load(tmp_path / "runs")
+
+
+def test_load_reads_a_file_named_without_npz_as_it_is(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("q_values,0.5\n")
+    with pytest.raises(rlf.InvalidValueError, match=r"notes\.txt'.*not a valid \.npz") as error:
+        rlf.load(text)
+    assert "allow_pickle" not in str(error.value)
+
+
+@pytest.mark.parametrize("path", ["", "   ", "runs/"], ids=["empty", "blank", "trailing-slash"])
+def test_save_refuses_a_path_that_names_no_file(path, tmp_path):
+    with pytest.raises(rlf.InvalidValueError, match="path"):
+        rlf.save(path, Q_TABLE)
+
+
+def test_a_save_in_progress_elsewhere_keeps_its_temporary_file(tmp_path):
+    # This process is alive: its temporary file may be another thread's save in progress.
+    in_progress = tmp_path / f".q.npz.{os.getpid()}.{'0' * 16}.tmp"
+    in_progress.write_bytes(b"partial")
+    rlf.save(tmp_path / "q", Q_TABLE)
+    assert in_progress.exists()
+
+
+def test_a_save_removes_only_the_stale_temporary_files_of_its_own_target(tmp_path):
+    dead_pid = 2**22 + 12345  # above Linux's pid_max: no such process
+    stale = tmp_path / f".q.npz.{dead_pid}.{'a' * 16}.tmp"
+    other = tmp_path / f".other.npz.{dead_pid}.{'b' * 16}.tmp"
+    stale.write_bytes(b"partial")
+    other.write_bytes(b"partial")
+    rlf.save(tmp_path / "q", Q_TABLE)
+    assert not stale.exists()
+    assert other.exists()
