@@ -668,6 +668,9 @@ def play_command(args: argparse.Namespace) -> int:
         gif = _check_out("--gif", args.gif, suffix=".gif", append=False)
     if gif is not None:
         from rlfoundations.plot import save_gif  # noqa: F401  (the extra is there: fail now)
+
+        # Frames are drawn off screen: no display needed (pygame's toy-text renderers).
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     env = _make(args, kwargs, render_mode="rgb_array" if gif else "ansi")
     try:
         if policy is not None:
@@ -677,7 +680,13 @@ def play_command(args: argparse.Namespace) -> int:
                 mdp = from_env(env)
             actions = value_iteration(mdp, args.gamma).policy
         if gif is not None:
-            _record(env, actions, gif, args)
+            try:
+                _record(env, actions, gif, args)
+            except gymnasium.error.DependencyNotInstalled as error:
+                raise CommandError(
+                    f"--gif of {args.env} draws its frames with pygame, which is not "
+                    f"installed: pip install 'rlfoundations[plot]' ({_one_line(error)})"
+                ) from error
         else:
             _play(env, actions, args)
     finally:
