@@ -42,6 +42,17 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return view
 
 
+def _dense_numbers(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array, refusing text, objects and complex numbers."""
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        raise InvalidValueError(f"{name} must be a rectangular array, got {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise InvalidTypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
 def _first_index(mask: np.ndarray) -> tuple[int, ...]:
     """Index of the first True entry of ``mask``, as a tuple of Python ints."""
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
@@ -475,19 +486,23 @@ class TabularMDP:
         >>> TabularMDP.from_dense(P, R).max_outcomes
         2
         """
-        P = np.asarray(P, dtype=np.float64)
-        R = np.asarray(R, dtype=np.float64)
+        P = _dense_numbers("P", P)
+        R = _dense_numbers("R", R)
         if P.ndim != 3 or P.shape[0] != P.shape[2]:
-            raise ValueError(f"P must have shape (S, A, S), got {P.shape}")
+            raise InvalidValueError(f"P must have shape (S, A, S), got {P.shape}")
         n_states, n_actions, _ = P.shape
+        if n_states == 0:
+            raise InvalidValueError(f"P must have at least one state, got shape {P.shape}")
+        if n_actions == 0:
+            raise InvalidValueError(f"P must have at least one action, got shape {P.shape}")
         if R.shape not in ((n_states, n_actions), P.shape):
-            raise ValueError(
+            raise InvalidValueError(
                 f"R must have shape {(n_states, n_actions)} or {P.shape}, got {R.shape}"
             )
         bad = ~np.isfinite(P) | (P < 0)
         if bad.any():
             s, a, t = _first_index(bad)
-            raise ValueError(f"P[{s}, {a}, {t}] = {P[s, a, t]} is not a probability")
+            raise InvalidValueError(f"P[{s}, {a}, {t}] = {P[s, a, t]} is not a probability")
         support = P > 0
         n_outcomes = max(int(support.sum(axis=2).max()), 1)
         # Stable argsort puts the reachable next states first, in increasing order.
@@ -506,9 +521,18 @@ class TabularMDP:
         if terminal is None:
             terminated = np.zeros_like(used)
         else:
-            terminal = np.asarray(terminal, dtype=bool)
+            given = np.asarray(terminal)
+            if given.dtype.kind != "b" and not (
+                given.dtype.kind in "iu" and np.isin(given, (0, 1)).all()
+            ):
+                raise InvalidTypeError(
+                    f"terminal must be booleans (or 0/1), got dtype {given.dtype}"
+                )
+            terminal = given.astype(bool)
             if terminal.shape != (n_states,):
-                raise ValueError(f"terminal must have shape ({n_states},), got {terminal.shape}")
+                raise InvalidValueError(
+                    f"terminal must have shape ({n_states},), got {terminal.shape}"
+                )
             terminated = terminal[next_state] & used
         if initial is None:
             initial = np.full(n_states, 1.0 / n_states)
