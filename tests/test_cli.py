@@ -165,6 +165,29 @@ def test_play_records_a_gif_of_rick(tmp_path, capsys):
         assert image.size == (240, 240)
 
 
+@pytest.mark.parametrize("env", ["Taxi-v3", "FrozenLake-v1"])
+def test_play_records_a_gif_of_a_toy_text_env_with_the_plot_extra(env, tmp_path, capsys):
+    pytest.importorskip("PIL")
+    pytest.importorskip("pygame")  # gymnasium[toy-text], in the plot extra
+    gif = tmp_path / "episode.gif"
+    assert main(["play", env, "--gif", str(gif), "--seed", "1"]) == 0
+    assert f"to {gif}" in capsys.readouterr().out
+    assert gif.stat().st_size > 0
+
+
+def test_play_gif_without_pygame_names_the_extra(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("PIL")
+    monkeypatch.setitem(sys.modules, "pygame", None)  # import pygame now fails
+    assert main(["play", "Taxi-v3", "--gif", str(tmp_path / "taxi.gif")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'rlfoundations[plot]'" in err and err.count("\n") == 1
+
+
+def test_gif_must_end_in_gif(tmp_path, capsys, no_work):
+    assert main(["play", "Taxi-v3", "--gif", str(tmp_path / "taxi.png")]) == 2
+    assert "must end in .gif" in capsys.readouterr().err
+
+
 # -- animate ---------------------------------------------------------------------------------
 def test_animate_writes_the_value_iteration_gif(tmp_path, capsys):
     pytest.importorskip("matplotlib")
@@ -176,6 +199,14 @@ def test_animate_writes_the_value_iteration_gif(tmp_path, capsys):
     assert f"to {gif}" in capsys.readouterr().out
     with Image.open(gif) as image:
         assert image.n_frames > 2
+
+
+def test_animate_takes_env_kwargs(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    gif = tmp_path / "lake.gif"
+    argv = ["animate", "FrozenLake-v1", "--out", str(gif), "--env-kwarg", "map_name=8x8"]
+    assert main(argv) == 0
+    assert gif.stat().st_size > 0
 
 
 def test_animate_names_a_bad_slice(tmp_path, capsys):
