@@ -255,8 +255,6 @@ def _check_out(flag: str, text: str, *, suffix: str, append: bool) -> Path:
             f"{flag} {text!r}: cannot write in the directory {str(directory)!r} "
             f"({error.strerror or error})"
         ) from None
-    if path.exists() and not os.access(path, os.W_OK):
-        raise CommandError(f"{flag} {text!r}: the file exists and is not writable")
     return path
 
 
