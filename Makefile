@@ -1,23 +1,37 @@
 # Two entry points that work on a fresh machine with only python3, pip and make:
 #   make demo   solve Taxi-v3 exactly, print the optimal mean return, show one solved episode
-#   make test   run the test suite
+#               (installs the package alone, no extras)
+#   make test   run the test suite (installs the extras the tests need)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+TEST_EXTRAS := dev,graph,plot,distributed,docs,lp,data,notebooks,test-envs
 
-.PHONY: demo test lint bench bench-peers docs notebooks clean
+.PHONY: demo test ci lint bench bench-peers docs notebooks clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,graph,plot,distributed,docs,lp,data,notebooks,test-envs]'
+
+# The demo needs the package alone (numpy, numba, gymnasium): a newcomer's first command
+# installs nothing else. The tests, docs and plots need the extras.
+$(BIN)/.installed-core: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-demo: $(BIN)/.installed
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[$(TEST_EXTRAS)]'
+	touch $@ $(BIN)/.installed-core
+
+demo: $(BIN)/.installed-core
 	$(BIN)/python -m rlfoundations solve Taxi-v3 --show-episode
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
+
+# What CI runs: the suite, the wheel installed as users install it, the lowest versions.
+ci:
+	bash .ci/run
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -19,7 +19,7 @@ from rlfoundations.extract import from_env
 from rlfoundations.planning import value_iteration
 from rlfoundations.sweeps import sweep
 
-__all__ = ["COMMANDS", "register"]
+__all__ = ["COMMANDS", "add_compare", "add_explain", "compare_command", "explain_command"]
 
 LEARNERS = {
     "q-learning": "q_learning",
@@ -77,8 +77,8 @@ def _fraction(text: str) -> float:
     return value
 
 
-def register(commands) -> None:
-    """Add ``compare`` and ``explain`` to the CLI's subparsers."""
+def add_compare(commands) -> None:
+    """Add ``compare`` to the CLI's subparsers."""
     parser = commands.add_parser("compare", help="compare learners by their exact gap")
     parser.add_argument("env", help="a registered discrete env id with a model, e.g. Taxi-v3")
     parser.add_argument(
@@ -104,6 +104,9 @@ def register(commands) -> None:
     )
     parser.add_argument("--no-plot", action="store_true", help="print the table only")
 
+
+def add_explain(commands) -> None:
+    """Add ``explain`` to the CLI's subparsers."""
     parser = commands.add_parser("explain", help="one state's Bellman backup, written out")
     parser.add_argument("env", help="a registered discrete env id with a model")
     parser.add_argument("--state", type=int, required=True, help="the state index")
@@ -111,7 +114,7 @@ def register(commands) -> None:
     parser.add_argument("--plot", help="also draw the backup into this image file")
 
 
-def compare_command(args: argparse.Namespace) -> None:
+def compare_command(args: argparse.Namespace) -> int:
     mdp = from_env(args.env)
     eval_every = max(1, args.steps // 20) if args.metric == "auc" else None
     specs = {
@@ -146,9 +149,10 @@ def compare_command(args: argparse.Namespace) -> None:
         fig = plot_comparison(comparison)
         fig.savefig(args.plot, dpi=100)
         print(f"plot written to {Path(args.plot)}")
+    return 0
 
 
-def explain_command(args: argparse.Namespace) -> None:
+def explain_command(args: argparse.Namespace) -> int:
     mdp = from_env(args.env)
     if not 0 <= args.state < mdp.n_states:
         raise InvalidValueError(f"--state must be in [0, {mdp.n_states}), got {args.state}")
@@ -160,6 +164,11 @@ def explain_command(args: argparse.Namespace) -> None:
 
         plot_explanation(why).savefig(args.plot, dpi=100)
         print(f"plot written to {Path(args.plot)}")
+    return 0
 
 
-COMMANDS = {"compare": compare_command, "explain": explain_command}
+#: The commands of this module, as the CLI's table holds them: (add flags, do the work).
+COMMANDS = {
+    "compare": (add_compare, compare_command),
+    "explain": (add_explain, explain_command),
+}

@@ -3,36 +3,51 @@
 - ``solve ENV``: solve a discrete env exactly, print the optimal mean return, save the policy;
   ``--criterion finite`` (with ``--horizon``) or ``average`` for the other criteria;
 - ``train ENV``: learn by trial and error over seeds, with a progress bar, and print the gap
-  to optimal (Ctrl-C keeps what was learned so far);
+  to optimal (Ctrl-C keeps what was learned so far, and exits with status 130);
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
 - ``animate ENV``: the talk's value-iteration animation, as a GIF;
-- ``bench``: run the benchmark scripts of a source checkout;
+- ``bench``: run the benchmark scripts (offered in a source checkout only).
 - ``problems``: list the problems of :mod:`rlfoundations.problems`, one line each (``solve
   forest --param S=10`` solves one by name).
 - ``compare ENV``, ``explain ENV --state N``: see :mod:`rlfoundations._cli_data`.
 
-User mistakes (an unknown env id, a non-discrete env, a bad flag value, a file of another env)
-end in one clear line on stderr and exit code 2, never a traceback.
+A user mistake (an unknown env id, a non-discrete env, a bad flag value, a flag that does
+nothing in the given combination, an output path that cannot be written, a file of another
+env) is an :class:`~rlfoundations.errors.UserError`: one line on stderr naming the flag, exit
+status 2, raised before any work. Anything else is a defect of the library and shows its
+traceback. ``RLFOUNDATIONS_TRACEBACK=1`` shows the traceback of user errors too.
+
+Adding a command: write ``_add_NAME(commands)`` (its flags) and ``NAME_command(args) -> int``
+(its work, returning the exit status), and list both in :data:`COMMANDS`. Flags whose default
+is ``None`` can be told apart from flags given (:func:`_given`), so a flag the command would
+ignore can be refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import math
+import os
 import subprocess
 import sys
+import tempfile
 import time
+import traceback
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gymnasium
 import numpy as np
 
 from rlfoundations import _cli_data
+from rlfoundations.errors import InvalidValueError, UserError
 from rlfoundations.extract import from_env, make
 from rlfoundations.learning import Schedule
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.persistence import load, save
+from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -40,8 +55,9 @@ from rlfoundations.planning import (
     value_iteration,
 )
 from rlfoundations.policy import GreedyPolicy
-from rlfoundations.problems._cli import env_for, model_for, problems_command
-from rlfoundations.progress import ProgressBar
+from rlfoundations.problems import CATALOG, env_id, get_problem
+from rlfoundations.problems._cli import parse_params, problems_command
+from rlfoundations.progress import ProgressBar, format_duration
 from rlfoundations.results import LearningResult, PlanningResult
 from rlfoundations.sweeps import sweep
 
@@ -68,10 +84,16 @@ ALGORITHMS = {
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 #: Values within this of the optimum count as optimal when ``train`` reports seeds.
 OPTIMAL_TOLERANCE = 1e-6
+#: The largest ``--steps``: the learners count steps in 64-bit integers.
+MAX_STEPS = 2**62
+#: Set to 1 for the full traceback of user errors too.
+TRACEBACK_VARIABLE = "RLFOUNDATIONS_TRACEBACK"
+#: Exit statuses.
+EXIT_OK, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
 
-class CommandError(Exception):
-    """A user mistake: printed as one line, exit code 2."""
+class CommandError(InvalidValueError):
+    """A user mistake found by the command line itself: printed as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,14 +101,13 @@ class _Parser(argparse.ArgumentParser):
         raise CommandError(f"{message} (see {self.prog} --help)")
 
 
+def _library_version() -> str:
+    from rlfoundations import __version__
+
+    return __version__
+
+
 # -- argument types --------------------------------------------------------------------------
-def _gamma(text: str) -> float:
-    value = _number(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
-    return value
-
-
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -97,20 +118,58 @@ def _number(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def _interval(low: float, high: float, *, low_open: bool) -> Callable[[str], float]:
+    """A number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+    shown = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+
+    def parse(text: str) -> float:
+        value = _number(text)
+        if value < low or (low_open and value == low) or value > high:
+            raise argparse.ArgumentTypeError(f"must be in {shown}, got {text}")
+        return value
+
+    parse.__name__ = f"number in {shown}"
+    return parse
+
+
+_gamma = _interval(0.0, 1.0, low_open=False)
+_rate = _interval(0.0, 1.0, low_open=True)
+_probability = _interval(0.0, 1.0, low_open=False)
+
+
+def _integer(text: str, low: int, high: int) -> int:
     try:
         value = int(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be in [{low:,}, {high:,}], got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    return _integer(text, 1, MAX_STEPS)
+
+
+def _count_int(text: str) -> int:
+    return _integer(text, 0, MAX_STEPS)
+
+
+def _seed(text: str) -> int:
+    return _integer(text, 0, 2**63 - 1)
+
+
+def _nonnegative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
 
 
 def _epsilon(text: str) -> tuple[float, float | None]:
-    """``0.1`` (constant) or ``1.0:0.05`` (linear decay, start:end)."""
+    """``0.1`` (constant) or ``1.0:0.05`` (linear decay, start:end), each in [0, 1]."""
     start, _, end = text.partition(":")
-    return _number(start), (_number(end) if end else None)
+    return _probability(start), (_probability(end) if end else None)
 
 
 def _slice(text: str) -> tuple[str, int]:
@@ -123,27 +182,191 @@ def _slice(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"expected NAME=INT, got {text!r}") from None
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="rlfoundations",
-        description="Tabular reinforcement learning, exact and learned, fast.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+#: Literal words accepted as env kwarg values besides JSON (Python's spelling).
+_WORDS = {"True": True, "False": False, "None": None}
 
+
+def _env_kwarg(text: str) -> tuple[str, object]:
+    """``KEY=VALUE``: VALUE read as JSON (``false``, ``0.1``, ``"8x8"``, ``[1, 2]``), as
+    ``True``/``False``/``None``, or else taken as a string (``map_name=8x8``)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY a name, got {text!r}")
+    if value in _WORDS:
+        return key, _WORDS[value]
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+# -- checks shared by the commands, run before any work ----------------------------------------
+def _given(args: argparse.Namespace, *names: str) -> list[str]:
+    """The flags among ``names`` (dest names) given on the command line."""
+    return [f"--{name.replace('_', '-')}" for name in names if getattr(args, name) is not None]
+
+
+def _refuse(flags: list[str], why: str) -> None:
+    if flags:
+        verb = "does" if len(flags) == 1 else "do"
+        raise CommandError(f"{' and '.join(flags)} {verb} nothing {why}; leave it out")
+
+
+def _default(args: argparse.Namespace, name: str, value) -> None:
+    if getattr(args, name) is None:
+        setattr(args, name, value)
+
+
+def _env_kwargs(args: argparse.Namespace) -> dict:
+    kwargs: dict = {}
+    for key, value in args.env_kwarg:
+        if key in kwargs:
+            raise CommandError(f"--env-kwarg {key} is given twice")
+        if key == "render_mode":
+            raise CommandError("--env-kwarg render_mode is chosen by the command; leave it out")
+        kwargs[key] = value
+    for key, value in parse_params(getattr(args, "param", None)).items():
+        if args.env not in CATALOG:
+            raise CommandError(
+                f"--param only applies to a problem by name (rlfoundations problems lists "
+                f"them), not to the env id {args.env!r}; use --env-kwarg"
+            )
+        if key in kwargs:
+            raise CommandError(f"{key} is given by both --param and --env-kwarg")
+        kwargs[key] = value
+    return kwargs
+
+
+def _check_out(flag: str, text: str, *, suffix: str, append: bool) -> Path:
+    """The file ``text`` names, checked writable before any work.
+
+    ``append``: ``suffix`` is appended when missing (as :func:`rlfoundations.save` does);
+    otherwise the name must end in it.
+    """
+    if not text.strip():
+        raise CommandError(f"{flag} is empty: give a file name, e.g. {flag} result{suffix}")
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        raise CommandError(
+            f"{flag} {text!r} is a directory, not a file: give a file name inside it, "
+            f"e.g. {flag} {os.path.join(text, 'result' + suffix)}"
+        )
+    path = Path(text)
+    if path.suffix != suffix:
+        if not append:
+            raise CommandError(f"{flag} {text!r} must end in {suffix}")
+        path = path.with_name(path.name + suffix)
+    if path.is_dir():
+        raise CommandError(f"{flag} {str(path)!r} is a directory, not a file")
+    directory = path.parent
+    if not directory.exists():
+        raise CommandError(f"{flag} {text!r}: the directory {str(directory)!r} does not exist")
+    if not directory.is_dir():
+        raise CommandError(f"{flag} {text!r}: {str(directory)!r} is not a directory")
+    try:  # the only test that holds for root and on read-only filesystems: try it
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise CommandError(
+            f"{flag} {text!r}: cannot write in the directory {str(directory)!r} "
+            f"({error.strerror or error})"
+        ) from None
+    return path
+
+
+def _check_in(flag: str, text: str) -> Path:
+    """A file to read: it exists and is a file."""
+    if not text.strip():
+        raise CommandError(f"{flag} is empty: give the file saved by solve or train")
+    path = Path(text)
+    if not path.exists() and path.suffix != ".npz" and Path(text + ".npz").is_file():
+        path = Path(text + ".npz")
+    if path.is_dir():
+        raise CommandError(f"{flag} {text!r} is a directory, not a file saved by solve or train")
+    if not path.is_file():
+        raise CommandError(f"{flag} {text!r}: no such file")
+    return path
+
+
+@contextlib.contextmanager
+def _about(what: str) -> Iterator[None]:
+    """Turn the plain ValueError / TypeError of a call that took the user's input only (an env
+    id and its kwargs, a file) into a one-line error naming ``what``."""
+    try:
+        yield
+    except UserError:
+        raise
+    except (ValueError, TypeError, KeyError, gymnasium.error.Error) as error:
+        raise CommandError(f"{what}: {_one_line(error)}") from error
+
+
+def _model(args: argparse.Namespace, kwargs: dict) -> TabularMDP:
+    what = f"env {args.env!r}" + (f" with {_kwargs_text(kwargs)}" if kwargs else "")
+    with _about(what):
+        if args.env in CATALOG:  # a problem by name: its exact model, built directly
+            return get_problem(args.env)(**kwargs)
+        return from_env(args.env, **kwargs)
+
+
+def _make(args: argparse.Namespace, kwargs: dict, **extra) -> gymnasium.Env:
+    what = f"env {args.env!r}" + (f" with {_kwargs_text(kwargs)}" if kwargs else "")
+    with _about(what):
+        return make(env_id(args.env) if args.env in CATALOG else args.env, **kwargs, **extra)
+
+
+def _kwargs_text(kwargs: dict) -> str:
+    return " ".join(f"--env-kwarg {key}={json.dumps(value)}" for key, value in kwargs.items())
+
+
+@contextlib.contextmanager
+def _compilations() -> Iterator[list]:
+    """Collect Numba's compile events in the block: empty when every kernel came from the cache
+    (or was already loaded)."""
+    try:
+        from numba.core import event
+    except ImportError:  # pragma: no cover - Numba without the event API
+        yield []
+        return
+    with event.install_recorder("numba:compile") as recorder:
+        events: list = recorder.buffer
+        yield events
+
+
+def _timing(elapsed: float, compiled: list) -> str:
+    note = " (including compiling the kernels, once after an install or upgrade)"
+    return format_duration(elapsed) + (note if compiled else "")
+
+
+# -- the parser ------------------------------------------------------------------------------
+def _add_env(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("env", help=help_text)
+    parser.add_argument(
+        "--env-kwarg",
+        type=_env_kwarg,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="passed to gymnasium.make, repeatable: is_slippery=false, map_name=8x8, drunk=0.1 "
+        "(VALUE read as JSON, else as a string); recorded in saved files",
+    )
+
+
+def _add_solve(commands) -> None:
     solve = commands.add_parser("solve", help="solve a discrete env exactly")
-    solve.add_argument("env", help="a discrete env id (Taxi-v3) or a problem name (forest)")
+    _add_env(solve, "a discrete env id (Taxi-v3) or a problem name (forest)")
     solve.add_argument(
         "--param",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a problem's parameter, e.g. --param S=10 (see: rlfoundations problems)",
+        help="a problem's parameter, e.g. --param S=10 (VALUE a Python literal; see: "
+        "rlfoundations problems)",
     )
     solve.add_argument(
         "--gamma",
         type=_gamma,
         default=None,
-        help="discount factor (0.99; 1 with --criterion finite)",
+        help="discount factor (0.99; 1 with --criterion finite; none with average)",
     )
     solve.add_argument("--method", choices=sorted(METHODS), default="vi", help="solver (vi)")
     solve.add_argument(
@@ -163,49 +386,59 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="play one greedy episode in the real env, rendered as text",
     )
-    solve.add_argument("--seed", type=int, default=0, help="seed of the shown episode (0)")
+    solve.add_argument("--seed", type=_seed, help="seed of the shown episode (0)")
 
+
+def _add_train(commands) -> None:
     train = commands.add_parser("train", help="learn from simulated experience")
-    train.add_argument("env", help="a registered discrete env id with a model, e.g. Taxi-v3")
+    _add_env(train, "a registered discrete env id with a model, e.g. Taxi-v3")
     train.add_argument("--algo", choices=list(ALGORITHMS), default="q-learning")
     train.add_argument("--steps", type=_positive_int, default=2_000_000, help="steps per run")
     train.add_argument("--seeds", type=_positive_int, default=1, help="runs, one per seed (1)")
-    train.add_argument("--seed", type=int, default=0, help="first seed (0)")
+    train.add_argument("--seed", type=_seed, default=0, help="first seed (0)")
     train.add_argument("--gamma", type=_gamma, default=0.99, help="discount factor (0.99)")
-    train.add_argument("--alpha", type=_number, default=0.5, help="learning rate (0.5)")
+    train.add_argument("--alpha", type=_rate, default=0.5, help="learning rate in (0, 1] (0.5)")
     train.add_argument(
         "--epsilon",
         type=_epsilon,
-        default=(1.0, 0.05),
         metavar="START[:END]",
-        help="exploration rate, constant or linear from START to END (1.0:0.05)",
+        help="exploration rate in [0, 1], constant or linear from START to END (1.0:0.05); "
+        "not for reinforce",
     )
     train.add_argument(
         "--decay",
-        type=_number,
-        default=0.25,
-        help="fraction of the steps over which epsilon decays (0.25)",
+        type=_rate,
+        help="fraction of the steps over which a linear epsilon decays (0.25)",
     )
-    train.add_argument("--planning-steps", type=int, default=10, help="Dyna-Q replays (10)")
     train.add_argument(
-        "--baseline-alpha", type=_number, default=0.1, help="REINFORCE baseline step (0.1)"
+        "--planning-steps", type=_count_int, help="Dyna-Q replays per step (10); dyna-q only"
+    )
+    train.add_argument(
+        "--baseline-alpha", type=_rate, help="REINFORCE baseline step in (0, 1] (0.1)"
     )
     train.add_argument("--out", help="save the best run's result to this .npz file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    play = commands.add_parser("play", help="run a policy in the real env, rendered")
-    play.add_argument("env", help="a registered discrete env id")
-    play.add_argument("--policy", help="a file saved by solve or train (default: solve now)")
-    play.add_argument("--episodes", type=_positive_int, default=1, help="episodes (1)")
-    play.add_argument("--seed", type=int, default=0, help="seed of the first episode (0)")
-    play.add_argument("--gamma", type=_gamma, default=0.99, help="gamma when solving (0.99)")
-    play.add_argument(
-        "--delay", type=_number, default=None, help="seconds per frame (0.3 on a terminal)"
-    )
-    play.add_argument("--gif", help="record the first episode as this GIF instead")
 
-    animate = commands.add_parser("animate", help="value iteration as a GIF")
-    animate.add_argument("env", help="a grid env: FrozenLake, CliffWalking, Taxi, Rick")
+def _add_play(commands) -> None:
+    play = commands.add_parser("play", help="run a policy in the real env, rendered")
+    _add_env(play, "a registered discrete env id")
+    play.add_argument("--policy", help="a file saved by solve or train (default: solve now)")
+    play.add_argument("--episodes", type=_positive_int, help="episodes (1); not with --gif")
+    play.add_argument("--seed", type=_seed, default=0, help="seed of the first episode (0)")
+    play.add_argument("--gamma", type=_gamma, help="gamma when solving (0.99); not with --policy")
+    play.add_argument(
+        "--delay",
+        type=_nonnegative,
+        default=None,
+        help="seconds per frame (0.3 on a terminal; with --gif, 0.25)",
+    )
+    play.add_argument("--gif", help="record the first episode as this GIF instead (extra 'plot')")
+
+
+def _add_animate(commands) -> None:
+    animate = commands.add_parser("animate", help="value iteration as a GIF (extra 'plot')")
+    _add_env(animate, "a grid env: FrozenLake, CliffWalking, Taxi, Rick")
     animate.add_argument("--out", required=True, help="the GIF to write")
     animate.add_argument("--gamma", type=_gamma, default=0.99, help="discount factor (0.99)")
     animate.add_argument(
@@ -221,17 +454,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     animate.add_argument("--fps", type=_positive_int, default=4, help="frames per second (4)")
 
-    bench = commands.add_parser("bench", help="run the benchmarks of a source checkout")
+
+def _benchmark_scripts() -> list[Path]:
+    return [BENCHMARKS / "bench_planning.py", BENCHMARKS / "bench_learning.py"]
+
+
+def _has_benchmarks() -> bool:
+    return all(script.is_file() for script in _benchmark_scripts())
+
+
+def _add_bench(commands) -> None:
+    if not _has_benchmarks():  # an installed package: the scripts are not in it
+        return
+    bench = commands.add_parser("bench", help="run the benchmarks of this source checkout")
     bench.add_argument("--full", action="store_true", help="full runs (minutes), not --quick")
 
+
+def _add_problems(commands) -> None:
     commands.add_parser("problems", help="list the problems with known answers, one line each")
-    _cli_data.register(commands)  # compare, explain
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="rlfoundations",
+        description="Tabular reinforcement learning, exact and learned, fast.",
+        epilog=f"A mistake is one line on stderr with exit status 2; {TRACEBACK_VARIABLE}=1 "
+        "shows its traceback.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_library_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add, _ in COMMANDS.values():
+        add(commands)
     return parser
 
 
 # -- solve -----------------------------------------------------------------------------------
-def _show_episode(env_id: str, policy: np.ndarray, seed: int, **make_kwargs) -> None:
-    env = make(env_id, render_mode="ansi", **make_kwargs)
+def _show_episode(env: gymnasium.Env, policy: np.ndarray, seed: int) -> None:
     state, _ = env.reset(seed=seed)
     total, steps, terminated, truncated = 0.0, 0, False, False
     print(f"\nOne greedy episode (seed {seed}):")
@@ -243,7 +501,6 @@ def _show_episode(env_id: str, policy: np.ndarray, seed: int, **make_kwargs) -> 
         print(env.render())
     ending = "terminated" if terminated else "truncated by the time limit"
     print(f"Episode {ending} after {steps} steps with return {total:g}.")
-    env.close()
 
 
 def _undiscounted_return(mdp: TabularMDP, policy: np.ndarray) -> float | None:
@@ -254,16 +511,14 @@ def _undiscounted_return(mdp: TabularMDP, policy: np.ndarray) -> float | None:
         return None
 
 
-def _solve_other_criterion(args: argparse.Namespace, mdp: TabularMDP) -> None:
+def _solve_other_criterion(
+    args: argparse.Namespace, mdp: TabularMDP, shown: gymnasium.Env | None
+) -> int:
     """``--criterion finite`` or ``average``: print the optimum, play the policy on request."""
     from rlfoundations.average import relative_value_iteration
     from rlfoundations.horizon import backward_induction
 
-    if args.out:
-        raise CommandError("--out saves discounted solutions only; drop it or the --criterion")
     if args.criterion == "finite":
-        if args.show_episode:
-            raise CommandError("--show-episode plays a stationary policy; not with finite")
         horizon = "max_episode_steps" if args.horizon is None else args.horizon
         result = backward_induction(mdp, horizon, gamma=args.gamma)
         print(f"{mdp}")
@@ -272,7 +527,7 @@ def _solve_other_criterion(args: argparse.Namespace, mdp: TabularMDP) -> None:
             f"Optimal mean return within {result.horizon} steps over the start distribution: "
             f"{result.mean_return(mdp.initial):.4f} (gamma={args.gamma})"
         )
-        return
+        return EXIT_OK
     result = relative_value_iteration(mdp)
     print(f"{mdp}")
     print(
@@ -284,33 +539,47 @@ def _solve_other_criterion(args: argparse.Namespace, mdp: TabularMDP) -> None:
         f"(proven in [{result.gain_lower:.10g}, {result.gain_upper:.10g}]; "
         "ended episodes restart)"
     )
-    if args.show_episode:
-        env_id, make_kwargs = env_for(args.env, args.param)
-        _show_episode(env_id, result.policy, args.seed, **make_kwargs)
+    if shown is not None:
+        try:
+            _show_episode(shown, result.policy, args.seed)
+        finally:
+            shown.close()
+    return EXIT_OK
 
 
-def solve_command(args: argparse.Namespace) -> None:
-    mdp = model_for(args.env, args.param)
+def solve_command(args: argparse.Namespace) -> int:
+    if not args.show_episode:
+        _refuse(_given(args, "seed"), "without --show-episode")
+    _default(args, "seed", 0)
     if args.horizon is not None and args.criterion != "finite":
         raise CommandError("--horizon goes with --criterion finite")
     if args.criterion == "average" and args.gamma is not None:
         raise CommandError("the average-reward criterion has no --gamma")
+    if args.criterion != "discounted":
+        if args.out is not None:
+            raise CommandError("--out saves discounted solutions only; drop it or --criterion")
+        if args.criterion == "finite" and args.show_episode:
+            raise CommandError("--show-episode plays a stationary policy; not with finite")
     if args.gamma is None:
         args.gamma = 1.0 if args.criterion == "finite" else 0.99
+    kwargs = _env_kwargs(args)
+    out = (
+        _check_out("--out", args.out, suffix=".npz", append=True) if args.out is not None else None
+    )
+    mdp = _model(args, kwargs)
+    shown = _make(args, kwargs, render_mode="ansi") if args.show_episode else None
     if args.criterion != "discounted":
-        _solve_other_criterion(args, mdp)
-        return
+        return _solve_other_criterion(args, mdp, shown)
     name, solve = METHODS[args.method]
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with _compilations() as compiled, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        start = time.perf_counter()
         result = solve(mdp, args.gamma)
-    elapsed = time.perf_counter() - start
+        elapsed = time.perf_counter() - start
     print(f"{mdp}")
     print(
         f"Solved by {name} with gamma={args.gamma}: {result.iterations} iterations, "
-        f"converged={result.converged}, {elapsed * 1e3:.3g} ms "
-        f"(the first call of a session includes loading the compiled kernels)"
+        f"converged={result.converged}, {_timing(elapsed, compiled)}"
     )
     for warning in caught:
         print(f"warning: {warning.message}")
@@ -323,43 +592,69 @@ def solve_command(args: argparse.Namespace) -> None:
         episode = _undiscounted_return(mdp, result.policy)
         if episode is not None:
             print(f"Mean undiscounted episode return of that policy: {episode:.4f}")
-    if args.out:
-        path = save(args.out, GreedyPolicy(actions=result.policy, result=result, mdp=mdp))
+    if out is not None:
+        policy = GreedyPolicy(actions=result.policy, result=result, mdp=mdp)
+        path = save(out, policy, env_kwargs=kwargs)
         print(f"Saved the policy, its values and the model to {path}")
-    if args.show_episode:
-        env_id, make_kwargs = env_for(args.env, args.param)
-        _show_episode(env_id, result.policy, args.seed, **make_kwargs)
+    if shown is not None:
+        try:
+            _show_episode(shown, result.policy, args.seed)
+        finally:
+            shown.close()
+    return EXIT_OK
 
 
 # -- train -----------------------------------------------------------------------------------
-def train_command(args: argparse.Namespace) -> None:
-    mdp = from_env(args.env)
-    algorithm = ALGORITHMS[args.algo]
-    start_epsilon, end_epsilon = args.epsilon
+def _train_settings(args: argparse.Namespace) -> dict:
+    """The learner's keyword arguments from the flags, refusing flags it would ignore."""
+    if args.algo != "dyna-q":
+        _refuse(_given(args, "planning_steps"), f"with --algo {args.algo} (dyna-q only)")
+    if args.algo != "reinforce":
+        _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
+    settings: dict = {"alpha": args.alpha}
+    if args.algo == "reinforce":
+        _refuse(_given(args, "epsilon", "decay"), "with --algo reinforce (a softmax policy)")
+        settings["baseline_alpha"] = 0.1 if args.baseline_alpha is None else args.baseline_alpha
+        return settings
+    start_epsilon, end_epsilon = (1.0, 0.05) if args.epsilon is None else args.epsilon
     if end_epsilon is None:
-        epsilon = start_epsilon
+        _refuse(_given(args, "decay"), "with a constant --epsilon (give START:END to decay)")
+        settings["epsilon"] = start_epsilon
     else:
-        if not 0.0 < args.decay <= 1.0:
-            raise CommandError(f"--decay must be in (0, 1], got {args.decay}")
-        epsilon = Schedule.linear(start_epsilon, end_epsilon, max(1, int(args.decay * args.steps)))
+        decay = 0.25 if args.decay is None else args.decay
+        decay_steps = max(1, int(decay * args.steps))
+        settings["epsilon"] = Schedule.linear(start_epsilon, end_epsilon, decay_steps)
+    if args.algo == "dyna-q":
+        settings["planning_steps"] = 10 if args.planning_steps is None else args.planning_steps
+    return settings
+
+
+def train_command(args: argparse.Namespace) -> int:
+    settings = _train_settings(args)
+    if args.seed + args.seeds > 2**64:
+        raise CommandError(f"--seed {args.seed} with --seeds {args.seeds} passes 2**64")
+    kwargs = _env_kwargs(args)
+    out = (
+        _check_out("--out", args.out, suffix=".npz", append=True) if args.out is not None else None
+    )
+    mdp = _model(args, kwargs)
+    algorithm = ALGORITHMS[args.algo]
     seeds = range(args.seed, args.seed + args.seeds)
     label = f"{args.algo} on {args.env}" + (f", {args.seeds} seeds" if args.seeds > 1 else "")
-    progress = None if args.quiet else ProgressBar(label)
-    started = time.perf_counter()
-    result = sweep(
-        mdp,
-        algorithm,
-        gamma=args.gamma,
-        n_steps=args.steps,
-        seeds=seeds,
-        alpha=args.alpha,
-        epsilon=epsilon,
-        planning_steps=args.planning_steps,
-        baseline_alpha=args.baseline_alpha,
-        progress=progress,
-        on_interrupt="return",
-    )
-    elapsed = time.perf_counter() - started
+    progress = None if args.quiet else ProgressBar(label, stream=sys.stderr)
+    with _compilations() as compiled:
+        started = time.perf_counter()
+        result = sweep(
+            mdp,
+            algorithm,
+            gamma=args.gamma,
+            n_steps=args.steps,
+            seeds=seeds,
+            progress=progress,
+            on_interrupt="return",
+            **settings,
+        )
+        elapsed = time.perf_counter() - started
     if progress is not None:
         progress.close()
     runs = "" if args.seeds == 1 else f" in each of {args.seeds} runs"
@@ -367,8 +662,8 @@ def train_command(args: argparse.Namespace) -> None:
         print(f"Interrupted: keeping what was learned in {result.total_steps:,} steps{runs}.")
     total = result.total_steps * result.n_runs
     print(
-        f"{args.algo} on {mdp}: {result.total_steps:,} steps{runs} in {elapsed:.2f} s "
-        f"({total / max(elapsed, 1e-9):,.0f} steps/s)"
+        f"{args.algo} on {mdp}: {result.total_steps:,} steps{runs} in "
+        f"{_timing(elapsed, compiled)} ({total / max(elapsed, 1e-9):,.0f} steps/s)"
     )
 
     optimal = value_iteration(mdp, args.gamma, epsilon=1e-10)
@@ -393,16 +688,18 @@ def train_command(args: argparse.Namespace) -> None:
             f"median {_gap(float(np.median(gaps)))}, worst {_gap(gaps[order[-1]])}"
         )
     print(f"Optimal from every start state: {solved} of {result.n_runs} runs")
-    if args.out:
+    if out is not None:
         best = int(np.argmin(gaps))
         path = save(
-            args.out,
+            out,
             result.run(best),
             env_id=args.env,
+            env_kwargs=kwargs,
             optimal_mean_return=best_return,
             gap=None if math.isinf(gaps[best]) else gaps[best],
         )
         print(f"Saved the run of seed {int(result.seeds[best])} to {path}")
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
 
 
 def _policy_values(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarray | None:
@@ -417,7 +714,7 @@ def _gap(gap: float) -> str:
 
 
 # -- play ------------------------------------------------------------------------------------
-def _policy_actions(obj, path: str, n_states: int) -> np.ndarray:
+def _policy_actions(obj, path: str, n_states: int, n_actions: int) -> np.ndarray:
     """The action table inside whatever ``load`` returned."""
     if isinstance(obj, GreedyPolicy):
         actions = obj.actions
@@ -431,23 +728,63 @@ def _policy_actions(obj, path: str, n_states: int) -> np.ndarray:
         raise CommandError(f"{path} holds a {type(obj).__name__}, not a policy or a Q table")
     if actions.shape != (n_states,):
         raise CommandError(f"{path} has a policy of {actions.shape[0]} states, the env {n_states}")
+    if actions.size and not (0 <= actions.min() and actions.max() < n_actions):
+        raise CommandError(f"{path} has actions outside the env's {n_actions} actions")
     return actions
 
 
-def play_command(args: argparse.Namespace) -> None:
-    env = make(args.env, render_mode="rgb_array" if args.gif else "ansi")
+def _saved_policy(path: Path, args: argparse.Namespace, kwargs: dict, env) -> np.ndarray:
+    loaded = load(path, env_id=args.env)
+    saved = load_metadata(path)["metadata"].get("env_kwargs")
+    if saved is not None and saved != json.loads(json.dumps(kwargs)):
+        raise CommandError(
+            f"--policy {str(path)!r} was saved for {args.env} with "
+            f"{_kwargs_text(saved) or 'no --env-kwarg'}, not "
+            f"{_kwargs_text(kwargs) or 'no --env-kwarg'}"
+        )
+    n_states = int(getattr(env.observation_space, "n", 0))
+    n_actions = int(getattr(env.action_space, "n", 0))
+    return _policy_actions(loaded, str(path), n_states, n_actions)
+
+
+def play_command(args: argparse.Namespace) -> int:
+    if args.policy is not None:
+        _refuse(_given(args, "gamma"), "with --policy (the policy is already solved)")
+    if args.gif is not None:
+        _refuse(_given(args, "episodes"), "with --gif (one episode is recorded)")
+    _default(args, "gamma", 0.99)
+    _default(args, "episodes", 1)
+    kwargs = _env_kwargs(args)
+    policy = _check_in("--policy", args.policy) if args.policy is not None else None
+    gif = None
+    if args.gif is not None:
+        gif = _check_out("--gif", args.gif, suffix=".gif", append=False)
+    if gif is not None:
+        from rlfoundations.plot import save_gif  # noqa: F401  (the extra is there: fail now)
+
+        # Frames are drawn off screen: no display needed (pygame's toy-text renderers).
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    env = _make(args, kwargs, render_mode="rgb_array" if gif else "ansi")
     try:
-        n_states = int(getattr(env.observation_space, "n", 0))
-        if args.policy:
-            actions = _policy_actions(load(args.policy, env_id=args.env), args.policy, n_states)
+        if policy is not None:
+            actions = _saved_policy(policy, args, kwargs, env)
         else:
-            actions = value_iteration(from_env(env), args.gamma).policy
-        if args.gif:
-            _record(env, actions, args)
+            with _about(f"env {args.env!r}"):
+                mdp = from_env(env)
+            actions = value_iteration(mdp, args.gamma).policy
+        if gif is not None:
+            try:
+                _record(env, actions, gif, args)
+            except gymnasium.error.DependencyNotInstalled as error:
+                raise CommandError(
+                    f"--gif of {args.env} draws its frames with pygame, which is not "
+                    f"installed: pip install 'rlfoundations[plot]' ({_one_line(error)})"
+                ) from error
         else:
             _play(env, actions, args)
     finally:
         env.close()
+    return EXIT_OK
 
 
 def _play(env: gymnasium.Env, actions: np.ndarray, args: argparse.Namespace) -> None:
@@ -476,7 +813,7 @@ def _play(env: gymnasium.Env, actions: np.ndarray, args: argparse.Namespace) -> 
         print(f"Mean return over {len(returns)} episodes: {np.mean(returns):.4f}")
 
 
-def _record(env: gymnasium.Env, actions: np.ndarray, args: argparse.Namespace) -> None:
+def _record(env: gymnasium.Env, actions: np.ndarray, gif: Path, args: argparse.Namespace) -> None:
     from rlfoundations.plot import save_gif
 
     state, _ = env.reset(seed=args.seed)
@@ -485,64 +822,94 @@ def _record(env: gymnasium.Env, actions: np.ndarray, args: argparse.Namespace) -
     while not (terminated or truncated):
         state, _, terminated, truncated, _ = env.step(int(actions[state]))
         frames.append(env.render())
-    path = save_gif(frames, args.gif, fps=1.0 / args.delay if args.delay else 4.0)
+    path = save_gif(frames, gif, fps=1.0 / args.delay if args.delay else 4.0)
     print(f"Recorded {len(frames)} frames of one episode to {path}")
 
 
 # -- animate, bench --------------------------------------------------------------------------
-def animate_command(args: argparse.Namespace) -> None:
-    from rlfoundations.plot import animate_value_iteration
+def animate_command(args: argparse.Namespace) -> int:
+    from rlfoundations.plot import animate_value_iteration, grid_layout
 
-    path = animate_value_iteration(
-        args.env, args.out, gamma=args.gamma, scale=args.scale, fps=args.fps, **dict(args.slice)
-    )
-    print(f"Wrote the value-iteration animation of {args.env} to {path}")
-
-
-def bench_command(args: argparse.Namespace) -> None:
-    scripts = [BENCHMARKS / "bench_planning.py", BENCHMARKS / "bench_learning.py"]
-    if not all(script.exists() for script in scripts):
-        raise CommandError(
-            f"the benchmark scripts live in the source repository's benchmarks/ folder, not "
-            f"in an installed package (looked in {BENCHMARKS}); clone the repository and run "
-            f"this command from its checkout"
+    kwargs = _env_kwargs(args)
+    out = _check_out("--out", args.out, suffix=".gif", append=False)
+    slices = dict(args.slice)
+    if len(slices) != len(args.slice):
+        raise CommandError("--slice names the same variable twice")
+    env = _make(args, kwargs)
+    try:
+        with _about("--slice" if slices else f"env {args.env!r}"):
+            grid_layout(env, **slices)
+        path = animate_value_iteration(
+            env, out, gamma=args.gamma, scale=args.scale, fps=args.fps, **slices
         )
-    for script in scripts:
+    finally:
+        env.close()
+    print(f"Wrote the value-iteration animation of {args.env} to {path}")
+    return EXIT_OK
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    for script in _benchmark_scripts():
         print(f"$ {Path(sys.executable).name} {script.relative_to(BENCHMARKS.parent)}", flush=True)
         command = [sys.executable, str(script)] + ([] if args.full else ["--quick"])
         subprocess.run(command, check=True)
         print(flush=True)
+    return EXIT_OK
 
 
-COMMANDS = {
-    "solve": solve_command,
-    "train": train_command,
-    "play": play_command,
-    "animate": animate_command,
-    "bench": bench_command,
-    "problems": problems_command,
+#: Every command: the function adding its flags, and the function doing its work.
+COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
+    "solve": (_add_solve, solve_command),
+    "train": (_add_train, train_command),
+    "play": (_add_play, play_command),
+    "animate": (_add_animate, animate_command),
+    "bench": (_add_bench, bench_command),
+    "problems": (_add_problems, problems_command),
     **_cli_data.COMMANDS,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0, or 2 for a user mistake)."""
+    """Run the command line; returns the exit status (0; 2 for a user mistake; 130 after
+    Ctrl-C, once what was learned is saved)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    show_traceback = os.environ.get(TRACEBACK_VARIABLE, "") not in ("", "0")
     try:
+        if argv[:1] == ["bench"] and not _has_benchmarks():
+            raise CommandError(
+                f"bench runs the benchmark scripts of a source checkout, and this installed "
+                f"package has none (looked in {BENCHMARKS}); clone the repository and run "
+                f"'make bench' there"
+            )
         args = _parser().parse_args(argv)
-        COMMANDS[args.command](args)
-    except (CommandError, ValueError, TypeError, FileNotFoundError, gymnasium.error.Error) as error:
+        return COMMANDS[args.command][1](args)
+    except (UserError, gymnasium.error.Error) as error:
+        if show_traceback:
+            traceback.print_exc()
         print(f"rlfoundations: error: {_one_line(error)}", file=sys.stderr)
-        return 2
-    except ImportError as error:  # an optional extra is missing: its message names it
-        print(f"rlfoundations: error: {_one_line(error)}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
+    except ModuleNotFoundError as error:  # an optional extra is missing: say which to install
+        if show_traceback:
+            traceback.print_exc()
+        print(f"rlfoundations: error: {_missing_extra(error)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except subprocess.CalledProcessError as error:
         print(f"rlfoundations: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("rlfoundations: interrupted", file=sys.stderr)
-        return 130
-    return 0
+        return EXIT_INTERRUPTED
+
+
+def _missing_extra(error: ModuleNotFoundError) -> str:
+    message = _one_line(error)
+    if "pip install" in message:
+        return message
+    extras = {"matplotlib": "plot", "PIL": "plot", "pygame": "plot", "networkx": "graph"}
+    extra = extras.get((error.name or "").split(".")[0])
+    if extra is None:
+        raise error
+    return f"{message}: pip install 'rlfoundations[{extra}]'"
 
 
 def _one_line(error: BaseException) -> str:

@@ -25,6 +25,17 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return view
 
 
+def _dense_numbers(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array, refusing text, objects and complex numbers."""
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        raise InvalidValueError(f"{name} must be a rectangular array, got {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise InvalidTypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
 def _first_index(mask: np.ndarray) -> tuple[int, ...]:
     """Index of the first True entry of ``mask``, as a tuple of Python ints."""
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
@@ -615,11 +626,15 @@ class TabularMDP:
         >>> TabularMDP.from_dense(P, R).max_outcomes
         2
         """
-        P = np.asarray(P, dtype=np.float64)
-        R = np.asarray(R, dtype=np.float64)
+        P = _dense_numbers("P", P)
+        R = _dense_numbers("R", R)
         if P.ndim != 3 or P.shape[0] != P.shape[2]:
             raise InvalidValueError(f"P must have shape (S, A, S), got {P.shape}")
         n_states, n_actions, _ = P.shape
+        if n_states == 0:
+            raise InvalidValueError(f"P must have at least one state, got shape {P.shape}")
+        if n_actions == 0:
+            raise InvalidValueError(f"P must have at least one action, got shape {P.shape}")
         if R.shape not in ((n_states, n_actions), P.shape):
             raise InvalidValueError(
                 f"R must have shape {(n_states, n_actions)} or {P.shape}, got {R.shape}"
@@ -632,14 +647,16 @@ class TabularMDP:
         infeasible = np.isneginf(R) if R.ndim == 2 else np.isneginf(R).all(axis=2)
         if R.ndim == 3 and (np.isneginf(R).any(axis=2) & ~infeasible).any():
             s, a = _first_index(np.isneginf(R).any(axis=2) & ~infeasible)
-            raise ValueError(
+            raise InvalidValueError(
                 f"R[{s}, {a}] is -inf for some next states only; mark an infeasible pair "
                 f"with -inf for every next state"
             )
         if infeasible.any():
             R = np.where(np.isneginf(R), 0.0, R)
             if action_mask is not None:
-                raise ValueError("give infeasible pairs by -inf rewards or action_mask, not both")
+                raise InvalidValueError(
+                    "give infeasible pairs by -inf rewards or action_mask, not both"
+                )
             action_mask = ~infeasible
         support = P > 0
         n_outcomes = max(int(support.sum(axis=2).max()), 1)
@@ -659,7 +676,14 @@ class TabularMDP:
         if terminal is None:
             terminated = np.zeros_like(used)
         else:
-            terminal = np.asarray(terminal, dtype=bool)
+            given = np.asarray(terminal)
+            if given.dtype.kind != "b" and not (
+                given.dtype.kind in "iu" and np.isin(given, (0, 1)).all()
+            ):
+                raise InvalidTypeError(
+                    f"terminal must be booleans (or 0/1), got dtype {given.dtype}"
+                )
+            terminal = given.astype(bool)
             if terminal.shape != (n_states,):
                 raise InvalidValueError(
                     f"terminal must have shape ({n_states},), got {terminal.shape}"

@@ -9,20 +9,24 @@ A saved file is an ordinary, uncompressed ``.npz`` archive (``numpy.load`` opens
   (``"rlfoundations"``), ``format_version``, ``library_version``, ``created`` (ISO 8601, UTC),
   ``kind``, ``env_id``, ``gamma``, ``algorithm``, ``seed`` (None where unknown), ``metadata``
   (the user's extra keys), ``object`` (how to rebuild the object from its arrays and scalar
-  fields) and ``arrays`` (dtype, shape and SHA-256 of the bytes of every array).
+  fields), ``arrays`` (dtype, shape and SHA-256 of the bytes of every array) and ``sha256``:
+  the SHA-256 of all the other metadata (canonical JSON), so of the arrays' digests too.
 
 The file is written to a temporary file in the target's directory, flushed to disk, then
-renamed onto the target: a reader sees the old file or the new one, never half of one. The
-SHA-256 of every array is checked on load, so a truncated, damaged or edited file is an error,
-not a wrong policy.
+renamed onto the target: a reader sees the old file or the new one, never half of one. Both
+digests are checked on load, so a truncated, damaged or edited file (an array, or the env id
+in the metadata) is an error, not a wrong policy. The digests detect damage and edits, not a
+forger: anyone can recompute them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -30,15 +34,18 @@ from pathlib import Path
 
 import numpy as np
 
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import ENV_ID_ALIASES
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.policy import GreedyPolicy
-from rlfoundations.results import LearningResult, PlanningResult
+from rlfoundations.policy import EvaluationResult, GreedyPolicy
+from rlfoundations.results import LearningResult, PlanningResult, SweepResult
 
 __all__ = ["FORMAT_VERSION", "load", "load_metadata", "save"]
 
-#: Version of the file layout; ``load`` reads this version only.
-FORMAT_VERSION = 1
+#: Version of the file layout; ``load`` reads this version only. Version 2 added the
+#: metadata's own SHA-256; version 1 files (unreleased 0.1.0 only) are refused, since their
+#: metadata cannot be checked and accepting them would let an edit pass as an old file.
+FORMAT_VERSION = 2
 #: The value of the ``format`` metadata field, telling our files from other ``.npz`` files.
 FORMAT = "rlfoundations"
 #: Archive member holding the JSON metadata.
@@ -48,8 +55,23 @@ ARRAY_KEY = "array"
 
 #: The classes a file can hold, by the name stored in it: nothing else is ever instantiated.
 _KINDS = {
-    kind.__name__: kind for kind in (GreedyPolicy, LearningResult, PlanningResult, TabularMDP)
+    kind.__name__: kind
+    for kind in (
+        EvaluationResult,
+        GreedyPolicy,
+        LearningResult,
+        PlanningResult,
+        SweepResult,
+        TabularMDP,
+    )
 }
+#: How an .npz (a zip archive) and an .npy file begin.
+_ZIP_MAGIC = b"PK"
+_NPY_MAGIC = b"\x93NUMPY"
+#: Key of the metadata's own digest.
+DIGEST_KEY = "sha256"
+#: Temporary files of a save: ``.<name>.<pid>.<random>.tmp`` beside the target.
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{16}\.tmp$")
 #: dtype kinds of savable arrays: bool, integers, floats, complex (never object: no pickle).
 _ARRAY_DTYPE_KINDS = "biufc"
 #: What a file says about its object besides the arrays; ``save`` fills each from the object
@@ -61,9 +83,27 @@ _DESCRIPTION_KEYS = ("env_id", "gamma", "algorithm", "seed")
 def _npz_path(path) -> Path:
     """``path`` as a Path ending in ``.npz`` (the suffix appended, not substituted)."""
     if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}")
-    path = Path(path)
+        raise InvalidTypeError(
+            f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}"
+        )
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidValueError(f"path must name a file, got {path!r}")
+    if text.endswith(("/", os.sep)):
+        raise InvalidValueError(f"path {text!r} names a directory, not a file")
+    path = Path(text)
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+def _source_path(path) -> Path:
+    """The file to read: ``path`` itself when it is a file, else with ``.npz`` appended."""
+    target = _npz_path(path)
+    given = Path(os.fspath(path))
+    if given != target and given.is_file():
+        return given
+    if target.is_dir():
+        raise InvalidValueError(f"cannot load {str(target)!r}: it is a directory, not a file")
+    return target
 
 
 def _same_env(first: str, second: str) -> bool:
@@ -79,7 +119,7 @@ def _encode(value, name: str, arrays: dict[str, np.ndarray]) -> dict:
     """The JSON description of ``value``; its arrays go into ``arrays``, keyed by dotted name."""
     if type(value) is np.ndarray:
         if value.dtype.kind not in _ARRAY_DTYPE_KINDS:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"cannot save array {name!r} of dtype {value.dtype}: "
                 f"only bool and numeric arrays are saved"
             )
@@ -89,22 +129,22 @@ def _encode(value, name: str, arrays: dict[str, np.ndarray]) -> dict:
         fields = {
             field.name: _encode(getattr(value, field.name), _field_name(name, field.name), arrays)
             for field in dataclasses.fields(value)
+            if field.init
         }
         return {"kind": type(value).__name__, "fields": fields}
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, bool | int | float | str):
         return {"value": value}
-    # A model's factors, states and make_kwargs: tuples, lists and str-keyed mappings of
-    # plain values, kept apart so that they load back as they were.
+    # Containers (a sweep's params, a model's make kwargs): every item encoded the same way.
     if isinstance(value, tuple | list):
         items = [_encode(item, f"{name}[{i}]", arrays) for i, item in enumerate(value)]
-        return {"tuple" if isinstance(value, tuple) else "list": items}
+        return {type(value).__name__: items}
     if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
         return {
-            "mapping": {key: _encode(item, f"{name}.{key}", arrays) for key, item in value.items()}
+            "dict": {key: _encode(item, f"{name}[{key!r}]", arrays) for key, item in value.items()}
         }
-    raise TypeError(f"cannot save field {name!r} of type {type(value).__name__}")
+    raise InvalidTypeError(f"cannot save field {name!r} of type {type(value).__name__}")
 
 
 def _decode(layout: dict, arrays: dict[str, np.ndarray]):
@@ -118,8 +158,9 @@ def _decode(layout: dict, arrays: dict[str, np.ndarray]):
         return tuple(_decode(item, arrays) for item in layout["tuple"])
     if "list" in layout:
         return [_decode(item, arrays) for item in layout["list"]]
-    if "mapping" in layout:
-        return {key: _decode(item, arrays) for key, item in layout["mapping"].items()}
+    if "dict" in layout or "mapping" in layout:
+        items = layout["dict"] if "dict" in layout else layout["mapping"]
+        return {key: _decode(item, arrays) for key, item in items.items()}
     return layout["value"]
 
 
@@ -133,6 +174,8 @@ def _carried(obj) -> dict:
         return {"gamma": float(obj.gamma), "algorithm": obj.method}
     if isinstance(obj, LearningResult):
         return {"gamma": float(obj.gamma), "algorithm": obj.algorithm, "seed": int(obj.seed)}
+    if isinstance(obj, SweepResult):
+        return {"algorithm": obj.algorithm}
     return {}
 
 
@@ -142,14 +185,20 @@ def _check_description(key: str, value):
         return None
     if key in ("env_id", "algorithm"):
         if not isinstance(value, str):
-            raise TypeError(f"{key} must be a str or None, got {type(value).__name__} {value!r}")
+            raise InvalidTypeError(
+                f"{key} must be a str or None, got {type(value).__name__} {value!r}"
+            )
         return value
     if key == "seed":
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"seed must be an int or None, got {type(value).__name__} {value!r}")
+            raise InvalidTypeError(
+                f"seed must be an int or None, got {type(value).__name__} {value!r}"
+            )
         return int(value)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"gamma must be a number or None, got {type(value).__name__} {value!r}")
+        raise InvalidTypeError(
+            f"gamma must be a number or None, got {type(value).__name__} {value!r}"
+        )
     return float(value)
 
 
@@ -163,7 +212,7 @@ def _describe(obj, given: dict) -> dict:
         if value is not None and own is not None:
             agree = _same_env(value, own) if key == "env_id" else value == own
             if not agree:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{key}={value!r} disagrees with the {type(obj).__name__}'s own {key} {own!r}"
                 )
         description[key] = own if own is not None else value
@@ -175,7 +224,7 @@ def _check_metadata(metadata: dict) -> dict:
         try:
             json.dumps(value)
         except (TypeError, ValueError) as error:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"metadata {key!r} must be JSON-serialisable (str, int, float, bool, None, "
                 f"lists and str-keyed dicts of them), got {type(value).__name__} {value!r}"
             ) from error
@@ -191,6 +240,13 @@ def _fingerprint(array: np.ndarray) -> dict:
         "shape": list(array.shape),
         "sha256": hashlib.sha256(in_c_order.view(np.uint8)).hexdigest(),
     }
+
+
+def _header_digest(header: dict) -> str:
+    """SHA-256 of the metadata without its own digest, as canonical JSON."""
+    rest = {key: value for key, value in header.items() if key != DIGEST_KEY}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def _library_version() -> str:
@@ -212,11 +268,51 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving there now
+    if os.name != "posix":
+        return True  # no cheap check: keep the file rather than break a save in progress
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # alive under another user (or not a pid at all: keep it)
+    return True
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporary files that killed saves to ``target`` left behind.
+
+    A temporary file names the process that wrote it; one whose process no longer runs is
+    left over from a save that was killed (SIGKILL, power loss) and is removed. Files of
+    running processes, saves in progress, are left alone.
+    """
+    try:
+        candidates = list(target.parent.glob(f".{glob_escape(target.name)}.*.tmp"))
+    except OSError:
+        return
+    for candidate in candidates:
+        match = _TEMPORARY.match(candidate.name)
+        if match is None or match["name"] != target.name:
+            continue
+        if not _process_alive(int(match["pid"])):
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob's special characters taken literally."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
 def _write_atomic(target: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` as an ``.npz`` to ``target`` via a temporary file and a rename."""
+    _remove_stale_temporaries(target)
     # Same directory, so os.replace is a rename within one filesystem (atomic). os.open with
     # O_EXCL, not mkstemp: the file gets the umask's permissions, as a plain open would give.
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     descriptor = os.open(temporary, flags, 0o666)
     try:
@@ -297,9 +393,9 @@ def save(path, obj, *, env_id: str | None = None, **metadata) -> Path:
     """
     target = _npz_path(path)
     if type(obj) not in _KINDS.values() and type(obj) is not np.ndarray:
-        raise TypeError(
-            "obj must be a PlanningResult, LearningResult, GreedyPolicy, TabularMDP or "
-            f"numpy array, got {type(obj).__name__}"
+        raise InvalidTypeError(
+            "obj must be a PlanningResult, LearningResult, SweepResult, EvaluationResult, "
+            f"GreedyPolicy, TabularMDP or numpy array, got {type(obj).__name__}"
         )
     given = {key: metadata.pop(key, None) for key in ("gamma", "algorithm", "seed")}
     description = _describe(obj, {"env_id": env_id, **given})
@@ -316,34 +412,46 @@ def save(path, obj, *, env_id: str | None = None, **metadata) -> Path:
         "object": layout,
         "arrays": {name: _fingerprint(array) for name, array in arrays.items()},
     }
+    header[DIGEST_KEY] = _header_digest(header)
     _write_atomic(target, {METADATA_KEY: np.array(json.dumps(header)), **arrays})
     return target
 
 
 # -- reading ---------------------------------------------------------------------------------------
-def _unreadable(path: Path, reason: str) -> ValueError:
-    return ValueError(f"cannot load {str(path)!r}: {reason}")
+def _unreadable(path: Path, reason: str) -> InvalidValueError:
+    return InvalidValueError(f"cannot load {str(path)!r}: {reason}")
 
 
 def _read_archive(path: Path) -> dict[str, np.ndarray]:
     """Every member of the ``.npz`` at ``path``, without pickle."""
     with open(path, "rb") as stream:  # a missing file raises FileNotFoundError here
+        start = stream.read(len(_NPY_MAGIC))
+        if start.startswith(_NPY_MAGIC):
+            raise _unreadable(path, "it holds a single .npy array, not an .npz archive")
+        if not start.startswith(_ZIP_MAGIC):
+            # Not numpy's own message: for such a file it suggests allow_pickle=True, which
+            # would run whatever a pickle holds.
+            raise _unreadable(
+                path,
+                f"not a valid .npz file (it starts with {start!r}, not with a zip "
+                f"archive's {_ZIP_MAGIC!r})",
+            )
+        stream.seek(0)
         try:
-            archive = np.load(stream, allow_pickle=False)
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                members = None
-            else:
-                with archive:
-                    members = {name: archive[name] for name in archive.files}
+            with np.load(stream, allow_pickle=False) as archive:
+                members = {name: archive[name] for name in archive.files}
         except MemoryError:
             raise
         # Fuzzing (truncations, flipped bytes) made numpy and zipfile raise BadZipFile,
         # ValueError, EOFError, OSError, NotImplementedError, RuntimeError and TokenError: a
         # damaged archive can fail in any of many ways, all of them this one error.
         except Exception as error:
-            raise _unreadable(path, f"not a valid .npz file ({error})") from error
-    if members is None:
-        raise _unreadable(path, "it holds a single .npy array, not an .npz archive")
+            reason = str(error)
+            if "pickle" in reason:
+                reason = (
+                    "it holds object arrays, which only pickle can read; save never writes them"
+                )
+            raise _unreadable(path, f"not a valid .npz file ({reason})") from error
     return members
 
 
@@ -369,6 +477,12 @@ def _read_header(path: Path, members: dict[str, np.ndarray]) -> dict:
             path,
             f"format version {version!r} is not supported: rlfoundations "
             f"{_library_version()} reads version {FORMAT_VERSION} only",
+        )
+    if header.get(DIGEST_KEY) != _header_digest(header):
+        raise _unreadable(
+            path,
+            "its metadata fails its SHA-256 check (an env id, gamma or another field was "
+            "edited, or the file is damaged)",
         )
     if not isinstance(header.get("arrays"), dict) or not isinstance(header.get("object"), dict):
         raise _unreadable(path, "its metadata lacks the 'arrays' or 'object' description")
@@ -438,7 +552,7 @@ def load_metadata(path) -> dict:
     >>> metadata["kind"], metadata["metadata"], metadata["arrays"]["array"]["shape"]
     ('ndarray', {'run': 'baseline'}, [3])
     """
-    header, _ = _read(_npz_path(path))
+    header, _ = _read(_source_path(path))
     return header
 
 
@@ -480,18 +594,18 @@ def load(path, *, env_id: str | None = None):
     >>> loaded(489)
     0
     """
-    source = _npz_path(path)
+    source = _source_path(path)
     header, arrays = _read(source)
     saved_env = header.get("env_id")
     if env_id is not None:
         _check_description("env_id", env_id)
         if saved_env is None:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{str(source)!r} was saved without an env id, so it cannot be checked "
                 f"against env_id={env_id!r}"
             )
         if not _same_env(env_id, saved_env):
-            raise ValueError(
+            raise InvalidValueError(
                 f"{str(source)!r} was saved for env {saved_env!r}, not env_id={env_id!r}"
             )
     try:

@@ -54,12 +54,12 @@ class GreedyPolicy:
             if isinstance(obs, np.ndarray) and obs.ndim == 0 and obs.dtype.kind in "iu":
                 obs = int(obs)
             else:
-                raise TypeError(
+                raise InvalidTypeError(
                     f"obs must be an int state index, got {type(obs).__name__} {obs!r}; "
                     f"a tabular policy needs a Discrete observation"
                 )
         if not 0 <= obs < self.actions.shape[0]:
-            raise ValueError(f"obs must be in [0, {self.actions.shape[0]}), got {obs!r}")
+            raise InvalidValueError(f"obs must be in [0, {self.actions.shape[0]}), got {obs!r}")
         return int(self.actions[obs])
 
     def __repr__(self) -> str:
@@ -108,7 +108,7 @@ def solve(env_or_id, gamma: float = 0.99, **make_kwargs) -> GreedyPolicy:
     """
     if isinstance(env_or_id, TabularMDP):
         if make_kwargs:
-            raise TypeError("make_kwargs are only accepted with an env id, not a TabularMDP")
+            raise InvalidTypeError("make_kwargs are only accepted with an env id, not a TabularMDP")
         mdp = env_or_id
     else:
         mdp = from_env(env_or_id, **make_kwargs)
@@ -282,15 +282,19 @@ def evaluate(
     if owned:
         env = make(env, **make_kwargs)
     elif make_kwargs:
-        raise TypeError("make_kwargs are only accepted with an env id, not an env")
+        raise InvalidTypeError("make_kwargs are only accepted with an env id, not an env")
     elif not isinstance(env, gym.Env):
-        raise TypeError(f"env must be an env id or a gymnasium.Env, got {type(env).__name__}")
+        raise InvalidTypeError(
+            f"env must be an env id or a gymnasium.Env, got {type(env).__name__}"
+        )
     try:
         space = env.observation_space
         n_states = int(space.n) if isinstance(space, gym.spaces.Discrete) else None
         policy = _as_policy(policy, n_states, check_optional_seed(seed))
         episodes = check_int("episodes", episodes)
         seed = check_optional_seed(seed)
+        if seed is not None and seed < 0:  # Gymnasium's seeding takes non-negative ints only
+            raise InvalidValueError(f"seed must be >= 0 or None, got {seed!r}")
         if max_steps is None:
             has_limit = getattr(getattr(env, "spec", None), "max_episode_steps", None)
             max_steps = None if has_limit else DEFAULT_MAX_STEPS

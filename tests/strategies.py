@@ -143,3 +143,103 @@ def gap_samples(max_runs: int = 30) -> st.SearchStrategy[np.ndarray]:
     """Runs' gaps to optimal: non-negative, with ties (several runs at exactly 0 or alike)."""
     gaps = st.one_of(st.just(0.0), st.sampled_from([0.5, 1.0]), st.floats(0.0, 100.0))
     return st.lists(gaps, min_size=1, max_size=max_runs).map(np.array)
+
+
+# -- bad input (tests/test_inputs.py) ------------------------------------------------------------
+#: Values that are wrong for almost every argument: other types, bools where ints are meant,
+#: NaN and infinities, ints past 64 bits, a NumPy Generator where an int seed is meant. The
+#: ints are all >= 2**63 in size, so an argument that wrongly accepts one cannot run for long
+#: before failing: a run of 2**40 steps would be valid input, and a hang.
+GENERIC_BAD_VALUES = (
+    None,
+    True,
+    False,
+    -1,
+    0,
+    2**63,
+    2**64,
+    2**70,
+    -(2**70),
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    -0.5,
+    1.5,
+    1e308,
+    complex(1.0, 1.0),
+    "x",
+    "",
+    b"bytes",
+    [1, 2],
+    {"a": 1},
+    object(),
+    np.float64("nan"),
+    np.int64(-1),
+    np.bool_(True),
+    np.array([]),
+    np.zeros((0, 0)),
+    np.array(["a", "b"]),
+    np.array([None, 1], dtype=object),
+)
+
+
+def generator_seeds() -> st.SearchStrategy[np.random.Generator]:
+    """``numpy.random.Generator`` objects, where an int seed is meant."""
+    return st.integers(0, 2**32 - 1).map(np.random.default_rng)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    copy = array.copy()
+    copy.flags.writeable = False
+    return copy
+
+
+def _non_contiguous(array: np.ndarray) -> np.ndarray:
+    """The same values, every other element of a twice-as-wide buffer."""
+    if array.ndim == 0:
+        return array
+    return np.repeat(array[..., None], 2, axis=-1)[..., 0]
+
+
+def _filled(value):
+    def fill(array: np.ndarray) -> np.ndarray:
+        return np.full(array.shape, value, dtype=np.float64)
+
+    return fill
+
+
+#: Ways to spoil a valid array argument (the first two keep it valid: they must work).
+ARRAY_VARIANTS = (
+    _read_only,
+    _non_contiguous,
+    _filled(np.nan),
+    _filled(np.inf),
+    _filled(-np.inf),
+    _filled(1e308),
+    lambda array: array.astype(np.float32),
+    lambda array: array.astype(np.int64) if array.dtype.kind == "f" else array + 0.5,
+    lambda array: array.astype(bool),
+    lambda array: array.astype(complex),
+    lambda array: array.astype(object),
+    lambda array: array.reshape(-1),
+    lambda array: array[None],
+    lambda array: array[:0],
+    lambda array: np.concatenate([array, array]) if array.ndim else array[None],
+    lambda array: np.full(array.shape, -1, dtype=np.int64),
+    lambda array: np.full(array.shape, 2**62, dtype=np.int64),
+    lambda array: array.tolist(),
+)
+
+
+def array_variants(valid: np.ndarray) -> st.SearchStrategy:
+    """Arrays near a valid one: read-only, non-contiguous (both must work), NaN, inf, huge,
+    empty, another shape, another dtype, a list."""
+    return st.sampled_from(ARRAY_VARIANTS).map(lambda variant: variant(valid))
+
+
+def bad_values(valid) -> st.SearchStrategy:
+    """Bad (or oddly shaped but valid) values for an argument whose good value is ``valid``."""
+    choices = [st.sampled_from(GENERIC_BAD_VALUES), generator_seeds()]
+    if isinstance(valid, np.ndarray):
+        choices.append(array_variants(valid))
+    return st.one_of(*choices)

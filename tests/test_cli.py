@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -92,7 +93,7 @@ def test_interrupted_training_keeps_what_it_learned(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(learning, "CHUNK_STEPS", 10_000)
 
     class InterruptingBar:
-        def __init__(self, label):
+        def __init__(self, label, stream=None):
             pass
 
         def __call__(self, done, total):
@@ -104,7 +105,7 @@ def test_interrupted_training_keeps_what_it_learned(tmp_path, capsys, monkeypatc
 
     monkeypatch.setattr(cli, "ProgressBar", InterruptingBar)
     out = tmp_path / "q.npz"
-    assert main(["train", "Taxi-v3", "--steps", "100000", "--out", str(out)]) == 0
+    assert main(["train", "Taxi-v3", "--steps", "100000", "--out", str(out)]) == 130
     assert "Interrupted: keeping what was learned in 20,000 steps." in capsys.readouterr().out
     assert rlf.load(out).total_steps == 20_000
 
@@ -123,7 +124,7 @@ def test_ctrl_c_interrupts_a_long_training_between_chunks():
         out, _ = process.communicate(timeout=300)
     finally:
         process.kill()
-    assert process.returncode == 0
+    assert process.returncode == 130
     assert "Interrupted: keeping what was learned in" in out
     assert "Gap to optimal of the greedy policy learned" in out
 
@@ -164,6 +165,29 @@ def test_play_records_a_gif_of_rick(tmp_path, capsys):
         assert image.size == (240, 240)
 
 
+@pytest.mark.parametrize("env", ["Taxi-v3", "FrozenLake-v1"])
+def test_play_records_a_gif_of_a_toy_text_env_with_the_plot_extra(env, tmp_path, capsys):
+    pytest.importorskip("PIL")
+    pytest.importorskip("pygame")  # gymnasium[toy-text], in the plot extra
+    gif = tmp_path / "episode.gif"
+    assert main(["play", env, "--gif", str(gif), "--seed", "1"]) == 0
+    assert f"to {gif}" in capsys.readouterr().out
+    assert gif.stat().st_size > 0
+
+
+def test_play_gif_without_pygame_names_the_extra(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("PIL")
+    monkeypatch.setitem(sys.modules, "pygame", None)  # import pygame now fails
+    assert main(["play", "Taxi-v3", "--gif", str(tmp_path / "taxi.gif")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'rlfoundations[plot]'" in err and err.count("\n") == 1
+
+
+def test_gif_must_end_in_gif(tmp_path, capsys, no_work):
+    assert main(["play", "Taxi-v3", "--gif", str(tmp_path / "taxi.png")]) == 2
+    assert "must end in .gif" in capsys.readouterr().err
+
+
 # -- animate ---------------------------------------------------------------------------------
 def test_animate_writes_the_value_iteration_gif(tmp_path, capsys):
     pytest.importorskip("matplotlib")
@@ -175,6 +199,14 @@ def test_animate_writes_the_value_iteration_gif(tmp_path, capsys):
     assert f"to {gif}" in capsys.readouterr().out
     with Image.open(gif) as image:
         assert image.n_frames > 2
+
+
+def test_animate_takes_env_kwargs(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    gif = tmp_path / "lake.gif"
+    argv = ["animate", "FrozenLake-v1", "--out", str(gif), "--env-kwarg", "is_slippery=false"]
+    assert main(argv) == 0
+    assert gif.stat().st_size > 0
 
 
 def test_animate_names_a_bad_slice(tmp_path, capsys):
@@ -197,7 +229,16 @@ def test_bench_runs_the_quick_benchmark_scripts(tmp_path, monkeypatch, capfd):
 def test_bench_outside_a_checkout_says_where_the_scripts_are(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "BENCHMARKS", tmp_path / "missing")
     assert main(["bench"]) == 2
-    assert "benchmark scripts live in the source repository" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "benchmark scripts of a source checkout" in err
+    assert err.count("\n") == 1
+
+
+def test_bench_is_not_offered_outside_a_checkout(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "BENCHMARKS", tmp_path / "missing")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "bench" not in capsys.readouterr().out
 
 
 # -- user mistakes ---------------------------------------------------------------------------
@@ -209,11 +250,37 @@ def test_bench_outside_a_checkout_says_where_the_scripts_are(tmp_path, monkeypat
         pytest.param(["solve", "Taxi-v3", "--gamma", "2"], "must be in [0, 1]", id="gamma"),
         pytest.param(["solve", "Taxi-v3", "--gamma", "x"], "not a number: 'x'", id="gamma-text"),
         pytest.param(["solve", "Taxi-v3", "--method", "x"], "invalid choice: 'x'", id="method"),
-        pytest.param(["train", "Taxi-v3", "--steps", "0"], "must be > 0", id="steps"),
+        pytest.param(["train", "Taxi-v3", "--steps", "0"], "--steps: must be in [1,", id="steps"),
+        pytest.param(
+            ["train", "Taxi-v3", "--steps", str(2**63)], "--steps: must be in", id="steps-huge"
+        ),
+        pytest.param(["train", "Taxi-v3", "--seed", "-1"], "--seed: must be in", id="seed"),
         pytest.param(["train", "Taxi-v3", "--algo", "dqn"], "invalid choice: 'dqn'", id="algo"),
-        pytest.param(["train", "Taxi-v3", "--alpha", "2"], "alpha must lie in", id="alpha"),
-        pytest.param(["train", "Taxi-v3", "--decay", "0"], "--decay must be in", id="decay"),
-        pytest.param(["play", "Taxi-v3", "--policy", "nowhere.npz"], "No such file", id="file"),
+        pytest.param(
+            ["train", "Taxi-v3", "--alpha", "2"], "--alpha: must be in (0, 1]", id="alpha"
+        ),
+        pytest.param(
+            ["train", "Taxi-v3", "--alpha", "0"], "--alpha: must be in (0, 1]", id="alpha-0"
+        ),
+        pytest.param(["train", "Taxi-v3", "--epsilon", "2"], "--epsilon: must be in", id="epsilon"),
+        pytest.param(["train", "Taxi-v3", "--decay", "0"], "--decay: must be in", id="decay"),
+        pytest.param(
+            ["train", "Taxi-v3", "--planning-steps", "-1"], "--planning-steps", id="planning"
+        ),
+        pytest.param(["play", "Taxi-v3", "--policy", "nowhere.npz"], "no such file", id="file"),
+        pytest.param(
+            ["solve", "FrozenLake-v1", "--env-kwarg", "bogus=1"],
+            "--env-kwarg bogus=1: FrozenLakeEnv.__init__() got an unexpected keyword",
+            id="env-kwarg-unknown",
+        ),
+        pytest.param(
+            ["solve", "FrozenLake-v1", "--env-kwarg", "is_slippery"], "KEY=VALUE", id="env-kwarg"
+        ),
+        pytest.param(
+            ["solve", "FrozenLake-v1", "--env-kwarg", "a=1", "--env-kwarg", "a=2"],
+            "--env-kwarg a is given twice",
+            id="env-kwarg-twice",
+        ),
         pytest.param(["animate", "Taxi-v3"], "--out", id="animate-out"),
         pytest.param(
             ["animate", "Taxi-v3", "--out", "x.gif", "--slice", "3"], "NAME=INT", id="slice"
@@ -226,6 +293,225 @@ def test_user_mistakes_are_one_line_errors(capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1
+    assert "Schedule(" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        pytest.param(["solve", "Taxi-v3", "--seed", "3"], "--seed", id="solve-seed"),
+        pytest.param(
+            ["train", "Taxi-v3", "--planning-steps", "5"], "--planning-steps", id="planning"
+        ),
+        pytest.param(
+            ["train", "Taxi-v3", "--baseline-alpha", "0.2"], "--baseline-alpha", id="baseline"
+        ),
+        pytest.param(
+            ["train", "Taxi-v3", "--algo", "reinforce", "--epsilon", "0.1"], "--epsilon", id="eps"
+        ),
+        pytest.param(
+            ["train", "Taxi-v3", "--epsilon", "0.1", "--decay", "0.5"], "--decay", id="decay"
+        ),
+        pytest.param(
+            ["play", "Taxi-v3", "--policy", "p.npz", "--gamma", "0.9"], "--gamma", id="play-gamma"
+        ),
+        pytest.param(
+            ["play", "Taxi-v3", "--gif", "p.gif", "--episodes", "3"],
+            "--episodes",
+            id="gif-episodes",
+        ),
+    ],
+)
+def test_a_flag_that_would_be_ignored_is_refused(capsys, argv, flag):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} does nothing" in err
+    assert err.count("\n") == 1
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Any model extraction fails the test: the command must have stopped before it."""
+
+    def work_started(*args, **kwargs):
+        raise AssertionError("the command started its work before checking --out")
+
+    monkeypatch.setattr(cli, "from_env", work_started)
+
+
+def out_paths(tmp_path):
+    (tmp_path / "existing").mkdir()
+    return {
+        "missing-directory": (str(tmp_path / "missing" / "q.npz"), "does not exist"),
+        "existing-directory": (str(tmp_path / "existing"), "is a directory"),
+        "existing-directory-npz": (str(tmp_path / "existing.npz"), None),
+        "trailing-slash": (str(tmp_path / "new") + "/", "is a directory"),
+        "empty": ("", "--out is empty"),
+        "blank": ("  ", "--out is empty"),
+    }
+
+
+@pytest.mark.parametrize("command", ["solve", "train"])
+@pytest.mark.parametrize(
+    "case",
+    ["missing-directory", "existing-directory", "trailing-slash", "empty", "blank"],
+)
+def test_a_bad_out_path_is_one_line_before_any_work(command, case, tmp_path, capsys, no_work):
+    path, message = out_paths(tmp_path)[case]
+    assert main([command, "Taxi-v3", "--out", path]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert path.strip() == "" or repr(path) in err or path in err
+
+
+def test_out_of_an_existing_directory_never_writes_beside_it(tmp_path, capsys, no_work):
+    directory = tmp_path / "runs"
+    directory.mkdir()
+    assert main(["solve", "Taxi-v3", "--out", str(directory)]) == 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["runs"]  # no runs.npz
+
+
+def test_out_of_a_directory_that_turns_into_one_with_npz_is_refused(tmp_path, capsys, no_work):
+    (tmp_path / "q.npz").mkdir()
+    assert main(["solve", "Taxi-v3", "--out", str(tmp_path / "q")]) == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere")
+def test_out_in_a_read_only_directory_is_one_line(tmp_path, capsys, no_work):
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    directory.chmod(0o555)
+    try:
+        assert main(["train", "Taxi-v3", "--out", str(directory / "q.npz")]) == 2
+    finally:
+        directory.chmod(0o755)
+    assert "cannot write in the directory" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_out_in_a_directory_nobody_can_write_is_one_line(capsys, no_work):
+    # /proc refuses new files even to root: the read-only directory a root CI can test.
+    assert main(["train", "Taxi-v3", "--out", "/proc/q.npz"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write in the directory '/proc'" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("make_path", "message"),
+    [
+        pytest.param(lambda tmp: tmp, "is a directory", id="directory"),
+        pytest.param(lambda tmp: tmp / "missing.npz", "no such file", id="missing"),
+        pytest.param(lambda tmp: tmp / "notes.txt", "not a valid .npz file", id="text-file"),
+        pytest.param(lambda tmp: tmp / "empty.npz", "not a valid .npz file", id="empty-file"),
+    ],
+)
+def test_play_of_a_policy_that_is_not_a_saved_file_is_one_line(
+    make_path, message, tmp_path, capsys
+):
+    (tmp_path / "notes.txt").write_text("not a policy\n")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    assert main(["play", "FrozenLake-v1", "--policy", str(make_path(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert "allow_pickle" not in err
+
+
+def test_version_prints_the_library_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"rlfoundations {rlf.__version__}\n"
+
+
+# -- env kwargs ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("is_slippery=false", ("is_slippery", False), id="json-bool"),
+        pytest.param("is_slippery=False", ("is_slippery", False), id="python-bool"),
+        pytest.param("map_name=8x8", ("map_name", "8x8"), id="bare-string"),
+        pytest.param('map_name="4x4"', ("map_name", "4x4"), id="quoted-string"),
+        pytest.param("drunk=0.1", ("drunk", 0.1), id="float"),
+        pytest.param("size=3", ("size", 3), id="int"),
+        pytest.param('desc=["SF", "FG"]', ("desc", ["SF", "FG"]), id="list"),
+        pytest.param("max=None", ("max", None), id="none"),
+    ],
+)
+def test_env_kwarg_values_are_read_as_literals(text, expected):
+    assert cli._env_kwarg(text) == expected
+
+
+def test_env_kwargs_reach_the_env(capsys):
+    argv = [
+        "solve",
+        "FrozenLake-v1",
+        "--env-kwarg",
+        "map_name=8x8",
+        "--env-kwarg",
+        "is_slippery=false",
+    ]
+    assert main([*argv, "--gamma", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "n_states=64" in out and "max_outcomes=1" in out  # 8x8, deterministic
+
+
+def test_env_kwargs_are_recorded_in_the_saved_file(tmp_path, capsys):
+    out = tmp_path / "fl.npz"
+    argv = ["train", "FrozenLake-v1", "--steps", "2000", "--quiet", "--out", str(out)]
+    assert main([*argv, "--env-kwarg", "is_slippery=false"]) == 0
+    assert rlf.load_metadata(out)["metadata"]["env_kwargs"] == {"is_slippery": False}
+
+
+def test_play_refuses_a_policy_saved_for_other_env_kwargs(tmp_path, capsys):
+    out = tmp_path / "fl.npz"
+    assert (
+        main(["solve", "FrozenLake-v1", "--env-kwarg", "is_slippery=false", "--out", str(out)]) == 0
+    )
+    capsys.readouterr()
+    assert main(["play", "FrozenLake-v1", "--policy", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--env-kwarg is_slippery=false" in err and err.count("\n") == 1
+
+
+def test_play_runs_a_policy_with_the_env_kwargs_it_was_saved_for(tmp_path, capsys):
+    out = tmp_path / "fl.npz"
+    kwarg = ["--env-kwarg", "is_slippery=false"]
+    assert main(["solve", "FrozenLake-v1", *kwarg, "--gamma", "0.9", "--out", str(out)]) == 0
+    assert main(["play", "FrozenLake-v1", *kwarg, "--policy", str(out)]) == 0
+    assert "Episode 1 ended after 6 steps with return 1." in capsys.readouterr().out
+
+
+# -- user errors and bugs --------------------------------------------------------------------
+def test_a_bug_in_the_library_is_a_traceback_not_a_user_error(monkeypatch):
+    def broken(mdp, gamma):
+        raise ValueError("an internal invariant broke")
+
+    monkeypatch.setitem(cli.METHODS, "vi", ("value iteration", broken))
+    with pytest.raises(ValueError, match="internal invariant"):
+        main(["solve", "FrozenLake-v1"])
+
+
+def test_the_traceback_variable_shows_user_errors_in_full(monkeypatch, capsys):
+    monkeypatch.setenv("RLFOUNDATIONS_TRACEBACK", "1")
+    assert main(["train", "Taxi-v3", "--alpha", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.rstrip().endswith("must be in (0, 1], got 0 (see rlfoundations train --help)")
+
+
+# -- time ------------------------------------------------------------------------------------
+def test_the_compile_note_appears_only_when_kernels_were_compiled():
+    assert "compiling" in cli._timing(9.2, [object()])
+    assert cli._timing(9.2, []) == "9.2 s"
+
+
+def test_a_second_solve_in_one_process_compiles_nothing(capsys):
+    assert main(["solve", "FrozenLake-v1"]) == 0
+    assert main(["solve", "FrozenLake-v1"]) == 0
+    second = capsys.readouterr().out.split("Solved by")[-1].splitlines()[0]
+    assert "compiling" not in second
+    assert "e+" not in second
 
 
 def test_a_policy_of_another_env_is_refused(tmp_path, capsys):
@@ -245,7 +531,9 @@ def test_module_runs_as_a_subprocess():
 def test_module_reports_a_mistake_with_exit_code_2():
     done = run_module("train", "CartPole-v1")
     assert done.returncode == 2
-    assert done.stderr.startswith("rlfoundations: error: observation_space is Box")
+    assert done.stderr.startswith(
+        "rlfoundations: error: env 'CartPole-v1': observation_space is Box"
+    )
     assert "Traceback" not in done.stderr
 
 

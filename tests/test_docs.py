@@ -21,10 +21,39 @@ def examples():
             yield pytest.param(block, id=f"{page.relative_to(ROOT)}-{number}")
 
 
-@pytest.mark.parametrize("code", list(examples()))
+#: An example with this guard is a script (it starts processes): it runs as one.
+SCRIPT_GUARD = 'if __name__ == "__main__":'
+
+
+def is_script(code: str) -> bool:
+    return SCRIPT_GUARD in code
+
+
+@pytest.mark.parametrize("code", [p for p in examples() if not is_script(p.values[0])])
 def test_example_runs(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, "<example>", "exec"), {"__name__": "__example__"})
+    exec(compile(code, "<example>", "exec"), {"__name__": "__main__"})
+
+
+@pytest.mark.parametrize("code", [p for p in examples() if is_script(p.values[0])])
+def test_script_example_runs_as_a_script(code, tmp_path):
+    # As a reader runs it: python file.py, in a fresh interpreter, from another directory.
+    script = tmp_path / "example.py"
+    script.write_text(code)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_distributed_example_is_a_script():
+    page = (ROOT / "docs" / "distributed.md").read_text()
+    assert any(is_script(code) for code in FENCE.findall(page))
 
 
 def test_docs_site_builds_in_strict_mode(tmp_path):

@@ -41,6 +41,12 @@ SAVED = {
     ),
     "learning-without-curve": lambda mdp: rlf.sarsa(mdp, gamma=0.9, n_steps=500, seed=4),
     "greedy-policy": lambda mdp: rlf.solve(mdp, gamma=0.9),
+    "sweep": lambda mdp: rlf.sweep(
+        mdp, gamma=0.9, n_steps=500, seeds=range(2), alpha=[0.1, 0.5], eval_every=250
+    ),
+    "evaluation": lambda mdp: rlf.evaluate(
+        "FrozenLake-v1", rlf.solve(mdp, gamma=0.9), episodes=5, seed=0
+    ),
     "model": lambda mdp: mdp,
     "q-table": lambda mdp: Q_TABLE,
     "q-table-float32": lambda mdp: Q_TABLE.astype(np.float32),
@@ -323,9 +329,15 @@ def test_a_killed_save_leaves_the_old_file_intact(tmp_path):
     assert [path.name for path in tmp_path.glob("*.npz")] == ["q.npz"]
     (partial,) = [path for path in tmp_path.iterdir() if path != target]
     assert partial.name.startswith(".q.npz.") and partial.suffix == ".tmp"
+    # The next save there removes what the killed one left, and leaves only its own file.
+    stale = partial.read_bytes()
+    rlf.save(target, Q_TABLE + 2, env_id="third")
+    assert [path.name for path in tmp_path.iterdir()] == ["q.npz"]
+    assert_identical(rlf.load(target, env_id="third"), Q_TABLE + 2)
     # The half-written archive, were it renamed to a .npz, is refused too.
+    (tmp_path / "partial.npz").write_bytes(stale)
     with pytest.raises(ValueError, match=re.escape("not a valid .npz")):
-        rlf.load(partial.rename(tmp_path / "partial.npz"))
+        rlf.load(tmp_path / "partial.npz")
 
 
 # -- refusing other envs and bad files -------------------------------------------------------------
@@ -352,11 +364,14 @@ def archive_bytes(members: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def edited(good: bytes, *, members=None, header=None, drop=()) -> bytes:
-    """The archive ``good`` with members and metadata fields replaced, or members dropped."""
+def edited(good: bytes, *, members=None, header=None, drop=(), rehash=False) -> bytes:
+    """The archive ``good`` with members and metadata fields replaced, or members dropped;
+    ``rehash``: with the metadata's digest recomputed, as a forger would."""
     with np.load(io.BytesIO(good), allow_pickle=False) as archive:
         contents = {name: archive[name] for name in archive.files if name not in drop}
     metadata = json.loads(str(contents[persistence.METADATA_KEY])) | (header or {})
+    if rehash:
+        metadata[persistence.DIGEST_KEY] = persistence._header_digest(metadata)
     contents[persistence.METADATA_KEY] = np.array(json.dumps(metadata))
     return archive_bytes(contents | (members or {}))
 
@@ -419,9 +434,29 @@ DAMAGED_FILES = [
         id="other-format",
     ),
     pytest.param(
-        lambda good: edited(good, header={"object": {"kind": "Popen", "fields": {}}}),
+        lambda good: edited(good, header={"object": {"kind": "Popen", "fields": {}}}, rehash=True),
         "does not describe",
         id="unknown-kind",
+    ),
+    pytest.param(
+        lambda good: edited(good, header={"env_id": "Taxi-v3"}),
+        "its metadata fails its SHA-256 check",
+        id="env-id-edited",
+    ),
+    pytest.param(
+        lambda good: edited(good, header={"metadata": {"gap": 0.0}}),
+        "its metadata fails its SHA-256 check",
+        id="user-metadata-edited",
+    ),
+    pytest.param(
+        lambda good: edited(good, header={"format_version": 1}),
+        "format version 1 is not supported",
+        id="older-format-version",
+    ),
+    pytest.param(
+        lambda good: b"\x80\x04\x95" + bytes(64),
+        "not a valid .npz file",
+        id="pickle",
     ),
     pytest.param(
         lambda good: archive_bytes({persistence.METADATA_KEY: np.array("{not json")}),
@@ -441,9 +476,50 @@ def test_load_refuses_a_damaged_file_with_one_clear_error(damage, match, tmp_pat
     good = rlf.save(tmp_path / "good", Q_TABLE).read_bytes()
     bad = tmp_path / "bad.npz"
     bad.write_bytes(damage(good))
-    with pytest.raises(ValueError, match=match) as error:
+    with pytest.raises(rlf.InvalidValueError, match=match) as error:
         rlf.load(bad)
     assert str(bad) in str(error.value)
+    assert "allow_pickle" not in str(error.value)
+
+
+# -- paths that are not files --------------------------------------------------------------------
+def test_load_of_a_directory_names_it(tmp_path):
+    (tmp_path / "runs.npz").mkdir()
+    with pytest.raises(rlf.InvalidValueError, match="is a directory"):
+        rlf.load(tmp_path / "runs")
+
+
+def test_load_reads_a_file_named_without_npz_as_it_is(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("q_values,0.5\n")
+    with pytest.raises(rlf.InvalidValueError, match=r"notes\.txt'.*not a valid \.npz") as error:
+        rlf.load(text)
+    assert "allow_pickle" not in str(error.value)
+
+
+@pytest.mark.parametrize("path", ["", "   ", "runs/"], ids=["empty", "blank", "trailing-slash"])
+def test_save_refuses_a_path_that_names_no_file(path, tmp_path):
+    with pytest.raises(rlf.InvalidValueError, match="path"):
+        rlf.save(path, Q_TABLE)
+
+
+def test_a_save_in_progress_elsewhere_keeps_its_temporary_file(tmp_path):
+    # This process is alive: its temporary file may be another thread's save in progress.
+    in_progress = tmp_path / f".q.npz.{os.getpid()}.{'0' * 16}.tmp"
+    in_progress.write_bytes(b"partial")
+    rlf.save(tmp_path / "q", Q_TABLE)
+    assert in_progress.exists()
+
+
+def test_a_save_removes_only_the_stale_temporary_files_of_its_own_target(tmp_path):
+    dead_pid = 2**22 + 12345  # above Linux's pid_max: no such process
+    stale = tmp_path / f".q.npz.{dead_pid}.{'a' * 16}.tmp"
+    other = tmp_path / f".other.npz.{dead_pid}.{'b' * 16}.tmp"
+    stale.write_bytes(b"partial")
+    other.write_bytes(b"partial")
+    rlf.save(tmp_path / "q", Q_TABLE)
+    assert not stale.exists()
+    assert other.exists()
 
 
 def test_a_saved_model_keeps_its_make_kwargs_factors_mask_and_states(tmp_path):

@@ -85,6 +85,7 @@ def describe_problems() -> str:
     )
 
 
-def problems_command(args=None) -> None:
+def problems_command(args=None) -> int:
     """``rlfoundations problems``: print :func:`describe_problems`."""
     print(describe_problems())
+    return 0

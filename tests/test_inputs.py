@@ -1,0 +1,566 @@
+"""Bad input at every public callable of ``rlfoundations.__all__``: only ValueError or TypeError.
+
+For every public function and class (and the methods that take a caller's input), one valid
+call is written down; hypothesis then replaces one argument at a time by a bad value (wrong
+types, shapes and dtypes, NaN and infinities, empty arrays, ints past 64 bits, bools for ints,
+``numpy.random.Generator`` seeds, read-only and non-contiguous arrays) and checks that the call
+either works or raises ``ValueError`` / ``TypeError`` (the library's ``InvalidValueError`` /
+``InvalidTypeError`` are both), never ``OverflowError``, ``KeyError``, ``IndexError``,
+``ZeroDivisionError``, ``MemoryError`` or a numpy reduction error, and never hangs.
+
+A name added to ``__all__`` without a valid call here fails
+:func:`test_every_public_name_has_a_valid_call_here`, naming it. Crashes whose fix belongs to
+another module's owner are listed in :data:`KNOWN_CRASHES`, each a strict xfail: the fuzzing
+steers around exactly those inputs, and lifting the xfail once fixed is a one-line change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import signal
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import gymnasium
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import rlfoundations as rlf
+from rlfoundations import envs
+from strategies import bad_values
+
+#: Seconds one call may take before it counts as a hang.
+HANG_SECONDS = 60
+#: Examples per callable: enough to meet every bad value of every argument now and then.
+EXAMPLES = 40
+
+# A small model that ends: 3 states, 2 actions, state 2 terminal.
+P = np.array(
+    [
+        [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]],
+        [[1.0, 0.0, 0.0], [0.0, 0.2, 0.8]],
+        [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]],
+    ]
+)
+R = np.array([[0.0, 1.0], [-1.0, 2.0], [0.0, 0.0]])
+TERMINAL = np.array([False, False, True])
+MDP = rlf.TabularMDP.from_dense(P, R, terminal=TERMINAL, initial=[1.0, 0.0, 0.0], name="tiny")
+SOLVED = rlf.value_iteration(MDP, 0.9)
+POLICY = rlf.GreedyPolicy(actions=SOLVED.policy, result=SOLVED, mdp=MDP)
+FROZEN_LAKE = rlf.from_env("FrozenLake-v1")
+SCRATCH = Path(tempfile.mkdtemp(prefix="rlfoundations-inputs-"))
+SAVED = rlf.save(SCRATCH / "q", np.zeros((3, 2)), env_id="tiny")
+
+
+def _runs():
+    return rlf.sweep(MDP, gamma=0.9, n_steps=100, seeds=range(2), eval_every=50)
+
+
+def _learned():
+    return rlf.q_learning(MDP, gamma=0.9, n_steps=100, seed=0, eval_every=50)
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """``function(**valid)`` works; each argument of ``valid`` is attacked in turn."""
+
+    function: Callable
+    valid: dict
+    # Arguments not attacked, with the reason (say why: the fuzzing must stay honest).
+    spared: tuple[str, ...] = ()
+
+
+LEARNER_ARGS = {
+    "mdp": MDP,
+    "gamma": 0.9,
+    "n_steps": 200,
+    "seed": 0,
+    "alpha": 0.5,
+    "epsilon": 0.1,
+    "exploration": "epsilon_greedy",
+    "temperature": 1.0,
+    "eval_every": 100,
+    "progress": None,
+    "on_interrupt": "raise",
+}
+
+CALLS: dict[str, Call] = {
+    # -- models --------------------------------------------------------------------------------
+    "TabularMDP": Call(
+        rlf.TabularMDP,
+        {
+            "next_state": MDP.next_state,
+            "prob": MDP.prob,
+            "reward": MDP.reward,
+            "terminated": MDP.terminated,
+            "initial": MDP.initial,
+            "max_episode_steps": 10,
+            "name": "tiny",
+        },
+    ),
+    "TabularMDP.from_dense": Call(
+        rlf.TabularMDP.from_dense,
+        {"P": P, "R": R, "terminal": TERMINAL, "initial": np.array([1.0, 0.0, 0.0])},
+    ),
+    "from_env": Call(rlf.from_env, {"env_or_id": "FrozenLake-v1"}),
+    "make": Call(rlf.make, {"env_id": "FrozenLake-v1"}),
+    "estimate_model": Call(
+        rlf.estimate_model, {"env": "FrozenLake-v1", "n_samples": 200, "seed": 0}
+    ),
+    "check_model": Call(
+        rlf.check_model,
+        {
+            "env": "FrozenLake-v1",
+            "mdp": FROZEN_LAKE,
+            "n_samples": 200,
+            "seed": 0,
+            "min_count": 5,
+            "tolerance": 0.2,
+        },
+    ),
+    "to_graph": Call(rlf.to_graph, {"mdp": MDP}),
+    "envs.RickEnv": Call(
+        envs.RickEnv, {"render_mode": None, "reward_scheme": "shaped", "drunk": 0.1}
+    ),
+    # -- planning ------------------------------------------------------------------------------
+    "value_iteration": Call(
+        rlf.value_iteration,
+        {
+            "mdp": MDP,
+            "gamma": 0.9,
+            "epsilon": 1e-6,
+            "max_iter": 200,
+            "gauss_seidel": False,
+            "record": False,
+            "initial_values": np.zeros(3),
+        },
+    ),
+    "policy_iteration": Call(
+        rlf.policy_iteration,
+        {
+            "mdp": MDP,
+            "gamma": 0.9,
+            "evaluation": "auto",
+            "epsilon": 1e-8,
+            "max_iter": 50,
+            "tie_tolerance": 1e-10,
+            "initial_policy": np.zeros(3, dtype=np.int64),
+        },
+    ),
+    "modified_policy_iteration": Call(
+        rlf.modified_policy_iteration,
+        {
+            "mdp": MDP,
+            "gamma": 0.9,
+            "n_evaluations": 3,
+            "epsilon": 1e-6,
+            "max_iter": 200,
+            "initial_values": np.zeros(3),
+        },
+    ),
+    "policy_evaluation": Call(
+        rlf.policy_evaluation,
+        {
+            "mdp": MDP,
+            "policy": np.zeros(3, dtype=np.int64),
+            "gamma": 0.9,
+            "method": "auto",
+            "epsilon": 1e-8,
+            "max_iter": 200,
+            "initial_values": np.zeros(3),
+        },
+    ),
+    # -- learning ------------------------------------------------------------------------------
+    "q_learning": Call(rlf.q_learning, LEARNER_ARGS),
+    "sarsa": Call(rlf.sarsa, LEARNER_ARGS),
+    "expected_sarsa": Call(rlf.expected_sarsa, LEARNER_ARGS),
+    "double_q_learning": Call(rlf.double_q_learning, LEARNER_ARGS),
+    "dyna_q": Call(rlf.dyna_q, {**LEARNER_ARGS, "planning_steps": 2}),
+    "reinforce": Call(
+        rlf.reinforce,
+        {
+            "mdp": MDP,
+            "gamma": 0.9,
+            "n_steps": 200,
+            "seed": 0,
+            "alpha": 0.1,
+            "baseline_alpha": 0.1,
+            "baseline": True,
+            "eval_every": 100,
+            "progress": None,
+            "on_interrupt": "raise",
+        },
+    ),
+    "sweep": Call(
+        rlf.sweep,
+        {
+            "mdp": MDP,
+            "algorithm": "q_learning",
+            "gamma": 0.9,
+            "n_steps": 200,
+            "seeds": range(2),
+            "alpha": [0.1, 0.5],
+            "epsilon": 0.1,
+            "exploration": "epsilon_greedy",
+            "temperature": 1.0,
+            "planning_steps": 2,
+            "baseline_alpha": 0.1,
+            "baseline": True,
+            "eval_every": 100,
+            "n_threads": None,
+            "executor": None,
+            "chunk_runs": None,
+            "retries": 2,
+            "progress": None,
+            "on_interrupt": "raise",
+        },
+    ),
+    "Schedule.constant": Call(rlf.Schedule.constant, {"value": 0.5}),
+    "Schedule.linear": Call(rlf.Schedule.linear, {"start": 1.0, "end": 0.1, "steps": 100}),
+    "Schedule.exponential": Call(
+        rlf.Schedule.exponential, {"start": 1.0, "end": 0.1, "steps": 100.0}
+    ),
+    "Schedule.visit_count": Call(rlf.Schedule.visit_count, {"omega": 0.8}),
+    "Schedule.value": Call(
+        lambda kind, t, count: rlf.Schedule(kind, 1.0, 0.1, 100.0, 1.0).value(t, count),
+        {"kind": "linear", "t": 10, "count": 1},
+    ),
+    # -- policies, scores, files ---------------------------------------------------------------
+    "solve": Call(rlf.solve, {"env_or_id": MDP, "gamma": 0.9}),
+    "GreedyPolicy": Call(
+        rlf.GreedyPolicy, {"actions": SOLVED.policy, "result": SOLVED, "mdp": MDP}
+    ),
+    "GreedyPolicy.__call__": Call(POLICY, {"obs": 1}),
+    "evaluate": Call(
+        rlf.evaluate,
+        {
+            "env": "FrozenLake-v1",
+            "policy": lambda state: 0,
+            "episodes": 2,
+            "seed": 0,
+            "max_steps": 20,
+        },
+    ),
+    "save": Call(rlf.save, {"path": SCRATCH / "saved", "obj": np.zeros((3, 2)), "env_id": "tiny"}),
+    "load": Call(rlf.load, {"path": SAVED, "env_id": "tiny"}),
+    "load_metadata": Call(rlf.load_metadata, {"path": SAVED}),
+    # -- methods of results that take a caller's input -----------------------------------------
+    "PlanningResult.mean_return": Call(SOLVED.mean_return, {"initial": MDP.initial}),
+    "LearningResult.curve": Call(
+        lambda initial: _learned().curve(initial), {"initial": MDP.initial}
+    ),
+    "SweepResult.curve": Call(lambda initial: _runs().curve(initial), {"initial": MDP.initial}),
+    "SweepResult.run": Call(lambda index: _runs().run(index), {"index": 1}, spared=("index",)),
+}
+
+#: Public names that take no input of their own, with the reason.
+NOT_CALLED = {
+    "__version__": "a string",
+    "envs": "a module: its RickEnv is called above",
+    "ConvergenceWarning": "a warning class",
+    "NonTerminationWarning": "a warning class",
+    "UserError": "an exception class",
+    "InvalidValueError": "an exception class",
+    "InvalidTypeError": "an exception class",
+    # Results are built by the library from validated input; their input-taking methods are
+    # called above (mean_return, curve, run).
+    "PlanningResult": "a result the solvers build",
+    "LearningResult": "a result the learners build",
+    "SweepResult": "a result sweep builds",
+    "EvaluationResult": "a result evaluate builds",
+    "ModelCheck": "a result check_model builds",
+    "ModelEstimate": "a result estimate_model builds",
+    "Schedule": "a frozen record: its constructors and value are called above",
+}
+
+LEARNERS = ("q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", "reinforce")
+
+
+def _is_huge(value) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | np.integer)
+        and abs(int(value)) >= 2**63
+    )
+
+
+def _any(value) -> bool:
+    return True
+
+
+def _not_a_bool(value) -> bool:
+    return not isinstance(value, bool | np.bool_)
+
+
+#: Inputs that crash today, in modules other engineers own: (callables, argument, which values,
+#: the case run as a strict xfail, the reason). The fuzzing skips exactly these inputs; once a
+#: fix lands, its xfail fails as XPASS and the entry is deleted.
+KNOWN_CRASHES = [
+    (
+        (*LEARNERS, "sweep"),
+        "n_steps",
+        _is_huge,
+        lambda: rlf.q_learning(MDP, gamma=0.9, n_steps=2**63, seed=0),
+        "learners (learning.py): n_steps=2**63 raises OverflowError in the kernel call",
+    ),
+    (
+        ("dyna_q", "sweep"),
+        "planning_steps",
+        _is_huge,
+        lambda: rlf.dyna_q(MDP, gamma=0.9, n_steps=10, seed=0, planning_steps=2**63),
+        "learners (learning.py): planning_steps=2**63 raises OverflowError in the kernel call",
+    ),
+    (
+        ("sweep",),
+        "executor",
+        lambda value: value is not None,
+        lambda: rlf.sweep(MDP, gamma=0.9, n_steps=10, seeds=range(2), executor=True),
+        "learners (sweeps.py): executor=True raises AttributeError (no submit)",
+    ),
+    (
+        ("Schedule.value",),
+        "kind",
+        lambda value: not (isinstance(value, str) and value in ("constant", "linear")),
+        lambda: rlf.Schedule("bogus", 1.0, 0.1, 100.0, 1.0).value(0),
+        "learners (learning.py): Schedule('bogus').value(0) raises KeyError",
+    ),
+    (
+        ("Schedule.value",),
+        "count",
+        _any,
+        lambda: rlf.Schedule.visit_count().value(0, count=0),
+        "learners (learning.py): Schedule.visit_count().value(0, count=0) ZeroDivisionError",
+    ),
+    (
+        ("SweepResult.run",),
+        "index",
+        _any,
+        lambda: _runs().run(5),
+        "learners (results.py): SweepResult.run(5) of 2 runs raises IndexError",
+    ),
+    (
+        ("value_iteration",),
+        "gauss_seidel",
+        _not_a_bool,
+        lambda: rlf.value_iteration(MDP, 0.9, gauss_seidel=2**63),
+        "house (planning.py): gauss_seidel is not checked: 2**63 OverflowError, b'' TypingError",
+    ),
+    (
+        ("modified_policy_iteration",),
+        "n_evaluations",
+        _is_huge,
+        lambda: rlf.modified_policy_iteration(MDP, 0.9, n_evaluations=2**63),
+        "house (planning.py): n_evaluations=2**63 raises OverflowError in the kernel call",
+    ),
+    (
+        ("estimate_model", "check_model"),
+        "n_samples",
+        _is_huge,
+        lambda: rlf.estimate_model("FrozenLake-v1", n_samples=2**63, seed=0),
+        "models (extract.py): n_samples=2**63 is accepted and runs for ever",
+    ),
+    (
+        ("TabularMDP",),
+        "max_episode_steps",
+        _is_huge,
+        lambda: rlf.TabularMDP(
+            next_state=MDP.next_state,
+            prob=MDP.prob,
+            reward=MDP.reward,
+            terminated=MDP.terminated,
+            initial=MDP.initial,
+            max_episode_steps=2**70,
+        ),
+        "house/models (mdp.py fields): max_episode_steps=2**70 is accepted",
+    ),
+]
+
+#: ValueErrors that are numpy's or Numba's, not a message about the caller's argument.
+INTERNAL_MESSAGES = re.compile(
+    r"zero-size array to reduction|operands could not be broadcast|Failed in nopython mode"
+)
+
+
+def _known(name: str, argument: str, value) -> bool:
+    return any(
+        name in names and argument == known_argument and matches(value)
+        for names, known_argument, matches, _, _ in KNOWN_CRASHES
+    )
+
+
+@contextlib.contextmanager
+def _no_hang(what: str, seconds: int = HANG_SECONDS):
+    """Fail a call that takes longer than ``seconds`` (checked between bytecodes: a kernel
+    call that never returns still blocks, but every run here is bounded in steps)."""
+
+    def hung(signum, frame):
+        raise TimeoutError(f"{what} took more than {seconds} s")
+
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, hung)
+    # Repeated: an alarm that lands in a gc callback is swallowed there, the next one is not.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+#: Errors other than ValueError / TypeError that an argument may raise, with the reason.
+ALSO_ALLOWED = {
+    # A missing file is FileNotFoundError, as for open(): documented in load and save.
+    ("load", "path"): FileNotFoundError,
+    ("load_metadata", "path"): FileNotFoundError,
+    ("save", "path"): FileNotFoundError,
+}
+
+
+def call_with(name: str, argument: str, value) -> None:
+    """Call ``name`` with ``argument=value``: it works, or raises ValueError / TypeError."""
+    spec = CALLS[name]
+    kwargs = {**spec.valid, argument: value}
+    with warnings.catch_warnings(), _no_hang(f"{name}({argument}={value!r:.60})"):
+        warnings.simplefilter("ignore")
+        try:
+            result = spec.function(**kwargs)
+        except ALSO_ALLOWED.get((name, argument), ()):
+            return
+        except (ValueError, TypeError) as error:
+            assert not INTERNAL_MESSAGES.search(str(error)), f"not a clear error: {error!r}"
+            return
+    if isinstance(result, gymnasium.Env):
+        result.close()
+
+
+# -- the tests ---------------------------------------------------------------------------------
+@pytest.fixture(autouse=True, scope="module")
+def in_scratch_directory():
+    """Relative paths the fuzzing saves to ('x' is x.npz) land in a scratch directory."""
+    here = os.getcwd()
+    os.chdir(SCRATCH)
+    yield
+    os.chdir(here)
+
+
+def test_every_public_name_has_a_valid_call_here():
+    covered = {name.split(".")[0] for name in CALLS} | set(NOT_CALLED)
+    missing = sorted(set(rlf.__all__) - covered)
+    assert not missing, f"add a valid call to tests/test_inputs.py CALLS for: {missing}"
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_the_valid_call_works(name):
+    spec = CALLS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec.function(**spec.valid)
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_bad_input_raises_only_value_or_type_errors(name, data):
+    spec = CALLS[name]
+    arguments = [key for key in spec.valid if key not in spec.spared]
+    if not arguments:
+        pytest.skip("every argument is a known crash: see KNOWN_CRASHES")
+    argument = data.draw(st.sampled_from(arguments), label="argument")
+    value = data.draw(bad_values(spec.valid[argument]), label="value")
+    assume(not _known(name, argument, value))
+    call_with(name, argument, value)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            case,
+            id=reason.split(": ", 1)[1][:60],
+            marks=pytest.mark.xfail(strict=True, reason=reason),
+        )
+        for _, _, _, case, reason in KNOWN_CRASHES
+    ],
+)
+def test_known_crash_raises_a_value_or_type_error(case):
+    with warnings.catch_warnings(), _no_hang("the known case", seconds=3):
+        warnings.simplefilter("ignore")
+        with pytest.raises((ValueError, TypeError)):
+            case()
+
+
+ARRAY_ARGUMENTS = [
+    pytest.param(name, argument, id=f"{name}-{argument}")
+    for name, spec in CALLS.items()
+    for argument, valid in spec.valid.items()
+    if isinstance(valid, np.ndarray) and valid.ndim
+]
+
+
+@pytest.mark.parametrize(("name", "argument"), ARRAY_ARGUMENTS)
+@pytest.mark.parametrize("layout", ["read-only", "non-contiguous"])
+def test_read_only_and_non_contiguous_arrays_are_accepted(name, argument, layout):
+    spec = CALLS[name]
+    valid = spec.valid[argument]
+    if layout == "read-only":
+        given = valid.copy()
+        given.flags.writeable = False
+    else:
+        given = np.repeat(valid[..., None], 2, axis=-1)[..., 0]
+        assert not given.flags.c_contiguous
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec.function(**{**spec.valid, argument: given})
+
+
+# -- cases worth naming on their own -----------------------------------------------------------
+def test_from_dense_refuses_an_empty_model():
+    with pytest.raises(rlf.InvalidValueError, match="at least one state"):
+        rlf.TabularMDP.from_dense(np.zeros((0, 1, 0)), np.zeros((0, 1)))
+
+
+def test_from_dense_refuses_a_model_without_actions():
+    with pytest.raises(rlf.InvalidValueError, match="at least one action"):
+        rlf.TabularMDP.from_dense(np.zeros((2, 0, 2)), np.zeros((2, 0)))
+
+
+def test_from_dense_refuses_text_for_terminal():
+    with pytest.raises(rlf.InvalidTypeError, match="terminal"):
+        rlf.TabularMDP.from_dense(P, R, terminal=["no", "no", "yes"])
+
+
+def test_a_greedy_policy_refuses_a_bool_state():
+    with pytest.raises(TypeError, match="obs"):
+        POLICY(True)
+
+
+def test_evaluate_refuses_a_generator_seed():
+    with pytest.raises(TypeError, match="seed"):
+        rlf.evaluate("FrozenLake-v1", POLICY, episodes=1, seed=np.random.default_rng(0))
+
+
+def test_rewards_whose_values_overflow_are_not_reported_as_converged():
+    huge = rlf.TabularMDP.from_dense(P, np.full_like(R, 1e308), terminal=TERMINAL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = rlf.value_iteration(huge, 0.99)
+        except (ValueError, TypeError):
+            return
+    assert not (result.converged and not np.all(np.isfinite(result.values)))
+
+
+test_rewards_whose_values_overflow_are_not_reported_as_converged = pytest.mark.xfail(
+    strict=True,
+    reason="house (planning.py): rewards of 1e308 give values=inf with converged=True; "
+    "must warn or refuse",
+)(test_rewards_whose_values_overflow_are_not_reported_as_converged)
