@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import json
 import math
 import os
@@ -304,7 +305,15 @@ def _model(args: argparse.Namespace, kwargs: dict) -> TabularMDP:
     what = f"env {args.env!r}" + (f" with {_kwargs_text(kwargs)}" if kwargs else "")
     with _about(what):
         if args.env in CATALOG:  # a problem by name: its exact model, built directly
-            return get_problem(args.env)(**kwargs)
+            problem = get_problem(args.env)
+            accepted = inspect.signature(problem).parameters
+            for key in kwargs:
+                if key not in accepted:
+                    raise CommandError(
+                        f"{args.env} has no parameter {key!r}; see "
+                        f"help(rlfoundations.problems.{args.env})"
+                    )
+            return problem(**kwargs)
         return from_env(args.env, **kwargs)
 
 
