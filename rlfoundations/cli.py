@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import inspect
 import json
 import math
@@ -103,9 +104,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _library_version() -> str:
-    from rlfoundations import __version__
-
-    return __version__
+    try:
+        return importlib.metadata.version("rlfoundations")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
 
 
 # -- argument types --------------------------------------------------------------------------
