@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import rlfoundations as rlf
-from rlfoundations import learning
-from rlfoundations.learning import Schedule
+from rlfoundations import batch
+from rlfoundations.schedules import Schedule
 
 TD_LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
 
@@ -103,7 +103,7 @@ def test_sweep_without_eval_every_has_no_curve(lake):
 
 # -- progress and interrupts -----------------------------------------------------------------
 def test_interrupted_sweep_equals_a_shorter_sweep(taxi, monkeypatch):
-    monkeypatch.setattr(learning, "CHUNK_STEPS", 4 * 8_192)
+    monkeypatch.setattr(batch, "CHUNK_STEPS", 4 * 8_192)
 
     def interrupt(done, total):
         if done >= 16_384:
