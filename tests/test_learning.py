@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 import rlfoundations as rlf
 from rlfoundations import batch
 from rlfoundations._kernels import learning as kernels
-from rlfoundations.schedules import Schedule
 from rlfoundations.reference import learning as reference
+from rlfoundations.schedules import Schedule
 from strategies import discounts, tabular_mdps
 
 TD_LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
