@@ -271,8 +271,8 @@ class Batch:
         def table(used: bool, dtype=np.float64, fill=0) -> np.ndarray:
             return np.full(shape if used else (n_runs, 0, 0), fill, dtype=dtype)
 
+        self.algorithm = ALGORITHMS[spec.algorithm]
         self.settings = _kernels.TDSettings(
-            ALGORITHMS[spec.algorithm],
             spec.exploration,
             spec.gammas,
             spec.alphas,
@@ -312,12 +312,14 @@ class Batch:
                 *(value[0] if isinstance(value, np.ndarray) else value for value in self.settings)
             )
             state = type(self.state)(*(array[0] for array in self.state))
-            single = _kernels.reinforce if self.policy_gradient else _kernels.td
-            single(self.model, settings, stop, state)
+            if self.policy_gradient:
+                _kernels.reinforce(self.model, settings, stop, state)
+            else:
+                _kernels.td(self.algorithm, self.model, settings, stop, state)
         elif self.policy_gradient:
             _kernels.reinforce_batch(self.model, self.settings, stop, self.state)
         else:
-            _kernels.td_batch(self.model, self.settings, stop, self.state)
+            _kernels.td_batch(self.algorithm, self.model, self.settings, stop, self.state)
 
     def make_room(self) -> None:
         """Enlarge (or, without records, fold) whichever buffers stopped a kernel short."""

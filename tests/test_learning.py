@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
-from rlfoundations import batch
+from rlfoundations import batch, learning
 from rlfoundations._kernels import learning as kernels
 from rlfoundations.reference import learning as reference
 from rlfoundations.schedules import Schedule
@@ -390,20 +390,6 @@ def test_live_env_needs_discrete_spaces():
 
 
 # -- schedules -------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("schedule", "t", "count", "expected"),
-    [
-        pytest.param(Schedule.constant(0.3), 10, 1, 0.3, id="constant"),
-        pytest.param(Schedule.linear(1.0, 0.0, 100), 25, 1, 0.75, id="linear"),
-        pytest.param(Schedule.linear(1.0, 0.2, 100), 1000, 1, 0.2, id="linear-after-end"),
-        pytest.param(Schedule.exponential(1.0, 0.0, 10), 10, 1, np.exp(-1.0), id="exponential"),
-        pytest.param(Schedule.visit_count(0.5), 0, 16, 0.25, id="visit-count"),
-    ],
-)
-def test_schedule_value(schedule, t, count, expected):
-    assert schedule.value(t, count) == pytest.approx(expected)
-
-
 # -- bad input -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("arguments", "message"),
@@ -496,3 +482,97 @@ def test_model_without_initial_mass_is_rejected():
             terminated=[[[False]]],
             initial=[0.0],
         )
+
+
+# -- the kernels without the compiler --------------------------------------------------------------
+_NO_JIT_SCRIPT = """
+import hashlib, json, sys
+import numpy as np
+import rlfoundations as rlf
+
+lake = rlf.from_env("FrozenLake-v1")
+digests = {}
+for name in sys.argv[1:]:
+    result = getattr(rlf, name)(lake, gamma=0.9, n_steps=400, seed=11)
+    sha = hashlib.sha256(result.q_values.tobytes() + result.episode_returns.tobytes())
+    digests[name] = sha.hexdigest()
+batch = rlf.sweep(lake, "sarsa", gamma=0.9, n_steps=400, seeds=range(2))
+digests["sweep"] = hashlib.sha256(batch.q_values.tobytes()).hexdigest()
+print(json.dumps(digests))
+"""
+
+
+def _learner_digests(disable_jit: bool) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1" if disable_jit else "0"}
+    names = [*TD_LEARNERS, "reinforce"]
+    completed = subprocess.run(
+        [sys.executable, "-W", "ignore::RuntimeWarning", "-c", _NO_JIT_SCRIPT, *names],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout)
+
+
+def test_learner_kernels_run_as_plain_python_and_agree_with_the_compiled_ones():
+    got = _learner_digests(disable_jit=True)
+    expected = _learner_digests(disable_jit=False)
+    assert got == expected
+
+
+# -- docstrings ----------------------------------------------------------------------------------
+def _parameter_paragraphs(function) -> dict[str, str]:
+    """Each parameter's paragraph of a numpydoc docstring, keyed by the parameter's line."""
+    import inspect
+
+    text = inspect.getdoc(function)
+    block = text.split("Parameters\n----------\n", 1)[1].split("\n\nReturns", 1)[0]
+    paragraphs: dict[str, str] = {}
+    name = None
+    for line in block.splitlines():
+        if line and not line.startswith(" "):
+            name = line
+            paragraphs[name] = ""
+        elif name is not None:
+            paragraphs[name] += line + "\n"
+    return paragraphs
+
+
+@pytest.mark.parametrize("name", TD_LEARNERS[1:])
+def test_shared_parameter_paragraphs_are_identical_across_td_learners(name):
+    got = _parameter_paragraphs(getattr(rlf, name))
+    expected = _parameter_paragraphs(rlf.q_learning)
+    shared = set(expected)
+    assert {key: got[key] for key in shared} == expected
+
+
+def test_reinforce_documents_the_run_options_as_q_learning_does():
+    got = _parameter_paragraphs(rlf.reinforce)
+    expected = _parameter_paragraphs(rlf.q_learning)
+    for key in ("gamma : float\n", "seed : int\n", "mdp : TabularMDP or gymnasium.Env\n"):
+        key = key.rstrip("\n")
+        assert key in got and key in expected
+    assert got["seed : int"] == expected["seed : int"]
+    assert got["gamma : float"] == expected["gamma : float"]
+
+
+@pytest.mark.parametrize("name", [*TD_LEARNERS, "reinforce"])
+def test_learner_docstring_is_written_in_the_source(name):
+    import inspect
+
+    source = inspect.getsource(getattr(learning, name))
+    assert '    """' in source and "Parameters\n    ----------" in source
+
+
+@pytest.mark.parametrize("name", [*TD_LEARNERS, "reinforce", "sweep", "Schedule"])
+def test_learners_reference_page_lists_every_learner(name):
+    from pathlib import Path
+
+    page = Path(__file__).parent.parent / "docs" / "reference" / "learning.md"
+    assert f"::: rlfoundations.{name}\n" in page.read_text()
