@@ -40,6 +40,7 @@ __all__ = [
     "Progress",
     "RunSpec",
     "check_progress",
+    "check_steps",
     "run_batch",
     "run_spec",
 ]
@@ -63,6 +64,8 @@ INITIAL_PATH_CAPACITY = 1 << 12
 #: Steps per kernel call (summed over a batch's runs) when progress or interrupts are wanted.
 CHUNK_STEPS = 1 << 22
 INTERRUPT_MODES = ("raise", "return")
+#: Largest step count (and planning steps, time limit) the kernels' int64 counters take.
+MAX_STEPS = 2**62
 
 #: ``progress`` argument: a callable ``progress(steps_done, n_steps)``, or True for a bar.
 Progress = Callable[[int, int], None] | bool | None
@@ -84,6 +87,14 @@ def check_progress(progress, on_interrupt) -> tuple[Callable[[int, int], None] |
             f"got {progress!r}"
         )
     return progress, on_interrupt
+
+
+def check_steps(name: str, value, *, minimum: int = 1) -> int:
+    """A count of steps, ``minimum`` to :data:`MAX_STEPS` (the kernels count in int64)."""
+    value = check_int(name, value, minimum=minimum)
+    if value > MAX_STEPS:
+        raise InvalidValueError(f"{name} must be <= 2**62, got {value!r}")
+    return value
 
 
 def check_exploration(exploration) -> int:
@@ -156,7 +167,7 @@ def run_spec(
     (TD learners, after ``exploration``) or ``baseline_alpha`` (REINFORCE).
     """
     algorithm = check_algorithm(algorithm)
-    planning_steps = check_int("planning_steps", planning_steps, minimum=0)
+    planning_steps = check_steps("planning_steps", planning_steps, minimum=0)
     baseline = check_bool("baseline", baseline)
     record_episodes = check_bool("record_episodes", record_episodes)
     policy_gradient = algorithm == "reinforce"
@@ -195,6 +206,10 @@ def run_spec(
 
 def kernel_model(mdp: TabularMDP) -> _kernels.Model:
     """The model bundle the kernels simulate: the arrays, the initial state's sampler."""
+    if mdp.max_episode_steps is not None and mdp.max_episode_steps > MAX_STEPS:
+        raise InvalidValueError(
+            f"mdp.max_episode_steps must be <= 2**62 for a learner, got {mdp.max_episode_steps!r}"
+        )
     initial_cdf = np.empty(mdp.n_states)
     _kernels.cumulative(mdp.initial, initial_cdf)
     initial_guide = np.empty(mdp.n_states, dtype=np.int64)

@@ -39,7 +39,7 @@ from typing import Literal
 import gymnasium
 
 from rlfoundations._validate import check_int, check_mdp
-from rlfoundations.batch import Progress, check_progress, run_batch, run_spec
+from rlfoundations.batch import Progress, check_progress, check_steps, run_batch, run_spec
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import LearningResult
@@ -75,7 +75,7 @@ def _learn(
     Every argument is checked first, whichever path runs."""
     mdp = check_mdp(mdp, live_env=True)
     live = isinstance(mdp, gymnasium.Env)
-    n_steps = check_int("n_steps", n_steps)
+    n_steps = check_steps("n_steps", n_steps)
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every)
     progress, on_interrupt = check_progress(progress, on_interrupt)
@@ -602,8 +602,9 @@ def reinforce(
     Parameters
     ----------
     mdp : TabularMDP or gymnasium.Env
-        The model, simulated inside the kernel; or a live env with Discrete spaces, stepped
-        in Python (slow).
+        The model, simulated inside the kernel (episodes start from ``mdp.initial``, end on a
+        terminated outcome or after ``mdp.max_episode_steps``); or a live env with Discrete
+        spaces, stepped in Python (slow).
     gamma : float
         Discount factor in [0, 1].
     n_steps : int
@@ -619,8 +620,21 @@ def reinforce(
         Subtract the baseline (``False``: plain REINFORCE, ``delta = G_t``). An episode
         cut by the time limit starts its returns from the baseline's value of its last
         state (a bootstrap, as the TD learners do); without a baseline, from 0.
-    eval_every, record_episodes, progress, on_interrupt
-        As in :func:`q_learning`.
+    eval_every : int, optional
+        Every this many steps (and at the start and end), compute the exact values of the
+        current greedy policy on the model: ``result.curve_steps``, ``result.curve_values``.
+    record_episodes : bool
+        True (default): keep the return and length of every finished episode
+        (``result.episode_returns``, ``result.episode_lengths``), memory growing with the
+        episodes finished. False: keep only the last 100 of them and running summaries
+        (``result.n_episodes``, ``result.mean_return``, ``result.mean_length``), so memory
+        does not depend on ``n_steps``.
+    progress : callable or bool, optional
+        ``progress(steps_done, n_steps)``, called as the run advances in chunks (about
+        4 million steps each); ``True`` draws a text bar on stderr.
+    on_interrupt : {"raise", "return"}
+        What Ctrl-C (``KeyboardInterrupt``) does: propagate, or end the run between chunks
+        and return what it learned so far, with ``result.interrupted`` set.
 
     Returns
     -------

@@ -28,6 +28,7 @@ from rlfoundations.batch import (
     check_algorithm,
     check_exploration,
     check_progress,
+    check_steps,
     run_batch,
     run_spec,
 )
@@ -172,7 +173,7 @@ def sweep(
     """
     mdp = check_mdp(mdp)
     algorithm = check_algorithm(algorithm)
-    n_steps = check_int("n_steps", n_steps)
+    n_steps = check_steps("n_steps", n_steps)
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every)
     progress, on_interrupt = check_progress(progress, on_interrupt)

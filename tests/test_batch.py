@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rlfoundations as rlf
-from rlfoundations import batch
+from rlfoundations import batch, reference
 from rlfoundations._kernels import learning as kernels
 
 LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", "reinforce"]
@@ -17,6 +17,12 @@ def lake() -> rlf.TabularMDP:
     return rlf.from_env("FrozenLake-v1")  # slippery, short episodes: thousands of them
 
 
+@pytest.fixture
+def small_buffers(monkeypatch):
+    """Episode buffers of 256: short runs fill (and grow or fold) them several times."""
+    monkeypatch.setattr(batch, "INITIAL_EPISODE_CAPACITY", 256)
+
+
 def plain_sum(values) -> float:
     total = 0.0
     for value in np.asarray(values).tolist():
@@ -25,10 +31,10 @@ def plain_sum(values) -> float:
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
-def test_summaries_keep_the_last_episodes_of_the_full_records(lake, learner):
-    full = getattr(rlf, learner)(lake, gamma=0.95, n_steps=60_000, seed=3)
-    summary = getattr(rlf, learner)(lake, gamma=0.95, n_steps=60_000, seed=3, record_episodes=False)
-    assert full.n_episodes > batch.INITIAL_EPISODE_CAPACITY  # the buffer was folded
+def test_summaries_keep_the_last_episodes_of_the_full_records(lake, learner, small_buffers):
+    full = getattr(rlf, learner)(lake, gamma=0.95, n_steps=20_000, seed=3)
+    summary = getattr(rlf, learner)(lake, gamma=0.95, n_steps=20_000, seed=3, record_episodes=False)
+    assert full.n_episodes > 2 * batch.INITIAL_EPISODE_CAPACITY  # the buffer was folded
     got = (summary.episode_returns.tobytes(), summary.episode_lengths.tobytes())
     kept = batch.LAST_EPISODES
     expected = (full.episode_returns[-kept:].tobytes(), full.episode_lengths[-kept:].tobytes())
@@ -36,9 +42,9 @@ def test_summaries_keep_the_last_episodes_of_the_full_records(lake, learner):
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
-def test_summaries_equal_the_statistics_of_the_full_records(lake, learner):
-    full = getattr(rlf, learner)(lake, gamma=0.95, n_steps=60_000, seed=4)
-    summary = getattr(rlf, learner)(lake, gamma=0.95, n_steps=60_000, seed=4, record_episodes=False)
+def test_summaries_equal_the_statistics_of_the_full_records(lake, learner, small_buffers):
+    full = getattr(rlf, learner)(lake, gamma=0.95, n_steps=20_000, seed=4)
+    summary = getattr(rlf, learner)(lake, gamma=0.95, n_steps=20_000, seed=4, record_episodes=False)
     got = (summary.n_episodes, summary.mean_return, summary.mean_length)
     expected = (
         full.episode_returns.shape[0],
@@ -63,9 +69,9 @@ def test_summaries_of_a_run_shorter_than_the_kept_window_are_every_episode(lake)
     assert summary.episode_returns.tobytes() == full.episode_returns.tobytes()
 
 
-def test_kernel_summaries_equal_the_reference_twins(lake):
-    got = rlf.sarsa(lake, gamma=0.95, n_steps=20_000, seed=7, record_episodes=False)
-    expected = rlf.reference.sarsa(lake, gamma=0.95, n_steps=20_000, seed=7, record_episodes=False)
+def test_kernel_summaries_equal_the_reference_twins(lake, small_buffers):
+    got = rlf.sarsa(lake, gamma=0.95, n_steps=10_000, seed=7, record_episodes=False)
+    expected = reference.sarsa(lake, gamma=0.95, n_steps=10_000, seed=7, record_episodes=False)
     assert (got.n_episodes, got.mean_return, got.mean_length) == (
         expected.n_episodes,
         expected.mean_return,
@@ -74,16 +80,16 @@ def test_kernel_summaries_equal_the_reference_twins(lake):
     assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
 
 
-def test_sweep_summaries_equal_each_runs_own_summaries(lake):
+def test_sweep_summaries_equal_each_runs_own_summaries(lake, small_buffers):
     result = rlf.sweep(
-        lake, gamma=0.95, n_steps=40_000, seeds=range(3), alpha=[0.1, 0.5], record_episodes=False
+        lake, gamma=0.95, n_steps=10_000, seeds=range(2), alpha=[0.1, 0.5], record_episodes=False
     )
     for index in range(result.n_runs):
         point = result.params[index]
         alone = rlf.q_learning(
             lake,
             gamma=0.95,
-            n_steps=40_000,
+            n_steps=10_000,
             seed=point["seed"],
             alpha=point["alpha"],
             record_episodes=False,
@@ -96,26 +102,26 @@ def test_sweep_summaries_equal_each_runs_own_summaries(lake):
         )
 
 
-def test_summary_buffers_do_not_grow_with_the_steps_asked_for(lake):
+def test_summary_buffers_do_not_grow_with_the_steps_asked_for(lake, small_buffers):
     spec = batch.run_spec("q_learning", [{"seed": 0, "gamma": 0.9, "alpha": 0.1, "epsilon": 0.1}])
     spec = batch.RunSpec(**{**spec.__dict__, "record_episodes": False})
     runs = batch.Batch(lake, spec, n_steps=10**15)
-    runs.advance(50_000)
+    runs.advance(20_000)
     assert runs.state.episode_returns.shape[1] == batch.INITIAL_EPISODE_CAPACITY
     assert runs.last_returns.shape[1] == batch.LAST_EPISODES
 
 
-def test_episode_records_grow_by_doubling_not_by_the_steps_asked_for(lake):
+def test_episode_records_grow_by_doubling_not_by_the_steps_asked_for(lake, small_buffers):
     spec = batch.run_spec("q_learning", [{"seed": 0, "gamma": 0.9, "alpha": 0.1, "epsilon": 0.1}])
     runs = batch.Batch(lake, spec, n_steps=10**15)
-    runs.advance(50_000)
+    runs.advance(20_000)
     finished = int(runs.state.cursor[0, kernels.N_EPISODES])
     capacity = runs.state.episode_returns.shape[1]
     assert finished <= capacity <= 2 * max(finished, batch.INITIAL_EPISODE_CAPACITY)
 
 
 def test_an_interrupted_huge_run_holds_memory_for_the_steps_it_took(lake, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_STEPS", 1 << 14)
+    monkeypatch.setattr(batch, "CHUNK_STEPS", 1 << 12)
     calls = []
 
     def interrupt(done, total):
@@ -126,5 +132,5 @@ def test_an_interrupted_huge_run_holds_memory_for_the_steps_it_took(lake, monkey
     result = rlf.q_learning(
         lake, gamma=0.9, n_steps=10**15, seed=0, progress=interrupt, on_interrupt="return"
     )
-    assert result.interrupted and result.total_steps == 4 * (1 << 14)
+    assert result.interrupted and result.total_steps == 4 * (1 << 12)
     assert result.episode_returns.shape == (result.n_episodes,)

@@ -552,14 +552,22 @@ def test_shared_parameter_paragraphs_are_identical_across_td_learners(name):
     assert {key: got[key] for key in shared} == expected
 
 
-def test_reinforce_documents_the_run_options_as_q_learning_does():
-    got = _parameter_paragraphs(rlf.reinforce)
-    expected = _parameter_paragraphs(rlf.q_learning)
-    for key in ("gamma : float\n", "seed : int\n", "mdp : TabularMDP or gymnasium.Env\n"):
-        key = key.rstrip("\n")
-        assert key in got and key in expected
-    assert got["seed : int"] == expected["seed : int"]
-    assert got["gamma : float"] == expected["gamma : float"]
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        "mdp : TabularMDP or gymnasium.Env",
+        "gamma : float",
+        "seed : int",
+        "eval_every : int, optional",
+        "record_episodes : bool",
+        "progress : callable or bool, optional",
+        'on_interrupt : {"raise", "return"}',
+    ],
+)
+def test_reinforce_shares_the_td_learners_paragraph_of(parameter):
+    got = _parameter_paragraphs(rlf.reinforce)[parameter]
+    expected = _parameter_paragraphs(rlf.q_learning)[parameter]
+    assert got == expected
 
 
 @pytest.mark.parametrize("name", [*TD_LEARNERS, "reinforce"])

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from rlfoundations.errors import InvalidTypeError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import LearningResult
@@ -95,7 +96,7 @@ class GymEnv:
         for name in ("observation_space", "action_space"):
             space = getattr(env, name)
             if not isinstance(space, spaces.Discrete):
-                raise TypeError(
+                raise InvalidTypeError(
                     f"the env's {name} must be gymnasium.spaces.Discrete for a tabular "
                     f"learner, got {space}"
                 )
