@@ -186,8 +186,9 @@ def sweep(
         "planning_steps": planning_steps,
     }
     used = _used_axes(algorithm, exploration)
+    reads = {*used, "planning_steps"} if algorithm == "dyna_q" else set(used)
     for name, value in given.items():
-        if name not in used and _is_axis(value):
+        if name not in reads and _is_axis(value):
             setting = "" if algorithm == "reinforce" else f" with exploration={exploration!r}"
             raise InvalidValueError(
                 f"{name}={value!r} is a sweep axis, but {algorithm}{setting} does not use "

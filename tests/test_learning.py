@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import rlfoundations as rlf
 from rlfoundations import batch, learning
 from rlfoundations._kernels import learning as kernels
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.reference import learning as reference
 from rlfoundations.schedules import Schedule
 from strategies import discounts, tabular_mdps
@@ -584,3 +585,56 @@ def test_learners_reference_page_lists_every_learner(name):
 
     page = Path(__file__).parent.parent / "docs" / "reference" / "learning.md"
     assert f"::: rlfoundations.{name}\n" in page.read_text()
+
+
+# -- bad input of every kind: a user error, before any kernel runs ---------------------------------
+@pytest.mark.parametrize("learner", [*TD_LEARNERS, "reinforce"])
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        pytest.param({"n_steps": 2**63}, InvalidValueError, id="steps-2-63"),
+        pytest.param({"n_steps": 10**30}, InvalidValueError, id="steps-huge"),
+        pytest.param({"n_steps": True}, InvalidTypeError, id="steps-bool"),
+        pytest.param({"n_steps": 10.0}, InvalidTypeError, id="steps-float"),
+        pytest.param({"gamma": float("nan")}, InvalidValueError, id="gamma-nan"),
+        pytest.param({"gamma": 10**400}, InvalidValueError, id="gamma-huge"),
+        pytest.param({"gamma": True}, InvalidTypeError, id="gamma-bool"),
+        pytest.param({"seed": 2**64}, InvalidValueError, id="seed-huge"),
+        pytest.param({"seed": False}, InvalidTypeError, id="seed-bool"),
+        pytest.param({"seed": np.random.default_rng(0)}, InvalidTypeError, id="seed-generator"),
+        pytest.param({"alpha": float("nan")}, InvalidValueError, id="alpha-nan"),
+        pytest.param({"alpha": 10**400}, InvalidValueError, id="alpha-huge"),
+        pytest.param({"alpha": True}, InvalidTypeError, id="alpha-bool"),
+        pytest.param({"alpha": "0.1"}, InvalidTypeError, id="alpha-str"),
+        pytest.param({"eval_every": True}, InvalidTypeError, id="eval-every-bool"),
+        pytest.param({"record_episodes": 0}, InvalidTypeError, id="record-int"),
+        pytest.param({"on_interrupt": ["return"]}, InvalidValueError, id="interrupt-list"),
+        pytest.param({"progress": 1}, InvalidTypeError, id="progress-int"),
+    ],
+)
+def test_bad_learner_argument_is_a_user_error(learner, arguments, error):
+    settings = {"gamma": 0.9, "n_steps": 10, "seed": 0, **arguments}
+    with pytest.raises(error):
+        getattr(rlf, learner)(one_state(False), **settings)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        pytest.param({"epsilon": float("nan")}, InvalidValueError, id="epsilon-nan"),
+        pytest.param({"epsilon": True}, InvalidTypeError, id="epsilon-bool"),
+        pytest.param({"exploration": ["softmax"]}, InvalidValueError, id="exploration-list"),
+        pytest.param({"exploration": "softmax", "temperature": 1e400}, InvalidValueError, id="inf"),
+        pytest.param({"planning_steps": 2**63}, InvalidValueError, id="planning-huge"),
+        pytest.param({"planning_steps": True}, InvalidTypeError, id="planning-bool"),
+    ],
+)
+def test_bad_td_setting_is_a_user_error(arguments, error):
+    with pytest.raises(error):
+        rlf.dyna_q(one_state(False), gamma=0.9, n_steps=10, seed=0, **arguments)
+
+
+def test_time_limit_beyond_the_kernels_counters_is_refused():
+    huge = one_state(False, max_episode_steps=2**70)
+    with pytest.raises(InvalidValueError, match="max_episode_steps must be <= 2\\*\\*62"):
+        rlf.q_learning(huge, gamma=0.9, n_steps=10, seed=0)
