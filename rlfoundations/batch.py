@@ -330,7 +330,7 @@ class Batch:
             if self.policy_gradient:
                 _kernels.reinforce(self.model, settings, stop, state)
             else:
-                _kernels.td(self.algorithm, self.model, settings, stop, state)
+                getattr(_kernels, self.spec.algorithm)(self.model, settings, stop, state)
         elif self.policy_gradient:
             _kernels.reinforce_batch(self.model, self.settings, stop, self.state)
         else:

@@ -27,6 +27,10 @@ A learner call is a batch of one run of the engine in :mod:`rlfoundations.batch`
 schedules live in :mod:`rlfoundations.schedules`. Long runs go in chunks (the kernels stop at
 any step and resume bit for bit), so that ``progress`` can report and Ctrl-C can stop a run
 between chunks; with ``on_interrupt="return"`` the run then returns what it learned so far.
+Episode records grow by doubling with the episodes finished (never sized from ``n_steps``);
+``record_episodes=False`` keeps only the last 100 episodes and running summaries
+(``n_episodes``, ``mean_return``, ``mean_length``), so a run of any length holds the same
+memory.
 
 Given a ``gymnasium.Env`` instead of a model, the same learners step the env in Python (the
 slow path, for Discrete envs without a ``P`` table).

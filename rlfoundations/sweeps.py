@@ -159,7 +159,7 @@ def sweep(
 
     Notes
     -----
-    Kernels: :func:`rlfoundations._kernels.learning.sweep` and ``sweep_reinforce``. Each run
+    Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``. Each run
     owns its random stream, seeded from its seed alone, so a run's result does not depend
     on the thread count, on the chunking, or on the machine it ran on.
 

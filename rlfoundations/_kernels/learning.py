@@ -1,17 +1,20 @@
 """Numba kernels of the learners: the environment simulated from the model, inside the loop.
 
-One loop, :func:`run_td`, serves the temporal-difference family; each public kernel
-(``q_learning``, ``sarsa``, ...) calls it with its algorithm as a literal constant.
-``run_td`` is a kernel of its own rather than inlined into its six callers: inlining it
-multiplied the cold compile time by five for no measurable speed. Helpers that take arrays
-and run at every step are inlined by Numba (``inline_kernel``); helpers of scalars only (the
-random draws, the schedules) are plain calls, compiled once and inlined by LLVM, and so are
-the softmax draw and Expected SARSA's target, where ``exp`` dominates: Numba's inlining
-re-types a helper at every call site, and did so for half of the cold compile time.
-``run_td`` and :func:`reinforce` are compiled without reference counting
+Two loops: :func:`td` serves the temporal-difference family, :func:`reinforce` the policy
+gradient; :func:`td_batch` and :func:`reinforce_batch` run many independent runs with
+``prange``. Their arguments come in three named bundles (namedtuples, which Numba types field
+by field): the :data:`Model` simulated, the hyper-parameters (:data:`TDSettings`,
+:data:`ReinforceSettings`) and the run state updated in place (:data:`TDState`,
+:data:`ReinforceState`). A single TD run enters through the kernel named after its algorithm
+(:func:`q_learning`, ...), which hands ``td`` the algorithm as a constant: one loop per
+algorithm, compiled when first used, with the other algorithms' branches folded away.
+Helpers that take arrays and run at every step are
+inlined by Numba (``inline_kernel``); helpers of scalars only (the random draws, the
+schedules) are plain calls, compiled once and inlined by LLVM, and so are the softmax draw
+and Expected SARSA's target, where ``exp`` dominates: Numba's inlining re-types a helper at
+every call site. ``td`` and ``reinforce`` are compiled without reference counting
 (:data:`~rlfoundations._kernels._jit.loop_kernel`): they allocate nothing, and the atomic
 refcount operations Numba left around the inlined helpers cost more than the rest of a step.
-:func:`sweep` (and :func:`sweep_reinforce`) runs many independent runs with ``prange``.
 
 A run's whole state lives in arrays the caller owns and the kernel updates in place: the
 random stream ``rng`` (uint64, 4 words), the tables, and a ``cursor`` (int64) holding the
@@ -19,7 +22,7 @@ step counter, the current state and action, the step within the episode, the num
 finished episodes and of model pairs seen (Dyna-Q), plus ``episode_return`` (float64, 1).
 A run can therefore stop at any step (``stop_step``) or when ``episode_returns`` is full, and
 resume bit for bit: chunked runs equal unchunked runs. The loops keep the stream, the cursor
-and the return in local variables and write them back once, when they stop: in a sweep,
+and the return in local variables and write them back once, when they stop: in a batch,
 the rows of neighbouring runs share cache lines, but are written once per call, not per step.
 
 Random draws, in order, per step (the reference twins draw the same, in the same order):
@@ -46,7 +49,6 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import literally
 
 from rlfoundations._kernels._jit import (
     inline_kernel,
@@ -332,9 +334,6 @@ def td(algorithm, model, settings, stop_step, state):
     r + gamma * (max_a' Q(s', a') | Q(s', a') | sum_a' pi(a'|s') Q(s', a') | Q_B(s', argmax Q_A))
     and no bootstrap from a terminated transition (a truncated one bootstraps).
     """
-    # One compiled loop per algorithm (the other algorithms' branches folded away): 25%
-    # faster steps than one loop testing a run-time algorithm, compiled only when used.
-    literally(algorithm)
     exploration, gamma = settings.exploration, settings.gamma
     alpha_schedule, planning_steps = settings.alpha, settings.planning_steps
     initial_cdf, initial_guide = model.initial_cdf, model.initial_guide
@@ -560,6 +559,41 @@ def reinforce(model, settings, stop_step, state):
     cursor[EPISODE_STEP] = length
     cursor[N_EPISODES] = n_episodes
     episode_return[0] = accumulated
+
+
+# One entry per TD algorithm, called from Python for a single run: each passes its algorithm to
+# td as a constant, so Numba compiles td once per algorithm (when first used) with the other
+# algorithms' branches folded away. One td testing a run-time algorithm ran q_learning 20%
+# slower; Python cannot pass a compile-time constant itself (numba.literally from Python
+# re-types td at every call, seconds each).
+@kernel
+def q_learning(model, settings, stop_step, state):
+    """:func:`td` for Q-learning."""
+    td(Q_LEARNING, model, settings, stop_step, state)
+
+
+@kernel
+def sarsa(model, settings, stop_step, state):
+    """:func:`td` for SARSA."""
+    td(SARSA, model, settings, stop_step, state)
+
+
+@kernel
+def expected_sarsa(model, settings, stop_step, state):
+    """:func:`td` for Expected SARSA."""
+    td(EXPECTED_SARSA, model, settings, stop_step, state)
+
+
+@kernel
+def double_q_learning(model, settings, stop_step, state):
+    """:func:`td` for Double Q-learning."""
+    td(DOUBLE_Q_LEARNING, model, settings, stop_step, state)
+
+
+@kernel
+def dyna_q(model, settings, stop_step, state):
+    """:func:`td` for Dyna-Q."""
+    td(DYNA_Q, model, settings, stop_step, state)
 
 
 @parallel_kernel
