@@ -280,3 +280,13 @@ def test_bad_sweep_argument_is_a_user_error_before_any_run(lake, arguments, erro
 def test_unknown_algorithm_is_a_user_error(lake):
     with pytest.raises(InvalidValueError, match="algorithm must be one of"):
         rlf.sweep(lake, ["q_learning"], gamma=0.9, n_steps=10, seeds=range(2))
+
+
+def test_chunked_sweep_without_records_equals_the_local_sweep(lake, monkeypatch):
+    monkeypatch.setattr(batch, "INITIAL_EPISODE_CAPACITY", 64)
+    arguments = {"gamma": 0.9, "n_steps": 5_000, "seeds": range(3), "record_episodes": False}
+    got = rlf.sweep(lake, executor=FlakyExecutor(failures=0), chunk_runs=2, **arguments)
+    expected = rlf.sweep(lake, **arguments)
+    assert got.n_episodes.tolist() == expected.n_episodes.tolist()
+    assert got.mean_return.tobytes() == expected.mean_return.tobytes()
+    assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
