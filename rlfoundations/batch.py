@@ -368,8 +368,9 @@ class Batch:
         for run, count in enumerate(counts):
             returns = self.state.episode_returns[run, :count]
             lengths = self.state.episode_lengths[run, :count]
-            for total in returns.tolist():  # left to right, as a plain loop over records sums
-                self.return_sums[run] += total
+            # Left to right (add.accumulate is sequential), as a plain loop over the records.
+            carried = np.concatenate(([self.return_sums[run]], returns))
+            self.return_sums[run] = np.add.accumulate(carried)[-1]
             self.length_sums[run] += int(lengths.sum())
             kept = min(LAST_EPISODES, int(self.folded[run]))
             joined_returns = np.concatenate([self.last_returns[run, :kept], returns])

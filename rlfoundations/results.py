@@ -298,7 +298,6 @@ class SweepResult:
 
 def _plain_sum(values: np.ndarray) -> float:
     """Left-to-right sum, the order in which summaries without records are added."""
-    total = 0.0
-    for value in values.tolist():
-        total += value
-    return total
+    if values.shape[0] == 0:
+        return 0.0
+    return float(np.add.accumulate(np.concatenate(([0.0], values)))[-1])
