@@ -181,7 +181,8 @@ def q_learning(
 
     Notes
     -----
-    Kernel: :func:`rlfoundations._kernels.learning.td`; reference twin:
+    Kernel: :func:`rlfoundations._kernels.learning.q_learning` (the TD loop ``td`` compiled for
+    this algorithm; ``td_batch`` in a sweep); reference twin:
     ``rlfoundations.reference.q_learning``.
 
     Examples
@@ -273,7 +274,8 @@ def sarsa(
 
     Notes
     -----
-    Kernel: :func:`rlfoundations._kernels.learning.td`; reference twin:
+    Kernel: :func:`rlfoundations._kernels.learning.sarsa` (the TD loop ``td`` compiled for
+    this algorithm; ``td_batch`` in a sweep); reference twin:
     ``rlfoundations.reference.sarsa``.
 
     Examples
@@ -365,7 +367,8 @@ def expected_sarsa(
 
     Notes
     -----
-    Kernel: :func:`rlfoundations._kernels.learning.td`; reference twin:
+    Kernel: :func:`rlfoundations._kernels.learning.expected_sarsa` (the TD loop ``td`` compiled for
+    this algorithm; ``td_batch`` in a sweep); reference twin:
     ``rlfoundations.reference.expected_sarsa``.
 
     Examples
@@ -457,7 +460,8 @@ def double_q_learning(
 
     Notes
     -----
-    Kernel: :func:`rlfoundations._kernels.learning.td`; reference twin:
+    Kernel: :func:`rlfoundations._kernels.learning.double_q_learning` (the TD loop ``td``
+    compiled for this algorithm; ``td_batch`` in a sweep); reference twin:
     ``rlfoundations.reference.double_q_learning``.
 
     Examples
@@ -552,7 +556,8 @@ def dyna_q(
 
     Notes
     -----
-    Kernel: :func:`rlfoundations._kernels.learning.td`; reference twin:
+    Kernel: :func:`rlfoundations._kernels.learning.dyna_q` (the TD loop ``td`` compiled for
+    this algorithm; ``td_batch`` in a sweep); reference twin:
     ``rlfoundations.reference.dyna_q``.
 
     Examples
