@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
+
 __all__ = [
     "ConvergenceWarning",
     "LearningResult",
@@ -262,6 +264,10 @@ class SweepResult:
 
     def run(self, index: int) -> LearningResult:
         """Run ``index`` as a :class:`LearningResult` (equal to the same run made alone)."""
+        if isinstance(index, bool | np.bool_) or not isinstance(index, int | np.integer):
+            raise InvalidTypeError(f"index must be an int, got {index!r}")
+        if not -self.n_runs <= index < self.n_runs:
+            raise InvalidValueError(f"index must be in [0, {self.n_runs}), got {index!r}")
         n = int(self.n_episodes[index])
         summaries = {}
         if not self.record_episodes:

@@ -216,6 +216,11 @@ def sweep(
                 "on_interrupt='return' applies to local sweeps: with an executor, Ctrl-C "
                 "cancels the chunks not yet finished and raises"
             )
+        if not callable(getattr(executor, "submit", None)):
+            raise InvalidTypeError(
+                f"executor must have a submit(fn, *args) method returning futures (a "
+                f"concurrent.futures.Executor or a Dask client's get_executor()), got {executor!r}"
+            )
         if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
             raise InvalidTypeError(
                 "a ThreadPoolExecutor adds nothing to a sweep, whose chunks already run on all "

@@ -290,3 +290,23 @@ def test_chunked_sweep_without_records_equals_the_local_sweep(lake, monkeypatch)
     assert got.n_episodes.tolist() == expected.n_episodes.tolist()
     assert got.mean_return.tobytes() == expected.mean_return.tobytes()
     assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
+
+
+def test_an_executor_without_submit_is_a_user_error(lake):
+    with pytest.raises(InvalidTypeError, match="executor must have a submit"):
+        rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=range(2), executor=True)
+
+
+@pytest.mark.parametrize(
+    ("index", "error"),
+    [
+        pytest.param(2, InvalidValueError, id="past-the-end"),
+        pytest.param(-3, InvalidValueError, id="before-the-start"),
+        pytest.param(True, InvalidTypeError, id="bool"),
+        pytest.param(1.0, InvalidTypeError, id="float"),
+    ],
+)
+def test_run_index_outside_the_sweep_is_a_user_error(lake, index, error):
+    result = rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=range(2))
+    with pytest.raises(error):
+        result.run(index)
