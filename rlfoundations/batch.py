@@ -127,7 +127,8 @@ class RunSpec:
     #: Exploration schedules (TD learners) or baseline step sizes (REINFORCE), one row a run.
     levels: np.ndarray
     exploration: int
-    planning_steps: int
+    #: Dyna-Q's replays per step, one a run (0 for the other learners).
+    planning_steps: np.ndarray
     use_baseline: bool
     params: tuple[dict, ...]
     record_episodes: bool = True
@@ -145,7 +146,7 @@ class RunSpec:
             alphas=self.alphas[runs.start : runs.stop],
             levels=self.levels[runs.start : runs.stop],
             exploration=self.exploration,
-            planning_steps=self.planning_steps,
+            planning_steps=self.planning_steps[runs.start : runs.stop],
             use_baseline=self.use_baseline,
             params=self.params[runs.start : runs.stop],
             record_episodes=self.record_episodes,
@@ -164,7 +165,8 @@ def run_spec(
     """Validate one dict of hyperparameters per run into a :class:`RunSpec`.
 
     Each point has ``seed``, ``gamma`` and ``alpha``, and ``epsilon`` or ``temperature``
-    (TD learners, after ``exploration``) or ``baseline_alpha`` (REINFORCE).
+    (TD learners, after ``exploration``) or ``baseline_alpha`` (REINFORCE); a point's
+    ``planning_steps`` (Dyna-Q) overrides the ``planning_steps`` given for all.
     """
     algorithm = check_algorithm(algorithm)
     planning_steps = check_steps("planning_steps", planning_steps, minimum=0)
@@ -173,9 +175,13 @@ def run_spec(
     policy_gradient = algorithm == "reinforce"
     mode = _kernels.SOFTMAX if policy_gradient else check_exploration(exploration)
     level_name = "epsilon" if mode == _kernels.EPSILON_GREEDY else "temperature"
-    seeds, gammas, alphas, levels = [], [], [], []
+    seeds, gammas, alphas, levels, replays = [], [], [], [], []
     for point in points:
         seeds.append(check_seed(point["seed"]))
+        if "planning_steps" in point:
+            replays.append(check_steps("planning_steps", point["planning_steps"], minimum=0))
+        else:
+            replays.append(planning_steps)
         gammas.append(check_gamma(point["gamma"]))
         alpha = check_schedule("alpha", point["alpha"], 0.0, 1.0, True)
         if policy_gradient:
@@ -197,7 +203,7 @@ def run_spec(
         alphas=np.array(alphas, dtype=np.float64).reshape(len(points), 5),
         levels=np.array(levels, dtype=np.float64).reshape(len(points), 5),
         exploration=mode,
-        planning_steps=planning_steps,
+        planning_steps=np.array(replays, dtype=np.int64),
         use_baseline=baseline,
         params=tuple(dict(point) for point in points),
         record_episodes=record_episodes,

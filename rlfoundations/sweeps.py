@@ -15,6 +15,7 @@ import concurrent.futures
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from typing import Literal
 
 import numba
@@ -54,6 +55,8 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
     level = (
         "temperature" if check_exploration(exploration) == EXPLORATIONS["softmax"] else "epsilon"
     )
+    if algorithm == "dyna_q":
+        return ("gamma", "alpha", level, "planning_steps")
     return ("gamma", "alpha", level)
 
 
@@ -87,7 +90,7 @@ def sweep(
     epsilon=0.1,
     exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
     temperature=1.0,
-    planning_steps: int = 10,
+    planning_steps: int | Sequence[int] = 10,
     baseline_alpha=0.1,
     baseline: bool = True,
     eval_every: int | None = None,
@@ -118,7 +121,9 @@ def sweep(
         Steps of every run.
     seeds : int or sequence of int
         Seeds, the fastest-varying axis of the grid.
-    exploration, planning_steps, baseline
+    planning_steps : int or sequence of int
+        Dyna-Q's replays per real step; a list makes it an axis of the grid.
+    exploration, baseline
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
         Exact values of every run's greedy policy every this many steps
@@ -186,25 +191,19 @@ def sweep(
         "planning_steps": planning_steps,
     }
     used = _used_axes(algorithm, exploration)
-    reads = {*used, "planning_steps"} if algorithm == "dyna_q" else set(used)
     for name, value in given.items():
-        if name not in reads and _is_axis(value):
+        if name not in used and _is_axis(value):
             setting = "" if algorithm == "reinforce" else f" with exploration={exploration!r}"
             raise InvalidValueError(
                 f"{name}={value!r} is a sweep axis, but {algorithm}{setting} does not use "
                 f"{name}: every value would give the same runs. Drop the axis"
                 + ("" if name == "planning_steps" else ", or sweep a learner that uses it")
             )
-    if _is_axis(planning_steps):
-        raise InvalidTypeError(
-            f"planning_steps must be one int for every run of a sweep, got {planning_steps!r}: "
-            f"sweep each value separately"
-        )
     spec = run_spec(
         algorithm,
         _grid(seeds, {name: given[name] for name in used}),
         exploration=exploration,
-        planning_steps=planning_steps,
+        planning_steps=0,
         baseline=baseline,
         record_episodes=record_episodes,
     )

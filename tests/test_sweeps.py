@@ -227,9 +227,13 @@ def test_sweep_axis_the_algorithm_does_not_use_is_an_error_naming_it(
         rlf.sweep(lake, algorithm, gamma=0.9, n_steps=10, seeds=range(2), **arguments)
 
 
-def test_planning_steps_list_for_dyna_q_is_refused_rather_than_ignored(lake):
-    with pytest.raises(InvalidTypeError, match="planning_steps must be one int"):
-        rlf.sweep(lake, "dyna_q", gamma=0.9, n_steps=10, seeds=range(2), planning_steps=[1, 5])
+def test_planning_steps_is_an_axis_of_a_dyna_q_sweep(lake):
+    result = rlf.sweep(lake, "dyna_q", gamma=0.9, n_steps=500, seeds=[3], planning_steps=[0, 4])
+    for run, params in enumerate(result.params):
+        expected = rlf.dyna_q(lake, n_steps=500, **params)
+        got = result.run(run)
+        assert got.q_values.tobytes() == expected.q_values.tobytes()
+    assert [params["planning_steps"] for params in result.params] == [0, 4]
 
 
 def test_unused_scalar_settings_stay_accepted_for_every_algorithm(lake):

@@ -94,8 +94,8 @@ Model = namedtuple(
     "next_state prob reward terminated initial_cdf initial_guide max_episode_steps",
 )
 #: A TD learner's hyper-parameters: ``alpha`` and ``explore`` (epsilon or temperature) are
-#: schedules ``[kind, start, end, steps, omega]``. In a batch, ``gamma``, ``alpha`` and
-#: ``explore`` carry a leading run axis.
+#: schedules ``[kind, start, end, steps, omega]``. In a batch, every field but ``exploration``
+#: carries a leading run axis.
 TDSettings = namedtuple("TDSettings", "exploration gamma alpha explore planning_steps")
 #: A TD run's state, updated in place; unused tables are empty placeholders of their rank.
 TDState = namedtuple(
@@ -612,7 +612,7 @@ def td_batch(algorithm, model, settings, stop_step, state):
                 settings.gamma[r],
                 settings.alpha[r],
                 settings.explore[r],
-                settings.planning_steps,
+                settings.planning_steps[r],
             ),
             stop_step,
             TDState(
