@@ -41,6 +41,7 @@ __all__ = [
     "RunSpec",
     "check_progress",
     "check_steps",
+    "greedy_values",
     "run_batch",
     "run_spec",
 ]
@@ -425,7 +426,7 @@ def _widen(array: np.ndarray, width: int, fill) -> np.ndarray:
     return wider
 
 
-def _greedy_values(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarray:
+def greedy_values(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarray:
     """Exact values of ``policy``; NaN where, with gamma = 1, it never ends the episode."""
     from rlfoundations.planning import policy_evaluation
 
@@ -465,7 +466,7 @@ def run_batch(
         q_table = batch.q_table()
         values = np.stack(
             [
-                _greedy_values(mdp, np.argmax(q_table[r], axis=1), float(spec.gammas[r]))
+                greedy_values(mdp, np.argmax(q_table[r], axis=1), float(spec.gammas[r]))
                 for r in range(spec.n_runs)
             ]
         )
