@@ -174,8 +174,8 @@ def run_spec(
     baseline = check_bool("baseline", baseline)
     record_episodes = check_bool("record_episodes", record_episodes)
     policy_gradient = algorithm == "reinforce"
-    mode = _kernels.SOFTMAX if policy_gradient else check_exploration(exploration)
-    level_name = "epsilon" if mode == _kernels.EPSILON_GREEDY else "temperature"
+    mode = EXPLORATIONS["softmax"] if policy_gradient else check_exploration(exploration)
+    level_name = "epsilon" if mode == EXPLORATIONS["epsilon_greedy"] else "temperature"
     seeds, gammas, alphas, levels, replays = [], [], [], [], []
     for point in points:
         seeds.append(check_seed(point["seed"]))
