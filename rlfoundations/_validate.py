@@ -65,7 +65,7 @@ def check_gamma(gamma) -> float:
     """A discount factor in [0, 1]."""
     if not is_number(gamma):
         raise InvalidTypeError(f"gamma must be a number in [0, 1], got {gamma!r}")
-    if not 0.0 <= float(gamma) <= 1.0:  # NaN fails too
+    if not 0.0 <= gamma <= 1.0:  # NaN fails too; a huge int compares without a float
         raise InvalidValueError(f"gamma must be in [0, 1], got {gamma!r}")
     return float(gamma)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
     "AverageRewardResult",
@@ -115,9 +118,11 @@ class LearningResult:
     policy : ndarray of int, shape (S,)
         Greedy action of every state, lowest index on ties.
     episode_returns : ndarray, shape (n_episodes,)
-        Undiscounted sum of rewards of every finished episode.
+        Undiscounted sum of rewards of every finished episode; with
+        ``record_episodes=False``, of the last 100 only (fewer if fewer finished).
     episode_lengths : ndarray of int, shape (n_episodes,)
-        Steps of every finished episode (an unfinished last episode is not listed).
+        Steps of every finished episode (an unfinished last episode is not listed); with
+        ``record_episodes=False``, of the last 100 only.
     total_steps : int
         Environment steps taken.
     algorithm : str
@@ -136,6 +141,14 @@ class LearningResult:
         then below the steps asked for.
     baseline : ndarray, shape (S,), or None
         REINFORCE's learned baseline ``b(s)``, its estimate of the policy's state values.
+    record_episodes : bool
+        Whether ``episode_returns`` and ``episode_lengths`` hold every finished episode
+        (True) or the last 100 (False, with the totals below).
+    episode_count, return_sum, length_sum : int, float, int, or None
+        With ``record_episodes=False``: the number of finished episodes and the sums of their
+        returns and lengths (None when every episode is recorded: they follow from the
+        records). Read them through :attr:`n_episodes`, :attr:`mean_return` and
+        :attr:`mean_length`, which hold either way.
     """
 
     q_values: np.ndarray
@@ -150,11 +163,35 @@ class LearningResult:
     curve_values: np.ndarray | None = None
     interrupted: bool = False
     baseline: np.ndarray | None = None
+    record_episodes: bool = True
+    episode_count: int | None = None
+    return_sum: float | None = None
+    length_sum: int | None = None
 
     @property
     def n_episodes(self) -> int:
-        """Number of finished episodes."""
+        """Number of finished episodes (recorded or not)."""
+        if self.episode_count is not None:
+            return int(self.episode_count)
         return int(self.episode_returns.shape[0])
+
+    @property
+    def mean_return(self) -> float:
+        """Mean undiscounted return of all finished episodes (NaN if none finished)."""
+        if self.n_episodes == 0:
+            return math.nan
+        if self.return_sum is not None:
+            return float(self.return_sum) / self.n_episodes
+        return _plain_sum(self.episode_returns) / self.n_episodes
+
+    @property
+    def mean_length(self) -> float:
+        """Mean length of all finished episodes (NaN if none finished)."""
+        if self.n_episodes == 0:
+            return math.nan
+        if self.length_sum is not None:
+            return float(self.length_sum) / self.n_episodes
+        return float(int(self.episode_lengths.sum())) / self.n_episodes
 
     def __repr__(self) -> str:
         n_states, n_actions = self.q_values.shape
@@ -218,6 +255,12 @@ class SweepResult:
         Whether Ctrl-C ended the sweep early (``on_interrupt="return"``).
     baseline : ndarray, shape (runs, S), or None
         REINFORCE's learned baselines.
+    record_episodes : bool
+        False: the episode arrays hold each run's last 100 episodes (left-aligned, NaN / 0
+        after), and ``return_sums`` / ``length_sums`` the totals over all of them.
+    return_sums, length_sums : ndarray, shape (runs,), or None
+        With ``record_episodes=False``, each run's sums of returns and lengths of all its
+        finished episodes; see :attr:`mean_return`, :attr:`mean_length`.
     """
 
     q_values: np.ndarray
@@ -233,10 +276,23 @@ class SweepResult:
     curve_values: np.ndarray | None = None
     interrupted: bool = False
     baseline: np.ndarray | None = None
+    record_episodes: bool = True
+    return_sums: np.ndarray | None = None
+    length_sums: np.ndarray | None = None
 
     @property
     def n_runs(self) -> int:
         return int(self.q_values.shape[0])
+
+    @property
+    def mean_return(self) -> np.ndarray:
+        """Each run's mean undiscounted return over all its finished episodes (NaN if none)."""
+        return np.array([self.run(index).mean_return for index in range(self.n_runs)])
+
+    @property
+    def mean_length(self) -> np.ndarray:
+        """Each run's mean episode length over all its finished episodes (NaN if none)."""
+        return np.array([self.run(index).mean_length for index in range(self.n_runs)])
 
     def __repr__(self) -> str:
         _, n_states, n_actions = self.q_values.shape
@@ -250,12 +306,26 @@ class SweepResult:
 
     def run(self, index: int) -> LearningResult:
         """Run ``index`` as a :class:`LearningResult` (equal to the same run made alone)."""
+        if isinstance(index, bool | np.bool_) or not isinstance(index, int | np.integer):
+            raise InvalidTypeError(f"index must be an int, got {index!r}")
+        if not -self.n_runs <= index < self.n_runs:
+            raise InvalidValueError(f"index must be in [0, {self.n_runs}), got {index!r}")
         n = int(self.n_episodes[index])
+        summaries = {}
+        if not self.record_episodes:
+            summaries = {
+                "episode_count": n,
+                "return_sum": float(self.return_sums[index]),
+                "length_sum": int(self.length_sums[index]),
+            }
+            n = min(n, self.episode_returns.shape[1])
         return LearningResult(
             q_values=self.q_values[index],
             policy=self.policy[index],
             episode_returns=self.episode_returns[index, :n],
             episode_lengths=self.episode_lengths[index, :n],
+            record_episodes=self.record_episodes,
+            **summaries,
             total_steps=self.total_steps,
             algorithm=self.algorithm,
             gamma=float(self.params[index]["gamma"]),
@@ -318,6 +388,14 @@ class SweepResult:
         from rlfoundations.frames import sweep_html
 
         return sweep_html(self)
+
+
+def _plain_sum(values: np.ndarray) -> float:
+    """Left-to-right sum, the order in which summaries without records are added."""
+    if values.shape[0] == 0:
+        return 0.0
+    return float(np.add.accumulate(np.concatenate(([0.0], values)))[-1])
+
 
 def _shape(array) -> str:
     return "x".join(str(n) for n in np.shape(array))

@@ -1,9 +1,10 @@
 """Sweeps: a grid of seeds x hyperparameters, run in parallel here or on any executor.
 
-The grid's runs are split into chunks; each chunk is one :func:`run_batch` call, a jitted
-``prange`` batch over its runs. Here, one chunk holds every run. Given an executor (a
-``concurrent.futures.Executor``, or a Dask client's ``client.get_executor()``), chunks are
-submitted to it, a failed chunk is resubmitted, and the results are stacked in grid order:
+The grid's runs are split into chunks; each chunk is one batch
+(:func:`rlfoundations.batch.run_batch`), a jitted ``prange`` loop over its runs. Here, one
+chunk holds every run. Given an executor (a ``concurrent.futures.Executor``, or a Dask
+client's ``client.get_executor()``), chunks are submitted to it, a failed chunk is
+resubmitted, and the results are stacked in grid order:
 run for run the same as the single-machine sweep, since each run draws from its own stream,
 seeded by its seed alone.
 """
@@ -14,20 +15,25 @@ import concurrent.futures
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from typing import Literal
 
 import numba
 import numpy as np
 
-from rlfoundations._validate import check_int, is_number
-from rlfoundations.learning import (
-    ALGORITHMS,
+from rlfoundations._validate import check_int, check_mdp, is_number
+from rlfoundations.batch import (
+    EXPLORATIONS,
     Progress,
-    _check_mdp,
-    _check_progress,
+    RunSpec,
+    check_algorithm,
+    check_exploration,
+    check_progress,
+    check_steps,
     run_batch,
     run_spec,
 )
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import SweepResult
 
@@ -37,11 +43,28 @@ __all__ = ["sweep"]
 DEFAULT_RETRIES = 2
 
 
+def _is_axis(value) -> bool:
+    """Whether a sweep argument is a list of values (an axis of the grid)."""
+    return isinstance(value, list | tuple | range | np.ndarray)
+
+
+def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
+    """The hyper-parameters ``algorithm`` reads, in grid order (which may be axes)."""
+    if algorithm == "reinforce":
+        return ("gamma", "alpha", "baseline_alpha")
+    level = (
+        "temperature" if check_exploration(exploration) == EXPLORATIONS["softmax"] else "epsilon"
+    )
+    if algorithm == "dyna_q":
+        return ("gamma", "alpha", level, "planning_steps")
+    return ("gamma", "alpha", level)
+
+
 def _grid_axis(name: str, value) -> list:
-    if isinstance(value, list | tuple | range | np.ndarray):
+    if _is_axis(value):
         values = list(value)
         if not values:
-            raise ValueError(f"the sweep axis {name} must not be empty")
+            raise InvalidValueError(f"the sweep axis {name} must not be empty")
         return values
     return [value]
 
@@ -67,10 +90,11 @@ def sweep(
     epsilon=0.1,
     exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
     temperature=1.0,
-    planning_steps: int = 10,
+    planning_steps: int | Sequence[int] = 10,
     baseline_alpha=0.1,
     baseline: bool = True,
     eval_every: int | None = None,
+    record_episodes: bool = True,
     n_threads: int | None = None,
     executor=None,
     chunk_runs: int | None = None,
@@ -90,17 +114,26 @@ def sweep(
     gamma, alpha, epsilon, temperature, baseline_alpha
         As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
         be a list, which makes it an axis of the grid (``epsilon`` or ``temperature`` after
-        ``exploration``; ``baseline_alpha`` for REINFORCE only).
+        ``exploration``; ``baseline_alpha`` for REINFORCE only). A list of values the
+        algorithm does not use (``temperature`` with epsilon-greedy, ``epsilon`` with
+        softmax or REINFORCE, ...) is refused: it would repeat identical runs.
     n_steps : int
         Steps of every run.
     seeds : int or sequence of int
         Seeds, the fastest-varying axis of the grid.
-    exploration, planning_steps, baseline
-        As in the learners, the same for every run.
+    planning_steps : int or sequence of int
+        Dyna-Q's replays per real step; a list makes it an axis of the grid.
+    exploration, baseline
+        As in the learners, the same for every run (not axes).
     eval_every : int, optional
         Exact values of every run's greedy policy every this many steps
         (``result.curve_steps``, ``result.curve_values``): learning curves with the true gap
         to optimal.
+    record_episodes : bool
+        As in the learners: True keeps every run's episode records, False only each run's
+        last 100 episodes and running summaries (``result.n_episodes``,
+        ``result.mean_return``, ``result.mean_length``), in memory independent of
+        ``n_steps``.
     n_threads : int, optional
         Numba threads to use here (default: all); results do not depend on it.
     executor : concurrent.futures.Executor-like, optional
@@ -131,7 +164,7 @@ def sweep(
 
     Notes
     -----
-    Kernels: :func:`rlfoundations._kernels.learning.sweep` and ``sweep_reinforce``. Each run
+    Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``. Each run
     owns its random stream, seeded from its seed alone, so a run's result does not depend
     on the thread count, on the chunking, or on the machine it ran on.
 
@@ -143,36 +176,52 @@ def sweep(
     >>> result.q_values.shape, result.params[5]
     ((8, 48, 4), {'gamma': 0.99, 'alpha': 0.5, 'epsilon': 0.1, 'seed': 1})
     """
-    mdp = _check_mdp(mdp)
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
-    n_steps = check_int("n_steps", n_steps)
+    mdp = check_mdp(mdp)
+    algorithm = check_algorithm(algorithm)
+    n_steps = check_steps("n_steps", n_steps)
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every)
-    progress, on_interrupt = _check_progress(progress, on_interrupt)
-    if algorithm == "reinforce":
-        axes = {"gamma": gamma, "alpha": alpha, "baseline_alpha": baseline_alpha}
-    elif exploration == "softmax":
-        axes = {"gamma": gamma, "alpha": alpha, "temperature": temperature}
-    else:
-        axes = {"gamma": gamma, "alpha": alpha, "epsilon": epsilon}
+    progress, on_interrupt = check_progress(progress, on_interrupt)
+    given = {
+        "gamma": gamma,
+        "alpha": alpha,
+        "epsilon": epsilon,
+        "temperature": temperature,
+        "baseline_alpha": baseline_alpha,
+        "planning_steps": planning_steps,
+    }
+    used = _used_axes(algorithm, exploration)
+    for name, value in given.items():
+        if name not in used and _is_axis(value):
+            setting = "" if algorithm == "reinforce" else f" with exploration={exploration!r}"
+            raise InvalidValueError(
+                f"{name}={value!r} is a sweep axis, but {algorithm}{setting} does not use "
+                f"{name}: every value would give the same runs. Drop the axis"
+                + ("" if name == "planning_steps" else ", or sweep a learner that uses it")
+            )
     spec = run_spec(
         algorithm,
-        _grid(seeds, axes),
+        _grid(seeds, {name: given[name] for name in used}),
         exploration=exploration,
-        planning_steps=planning_steps,
+        planning_steps=0,
         baseline=baseline,
+        record_episodes=record_episodes,
     )
     if executor is not None:
         if n_threads is not None:
-            raise ValueError("n_threads applies to local sweeps; set threads on the workers")
+            raise InvalidValueError("n_threads applies to local sweeps; set threads on the workers")
         if on_interrupt != "raise":
-            raise ValueError(
+            raise InvalidValueError(
                 "on_interrupt='return' applies to local sweeps: with an executor, Ctrl-C "
                 "cancels the chunks not yet finished and raises"
             )
+        if not callable(getattr(executor, "submit", None)):
+            raise InvalidTypeError(
+                f"executor must have a submit(fn, *args) method returning futures (a "
+                f"concurrent.futures.Executor or a Dask client's get_executor()), got {executor!r}"
+            )
         if isinstance(executor, concurrent.futures.ThreadPoolExecutor):
-            raise TypeError(
+            raise InvalidTypeError(
                 "a ThreadPoolExecutor adds nothing to a sweep, whose chunks already run on all "
                 "Numba threads, and Numba's default threading layer cannot be entered from "
                 "several threads at once; use a ProcessPoolExecutor or a Dask client's "
@@ -181,16 +230,14 @@ def sweep(
         retries = check_int("retries", retries, minimum=0)
         if chunk_runs is not None:
             chunk_runs = check_int("chunk_runs", chunk_runs)
-        return _distributed(
-            executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress
-        )
+        return _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress)
     if chunk_runs is not None:
-        raise ValueError("chunk_runs applies to sweeps with an executor")
+        raise InvalidValueError("chunk_runs applies to sweeps with an executor")
     previous = numba.get_num_threads()
     if n_threads is not None:
         n_threads = check_int("n_threads", n_threads)
         if n_threads > numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(
+            raise InvalidValueError(
                 f"n_threads must be <= {numba.config.NUMBA_NUM_THREADS}, got {n_threads}"
             )
         numba.set_num_threads(n_threads)
@@ -283,7 +330,7 @@ def _first_done(pending: dict):
     return min((future for future in futures if future.done()), key=lambda f: pending[f][0])
 
 
-def _stack(results: list[SweepResult], spec) -> SweepResult:
+def _stack(results: list[SweepResult], spec: RunSpec) -> SweepResult:
     """Chunk results, in grid order, as one SweepResult (episode arrays padded)."""
     width = max(result.episode_returns.shape[1] for result in results)
 
@@ -310,5 +357,11 @@ def _stack(results: list[SweepResult], spec) -> SweepResult:
             else np.concatenate([r.curve_values for r in results])
         ),
         baseline=None if first.baseline is None else np.concatenate([r.baseline for r in results]),
+        record_episodes=first.record_episodes,
+        return_sums=None
+        if first.return_sums is None
+        else np.concatenate([r.return_sums for r in results]),
+        length_sums=None
+        if first.length_sums is None
+        else np.concatenate([r.length_sums for r in results]),
     )
-

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import rlfoundations as rlf
-from rlfoundations import cli, learning
+from rlfoundations import batch, cli
 from rlfoundations.cli import main
 
 
@@ -90,7 +90,7 @@ def test_train_saves_the_best_run(tmp_path, capsys):
 
 
 def test_interrupted_training_keeps_what_it_learned(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(learning, "CHUNK_STEPS", 10_000)
+    monkeypatch.setattr(batch, "CHUNK_STEPS", 10_000)
 
     class InterruptingBar:
         def __init__(self, label, stream=None):

@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
-from rlfoundations import learning
+from rlfoundations import batch, learning
 from rlfoundations._kernels import learning as kernels
-from rlfoundations.learning import Schedule
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.reference import learning as reference
+from rlfoundations.schedules import Schedule
 from strategies import discounts, tabular_mdps
 
 TD_LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
@@ -138,7 +139,7 @@ def test_chunked_run_equals_unchunked_run(taxi):
 
 def test_growing_episode_buffers_changes_nothing(taxi, monkeypatch):
     whole = rlf.q_learning(taxi, gamma=0.99, n_steps=30_000, seed=4)
-    monkeypatch.setattr(learning, "INITIAL_EPISODE_CAPACITY", 1)
+    monkeypatch.setattr(batch, "INITIAL_EPISODE_CAPACITY", 1)
     grown = rlf.q_learning(taxi, gamma=0.99, n_steps=30_000, seed=4)
     assert_same_run(grown, whole)
 
@@ -147,7 +148,7 @@ def test_long_episodes_grow_reinforces_path_and_change_nothing(monkeypatch):
     # CliffWalking has no time limit: early episodes run for thousands of steps.
     cliff = rlf.from_env("CliffWalking-v1")
     whole = rlf.reinforce(cliff, gamma=0.99, n_steps=20_000, seed=1)
-    monkeypatch.setattr(learning, "INITIAL_PATH_CAPACITY", 2)
+    monkeypatch.setattr(batch, "INITIAL_PATH_CAPACITY", 2)
     grown = rlf.reinforce(cliff, gamma=0.99, n_steps=20_000, seed=1)
     assert_same_run(grown, whole)
     assert whole.episode_lengths.max() > 2
@@ -292,7 +293,7 @@ def test_reinforce_learns_the_shortest_path_on_frozen_lake():
 
 # -- progress and interrupts -----------------------------------------------------------------
 def test_progress_is_reported_per_chunk_up_to_the_end(taxi, monkeypatch):
-    monkeypatch.setattr(learning, "CHUNK_STEPS", 10_000)
+    monkeypatch.setattr(batch, "CHUNK_STEPS", 10_000)
     calls = []
     result = rlf.q_learning(
         taxi, gamma=0.99, n_steps=25_000, seed=0, progress=lambda *call: calls.append(call)
@@ -307,7 +308,7 @@ def test_progress_true_draws_a_bar_on_stderr(capsys):
 
 
 def test_interrupted_run_returns_what_it_learned_so_far(taxi, monkeypatch):
-    monkeypatch.setattr(learning, "CHUNK_STEPS", 10_000)
+    monkeypatch.setattr(batch, "CHUNK_STEPS", 10_000)
 
     def interrupt_after_two_chunks(done, total):
         if done >= 20_000:
@@ -328,7 +329,7 @@ def test_interrupted_run_returns_what_it_learned_so_far(taxi, monkeypatch):
 
 
 def test_interrupt_propagates_by_default(taxi, monkeypatch):
-    monkeypatch.setattr(learning, "CHUNK_STEPS", 10_000)
+    monkeypatch.setattr(batch, "CHUNK_STEPS", 10_000)
 
     def interrupt(done, total):
         raise KeyboardInterrupt
@@ -390,20 +391,6 @@ def test_live_env_needs_discrete_spaces():
 
 
 # -- schedules -------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("schedule", "t", "count", "expected"),
-    [
-        pytest.param(Schedule.constant(0.3), 10, 1, 0.3, id="constant"),
-        pytest.param(Schedule.linear(1.0, 0.0, 100), 25, 1, 0.75, id="linear"),
-        pytest.param(Schedule.linear(1.0, 0.2, 100), 1000, 1, 0.2, id="linear-after-end"),
-        pytest.param(Schedule.exponential(1.0, 0.0, 10), 10, 1, np.exp(-1.0), id="exponential"),
-        pytest.param(Schedule.visit_count(0.5), 0, 16, 0.25, id="visit-count"),
-    ],
-)
-def test_schedule_value(schedule, t, count, expected):
-    assert schedule.value(t, count) == pytest.approx(expected)
-
-
 # -- bad input -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("arguments", "message"),
@@ -411,7 +398,6 @@ def test_schedule_value(schedule, t, count, expected):
         pytest.param({"alpha": 0.0}, "alpha must lie in", id="alpha-zero"),
         pytest.param({"alpha": 1.5}, "alpha must lie in", id="alpha-above-one"),
         pytest.param({"alpha": Schedule.linear(0.5, 0.0, 10)}, "alpha must lie", id="alpha-to-0"),
-        pytest.param({"alpha": Schedule.visit_count(0.0)}, "omega", id="omega-zero"),
         pytest.param({"epsilon": -0.1}, "epsilon must lie in", id="epsilon-negative"),
         pytest.param({"epsilon": 1.1}, "epsilon must lie in", id="epsilon-above-one"),
         pytest.param({"gamma": 1.01}, "gamma must be in", id="gamma-above-one"),
@@ -424,7 +410,6 @@ def test_schedule_value(schedule, t, count, expected):
             {"exploration": "softmax", "temperature": 0.0}, "temperature", id="temperature"
         ),
         pytest.param({"eval_every": 0}, "eval_every must be > 0", id="eval-every"),
-        pytest.param({"epsilon": Schedule.linear(1.0, 0.1, 0)}, "steps", id="schedule-steps"),
     ],
 )
 def test_bad_argument_is_named(arguments, message):
@@ -498,3 +483,158 @@ def test_model_without_initial_mass_is_rejected():
             terminated=[[[False]]],
             initial=[0.0],
         )
+
+
+# -- the kernels without the compiler --------------------------------------------------------------
+_NO_JIT_SCRIPT = """
+import hashlib, json, sys
+import numpy as np
+import rlfoundations as rlf
+
+lake = rlf.from_env("FrozenLake-v1")
+digests = {}
+for name in sys.argv[1:]:
+    result = getattr(rlf, name)(lake, gamma=0.9, n_steps=400, seed=11)
+    sha = hashlib.sha256(result.q_values.tobytes() + result.episode_returns.tobytes())
+    digests[name] = sha.hexdigest()
+batch = rlf.sweep(lake, "sarsa", gamma=0.9, n_steps=400, seeds=range(2))
+digests["sweep"] = hashlib.sha256(batch.q_values.tobytes()).hexdigest()
+print(json.dumps(digests))
+"""
+
+
+def _learner_digests(disable_jit: bool) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1" if disable_jit else "0"}
+    names = [*TD_LEARNERS, "reinforce"]
+    completed = subprocess.run(
+        [sys.executable, "-W", "ignore::RuntimeWarning", "-c", _NO_JIT_SCRIPT, *names],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout)
+
+
+def test_learner_kernels_run_as_plain_python_and_agree_with_the_compiled_ones():
+    got = _learner_digests(disable_jit=True)
+    expected = _learner_digests(disable_jit=False)
+    assert got == expected
+
+
+# -- docstrings ----------------------------------------------------------------------------------
+def _parameter_paragraphs(function) -> dict[str, str]:
+    """Each parameter's paragraph of a numpydoc docstring, keyed by the parameter's line."""
+    import inspect
+
+    text = inspect.getdoc(function)
+    block = text.split("Parameters\n----------\n", 1)[1].split("\n\nReturns", 1)[0]
+    paragraphs: dict[str, str] = {}
+    name = None
+    for line in block.splitlines():
+        if line and not line.startswith(" "):
+            name = line
+            paragraphs[name] = ""
+        elif name is not None:
+            paragraphs[name] += line + "\n"
+    return paragraphs
+
+
+@pytest.mark.parametrize("name", TD_LEARNERS[1:])
+def test_shared_parameter_paragraphs_are_identical_across_td_learners(name):
+    got = _parameter_paragraphs(getattr(rlf, name))
+    expected = _parameter_paragraphs(rlf.q_learning)
+    shared = set(expected)
+    assert {key: got[key] for key in shared} == expected
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        "mdp : TabularMDP or gymnasium.Env",
+        "gamma : float",
+        "seed : int",
+        "eval_every : int, optional",
+        "record_episodes : bool",
+        "progress : callable or bool, optional",
+        'on_interrupt : {"raise", "return"}',
+    ],
+)
+def test_reinforce_shares_the_td_learners_paragraph_of(parameter):
+    got = _parameter_paragraphs(rlf.reinforce)[parameter]
+    expected = _parameter_paragraphs(rlf.q_learning)[parameter]
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", [*TD_LEARNERS, "reinforce"])
+def test_learner_docstring_is_written_in_the_source(name):
+    import inspect
+
+    source = inspect.getsource(getattr(learning, name))
+    assert '    """' in source and "Parameters\n    ----------" in source
+
+
+@pytest.mark.parametrize("name", [*TD_LEARNERS, "reinforce", "sweep", "Schedule"])
+def test_learners_reference_page_lists_every_learner(name):
+    from pathlib import Path
+
+    page = Path(__file__).parent.parent / "docs" / "reference" / "learning.md"
+    assert f"::: rlfoundations.{name}\n" in page.read_text()
+
+
+# -- bad input of every kind: a user error, before any kernel runs ---------------------------------
+@pytest.mark.parametrize("learner", [*TD_LEARNERS, "reinforce"])
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        pytest.param({"n_steps": 2**63}, InvalidValueError, id="steps-2-63"),
+        pytest.param({"n_steps": 10**30}, InvalidValueError, id="steps-huge"),
+        pytest.param({"n_steps": True}, InvalidTypeError, id="steps-bool"),
+        pytest.param({"n_steps": 10.0}, InvalidTypeError, id="steps-float"),
+        pytest.param({"gamma": float("nan")}, InvalidValueError, id="gamma-nan"),
+        pytest.param({"gamma": 10**400}, InvalidValueError, id="gamma-huge"),
+        pytest.param({"gamma": True}, InvalidTypeError, id="gamma-bool"),
+        pytest.param({"seed": 2**64}, InvalidValueError, id="seed-huge"),
+        pytest.param({"seed": False}, InvalidTypeError, id="seed-bool"),
+        pytest.param({"seed": np.random.default_rng(0)}, InvalidTypeError, id="seed-generator"),
+        pytest.param({"alpha": float("nan")}, InvalidValueError, id="alpha-nan"),
+        pytest.param({"alpha": 10**400}, InvalidValueError, id="alpha-huge"),
+        pytest.param({"alpha": True}, InvalidTypeError, id="alpha-bool"),
+        pytest.param({"alpha": "0.1"}, InvalidTypeError, id="alpha-str"),
+        pytest.param({"eval_every": True}, InvalidTypeError, id="eval-every-bool"),
+        pytest.param({"record_episodes": 0}, InvalidTypeError, id="record-int"),
+        pytest.param({"on_interrupt": ["return"]}, InvalidValueError, id="interrupt-list"),
+        pytest.param({"progress": 1}, InvalidTypeError, id="progress-int"),
+    ],
+)
+def test_bad_learner_argument_is_a_user_error(learner, arguments, error):
+    settings = {"gamma": 0.9, "n_steps": 10, "seed": 0, **arguments}
+    with pytest.raises(error):
+        getattr(rlf, learner)(one_state(False), **settings)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        pytest.param({"epsilon": float("nan")}, InvalidValueError, id="epsilon-nan"),
+        pytest.param({"epsilon": True}, InvalidTypeError, id="epsilon-bool"),
+        pytest.param({"exploration": ["softmax"]}, InvalidValueError, id="exploration-list"),
+        pytest.param({"exploration": "softmax", "temperature": 1e400}, InvalidValueError, id="inf"),
+        pytest.param({"planning_steps": 2**63}, InvalidValueError, id="planning-huge"),
+        pytest.param({"planning_steps": True}, InvalidTypeError, id="planning-bool"),
+    ],
+)
+def test_bad_td_setting_is_a_user_error(arguments, error):
+    with pytest.raises(error):
+        rlf.dyna_q(one_state(False), gamma=0.9, n_steps=10, seed=0, **arguments)
+
+
+def test_time_limit_beyond_the_kernels_counters_is_refused():
+    huge = one_state(False, max_episode_steps=2**70)
+    with pytest.raises(InvalidValueError, match="max_episode_steps must be <= 2\\*\\*62"):
+        rlf.q_learning(huge, gamma=0.9, n_steps=10, seed=0)

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import rlfoundations as rlf
-from rlfoundations import learning
-from rlfoundations.learning import Schedule
+from rlfoundations import batch
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
+from rlfoundations.schedules import Schedule
 
 TD_LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
 
@@ -103,7 +104,7 @@ def test_sweep_without_eval_every_has_no_curve(lake):
 
 # -- progress and interrupts -----------------------------------------------------------------
 def test_interrupted_sweep_equals_a_shorter_sweep(taxi, monkeypatch):
-    monkeypatch.setattr(learning, "CHUNK_STEPS", 4 * 8_192)
+    monkeypatch.setattr(batch, "CHUNK_STEPS", 4 * 8_192)
 
     def interrupt(done, total):
         if done >= 16_384:
@@ -202,3 +203,114 @@ def test_bad_sweep_arguments_are_named(lake, arguments, error, message):
     arguments = {"algorithm": "q_learning", "gamma": 0.9, "seeds": [0], **arguments}
     with pytest.raises(error, match=message):
         rlf.sweep(lake, arguments.pop("algorithm"), n_steps=10, **arguments)
+
+
+# -- no silent axes --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("algorithm", "arguments", "axis"),
+    [
+        pytest.param("q_learning", {"temperature": [0.1, 1.0]}, "temperature", id="temp-eps"),
+        pytest.param(
+            "sarsa", {"exploration": "softmax", "epsilon": [0.1, 0.2]}, "epsilon", id="eps-softmax"
+        ),
+        pytest.param("reinforce", {"epsilon": [0.1, 0.2]}, "epsilon", id="eps-reinforce"),
+        pytest.param("reinforce", {"temperature": (0.5, 2.0)}, "temperature", id="temp-reinforce"),
+        pytest.param("q_learning", {"baseline_alpha": [0.1, 0.2]}, "baseline_alpha", id="beta-td"),
+        pytest.param("q_learning", {"planning_steps": [1, 5]}, "planning_steps", id="planning-q"),
+        pytest.param("reinforce", {"planning_steps": range(3)}, "planning_steps", id="planning-pg"),
+    ],
+)
+def test_sweep_axis_the_algorithm_does_not_use_is_an_error_naming_it(
+    lake, algorithm, arguments, axis
+):
+    with pytest.raises(InvalidValueError, match=f"^{axis}=.* does not use {axis}"):
+        rlf.sweep(lake, algorithm, gamma=0.9, n_steps=10, seeds=range(2), **arguments)
+
+
+def test_planning_steps_is_an_axis_of_a_dyna_q_sweep(lake):
+    result = rlf.sweep(lake, "dyna_q", gamma=0.9, n_steps=500, seeds=[3], planning_steps=[0, 4])
+    for run, params in enumerate(result.params):
+        expected = rlf.dyna_q(lake, n_steps=500, **params)
+        got = result.run(run)
+        assert got.q_values.tobytes() == expected.q_values.tobytes()
+    assert [params["planning_steps"] for params in result.params] == [0, 4]
+
+
+def test_unused_scalar_settings_stay_accepted_for_every_algorithm(lake):
+    got = rlf.sweep(
+        lake, "reinforce", gamma=0.9, n_steps=100, seeds=[0], epsilon=0.2, planning_steps=3
+    )
+    expected = rlf.sweep(lake, "reinforce", gamma=0.9, n_steps=100, seeds=[0])
+    assert got.q_values.tobytes() == expected.q_values.tobytes()
+
+
+def test_softmax_temperature_axis_makes_one_run_per_value(lake):
+    result = rlf.sweep(
+        lake,
+        "q_learning",
+        gamma=0.9,
+        n_steps=100,
+        seeds=[0],
+        exploration="softmax",
+        temperature=[0.1, 1.0],
+    )
+    got = [point["temperature"] for point in result.params]
+    expected = [0.1, 1.0]
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        pytest.param({"n_steps": 2**63}, InvalidValueError, id="steps-2-63"),
+        pytest.param({"n_steps": True}, InvalidTypeError, id="steps-bool"),
+        pytest.param({"gamma": [0.9, float("nan")]}, InvalidValueError, id="gamma-nan"),
+        pytest.param({"gamma": 10**400}, InvalidValueError, id="gamma-huge"),
+        pytest.param({"alpha": [0.1, 10**400]}, InvalidValueError, id="alpha-huge"),
+        pytest.param({"seeds": [0, 2**64]}, InvalidValueError, id="seed-huge"),
+        pytest.param({"seeds": [True]}, InvalidTypeError, id="seed-bool"),
+        pytest.param({"seeds": []}, InvalidValueError, id="no-seeds"),
+        pytest.param({"record_episodes": 1}, InvalidTypeError, id="record-int"),
+        pytest.param({"exploration": ["softmax"]}, InvalidValueError, id="exploration-list"),
+        pytest.param({"planning_steps": 2**63}, InvalidValueError, id="planning-huge"),
+    ],
+)
+def test_bad_sweep_argument_is_a_user_error_before_any_run(lake, arguments, error):
+    settings = {"gamma": 0.9, "n_steps": 10, "seeds": range(2), **arguments}
+    with pytest.raises(error):
+        rlf.sweep(lake, "dyna_q", **settings)
+
+
+def test_unknown_algorithm_is_a_user_error(lake):
+    with pytest.raises(InvalidValueError, match="algorithm must be one of"):
+        rlf.sweep(lake, ["q_learning"], gamma=0.9, n_steps=10, seeds=range(2))
+
+
+def test_chunked_sweep_without_records_equals_the_local_sweep(lake, monkeypatch):
+    monkeypatch.setattr(batch, "INITIAL_EPISODE_CAPACITY", 64)
+    arguments = {"gamma": 0.9, "n_steps": 5_000, "seeds": range(3), "record_episodes": False}
+    got = rlf.sweep(lake, executor=FlakyExecutor(failures=0), chunk_runs=2, **arguments)
+    expected = rlf.sweep(lake, **arguments)
+    assert got.n_episodes.tolist() == expected.n_episodes.tolist()
+    assert got.mean_return.tobytes() == expected.mean_return.tobytes()
+    assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
+
+
+def test_an_executor_without_submit_is_a_user_error(lake):
+    with pytest.raises(InvalidTypeError, match="executor must have a submit"):
+        rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=range(2), executor=True)
+
+
+@pytest.mark.parametrize(
+    ("index", "error"),
+    [
+        pytest.param(2, InvalidValueError, id="past-the-end"),
+        pytest.param(-3, InvalidValueError, id="before-the-start"),
+        pytest.param(True, InvalidTypeError, id="bool"),
+        pytest.param(1.0, InvalidTypeError, id="float"),
+    ],
+)
+def test_run_index_outside_the_sweep_is_a_user_error(lake, index, error):
+    result = rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=range(2))
+    with pytest.raises(error):
+        result.run(index)

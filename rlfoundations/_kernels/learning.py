@@ -1,17 +1,20 @@
 """Numba kernels of the learners: the environment simulated from the model, inside the loop.
 
-One loop, :func:`run_td`, serves the temporal-difference family; each public kernel
-(``q_learning``, ``sarsa``, ...) calls it with its algorithm as a literal constant.
-``run_td`` is a kernel of its own rather than inlined into its six callers: inlining it
-multiplied the cold compile time by five for no measurable speed. Helpers that take arrays
-and run at every step are inlined by Numba (``inline_kernel``); helpers of scalars only (the
-random draws, the schedules) are plain calls, compiled once and inlined by LLVM, and so are
-the softmax draw and Expected SARSA's target, where ``exp`` dominates: Numba's inlining
-re-types a helper at every call site, and did so for half of the cold compile time.
-``run_td`` and :func:`reinforce` are compiled without reference counting
+Two loops: :func:`td` serves the temporal-difference family, :func:`reinforce` the policy
+gradient; :func:`td_batch` and :func:`reinforce_batch` run many independent runs with
+``prange``. Their arguments come in three named bundles (namedtuples, which Numba types field
+by field): the :data:`Model` simulated, the hyper-parameters (:data:`TDSettings`,
+:data:`ReinforceSettings`) and the run state updated in place (:data:`TDState`,
+:data:`ReinforceState`). A single TD run enters through the kernel named after its algorithm
+(:func:`q_learning`, ...), which hands ``td`` the algorithm as a constant: one loop per
+algorithm, compiled when first used, with the other algorithms' branches folded away.
+Helpers that take arrays and run at every step are
+inlined by Numba (``inline_kernel``); helpers of scalars only (the random draws, the
+schedules) are plain calls, compiled once and inlined by LLVM, and so are the softmax draw
+and Expected SARSA's target, where ``exp`` dominates: Numba's inlining re-types a helper at
+every call site. ``td`` and ``reinforce`` are compiled without reference counting
 (:data:`~rlfoundations._kernels._jit.loop_kernel`): they allocate nothing, and the atomic
 refcount operations Numba left around the inlined helpers cost more than the rest of a step.
-:func:`sweep` (and :func:`sweep_reinforce`) runs many independent runs with ``prange``.
 
 A run's whole state lives in arrays the caller owns and the kernel updates in place: the
 random stream ``rng`` (uint64, 4 words), the tables, and a ``cursor`` (int64) holding the
@@ -19,7 +22,7 @@ step counter, the current state and action, the step within the episode, the num
 finished episodes and of model pairs seen (Dyna-Q), plus ``episode_return`` (float64, 1).
 A run can therefore stop at any step (``stop_step``) or when ``episode_returns`` is full, and
 resume bit for bit: chunked runs equal unchunked runs. The loops keep the stream, the cursor
-and the return in local variables and write them back once, when they stop: in a sweep,
+and the return in local variables and write them back once, when they stop: in a batch,
 the rows of neighbouring runs share cache lines, but are written once per call, not per step.
 
 Random draws, in order, per step (the reference twins draw the same, in the same order):
@@ -43,6 +46,7 @@ Inputs are trusted: the Python layer validated them.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -82,6 +86,31 @@ N_EPISODES = 4
 N_SEEN = 5
 CURSOR_SIZE = 6
 # REINFORCE keeps the length of the episode recorded so far in EPISODE_STEP.
+
+# The kernels' arguments, in three named bundles (plain tuples to Numba, typed per field):
+#: The model, simulated inside the loop. ``max_episode_steps`` is 0 for no time limit.
+Model = namedtuple(
+    "Model",
+    "next_state prob reward terminated initial_cdf initial_guide max_episode_steps",
+)
+#: A TD learner's hyper-parameters: ``alpha`` and ``explore`` (epsilon or temperature) are
+#: schedules ``[kind, start, end, steps, omega]``. In a batch, every field but ``exploration``
+#: carries a leading run axis.
+TDSettings = namedtuple("TDSettings", "exploration gamma alpha explore planning_steps")
+#: A TD run's state, updated in place; unused tables are empty placeholders of their rank.
+TDState = namedtuple(
+    "TDState",
+    "rng q_values q_second visits model_next model_reward model_terminated seen cursor "
+    "episode_return episode_returns episode_lengths",
+)
+#: REINFORCE's hyper-parameters (``gamma``, ``alpha``, ``baseline_alpha`` per run in a batch).
+ReinforceSettings = namedtuple("ReinforceSettings", "gamma alpha baseline_alpha use_baseline")
+#: REINFORCE's run state: preferences, baseline, a scratch row, the episode's path.
+ReinforceState = namedtuple(
+    "ReinforceState",
+    "rng preferences baseline weights path_state path_action path_reward cursor "
+    "episode_return episode_returns episode_lengths",
+)
 
 
 @kernel
@@ -298,50 +327,34 @@ def expected_value(exploration, q, s, level):
 
 
 @loop_kernel
-def run_td(
-    algorithm,
-    exploration,
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gamma,
-    alpha_schedule,
-    explore_schedule,
-    planning_steps,
-    stop_step,
-    rng,
-    q_values,
-    q_second,
-    visits,
-    model_next,
-    model_reward,
-    model_terminated,
-    seen,
-    cursor,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
+def td(algorithm, model, settings, stop_step, state):
     """Run a TD learner until ``stop_step`` steps in all or ``episode_returns`` is full.
 
     Update: Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)), with target
     r + gamma * (max_a' Q(s', a') | Q(s', a') | sum_a' pi(a'|s') Q(s', a') | Q_B(s', argmax Q_A))
     and no bootstrap from a terminated transition (a truncated one bootstraps).
     """
+    exploration, gamma = settings.exploration, settings.gamma
+    alpha_schedule, planning_steps = settings.alpha, settings.planning_steps
+    initial_cdf, initial_guide = model.initial_cdf, model.initial_guide
+    max_episode_steps = model.max_episode_steps
+    rng, q_values, q_second, visits = state.rng, state.q_values, state.q_second, state.visits
+    model_next, model_reward = state.model_next, state.model_reward
+    model_terminated, seen, cursor = state.model_terminated, state.seen, state.cursor
+    episode_return = state.episode_return
+    episode_returns, episode_lengths = state.episode_returns, state.episode_lengths
     n_actions = q_values.shape[1]
-    n_outcomes = prob.shape[2]
-    next_state, prob, reward, terminated = flat_model(next_state, prob, reward, terminated)
+    n_outcomes = model.prob.shape[2]
+    next_state, prob, reward, terminated = flat_model(
+        model.next_state, model.prob, model.reward, model.terminated
+    )
     capacity = episode_returns.shape[0]
     use_sum = algorithm == DOUBLE_Q_LEARNING
     on_policy = algorithm == SARSA
     # Visit counts are kept only for a 1 / n^omega learning rate (Dyna-Q's replays read them).
     count_visits = alpha_schedule[0] == VISIT_COUNT
     a_kind, a_start, a_end, a_steps, a_omega = schedule_fields(alpha_schedule)
-    e_kind, e_start, e_end, e_steps, e_omega = schedule_fields(explore_schedule)
+    e_kind, e_start, e_end, e_steps, e_omega = schedule_fields(settings.explore)
     stream = load_state(rng)
     t = cursor[STEP]
     s = cursor[STATE]
@@ -446,31 +459,7 @@ def run_td(
 
 
 @loop_kernel
-def reinforce(
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gamma,
-    alpha_schedule,
-    baseline_schedule,
-    use_baseline,
-    stop_step,
-    rng,
-    preferences,
-    baseline,
-    weights,
-    path_state,
-    path_action,
-    path_reward,
-    cursor,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
+def reinforce(model, settings, stop_step, state):
     """REINFORCE with a baseline (Sutton and Barto, section 13.4) on a softmax policy table.
 
     Acts with pi(a | s) = softmax(preferences[s]) and records the episode in ``path_*``. When
@@ -484,13 +473,27 @@ def reinforce(
     with pi taken before the update. Stops at ``stop_step`` steps, when ``episode_returns`` is
     full, or when the path buffers are full mid-episode (the caller grows them and resumes).
     """
+    gamma, use_baseline = settings.gamma, settings.use_baseline
+    initial_cdf, initial_guide = model.initial_cdf, model.initial_guide
+    max_episode_steps = model.max_episode_steps
+    rng, preferences, baseline, weights = (
+        state.rng,
+        state.preferences,
+        state.baseline,
+        state.weights,
+    )
+    path_state, path_action, path_reward = state.path_state, state.path_action, state.path_reward
+    cursor, episode_return = state.cursor, state.episode_return
+    episode_returns, episode_lengths = state.episode_returns, state.episode_lengths
     n_actions = preferences.shape[1]
-    n_outcomes = prob.shape[2]
-    next_state, prob, reward, terminated = flat_model(next_state, prob, reward, terminated)
+    n_outcomes = model.prob.shape[2]
+    next_state, prob, reward, terminated = flat_model(
+        model.next_state, model.prob, model.reward, model.terminated
+    )
     capacity = episode_returns.shape[0]
     path_capacity = path_state.shape[0]
-    a_kind, a_start, a_end, a_steps, a_omega = schedule_fields(alpha_schedule)
-    b_kind, b_start, b_end, b_steps, b_omega = schedule_fields(baseline_schedule)
+    a_kind, a_start, a_end, a_steps, a_omega = schedule_fields(settings.alpha)
+    b_kind, b_start, b_end, b_steps, b_omega = schedule_fields(settings.baseline_alpha)
     stream = load_state(rng)
     t = cursor[STEP]
     s = cursor[STATE]
@@ -558,416 +561,102 @@ def reinforce(
     episode_return[0] = accumulated
 
 
+# One entry per TD algorithm, called from Python for a single run: each passes its algorithm to
+# td as a constant, so Numba compiles td once per algorithm (when first used) with the other
+# algorithms' branches folded away. One td testing a run-time algorithm ran q_learning 20%
+# slower; Python cannot pass a compile-time constant itself (numba.literally from Python
+# re-types td at every call, seconds each).
 @kernel
-def q_learning(
-    exploration,
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gamma,
-    alpha_schedule,
-    explore_schedule,
-    planning_steps,
-    stop_step,
-    rng,
-    q_values,
-    q_second,
-    visits,
-    model_next,
-    model_reward,
-    model_terminated,
-    seen,
-    cursor,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
-    """:func:`run_td` with ``algorithm = Q_LEARNING``, arguments from ``exploration``."""
-    run_td(
-        Q_LEARNING,
-        exploration,
-        next_state,
-        prob,
-        reward,
-        terminated,
-        initial_cdf,
-        initial_guide,
-        max_episode_steps,
-        gamma,
-        alpha_schedule,
-        explore_schedule,
-        planning_steps,
-        stop_step,
-        rng,
-        q_values,
-        q_second,
-        visits,
-        model_next,
-        model_reward,
-        model_terminated,
-        seen,
-        cursor,
-        episode_return,
-        episode_returns,
-        episode_lengths,
-    )
+def q_learning(model, settings, stop_step, state):
+    """:func:`td` for Q-learning."""
+    td(Q_LEARNING, model, settings, stop_step, state)
 
 
 @kernel
-def sarsa(
-    exploration,
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gamma,
-    alpha_schedule,
-    explore_schedule,
-    planning_steps,
-    stop_step,
-    rng,
-    q_values,
-    q_second,
-    visits,
-    model_next,
-    model_reward,
-    model_terminated,
-    seen,
-    cursor,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
-    """:func:`run_td` with ``algorithm = SARSA``, arguments from ``exploration``."""
-    run_td(
-        SARSA,
-        exploration,
-        next_state,
-        prob,
-        reward,
-        terminated,
-        initial_cdf,
-        initial_guide,
-        max_episode_steps,
-        gamma,
-        alpha_schedule,
-        explore_schedule,
-        planning_steps,
-        stop_step,
-        rng,
-        q_values,
-        q_second,
-        visits,
-        model_next,
-        model_reward,
-        model_terminated,
-        seen,
-        cursor,
-        episode_return,
-        episode_returns,
-        episode_lengths,
-    )
+def sarsa(model, settings, stop_step, state):
+    """:func:`td` for SARSA."""
+    td(SARSA, model, settings, stop_step, state)
 
 
 @kernel
-def expected_sarsa(
-    exploration,
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gamma,
-    alpha_schedule,
-    explore_schedule,
-    planning_steps,
-    stop_step,
-    rng,
-    q_values,
-    q_second,
-    visits,
-    model_next,
-    model_reward,
-    model_terminated,
-    seen,
-    cursor,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
-    """:func:`run_td` with ``algorithm = EXPECTED_SARSA``, arguments from ``exploration``."""
-    run_td(
-        EXPECTED_SARSA,
-        exploration,
-        next_state,
-        prob,
-        reward,
-        terminated,
-        initial_cdf,
-        initial_guide,
-        max_episode_steps,
-        gamma,
-        alpha_schedule,
-        explore_schedule,
-        planning_steps,
-        stop_step,
-        rng,
-        q_values,
-        q_second,
-        visits,
-        model_next,
-        model_reward,
-        model_terminated,
-        seen,
-        cursor,
-        episode_return,
-        episode_returns,
-        episode_lengths,
-    )
+def expected_sarsa(model, settings, stop_step, state):
+    """:func:`td` for Expected SARSA."""
+    td(EXPECTED_SARSA, model, settings, stop_step, state)
 
 
 @kernel
-def double_q_learning(
-    exploration,
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gamma,
-    alpha_schedule,
-    explore_schedule,
-    planning_steps,
-    stop_step,
-    rng,
-    q_values,
-    q_second,
-    visits,
-    model_next,
-    model_reward,
-    model_terminated,
-    seen,
-    cursor,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
-    """:func:`run_td` with ``algorithm = DOUBLE_Q_LEARNING``, arguments from ``exploration``."""
-    run_td(
-        DOUBLE_Q_LEARNING,
-        exploration,
-        next_state,
-        prob,
-        reward,
-        terminated,
-        initial_cdf,
-        initial_guide,
-        max_episode_steps,
-        gamma,
-        alpha_schedule,
-        explore_schedule,
-        planning_steps,
-        stop_step,
-        rng,
-        q_values,
-        q_second,
-        visits,
-        model_next,
-        model_reward,
-        model_terminated,
-        seen,
-        cursor,
-        episode_return,
-        episode_returns,
-        episode_lengths,
-    )
+def double_q_learning(model, settings, stop_step, state):
+    """:func:`td` for Double Q-learning."""
+    td(DOUBLE_Q_LEARNING, model, settings, stop_step, state)
 
 
 @kernel
-def dyna_q(
-    exploration,
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gamma,
-    alpha_schedule,
-    explore_schedule,
-    planning_steps,
-    stop_step,
-    rng,
-    q_values,
-    q_second,
-    visits,
-    model_next,
-    model_reward,
-    model_terminated,
-    seen,
-    cursor,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
-    """:func:`run_td` with ``algorithm = DYNA_Q``, arguments from ``exploration``."""
-    run_td(
-        DYNA_Q,
-        exploration,
-        next_state,
-        prob,
-        reward,
-        terminated,
-        initial_cdf,
-        initial_guide,
-        max_episode_steps,
-        gamma,
-        alpha_schedule,
-        explore_schedule,
-        planning_steps,
-        stop_step,
-        rng,
-        q_values,
-        q_second,
-        visits,
-        model_next,
-        model_reward,
-        model_terminated,
-        seen,
-        cursor,
-        episode_return,
-        episode_returns,
-        episode_lengths,
-    )
+def dyna_q(model, settings, stop_step, state):
+    """:func:`td` for Dyna-Q."""
+    td(DYNA_Q, model, settings, stop_step, state)
 
 
 @parallel_kernel
-def sweep(
-    algorithm,
-    exploration,
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gammas,
-    alpha_schedules,
-    explore_schedules,
-    planning_steps,
-    stop_step,
-    rngs,
-    q_values,
-    q_second,
-    visits,
-    model_next,
-    model_reward,
-    model_terminated,
-    seen,
-    cursors,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
-    """Independent runs in parallel: run ``r`` is :func:`run_td` on the ``[r]`` slices.
+def td_batch(algorithm, model, settings, stop_step, state):
+    """Independent TD runs in parallel: run ``r`` is :func:`td` on the ``[r]`` slices of
+    ``settings`` (``gamma``, ``alpha``, ``explore``) and of every ``state`` array.
 
     Each run owns its random stream, so its result does not depend on the thread count.
     """
-    for r in prange(rngs.shape[0]):
-        run_td(
+    for r in prange(state.rng.shape[0]):
+        td(
             algorithm,
-            exploration,
-            next_state,
-            prob,
-            reward,
-            terminated,
-            initial_cdf,
-            initial_guide,
-            max_episode_steps,
-            gammas[r],
-            alpha_schedules[r],
-            explore_schedules[r],
-            planning_steps,
+            model,
+            TDSettings(
+                settings.exploration,
+                settings.gamma[r],
+                settings.alpha[r],
+                settings.explore[r],
+                settings.planning_steps[r],
+            ),
             stop_step,
-            rngs[r],
-            q_values[r],
-            q_second[r],
-            visits[r],
-            model_next[r],
-            model_reward[r],
-            model_terminated[r],
-            seen[r],
-            cursors[r],
-            episode_return[r],
-            episode_returns[r],
-            episode_lengths[r],
+            TDState(
+                state.rng[r],
+                state.q_values[r],
+                state.q_second[r],
+                state.visits[r],
+                state.model_next[r],
+                state.model_reward[r],
+                state.model_terminated[r],
+                state.seen[r],
+                state.cursor[r],
+                state.episode_return[r],
+                state.episode_returns[r],
+                state.episode_lengths[r],
+            ),
         )
 
 
 @parallel_kernel
-def sweep_reinforce(
-    next_state,
-    prob,
-    reward,
-    terminated,
-    initial_cdf,
-    initial_guide,
-    max_episode_steps,
-    gammas,
-    alpha_schedules,
-    baseline_schedules,
-    use_baseline,
-    stop_step,
-    rngs,
-    preferences,
-    baseline,
-    weights,
-    path_state,
-    path_action,
-    path_reward,
-    cursors,
-    episode_return,
-    episode_returns,
-    episode_lengths,
-):
+def reinforce_batch(model, settings, stop_step, state):
     """Independent REINFORCE runs in parallel: run ``r`` is :func:`reinforce` on the ``[r]``
-    slices."""
-    for r in prange(rngs.shape[0]):
+    slices of ``settings`` (``gamma``, ``alpha``, ``baseline_alpha``) and of ``state``."""
+    for r in prange(state.rng.shape[0]):
         reinforce(
-            next_state,
-            prob,
-            reward,
-            terminated,
-            initial_cdf,
-            initial_guide,
-            max_episode_steps,
-            gammas[r],
-            alpha_schedules[r],
-            baseline_schedules[r],
-            use_baseline,
+            model,
+            ReinforceSettings(
+                settings.gamma[r],
+                settings.alpha[r],
+                settings.baseline_alpha[r],
+                settings.use_baseline,
+            ),
             stop_step,
-            rngs[r],
-            preferences[r],
-            baseline[r],
-            weights[r],
-            path_state[r],
-            path_action[r],
-            path_reward[r],
-            cursors[r],
-            episode_return[r],
-            episode_returns[r],
-            episode_lengths[r],
+            ReinforceState(
+                state.rng[r],
+                state.preferences[r],
+                state.baseline[r],
+                state.weights[r],
+                state.path_state[r],
+                state.path_action[r],
+                state.path_reward[r],
+                state.cursor[r],
+                state.episode_return[r],
+                state.episode_returns[r],
+                state.episode_lengths[r],
+            ),
         )

@@ -9,6 +9,8 @@ loops step the env instead: that is the library's slow path for envs without a m
 Every TD update is Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)); a terminated
 transition has target r (nothing after the end), a truncated one (time limit) bootstraps.
 REINFORCE learns from whole episodes, as Sutton and Barto's box in section 13.4 reads.
+Each learner is one function that reads top to bottom like the textbook's box; they share
+only the env, the behaviour policy, the schedules and the bookkeeping of episodes and curves.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 
 import numpy as np
 
+from rlfoundations.errors import InvalidTypeError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import LearningResult
@@ -93,7 +96,7 @@ class GymEnv:
         for name in ("observation_space", "action_space"):
             space = getattr(env, name)
             if not isinstance(space, spaces.Discrete):
-                raise TypeError(
+                raise InvalidTypeError(
                     f"the env's {name} must be gymnasium.spaces.Discrete for a tabular "
                     f"learner, got {space}"
                 )
@@ -191,7 +194,11 @@ def expected_value(row: list, exploration: str, level: float) -> float:
     return weighted / weight_sum
 
 
-# -- the learners ---------------------------------------------------------------------------------
+# -- bookkeeping shared by every learner -------------------------------------------------------
+#: With ``record_episodes=False``, the last this many episodes are kept (as the kernels do).
+LAST_EPISODES = 100
+
+
 def _make_env(mdp, seed: int, rng: Xoshiro256):
     if isinstance(mdp, TabularMDP):
         return ModelEnv(mdp, rng)
@@ -208,128 +215,58 @@ def _evaluate(mdp, q, gamma):
         return [math.nan] * mdp.n_states
 
 
-def _td(
-    algorithm: str,
-    mdp,
-    *,
-    gamma,
-    n_steps,
-    seed,
-    alpha,
-    epsilon,
-    exploration,
-    temperature,
-    planning_steps=0,
-    eval_every=None,
-) -> LearningResult:
-    rng = Xoshiro256(seed)
-    env = _make_env(mdp, seed, rng)
-    n_states, n_actions = env.n_states, env.n_actions
-    level_schedule = epsilon if exploration == "epsilon_greedy" else temperature
-    q = [[0.0] * n_actions for _ in range(n_states)]
-    q_b = [[0.0] * n_actions for _ in range(n_states)]  # Double Q-learning's second table
-    visits = [[0] * n_actions for _ in range(n_states)]
-    model = {}  # Dyna-Q: (s, a) -> (r, s', terminated), the last seen
-    seen = []  # Dyna-Q: pairs in order of first visit
-    returns, lengths = [], []
-    curve_steps, curve_values = [], []
+class Curve:
+    """The exact values of the greedy policy at steps 0, eval_every, ..., n_steps (if asked)."""
 
-    def behaviour_row(s):
-        if algorithm == "double_q_learning":
-            return [q[s][a] + q_b[s][a] for a in range(n_actions)]
-        return q[s]
+    def __init__(self, mdp, gamma: float, n_steps: int, eval_every: int | None) -> None:
+        self.mdp, self.gamma, self.n_steps, self.eval_every = mdp, gamma, n_steps, eval_every
+        self.steps: list[int] = []
+        self.values: list[list[float]] = []
 
-    def evaluate(t):
-        if eval_every is not None:
-            curve_steps.append(t)
-            curve_values.append(_evaluate(mdp, q_now(), gamma))
+    def after_step(self, t: int, q) -> None:
+        """Evaluate the greedy policy of ``q`` if step ``t`` is an evaluation step (0 too)."""
+        if self.eval_every is None:
+            return
+        if t == 0 or t % self.eval_every == 0 or t == self.n_steps:
+            self.steps.append(t)
+            self.values.append(_evaluate(self.mdp, q, self.gamma))
 
-    def q_now():
-        if algorithm == "double_q_learning":
-            return [
-                [(q[s][a] + q_b[s][a]) / 2.0 for a in range(n_actions)] for s in range(n_states)
-            ]
-        return q
 
-    evaluate(0)
-    t = 0
-    while t < n_steps:
-        s = env.reset()
-        episode_return, episode_length = 0.0, 0
-        if algorithm == "sarsa":
-            a = behave(q[s], exploration, schedule_value(level_schedule, t), rng)
-        while t < n_steps:
-            if algorithm != "sarsa":
-                level = schedule_value(level_schedule, t)
-                a = behave(behaviour_row(s), exploration, level, rng)
-            s_next, r, terminated, truncated = env.step(s, a)
-            visits[s][a] += 1
-            step_alpha = schedule_value(alpha, t, visits[s][a])
-            t += 1
-            episode_length += 1
-            episode_return += r
-
-            if algorithm == "double_q_learning":
-                if rng.uniform() < 0.5:
-                    update, other = q, q_b
-                else:
-                    update, other = q_b, q
-                target = r
-                if not terminated:
-                    target = r + gamma * other[s_next][argmax_lowest(update[s_next])]
-                update[s][a] += step_alpha * (target - update[s][a])
-            else:
-                target = r
-                if not terminated:
-                    if algorithm == "sarsa":
-                        level = schedule_value(level_schedule, t)
-                        a_next = behave(q[s_next], exploration, level, rng)
-                        target = r + gamma * q[s_next][a_next]
-                    elif algorithm == "expected_sarsa":
-                        level = schedule_value(level_schedule, t)
-                        target = r + gamma * expected_value(q[s_next], exploration, level)
-                    else:
-                        target = r + gamma * max(q[s_next])
-                q[s][a] += step_alpha * (target - q[s][a])
-
-            if algorithm == "dyna_q":
-                if (s, a) not in model:
-                    seen.append((s, a))
-                model[s, a] = (r, s_next, terminated)
-                for _ in range(planning_steps):
-                    ps, pa = seen[rng.below(len(seen))]
-                    model_r, model_next, model_terminated = model[ps, pa]
-                    target = model_r
-                    if not model_terminated:
-                        target = model_r + gamma * max(q[model_next])
-                    replay_alpha = schedule_value(alpha, t - 1, visits[ps][pa])
-                    q[ps][pa] += replay_alpha * (target - q[ps][pa])
-
-            if eval_every is not None and (t % eval_every == 0 or t == n_steps):
-                evaluate(t)
-            if terminated or truncated:
-                returns.append(episode_return)
-                lengths.append(episode_length)
-                break
-            s = s_next
-            if algorithm == "sarsa":
-                a = a_next
-
-    q_values = np.array(q_now(), dtype=np.float64)
+def _result(algorithm, q, returns, lengths, t, gamma, seed, curve, record_episodes, **extra):
+    """The LearningResult of a run: every episode, or the last 100 and the totals."""
+    summaries = {}
+    if not record_episodes:
+        return_sum = 0.0
+        for value in returns:  # left to right, as the kernels' summaries add
+            return_sum += value
+        summaries = {
+            "episode_count": len(returns),
+            "return_sum": return_sum,
+            "length_sum": sum(lengths),
+        }
+        returns, lengths = returns[-LAST_EPISODES:], lengths[-LAST_EPISODES:]
     return LearningResult(
-        q_values=q_values,
-        policy=np.array([argmax_lowest(row) for row in q_now()], dtype=np.int64),
+        q_values=np.array(q, dtype=np.float64),
+        policy=np.array([argmax_lowest(row) for row in q], dtype=np.int64),
         episode_returns=np.array(returns, dtype=np.float64),
         episode_lengths=np.array(lengths, dtype=np.int64),
         total_steps=t,
         algorithm=algorithm,
         gamma=float(gamma),
         seed=int(seed),
-        curve_steps=None if eval_every is None else np.array(curve_steps),
-        curve_values=None if eval_every is None else np.array(curve_values),
+        curve_steps=None if curve.eval_every is None else np.array(curve.steps),
+        curve_values=None if curve.eval_every is None else np.array(curve.values),
+        record_episodes=record_episodes,
+        **summaries,
+        **extra,
     )
 
 
+def _table(n_states: int, n_actions: int, fill=0.0) -> list:
+    return [[fill] * n_actions for _ in range(n_states)]
+
+
+# -- the learners ---------------------------------------------------------------------------------
 def q_learning(
     mdp,
     *,
@@ -341,9 +278,38 @@ def q_learning(
     exploration="epsilon_greedy",
     temperature=1.0,
     eval_every=None,
+    record_episodes=True,
 ) -> LearningResult:
-    """Q-learning: target r + gamma * max_a' Q(s', a')."""
-    return _td("q_learning", **locals())
+    """Q-learning (Sutton and Barto, section 6.5): target r + gamma * max_a' Q(s', a')."""
+    rng = Xoshiro256(seed)
+    env = _make_env(mdp, seed, rng)
+    level = epsilon if exploration == "epsilon_greedy" else temperature
+    q = _table(env.n_states, env.n_actions)
+    visits = _table(env.n_states, env.n_actions, 0)
+    returns, lengths = [], []
+    curve = Curve(mdp, gamma, n_steps, eval_every)
+    curve.after_step(0, q)
+    t = 0
+    while t < n_steps:
+        s = env.reset()
+        episode_return, episode_length = 0.0, 0
+        while t < n_steps:
+            a = behave(q[s], exploration, schedule_value(level, t), rng)
+            s_next, r, terminated, truncated = env.step(s, a)
+            visits[s][a] += 1
+            step_alpha = schedule_value(alpha, t, visits[s][a])
+            t += 1
+            episode_length += 1
+            episode_return += r
+            target = r if terminated else r + gamma * max(q[s_next])
+            q[s][a] += step_alpha * (target - q[s][a])
+            curve.after_step(t, q)
+            if terminated or truncated:
+                returns.append(episode_return)
+                lengths.append(episode_length)
+                break
+            s = s_next
+    return _result("q_learning", q, returns, lengths, t, gamma, seed, curve, record_episodes)
 
 
 def sarsa(
@@ -357,9 +323,41 @@ def sarsa(
     exploration="epsilon_greedy",
     temperature=1.0,
     eval_every=None,
+    record_episodes=True,
 ) -> LearningResult:
-    """SARSA: target r + gamma * Q(s', a'), a' the next behaviour action."""
-    return _td("sarsa", **locals())
+    """SARSA (section 6.4): target r + gamma * Q(s', a'), a' the next behaviour action."""
+    rng = Xoshiro256(seed)
+    env = _make_env(mdp, seed, rng)
+    level = epsilon if exploration == "epsilon_greedy" else temperature
+    q = _table(env.n_states, env.n_actions)
+    visits = _table(env.n_states, env.n_actions, 0)
+    returns, lengths = [], []
+    curve = Curve(mdp, gamma, n_steps, eval_every)
+    curve.after_step(0, q)
+    t = 0
+    while t < n_steps:
+        s = env.reset()
+        episode_return, episode_length = 0.0, 0
+        a = behave(q[s], exploration, schedule_value(level, t), rng)
+        while t < n_steps:
+            s_next, r, terminated, truncated = env.step(s, a)
+            visits[s][a] += 1
+            step_alpha = schedule_value(alpha, t, visits[s][a])
+            t += 1
+            episode_length += 1
+            episode_return += r
+            target = r
+            if not terminated:
+                a_next = behave(q[s_next], exploration, schedule_value(level, t), rng)
+                target = r + gamma * q[s_next][a_next]
+            q[s][a] += step_alpha * (target - q[s][a])
+            curve.after_step(t, q)
+            if terminated or truncated:
+                returns.append(episode_return)
+                lengths.append(episode_length)
+                break
+            s, a = s_next, a_next
+    return _result("sarsa", q, returns, lengths, t, gamma, seed, curve, record_episodes)
 
 
 def expected_sarsa(
@@ -373,9 +371,41 @@ def expected_sarsa(
     exploration="epsilon_greedy",
     temperature=1.0,
     eval_every=None,
+    record_episodes=True,
 ) -> LearningResult:
-    """Expected SARSA: target r + gamma * sum_a' pi(a' | s') Q(s', a')."""
-    return _td("expected_sarsa", **locals())
+    """Expected SARSA (section 6.6): target r + gamma * sum_a' pi(a' | s') Q(s', a')."""
+    rng = Xoshiro256(seed)
+    env = _make_env(mdp, seed, rng)
+    level = epsilon if exploration == "epsilon_greedy" else temperature
+    q = _table(env.n_states, env.n_actions)
+    visits = _table(env.n_states, env.n_actions, 0)
+    returns, lengths = [], []
+    curve = Curve(mdp, gamma, n_steps, eval_every)
+    curve.after_step(0, q)
+    t = 0
+    while t < n_steps:
+        s = env.reset()
+        episode_return, episode_length = 0.0, 0
+        while t < n_steps:
+            a = behave(q[s], exploration, schedule_value(level, t), rng)
+            s_next, r, terminated, truncated = env.step(s, a)
+            visits[s][a] += 1
+            step_alpha = schedule_value(alpha, t, visits[s][a])
+            t += 1
+            episode_length += 1
+            episode_return += r
+            target = r
+            if not terminated:
+                expected = expected_value(q[s_next], exploration, schedule_value(level, t))
+                target = r + gamma * expected
+            q[s][a] += step_alpha * (target - q[s][a])
+            curve.after_step(t, q)
+            if terminated or truncated:
+                returns.append(episode_return)
+                lengths.append(episode_length)
+                break
+            s = s_next
+    return _result("expected_sarsa", q, returns, lengths, t, gamma, seed, curve, record_episodes)
 
 
 def double_q_learning(
@@ -389,9 +419,52 @@ def double_q_learning(
     exploration="epsilon_greedy",
     temperature=1.0,
     eval_every=None,
+    record_episodes=True,
 ) -> LearningResult:
-    """Double Q-learning: a coin picks table A or B; it moves towards the other's value."""
-    return _td("double_q_learning", **locals())
+    """Double Q-learning (section 6.7): a coin picks table A or B; it moves towards the other's
+    value at its own argmax. The behaviour policy acts on A + B; the estimate is their mean."""
+    rng = Xoshiro256(seed)
+    env = _make_env(mdp, seed, rng)
+    n_states, n_actions = env.n_states, env.n_actions
+    level = epsilon if exploration == "epsilon_greedy" else temperature
+    q_a = _table(n_states, n_actions)
+    q_b = _table(n_states, n_actions)
+    visits = _table(n_states, n_actions, 0)
+    returns, lengths = [], []
+
+    def estimate():
+        return [[(q_a[s][a] + q_b[s][a]) / 2.0 for a in range(n_actions)] for s in range(n_states)]
+
+    curve = Curve(mdp, gamma, n_steps, eval_every)
+    curve.after_step(0, estimate())
+    t = 0
+    while t < n_steps:
+        s = env.reset()
+        episode_return, episode_length = 0.0, 0
+        while t < n_steps:
+            both = [q_a[s][b] + q_b[s][b] for b in range(n_actions)]
+            a = behave(both, exploration, schedule_value(level, t), rng)
+            s_next, r, terminated, truncated = env.step(s, a)
+            visits[s][a] += 1
+            step_alpha = schedule_value(alpha, t, visits[s][a])
+            t += 1
+            episode_length += 1
+            episode_return += r
+            update, other = (q_a, q_b) if rng.uniform() < 0.5 else (q_b, q_a)
+            target = r
+            if not terminated:
+                target = r + gamma * other[s_next][argmax_lowest(update[s_next])]
+            update[s][a] += step_alpha * (target - update[s][a])
+            if eval_every is not None:
+                curve.after_step(t, estimate())
+            if terminated or truncated:
+                returns.append(episode_return)
+                lengths.append(episode_length)
+                break
+            s = s_next
+    return _result(
+        "double_q_learning", estimate(), returns, lengths, t, gamma, seed, curve, record_episodes
+    )
 
 
 def dyna_q(
@@ -406,9 +479,50 @@ def dyna_q(
     temperature=1.0,
     planning_steps=10,
     eval_every=None,
+    record_episodes=True,
 ) -> LearningResult:
-    """Dyna-Q: Q-learning, then planning_steps replays of remembered transitions."""
-    return _td("dyna_q", **locals())
+    """Tabular Dyna-Q (section 8.2): a Q-learning step, then ``planning_steps`` replays of
+    uniformly drawn remembered pairs, each remembering the last (r, s', terminated) seen."""
+    rng = Xoshiro256(seed)
+    env = _make_env(mdp, seed, rng)
+    level = epsilon if exploration == "epsilon_greedy" else temperature
+    q = _table(env.n_states, env.n_actions)
+    visits = _table(env.n_states, env.n_actions, 0)
+    model = {}  # (s, a) -> (r, s', terminated), the last seen
+    seen = []  # pairs in order of first visit
+    returns, lengths = [], []
+    curve = Curve(mdp, gamma, n_steps, eval_every)
+    curve.after_step(0, q)
+    t = 0
+    while t < n_steps:
+        s = env.reset()
+        episode_return, episode_length = 0.0, 0
+        while t < n_steps:
+            a = behave(q[s], exploration, schedule_value(level, t), rng)
+            s_next, r, terminated, truncated = env.step(s, a)
+            visits[s][a] += 1
+            step_alpha = schedule_value(alpha, t, visits[s][a])
+            t += 1
+            episode_length += 1
+            episode_return += r
+            target = r if terminated else r + gamma * max(q[s_next])
+            q[s][a] += step_alpha * (target - q[s][a])
+            if (s, a) not in model:
+                seen.append((s, a))
+            model[s, a] = (r, s_next, terminated)
+            for _ in range(planning_steps):
+                ps, pa = seen[rng.below(len(seen))]
+                model_r, model_next, model_terminated = model[ps, pa]
+                target = model_r if model_terminated else model_r + gamma * max(q[model_next])
+                replay_alpha = schedule_value(alpha, t - 1, visits[ps][pa])
+                q[ps][pa] += replay_alpha * (target - q[ps][pa])
+            curve.after_step(t, q)
+            if terminated or truncated:
+                returns.append(episode_return)
+                lengths.append(episode_length)
+                break
+            s = s_next
+    return _result("dyna_q", q, returns, lengths, t, gamma, seed, curve, record_episodes)
 
 
 def reinforce(
@@ -421,6 +535,7 @@ def reinforce(
     baseline_alpha=0.1,
     baseline=True,
     eval_every=None,
+    record_episodes=True,
 ) -> LearningResult:
     """REINFORCE with a baseline on a softmax policy table, episode by episode.
 
@@ -431,15 +546,10 @@ def reinforce(
     rng = Xoshiro256(seed)
     env = _make_env(mdp, seed, rng)
     n_states, n_actions = env.n_states, env.n_actions
-    theta = [[0.0] * n_actions for _ in range(n_states)]
+    theta = _table(n_states, n_actions)
     b = [0.0] * n_states
     returns, lengths = [], []
-    curve_steps, curve_values = [], []
-
-    def evaluate(t):
-        if eval_every is not None:
-            curve_steps.append(t)
-            curve_values.append(_evaluate(mdp, theta, gamma))
+    curve = Curve(mdp, gamma, n_steps, eval_every)
 
     def learn(path, bootstrap, t):
         # Returns, backwards from the end (or from the baseline's guess after a time limit).
@@ -467,7 +577,7 @@ def reinforce(
                 theta[s][action] += step * (indicator - weights[action] / total)
             discount *= gamma
 
-    evaluate(0)
+    curve.after_step(0, theta)
     t = 0
     while t < n_steps:
         s = env.reset()
@@ -482,24 +592,21 @@ def reinforce(
             if terminated or truncated:
                 bootstrap = b[s_next] if truncated and not terminated and baseline else 0.0
                 learn(path, bootstrap, t)
-            if eval_every is not None and (t % eval_every == 0 or t == n_steps):
-                evaluate(t)
+            curve.after_step(t, theta)
             if terminated or truncated:
                 returns.append(episode_return)
                 lengths.append(len(path))
                 break
             s = s_next
-
-    return LearningResult(
-        q_values=np.array(theta, dtype=np.float64),
-        policy=np.array([argmax_lowest(row) for row in theta], dtype=np.int64),
-        episode_returns=np.array(returns, dtype=np.float64),
-        episode_lengths=np.array(lengths, dtype=np.int64),
-        total_steps=t,
-        algorithm="reinforce",
-        gamma=float(gamma),
-        seed=int(seed),
-        curve_steps=None if eval_every is None else np.array(curve_steps),
-        curve_values=None if eval_every is None else np.array(curve_values),
+    return _result(
+        "reinforce",
+        theta,
+        returns,
+        lengths,
+        t,
+        gamma,
+        seed,
+        curve,
+        record_episodes,
         baseline=np.array(b, dtype=np.float64),
     )
