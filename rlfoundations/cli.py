@@ -47,7 +47,6 @@ import numpy as np
 from rlfoundations import _cli_data
 from rlfoundations.errors import InvalidValueError, UserError
 from rlfoundations.extract import from_env, make
-from rlfoundations.learning import Schedule
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
@@ -61,6 +60,7 @@ from rlfoundations.problems import CATALOG, env_id, get_problem
 from rlfoundations.problems._cli import parse_params, problems_command
 from rlfoundations.progress import ProgressBar, format_duration
 from rlfoundations.results import LearningResult, PlanningResult
+from rlfoundations.schedules import Schedule
 from rlfoundations.sweeps import sweep
 
 __all__ = ["main"]

@@ -75,13 +75,13 @@ def final_values(result: SweepResult, mdp: TabularMDP) -> np.ndarray:
     each final policy is evaluated exactly. NaN rows where, with ``gamma = 1``, the policy
     never ends the episode.
     """
-    from rlfoundations.learning import _greedy_values
+    from rlfoundations.batch import greedy_values
 
     if result.curve_values is not None and int(result.curve_steps[-1]) == result.total_steps:
         return np.asarray(result.curve_values[:, -1, :])
     return np.stack(
         [
-            _greedy_values(mdp, result.policy[run], float(result.params[run]["gamma"]))
+            greedy_values(mdp, result.policy[run], float(result.params[run]["gamma"]))
             for run in range(result.n_runs)
         ]
     )

@@ -44,7 +44,6 @@ import gymnasium
 
 from rlfoundations._validate import check_int, check_mdp
 from rlfoundations.batch import Progress, check_progress, check_steps, run_batch, run_spec
-from rlfoundations.batch import greedy_values as _greedy_values  # noqa: F401 (main's frames.py)
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import LearningResult

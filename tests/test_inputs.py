@@ -304,48 +304,6 @@ def _not_a_bool(value) -> bool:
 #: fix lands, its xfail fails as XPASS and the entry is deleted.
 KNOWN_CRASHES = [
     (
-        (*LEARNERS, "sweep"),
-        "n_steps",
-        _is_huge,
-        lambda: rlf.q_learning(MDP, gamma=0.9, n_steps=2**63, seed=0),
-        "learners (learning.py): n_steps=2**63 raises OverflowError in the kernel call",
-    ),
-    (
-        ("dyna_q", "sweep"),
-        "planning_steps",
-        _is_huge,
-        lambda: rlf.dyna_q(MDP, gamma=0.9, n_steps=10, seed=0, planning_steps=2**63),
-        "learners (learning.py): planning_steps=2**63 raises OverflowError in the kernel call",
-    ),
-    (
-        ("sweep",),
-        "executor",
-        lambda value: value is not None,
-        lambda: rlf.sweep(MDP, gamma=0.9, n_steps=10, seeds=range(2), executor=True),
-        "learners (sweeps.py): executor=True raises AttributeError (no submit)",
-    ),
-    (
-        ("Schedule.value",),
-        "kind",
-        lambda value: not (isinstance(value, str) and value in ("constant", "linear")),
-        lambda: rlf.Schedule("bogus", 1.0, 0.1, 100.0, 1.0).value(0),
-        "learners (learning.py): Schedule('bogus').value(0) raises KeyError",
-    ),
-    (
-        ("Schedule.value",),
-        "count",
-        _any,
-        lambda: rlf.Schedule.visit_count().value(0, count=0),
-        "learners (learning.py): Schedule.visit_count().value(0, count=0) ZeroDivisionError",
-    ),
-    (
-        ("SweepResult.run",),
-        "index",
-        _any,
-        lambda: _runs().run(5),
-        "learners (results.py): SweepResult.run(5) of 2 runs raises IndexError",
-    ),
-    (
         ("value_iteration",),
         "gauss_seidel",
         _not_a_bool,
