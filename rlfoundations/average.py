@@ -340,8 +340,15 @@ def average_reward_policy_iteration(
     0`` at the first state of each class), then improve in two steps: (a) switch every state
     whose best ``sum_s' P(s' | s, a) g(s')`` beats its action's; only if none does, (b)
     among the actions that keep the best gain, switch to the best ``R(s, a) + sum P h``.
-    A switch needs a margin of ``tie_tolerance * (1 + |value|)``, so ties never cycle.
-    On a unichain model this is the textbook unichain algorithm (section 8.6).
+    A switch needs a margin of ``tie_tolerance * (1 + |value|)``, so ties never cycle, and
+    takes the lowest action within that margin of the best, so values tied but for rounding
+    do not decide the policy. On a unichain model this is the textbook unichain algorithm
+    (section 8.6).
+
+    The policy returned is gain-optimal from every state. Its bias is the best of the
+    gain-optimal policies with the same limiting chain, not necessarily of all of them:
+    relative values cannot rank biases across recurrent classes (bias optimality takes the
+    nested optimality equations of Puterman's section 10.3).
 
     Parameters
     ----------

@@ -288,6 +288,109 @@ def test_multichain_policy_iteration_matches_reference(mdp):
     np.testing.assert_allclose(got.values, expected.values, atol=1e-8)
 
 
+def deterministic(next_state, reward, initial=None) -> rlf.TabularMDP:
+    """One outcome per (state, action), probability 1, nothing terminates; ``next_state``
+    and ``reward`` are (S, A) tables (row = state, column = action)."""
+    next_state, reward = np.asarray(next_state), np.asarray(reward, dtype=float)
+    n_states = next_state.shape[0]
+    return rlf.TabularMDP(
+        next_state=next_state[:, :, None],
+        prob=np.ones((*next_state.shape, 1)),
+        reward=reward[:, :, None],
+        terminated=np.zeros((*next_state.shape, 1), dtype=bool),
+        initial=np.full(n_states, 1.0 / n_states) if initial is None else initial,
+    )
+
+
+def tied_detour() -> rlf.TabularMDP:
+    """Every gain-optimal policy ends in state 2 with action 1 (gain 1). From state 0, action
+    1 goes through state 1 (rewards -1, then 0.5) and action 2 goes straight to 2 (reward
+    -1.5): an extra step costs the gain, so both have bias -2.5 = (-1 - 1) + (0.5 - 1) =
+    -1.5 - 1. The myopic start [0, 0, 1] leaves the worthless self-loop of state 0 for the
+    gain step, where actions 1 and 2 tie (gain 1 each): the lowest, 1, wins, and the bias
+    step keeps it (another tie). The twin's least-squares gains broke this tie by rounding
+    (0.9999999999999992 < 0.9999999999999996) and ended at [2, 0, 1]."""
+    return deterministic(
+        next_state=[[0, 1, 2], [2, 1, 1], [2, 2, 2]],
+        reward=[[0.0, -1.0, -1.5], [0.5, -1.5, -1.5], [-2.0, 1.0, -0.5]],
+    )
+
+
+@pytest.mark.parametrize(
+    ("mdp", "policy", "gains", "values"),
+    [
+        pytest.param(
+            tied_detour(), [1, 0, 1], [1.0, 1.0, 1.0], [-2.5, -0.5, 0.0], id="tied-detour"
+        ),
+    ],
+)
+def test_multichain_policy_iteration_breaks_rounding_ties_by_index(mdp, policy, gains, values):
+    got = rlf.average_reward_policy_iteration(mdp)
+    expected = reference.average_reward_policy_iteration(mdp)
+    assert got.policy.tolist() == expected.policy.tolist() == policy
+    np.testing.assert_allclose(got.gains, gains, atol=1e-12)
+    np.testing.assert_allclose(expected.gains, gains, atol=1e-12)
+    np.testing.assert_allclose(got.values, values, atol=1e-12)
+    np.testing.assert_allclose(expected.values, values, atol=1e-12)
+
+
+def gains_and_biases(mdp: rlf.TabularMDP, policy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(P*, g, h) of a deterministic policy: the limiting matrix, the gain ``P* r`` and the
+    bias ``H r``, with ``H = (I - P + P*)^-1 - P*`` the deviation matrix (Puterman, section
+    8.2), so ``P* h = 0``."""
+    chain, reward = policy_chain(mdp, policy)
+    limit = limiting_matrix(chain)
+    fundamental = np.linalg.inv(np.eye(len(chain)) - chain + limit)
+    return limit, limit @ reward, fundamental @ reward - limit @ reward
+
+
+def all_policies(mdp: rlf.TabularMDP) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    policies = itertools.product(range(mdp.n_actions), repeat=mdp.n_states)
+    return [gains_and_biases(mdp, np.array(p)) for p in policies]
+
+
+@settings(max_examples=60)
+@given(mdp=tabular_mdps(max_states=4, max_actions=3, max_outcomes=2))
+def test_multichain_policy_iteration_is_gain_optimal_and_bias_optimal_where_decidable(mdp):
+    # Brute force over every deterministic policy, from limiting and deviation matrices.
+    # Gain: the returned policy attains every state's best gain. Bias: at termination no
+    # gain-keeping action improves r + P h, which for any gain-optimal d' gives
+    # h_d' <= h - P*_d' h (h the returned relative values: the policy's bias up to a vector
+    # its own P* maps to zero). Against the d' whose P* is the returned policy's own, that
+    # reads h_d' <= h_d: bias-optimal among them, and outright when every gain-optimal policy
+    # shares it. (Across different P*, relative values cannot rank biases: see
+    # test_multichain_policy_iteration_can_stop_short_of_the_best_bias.)
+    got = rlf.average_reward_policy_iteration(mdp)
+    everything = all_policies(mdp)
+    best_gain = np.max([gain for _, gain, _ in everything], axis=0)
+    limit, gain, bias = gains_and_biases(mdp, got.policy)
+    np.testing.assert_allclose(gain, best_gain, atol=1e-8)
+    np.testing.assert_allclose(got.gains, best_gain, atol=1e-8)
+    optimal = [(P, h) for P, g, h in everything if np.all(g >= best_gain - 1e-8)]
+    for other_limit, other_bias in optimal:
+        assert np.all(other_bias <= got.values - other_limit @ got.values + 1e-7)
+        if np.allclose(other_limit, limit, atol=1e-9):
+            assert np.all(other_bias <= bias + 1e-7)
+    if all(np.allclose(P, limit, atol=1e-9) for P, _ in optimal):
+        best_bias = np.max([h for _, h in optimal], axis=0)
+        np.testing.assert_allclose(bias, best_bias, atol=1e-7)
+
+
+def test_multichain_policy_iteration_can_stop_short_of_the_best_bias():
+    # Puterman's algorithm guarantees the gain, not the bias (that takes the nested
+    # optimality equations of section 10.3). State 0 pays 1 to stay or 3 to go to 1; state
+    # 1 pays 1 to stay or -1 to go back: every policy earns 1 per step. Started on the
+    # cycle, bias (1, -1), every action ties and the cycle is kept, while going to 1 and
+    # staying there has bias (2, 0).
+    mdp = deterministic(next_state=[[0, 1], [1, 0]], reward=[[1.0, 3.0], [1.0, -1.0]])
+    for solver in (rlf.average_reward_policy_iteration, reference.average_reward_policy_iteration):
+        cycle = solver(mdp, initial_policy=np.array([1, 1]))
+        assert cycle.policy.tolist() == [1, 1]
+        np.testing.assert_allclose(gains_and_biases(mdp, cycle.policy)[2], [1.0, -1.0])
+        assert solver(mdp).policy.tolist() == [1, 0]  # the myopic start finds the best bias
+    np.testing.assert_allclose(gains_and_biases(mdp, np.array([1, 0]))[2], [2.0, 0.0])
+
+
 def test_taxi_with_restarts_has_a_proven_gain_per_step():
     mdp = rlf.from_env("Taxi-v3")
     got = rlf.relative_value_iteration(mdp)

@@ -314,14 +314,32 @@ def evaluate_multichain(chain, rewards, label, n_classes, gain, bias):
 
 
 @kernel
+def near_best(row, candidates, best, current, tie_tolerance):
+    """The lowest action among ``candidates`` whose value in ``row`` lies within the tolerance
+    of ``row[best]`` (the best of them) and beats the current action's by more than it.
+
+    Actions whose values differ by rounding alone are ties, decided by their index, not by
+    which of them the arithmetic happened to favour; ``best`` itself qualifies when it beats
+    ``current``, so the choice always improves by more than the margin."""
+    floor = row[best] - tie_tolerance * (1.0 + abs(row[best]))
+    bar = row[current] + tie_tolerance * (1.0 + abs(row[current]))
+    for a in range(row.shape[0]):
+        if candidates[a] and row[a] >= floor and row[a] > bar:
+            return a
+    return best
+
+
+@kernel
 def improve_multichain(
     successor, continue_prob, reward, end_prob, initial, gain, bias, tie_tolerance, policy, q_values
 ):
     """Puterman's two-step improvement. (a) Switch every state whose best ``sum P g`` beats
     its action's by more than the tolerance; if any did, stop there. (b) Otherwise, among the
-    actions within the tolerance of the best ``sum P g``, switch to the best ``r + sum P h``
-    when it beats the current one. ``q_values`` receives ``r + sum P h``. Returns whether
-    any state switched."""
+    actions within the tolerance of the current action's ``sum P g``, switch to the best
+    ``r + sum P h`` when it beats the current one by more than the tolerance. Either step
+    picks, among the actions within the tolerance of the best, the lowest that beats the
+    current one (:func:`near_best`), so values tied but for rounding do not decide the
+    policy. ``q_values`` receives ``r + sum P h``. Returns whether any state switched."""
     n_states, n_actions, n_outcomes = successor.shape
     restart_gain = 0.0
     restart_bias = 0.0
@@ -329,6 +347,7 @@ def improve_multichain(
         restart_gain += initial[s] * gain[s]
         restart_bias += initial[s] * bias[s]
     gain_rows = np.empty((n_states, n_actions))
+    every = np.ones(n_actions, dtype=np.bool_)
     changed = False
     for s in range(n_states):
         best = 0
@@ -345,20 +364,22 @@ def improve_multichain(
         current = policy[s]
         margin = tie_tolerance * (1.0 + abs(gain_rows[s, current]))
         if gain_rows[s, best] > gain_rows[s, current] + margin:
-            policy[s] = best
+            policy[s] = near_best(gain_rows[s], every, best, current, tie_tolerance)
             changed = True
     if changed:
         return True
+    keeps = np.empty(n_actions, dtype=np.bool_)
     for s in range(n_states):
         current = policy[s]
         top = gain_rows[s, current]
         margin = tie_tolerance * (1.0 + abs(top))
         best = current
         for a in range(n_actions):
-            if gain_rows[s, a] >= top - margin and q_values[s, a] > q_values[s, best]:
+            keeps[a] = gain_rows[s, a] >= top - margin
+            if keeps[a] and q_values[s, a] > q_values[s, best]:
                 best = a
         margin = tie_tolerance * (1.0 + abs(q_values[s, current]))
         if q_values[s, best] > q_values[s, current] + margin:
-            policy[s] = best
+            policy[s] = near_best(q_values[s], keeps, best, current, tie_tolerance)
             changed = True
     return changed

@@ -280,6 +280,15 @@ def average_reward_policy_iteration(
     def beats(new, old):
         return new > old + tie_tolerance * (1.0 + abs(old))
 
+    def choose(row, candidates, current):
+        """The lowest candidate within the tolerance of the best that beats the current
+        action, or None: values tied but for rounding are decided by index."""
+        top = max(row[a] for a in candidates)
+        if not beats(top, row[current]):
+            return None
+        floor = top - tie_tolerance * (1.0 + abs(top))
+        return min(a for a in candidates if row[a] >= floor and beats(row[a], row[current]))
+
     bias, residuals, converged = [0.0] * mdp.n_states, [], False
     for _ in range(max_iter):
         gains, new_bias = _evaluate(mdp, policy, closed_classes(_graph(mdp, policy)))
@@ -287,24 +296,20 @@ def average_reward_policy_iteration(
         bias = new_bias
         gain_table, q_table = _gain_rows(mdp, gains), _q_table(mdp, bias)
         changed = False
-        for s in range(mdp.n_states):
-            best = max(range(mdp.n_actions), key=lambda a, g=gain_table[s]: (g[a], -a))
-            if beats(gain_table[s][best], gain_table[s][policy[s]]):
+        for s in range(mdp.n_states):  # (a) the gain
+            best = choose(gain_table[s], range(mdp.n_actions), policy[s])
+            if best is not None:
                 policy[s], changed = best, True
         if not changed:
-            for s in range(mdp.n_states):
-                current = policy[s]
-                top = gain_table[s][current]
+            for s in range(mdp.n_states):  # (b) the bias, among the actions keeping the gain
+                top = gain_table[s][policy[s]]
                 keeps = [
                     a
                     for a in range(mdp.n_actions)
                     if gain_table[s][a] >= top - tie_tolerance * (1.0 + abs(top))
                 ]
-                best = current
-                for a in keeps:
-                    if q_table[s][a] > q_table[s][best]:
-                        best = a
-                if beats(q_table[s][best], q_table[s][current]):
+                best = choose(q_table[s], keeps, policy[s])
+                if best is not None:
                     policy[s], changed = best, True
         if not changed:
             converged = True
