@@ -6,9 +6,13 @@ which puts this folder on ``sys.path``, so they import it as ``_common``.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import gymnasium
 import numba
@@ -136,3 +140,100 @@ def gymnasium_loop(
             break
     env.close()
     return q
+
+
+# -- honest timing: spreads, interleaving, load, a busy core ------------------------------------
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as printed in every table header."""
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call over repeats: the median and the spread (min, quartiles, max)."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """(min, max) over the repeats."""
+        return min(self.samples), max(self.samples)
+
+    @property
+    def iqr(self) -> tuple[float, float]:
+        """First and third quartiles (the min and max below 4 repeats)."""
+        if len(self.samples) < 4:
+            return self.spread
+        low, _, high = statistics.quantiles(self.samples, n=4, method="inclusive")
+        return low, high
+
+    def relative_spread(self) -> str:
+        """The min-max range as a percentage of the median, e.g. '+-3%' style '-2/+5%'."""
+        low, high = self.spread
+        median = self.median
+        return f"-{(median - low) / median:.0%}/+{(high - median) / median:.0%}"
+
+
+def interleaved(
+    calls: dict[str, Callable[[], object]], repeats: int, min_seconds: float = 0.05
+) -> dict[str, Timing]:
+    """Time every call ``repeats`` times, taking turns (a, b, c, a, b, c, ...), so a change
+    of load hits all of them alike. Each call is run once first (warm-up, and to size it);
+    calls shorter than ``min_seconds`` are looped so one sample lasts about that long. Every
+    call is repeated ``repeats`` times whatever its length: no best-of, no single timing."""
+    loops = {}
+    for name, call in calls.items():
+        call()
+        start = time.perf_counter()
+        call()
+        single = time.perf_counter() - start
+        loops[name] = max(1, int(min_seconds / max(single, 1e-9)))
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            for _ in range(loops[name]):
+                call()
+            samples[name].append((time.perf_counter() - start) / loops[name])
+    return {name: Timing(tuple(values)) for name, values in samples.items()}
+
+
+def _spin() -> None:  # pragma: no cover - runs in the child process
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def busy_core() -> Iterator[None]:
+    """One other process spinning a tight loop on a core for the duration (the "busy"
+    column: what a user sees on a laptop with one other job running)."""
+    spinner = multiprocessing.get_context("spawn").Process(target=_spin, daemon=True)
+    spinner.start()
+    time.sleep(0.2)  # let it start spinning
+    try:
+        yield
+    finally:
+        spinner.terminate()
+        spinner.join()
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Numba and every BLAS/OpenMP pool (threadpoolctl) limited to ``n`` threads."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            limits = contextlib.nullcontext()
+        else:
+            limits = threadpool_limits(limits=n)
+        with limits:
+            yield
+    finally:
+        numba.set_num_threads(previous)
