@@ -172,34 +172,46 @@ class Timing:
         return low, high
 
     def relative_spread(self) -> str:
-        """The min-max range as a percentage of the median, e.g. '+-3%' style '-2/+5%'."""
+        """The min-max range around the median in percent, e.g. '-2/+5%'."""
         low, high = self.spread
         median = self.median
         return f"-{(median - low) / median:.0%}/+{(high - median) / median:.0%}"
 
 
+def round_robin(plan: dict[str, tuple[Callable[[], object], int, int]]) -> dict[str, Timing]:
+    """Time each ``name: (call, loops, repeats)``, taking turns (a, b, c, a, b, c, ...) so a
+    change of load hits all alike; a call with fewer repeats drops out of the later rounds.
+    One sample is ``loops`` calls, divided by ``loops``."""
+    samples: dict[str, list[float]] = {name: [] for name in plan}
+    for round_ in range(max((repeats for _, _, repeats in plan.values()), default=0)):
+        for name, (call, loops, repeats) in plan.items():
+            if round_ >= repeats:
+                continue
+            start = time.perf_counter()
+            for _ in range(loops):
+                call()
+            samples[name].append((time.perf_counter() - start) / loops)
+    return {name: Timing(tuple(values)) for name, values in samples.items()}
+
+
+def loops_for(seconds: float, min_seconds: float = 0.05) -> int:
+    """Calls per sample so that one sample lasts about ``min_seconds``."""
+    return max(1, int(min_seconds / max(seconds, 1e-9)))
+
+
 def interleaved(
     calls: dict[str, Callable[[], object]], repeats: int, min_seconds: float = 0.05
 ) -> dict[str, Timing]:
-    """Time every call ``repeats`` times, taking turns (a, b, c, a, b, c, ...), so a change
-    of load hits all of them alike. Each call is run once first (warm-up, and to size it);
-    calls shorter than ``min_seconds`` are looped so one sample lasts about that long. Every
-    call is repeated ``repeats`` times whatever its length: no best-of, no single timing."""
-    loops = {}
+    """Time every call ``repeats`` times, interleaved (:func:`round_robin`). Each call is run
+    once first (warm-up) and once to size it: calls shorter than ``min_seconds`` are looped
+    so one sample lasts about that long. No best-of, no single timing."""
+    plan = {}
     for name, call in calls.items():
         call()
         start = time.perf_counter()
         call()
-        single = time.perf_counter() - start
-        loops[name] = max(1, int(min_seconds / max(single, 1e-9)))
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            for _ in range(loops[name]):
-                call()
-            samples[name].append((time.perf_counter() - start) / loops[name])
-    return {name: Timing(tuple(values)) for name, values in samples.items()}
+        plan[name] = (call, loops_for(time.perf_counter() - start, min_seconds), repeats)
+    return round_robin(plan)
 
 
 def _spin() -> None:  # pragma: no cover - runs in the child process
