@@ -39,8 +39,10 @@ on the BLAS and OpenMP pools, which QuantEcon's and pymdptoolbox's dense product
 and "busy": while one other process spins a tight loop on a core. Within a condition the
 solvers of a model take turns (ours, peer, peer, ..., ours, peer, ...), so a change of load
 hits all of them alike. Every time is a median over repeats with its min-max spread around it
-(7 repeats; 3 for calls over a second; ``--quick``: 3, and 1 for calls over 0.2 s); calls
-under 50 ms are looped so that a sample lasts about that long. Ratios are ratios of medians,
+(7 repeats; 3 for calls over a second; ``--quick``: 3, and 1 for calls over 0.1 s); calls
+under 50 ms (10 ms with ``--quick``) are looped so that a sample lasts about that long. A row
+that missed the accuracy or its own stopping rule is in no comparison and is timed idle on
+1 thread only. Ratios are ratios of medians,
 with the range the samples' min and max allow.
 
 Warm, call included. Imports done and every kernel compiled (a warm-up pass solves a small
@@ -77,6 +79,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
+import importlib.util
 import inspect
 import os
 import platform
@@ -163,6 +166,8 @@ class Settings:
     #: Calls that take longer than this are repeated ``long_repeats`` times instead.
     long_call_seconds: float
     long_repeats: int
+    #: Calls shorter than this are looped so that one sample lasts about this long.
+    sample_seconds: float
     env_ids: tuple[str, ...]
     random_sizes: tuple[int, ...]
     scaling_sizes: tuple[int, ...]
@@ -182,6 +187,7 @@ FULL = Settings(
     repeats=7,
     long_call_seconds=1.0,
     long_repeats=3,
+    sample_seconds=0.05,
     env_ids=("Taxi-v3", "FrozenLake8x8-v1", "rlfoundations/Rick-v0"),
     random_sizes=(10**4, 10**5, 10**6),
     scaling_sizes=(10**3, 3 * 10**3, 10**4, 3 * 10**4, 10**5, 3 * 10**5, 10**6),
@@ -196,8 +202,9 @@ FULL = Settings(
 )
 QUICK = Settings(
     repeats=3,
-    long_call_seconds=0.2,
+    long_call_seconds=0.1,
     long_repeats=1,
+    sample_seconds=0.01,
     env_ids=("Taxi-v3",),
     random_sizes=(300,),
     scaling_sizes=(10**3, 10**4),
@@ -706,19 +713,22 @@ def answer(solver: Solver, case: Case) -> Row:
 def time_rows(rows: list[Row], conditions: list[Condition], settings: Settings) -> None:
     """Every runnable row timed under every condition, the rows interleaved (ours, peer,
     ours, peer, ...): ``repeats`` samples each (``long_repeats`` for calls over
-    ``long_call_seconds``), calls under 50 ms looped."""
-    plan = {}
+    ``long_call_seconds``), short calls looped. A row that missed the target accuracy or
+    its own stopping rule is timed under the first condition only (it is in no comparison)."""
+    plans = {condition: {} for condition in conditions}
     for row in rows:
         if row.call is None:
             continue
         long = row.first_seconds >= settings.long_call_seconds
-        plan[row.name] = (
+        entry = (
             row.call,
-            loops_for(row.first_seconds),
+            loops_for(row.first_seconds, settings.sample_seconds),
             settings.long_repeats if long else settings.repeats,
         )
+        for condition in conditions if at_target(row) else conditions[:1]:
+            plans[condition][row.name] = entry
     by_name = {row.name: row for row in rows}
-    for condition in conditions:
+    for condition, plan in plans.items():
         spinning = busy_core() if condition.busy else contextlib.nullcontext()
         with spinning, threads(condition.threads), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -808,6 +818,8 @@ def solve_case(
         notes = [row.outcome.note, *row.warned]
         if not at_target(row) and row.converged:
             notes.append(f"error above {TARGET:g}")
+        if not at_target(row) and len(conditions) > 1:
+            notes.append(f"timed {conditions[0].label} only")
         cells = [
             solver.library,
             solver.method,
@@ -1294,6 +1306,8 @@ def main() -> None:
     for name, (rule, parameter) in TOLERANCES.items():
         shown = "" if parameter is None else f" -> parameter {parameter:.3g}"
         print(f"  {name}: {rule}{shown}")
+    if importlib.util.find_spec("threadpoolctl") is None:
+        print("  threadpoolctl missing: BLAS threads NOT matched (pip install -e '.[bench]')")
     thread_counts = sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
     conditions = [Condition(n, False) for n in thread_counts]
     if not args.no_busy:
