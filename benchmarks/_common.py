@@ -214,7 +214,8 @@ def interleaved(
     return round_robin(plan)
 
 
-def _spin() -> None:  # pragma: no cover - runs in the child process
+def _spin(started) -> None:  # pragma: no cover - runs in the child process
+    started.set()
     while True:
         pass
 
@@ -222,10 +223,15 @@ def _spin() -> None:  # pragma: no cover - runs in the child process
 @contextlib.contextmanager
 def busy_core() -> Iterator[None]:
     """One other process spinning a tight loop on a core for the duration (the "busy"
-    column: what a user sees on a laptop with one other job running)."""
-    spinner = multiprocessing.get_context("spawn").Process(target=_spin, daemon=True)
+    column: what a user sees on a laptop with one other job running). Returns once the
+    child spins (a spawned child imports the main script's modules first)."""
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    spinner = context.Process(target=_spin, args=(started,), daemon=True)
     spinner.start()
-    time.sleep(0.2)  # let it start spinning
+    if not started.wait(timeout=60):
+        spinner.terminate()
+        raise RuntimeError("the busy-core process did not start within 60 s")
     try:
         yield
     finally:

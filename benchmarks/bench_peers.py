@@ -42,7 +42,8 @@ hits all of them alike. Every time is a median over repeats with its min-max spr
 (7 repeats; 3 for calls over a second; ``--quick``: 3, and 1 for calls over 0.1 s); calls
 under 50 ms (10 ms with ``--quick``) are looped so that a sample lasts about that long. A row
 that missed the accuracy or its own stopping rule is in no comparison and is timed idle on
-1 thread only. Ratios are ratios of medians,
+1 thread only, and so is one whose first call took over ``OUT_OF_RACE`` (10) times the
+fastest peer's and over a second: no noise closes that gap. Ratios are ratios of medians,
 with the range the samples' min and max allow.
 
 Warm, call included. Imports done and every kernel compiled (a warm-up pass solves a small
@@ -78,6 +79,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib.metadata
 import importlib.util
 import inspect
@@ -118,6 +120,8 @@ VI_MAX_ITER = 10_000
 PI_MAX_ITER = 1_000
 #: QuantEcon's modified policy iteration: its default k, which its users leave as it is.
 QUANTECON_MPI_K = 20
+#: A peer whose first call is this many times slower than the fastest peer's is timed once.
+OUT_OF_RACE = 10
 #: Dense inputs larger than this are not built ("n/a: dense P would need ... GB").
 DENSE_LIMIT_BYTES = 2 << 30
 #: Each step of these policy iterations is a linear solve in S unknowns: sparse LU of a random
@@ -671,6 +675,7 @@ class Row:
     warned: list[str] = field(default_factory=list)
     timings: dict[Condition, Timing] = field(default_factory=dict)
     call: Callable[[], object] | None = None
+    timed_once: str = ""
 
     @property
     def name(self) -> str:
@@ -713,11 +718,27 @@ def answer(solver: Solver, case: Case) -> Row:
 def time_rows(rows: list[Row], conditions: list[Condition], settings: Settings) -> None:
     """Every runnable row timed under every condition, the rows interleaved (ours, peer,
     ours, peer, ...): ``repeats`` samples each (``long_repeats`` for calls over
-    ``long_call_seconds``), short calls looped. A row that missed the target accuracy or
-    its own stopping rule is timed under the first condition only (it is in no comparison)."""
+    ``long_call_seconds``), short calls looped.
+
+    Two kinds of peer row keep the single time of their first call (idle, first condition's
+    threads) instead: one that missed the target accuracy or its own stopping rule (it is in
+    no comparison), and one whose first call took over ``OUT_OF_RACE`` times the fastest
+    at-target peer's and over ``long_call_seconds`` (no noise closes such a gap, and
+    repeating a 100 s call under four conditions would take most of the run)."""
+    peers_at_target = [row for row in rows if row.solver.peer and at_target(row)]
+    fastest = min((row.first_seconds for row in peers_at_target), default=float("inf"))
     plans = {condition: {} for condition in conditions}
     for row in rows:
         if row.call is None:
+            continue
+        out_of_race = row.solver.peer and row.first_seconds > max(
+            OUT_OF_RACE * fastest, settings.long_call_seconds
+        )
+        if row.solver.peer and (out_of_race or not at_target(row)):
+            row.timings[conditions[0]] = Timing((row.first_seconds,))
+            row.timed_once = f"timed once ({conditions[0].label}): " + (
+                f"over {OUT_OF_RACE}x the fastest peer" if out_of_race else "off target"
+            )
             continue
         long = row.first_seconds >= settings.long_call_seconds
         entry = (
@@ -725,7 +746,7 @@ def time_rows(rows: list[Row], conditions: list[Condition], settings: Settings) 
             loops_for(row.first_seconds, settings.sample_seconds),
             settings.long_repeats if long else settings.repeats,
         )
-        for condition in conditions if at_target(row) else conditions[:1]:
+        for condition in conditions:
             plans[condition][row.name] = entry
     by_name = {row.name: row for row in rows}
     for condition, plan in plans.items():
@@ -800,7 +821,8 @@ def solve_case(
         f"{mdp.max_outcomes} outcome(s) max"
     )
     reference = reference_outcome(case)
-    rows = [answer(solver, case) for solver in listed]
+    with threads(conditions[0].threads):  # the first call's time is a first-condition time
+        rows = [answer(solver, case) for solver in listed]
     cache: dict = {}
     for row in rows:
         if row.outcome is not None:
@@ -818,8 +840,7 @@ def solve_case(
         notes = [row.outcome.note, *row.warned]
         if not at_target(row) and row.converged:
             notes.append(f"error above {TARGET:g}")
-        if not at_target(row) and len(conditions) > 1:
-            notes.append(f"timed {conditions[0].label} only")
+        notes.append(row.timed_once)
         cells = [
             solver.library,
             solver.method,
@@ -1291,8 +1312,16 @@ def main() -> None:
     )
     parser.add_argument("--no-plot", action="store_true", help="do not save the plot")
     parser.add_argument("--no-busy", action="store_true", help="skip the busy-machine columns")
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", help="random model sizes to solve (replaces the default)"
+    )
+    parser.add_argument("--envs", nargs="*", help="environment ids to solve (replaces the default)")
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
+    if args.sizes is not None:
+        settings = dataclasses.replace(settings, random_sizes=tuple(args.sizes))
+    if args.envs is not None:
+        settings = dataclasses.replace(settings, env_ids=tuple(args.envs))
     started = time.perf_counter()
     peers = import_peers()
     print(f"machine: {machine()}")
@@ -1342,11 +1371,12 @@ def main() -> None:
     tables = {case.name: solve_case(case, listed, settings, conditions) for case in cases}
     verdicts = comparisons(tables, conditions)
 
-    extraction = extraction_section(cases[0], settings.repeats)
+    taxi = next((case for case in cases if case.name == "Taxi-v3"), None) or env_case("Taxi-v3")
+    extraction = extraction_section(taxi, settings.repeats)
     scaling_models = {n: models.get(n) or random_mdp(n) for n in settings.scaling_sizes}
     plot = None if args.no_plot else args.plot
     sweeps = scaling_section(scaling_models, peers, settings, plot, thread_counts)
-    rates = learning_section(cases[0], peers, settings)
+    rates = learning_section(taxi, peers, settings)
 
     print("\nVerdicts (every ratio measured in this run)")
     for text in verdicts:
