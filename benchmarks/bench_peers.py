@@ -131,6 +131,9 @@ DENSE_SOLVE_MAX_STATES = 2_000
 #: pymdptoolbox's ValueIteration bounds its iterations in its constructor by scanning every
 #: column of every transition matrix: O(S^2 A) work.
 MDPTOOLBOX_VI_MAX_STATES = 10_000
+#: pymdptoolbox's PolicyIterationModified evaluates each policy by iterating to epsilon (up to
+#: max_iter sweeps) in Python-level sparse products: minutes per call from a few thousand states.
+MDPTOOLBOX_MPI_MAX_STATES = 3_000
 CHECK_EVERY = 10_000
 LEARNING = {"gamma": GAMMA, "alpha": 0.1, "epsilon": 0.1, "initial Q": 0.0}
 
@@ -525,6 +528,11 @@ def quantecon_cycle(ddp, max_iter: int) -> str:
 def pymdptoolbox(module, method: str) -> Solver:
     def prepare(case: Case):
         S = case.mdp.n_states
+        if method == "MPI" and S > MDPTOOLBOX_MPI_MAX_STATES:
+            raise NotApplicable(
+                f"n/a: evaluates every policy iteratively to epsilon in Python-level sparse "
+                f"products (> {MDPTOOLBOX_MPI_MAX_STATES:,} states)"
+            )
         if method == "PI":
             if S > DENSE_SOLVE_MAX_STATES:
                 raise NotApplicable(
