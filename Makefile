@@ -48,11 +48,13 @@ notebooks: $(BIN)/.installed
 	cd docs && ../$(BIN)/jupytext --sync $$(grep -l '^```python' tutorial/*.md)
 
 # Peer libraries (the bench extra, plus bettermdptools without its numpy<2 / gymnasium<1.4 pins),
-# then one run of benchmarks/bench_peers.py; ARGS=--quick for a short smoke run.
+# then one run of benchmarks/bench_peers.py and of benchmarks/bench_yardsticks.py (each learner
+# against a minimal hand-written loop of it); ARGS=--quick for a short smoke run.
 bench-peers: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m pip install --quiet --no-deps 'bettermdptools==0.9.0'
 	$(BIN)/python benchmarks/bench_peers.py $(ARGS)
+	$(BIN)/python benchmarks/bench_yardsticks.py $(filter --quick --no-busy,$(ARGS))
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis rlfoundations/_kernels/__pycache__ $${XDG_CACHE_HOME:-$$HOME/.cache}/rlfoundations $${TMPDIR:-/tmp}/rlfoundations-numba-$$(id -u)

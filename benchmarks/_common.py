@@ -6,9 +6,13 @@ which puts this folder on ``sys.path``, so they import it as ``_common``.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import gymnasium
 import numba
@@ -137,3 +141,118 @@ def gymnasium_loop(
             break
     env.close()
     return q
+
+
+# -- honest timing: spreads, interleaving, load, a busy core ------------------------------------
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as printed in every table header."""
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call over repeats: the median and the spread (min, quartiles, max)."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """(min, max) over the repeats."""
+        return min(self.samples), max(self.samples)
+
+    @property
+    def iqr(self) -> tuple[float, float]:
+        """First and third quartiles (the min and max below 4 repeats)."""
+        if len(self.samples) < 4:
+            return self.spread
+        low, _, high = statistics.quantiles(self.samples, n=4, method="inclusive")
+        return low, high
+
+    def relative_spread(self) -> str:
+        """The min-max range around the median in percent, e.g. '-2/+5%'."""
+        low, high = self.spread
+        median = self.median
+        return f"-{(median - low) / median:.0%}/+{(high - median) / median:.0%}"
+
+
+def round_robin(plan: dict[str, tuple[Callable[[], object], int, int]]) -> dict[str, Timing]:
+    """Time each ``name: (call, loops, repeats)``, taking turns (a, b, c, a, b, c, ...) so a
+    change of load hits all alike; a call with fewer repeats drops out of the later rounds.
+    One sample is ``loops`` calls, divided by ``loops``."""
+    samples: dict[str, list[float]] = {name: [] for name in plan}
+    for round_ in range(max((repeats for _, _, repeats in plan.values()), default=0)):
+        for name, (call, loops, repeats) in plan.items():
+            if round_ >= repeats:
+                continue
+            start = time.perf_counter()
+            for _ in range(loops):
+                call()
+            samples[name].append((time.perf_counter() - start) / loops)
+    return {name: Timing(tuple(values)) for name, values in samples.items()}
+
+
+def loops_for(seconds: float, min_seconds: float = 0.05) -> int:
+    """Calls per sample so that one sample lasts about ``min_seconds``."""
+    return max(1, int(min_seconds / max(seconds, 1e-9)))
+
+
+def interleaved(
+    calls: dict[str, Callable[[], object]], repeats: int, min_seconds: float = 0.05
+) -> dict[str, Timing]:
+    """Time every call ``repeats`` times, interleaved (:func:`round_robin`). Each call is run
+    once first (warm-up) and once to size it: calls shorter than ``min_seconds`` are looped
+    so one sample lasts about that long. No best-of, no single timing."""
+    plan = {}
+    for name, call in calls.items():
+        call()
+        start = time.perf_counter()
+        call()
+        plan[name] = (call, loops_for(time.perf_counter() - start, min_seconds), repeats)
+    return round_robin(plan)
+
+
+def _spin(started) -> None:  # pragma: no cover - runs in the child process
+    started.set()
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def busy_core() -> Iterator[None]:
+    """One other process spinning a tight loop on a core for the duration (the "busy"
+    column: what a user sees on a laptop with one other job running). Returns once the
+    child spins (a spawned child imports the main script's modules first)."""
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    spinner = context.Process(target=_spin, args=(started,), daemon=True)
+    spinner.start()
+    if not started.wait(timeout=60):
+        spinner.terminate()
+        raise RuntimeError("the busy-core process did not start within 60 s")
+    try:
+        yield
+    finally:
+        spinner.terminate()
+        spinner.join()
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Numba and every BLAS/OpenMP pool (threadpoolctl) limited to ``n`` threads."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            limits = contextlib.nullcontext()
+        else:
+            limits = threadpool_limits(limits=n)
+        with limits:
+            yield
+    finally:
+        numba.set_num_threads(previous)
