@@ -249,7 +249,7 @@ def _minigrid_key(env):
     return base.hash(), None if carrying is None else tuple(carrying.encode())
 
 
-def _default_state_key(env):
+def default_state_key(env) -> Callable | None:
     """The state key of the envs whose full state is known: MiniGrid's ``hash()`` (grid,
     position, direction) with what the agent carries; else None."""
     base = env.unwrapped
@@ -291,7 +291,7 @@ class StateIndex(gym.ObservationWrapper):
 
     def __init__(self, env: gym.Env, mdp: TabularMDP, state_key=None) -> None:
         super().__init__(env)
-        self._key = state_key or _default_state_key(env)
+        self._key = state_key or default_state_key(env)
         if self._key is None or mdp.states is None:
             raise InvalidValueError("StateIndex needs a compiled model and its state_key")
         self._index = {state: i for i, state in enumerate(mdp.states)}
@@ -356,7 +356,7 @@ def compile_env(env: gym.Env, *, state_key=None, max_states: int | None = None) 
         raise InvalidTypeError(f"env must be a gymnasium.Env, got {type(env).__name__}")
     if not isinstance(env.action_space, gym.spaces.Discrete):
         raise InvalidTypeError(f"the action space must be Discrete, got {env.action_space!r}")
-    key_of = state_key or _default_state_key(env)
+    key_of = state_key or default_state_key(env)
     if key_of is None:
         raise InvalidValueError(
             f"{type(env.unwrapped).__name__} has no known state key: pass "
