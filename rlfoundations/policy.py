@@ -15,7 +15,7 @@ from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
 from rlfoundations.results import LearningResult, PlanningResult
-from rlfoundations.simulator import compile_env, default_state_key
+from rlfoundations.simulator import compile_env, default_state_key, state_key_of
 
 __all__ = ["CompiledPolicy", "EvaluationResult", "GreedyPolicy", "evaluate", "solve"]
 
@@ -148,6 +148,7 @@ def solve(
     gamma: float = 0.99,
     *,
     state_key: Callable[[gym.Env], Hashable] | None = None,
+    time_in_state: bool = False,
     **make_kwargs,
 ) -> GreedyPolicy:
     """Build the exact model of an env, solve it and return its optimal policy.
@@ -167,6 +168,9 @@ def solve(
     state_key : callable, optional
         ``state_key(env) -> hashable``: compile the env with this state key (see
         :func:`compile_env`) even if it has a ``P`` table. MiniGrid envs need none.
+    time_in_state : bool
+        Compile the env with the steps since reset in the state (see :func:`compile_env`):
+        exact for MiniGrid's own reward, which falls with the step count.
     **make_kwargs
         With an id: passed to ``gymnasium.make`` (``drunk=0.2``, ``is_slippery=True``, ...).
 
@@ -209,11 +213,13 @@ def solve(
     >>> rlf.evaluate(lake, policy, episodes=1).mean_length
     6.0
     """
-    if isinstance(env_or_id, gym.Env) and (state_key is not None or _to_compile(env_or_id)):
-        return _solve_compiled(env_or_id, gamma, state_key, make_kwargs)
-    if state_key is not None:
+    if isinstance(env_or_id, gym.Env) and (
+        state_key is not None or time_in_state or _to_compile(env_or_id)
+    ):
+        return _solve_compiled(env_or_id, gamma, state_key, time_in_state, make_kwargs)
+    if state_key is not None or time_in_state:
         raise InvalidTypeError(
-            f"state_key is only accepted with an env to compile, not a "
+            f"state_key and time_in_state are only accepted with an env to compile, not a "
             f"{type(env_or_id).__name__}: make the env, reset it with a seed and pass it"
         )
     if isinstance(env_or_id, TabularMDP):
@@ -244,11 +250,14 @@ def _read_model(env_or_id, make_kwargs: dict) -> TabularMDP:
         env.close()
 
 
-def _solve_compiled(env: gym.Env, gamma: float, state_key, make_kwargs: dict) -> CompiledPolicy:
+def _solve_compiled(
+    env: gym.Env, gamma: float, state_key, time_in_state, make_kwargs: dict
+) -> CompiledPolicy:
     if make_kwargs:
         raise InvalidTypeError("make_kwargs are only accepted with an env id, not an env")
-    key_of = state_key or default_state_key(env)
-    mdp = compile_env(env, state_key=key_of)
+    mdp = compile_env(env, state_key=state_key, time_in_state=time_in_state)
+    # The key compile_env numbered the states by, read from the live env as it plays.
+    key_of = state_key_of(env, state_key, time_in_state=bool(time_in_state))
     result = value_iteration(mdp, gamma)
     return CompiledPolicy(
         actions=result.policy,

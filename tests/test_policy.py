@@ -351,7 +351,7 @@ def test_solve_refuses_minigrids_step_count_reward_naming_the_ways_around_it():
     env.reset(seed=0)
     with pytest.raises(rlf.InvalidValueError, match="step_count") as refused:
         rlf.solve(env)
-    assert "TransformReward" in str(refused.value) and "time" in str(refused.value)
+    assert "TransformReward" in str(refused.value) and "time_in_state=True" in str(refused.value)
 
 
 def test_solve_compiles_a_toy_text_env_by_its_state_key_and_plays_it():
@@ -366,3 +366,15 @@ def test_solve_compiles_a_toy_text_env_by_its_state_key_and_plays_it():
 def test_solve_refuses_a_state_key_with_an_id():
     with pytest.raises(rlf.InvalidTypeError, match="state_key"):
         rlf.solve("FrozenLake-v1", state_key=lambda env: 0)
+
+
+def test_solve_with_time_in_state_is_optimal_for_minigrids_own_reward():
+    pytest.importorskip("minigrid", reason="pip install 'rlfoundations[test-envs]'")
+    from tests.test_compile_env import shortest_path_length
+
+    env = gym.make("MiniGrid-Empty-5x5-v0", max_steps=12)  # few steps: few (state, time)
+    env.reset(seed=0)
+    policy = rlf.solve(env, gamma=1.0, time_in_state=True)
+    got = rlf.evaluate(env, policy, episodes=1, seed=0).mean_return
+    expected = 1 - 0.9 * shortest_path_length(env.unwrapped) / 12  # MiniGrid's goal reward
+    assert got == pytest.approx(expected) and policy.result.values[0] == pytest.approx(expected)
