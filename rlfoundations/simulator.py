@@ -284,6 +284,11 @@ def _elapsed_steps(env) -> int:
 def state_key_of(env: gym.Env, state_key=None, *, time_in_state: bool = False) -> Callable:
     """The state key :func:`compile_env` numbers the states of ``env`` by: ``state_key``, or
     MiniGrid's; with ``time_in_state``, paired with the steps since reset."""
+    if state_key is not None and not callable(state_key):
+        raise InvalidTypeError(
+            f"state_key must be callable as state_key(env) -> hashable, got "
+            f"{type(state_key).__name__} {state_key!r}"
+        )
     key_of = state_key or default_state_key(env)
     if key_of is None:
         raise InvalidValueError(
@@ -316,6 +321,17 @@ def _scalars(env) -> dict:
 class StateIndex(gym.ObservationWrapper):
     """A live env's observations replaced by the index of its state in a compiled model, so
     that a tabular policy of :func:`compile_env`'s model plays the env.
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        The live env, in the layout the model was compiled from.
+    mdp : TabularMDP
+        A model from :func:`compile_env` (its ``states`` are the state keys).
+    state_key : callable, optional
+        The ``state_key`` the model was compiled with (MiniGrid's by default).
+    time_in_state : bool
+        Whether the model was compiled with ``time_in_state=True``.
 
     Examples
     --------

@@ -157,3 +157,8 @@ def test_time_in_state_without_a_time_limit_is_refused():
     env.reset(seed=0)
     with pytest.raises(rlf.InvalidValueError, match="TimeLimit"):
         rlf.compile_env(env, state_key=position, time_in_state=True)
+
+
+def test_a_state_key_that_is_not_callable_is_refused_naming_it():
+    with pytest.raises(rlf.InvalidTypeError, match="state_key must be callable"):
+        rlf.compile_env(lake_with_limit(6), state_key="s")
