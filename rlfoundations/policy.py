@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from rlfoundations._validate import check_int, check_optional_seed, is_int
+from rlfoundations._validate import check_gamma, check_int, check_optional_seed, is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
@@ -86,6 +86,8 @@ class CompiledPolicy(GreedyPolicy):
         ``state_key(env) -> hashable``, the key of ``mdp.states``.
     env : gymnasium.Env
         The env whose state ``policy(obs)`` reads.
+    index : dict
+        State key -> state index of ``mdp`` (``mdp.states`` inverted).
 
     Examples
     --------
@@ -255,6 +257,7 @@ def _solve_compiled(
 ) -> CompiledPolicy:
     if make_kwargs:
         raise InvalidTypeError("make_kwargs are only accepted with an env id, not an env")
+    gamma = check_gamma(gamma)  # before the compilation, which can take a while
     mdp = compile_env(env, state_key=state_key, time_in_state=time_in_state)
     # The key compile_env numbered the states by, read from the live env as it plays.
     key_of = state_key_of(env, state_key, time_in_state=bool(time_in_state))

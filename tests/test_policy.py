@@ -378,3 +378,17 @@ def test_solve_with_time_in_state_is_optimal_for_minigrids_own_reward():
     got = rlf.evaluate(env, policy, episodes=1, seed=0).mean_return
     expected = 1 - 0.9 * shortest_path_length(env.unwrapped) / 12  # MiniGrid's goal reward
     assert got == pytest.approx(expected) and policy.result.values[0] == pytest.approx(expected)
+
+
+def test_solve_refuses_a_bad_gamma_before_compiling_an_env():
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    env.reset(seed=0)
+    calls = []
+
+    def key(env):
+        calls.append(1)
+        return int(env.unwrapped.s)
+
+    with pytest.raises(rlf.InvalidValueError, match="gamma"):
+        rlf.solve(env, gamma=1.5, state_key=key)
+    assert calls == []
