@@ -278,7 +278,14 @@ def _elapsed_steps(env) -> int:
         if isinstance(inner, gym.wrappers.TimeLimit):
             return int(inner._elapsed_steps or 0)
         inner = inner.env
-    return int(inner.step_count)
+    steps = getattr(inner, "step_count", None)
+    if not isinstance(steps, int):
+        raise InvalidValueError(
+            f"time_in_state=True cannot read the steps since reset of "
+            f"{type(inner).__name__} (no TimeLimit, no step_count): wrap the env in "
+            f"gymnasium.wrappers.TimeLimit(env, max_episode_steps=...)"
+        )
+    return steps
 
 
 def state_key_of(env: gym.Env, state_key=None, *, time_in_state: bool = False) -> Callable:
@@ -302,6 +309,7 @@ def state_key_of(env: gym.Env, state_key=None, *, time_in_state: bool = False) -
             "time_in_state=True needs a time limit to bound the time: wrap the env in "
             "gymnasium.wrappers.TimeLimit(env, max_episode_steps=...)"
         )
+    _elapsed_steps(env)  # readable, or refused now
 
     def key_and_time(env):
         return key_of(env), _elapsed_steps(env)

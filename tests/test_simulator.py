@@ -162,3 +162,25 @@ def test_time_in_state_without_a_time_limit_is_refused():
 def test_a_state_key_that_is_not_callable_is_refused_naming_it():
     with pytest.raises(rlf.InvalidTypeError, match="state_key must be callable"):
         rlf.compile_env(lake_with_limit(6), state_key="s")
+
+
+class Countdown(gym.Env):
+    """Truncates by itself after ``max_steps`` steps, but does not say how many it took."""
+
+    observation_space = gym.spaces.Discrete(1)
+    action_space = gym.spaces.Discrete(1)
+    max_steps = 5
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, {}
+
+    def step(self, action):
+        return 0, 0.0, False, False, {}
+
+
+def test_time_in_state_refuses_an_env_whose_steps_since_reset_cannot_be_read():
+    env = Countdown()
+    env.reset(seed=0)
+    with pytest.raises(rlf.InvalidValueError, match="steps since reset"):
+        rlf.compile_env(env, state_key=lambda env: 0, time_in_state=True)
