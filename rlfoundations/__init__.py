@@ -45,7 +45,7 @@ from rlfoundations.planning import (
     policy_iteration,
     value_iteration,
 )
-from rlfoundations.policy import EvaluationResult, GreedyPolicy, evaluate, solve
+from rlfoundations.policy import CompiledPolicy, EvaluationResult, GreedyPolicy, evaluate, solve
 from rlfoundations.results import (
     AverageRewardResult,
     ConvergenceWarning,
@@ -67,6 +67,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AverageRewardResult",
     "Comparison",
+    "CompiledPolicy",
     "ConvergenceWarning",
     "EvaluationResult",
     "Explanation",

@@ -36,25 +36,41 @@ __all__ = [
 ENV_ID_ALIASES = {"Taxi-v3": "Taxi-v4"}
 
 
-def make(env_id: str, **make_kwargs) -> gym.Env:
-    """``gymnasium.make`` that also accepts retired ids (``Taxi-v3``) and suggests close ids.
+def make(env_id: str | TabularMDP, **make_kwargs) -> gym.Env:
+    """``gymnasium.make`` that also accepts retired ids (``Taxi-v3``) and suggests close ids;
+    given a model, the env that samples it (:meth:`TabularMDP.to_env`).
 
     Parameters
     ----------
-    env_id : str
+    env_id : str or TabularMDP
         A registered env id, e.g. ``"Taxi-v3"``, ``"FrozenLake8x8-v1"``,
-        ``"rlfoundations/Rick-v0"``.
+        ``"rlfoundations/Rick-v0"``; or a model, made into ``mdp.to_env()`` (in a
+        ``TimeLimit`` when it has ``max_episode_steps``).
     **make_kwargs
-        Passed to ``gymnasium.make`` (``is_slippery=True``, ``render_mode="ansi"``, ...).
+        Passed to ``gymnasium.make`` (``is_slippery=True``, ``render_mode="ansi"``, ...); with
+        a model, only ``render_mode``.
 
     Examples
     --------
     >>> import rlfoundations as rlf
     >>> rlf.make("Taxi-v3").spec.id
     'Taxi-v4'
+    >>> env = rlf.make(rlf.problems.forest())
+    >>> env
+    <TimeLimit<TabularEnv instance>>
+    >>> rlf.from_env(env).max_episode_steps
+    1000
     """
+    if isinstance(env_id, TabularMDP):
+        unknown = sorted(set(make_kwargs) - {"render_mode"})
+        if unknown:
+            raise InvalidTypeError(
+                f"a model is made into its env with render_mode only, got {unknown}: the "
+                f"other make arguments are already in the model"
+            )
+        return env_id.to_env(**make_kwargs)
     if not isinstance(env_id, str):
-        raise TypeError(f"env_id must be a str, got {type(env_id).__name__}")
+        raise TypeError(f"env_id must be a str or a TabularMDP, got {type(env_id).__name__}")
     resolved = env_id if env_id in gym.registry else ENV_ID_ALIASES.get(env_id, env_id)
     if resolved not in gym.registry and ":" not in resolved:
         close = difflib.get_close_matches(resolved, list(gym.registry), n=3, cutoff=0.6)

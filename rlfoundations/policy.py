@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
 
-from rlfoundations._validate import check_int, check_optional_seed, is_int
+from rlfoundations._validate import check_gamma, check_int, check_optional_seed, is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
 from rlfoundations.results import LearningResult, PlanningResult
+from rlfoundations.simulator import compile_env, default_state_key, state_key_of
 
-__all__ = ["EvaluationResult", "GreedyPolicy", "evaluate", "solve"]
+__all__ = ["CompiledPolicy", "EvaluationResult", "GreedyPolicy", "evaluate", "solve"]
 
 #: Step cap of an evaluation episode when the env has no time limit of its own.
 DEFAULT_MAX_STEPS = 1_000
@@ -69,16 +71,108 @@ class GreedyPolicy:
         )
 
 
-def solve(env_or_id, gamma: float = 0.99, **make_kwargs) -> GreedyPolicy:
-    """Extract the exact model of a toy-text env, solve it and return its optimal policy.
+@dataclass(frozen=True, repr=False)
+class CompiledPolicy(GreedyPolicy):
+    """The policy of a model compiled from a live env (:func:`compile_env`): ``policy(obs)``
+    reads the state of the env it plays through the model's state key, not from ``obs``.
+
+    A MiniGrid observation is the agent's partial view, not its state, so the policy looks
+    at the env itself: :func:`solve` binds it to the env it compiled, and :func:`evaluate`
+    to the env it plays (:meth:`on` binds it to any other).
+
+    Attributes
+    ----------
+    state_key : callable
+        ``state_key(env) -> hashable``, the key of ``mdp.states``.
+    env : gymnasium.Env
+        The env whose state ``policy(obs)`` reads.
+    index : dict
+        State key -> state index of ``mdp`` (``mdp.states`` inverted).
+
+    Examples
+    --------
+    See :func:`solve`.
+    """
+
+    state_key: Callable
+    env: gym.Env
+    index: dict
+
+    def on(self, env: gym.Env) -> CompiledPolicy:
+        """The same policy, reading the state of ``env``."""
+        if not isinstance(env, gym.Env):
+            raise InvalidTypeError(f"env must be a gymnasium.Env, got {type(env).__name__}")
+        return dataclasses.replace(self, env=env)
+
+    def state(self) -> int:
+        """The model's index of the bound env's current state."""
+        key = self.state_key(self.env)
+        found = self.index.get(key)
+        if found is None:
+            raise InvalidValueError(
+                f"the env is in a state the compiled model never reached ({key!r}): it was "
+                f"compiled from another start (another seed, another layout?); compile the "
+                f"env after reset(seed=...) with the seed you play"
+            )
+        return found
+
+    def __call__(self, obs=None) -> int:
+        """The action in the bound env's current state (``obs`` is not read)."""
+        return int(self.actions[self.state()])
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledPolicy(n_states={self.mdp.n_states}, n_actions={self.mdp.n_actions}, "
+            f"gamma={self.result.gamma}, model={self.mdp.name!r})"
+        )
+
+
+def _has_table(env: gym.Env) -> bool:
+    """Whether :func:`from_env` reads the env's model: a ``P`` table, or Blackjack's rules."""
+    base = env.unwrapped
+    return isinstance(getattr(base, "P", None), dict) or type(base).__name__ == "BlackjackEnv"
+
+
+def _to_compile(env: gym.Env) -> bool:
+    """An env without a table whose state key is known (MiniGrid) is compiled."""
+    return not _has_table(env) and default_state_key(env) is not None
+
+
+def _bound_to(policy, env: gym.Env):
+    """A :class:`CompiledPolicy` reads the state of the env it plays; anything else as is."""
+    if isinstance(policy, CompiledPolicy) and isinstance(env, gym.Env):
+        return policy.on(env)
+    return policy
+
+
+def solve(
+    env_or_id,
+    gamma: float = 0.99,
+    *,
+    state_key: Callable[[gym.Env], Hashable] | None = None,
+    time_in_state: bool = False,
+    **make_kwargs,
+) -> GreedyPolicy:
+    """Build the exact model of an env, solve it and return its optimal policy.
+
+    A toy-text env (one with a ``P`` table, or Blackjack) is read by :func:`from_env`. An
+    env without one that can be copied and steps deterministically is compiled by
+    :func:`compile_env` from where it is now (MiniGrid by default, any other env given its
+    ``state_key``), and the policy returned plays it live.
 
     Parameters
     ----------
     env_or_id : str, gymnasium.Env or TabularMDP
-        An env id (``"Taxi-v3"``, ``"rlfoundations/Rick-v0"``, ...), an env exposing the
-        toy-text ``P`` table, or a model already extracted.
+        An env id (``"Taxi-v3"``, ``"rlfoundations/Rick-v0"``, ...), an env (reset, for one
+        to compile, with the seed whose layout you want), or a model already built.
     gamma : float
         Discount factor in [0, 1] (1 only for models that always end).
+    state_key : callable, optional
+        ``state_key(env) -> hashable``: compile the env with this state key (see
+        :func:`compile_env`) even if it has a ``P`` table. MiniGrid envs need none.
+    time_in_state : bool
+        Compile the env with the steps since reset in the state (see :func:`compile_env`):
+        exact for MiniGrid's own reward, which falls with the step count.
     **make_kwargs
         With an id: passed to ``gymnasium.make`` (``drunk=0.2``, ``is_slippery=True``, ...).
 
@@ -86,13 +180,18 @@ def solve(env_or_id, gamma: float = 0.99, **make_kwargs) -> GreedyPolicy:
     -------
     GreedyPolicy
         Greedy in the value-iteration solution (ties to the lowest action); holds the
-        :class:`PlanningResult` and the model.
+        :class:`PlanningResult` and the model. For a compiled env, a
+        :class:`CompiledPolicy`: ``policy(obs)`` reads the live env's state by its key, and
+        :func:`evaluate` plays it in the env it is given.
 
     Raises
     ------
     TypeError, ValueError
-        From :func:`from_env` (no ``P`` table, non-Discrete spaces) or
-        :func:`value_iteration` (``gamma`` out of range).
+        From :func:`from_env` (non-Discrete spaces, a wrapper it cannot read),
+        :func:`compile_env` (an env that is not deterministic, or whose reward depends on
+        something outside its state, as MiniGrid's step-count reward does) or
+        :func:`value_iteration` (``gamma`` out of range); an id whose env has no ``P`` table
+        (make it, reset it with a seed, and pass the env).
 
     See Also
     --------
@@ -105,15 +204,72 @@ def solve(env_or_id, gamma: float = 0.99, **make_kwargs) -> GreedyPolicy:
     >>> env = rlf.make("Taxi-v3")
     >>> obs, info = env.reset(seed=0)
     >>> obs, reward, terminated, truncated, info = env.step(policy(obs))
+
+    A copyable env without ``P``: here FrozenLake compiled by its position, ``env.s``.
+
+    >>> lake = rlf.make("FrozenLake-v1", is_slippery=False)
+    >>> _ = lake.reset(seed=0)
+    >>> policy = rlf.solve(lake, state_key=lambda env: int(env.unwrapped.s))
+    >>> policy
+    CompiledPolicy(n_states=16, n_actions=4, gamma=0.99, model='FrozenLake-v1')
+    >>> rlf.evaluate(lake, policy, episodes=1).mean_length
+    6.0
     """
+    if isinstance(env_or_id, gym.Env) and (
+        state_key is not None or time_in_state or _to_compile(env_or_id)
+    ):
+        return _solve_compiled(env_or_id, gamma, state_key, time_in_state, make_kwargs)
+    if state_key is not None or time_in_state:
+        raise InvalidTypeError(
+            f"state_key and time_in_state are only accepted with an env to compile, not a "
+            f"{type(env_or_id).__name__}: make the env, reset it with a seed and pass it"
+        )
     if isinstance(env_or_id, TabularMDP):
         if make_kwargs:
             raise InvalidTypeError("make_kwargs are only accepted with an env id, not a TabularMDP")
         mdp = env_or_id
     else:
-        mdp = from_env(env_or_id, **make_kwargs)
+        mdp = _read_model(env_or_id, make_kwargs)
     result = value_iteration(mdp, gamma)
     return GreedyPolicy(actions=result.policy, result=result, mdp=mdp)
+
+
+def _read_model(env_or_id, make_kwargs: dict) -> TabularMDP:
+    """:func:`from_env`, but an id of an env to compile (MiniGrid) is refused with the way:
+    made fresh, which layout to compile is not known."""
+    if not isinstance(env_or_id, str):
+        return from_env(env_or_id, **make_kwargs)
+    env = make(env_or_id, **make_kwargs)
+    try:
+        if _to_compile(env):
+            raise InvalidValueError(
+                f"{env_or_id!r} has no P table, and the model compiled from it depends on "
+                f"the seed of its layout: make it, reset it and pass the env, as in "
+                f"env = rlf.make({env_or_id!r}); env.reset(seed=0); rlf.solve(env)"
+            )
+        return from_env(env)
+    finally:
+        env.close()
+
+
+def _solve_compiled(
+    env: gym.Env, gamma: float, state_key, time_in_state, make_kwargs: dict
+) -> CompiledPolicy:
+    if make_kwargs:
+        raise InvalidTypeError("make_kwargs are only accepted with an env id, not an env")
+    gamma = check_gamma(gamma)  # before the compilation, which can take a while
+    mdp = compile_env(env, state_key=state_key, time_in_state=time_in_state)
+    # The key compile_env numbered the states by, read from the live env as it plays.
+    key_of = state_key_of(env, state_key, time_in_state=bool(time_in_state))
+    result = value_iteration(mdp, gamma)
+    return CompiledPolicy(
+        actions=result.policy,
+        result=result,
+        mdp=mdp,
+        state_key=key_of,
+        env=env,
+        index={state: i for i, state in enumerate(mdp.states)},
+    )
 
 
 @dataclass(frozen=True, repr=False)
@@ -301,6 +457,7 @@ def evaluate(
         else:
             max_steps = check_int("max_steps", max_steps)
 
+        policy = _bound_to(policy, env)
         returns = np.zeros(episodes)
         lengths = np.zeros(episodes, dtype=np.int64)
         wins = np.zeros(episodes, dtype=bool)

@@ -10,11 +10,11 @@ from collections.abc import Callable, Hashable, Iterable
 import gymnasium as gym
 import numpy as np
 
-from rlfoundations._validate import check_int
+from rlfoundations._validate import check_bool, check_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
 
-__all__ = ["StateIndex", "compile_env", "from_simulator"]
+__all__ = ["StateIndex", "compile_env", "from_simulator", "state_key_of"]
 
 
 def _initial_states(initial) -> list[tuple[Hashable, float]]:
@@ -249,7 +249,7 @@ def _minigrid_key(env):
     return base.hash(), None if carrying is None else tuple(carrying.encode())
 
 
-def _default_state_key(env):
+def default_state_key(env) -> Callable | None:
     """The state key of the envs whose full state is known: MiniGrid's ``hash()`` (grid,
     position, direction) with what the agent carries; else None."""
     base = env.unwrapped
@@ -271,6 +271,52 @@ def _time_limit_of(env) -> int | None:
     return min(limits) if limits else None
 
 
+def _elapsed_steps(env) -> int:
+    """Steps since the env's last reset: its ``TimeLimit``'s count, or MiniGrid's own."""
+    inner = env
+    while isinstance(inner, gym.Wrapper):
+        if isinstance(inner, gym.wrappers.TimeLimit):
+            return int(inner._elapsed_steps or 0)
+        inner = inner.env
+    steps = getattr(inner, "step_count", None)
+    if not isinstance(steps, int):
+        raise InvalidValueError(
+            f"time_in_state=True cannot read the steps since reset of "
+            f"{type(inner).__name__} (no TimeLimit, no step_count): wrap the env in "
+            f"gymnasium.wrappers.TimeLimit(env, max_episode_steps=...)"
+        )
+    return steps
+
+
+def state_key_of(env: gym.Env, state_key=None, *, time_in_state: bool = False) -> Callable:
+    """The state key :func:`compile_env` numbers the states of ``env`` by: ``state_key``, or
+    MiniGrid's; with ``time_in_state``, paired with the steps since reset."""
+    if state_key is not None and not callable(state_key):
+        raise InvalidTypeError(
+            f"state_key must be callable as state_key(env) -> hashable, got "
+            f"{type(state_key).__name__} {state_key!r}"
+        )
+    key_of = state_key or default_state_key(env)
+    if key_of is None:
+        raise InvalidValueError(
+            f"{type(env.unwrapped).__name__} has no known state key: pass "
+            f"state_key=lambda env: ..., a hashable that identifies the env's full state"
+        )
+    if not time_in_state:
+        return key_of
+    if _time_limit_of(env) is None:
+        raise InvalidValueError(
+            "time_in_state=True needs a time limit to bound the time: wrap the env in "
+            "gymnasium.wrappers.TimeLimit(env, max_episode_steps=...)"
+        )
+    _elapsed_steps(env)  # readable, or refused now
+
+    def key_and_time(env):
+        return key_of(env), _elapsed_steps(env)
+
+    return key_and_time
+
+
 def _scalars(env) -> dict:
     """The plain scalar attributes of the unwrapped env: what differs outside the key."""
     return {
@@ -284,16 +330,31 @@ class StateIndex(gym.ObservationWrapper):
     """A live env's observations replaced by the index of its state in a compiled model, so
     that a tabular policy of :func:`compile_env`'s model plays the env.
 
+    Parameters
+    ----------
+    env : gymnasium.Env
+        The live env, in the layout the model was compiled from.
+    mdp : TabularMDP
+        A model from :func:`compile_env` (its ``states`` are the state keys).
+    state_key : callable, optional
+        The ``state_key`` the model was compiled with (MiniGrid's by default).
+    time_in_state : bool
+        Whether the model was compiled with ``time_in_state=True``.
+
     Examples
     --------
     See :func:`compile_env`.
     """
 
-    def __init__(self, env: gym.Env, mdp: TabularMDP, state_key=None) -> None:
+    def __init__(
+        self, env: gym.Env, mdp: TabularMDP, state_key=None, *, time_in_state: bool = False
+    ) -> None:
         super().__init__(env)
-        self._key = state_key or _default_state_key(env)
-        if self._key is None or mdp.states is None:
+        if mdp.states is None:
             raise InvalidValueError("StateIndex needs a compiled model and its state_key")
+        self._key = state_key_of(
+            env, state_key, time_in_state=check_bool("time_in_state", time_in_state)
+        )
         self._index = {state: i for i, state in enumerate(mdp.states)}
         self.observation_space = gym.spaces.Discrete(mdp.n_states)
 
@@ -307,7 +368,13 @@ class StateIndex(gym.ObservationWrapper):
         return self._index[key]
 
 
-def compile_env(env: gym.Env, *, state_key=None, max_states: int | None = None) -> TabularMDP:
+def compile_env(
+    env: gym.Env,
+    *,
+    state_key=None,
+    max_states: int | None = None,
+    time_in_state: bool = False,
+) -> TabularMDP:
     """Compile a deterministic env that can be copied into the exact model of the states it
     reaches from where it is now.
 
@@ -325,13 +392,19 @@ def compile_env(env: gym.Env, *, state_key=None, max_states: int | None = None) 
         it, e.g. ``lambda env: env.unwrapped.s`` for a toy-text env.
     max_states : int, optional
         Stop with an error past this many states.
+    time_in_state : bool
+        Fold the time into the state: the states are ``(state_key(env), steps since
+        reset)``, and reaching the time limit ends the episode in the model. Exact for a
+        reward or dynamics that change with the step count (MiniGrid's reward), at the cost
+        of up to ``max_episode_steps`` times more states. Needs a time limit (a
+        ``TimeLimit``, or MiniGrid's ``max_steps``).
 
     Returns
     -------
     TabularMDP
         With ``states`` (the state keys) and ``max_episode_steps`` (a ``TimeLimit``'s, or
         MiniGrid's ``max_steps``). Play its policies in the live env through
-        :class:`StateIndex`.
+        :class:`StateIndex`, or let :func:`rlfoundations.solve` compile and play it.
 
     Raises
     ------
@@ -339,8 +412,10 @@ def compile_env(env: gym.Env, *, state_key=None, max_states: int | None = None) 
         Two copies of one state step differently (the env is not deterministic); or a state
         reached again by another path steps differently from the first time, so something
         outside the state key changes the dynamics or the reward (MiniGrid's reward on
-        reaching the goal falls with the step count): fold it into ``state_key`` or make the
-        reward a function of the state (a ``TransformReward``), rather than average it away.
+        reaching the goal falls with the step count): fold the time into the state
+        (``time_in_state=True``) or make the reward a function of the state (a
+        ``TransformReward``), rather than average it away. ``time_in_state`` without a time
+        limit.
 
     Examples
     --------
@@ -356,20 +431,18 @@ def compile_env(env: gym.Env, *, state_key=None, max_states: int | None = None) 
         raise InvalidTypeError(f"env must be a gymnasium.Env, got {type(env).__name__}")
     if not isinstance(env.action_space, gym.spaces.Discrete):
         raise InvalidTypeError(f"the action space must be Discrete, got {env.action_space!r}")
-    key_of = state_key or _default_state_key(env)
-    if key_of is None:
-        raise InvalidValueError(
-            f"{type(env.unwrapped).__name__} has no known state key: pass "
-            f"state_key=lambda env: ..., a hashable that identifies the env's full state"
-        )
+    time_in_state = check_bool("time_in_state", time_in_state)
+    key_of = state_key_of(env, state_key, time_in_state=time_in_state)
     n_actions = int(env.action_space.n)
     start = int(env.action_space.start)
     representative: dict = {}  # state key -> an env copy in that state
     checked: set = set()  # keys already compared with a second path
 
     def outcome(copy_env, action):
-        _, reward, terminated, _, _ = copy_env.step(np.int64(action + start))
-        return key_of(copy_env), float(reward), bool(terminated), copy_env
+        _, reward, terminated, truncated, _ = copy_env.step(np.int64(action + start))
+        # With the time in the state, the time limit is part of the model: the episode ends.
+        ends = terminated or (time_in_state and truncated)
+        return key_of(copy_env), float(reward), bool(ends), copy_env
 
     def step_twice(key, action):
         first = outcome(copy.deepcopy(representative[key]), action)
@@ -427,8 +500,10 @@ def _compare_paths(key, new, old, recorded, outcome, n_actions) -> None:
                 f"state {key!r} reached by two paths steps differently with action {action}: "
                 f"{before} and {now}. Something outside the state key changes the dynamics "
                 f"or the reward (the env differs in {', '.join(differing) or 'attributes'}; "
-                f"MiniGrid's reward falls with step_count). Fold it into state_key (time in "
-                f"the state), or make the reward a function of the state alone, e.g. "
+                f"MiniGrid's reward falls with step_count). Fold the time into the state, "
+                f"compile_env(env, time_in_state=True) or solve(env, time_in_state=True) "
+                f"(exact, up to max_episode_steps times more states), or make the reward a "
+                f"function of the state alone, e.g. "
                 f"gymnasium.wrappers.TransformReward(env, lambda r: float(r > 0)); a model "
                 f"that averages it away would be wrong"
             )

@@ -55,6 +55,9 @@ MDP = rlf.TabularMDP.from_dense(P, R, terminal=TERMINAL, initial=[1.0, 0.0, 0.0]
 SOLVED = rlf.value_iteration(MDP, 0.9)
 POLICY = rlf.GreedyPolicy(actions=SOLVED.policy, result=SOLVED, mdp=MDP)
 FROZEN_LAKE = rlf.from_env("FrozenLake-v1")
+LAKE = gymnasium.make("FrozenLake-v1", is_slippery=False)
+LAKE.reset(seed=0)
+COMPILED = rlf.solve(LAKE, state_key=lambda env: int(env.unwrapped.s))  # a CompiledPolicy
 SCRATCH = Path(tempfile.mkdtemp(prefix="rlfoundations-inputs-"))
 SAVED = rlf.save(SCRATCH / "q", np.zeros((3, 2)), env_id="tiny")
 
@@ -238,6 +241,8 @@ CALLS: dict[str, Call] = {
         rlf.GreedyPolicy, {"actions": SOLVED.policy, "result": SOLVED, "mdp": MDP}
     ),
     "GreedyPolicy.__call__": Call(POLICY, {"obs": 1}),
+    "CompiledPolicy.on": Call(COMPILED.on, {"env": LAKE}),
+    "CompiledPolicy.__call__": Call(COMPILED, {"obs": 0}),
     "evaluate": Call(
         rlf.evaluate,
         {

@@ -279,3 +279,116 @@ def test_evaluate_replays_a_stochastic_policy_for_the_same_seed():
 def test_evaluate_rejects_bad_policy_arrays(policy, error, match):
     with pytest.raises(error, match=match):
         rlf.evaluate(RICK_ID, policy, episodes=1)
+
+
+# -- solve(env) on an env without P: compiled, and played live -----------------------------------
+MINIGRID_IDS = ["MiniGrid-Empty-8x8-v0", "MiniGrid-DoorKey-5x5-v0"]
+
+
+@pytest.fixture(scope="module")
+def minigrid_solved():
+    """Each MiniGrid env (reset with seed 0, the goal worth 1), its policy and the fewest
+    steps to the goal by the BFS of tests/test_compile_env.py, not by MiniGrid's step."""
+    pytest.importorskip("minigrid", reason="pip install 'rlfoundations[test-envs]'")
+    from tests.test_compile_env import binary_goal, shortest_path_length
+
+    solved = {}
+    for env_id in MINIGRID_IDS:
+        env = binary_goal(gym.make(env_id))
+        env.reset(seed=0)
+        solved[env_id] = (env, rlf.solve(env), shortest_path_length(env.unwrapped))
+    return solved
+
+
+@pytest.mark.parametrize("env_id", MINIGRID_IDS)
+def test_solve_of_a_minigrid_env_reaches_the_goal_in_the_fewest_steps_in_that_env(
+    minigrid_solved, env_id
+):
+    env, policy, expected = minigrid_solved[env_id]
+    score = rlf.evaluate(env, policy, episodes=1, seed=0)
+    assert score.win_rate == 1.0 and score.mean_length == expected
+
+
+@pytest.mark.parametrize("env_id", MINIGRID_IDS)
+def test_evaluate_of_a_minigrid_id_scores_the_solved_policy_with_minigrids_own_reward(
+    minigrid_solved, env_id
+):
+    _, policy, steps = minigrid_solved[env_id]
+    got = rlf.evaluate(env_id, policy, episodes=1, seed=0).mean_return
+    max_steps = policy.mdp.max_episode_steps
+    expected = 1 - 0.9 * steps / max_steps  # MiniGrid's goal reward after `steps` steps
+    assert got == pytest.approx(expected)
+
+
+def test_solve_of_a_minigrid_env_returns_a_compiled_policy_of_its_model(minigrid_solved):
+    env, policy, _ = minigrid_solved["MiniGrid-Empty-8x8-v0"]
+    assert isinstance(policy, rlf.CompiledPolicy) and policy.env is env
+    assert policy.mdp.max_episode_steps == env.unwrapped.max_steps == 256
+
+
+def test_a_compiled_policy_refuses_an_env_in_a_state_its_model_never_reached(minigrid_solved):
+    _, policy, _ = minigrid_solved["MiniGrid-DoorKey-5x5-v0"]
+    other = gym.make("MiniGrid-DoorKey-5x5-v0")
+    seed = next(s for s in range(1, 50) if _doorkey_layout(other, s) != _doorkey_layout(other, 0))
+    with pytest.raises(rlf.InvalidValueError, match="never reached"):
+        rlf.evaluate(other, policy, episodes=1, seed=seed)
+
+
+def _doorkey_layout(env, seed):
+    env.reset(seed=seed)
+    return env.unwrapped.grid.encode().tobytes()
+
+
+def test_solve_refuses_a_minigrid_id_saying_to_reset_an_env_with_a_seed():
+    pytest.importorskip("minigrid", reason="pip install 'rlfoundations[test-envs]'")
+    with pytest.raises(rlf.InvalidValueError, match=r"env.reset\(seed=0\); rlf.solve\(env\)"):
+        rlf.solve("MiniGrid-Empty-5x5-v0")
+
+
+def test_solve_refuses_minigrids_step_count_reward_naming_the_ways_around_it():
+    pytest.importorskip("minigrid", reason="pip install 'rlfoundations[test-envs]'")
+    env = gym.make("MiniGrid-Empty-5x5-v0")
+    env.reset(seed=0)
+    with pytest.raises(rlf.InvalidValueError, match="step_count") as refused:
+        rlf.solve(env)
+    assert "TransformReward" in str(refused.value) and "time_in_state=True" in str(refused.value)
+
+
+def test_solve_compiles_a_toy_text_env_by_its_state_key_and_plays_it():
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    env.reset(seed=0)
+    policy = rlf.solve(env, state_key=lambda env: int(env.unwrapped.s))
+    score = rlf.evaluate(env, policy, episodes=3, seed=0)
+    expected = 6  # the 4x4 lake's start to goal, 3 down and 3 right, around the holes
+    assert score.win_rate == 1.0 and score.mean_length == expected
+
+
+def test_solve_refuses_a_state_key_with_an_id():
+    with pytest.raises(rlf.InvalidTypeError, match="state_key"):
+        rlf.solve("FrozenLake-v1", state_key=lambda env: 0)
+
+
+def test_solve_with_time_in_state_is_optimal_for_minigrids_own_reward():
+    pytest.importorskip("minigrid", reason="pip install 'rlfoundations[test-envs]'")
+    from tests.test_compile_env import shortest_path_length
+
+    env = gym.make("MiniGrid-Empty-5x5-v0", max_steps=12)  # few steps: few (state, time)
+    env.reset(seed=0)
+    policy = rlf.solve(env, gamma=1.0, time_in_state=True)
+    got = rlf.evaluate(env, policy, episodes=1, seed=0).mean_return
+    expected = 1 - 0.9 * shortest_path_length(env.unwrapped) / 12  # MiniGrid's goal reward
+    assert got == pytest.approx(expected) and policy.result.values[0] == pytest.approx(expected)
+
+
+def test_solve_refuses_a_bad_gamma_before_compiling_an_env():
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    env.reset(seed=0)
+    calls = []
+
+    def key(env):
+        calls.append(1)
+        return int(env.unwrapped.s)
+
+    with pytest.raises(rlf.InvalidValueError, match="gamma"):
+        rlf.solve(env, gamma=1.5, state_key=key)
+    assert calls == []

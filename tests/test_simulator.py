@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -117,3 +118,69 @@ def test_states_map_indices_back_to_simulator_states():
     mdp = rlf.from_simulator(gambler(0.4), initial=[10, 20], n_actions=2)
     got = mdp.states[:2]
     assert got == (10, 20) and mdp.initial[:2].tolist() == [0.5, 0.5]
+
+
+# -- compile_env with the time in the state ------------------------------------------------------
+def lake_with_limit(max_episode_steps: int):
+    """The deterministic 4x4 FrozenLake, reset, its goal 6 moves from the start (3 down, 3
+    right, around the holes) and 1 for reaching it."""
+    env = gym.make("FrozenLake-v1", is_slippery=False, max_episode_steps=max_episode_steps)
+    env.reset(seed=0)
+    return env
+
+
+def position(env) -> int:
+    return int(env.unwrapped.s)
+
+
+@pytest.mark.parametrize(
+    "limit, expected",
+    [
+        pytest.param(6, 0.9**5, id="reachable in the last step"),
+        pytest.param(5, 0.0, id="out of reach"),
+    ],
+)
+def test_time_in_state_values_the_start_by_what_the_time_limit_leaves_reachable(limit, expected):
+    mdp = rlf.compile_env(lake_with_limit(limit), state_key=position, time_in_state=True)
+    got = rlf.value_iteration(mdp, gamma=0.9, epsilon=1e-12).values[0]
+    assert got == pytest.approx(expected, abs=1e-9)
+
+
+def test_time_in_state_pairs_each_state_with_the_steps_since_reset():
+    mdp = rlf.compile_env(lake_with_limit(6), state_key=position, time_in_state=True)
+    got = {time for _, time in mdp.states}
+    assert mdp.states[0] == (0, 0) and got == set(range(7))
+
+
+def test_time_in_state_without_a_time_limit_is_refused():
+    env = gym.make("FrozenLake-v1", is_slippery=False).unwrapped
+    env.reset(seed=0)
+    with pytest.raises(rlf.InvalidValueError, match="TimeLimit"):
+        rlf.compile_env(env, state_key=position, time_in_state=True)
+
+
+def test_a_state_key_that_is_not_callable_is_refused_naming_it():
+    with pytest.raises(rlf.InvalidTypeError, match="state_key must be callable"):
+        rlf.compile_env(lake_with_limit(6), state_key="s")
+
+
+class Countdown(gym.Env):
+    """Truncates by itself after ``max_steps`` steps, but does not say how many it took."""
+
+    observation_space = gym.spaces.Discrete(1)
+    action_space = gym.spaces.Discrete(1)
+    max_steps = 5
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, {}
+
+    def step(self, action):
+        return 0, 0.0, False, False, {}
+
+
+def test_time_in_state_refuses_an_env_whose_steps_since_reset_cannot_be_read():
+    env = Countdown()
+    env.reset(seed=0)
+    with pytest.raises(rlf.InvalidValueError, match="steps since reset"):
+        rlf.compile_env(env, state_key=lambda env: 0, time_in_state=True)

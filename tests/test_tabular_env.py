@@ -103,6 +103,43 @@ def test_to_env_round_trips_a_canonical_model_to_the_same_arrays():
     got = rlf.from_env(expected.to_env())
     for field in ("next_state", "prob", "reward", "terminated"):
         np.testing.assert_array_equal(getattr(got, field), getattr(expected, field))
+    assert got.max_episode_steps == expected.max_episode_steps == 1000
+
+
+# Small parameters where the default instance is slow to build (Jack's 441 states: ~9 s).
+SMALL = {"jacks_car_rental": {"max_cars": 4, "max_move": 2}}
+
+
+@pytest.mark.parametrize("name", list(problems.CATALOG))
+def test_a_registered_problem_env_reads_back_the_problems_time_limit(name):
+    params = SMALL.get(name, {})
+    got = rlf.from_env(gym.make(problems.env_id(name), **params)).max_episode_steps
+    expected = problems.CATALOG[name].max_episode_steps
+    assert got == expected == problems.get_problem(name)(**params).max_episode_steps
+
+
+def test_a_model_without_a_time_limit_reads_back_without_one():
+    got = rlf.from_env(problems.random_walk().to_env())
+    assert got.max_episode_steps is None
+
+
+def test_make_of_a_model_is_its_env():
+    mdp = problems.river_swim()
+    env = rlf.make(mdp)
+    got = rlf.from_env(env)
+    assert isinstance(env, TimeLimit) and env.unwrapped.mdp is mdp
+    assert same_dynamics(got, mdp) and got.max_episode_steps == mdp.max_episode_steps
+
+
+def test_make_of_a_model_passes_the_render_mode():
+    env = rlf.make(problems.dyna_maze(), render_mode="ansi")
+    env.reset(seed=0)
+    assert env.render() == "state 18 (row=2, col=0)\n"
+
+
+def test_make_of_a_model_refuses_make_arguments_the_model_already_holds():
+    with pytest.raises(InvalidTypeError, match="is_slippery"):
+        rlf.make(problems.forest(), is_slippery=True)
 
 
 def test_to_env_wraps_a_time_limit_when_the_model_has_one():
