@@ -71,8 +71,9 @@ def _arrays(mdp: TabularMDP):
 
 
 def _choices(mdp: TabularMDP, actions: np.ndarray | None = None):
-    """Every (state, action) as a choice of successor nodes, plus a restart node ``S``
-    whose one choice is the support of ``initial``; a terminating outcome leads to it.
+    """Every (state, action) as a choice of successor nodes, plus a restart node ``S``.
+
+    The restart node's one choice is the support of ``initial``; a terminating outcome leads to it.
 
     Returns (pair_start, choice_start, choice_targets): node ``v`` has the choices
     ``pair_start[v]:pair_start[v + 1]``. With ``actions`` (a policy), one choice per state.

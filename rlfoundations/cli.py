@@ -188,8 +188,10 @@ _WORDS = {"True": True, "False": False, "None": None}
 
 
 def _env_kwarg(text: str) -> tuple[str, object]:
-    """``KEY=VALUE``: VALUE read as JSON (``false``, ``0.1``, ``"8x8"``, ``[1, 2]``), as
-    ``True``/``False``/``None``, or else taken as a string (``map_name=8x8``)."""
+    """Parse ``KEY=VALUE``: VALUE as JSON, as ``True``/``False``/``None``, or as a string.
+
+    JSON as in ``false``, ``0.1``, ``"8x8"``, ``[1, 2]``; a string as in ``map_name=8x8``.
+    """
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key.isidentifier():
@@ -291,8 +293,10 @@ def _check_in(flag: str, text: str) -> Path:
 
 @contextlib.contextmanager
 def _about(what: str) -> Iterator[None]:
-    """Turn the plain ValueError / TypeError of a call that took the user's input only (an env
-    id and its kwargs, a file) into a one-line error naming ``what``."""
+    """Turn the plain ValueError / TypeError of a call into a one-line error naming ``what``.
+
+    Only for a call that took the user's input only (an env id and its kwargs, a file).
+    """
     try:
         yield
     except UserError:
@@ -329,8 +333,10 @@ def _kwargs_text(kwargs: dict) -> str:
 
 @contextlib.contextmanager
 def _compilations() -> Iterator[list]:
-    """Collect Numba's compile events in the block: empty when every kernel came from the cache
-    (or was already loaded)."""
+    """Collect Numba's compile events in the block.
+
+    Empty when every kernel came from the cache (or was already loaded).
+    """
     try:
         from numba.core import event
     except ImportError:  # pragma: no cover - Numba without the event API
@@ -879,8 +885,10 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0; 2 for a user mistake; 130 after
-    Ctrl-C, once what was learned is saved)."""
+    """Run the command line; returns the exit status.
+
+    0; 2 for a user mistake; 130 after Ctrl-C, once what was learned is saved.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     show_traceback = os.environ.get(TRACEBACK_VARIABLE, "") not in ("", "0")
     try:

@@ -49,8 +49,10 @@ TIE_TOLERANCE = 1e-9
 
 # -- the statistics ------------------------------------------------------------------------------
 def iqm(scores, axis: int | None = None) -> np.ndarray | float:
-    """Interquartile mean: the mean of the scores left after cutting ``int(n / 4)`` from each
-    end of the sorted scores (scipy's ``trim_mean(scores, 0.25)``, rliable's IQM).
+    """Interquartile mean: the mean of the scores left after cutting a quarter from each end.
+
+    ``int(n / 4)`` are cut from each end of the sorted scores (scipy's ``trim_mean(scores, 0.25)``,
+    rliable's IQM).
 
     Examples
     --------
@@ -69,8 +71,9 @@ def iqm(scores, axis: int | None = None) -> np.ndarray | float:
 
 
 def probability_of_improvement(gaps_x, gaps_y, tolerance: float = TIE_TOLERANCE) -> float:
-    """``P(X better than Y)``: the chance that a run of X has a lower gap than a run of Y,
-    ties counting one half (the Mann-Whitney statistic over ``n * m``, as rliable).
+    """``P(X better than Y)``: the chance that a run of X has a lower gap than a run of Y.
+
+    Ties count one half (the Mann-Whitney statistic over ``n * m``, as rliable).
 
     Examples
     --------
@@ -83,8 +86,10 @@ def probability_of_improvement(gaps_x, gaps_y, tolerance: float = TIE_TOLERANCE)
 
 
 def _poi(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarray:
-    """Probability of improvement of every row of ``x`` over the same row of ``y``, a block
-    of rows at a time (the pairwise differences of all rows at once could take gigabytes)."""
+    """Probability of improvement of every row of ``x`` over the same row of ``y``.
+
+    A block of rows at a time (the pairwise differences of all rows at once could take gigabytes).
+    """
     out = np.empty(x.shape[0])
     rows = max(1, _PAIRS_PER_BLOCK // (x.shape[1] * y.shape[1]))
     for start in range(0, x.shape[0], rows):
@@ -101,8 +106,9 @@ _PAIRS_PER_BLOCK = 1_000_000
 
 
 def performance_profile(gaps, thresholds) -> np.ndarray:
-    """The fraction of runs whose gap is at most each threshold ``tau``: rliable's run-score
-    distribution, for a score where lower is better.
+    """The fraction of runs whose gap is at most each threshold ``tau``.
+
+    rliable's run-score distribution, for a score where lower is better.
 
     Examples
     --------
@@ -116,9 +122,11 @@ def performance_profile(gaps, thresholds) -> np.ndarray:
 
 
 def _resample(scores: np.ndarray, strata: np.ndarray, reps: int, rng) -> np.ndarray:
-    """``reps`` stratified bootstrap samples, shape (reps, n): within every stratum, its runs
-    drawn with replacement, as many as it has (rliable's StratifiedBootstrap, strata here being
-    the settings pooled in one group)."""
+    """``reps`` stratified bootstrap samples, shape (reps, n).
+
+    Within every stratum, its runs drawn with replacement, as many as it has (rliable's
+    StratifiedBootstrap, strata here being the settings pooled in one group).
+    """
     samples = np.empty((reps, scores.shape[0]))
     start = 0
     for stratum in np.unique(strata):
@@ -176,8 +184,10 @@ def _check_confidence(confidence) -> float:
 
 # -- scores of sweeps --------------------------------------------------------------------------
 def _run_scores(result: SweepResult, mdp: TabularMDP, metric: str) -> np.ndarray:
-    """Every run's final gap, or its mean gap over the learning curve (the area under the gap
-    curve divided by the steps it spans)."""
+    """Every run's final gap, or its mean gap over the learning curve.
+
+    The mean gap is the area under the gap curve divided by the steps it spans.
+    """
     from rlfoundations.frames import final_values, optimal_value
 
     gammas = np.array([float(p["gamma"]) for p in result.params])
@@ -198,14 +208,20 @@ def _run_scores(result: SweepResult, mdp: TabularMDP, metric: str) -> np.ndarray
 
 
 def _clean(gaps: np.ndarray, best: np.ndarray) -> np.ndarray:
-    """Gaps within rounding of 0 as 0: the optimum (value iteration to 1e-10) and a policy's
-    exact value are two computations of one number when the policy is optimal."""
+    """Gaps within rounding of 0 as 0.
+
+    The optimum (value iteration to 1e-10) and a policy's exact value are two computations of one
+    number when the policy is optimal.
+    """
     return np.where(np.abs(gaps) <= TIE_TOLERANCE * np.maximum(1.0, np.abs(best)), 0.0, gaps)
 
 
 def _groups(results: Mapping[str, SweepResult], by: str, mdp, metric):
-    """Group label -> (scores, strata): by algorithm, one group per sweep; by a parameter, one
-    per value of it (within each sweep when there are several)."""
+    """Group label -> (scores, strata): by algorithm or by a parameter.
+
+    By algorithm, one group per sweep; by a parameter, one per value of it (within each sweep when
+    there are several).
+    """
     groups: dict[str, tuple[list, list]] = {}
     for name, result in results.items():
         scores = _run_scores(result, mdp, metric)

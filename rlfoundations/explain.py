@@ -36,8 +36,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ActionBackup:
-    """One action's backup: its outcomes (probability > 0) and the Q-value they sum to
-    (``name`` is empty when no action names were given)."""
+    """One action's backup: its outcomes (probability > 0) and the Q-value they sum to.
+
+    ``name`` is empty when no action names were given.
+    """
 
     action: int
     name: str

@@ -145,8 +145,11 @@ class _Chain:
 
 
 def _walk(env: gym.Env) -> _Chain:
-    """The env's wrappers, each either looked through, kept (a time limit), applied exactly
-    (a relabelling of observations, rewards or actions) or refused with the reason."""
+    """The env's wrappers, each looked through, kept, applied exactly or refused.
+
+    A time limit is kept; a relabelling of observations, rewards or actions is applied exactly;
+    anything else is refused with the reason.
+    """
     layers = []
     inner = env
     while isinstance(inner, gym.Wrapper):
@@ -438,8 +441,9 @@ def _time_limit(env: gym.Env) -> int | None:
 
 
 def from_env(env_or_id, **make_kwargs) -> TabularMDP:
-    """Extract the exact model of an env: its toy-text ``P`` table (or, for Blackjack, its
-    rules), seen through its wrappers.
+    """Extract the exact model of an env, seen through its wrappers.
+
+    The model comes from its toy-text ``P`` table (or, for Blackjack, its rules).
 
     Parameters
     ----------
@@ -515,9 +519,10 @@ def from_env(env_or_id, **make_kwargs) -> TabularMDP:
 
 
 def _table_arrays(table, n_states: int, n_actions: int) -> dict | None:
-    """The padded outcome arrays of a well-formed ``P`` table, built with array operations
-    (a few Python passes over the entries, none per entry in Python code); None if any cell
-    is missing, malformed or empty, for :func:`_merged_outcomes` to report.
+    """The padded outcome arrays of a well-formed ``P`` table, built with array operations.
+
+    A few Python passes over the entries, none per entry in Python code; None if any cell is
+    missing, malformed or empty, for :func:`_merged_outcomes` to report.
 
     Same result as :func:`_merged_outcomes` then :func:`_pack`: zero-probability entries
     dropped, duplicate (next_state, reward, terminated) merged by summing in order, slots in

@@ -28,8 +28,10 @@ def _dense(array, name: str) -> np.ndarray:
 
 
 def _masked_as_self_loops(P: np.ndarray, R: np.ndarray, allowed: np.ndarray):
-    """Masked pairs as self-loops with reward 0, whatever the peer stored there: their rows
-    need not be distributions, and their outcomes are never meant to be used."""
+    """Masked pairs as self-loops with reward 0, whatever the peer stored there.
+
+    Their rows need not be distributions, and their outcomes are never meant to be used.
+    """
     n_states = P.shape[0]
     if allowed.all():
         return P, R

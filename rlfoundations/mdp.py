@@ -82,8 +82,10 @@ def _clip_tiny_negatives(array: np.ndarray) -> np.ndarray:
 
 
 class _FrozenKwargs(dict):
-    """A read-only dict of make keyword arguments that pickles (a mappingproxy does not, and
-    models travel to process pools)."""
+    """A read-only dict of make keyword arguments that pickles.
+
+    A mappingproxy does not pickle, and models travel to process pools.
+    """
 
     def _read_only(self, *args, **kwargs):
         raise TypeError("make_kwargs is read-only; build a new model with other kwargs")
@@ -118,8 +120,9 @@ def _check_action_mask(mask, shape: tuple[int, int]) -> np.ndarray:
 
 
 def check_unmasked(mdp: TabularMDP, who: str) -> TabularMDP:
-    """``mdp`` if every action is allowed everywhere; else the error that ``who`` cannot
-    honour ``mdp.action_mask`` yet.
+    """``mdp`` if every action is allowed everywhere.
+
+    Else the error that ``who`` cannot honour ``mdp.action_mask`` yet.
 
     The solvers and learners do not enforce action masks in their kernels yet: run on a
     masked model they would choose masked actions and report values of a different problem.
@@ -704,8 +707,9 @@ class TabularMDP:
 
     @classmethod
     def from_mdptoolbox(cls, P, R, *, initial=None, name: str | None = None) -> TabularMDP:
-        """Build a model from pymdptoolbox's ``(P, R)``: see
-        :func:`rlfoundations.interop.from_mdptoolbox`.
+        """Build a model from pymdptoolbox's ``(P, R)``.
+
+        See :func:`rlfoundations.interop.from_mdptoolbox`.
 
         Examples
         --------
@@ -723,8 +727,10 @@ class TabularMDP:
 
     @classmethod
     def from_quantecon(cls, ddp, *, initial=None, name: str | None = None) -> TabularMDP:
-        """Build a model from a QuantEcon ``DiscreteDP`` (see
-        :func:`rlfoundations.interop.from_quantecon`)."""
+        """Build a model from a QuantEcon ``DiscreteDP``.
+
+        See :func:`rlfoundations.interop.from_quantecon`.
+        """
         from rlfoundations.interop import from_quantecon
 
         return from_quantecon(ddp, initial=initial, name=name)

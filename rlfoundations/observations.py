@@ -1,5 +1,7 @@
-"""IndexObservation: a finite structured observation (Tuple, MultiDiscrete, Dict of Discrete,
-``Discrete(n, start=k)``) as one state index, by a mixed-radix encoding."""
+"""IndexObservation: a finite structured observation as one state index.
+
+Tuple, MultiDiscrete, Dict of Discrete or ``Discrete(n, start=k)``, by a mixed-radix encoding.
+"""
 
 from __future__ import annotations
 
@@ -156,6 +158,7 @@ class IndexObservation(gym.ObservationWrapper):
         return values
 
     def observation(self, observation) -> int:
+        """The index of ``observation`` (the natural flag added first under ``natural``)."""
         if self._natural_flag:
             hand = sorted(self.env.unwrapped.player)
             observation = (*observation, int(hand == [1, 10]))

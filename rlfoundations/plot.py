@@ -223,8 +223,10 @@ class GridLayout:
         return None if len(found) == 0 else (int(found[0, 0]), int(found[0, 1]))
 
     def grid(self, values) -> np.ndarray:
-        """``values`` of every state (shape (n_states,)) as a (rows, cols) array of the slice,
-        NaN where no state sits."""
+        """``values`` of every state (shape (n_states,)) as a (rows, cols) array of the slice.
+
+        NaN where no state sits.
+        """
         values = np.asarray(values, dtype=float)
         if values.shape != (self.n_states,):
             hint = (
@@ -611,8 +613,11 @@ def _colorbar(ax: Axes, image, label: str) -> None:
 
 
 def _without_terminal(layout: GridLayout, grid: np.ndarray) -> np.ndarray:
-    """``grid`` with terminal cells blank: their value (0 in a hole or at the goal, say) is
-    not one the agent acts on, and would only stretch the colour scale."""
+    """``grid`` with terminal cells blank.
+
+    Their value (0 in a hole or at the goal, say) is not one the agent acts on, and would only
+    stretch the colour scale.
+    """
     shown = grid.copy()
     for row, col in layout.terminal:
         shown[row, col] = np.nan
@@ -812,8 +817,10 @@ def _runs(results) -> tuple:
 
 
 def _smoothed_returns(returns, lengths, n_episodes, window: int, steps) -> np.ndarray:
-    """Each run's mean return over its last ``window`` finished episodes, at ``steps``
-    (NaN before a run's first episode ends)."""
+    """Each run's mean return over its last ``window`` finished episodes, at ``steps``.
+
+    NaN before a run's first episode ends.
+    """
     out = np.full((len(n_episodes), len(steps)), np.nan)
     for run, n in enumerate(n_episodes):
         if n == 0:
@@ -1001,8 +1008,11 @@ def _colors(n: int) -> list:
 
 # -- animation -----------------------------------------------------------------------------------
 def _settled(history: np.ndarray, tolerance: float | None) -> int:
-    """The first sweep whose values are within ``tolerance`` times the final values' range
-    of the final values: later frames would look the same."""
+    """The first Bellman sweep whose values are close to the final values.
+
+    Within ``tolerance`` times the final values' range of the final values: later frames would look
+    the same.
+    """
     if tolerance is None:
         return len(history) - 1
     final = history[-1]
@@ -1349,9 +1359,10 @@ def plot_explanation(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 3.5),
 ) -> Figure:
-    """Draw an :class:`rlfoundations.Explanation`: one bar per action, stacked from its
-    outcomes' contributions ``prob * (reward + gamma * V(next))``, a tick at its Q-value,
-    the chosen action outlined.
+    """Draw an :class:`rlfoundations.Explanation`: one bar per action.
+
+    Each bar is stacked from its outcomes' contributions ``prob * (reward + gamma * V(next))``, with
+    a tick at its Q-value and the chosen action outlined.
 
     Examples
     --------

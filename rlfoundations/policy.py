@@ -178,9 +178,12 @@ PROB_TOLERANCE = 1e-9
 
 
 def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int], int]:
-    """``policy`` as a function of the observation: a callable as it is; an action array, a
-    :class:`PlanningResult` or :class:`LearningResult` (their greedy ``policy``) as a table;
-    an (S, A) array of action probabilities as a sampler seeded by ``seed``."""
+    """``policy`` as a function of the observation.
+
+    A callable as it is; an action array, a :class:`PlanningResult` or :class:`LearningResult`
+    (their greedy ``policy``) as a table; an (S, A) array of action probabilities as a sampler
+    seeded by ``seed``.
+    """
     if isinstance(policy, PlanningResult | LearningResult):
         policy = policy.policy
     elif callable(policy):

@@ -81,9 +81,11 @@ class PlanningResult:
         return float(np.dot(initial, self.values))
 
     def to_pandas(self, mdp=None):
-        """One row per state: the decoded factors (with ``mdp`` whose ``factors`` are set),
-        ``value``, ``action``, ``q_0 .. q_{A-1}``, ``action_gap`` (best minus second-best
-        Q-value) and ``non_terminating`` where known. Needs the extra ``data``.
+        """One row per state, as a pandas DataFrame.
+
+        The decoded factors (with ``mdp`` whose ``factors`` are set), ``value``, ``action``, ``q_0
+        .. q_{A-1}``, ``action_gap`` (best minus second-best Q-value) and ``non_terminating`` where
+        known. Needs the extra ``data``.
 
         Examples
         --------
@@ -173,8 +175,10 @@ class LearningResult:
         return self.curve_values @ np.asarray(initial, dtype=float)
 
     def episodes(self):
-        """The finished episodes as a DataFrame: ``episode``, ``return``, ``length`` and
-        ``end_step`` (the run's step count when it ended). Needs the extra ``data``.
+        """The finished episodes as a DataFrame.
+
+        Columns ``episode``, ``return``, ``length`` and ``end_step`` (the run's step count when it
+        ended). Needs the extra ``data``.
 
         Examples
         --------
@@ -236,6 +240,7 @@ class SweepResult:
 
     @property
     def n_runs(self) -> int:
+        """The number of runs (the first axis of ``q_values``)."""
         return int(self.q_values.shape[0])
 
     def __repr__(self) -> str:
@@ -267,19 +272,22 @@ class SweepResult:
         )
 
     def curve(self, initial: np.ndarray) -> np.ndarray:
-        """Expected return of every run's greedy policy at each evaluation, shape
-        (runs, n_evaluations): ``curve_values @ initial``."""
+        """Expected return of every run's greedy policy at each evaluation.
+
+        Shape (runs, n_evaluations): ``curve_values @ initial``.
+        """
         if self.curve_values is None:
             raise ValueError("no learning curve was recorded; pass eval_every to the sweep")
         return self.curve_values @ np.asarray(initial, dtype=float)
 
     def to_pandas(self, mdp=None):
-        """One row per run and checkpoint (each ``eval_every`` evaluation, or the end of the
-        runs without a curve): ``algorithm``, ``run``, every swept parameter, ``seed``,
-        ``steps``, ``episodes`` finished by then, ``mean_return`` of the episodes finished
-        since the previous checkpoint, and, given the model ``mdp``, ``value`` (the exact
-        expected return ``initial @ V^pi`` of the greedy policy) and ``gap`` (the optimal
-        one minus it). Needs the extra ``data``.
+        """One row per run and checkpoint, as a pandas DataFrame.
+
+        Checkpoints are each ``eval_every`` evaluation, or the end of the runs without a curve.
+        Columns: ``algorithm``, ``run``, every swept parameter, ``seed``, ``steps``, ``episodes``
+        finished by then, ``mean_return`` of the episodes finished since the previous checkpoint,
+        and, given the model ``mdp``, ``value`` (the exact expected return ``initial @ V^pi`` of the
+        greedy policy) and ``gap`` (the optimal one minus it). Needs the extra ``data``.
 
         Examples
         --------
@@ -295,10 +303,11 @@ class SweepResult:
         return sweep_frame(self, mdp)
 
     def to_xarray(self, mdp=None):
-        """An ``xarray.Dataset`` with dims (swept parameters..., ``seed``, ``checkpoint``
-        [, ``state``, ``action``]): ``n_episodes``, ``policy``, ``q_values``, the exact
-        ``state_value`` of the greedy policy at every checkpoint and, given ``mdp``,
-        ``value`` and ``gap``. Needs the extra ``data``.
+        """An ``xarray.Dataset`` of the runs.
+
+        Dims (swept parameters..., ``seed``, ``checkpoint`` [, ``state``, ``action``]):
+        ``n_episodes``, ``policy``, ``q_values``, the exact ``state_value`` of the greedy policy at
+        every checkpoint and, given ``mdp``, ``value`` and ``gap``. Needs the extra ``data``.
 
         Examples
         --------
@@ -318,6 +327,7 @@ class SweepResult:
         from rlfoundations.frames import sweep_html
 
         return sweep_html(self)
+
 
 def _shape(array) -> str:
     return "x".join(str(n) for n in np.shape(array))
@@ -367,7 +377,9 @@ class FiniteHorizonResult:
 
 @dataclass(frozen=True, repr=False)
 class AverageRewardResult:
-    """What :func:`rlfoundations.relative_value_iteration` and
+    """The result of the average-reward solvers.
+
+    What :func:`rlfoundations.relative_value_iteration` and
     :func:`rlfoundations.average_reward_policy_iteration` return.
 
     Attributes

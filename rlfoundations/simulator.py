@@ -18,8 +18,10 @@ __all__ = ["StateIndex", "compile_env", "from_simulator"]
 
 
 def _initial_states(initial) -> list[tuple[Hashable, float]]:
-    """``initial`` as (state, probability) pairs: one state, a list of states (uniform), or a
-    mapping state -> probability."""
+    """``initial`` as (state, probability) pairs.
+
+    One state, a list of states (uniform), or a mapping state -> probability.
+    """
     if isinstance(initial, dict):
         pairs = [(state, float(p)) for state, p in initial.items()]
     elif isinstance(initial, list):
@@ -250,8 +252,10 @@ def _minigrid_key(env):
 
 
 def _default_state_key(env):
-    """The state key of the envs whose full state is known: MiniGrid's ``hash()`` (grid,
-    position, direction) with what the agent carries; else None."""
+    """The state key of the envs whose full state is known, else None.
+
+    MiniGrid's ``hash()`` (grid, position, direction) with what the agent carries.
+    """
     base = env.unwrapped
     if callable(getattr(base, "hash", None)) and hasattr(base, "agent_pos"):
         return _minigrid_key
@@ -281,8 +285,9 @@ def _scalars(env) -> dict:
 
 
 class StateIndex(gym.ObservationWrapper):
-    """A live env's observations replaced by the index of its state in a compiled model, so
-    that a tabular policy of :func:`compile_env`'s model plays the env.
+    """A live env's observations replaced by the index of its state in a compiled model.
+
+    So a tabular policy of :func:`compile_env`'s model plays the env.
 
     Examples
     --------
@@ -298,6 +303,7 @@ class StateIndex(gym.ObservationWrapper):
         self.observation_space = gym.spaces.Discrete(mdp.n_states)
 
     def observation(self, observation) -> int:
+        """The index in the compiled model of the env's current state."""
         key = self._key(self.env)
         if key not in self._index:
             raise InvalidValueError(
@@ -308,8 +314,9 @@ class StateIndex(gym.ObservationWrapper):
 
 
 def compile_env(env: gym.Env, *, state_key=None, max_states: int | None = None) -> TabularMDP:
-    """Compile a deterministic env that can be copied into the exact model of the states it
-    reaches from where it is now.
+    """Compile a copyable deterministic env into an exact model.
+
+    The model of the states it reaches from where it is now.
 
     Every action is tried from every reachable state on copies of the env
     (``copy.deepcopy``), breadth first, as :func:`from_simulator` does with rules.

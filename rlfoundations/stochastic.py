@@ -1,5 +1,6 @@
-"""Stochastic policies: (S, A) matrices of action probabilities, checked once, and the
-one-action model a stochastic policy induces.
+"""Stochastic policies: (S, A) matrices of action probabilities.
+
+Checked once, and the one-action model a stochastic policy induces.
 
 A policy ``pi[s, a]`` turns the model into a Markov reward process: in state ``s`` every
 outcome ``k`` of every action ``a`` happens with probability ``pi[s, a] * prob[s, a, k]``.
@@ -75,8 +76,10 @@ def induced_mdp(mdp: TabularMDP, policy: np.ndarray) -> TabularMDP:
 
 
 def action_values(mdp: TabularMDP, values: np.ndarray, gamma: float) -> np.ndarray:
-    """``Q(s, a) = R(s, a) + gamma * sum_k continue_prob * V[next_state]``, outcome by
-    outcome in slot order."""
+    """``Q(s, a) = R(s, a) + gamma * sum_k continue_prob * V[next_state]``.
+
+    Outcome by outcome in slot order.
+    """
     future = np.zeros((mdp.n_states, mdp.n_actions))
     for k in range(mdp.max_outcomes):
         future += mdp.continue_prob[:, :, k] * values[mdp.next_state[:, :, k]]

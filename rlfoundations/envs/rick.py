@@ -306,6 +306,7 @@ class RickEnv(gym.Env):
 
     # -- Gymnasium API ---------------------------------------------------------------------------
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
+        """Take ``action``; ``truncated`` is always False (time limits are TimeLimit's job)."""
         if not self.action_space.contains(action):
             raise ValueError(f"action must be an int in [0, 6), got {action!r}")
         transitions = self.P[self.s][int(action)]
@@ -320,12 +321,14 @@ class RickEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
+        """Start an episode from the initial-state distribution; ``info`` has the action mask."""
         super().reset(seed=seed)
         self.s = int(categorical_sample(self.initial_state_distrib, self.np_random))
         self.lastaction = None
         return int(self.s), {"prob": 1.0, "action_mask": self.action_mask(self.s)}
 
     def render(self) -> str | np.ndarray | None:
+        """Draw the current state as ``render_mode`` says (ansi text or an RGB array)."""
         if self.render_mode is None:
             spec_id = self.spec.id if self.spec is not None else "rlfoundations/Rick-v0"
             gym.logger.warn(

@@ -122,6 +122,7 @@ class TabularEnv(gym.Env):
         return info
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[int, dict]:
+        """Start an episode from ``mdp.initial``; ``info`` has ``prob`` (and the action mask)."""
         super().reset(seed=seed)
         draw = np.searchsorted(self._initial_cumulative, self.np_random.random(), "right")
         self.s = int(min(draw, self._last_initial))
@@ -129,6 +130,7 @@ class TabularEnv(gym.Env):
         return self.s, self._info(1.0)
 
     def step(self, action) -> tuple[int, float, bool, bool, dict]:
+        """Take ``action``: draw one of its outcomes in the model; ``truncated`` is always False."""
         if not self.action_space.contains(action):
             raise InvalidValueError(
                 f"action must be an int in [0, {self.mdp.n_actions}), got {action!r}"
@@ -144,6 +146,7 @@ class TabularEnv(gym.Env):
         return self.s, reward, terminated, False, self._info(float(self.mdp.prob[state, action, k]))
 
     def render(self) -> str | None:
+        """The current state as text (ansi), with its decoded factors and the last action."""
         if self.render_mode is None:
             gym.logger.warn("render() was called with render_mode=None; nothing to render")
             return None
@@ -156,8 +159,9 @@ class TabularEnv(gym.Env):
 
 
 def problem_env(problem: str, render_mode: str | None = None, **params) -> TabularEnv:
-    """The env of the problem named ``problem`` (see :mod:`rlfoundations.problems`), built
-    with ``params``: the entry point of every registered ``rlfoundations/<Name>-v0``.
+    """The env of the problem named ``problem`` (see :mod:`rlfoundations.problems`).
+
+    Built with ``params``: the entry point of every registered ``rlfoundations/<Name>-v0``.
 
     Examples
     --------

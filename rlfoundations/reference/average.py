@@ -36,7 +36,7 @@ def _successors(mdp: TabularMDP, s: int, a: int) -> set:
 
 
 def _graph(mdp: TabularMDP, policy=None) -> dict:
-    """node -> list of choices, each a set of successor nodes."""
+    """Map each node to its list of choices, each a set of successor nodes."""
     graph = {}
     for s in range(mdp.n_states):
         actions = range(mdp.n_actions) if policy is None else [policy[s]]
@@ -142,7 +142,7 @@ def relative_value_iteration(
     tau: float = 0.5,
     reference_state: int = 0,
 ) -> AverageRewardResult:
-    """w <- T_tau w - (T_tau w)(reference_state) until span(T_tau w - w) < epsilon."""
+    """Iterate w <- T_tau w - (T_tau w)(reference_state) until span(T_tau w - w) < epsilon."""
     structure, trapped = _check_structure(mdp)
     max_iter = 100_000 if max_iter is None else max_iter
     values = [0.0] * mdp.n_states
@@ -206,10 +206,12 @@ def _chain(mdp: TabularMDP, policy: list) -> list:
 
 
 def _evaluate(mdp: TabularMDP, policy: list, classes: list) -> tuple[list, list]:
-    """Puterman's multichain evaluation, as one linear system (NumPy's solver): unknowns
-    g(s) and h(s) for every state, equations ``g(s) - sum_t P g = 0`` on transient states,
-    ``g`` equal across each class, ``g(s) + h(s) - sum_t P h = r(s)`` everywhere, and
-    ``h = 0`` at each class's first state."""
+    """Puterman's multichain evaluation, as one linear system (NumPy's solver).
+
+    Unknowns g(s) and h(s) for every state, equations ``g(s) - sum_t P g = 0`` on transient states,
+    ``g`` equal across each class, ``g(s) + h(s) - sum_t P h = r(s)`` everywhere, and ``h = 0`` at
+    each class's first state.
+    """
     n = mdp.n_states
     chain = _chain(mdp, policy)
     recurrent = {s for members in classes for s in members}

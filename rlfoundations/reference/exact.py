@@ -110,8 +110,10 @@ def _result(mdp, gamma, values, policy, iterations, method) -> PlanningResult:
 
 
 def policy_evaluation(mdp: TabularMDP, policy, gamma) -> PlanningResult:
-    """The exact values of ``policy``: an (S,) array of actions or an (S, A) matrix of
-    action probabilities (each probability read as the exact rational it stores).
+    """The exact values of ``policy``.
+
+    An (S,) array of actions or an (S, A) matrix of action probabilities (each probability read as
+    the exact rational it stores).
 
     ``gamma`` is a float or a ``Fraction`` in [0, 1]; with 1 the policy must end the
     episode surely from every state, or the system is singular and this raises ValueError.

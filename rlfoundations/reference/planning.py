@@ -58,7 +58,7 @@ def best_action(mdp: TabularMDP, values: list, gamma: float, s: int) -> tuple[fl
 
 
 def stopping_threshold(epsilon: float, gamma: float, factor: float) -> float:
-    """epsilon (1 - gamma) / (factor gamma); epsilon itself when gamma = 1."""
+    """The threshold epsilon (1 - gamma) / (factor gamma); epsilon itself when gamma = 1."""
     if gamma == 0.0:
         return math.inf
     if gamma == 1.0:
@@ -134,9 +134,11 @@ def can_terminate(mdp: TabularMDP) -> bool:
 
 
 def macqueen_midpoint(values: list, changes: list, gamma: float) -> list:
-    """MacQueen's bounds (Puterman, Theorem 6.6.3): after V' = T V,
-    V' + gamma / (1 - gamma) * min(V' - V) <= V* <= V' + gamma / (1 - gamma) * max(V' - V);
-    the middle of the two, within half their gap of V*."""
+    """MacQueen's bounds (Puterman, Theorem 6.6.3), and the middle of the two.
+
+    After V' = T V, V' + gamma / (1 - gamma) * min(V' - V) <= V* <= V' + gamma / (1 - gamma) *
+    max(V' - V); the middle of the two is within half their gap of V*.
+    """
     shift = gamma / (1.0 - gamma) * (0.5 * (min(changes) + max(changes)))
     if shift == 0.0:
         return values
@@ -296,8 +298,10 @@ def policy_evaluation(
 
 
 def proper_policy(mdp: TabularMDP) -> tuple[list, list]:
-    """Round by round, give a state the lowest action that can terminate or reach a state
-    handled in an earlier round. Returns (policy, handled)."""
+    """Round by round, give a state the lowest action that can terminate or reach a handled state.
+
+    A handled state is one handled in an earlier round. Returns (policy, handled).
+    """
     policy = [0] * mdp.n_states
     handled = [False] * mdp.n_states
     changed = True
