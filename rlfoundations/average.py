@@ -41,6 +41,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._kernels import average as _kernels
 from rlfoundations._validate import check_int, check_mdp, check_positive
@@ -331,7 +332,7 @@ def average_reward_policy_iteration(
     *,
     max_iter: int | None = None,
     tie_tolerance: float = 1e-10,
-    initial_policy=None,
+    initial_policy: npt.ArrayLike | None = None,
 ) -> AverageRewardResult:
     """Solve ``mdp`` for the average-reward criterion by multichain policy iteration.
 

@@ -39,6 +39,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -511,7 +512,7 @@ def _show_episode(env: gymnasium.Env, policy: np.ndarray, seed: int) -> None:
     print(env.render())
     while not (terminated or truncated):
         state, reward, terminated, truncated, _ = env.step(int(policy[state]))
-        total += reward
+        total += reward  # type: ignore[operator]
         steps += 1
         print(env.render())
     ending = "terminated" if terminated else "truncated by the time limit"
@@ -533,6 +534,7 @@ def _solve_other_criterion(
     from rlfoundations.average import relative_value_iteration
     from rlfoundations.horizon import backward_induction
 
+    result: Any  # a FiniteHorizonResult, or an AverageRewardResult
     if args.criterion == "finite":
         horizon = "max_episode_steps" if args.horizon is None else args.horizon
         result = backward_induction(mdp, horizon, gamma=args.gamma)
@@ -837,7 +839,7 @@ def _record(env: gymnasium.Env, actions: np.ndarray, gif: Path, args: argparse.N
     while not (terminated or truncated):
         state, _, terminated, truncated, _ = env.step(int(actions[state]))
         frames.append(env.render())
-    path = save_gif(frames, gif, fps=1.0 / args.delay if args.delay else 4.0)
+    path = save_gif(frames, gif, fps=1.0 / args.delay if args.delay else 4.0)  # type: ignore[arg-type]
     print(f"Recorded {len(frames)} frames of one episode to {path}")
 
 

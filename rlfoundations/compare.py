@@ -24,14 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._validate import check_bool, check_int, check_mdp, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import SweepResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Comparison",
@@ -195,7 +199,7 @@ def _run_scores(result: SweepResult, mdp: TabularMDP, metric: str) -> np.ndarray
     best = np.array([optimum[gamma] for gamma in gammas])
     if metric == "final_gap":
         return _clean(best - final_values(result, mdp) @ mdp.initial, best)
-    if result.curve_values is None or len(result.curve_steps) < 2:
+    if result.curve_values is None or len(result.curve_steps) < 2:  # type: ignore[arg-type]
         raise InvalidValueError(
             "metric='auc' needs learning curves of at least two evaluations: pass eval_every "
             "to the sweep, or use metric='final_gap'"
@@ -313,7 +317,7 @@ class Comparison:
             for i, group in enumerate(self.groups)
         ]
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         """:meth:`rows` as a DataFrame (needs the extra ``data``)."""
         from rlfoundations.frames import _require
 
@@ -431,7 +435,10 @@ def _summarise(groups, metric, confidence, reps, seed, thresholds, n_seeds, deci
 
 
 def compare(
-    results,
+    results: SweepResult
+    | Sequence[SweepResult]
+    | Mapping[str, SweepResult]
+    | Mapping[str, Mapping[str, Any]],
     by: str = "algorithm",
     *,
     mdp: TabularMDP,
@@ -439,9 +446,9 @@ def compare(
     confidence: float = 0.95,
     reps: int = 2000,
     seed: int = 0,
-    thresholds=None,
+    thresholds: npt.ArrayLike | None = None,
     adaptive: bool = False,
-    gamma=None,
+    gamma: float | None = None,
     n_steps: int | None = None,
     eval_every: int | None = None,
     seeds_per_batch: int = 5,
@@ -561,7 +568,7 @@ def _adaptive(
         if clash:
             raise InvalidValueError(f"results[{name!r}] must not set {sorted(clash)}")
     looks = -(-max_seeds // batch)
-    scores: dict[str, list] = {}
+    scores: dict[str, tuple[list, list]] = {}
     n_seeds = 0
     decided = False
     comparison = None

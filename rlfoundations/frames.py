@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def final_values(result: SweepResult, mdp: TabularMDP) -> np.ndarray:
     """
     from rlfoundations.learning import _greedy_values
 
-    if result.curve_values is not None and int(result.curve_steps[-1]) == result.total_steps:
+    if result.curve_values is not None and int(result.curve_steps[-1]) == result.total_steps:  # type: ignore[index]
         return np.asarray(result.curve_values[:, -1, :])
     return np.stack(
         [
@@ -250,7 +250,9 @@ def sweep_dataset(result: SweepResult, mdp: TabularMDP | None = None) -> xarray.
     dims = [*names, "seed"]
     shape = tuple(len(values) for values in axes)
     steps, values = _checkpoints(result, mdp)
-    coords = {name: np.asarray(values_) for name, values_ in zip(dims, axes, strict=True)}
+    coords: dict[str, Any] = {
+        name: np.asarray(values_) for name, values_ in zip(dims, axes, strict=True)
+    }
     coords["seed"] = coords["seed"].astype(np.uint64)
     coords["steps"] = ("checkpoint", steps)
     variables = {}

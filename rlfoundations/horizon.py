@@ -13,6 +13,7 @@ Outcomes that end the episode contribute their reward only. The recursion is exa
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._kernels import horizon as _kernels
 from rlfoundations._validate import check_gamma, check_int, check_mdp
@@ -56,7 +57,11 @@ def _check_terminal_values(mdp: TabularMDP, terminal_values) -> np.ndarray:
 
 
 def backward_induction(
-    mdp: TabularMDP, horizon: int | str, *, gamma: float = 1.0, terminal_values=None
+    mdp: TabularMDP,
+    horizon: int | str,
+    *,
+    gamma: float = 1.0,
+    terminal_values: npt.ArrayLike | None = None,
 ) -> FiniteHorizonResult:
     """Solve ``mdp`` over a finite horizon, exactly, by backward induction.
 

@@ -7,7 +7,10 @@ QuantEcon's ``-inf`` rewards or missing state-action pairs) become ``action_mask
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
@@ -47,7 +50,9 @@ def _masked_as_self_loops(P: np.ndarray, R: np.ndarray, allowed: np.ndarray):
     return P, R
 
 
-def from_mdptoolbox(P, R, *, initial=None, name: str | None = None) -> TabularMDP:
+def from_mdptoolbox(
+    P: Any, R: Any, *, initial: npt.ArrayLike | None = None, name: str | None = None
+) -> TabularMDP:
     """Build a model from pymdptoolbox's ``(P, R)``.
 
     Parameters
@@ -124,7 +129,9 @@ def from_mdptoolbox(P, R, *, initial=None, name: str | None = None) -> TabularMD
     )
 
 
-def from_quantecon(ddp, *, initial=None, name: str | None = None) -> TabularMDP:
+def from_quantecon(
+    ddp: Any, *, initial: npt.ArrayLike | None = None, name: str | None = None
+) -> TabularMDP:
     """Build a model from a QuantEcon ``DiscreteDP``, in product or state-action-pair form.
 
     Parameters

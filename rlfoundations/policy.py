@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._validate import check_int, check_optional_seed, is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
@@ -69,7 +71,9 @@ class GreedyPolicy:
         )
 
 
-def solve(env_or_id, gamma: float = 0.99, **make_kwargs) -> GreedyPolicy:
+def solve(
+    env_or_id: str | gym.Env | TabularMDP, gamma: float = 0.99, **make_kwargs: Any
+) -> GreedyPolicy:
     """Extract the exact model of a toy-text env, solve it and return its optimal policy.
 
     Parameters
@@ -231,13 +235,13 @@ def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int]
 
 
 def evaluate(
-    env,
-    policy,
+    env: str | gym.Env,
+    policy: Callable[[Any], int] | npt.ArrayLike | PlanningResult | LearningResult,
     episodes: int = 100,
     seed: int | None = 0,
     *,
     max_steps: int | None = None,
-    **make_kwargs,
+    **make_kwargs: Any,
 ) -> EvaluationResult:
     """Play ``episodes`` episodes of ``policy`` in the real env and score them.
 
@@ -283,7 +287,7 @@ def evaluate(
     """
     owned = isinstance(env, str)
     if owned:
-        env = make(env, **make_kwargs)
+        env = make(env, **make_kwargs)  # type: ignore[arg-type]
     elif make_kwargs:
         raise InvalidTypeError("make_kwargs are only accepted with an env id, not an env")
     elif not isinstance(env, gym.Env):
@@ -312,7 +316,7 @@ def evaluate(
             obs, _ = env.reset(seed=None if seed is None or episode else int(seed))
             total, steps, terminated, truncated, reward = 0.0, 0, False, False, 0.0
             while not (terminated or truncated):
-                obs, reward, terminated, truncated, _ = env.step(policy(obs))
+                obs, reward, terminated, truncated, _ = env.step(policy(obs))  # type: ignore[assignment]
                 total += float(reward)
                 steps += 1
                 if max_steps is not None and steps >= max_steps and not terminated:

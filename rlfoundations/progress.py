@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 __all__ = ["ProgressBar", "format_duration"]
 
@@ -123,7 +123,7 @@ class ProgressBar:
         self.start = time.perf_counter()
         self.open = False
         self._mode: str | None = None  # "terminal", "log" or "tqdm", fixed on the first draw
-        self._tqdm = None
+        self._tqdm: Any = None
         self._last_line = -float("inf")
         self._pending: str | None = None
 

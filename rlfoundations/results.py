@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from rlfoundations.mdp import TabularMDP
 
 __all__ = [
     "AverageRewardResult",
@@ -80,7 +87,7 @@ class PlanningResult:
         """Expected return from the initial distribution, ``sum_s initial[s] * V(s)``."""
         return float(np.dot(initial, self.values))
 
-    def to_pandas(self, mdp=None):
+    def to_pandas(self, mdp: TabularMDP | None = None) -> pd.DataFrame:
         """One row per state, as a pandas DataFrame.
 
         The decoded factors (with ``mdp`` whose ``factors`` are set), ``value``, ``action``, ``q_0
@@ -174,7 +181,7 @@ class LearningResult:
             raise ValueError("no learning curve was recorded; pass eval_every to the learner")
         return self.curve_values @ np.asarray(initial, dtype=float)
 
-    def episodes(self):
+    def episodes(self) -> pd.DataFrame:
         """The finished episodes as a DataFrame.
 
         Columns ``episode``, ``return``, ``length`` and ``end_step`` (the run's step count when it
@@ -280,7 +287,7 @@ class SweepResult:
             raise ValueError("no learning curve was recorded; pass eval_every to the sweep")
         return self.curve_values @ np.asarray(initial, dtype=float)
 
-    def to_pandas(self, mdp=None):
+    def to_pandas(self, mdp: TabularMDP | None = None) -> pd.DataFrame:
         """One row per run and checkpoint, as a pandas DataFrame.
 
         Checkpoints are each ``eval_every`` evaluation, or the end of the runs without a curve.
@@ -302,7 +309,7 @@ class SweepResult:
 
         return sweep_frame(self, mdp)
 
-    def to_xarray(self, mdp=None):
+    def to_xarray(self, mdp: TabularMDP | None = None) -> xr.Dataset:
         """An ``xarray.Dataset`` of the runs.
 
         Dims (swept parameters..., ``seed``, ``checkpoint`` [, ``state``, ``action``]):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -45,7 +46,7 @@ def _initial_states(initial) -> list[tuple[Hashable, float]]:
 
 def from_simulator(
     transitions: Callable[[Hashable, int], Iterable[tuple[float, Hashable, float, bool]]],
-    initial,
+    initial: Hashable | Sequence[Hashable] | Mapping[Hashable, float],
     n_actions: int,
     *,
     max_states: int | None = None,
@@ -152,6 +153,9 @@ def from_simulator(
     widths: list[int] = []
     outcome_keys: list[tuple[int, float, bool]] = []
     outcome_probs: list[float] = []
+    next_state: Any
+    reward: Any
+    terminated: Any
     cursor = 0
     while cursor < len(queue):
         current = queue[cursor]
@@ -294,7 +298,12 @@ class StateIndex(gym.ObservationWrapper):
     See :func:`compile_env`.
     """
 
-    def __init__(self, env: gym.Env, mdp: TabularMDP, state_key=None) -> None:
+    def __init__(
+        self,
+        env: gym.Env,
+        mdp: TabularMDP,
+        state_key: Callable[[gym.Env], Hashable] | None = None,
+    ) -> None:
         super().__init__(env)
         self._key = state_key or _default_state_key(env)
         if self._key is None or mdp.states is None:
@@ -302,7 +311,7 @@ class StateIndex(gym.ObservationWrapper):
         self._index = {state: i for i, state in enumerate(mdp.states)}
         self.observation_space = gym.spaces.Discrete(mdp.n_states)
 
-    def observation(self, observation) -> int:
+    def observation(self, observation: Any) -> int:
         """The index in the compiled model of the env's current state."""
         key = self._key(self.env)
         if key not in self._index:
@@ -313,7 +322,12 @@ class StateIndex(gym.ObservationWrapper):
         return self._index[key]
 
 
-def compile_env(env: gym.Env, *, state_key=None, max_states: int | None = None) -> TabularMDP:
+def compile_env(
+    env: gym.Env,
+    *,
+    state_key: Callable[[gym.Env], Hashable] | None = None,
+    max_states: int | None = None,
+) -> TabularMDP:
     """Compile a copyable deterministic env into an exact model.
 
     The model of the states it reaches from where it is now.

@@ -74,7 +74,8 @@ class TabularEnv(gym.Env):
     2
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    # Gymnasium declares ``metadata`` an instance attribute; here it is the class's, as in its envs.
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}  # type: ignore[misc]
 
     def __init__(self, mdp: TabularMDP, render_mode: str | None = None) -> None:
         mdp = check_mdp(mdp)
@@ -125,11 +126,11 @@ class TabularEnv(gym.Env):
         """Start an episode from ``mdp.initial``; ``info`` has ``prob`` (and the action mask)."""
         super().reset(seed=seed)
         draw = np.searchsorted(self._initial_cumulative, self.np_random.random(), "right")
-        self.s = int(min(draw, self._last_initial))
+        self.s = int(min(draw, self._last_initial))  # type: ignore[call-overload]
         self.lastaction = None
         return self.s, self._info(1.0)
 
-    def step(self, action) -> tuple[int, float, bool, bool, dict]:
+    def step(self, action: int) -> tuple[int, float, bool, bool, dict]:
         """Take ``action``: draw one of its outcomes in the model; ``truncated`` is always False."""
         if not self.action_space.contains(action):
             raise InvalidValueError(

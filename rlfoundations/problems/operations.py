@@ -260,7 +260,7 @@ def inventory(
                         for cell in row
                     ]
                 )
-        factors = (("period", horizon), ("stock", size))
+        factors = (("period", horizon), ("stock", size))  # type: ignore[assignment]
         initial = np.zeros(horizon * size)
         initial[initial_stock] = 1.0
         mask = np.tile(mask, (horizon, 1))

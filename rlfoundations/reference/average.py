@@ -14,6 +14,7 @@ Slow by design: oracles for the kernels.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -107,7 +108,7 @@ def _end_prob(mdp: TabularMDP, s: int, a: int) -> float:
     return total
 
 
-def _backup(mdp: TabularMDP, values: list, s: int, a: int, restart: float) -> float:
+def _backup(mdp: TabularMDP, values: list, s: int, a: int, restart: float) -> tuple[float, float]:
     future = 0.0
     for k in range(mdp.max_outcomes):
         if not mdp.terminated[s, a, k]:
@@ -266,7 +267,7 @@ def average_reward_policy_iteration(
     *,
     max_iter: int | None = None,
     tie_tolerance: float = 1e-10,
-    initial_policy=None,
+    initial_policy: Iterable[int] | None = None,
 ) -> AverageRewardResult:
     """Multichain policy iteration: evaluate (g, h); improve the gain, else the bias."""
     structure, _ = _check_structure(mdp, refuse=False)
@@ -275,7 +276,7 @@ def average_reward_policy_iteration(
         policy = []
         for s in range(mdp.n_states):
             rewards = [expected_reward(mdp, s, a) for a in range(mdp.n_actions)]
-            policy.append(max(range(mdp.n_actions), key=lambda a, r=rewards: (r[a], -a)))
+            policy.append(max(range(mdp.n_actions), key=lambda a, r=rewards: (r[a], -a)))  # type: ignore[misc]
     else:
         policy = [int(a) for a in initial_policy]
 
@@ -290,7 +291,7 @@ def average_reward_policy_iteration(
         gain_table, q_table = _gain_rows(mdp, gains), _q_table(mdp, bias)
         changed = False
         for s in range(mdp.n_states):
-            best = max(range(mdp.n_actions), key=lambda a, g=gain_table[s]: (g[a], -a))
+            best = max(range(mdp.n_actions), key=lambda a, g=gain_table[s]: (g[a], -a))  # type: ignore[misc]
             if beats(gain_table[s][best], gain_table[s][policy[s]]):
                 policy[s], changed = best, True
         if not changed:

@@ -162,7 +162,7 @@ def policy_iteration(mdp: TabularMDP, gamma, *, max_iter: int = 1_000) -> Planni
             rewards = [
                 _q_value(mdp, [Fraction(0)] * n_states, Fraction(0), s, a) for a in range(n_actions)
             ]
-            policy.append(max(range(n_actions), key=lambda a, r=rewards: (r[a], -a)))
+            policy.append(max(range(n_actions), key=lambda a, r=rewards: (r[a], -a)))  # type: ignore[misc]
     for iteration in range(1, max_iter + 1):
         values = _evaluate(mdp, _policy_rows(mdp, policy), gamma)
         if values is None:
@@ -170,7 +170,7 @@ def policy_iteration(mdp: TabularMDP, gamma, *, max_iter: int = 1_000) -> Planni
         changed = False
         for s in range(n_states):
             q_row = [_q_value(mdp, values, gamma, s, a) for a in range(n_actions)]
-            best = max(range(n_actions), key=lambda a, q=q_row: (q[a], -a))
+            best = max(range(n_actions), key=lambda a, q=q_row: (q[a], -a))  # type: ignore[misc]
             if q_row[best] > q_row[policy[s]]:
                 policy[s] = best
                 changed = True

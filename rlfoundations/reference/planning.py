@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -153,7 +154,7 @@ def value_iteration(
     max_iter: int | None = None,
     gauss_seidel: bool = False,
     record: bool = False,
-    initial_values=None,
+    initial_values: Iterable[float] | None = None,
 ) -> PlanningResult:
     """V(s) <- max_a Q(s, a) for every state, until the change is small (see planning.py)."""
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
@@ -188,7 +189,7 @@ def value_iteration(
             if converged and use_span and not anchor:
                 values = macqueen_midpoint(values, changes, gamma)
         if record:
-            history.append(list(values))
+            history.append(list(values))  # type: ignore[union-attr]
         if converged:
             break
     method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
@@ -251,13 +252,13 @@ def _evaluate_iterative(mdp, policy, gamma, threshold, max_iter, values):
 
 def policy_evaluation(
     mdp: TabularMDP,
-    policy,
+    policy: Iterable[int],
     gamma: float,
     *,
     method: str = "auto",
     epsilon: float = 1e-10,
     max_iter: int | None = None,
-    initial_values=None,
+    initial_values: Iterable[float] | None = None,
 ) -> PlanningResult:
     """V_pi, by a direct linear solve or by iterating V <- T_pi V."""
     policy = [int(a) for a in policy]
@@ -331,7 +332,7 @@ def policy_iteration(
     epsilon: float = 1e-10,
     max_iter: int = 1_000,
     tie_tolerance: float = 1e-10,
-    initial_policy=None,
+    initial_policy: Iterable[int] | None = None,
 ) -> PlanningResult:
     """Evaluate the policy, switch each state to a strictly better action, repeat."""
     gamma = float(gamma)
@@ -411,7 +412,7 @@ def modified_policy_iteration(
     n_evaluations: int = 5,
     epsilon: float = 1e-8,
     max_iter: int | None = None,
-    initial_values=None,
+    initial_values: Iterable[float] | None = None,
 ) -> PlanningResult:
     """One optimality sweep (fixing the greedy policy), then n_evaluations sweeps of it."""
     gamma = float(gamma)
