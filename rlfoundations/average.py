@@ -230,7 +230,7 @@ def relative_value_iteration(
     epsilon : float
         Stop when the span bounds on the gain are less than ``epsilon`` apart.
     max_iter : int, optional
-        Sweep limit (default 100 000); reaching it warns (:class:`ConvergenceWarning`).
+        Bellman-sweep limit (default 100 000); reaching it warns (:class:`ConvergenceWarning`).
     tau : float
         Weight of the aperiodicity transform ``tau P + (1 - tau) I``, in (0, 1): without it
         a periodic chain would oscillate forever.

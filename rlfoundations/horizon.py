@@ -1,4 +1,4 @@
-"""Finite-horizon problems: backward induction, exact in ``horizon`` sweeps.
+"""Finite-horizon problems: backward induction, exact in ``horizon`` Bellman sweeps.
 
 With a horizon of ``T`` decisions, the optimal value of being in state ``s`` at time ``t``
 depends on the steps left, so values and policies are indexed by time (Puterman, *Markov

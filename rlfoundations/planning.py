@@ -162,7 +162,7 @@ def value_iteration(
     epsilon : float
         Target: with ``gamma < 1`` the greedy policy is ``epsilon``-optimal at exit.
     max_iter : int, optional
-        Sweep limit (default 10 000). Reaching it gives ``converged=False`` and a
+        Bellman-sweep limit (default 10 000). Reaching it gives ``converged=False`` and a
         :class:`ConvergenceWarning`.
     gauss_seidel : bool
         Update values in place, state by state (often far fewer sweeps), instead of the
@@ -257,7 +257,7 @@ def policy_evaluation(
     epsilon : float
         Accuracy of the iterative method.
     max_iter : int, optional
-        Sweep limit of the iterative method (default 10 000).
+        Bellman-sweep limit of the iterative method (default 10 000).
     initial_values : array_like, shape (S,), optional
         Warm start of the iterative method.
 

@@ -1051,7 +1051,7 @@ def animate_value_iteration(
     cmap: str = "viridis",
     **fixed: int,
 ) -> Path:
-    """The talk's animation: value iteration's value function on the grid, sweep by sweep.
+    """The talk's animation: value iteration's value function on the grid, Bellman sweep by sweep.
 
     Parameters
     ----------
@@ -1069,7 +1069,7 @@ def animate_value_iteration(
     layout : GridLayout, optional
         The grid, for a model or env :func:`grid_layout` does not know.
     stride : int, optional
-        Draw every ``stride``-th sweep (and the final values); default: the smallest stride
+        Draw every ``stride``-th Bellman sweep (and the final values); default: the smallest stride
         that keeps at most ``max_frames`` frames.
     max_frames : int
         Bound on the frames when ``stride`` is not given (at least 2).

@@ -49,7 +49,7 @@ class PlanningResult:
         Greedy action of every state, ties broken towards the lowest action index
         (policy iteration keeps its current action unless another is strictly better).
     iterations : int
-        Sweeps (value iteration), improvement steps (policy iteration) or evaluation sweeps.
+        Bellman sweeps (value iteration), improvement steps (policy iteration) or evaluation sweeps.
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
     residuals : ndarray, shape (iterations,)
@@ -407,7 +407,7 @@ class AverageRewardResult:
     policy : ndarray of int, shape (S,)
         A gain-optimal policy (lowest index on ties).
     iterations : int
-        Sweeps (relative value iteration) or improvement steps (policy iteration).
+        Bellman sweeps (relative value iteration) or improvement steps (policy iteration).
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
     residuals : ndarray, shape (iterations,)
