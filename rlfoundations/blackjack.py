@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rlfoundations.mdp import TabularMDP
+
+if TYPE_CHECKING:
+    import gymnasium as gym
 
 __all__ = ["BLACKJACK_FACTORS", "NATURAL_FACTOR", "blackjack_model", "pays_naturals"]
 
@@ -26,7 +30,7 @@ CARDS = tuple(range(1, 11))
 CARD_PROB = tuple(4 / 13 if card == 10 else 1 / 13 for card in CARDS)
 
 
-def pays_naturals(env) -> bool:
+def pays_naturals(env: gym.Env) -> bool:
     """Whether a Blackjack env's rules pay a natural apart from other 21s."""
     base = env.unwrapped
     return bool(getattr(base, "sab", False) or getattr(base, "natural", False))

@@ -22,7 +22,7 @@ P. Preux, "AdaStop: adaptive statistical testing for sound comparisons of Deep R
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,7 +52,7 @@ TIE_TOLERANCE = 1e-9
 
 
 # -- the statistics ------------------------------------------------------------------------------
-def iqm(scores, axis: int | None = None) -> np.ndarray | float:
+def iqm(scores: npt.ArrayLike, axis: int | None = None) -> np.ndarray | float:
     """Interquartile mean: the mean of the scores left after cutting a quarter from each end.
 
     ``int(n / 4)`` are cut from each end of the sorted scores (scipy's ``trim_mean(scores, 0.25)``,
@@ -74,7 +74,9 @@ def iqm(scores, axis: int | None = None) -> np.ndarray | float:
     return float(middle) if np.ndim(middle) == 0 else middle
 
 
-def probability_of_improvement(gaps_x, gaps_y, tolerance: float = TIE_TOLERANCE) -> float:
+def probability_of_improvement(
+    gaps_x: npt.ArrayLike, gaps_y: npt.ArrayLike, tolerance: float = TIE_TOLERANCE
+) -> float:
     """``P(X better than Y)``: the chance that a run of X has a lower gap than a run of Y.
 
     Ties count one half (the Mann-Whitney statistic over ``n * m``, as rliable).
@@ -109,7 +111,7 @@ def _poi(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarray:
 _PAIRS_PER_BLOCK = 1_000_000
 
 
-def performance_profile(gaps, thresholds) -> np.ndarray:
+def performance_profile(gaps: npt.ArrayLike, thresholds: npt.ArrayLike) -> np.ndarray:
     """The fraction of runs whose gap is at most each threshold ``tau``.
 
     rliable's run-score distribution, for a score where lower is better.
@@ -142,7 +144,13 @@ def _resample(scores: np.ndarray, strata: np.ndarray, reps: int, rng) -> np.ndar
 
 
 def bootstrap_ci(
-    scores, statistic, *, strata=None, confidence: float = 0.95, reps: int = 2000, seed: int = 0
+    scores: npt.ArrayLike,
+    statistic: Callable[..., Any],
+    *,
+    strata: npt.ArrayLike | None = None,
+    confidence: float = 0.95,
+    reps: int = 2000,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of ``statistic(samples, axis=1)``.
 

@@ -20,7 +20,9 @@ __all__ = ["IndexObservation", "space_factors"]
 _KNOWN_NAMES = {"BlackjackEnv": ("player_sum", "dealer_card", "usable_ace")}
 
 
-def space_factors(space: gym.Space, names=None) -> tuple[tuple[tuple[str, int], ...], tuple]:
+def space_factors(
+    space: gym.Space, names: Sequence[str] | None = None
+) -> tuple[tuple[tuple[str, int], ...], tuple]:
     """The (name, size) factors of a finite ``space`` and the offset (``start``) of each.
 
     Examples

@@ -90,9 +90,9 @@ class PlanningResult:
     def to_pandas(self, mdp: TabularMDP | None = None) -> pd.DataFrame:
         """One row per state, as a pandas DataFrame.
 
-        The decoded factors (with ``mdp`` whose ``factors`` are set), ``value``, ``action``, ``q_0
-        .. q_{A-1}``, ``action_gap`` (best minus second-best Q-value) and ``non_terminating`` where
-        known. Needs the extra ``data``.
+        The decoded factors (with ``mdp`` whose ``factors`` are set), ``value``, ``action``,
+        ``q_0 .. q_{A-1}``, ``action_gap`` (best minus second-best Q-value) and
+        ``non_terminating`` where known. Needs the extra ``data``.
 
         Examples
         --------

@@ -12,6 +12,7 @@ stochastic ones too, unchanged.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
@@ -19,12 +20,12 @@ from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
 __all__ = ["check_policy_matrix", "induced_mdp", "is_policy_matrix"]
 
 
-def is_policy_matrix(policy) -> bool:
+def is_policy_matrix(policy: npt.ArrayLike) -> bool:
     """Whether ``policy`` is two-dimensional (a stochastic policy), not an (S,) action list."""
     return np.ndim(policy) == 2
 
 
-def check_policy_matrix(mdp: TabularMDP, policy, name: str = "policy") -> np.ndarray:
+def check_policy_matrix(mdp: TabularMDP, policy: npt.ArrayLike, name: str = "policy") -> np.ndarray:
     """``policy`` as a read-only float (S, A) matrix whose rows are distributions.
 
     Raises ``InvalidTypeError`` for a non-numeric dtype and ``InvalidValueError`` for the

@@ -159,7 +159,7 @@ class TabularEnv(gym.Env):
         return f"state {self.s}{factors}{action}\n"
 
 
-def problem_env(problem: str, render_mode: str | None = None, **params) -> TabularEnv:
+def problem_env(problem: str, render_mode: str | None = None, **params: Any) -> TabularEnv:
     """The env of the problem named ``problem`` (see :mod:`rlfoundations.problems`).
 
     Built with ``params``: the entry point of every registered ``rlfoundations/<Name>-v0``.

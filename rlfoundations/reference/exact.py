@@ -16,6 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.planning import proper_policy
@@ -109,7 +110,9 @@ def _result(mdp, gamma, values, policy, iterations, method) -> PlanningResult:
     )
 
 
-def policy_evaluation(mdp: TabularMDP, policy, gamma) -> PlanningResult:
+def policy_evaluation(
+    mdp: TabularMDP, policy: npt.ArrayLike, gamma: float | Fraction
+) -> PlanningResult:
     """The exact values of ``policy``.
 
     An (S,) array of actions or an (S, A) matrix of action probabilities (each probability read as
@@ -142,7 +145,9 @@ def policy_evaluation(mdp: TabularMDP, policy, gamma) -> PlanningResult:
     return _result(mdp, gamma, values, kept, 1, "exact policy_evaluation")
 
 
-def policy_iteration(mdp: TabularMDP, gamma, *, max_iter: int = 1_000) -> PlanningResult:
+def policy_iteration(
+    mdp: TabularMDP, gamma: float | Fraction, *, max_iter: int = 1_000
+) -> PlanningResult:
     """Howard's policy iteration with exact evaluation and exact comparisons.
 
     Starts from the lowest-index myopic greedy policy (gamma < 1) or from the
