@@ -33,8 +33,10 @@ test: $(BIN)/.installed
 ci:
 	bash .ci/run
 
+# ruff (with the numpy docstring rules) and mypy, as configured in pyproject.toml.
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_planning.py

@@ -94,8 +94,10 @@ def check_bool(name: str, value) -> bool:
 
 
 def check_mdp(mdp, *, name: str = "mdp", live_env: bool = False):
-    """``mdp`` if it is a :class:`~rlfoundations.TabularMDP` (or, with ``live_env``, a
-    ``gymnasium.Env``), else the one wording of that error."""
+    """``mdp`` if it is a :class:`~rlfoundations.TabularMDP`, else the one wording of that error.
+
+    With ``live_env``, a ``gymnasium.Env`` is accepted too.
+    """
     from rlfoundations.mdp import TabularMDP
 
     if isinstance(mdp, TabularMDP):
@@ -129,8 +131,9 @@ def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
 
 
 def check_policy(mdp, policy, *, name: str = "policy") -> np.ndarray:
-    """A deterministic policy of ``mdp``: one action in ``[0, n_actions)`` per state, as a
-    new int64 array of shape (S,).
+    """A deterministic policy of ``mdp``, as a new int64 array of shape (S,).
+
+    One action in ``[0, n_actions)`` per state.
 
     The one policy check of the library: every function that takes a policy of a
     :class:`~rlfoundations.TabularMDP` calls it (with ``name`` the argument's name).
@@ -150,8 +153,10 @@ def check_policy(mdp, policy, *, name: str = "policy") -> np.ndarray:
 
 
 def check_values(mdp, values, *, name: str = "initial_values") -> np.ndarray:
-    """A finite value per state of ``mdp``, as a new float64 array of shape (S,); zeros when
-    ``values`` is None."""
+    """A finite value per state of ``mdp``, as a new float64 array of shape (S,).
+
+    Zeros when ``values`` is None.
+    """
     if values is None:
         return np.zeros(mdp.n_states)
     try:

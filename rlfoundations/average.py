@@ -41,6 +41,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._kernels import average as _kernels
 from rlfoundations._validate import check_int, check_mdp, check_positive
@@ -71,8 +72,9 @@ def _arrays(mdp: TabularMDP):
 
 
 def _choices(mdp: TabularMDP, actions: np.ndarray | None = None):
-    """Every (state, action) as a choice of successor nodes, plus a restart node ``S``
-    whose one choice is the support of ``initial``; a terminating outcome leads to it.
+    """Every (state, action) as a choice of successor nodes, plus a restart node ``S``.
+
+    The restart node's one choice is the support of ``initial``; a terminating outcome leads to it.
 
     Returns (pair_start, choice_start, choice_targets): node ``v`` has the choices
     ``pair_start[v]:pair_start[v + 1]``. With ``actions`` (a policy), one choice per state.
@@ -228,7 +230,7 @@ def relative_value_iteration(
     epsilon : float
         Stop when the span bounds on the gain are less than ``epsilon`` apart.
     max_iter : int, optional
-        Sweep limit (default 100 000); reaching it warns (:class:`ConvergenceWarning`).
+        Bellman-sweep limit (default 100 000); reaching it warns (:class:`ConvergenceWarning`).
     tau : float
         Weight of the aperiodicity transform ``tau P + (1 - tau) I``, in (0, 1): without it
         a periodic chain would oscillate forever.
@@ -330,7 +332,7 @@ def average_reward_policy_iteration(
     *,
     max_iter: int | None = None,
     tie_tolerance: float = 1e-10,
-    initial_policy=None,
+    initial_policy: npt.ArrayLike | None = None,
 ) -> AverageRewardResult:
     """Solve ``mdp`` for the average-reward criterion by multichain policy iteration.
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,9 @@ MAX_STEPS = 2**62
 Progress = Callable[[int, int], None] | bool | None
 
 
-def check_progress(progress, on_interrupt) -> tuple[Callable[[int, int], None] | None, str]:
+def check_progress(
+    progress: Callable[[int, int], None] | bool | None, on_interrupt: str
+) -> tuple[Callable[[int, int], None] | None, str]:
     """``progress`` as a callable or None, and ``on_interrupt`` checked."""
     if not isinstance(on_interrupt, str) or on_interrupt not in INTERRUPT_MODES:
         raise InvalidValueError(
@@ -90,7 +93,7 @@ def check_progress(progress, on_interrupt) -> tuple[Callable[[int, int], None] |
     return progress, on_interrupt
 
 
-def check_steps(name: str, value, *, minimum: int = 1) -> int:
+def check_steps(name: str, value: object, *, minimum: int = 1) -> int:
     """A count of steps, ``minimum`` to :data:`MAX_STEPS` (the kernels count in int64)."""
     value = check_int(name, value, minimum=minimum)
     if value > MAX_STEPS:
@@ -136,6 +139,7 @@ class RunSpec:
 
     @property
     def n_runs(self) -> int:
+        """Number of runs in the batch."""
         return len(self.seeds)
 
     def subset(self, runs: range) -> RunSpec:
@@ -240,6 +244,10 @@ class Batch:
     current episode. :meth:`advance` runs every run up to a step.
     """
 
+    #: A TDState or a ReinforceState: the named bundle of arrays the kernels update.
+    state: Any
+    settings: Any
+
     def __init__(self, mdp: TabularMDP, spec: RunSpec, n_steps: int) -> None:
         n_runs, n_states, n_actions = spec.n_runs, mdp.n_states, mdp.n_actions
         shape = (n_runs, n_states, n_actions)
@@ -318,6 +326,7 @@ class Batch:
 
     @property
     def steps(self) -> np.ndarray:
+        """Steps taken so far by each run."""
         return self.state.cursor[:, _kernels.STEP]
 
     def advance(self, stop: int) -> None:

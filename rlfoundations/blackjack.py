@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rlfoundations.mdp import TabularMDP
+
+if TYPE_CHECKING:
+    import gymnasium as gym
 
 __all__ = ["BLACKJACK_FACTORS", "NATURAL_FACTOR", "blackjack_model", "pays_naturals"]
 
@@ -26,7 +30,7 @@ CARDS = tuple(range(1, 11))
 CARD_PROB = tuple(4 / 13 if card == 10 else 1 / 13 for card in CARDS)
 
 
-def pays_naturals(env) -> bool:
+def pays_naturals(env: gym.Env) -> bool:
     """Whether a Blackjack env's rules pay a natural apart from other 21s."""
     base = env.unwrapped
     return bool(getattr(base, "sab", False) or getattr(base, "natural", False))
@@ -52,8 +56,10 @@ def _dealer_final(raw_sum: int, has_ace: bool) -> tuple[tuple[int, float], ...]:
 
 
 def dealer_distribution(showing: int) -> dict[tuple[int, bool], float]:
-    """(final score (0: bust), dealer has a natural) -> probability, given the showing card
-    and a hidden card drawn from the deck."""
+    """The dealer's outcomes given the showing card and a hidden card drawn from the deck.
+
+    A dict (final score (0: bust), dealer has a natural) -> probability.
+    """
     outcomes: dict[tuple[int, bool], float] = {}
     for hidden, p in zip(CARDS, CARD_PROB, strict=True):
         natural = sorted((showing, hidden)) == [1, 10]
@@ -75,8 +81,9 @@ def _stick_reward(player: int, natural: bool, dealer: int, dealer_natural: bool,
 
 
 def blackjack_model(*, natural: bool = False, sab: bool = False) -> TabularMDP:
-    """The exact model of ``gymnasium.make("Blackjack-v1", natural=..., sab=...)``, states
-    indexed as :class:`~rlfoundations.IndexObservation` indexes its observations.
+    """The exact model of ``gymnasium.make("Blackjack-v1", natural=..., sab=...)``.
+
+    States are indexed as :class:`~rlfoundations.IndexObservation` indexes its observations.
 
     Action 0 sticks (the dealer plays out, the episode ends, the reward is +1, 0 or -1), 1
     hits (a card is drawn; above 21 the player is bust, -1, and the episode ends). Cards come

@@ -40,6 +40,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -190,8 +191,10 @@ _WORDS = {"True": True, "False": False, "None": None}
 
 
 def _env_kwarg(text: str) -> tuple[str, object]:
-    """``KEY=VALUE``: VALUE read as JSON (``false``, ``0.1``, ``"8x8"``, ``[1, 2]``), as
-    ``True``/``False``/``None``, or else taken as a string (``map_name=8x8``)."""
+    """Parse ``KEY=VALUE``: VALUE as JSON, as ``True``/``False``/``None``, or as a string.
+
+    JSON as in ``false``, ``0.1``, ``"8x8"``, ``[1, 2]``; a string as in ``map_name=8x8``.
+    """
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key.isidentifier():
@@ -293,8 +296,10 @@ def _check_in(flag: str, text: str) -> Path:
 
 @contextlib.contextmanager
 def _about(what: str) -> Iterator[None]:
-    """Turn the plain ValueError / TypeError of a call that took the user's input only (an env
-    id and its kwargs, a file) into a one-line error naming ``what``."""
+    """Turn the plain ValueError / TypeError of a call into a one-line error naming ``what``.
+
+    Only for a call that took the user's input only (an env id and its kwargs, a file).
+    """
     try:
         yield
     except UserError:
@@ -331,8 +336,10 @@ def _kwargs_text(kwargs: dict) -> str:
 
 @contextlib.contextmanager
 def _compilations() -> Iterator[list]:
-    """Collect Numba's compile events in the block: empty when every kernel came from the cache
-    (or was already loaded)."""
+    """Collect Numba's compile events in the block.
+
+    Empty when every kernel came from the cache (or was already loaded).
+    """
     try:
         from numba.core import event
     except ImportError:  # pragma: no cover - Numba without the event API
@@ -507,7 +514,7 @@ def _show_episode(env: gymnasium.Env, policy: np.ndarray, seed: int) -> None:
     print(env.render())
     while not (terminated or truncated):
         state, reward, terminated, truncated, _ = env.step(int(policy[state]))
-        total += reward
+        total += reward  # type: ignore[operator]
         steps += 1
         print(env.render())
     ending = "terminated" if terminated else "truncated by the time limit"
@@ -529,6 +536,7 @@ def _solve_other_criterion(
     from rlfoundations.average import relative_value_iteration
     from rlfoundations.horizon import backward_induction
 
+    result: Any  # a FiniteHorizonResult, or an AverageRewardResult
     if args.criterion == "finite":
         horizon = "max_episode_steps" if args.horizon is None else args.horizon
         result = backward_induction(mdp, horizon, gamma=args.gamma)
@@ -833,7 +841,7 @@ def _record(env: gymnasium.Env, actions: np.ndarray, gif: Path, args: argparse.N
     while not (terminated or truncated):
         state, _, terminated, truncated, _ = env.step(int(actions[state]))
         frames.append(env.render())
-    path = save_gif(frames, gif, fps=1.0 / args.delay if args.delay else 4.0)
+    path = save_gif(frames, gif, fps=1.0 / args.delay if args.delay else 4.0)  # type: ignore[arg-type]
     print(f"Recorded {len(frames)} frames of one episode to {path}")
 
 
@@ -881,8 +889,10 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0; 2 for a user mistake; 130 after
-    Ctrl-C, once what was learned is saved)."""
+    """Run the command line; returns the exit status.
+
+    0; 2 for a user mistake; 130 after Ctrl-C, once what was learned is saved.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     show_traceback = os.environ.get(TRACEBACK_VARIABLE, "") not in ("", "0")
     try:

@@ -22,16 +22,20 @@ P. Preux, "AdaStop: adaptive statistical testing for sound comparisons of Deep R
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._validate import check_bool, check_int, check_mdp, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import SweepResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Comparison",
@@ -48,9 +52,11 @@ TIE_TOLERANCE = 1e-9
 
 
 # -- the statistics ------------------------------------------------------------------------------
-def iqm(scores, axis: int | None = None) -> np.ndarray | float:
-    """Interquartile mean: the mean of the scores left after cutting ``int(n / 4)`` from each
-    end of the sorted scores (scipy's ``trim_mean(scores, 0.25)``, rliable's IQM).
+def iqm(scores: npt.ArrayLike, axis: int | None = None) -> np.ndarray | float:
+    """Interquartile mean: the mean of the scores left after cutting a quarter from each end.
+
+    ``int(n / 4)`` are cut from each end of the sorted scores (scipy's ``trim_mean(scores, 0.25)``,
+    rliable's IQM).
 
     Examples
     --------
@@ -68,9 +74,12 @@ def iqm(scores, axis: int | None = None) -> np.ndarray | float:
     return float(middle) if np.ndim(middle) == 0 else middle
 
 
-def probability_of_improvement(gaps_x, gaps_y, tolerance: float = TIE_TOLERANCE) -> float:
-    """``P(X better than Y)``: the chance that a run of X has a lower gap than a run of Y,
-    ties counting one half (the Mann-Whitney statistic over ``n * m``, as rliable).
+def probability_of_improvement(
+    gaps_x: npt.ArrayLike, gaps_y: npt.ArrayLike, tolerance: float = TIE_TOLERANCE
+) -> float:
+    """``P(X better than Y)``: the chance that a run of X has a lower gap than a run of Y.
+
+    Ties count one half (the Mann-Whitney statistic over ``n * m``, as rliable).
 
     Examples
     --------
@@ -83,8 +92,10 @@ def probability_of_improvement(gaps_x, gaps_y, tolerance: float = TIE_TOLERANCE)
 
 
 def _poi(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarray:
-    """Probability of improvement of every row of ``x`` over the same row of ``y``, a block
-    of rows at a time (the pairwise differences of all rows at once could take gigabytes)."""
+    """Probability of improvement of every row of ``x`` over the same row of ``y``.
+
+    A block of rows at a time (the pairwise differences of all rows at once could take gigabytes).
+    """
     out = np.empty(x.shape[0])
     rows = max(1, _PAIRS_PER_BLOCK // (x.shape[1] * y.shape[1]))
     for start in range(0, x.shape[0], rows):
@@ -100,9 +111,10 @@ def _poi(x: np.ndarray, y: np.ndarray, tolerance: float) -> np.ndarray:
 _PAIRS_PER_BLOCK = 1_000_000
 
 
-def performance_profile(gaps, thresholds) -> np.ndarray:
-    """The fraction of runs whose gap is at most each threshold ``tau``: rliable's run-score
-    distribution, for a score where lower is better.
+def performance_profile(gaps: npt.ArrayLike, thresholds: npt.ArrayLike) -> np.ndarray:
+    """The fraction of runs whose gap is at most each threshold ``tau``.
+
+    rliable's run-score distribution, for a score where lower is better.
 
     Examples
     --------
@@ -116,9 +128,11 @@ def performance_profile(gaps, thresholds) -> np.ndarray:
 
 
 def _resample(scores: np.ndarray, strata: np.ndarray, reps: int, rng) -> np.ndarray:
-    """``reps`` stratified bootstrap samples, shape (reps, n): within every stratum, its runs
-    drawn with replacement, as many as it has (rliable's StratifiedBootstrap, strata here being
-    the settings pooled in one group)."""
+    """``reps`` stratified bootstrap samples, shape (reps, n).
+
+    Within every stratum, its runs drawn with replacement, as many as it has (rliable's
+    StratifiedBootstrap, strata here being the settings pooled in one group).
+    """
     samples = np.empty((reps, scores.shape[0]))
     start = 0
     for stratum in np.unique(strata):
@@ -130,7 +144,13 @@ def _resample(scores: np.ndarray, strata: np.ndarray, reps: int, rng) -> np.ndar
 
 
 def bootstrap_ci(
-    scores, statistic, *, strata=None, confidence: float = 0.95, reps: int = 2000, seed: int = 0
+    scores: npt.ArrayLike,
+    statistic: Callable[..., Any],
+    *,
+    strata: npt.ArrayLike | None = None,
+    confidence: float = 0.95,
+    reps: int = 2000,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of ``statistic(samples, axis=1)``.
 
@@ -176,8 +196,10 @@ def _check_confidence(confidence) -> float:
 
 # -- scores of sweeps --------------------------------------------------------------------------
 def _run_scores(result: SweepResult, mdp: TabularMDP, metric: str) -> np.ndarray:
-    """Every run's final gap, or its mean gap over the learning curve (the area under the gap
-    curve divided by the steps it spans)."""
+    """Every run's final gap, or its mean gap over the learning curve.
+
+    The mean gap is the area under the gap curve divided by the steps it spans.
+    """
     from rlfoundations.frames import final_values, optimal_value
 
     gammas = np.array([float(p["gamma"]) for p in result.params])
@@ -185,7 +207,7 @@ def _run_scores(result: SweepResult, mdp: TabularMDP, metric: str) -> np.ndarray
     best = np.array([optimum[gamma] for gamma in gammas])
     if metric == "final_gap":
         return _clean(best - final_values(result, mdp) @ mdp.initial, best)
-    if result.curve_values is None or len(result.curve_steps) < 2:
+    if result.curve_values is None or len(result.curve_steps) < 2:  # type: ignore[arg-type]
         raise InvalidValueError(
             "metric='auc' needs learning curves of at least two evaluations: pass eval_every "
             "to the sweep, or use metric='final_gap'"
@@ -198,14 +220,20 @@ def _run_scores(result: SweepResult, mdp: TabularMDP, metric: str) -> np.ndarray
 
 
 def _clean(gaps: np.ndarray, best: np.ndarray) -> np.ndarray:
-    """Gaps within rounding of 0 as 0: the optimum (value iteration to 1e-10) and a policy's
-    exact value are two computations of one number when the policy is optimal."""
+    """Gaps within rounding of 0 as 0.
+
+    The optimum (value iteration to 1e-10) and a policy's exact value are two computations of one
+    number when the policy is optimal.
+    """
     return np.where(np.abs(gaps) <= TIE_TOLERANCE * np.maximum(1.0, np.abs(best)), 0.0, gaps)
 
 
 def _groups(results: Mapping[str, SweepResult], by: str, mdp, metric):
-    """Group label -> (scores, strata): by algorithm, one group per sweep; by a parameter, one
-    per value of it (within each sweep when there are several)."""
+    """Group label -> (scores, strata): by algorithm or by a parameter.
+
+    By algorithm, one group per sweep; by a parameter, one per value of it (within each sweep when
+    there are several).
+    """
     groups: dict[str, tuple[list, list]] = {}
     for name, result in results.items():
         scores = _run_scores(result, mdp, metric)
@@ -297,7 +325,7 @@ class Comparison:
             for i, group in enumerate(self.groups)
         ]
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         """:meth:`rows` as a DataFrame (needs the extra ``data``)."""
         from rlfoundations.frames import _require
 
@@ -415,7 +443,10 @@ def _summarise(groups, metric, confidence, reps, seed, thresholds, n_seeds, deci
 
 
 def compare(
-    results,
+    results: SweepResult
+    | Sequence[SweepResult]
+    | Mapping[str, SweepResult]
+    | Mapping[str, Mapping[str, Any]],
     by: str = "algorithm",
     *,
     mdp: TabularMDP,
@@ -423,9 +454,9 @@ def compare(
     confidence: float = 0.95,
     reps: int = 2000,
     seed: int = 0,
-    thresholds=None,
+    thresholds: npt.ArrayLike | None = None,
     adaptive: bool = False,
-    gamma=None,
+    gamma: float | None = None,
     n_steps: int | None = None,
     eval_every: int | None = None,
     seeds_per_batch: int = 5,
@@ -545,7 +576,7 @@ def _adaptive(
         if clash:
             raise InvalidValueError(f"results[{name!r}] must not set {sorted(clash)}")
     looks = -(-max_seeds // batch)
-    scores: dict[str, list] = {}
+    scores: dict[str, tuple[list, list]] = {}
     n_seeds = 0
     decided = False
     comparison = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from rlfoundations._validate import check_mdp, is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import LearningResult, PlanningResult
+
+if TYPE_CHECKING:
+    from rlfoundations.policy import GreedyPolicy
 
 __all__ = ["ActionBackup", "Explanation", "Outcome", "explain"]
 
@@ -36,8 +40,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ActionBackup:
-    """One action's backup: its outcomes (probability > 0) and the Q-value they sum to
-    (``name`` is empty when no action names were given)."""
+    """One action's backup: its outcomes (probability > 0) and the Q-value they sum to.
+
+    ``name`` is empty when no action names were given.
+    """
 
     action: int
     name: str
@@ -124,7 +130,7 @@ def _label(backup: ActionBackup) -> str:
 
 def explain(
     mdp: TabularMDP,
-    result,
+    result: PlanningResult | GreedyPolicy | LearningResult,
     state: int,
     *,
     action_names: Sequence[str] | None = None,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -36,9 +37,10 @@ __all__ = [
 ENV_ID_ALIASES = {"Taxi-v3": "Taxi-v4"}
 
 
-def make(env_id: str | TabularMDP, **make_kwargs) -> gym.Env:
-    """``gymnasium.make`` that also accepts retired ids (``Taxi-v3``) and suggests close ids;
-    given a model, the env that samples it (:meth:`TabularMDP.to_env`).
+def make(env_id: str | TabularMDP, **make_kwargs: Any) -> gym.Env:
+    """``gymnasium.make`` that also accepts retired ids (``Taxi-v3``) and suggests close ids.
+
+    Given a model, the env that samples it (:meth:`TabularMDP.to_env`).
 
     Parameters
     ----------
@@ -91,7 +93,7 @@ def _check_discrete(env: gym.Env) -> tuple[int, int]:
             )
         if space.start != 0:
             raise ValueError(f"{name} {space!r} must start at 0 to index states and actions")
-    return int(env.observation_space.n), int(env.action_space.n)
+    return int(env.observation_space.n), int(env.action_space.n)  # type: ignore[attr-defined]
 
 
 # -- what from_env can and cannot see ------------------------------------------------------------
@@ -161,8 +163,11 @@ class _Chain:
 
 
 def _walk(env: gym.Env) -> _Chain:
-    """The env's wrappers, each either looked through, kept (a time limit), applied exactly
-    (a relabelling of observations, rewards or actions) or refused with the reason."""
+    """The env's wrappers, each looked through, kept, applied exactly or refused.
+
+    A time limit is kept; a relabelling of observations, rewards or actions is applied exactly;
+    anything else is refused with the reason.
+    """
     layers = []
     inner = env
     while isinstance(inner, gym.Wrapper):
@@ -384,8 +389,8 @@ def _base_model(base: gym.Env) -> tuple[TabularMDP, list, gym.Space]:
     if type(base).__name__ == "BlackjackEnv":
         from rlfoundations.blackjack import blackjack_model
 
-        mdp = blackjack_model(natural=bool(base.natural), sab=bool(base.sab))
-        sizes = tuple(size for _, size in mdp.factors)
+        mdp = blackjack_model(natural=bool(base.natural), sab=bool(base.sab))  # type: ignore[attr-defined]
+        sizes = tuple(size for _, size in mdp.factors)  # type: ignore[union-attr]
         labels = [tuple(int(v) for v in np.unravel_index(s, sizes)) for s in range(mdp.n_states)]
         # With the natural flag, the states are (observation, natural): the space it spans.
         space = gym.spaces.Tuple(tuple(gym.spaces.Discrete(size) for size in sizes))
@@ -424,7 +429,7 @@ def _grid_factors(base: gym.Env, n_states: int):
     if "FrozenLakeEnv" in names and getattr(base, "nrow", 0) * getattr(base, "ncol", 0) == (
         n_states
     ):
-        return (("row", int(base.nrow)), ("col", int(base.ncol)))
+        return (("row", int(base.nrow)), ("col", int(base.ncol)))  # type: ignore[attr-defined]
     return None
 
 
@@ -453,9 +458,10 @@ def _time_limit(env: gym.Env) -> int | None:
     return int(steps) if steps else None
 
 
-def from_env(env_or_id, **make_kwargs) -> TabularMDP:
-    """Extract the exact model of an env: its toy-text ``P`` table (or, for Blackjack, its
-    rules), seen through its wrappers.
+def from_env(env_or_id: str | gym.Env, **make_kwargs: Any) -> TabularMDP:
+    """Extract the exact model of an env, seen through its wrappers.
+
+    The model comes from its toy-text ``P`` table (or, for Blackjack, its rules).
 
     Parameters
     ----------
@@ -531,9 +537,10 @@ def from_env(env_or_id, **make_kwargs) -> TabularMDP:
 
 
 def _table_arrays(table, n_states: int, n_actions: int) -> dict | None:
-    """The padded outcome arrays of a well-formed ``P`` table, built with array operations
-    (a few Python passes over the entries, none per entry in Python code); None if any cell
-    is missing, malformed or empty, for :func:`_merged_outcomes` to report.
+    """The padded outcome arrays of a well-formed ``P`` table, built with array operations.
+
+    A few Python passes over the entries, none per entry in Python code; None if any cell is
+    missing, malformed or empty, for :func:`_merged_outcomes` to report.
 
     Same result as :func:`_merged_outcomes` then :func:`_pack`: zero-probability entries
     dropped, duplicate (next_state, reward, terminated) merged by summing in order, slots in
@@ -595,7 +602,7 @@ def _table_arrays(table, n_states: int, n_actions: int) -> dict | None:
     pair_start = np.searchsorted(group_pair, np.arange(len(cells)))
     slot = np.arange(first.size) - pair_start[group_pair]
     n_outcomes = int(slot.max()) + 1
-    shape = (n_states * n_actions, n_outcomes)
+    shape = (n_states * n_actions, n_outcomes)  # type: ignore[assignment]
     arrays = {
         "next_state": np.zeros(shape, dtype=np.int64),
         "prob": np.zeros(shape),
@@ -723,7 +730,7 @@ def _random_transitions(env: gym.Env, n_samples: int, seed: int | None):
     rng = np.random.default_rng(seed)
     env.action_space.seed(None if seed is None else int(rng.integers(2**31)))
     state, _ = env.reset(seed=None if seed is None else int(rng.integers(2**31)))
-    n_actions = int(env.action_space.n)
+    n_actions = int(env.action_space.n)  # type: ignore[attr-defined]
     for _ in range(n_samples):
         action = int(rng.integers(n_actions))
         next_state, reward, terminated, truncated, _ = env.step(action)
@@ -734,7 +741,9 @@ def _random_transitions(env: gym.Env, n_samples: int, seed: int | None):
             state = next_state
 
 
-def estimate_model(env, n_samples: int, seed: int | None = None, **make_kwargs) -> ModelEstimate:
+def estimate_model(
+    env: str | gym.Env, n_samples: int, seed: int | None = None, **make_kwargs: Any
+) -> ModelEstimate:
     """Estimate a model of a discrete env from ``n_samples`` random-action transitions.
 
     For envs without a ``P`` table. Episodes start from ``env.reset`` and take uniformly
@@ -872,7 +881,7 @@ class ModelCheck:
 
 
 def check_model(
-    env,
+    env: str | gym.Env,
     mdp: TabularMDP,
     n_samples: int = 10_000,
     seed: int | None = 0,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -61,8 +61,10 @@ def _check_model_fits(mdp: TabularMDP, n_states: int, n_actions: int) -> Tabular
 
 
 def optimal_value(mdp: TabularMDP, gamma: float) -> float:
-    """Optimal expected return from ``mdp.initial``, ``initial @ V*``, by value iteration
-    (epsilon 1e-10: within 1e-10 of the exact value for ``gamma < 1``)."""
+    """Optimal expected return from ``mdp.initial``, ``initial @ V*``, by value iteration.
+
+    Epsilon 1e-10: within 1e-10 of the exact value for ``gamma < 1``.
+    """
     from rlfoundations.planning import value_iteration
 
     return float(mdp.initial @ value_iteration(mdp, gamma, epsilon=1e-10).values)
@@ -77,7 +79,7 @@ def final_values(result: SweepResult, mdp: TabularMDP) -> np.ndarray:
     """
     from rlfoundations.batch import greedy_values
 
-    if result.curve_values is not None and int(result.curve_steps[-1]) == result.total_steps:
+    if result.curve_values is not None and int(result.curve_steps[-1]) == result.total_steps:  # type: ignore[index]
         return np.asarray(result.curve_values[:, -1, :])
     return np.stack(
         [
@@ -88,8 +90,11 @@ def final_values(result: SweepResult, mdp: TabularMDP) -> np.ndarray:
 
 
 def _checkpoints(result: SweepResult, mdp: TabularMDP | None):
-    """Steps and per-run state values (or None) at every checkpoint: the learning curve's
-    evaluations, or the end of the runs when no curve was recorded."""
+    """Steps and per-run state values (or None) at every checkpoint.
+
+    The checkpoints are the learning curve's evaluations, or the end of the runs when no curve was
+    recorded.
+    """
     if result.curve_steps is not None:
         return np.asarray(result.curve_steps), result.curve_values
     steps = np.array([result.total_steps])
@@ -99,8 +104,11 @@ def _checkpoints(result: SweepResult, mdp: TabularMDP | None):
 
 
 def _episode_stats(result: SweepResult, run: int, steps: np.ndarray):
-    """Episodes finished by each checkpoint, and the mean return of those finished since the
-    previous checkpoint (NaN where none finished)."""
+    """Episodes finished by each checkpoint, and the mean return of those newly finished.
+
+    The mean return is over the episodes finished since the previous checkpoint (NaN where none
+    finished).
+    """
     n = int(result.n_episodes[run])
     ends = np.cumsum(result.episode_lengths[run, :n])
     done = np.searchsorted(ends, steps, side="right")
@@ -230,8 +238,10 @@ def _grid_axes(result: SweepResult) -> tuple[list[str], list[list]]:
 
 
 def sweep_dataset(result: SweepResult, mdp: TabularMDP | None = None) -> xarray.Dataset:
-    """Dims: the swept parameters x seed x checkpoint [x state]; see
-    :meth:`rlfoundations.SweepResult.to_xarray`."""
+    """Dims: the swept parameters x seed x checkpoint [x state].
+
+    See :meth:`rlfoundations.SweepResult.to_xarray`.
+    """
     xr = _require("xarray")
     _, n_states, n_actions = result.q_values.shape
     if mdp is not None:
@@ -240,7 +250,9 @@ def sweep_dataset(result: SweepResult, mdp: TabularMDP | None = None) -> xarray.
     dims = [*names, "seed"]
     shape = tuple(len(values) for values in axes)
     steps, values = _checkpoints(result, mdp)
-    coords = {name: np.asarray(values_) for name, values_ in zip(dims, axes, strict=True)}
+    coords: dict[str, Any] = {
+        name: np.asarray(values_) for name, values_ in zip(dims, axes, strict=True)
+    }
     coords["seed"] = coords["seed"].astype(np.uint64)
     coords["steps"] = ("checkpoint", steps)
     variables = {}

@@ -1,4 +1,4 @@
-"""Finite-horizon problems: backward induction, exact in ``horizon`` sweeps.
+"""Finite-horizon problems: backward induction, exact in ``horizon`` Bellman sweeps.
 
 With a horizon of ``T`` decisions, the optimal value of being in state ``s`` at time ``t``
 depends on the steps left, so values and policies are indexed by time (Puterman, *Markov
@@ -13,6 +13,7 @@ Outcomes that end the episode contribute their reward only. The recursion is exa
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._kernels import horizon as _kernels
 from rlfoundations._validate import check_gamma, check_int, check_mdp
@@ -56,7 +57,11 @@ def _check_terminal_values(mdp: TabularMDP, terminal_values) -> np.ndarray:
 
 
 def backward_induction(
-    mdp: TabularMDP, horizon: int | str, *, gamma: float = 1.0, terminal_values=None
+    mdp: TabularMDP,
+    horizon: int | str,
+    *,
+    gamma: float = 1.0,
+    terminal_values: npt.ArrayLike | None = None,
 ) -> FiniteHorizonResult:
     """Solve ``mdp`` over a finite horizon, exactly, by backward induction.
 

@@ -7,7 +7,10 @@ QuantEcon's ``-inf`` rewards or missing state-action pairs) become ``action_mask
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
@@ -28,8 +31,10 @@ def _dense(array, name: str) -> np.ndarray:
 
 
 def _masked_as_self_loops(P: np.ndarray, R: np.ndarray, allowed: np.ndarray):
-    """Masked pairs as self-loops with reward 0, whatever the peer stored there: their rows
-    need not be distributions, and their outcomes are never meant to be used."""
+    """Masked pairs as self-loops with reward 0, whatever the peer stored there.
+
+    Their rows need not be distributions, and their outcomes are never meant to be used.
+    """
     n_states = P.shape[0]
     if allowed.all():
         return P, R
@@ -45,7 +50,9 @@ def _masked_as_self_loops(P: np.ndarray, R: np.ndarray, allowed: np.ndarray):
     return P, R
 
 
-def from_mdptoolbox(P, R, *, initial=None, name: str | None = None) -> TabularMDP:
+def from_mdptoolbox(
+    P: Any, R: Any, *, initial: npt.ArrayLike | None = None, name: str | None = None
+) -> TabularMDP:
     """Build a model from pymdptoolbox's ``(P, R)``.
 
     Parameters
@@ -122,7 +129,9 @@ def from_mdptoolbox(P, R, *, initial=None, name: str | None = None) -> TabularMD
     )
 
 
-def from_quantecon(ddp, *, initial=None, name: str | None = None) -> TabularMDP:
+def from_quantecon(
+    ddp: Any, *, initial: npt.ArrayLike | None = None, name: str | None = None
+) -> TabularMDP:
     """Build a model from a QuantEcon ``DiscreteDP``, in product or state-action-pair form.
 
     Parameters

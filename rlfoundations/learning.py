@@ -76,7 +76,8 @@ def _learn(
 ) -> LearningResult:
     """One run of ``algorithm``: on a model, a batch of one; on a live env, the twin.
 
-    Every argument is checked first, whichever path runs."""
+    Every argument is checked first, whichever path runs.
+    """
     mdp = check_mdp(mdp, live_env=True)
     live = isinstance(mdp, gymnasium.Env)
     n_steps = check_steps("n_steps", n_steps)

@@ -23,6 +23,7 @@ dynamic-programming solvers, to the LP solver's tolerances (about 1e-9 here), no
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._validate import check_gamma, check_mdp
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
@@ -110,9 +111,9 @@ def linear_programming(
     mdp: TabularMDP,
     gamma: float,
     *,
-    initial=None,
-    costs=None,
-    budget=None,
+    initial: npt.ArrayLike | None = None,
+    costs: npt.ArrayLike | None = None,
+    budget: float | npt.ArrayLike | None = None,
 ) -> LinearProgrammingResult:
     """Solve ``mdp`` as a linear program, optionally under expected-cost constraints.
 
@@ -209,12 +210,12 @@ def linear_programming(
             gamma=gamma,
         )
 
-    cost_rows = costs.reshape(costs.shape[0], -1)
+    cost_rows = costs.reshape(costs.shape[0], -1)  # type: ignore[union-attr]
     dual = solve_dual(-rewards, cost_rows, budget)
     if dual.status == 2:
         least = [float(solve_dual(row).fun) for row in cost_rows]
         raise InvalidValueError(
-            f"no policy keeps the expected discounted costs within budget {budget.tolist()}: "
+            f"no policy keeps the expected discounted costs within budget {budget.tolist()}: "  # type: ignore[union-attr]
             f"the least achievable cost of each constraint alone is {least}"
         )
     if dual.status != 0:
@@ -232,5 +233,5 @@ def linear_programming(
         objective=float(rewards @ dual.x),
         gamma=gamma,
         cost_values=cost_rows @ dual.x,
-        budget=budget,
+        budget=budget,  # type: ignore[arg-type]
     )

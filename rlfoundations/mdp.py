@@ -7,11 +7,16 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._validate import is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
+
+if TYPE_CHECKING:
+    import gymnasium as gym
 
 __all__ = ["PROB_TOLERANCE", "TabularMDP", "check_unmasked"]
 
@@ -82,8 +87,10 @@ def _clip_tiny_negatives(array: np.ndarray) -> np.ndarray:
 
 
 class _FrozenKwargs(dict):
-    """A read-only dict of make keyword arguments that pickles (a mappingproxy does not, and
-    models travel to process pools)."""
+    """A read-only dict of make keyword arguments that pickles.
+
+    A mappingproxy does not pickle, and models travel to process pools.
+    """
 
     def _read_only(self, *args, **kwargs):
         raise TypeError("make_kwargs is read-only; build a new model with other kwargs")
@@ -118,8 +125,9 @@ def _check_action_mask(mask, shape: tuple[int, int]) -> np.ndarray:
 
 
 def check_unmasked(mdp: TabularMDP, who: str) -> TabularMDP:
-    """``mdp`` if every action is allowed everywhere; else the error that ``who`` cannot
-    honour ``mdp.action_mask`` yet.
+    """``mdp`` if every action is allowed everywhere.
+
+    Else the error that ``who`` cannot honour ``mdp.action_mask`` yet.
 
     The solvers and learners do not enforce action masks in their kernels yet: run on a
     masked model they would choose masked actions and report values of a different problem.
@@ -366,9 +374,9 @@ class TabularMDP:
             return self.action_mask
         return _read_only(np.ones((self.n_states, self.n_actions), dtype=bool))
 
-    def with_action_mask(self, action_mask) -> TabularMDP:
+    def with_action_mask(self, action_mask: npt.ArrayLike | None) -> TabularMDP:
         """The same model where only the actions ``action_mask[s, a]`` is True for are allowed."""
-        return dataclasses.replace(self, action_mask=action_mask)
+        return dataclasses.replace(self, action_mask=action_mask)  # type: ignore[arg-type]
 
     @property
     def n_states(self) -> int:
@@ -393,7 +401,7 @@ class TabularMDP:
         )
 
     # -- named factors -------------------------------------------------------------------------
-    def decode(self, state) -> dict[str, int]:
+    def decode(self, state: int) -> dict[str, int]:
         """The named factor values of state index ``state`` (needs ``factors``).
 
         Examples
@@ -429,7 +437,7 @@ class TabularMDP:
                 raise InvalidValueError(f"{name} must be in [0, {size}), got {value!r}")
         return int(np.ravel_multi_index(tuple(int(values[n]) for n in names), sizes))
 
-    def with_factors(self, factors) -> TabularMDP:
+    def with_factors(self, factors: tuple[tuple[str, int], ...] | None) -> TabularMDP:
         """The same model with the state schema ``factors`` (see the class docstring)."""
         return dataclasses.replace(self, factors=factors)
 
@@ -479,7 +487,7 @@ class TabularMDP:
         return successor
 
     # -- back into Gymnasium ---------------------------------------------------------------------
-    def to_env(self, render_mode: str | None = None):
+    def to_env(self, render_mode: str | None = None) -> gym.Env:
         """A Gymnasium env that samples this model.
 
         It passes ``gymnasium.utils.env_checker.check_env``, exposes ``P`` in the toy-text
@@ -576,14 +584,14 @@ class TabularMDP:
     @classmethod
     def from_dense(
         cls,
-        P,
-        R,
+        P: npt.ArrayLike,
+        R: npt.ArrayLike,
         *,
-        terminal=None,
-        initial=None,
+        terminal: npt.ArrayLike | None = None,
+        initial: npt.ArrayLike | None = None,
         max_episode_steps: int | None = None,
         name: str | None = None,
-        action_mask=None,
+        action_mask: npt.ArrayLike | None = None,
     ) -> TabularMDP:
         """Build a model from a dense transition tensor and rewards.
 
@@ -646,7 +654,7 @@ class TabularMDP:
             raise InvalidValueError(f"P[{s}, {a}, {t}] = {P[s, a, t]} is not a probability")
         infeasible = np.isneginf(R) if R.ndim == 2 else np.isneginf(R).all(axis=2)
         if R.ndim == 3 and (np.isneginf(R).any(axis=2) & ~infeasible).any():
-            s, a = _first_index(np.isneginf(R).any(axis=2) & ~infeasible)
+            s, a = _first_index(np.isneginf(R).any(axis=2) & ~infeasible)  # type: ignore[arg-type]
             raise InvalidValueError(
                 f"R[{s}, {a}] is -inf for some next states only; mark an infeasible pair "
                 f"with -inf for every next state"
@@ -696,16 +704,19 @@ class TabularMDP:
             prob=prob,
             reward=reward,
             terminated=terminated,
-            initial=initial,
+            initial=initial,  # type: ignore[arg-type]
             max_episode_steps=max_episode_steps,
             name=name,
-            action_mask=action_mask,
+            action_mask=action_mask,  # type: ignore[arg-type]
         )
 
     @classmethod
-    def from_mdptoolbox(cls, P, R, *, initial=None, name: str | None = None) -> TabularMDP:
-        """Build a model from pymdptoolbox's ``(P, R)``: see
-        :func:`rlfoundations.interop.from_mdptoolbox`.
+    def from_mdptoolbox(
+        cls, P: Any, R: Any, *, initial: npt.ArrayLike | None = None, name: str | None = None
+    ) -> TabularMDP:
+        """Build a model from pymdptoolbox's ``(P, R)``.
+
+        See :func:`rlfoundations.interop.from_mdptoolbox`.
 
         Examples
         --------
@@ -722,9 +733,13 @@ class TabularMDP:
         return from_mdptoolbox(P, R, initial=initial, name=name)
 
     @classmethod
-    def from_quantecon(cls, ddp, *, initial=None, name: str | None = None) -> TabularMDP:
-        """Build a model from a QuantEcon ``DiscreteDP`` (see
-        :func:`rlfoundations.interop.from_quantecon`)."""
+    def from_quantecon(
+        cls, ddp: Any, *, initial: npt.ArrayLike | None = None, name: str | None = None
+    ) -> TabularMDP:
+        """Build a model from a QuantEcon ``DiscreteDP``.
+
+        See :func:`rlfoundations.interop.from_quantecon`.
+        """
         from rlfoundations.interop import from_quantecon
 
         return from_quantecon(ddp, initial=initial, name=name)

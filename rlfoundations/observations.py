@@ -1,9 +1,13 @@
-"""IndexObservation: a finite structured observation (Tuple, MultiDiscrete, Dict of Discrete,
-``Discrete(n, start=k)``) as one state index, by a mixed-radix encoding."""
+"""IndexObservation: a finite structured observation as one state index.
+
+Tuple, MultiDiscrete, Dict of Discrete or ``Discrete(n, start=k)``, by a mixed-radix encoding.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -16,7 +20,9 @@ __all__ = ["IndexObservation", "space_factors"]
 _KNOWN_NAMES = {"BlackjackEnv": ("player_sum", "dealer_card", "usable_ace")}
 
 
-def space_factors(space: gym.Space, names=None) -> tuple[tuple[tuple[str, int], ...], tuple]:
+def space_factors(
+    space: gym.Space, names: Sequence[str] | None = None
+) -> tuple[tuple[tuple[str, int], ...], tuple]:
     """The (name, size) factors of a finite ``space`` and the offset (``start``) of each.
 
     Examples
@@ -26,6 +32,8 @@ def space_factors(space: gym.Space, names=None) -> tuple[tuple[tuple[str, int], 
     >>> space_factors(gym.spaces.Tuple((gym.spaces.Discrete(3), gym.spaces.Discrete(2, start=1))))
     ((('0', 3), ('1', 2)), (0, 1))
     """
+    default: tuple[str, ...]
+    parts: list[Any]
     if isinstance(space, gym.spaces.Discrete):
         default, sizes, starts = ("state",), [int(space.n)], [int(space.start)]
     elif isinstance(space, gym.spaces.MultiDiscrete):
@@ -36,7 +44,7 @@ def space_factors(space: gym.Space, names=None) -> tuple[tuple[tuple[str, int], 
         starts = [int(k) for k in np.broadcast_to(getattr(space, "start", 0), space.nvec.shape)]
     elif isinstance(space, gym.spaces.Tuple | gym.spaces.Dict):
         keys = list(space.spaces) if isinstance(space, gym.spaces.Dict) else None
-        parts = list(space.spaces.values()) if keys else list(space.spaces)
+        parts = list(space.spaces.values()) if keys else list(space.spaces)  # type: ignore[union-attr]
         for key, part in zip(keys or range(len(parts)), parts, strict=True):
             if not isinstance(part, gym.spaces.Discrete):
                 raise InvalidTypeError(
@@ -93,7 +101,7 @@ class IndexObservation(gym.ObservationWrapper):
     (350, (15, 10, 0))
     """
 
-    def __init__(self, env: gym.Env, names=None) -> None:
+    def __init__(self, env: gym.Env, names: Sequence[str] | None = None) -> None:
         super().__init__(env)
         inner = env.observation_space
         if names is None:
@@ -123,7 +131,7 @@ class IndexObservation(gym.ObservationWrapper):
             values += (0,)  # (sum, card, ace) alone: not a natural
         return values
 
-    def encode(self, obs) -> int:
+    def encode(self, obs: Any) -> int:
         """The index of observation ``obs`` of the wrapped env."""
         try:
             values = self._values(obs)
@@ -136,12 +144,12 @@ class IndexObservation(gym.ObservationWrapper):
             raise InvalidValueError(f"{obs!r} is not an observation of {self._inner!r}")
         return int(np.ravel_multi_index(shifted, self._sizes))
 
-    def decode(self, index: int):
+    def decode(self, index: int) -> Any:
         """The observation of the wrapped env (int, tuple, array or dict) that ``index`` encodes."""
         if isinstance(index, bool) or not isinstance(index, int | np.integer):
             raise InvalidTypeError(f"index must be an int, got {index!r}")
-        if not 0 <= index < self.observation_space.n:
-            n = self.observation_space.n
+        if not 0 <= index < self.observation_space.n:  # type: ignore[attr-defined]
+            n = self.observation_space.n  # type: ignore[attr-defined]
             raise InvalidValueError(f"index must be in [0, {n}), got {index}")
         values = tuple(
             int(v) + k
@@ -155,8 +163,9 @@ class IndexObservation(gym.ObservationWrapper):
             return np.array(values, dtype=self._inner.dtype)
         return values
 
-    def observation(self, observation) -> int:
+    def observation(self, observation: Any) -> int:
+        """The index of ``observation`` (the natural flag added first under ``natural``)."""
         if self._natural_flag:
-            hand = sorted(self.env.unwrapped.player)
+            hand = sorted(self.env.unwrapped.player)  # type: ignore[attr-defined]
             observation = (*observation, int(hand == [1, 10]))
         return self.encode(observation)

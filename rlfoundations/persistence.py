@@ -31,6 +31,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -238,7 +239,7 @@ def _fingerprint(array: np.ndarray) -> dict:
     return {
         "dtype": array.dtype.str,
         "shape": list(array.shape),
-        "sha256": hashlib.sha256(in_c_order.view(np.uint8)).hexdigest(),
+        "sha256": hashlib.sha256(in_c_order.view(np.uint8)).hexdigest(),  # type: ignore[arg-type]
     }
 
 
@@ -323,7 +324,7 @@ def _write_atomic(target: Path, arrays: dict[str, np.ndarray]) -> None:
             raise
         # A file object, not a name: np.savez then neither appends a suffix nor opens files.
         with stream:
-            np.savez(stream, **arrays)
+            np.savez(stream, **arrays)  # type: ignore[arg-type]
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
@@ -333,7 +334,13 @@ def _write_atomic(target: Path, arrays: dict[str, np.ndarray]) -> None:
     _sync_directory(target.parent)
 
 
-def save(path, obj, *, env_id: str | None = None, **metadata) -> Path:
+def save(
+    path: str | os.PathLike[str],
+    obj: PlanningResult | LearningResult | GreedyPolicy | TabularMDP | np.ndarray,
+    *,
+    env_id: str | None = None,
+    **metadata: Any,
+) -> Path:
     """Save a result, a policy or an array to an ``.npz`` file, atomically, with metadata.
 
     Parameters
@@ -521,7 +528,7 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     return header, members
 
 
-def load_metadata(path) -> dict:
+def load_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The metadata of a file written by :func:`save`, after checking the whole file.
 
     Parameters
@@ -556,7 +563,9 @@ def load_metadata(path) -> dict:
     return header
 
 
-def load(path, *, env_id: str | None = None):
+def load(
+    path: str | os.PathLike[str], *, env_id: str | None = None
+) -> PlanningResult | LearningResult | GreedyPolicy | TabularMDP | np.ndarray:
     """Load what :func:`save` wrote: the same kind of object, arrays bit for bit.
 
     Parameters

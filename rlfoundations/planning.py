@@ -40,6 +40,7 @@ import warnings
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._kernels import drivers as _drivers
 from rlfoundations._kernels import planning as _kernels
@@ -148,7 +149,7 @@ def value_iteration(
     max_iter: int | None = None,
     gauss_seidel: bool = False,
     record: bool = False,
-    initial_values=None,
+    initial_values: npt.ArrayLike | None = None,
 ) -> PlanningResult:
     """Solve ``mdp`` by value iteration.
 
@@ -161,7 +162,7 @@ def value_iteration(
     epsilon : float
         Target: with ``gamma < 1`` the greedy policy is ``epsilon``-optimal at exit.
     max_iter : int, optional
-        Sweep limit (default 10 000). Reaching it gives ``converged=False`` and a
+        Bellman-sweep limit (default 10 000). Reaching it gives ``converged=False`` and a
         :class:`ConvergenceWarning`.
     gauss_seidel : bool
         Update values in place, state by state (often far fewer sweeps), instead of the
@@ -225,13 +226,13 @@ def value_iteration(
 
 def policy_evaluation(
     mdp: TabularMDP,
-    policy,
+    policy: npt.ArrayLike,
     gamma: float,
     *,
     method: Literal["auto", "exact", "iterative"] = "auto",
     epsilon: float = 1e-10,
     max_iter: int | None = None,
-    initial_values=None,
+    initial_values: npt.ArrayLike | None = None,
 ) -> PlanningResult:
     """Compute the values of a ``policy``, deterministic or stochastic.
 
@@ -256,7 +257,7 @@ def policy_evaluation(
     epsilon : float
         Accuracy of the iterative method.
     max_iter : int, optional
-        Sweep limit of the iterative method (default 10 000).
+        Bellman-sweep limit of the iterative method (default 10 000).
     initial_values : array_like, shape (S,), optional
         Warm start of the iterative method.
 
@@ -297,7 +298,7 @@ def policy_evaluation(
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
     values = check_values(mdp, initial_values)
-    method = check_choice("method", method, ("auto", "exact", "iterative"))
+    method = check_choice("method", method, ("auto", "exact", "iterative"))  # type: ignore[assignment]
     if method == "auto":
         method = "exact" if mdp.n_states <= EXACT_EVALUATION_MAX_STATES else "iterative"
     if gamma == 1.0:
@@ -366,7 +367,7 @@ def policy_iteration(
     epsilon: float = 1e-10,
     max_iter: int | None = None,
     tie_tolerance: float = 1e-10,
-    initial_policy=None,
+    initial_policy: npt.ArrayLike | None = None,
 ) -> PlanningResult:
     """Solve ``mdp`` by Howard's policy iteration.
 
@@ -412,7 +413,7 @@ def policy_iteration(
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter, DEFAULT_POLICY_ITERATION_STEPS)
     tie_tolerance = check_positive("tie_tolerance", tie_tolerance)
-    evaluation = check_choice("evaluation", evaluation, ("auto", "exact", "iterative"))
+    evaluation = check_choice("evaluation", evaluation, ("auto", "exact", "iterative"))  # type: ignore[assignment]
     exact = evaluation == "exact" or (
         evaluation == "auto" and mdp.n_states <= EXACT_EVALUATION_MAX_STATES
     )
@@ -481,7 +482,7 @@ def modified_policy_iteration(
     n_evaluations: int = 5,
     epsilon: float = 1e-8,
     max_iter: int | None = None,
-    initial_values=None,
+    initial_values: npt.ArrayLike | None = None,
 ) -> PlanningResult:
     """Solve ``mdp`` by modified policy iteration (Puterman, section 6.5).
 

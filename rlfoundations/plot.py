@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 import gymnasium as gym
 import numpy as np
+import numpy.typing as npt
 from gymnasium.envs.toy_text import CliffWalkingEnv, FrozenLakeEnv, TaxiEnv
 
 from rlfoundations._validate import check_gamma, check_int
@@ -135,12 +136,12 @@ class GridLayout:
     name: str
     cells: np.ndarray
     n_states: int
-    actions: tuple = ()
-    action_names: tuple = ()
-    walls: tuple = ()
-    hazards: tuple = ()
-    terminal: tuple = ()
-    labels: tuple = ()
+    actions: Sequence[tuple[int, int] | str] = ()
+    action_names: Sequence[str] = ()
+    walls: Sequence[tuple[tuple[int, int], tuple[int, int]]] = ()
+    hazards: Sequence[tuple[int, int]] = ()
+    terminal: Sequence[tuple[int, int]] = ()
+    labels: Sequence[tuple[int, int, str]] = ()
     slice_label: str = ""
 
     def __post_init__(self) -> None:
@@ -222,9 +223,11 @@ class GridLayout:
         found = np.argwhere(self.cells == int(state))
         return None if len(found) == 0 else (int(found[0, 0]), int(found[0, 1]))
 
-    def grid(self, values) -> np.ndarray:
-        """``values`` of every state (shape (n_states,)) as a (rows, cols) array of the slice,
-        NaN where no state sits."""
+    def grid(self, values: npt.ArrayLike) -> np.ndarray:
+        """``values`` of every state (shape (n_states,)) as a (rows, cols) array of the slice.
+
+        NaN where no state sits.
+        """
         values = np.asarray(values, dtype=float)
         if values.shape != (self.n_states,):
             hint = (
@@ -335,7 +338,7 @@ def _taxi(base: TaxiEnv, name: str, fixed: dict) -> GridLayout:
     return GridLayout(
         name=name,
         cells=cells,
-        n_states=int(base.observation_space.n),
+        n_states=int(base.observation_space.n),  # type: ignore[attr-defined]
         actions=(_MOVES["down"], _MOVES["up"], _MOVES["right"], _MOVES["left"], "P", "D"),
         action_names=("South", "North", "East", "West", "Pickup", "Dropoff"),
         walls=_walls_from_map(base.desc),
@@ -360,7 +363,7 @@ def _rick(base: RickEnv, name: str, fixed: dict) -> GridLayout:
     return GridLayout(
         name=name,
         cells=cells,
-        n_states=int(base.observation_space.n),
+        n_states=int(base.observation_space.n),  # type: ignore[attr-defined]
         actions=(_MOVES["up"], _MOVES["down"], _MOVES["right"], _MOVES["left"], "P", "G"),
         action_names=RICK_ACTION_NAMES,
         walls=_walls_from_map(base.desc),
@@ -482,7 +485,7 @@ def grid_layout(
             )
         base = made.unwrapped
         name = getattr(made.spec, "id", None) or type(base).__name__
-        n_states = n_actions = None
+        n_states = n_actions = None  # type: ignore[assignment]
         if isinstance(made.observation_space, gym.spaces.Discrete) and isinstance(
             made.action_space, gym.spaces.Discrete
         ):
@@ -509,14 +512,14 @@ def grid_layout(
             )
         try:
             # The env as the model was made: its own map (desc=...), not the default one.
-            made = make(name, **dict(env.make_kwargs or {}))
+            made = make(name, **dict(env.make_kwargs or {}))  # type: ignore[union-attr]
         except ValueError as error:
             raise ValueError(f"{error}; pass the env or state_to_cell instead") from error
         base = made.unwrapped
         made.close()
     for env_class, build in _BUILDERS:
         if isinstance(base, env_class):
-            layout = build(base, name, fixed)
+            layout = build(base, name, fixed)  # type: ignore[arg-type]
             break
     else:
         raise ValueError(
@@ -606,13 +609,16 @@ def _draw_grid(ax: Axes, layout: GridLayout, grid: np.ndarray, cmap, norm):
 def _colorbar(ax: Axes, image, label: str) -> None:
     """A colour bar as tall as the grid, a third of a cell wide, right of it."""
     cols = image.get_array().shape[1]
-    bar = ax.inset_axes([1.04, 0.0, 0.35 / cols, 1.0])
+    bar = ax.inset_axes([1.04, 0.0, 0.35 / cols, 1.0])  # type: ignore[arg-type]
     ax.figure.colorbar(image, cax=bar, label=label)
 
 
 def _without_terminal(layout: GridLayout, grid: np.ndarray) -> np.ndarray:
-    """``grid`` with terminal cells blank: their value (0 in a hole or at the goal, say) is
-    not one the agent acts on, and would only stretch the colour scale."""
+    """``grid`` with terminal cells blank.
+
+    Their value (0 in a hole or at the goal, say) is not one the agent acts on, and would only
+    stretch the colour scale.
+    """
     shown = grid.copy()
     for row, col in layout.terminal:
         shown[row, col] = np.nan
@@ -693,8 +699,8 @@ def _check_policy(layout: GridLayout, policy) -> np.ndarray:
 
 def plot_values(
     layout: GridLayout | str | gym.Env | TabularMDP,
-    values,
-    policy=None,
+    values: npt.ArrayLike,
+    policy: npt.ArrayLike | None = None,
     *,
     ax: Axes | None = None,
     title: str | None = None,
@@ -812,8 +818,10 @@ def _runs(results) -> tuple:
 
 
 def _smoothed_returns(returns, lengths, n_episodes, window: int, steps) -> np.ndarray:
-    """Each run's mean return over its last ``window`` finished episodes, at ``steps``
-    (NaN before a run's first episode ends)."""
+    """Each run's mean return over its last ``window`` finished episodes, at ``steps``.
+
+    NaN before a run's first episode ends.
+    """
     out = np.full((len(n_episodes), len(steps)), np.nan)
     for run, n in enumerate(n_episodes):
         if n == 0:
@@ -989,7 +997,7 @@ def plot_learning_curves(
     gap_ax.legend(fontsize=8, title=spread, title_fontsize=8)
     gamma_text = ", ".join(f"{g:g}" for g in sorted(optimal_of))
     fig.suptitle(f"{results.algorithm} on {mdp.name or 'the model'} (gamma={gamma_text})")
-    return fig
+    return fig  # type: ignore[return-value]
 
 
 def _colors(n: int) -> list:
@@ -1001,8 +1009,11 @@ def _colors(n: int) -> list:
 
 # -- animation -----------------------------------------------------------------------------------
 def _settled(history: np.ndarray, tolerance: float | None) -> int:
-    """The first sweep whose values are within ``tolerance`` times the final values' range
-    of the final values: later frames would look the same."""
+    """The first Bellman sweep whose values are close to the final values.
+
+    Within ``tolerance`` times the final values' range of the final values: later frames would look
+    the same.
+    """
     if tolerance is None:
         return len(history) - 1
     final = history[-1]
@@ -1040,7 +1051,7 @@ def animate_value_iteration(
     cmap: str = "viridis",
     **fixed: int,
 ) -> Path:
-    """The talk's animation: value iteration's value function on the grid, sweep by sweep.
+    """The talk's animation: value iteration's value function on the grid, Bellman sweep by sweep.
 
     Parameters
     ----------
@@ -1058,7 +1069,7 @@ def animate_value_iteration(
     layout : GridLayout, optional
         The grid, for a model or env :func:`grid_layout` does not know.
     stride : int, optional
-        Draw every ``stride``-th sweep (and the final values); default: the smallest stride
+        Draw every ``stride``-th Bellman sweep (and the final values); default: the smallest stride
         that keeps at most ``max_frames`` frames.
     max_frames : int
         Bound on the frames when ``stride`` is not given (at least 2).
@@ -1115,7 +1126,7 @@ def animate_value_iteration(
     if isinstance(fps, bool) or not isinstance(fps, int | float) or not fps > 0:
         raise ValueError(f"fps must be a number > 0, got {fps!r}")
     gamma = check_gamma(gamma)
-    layout = _as_layout(layout, fixed) if layout is not None else grid_layout(env, **fixed)
+    layout = _as_layout(layout, fixed) if layout is not None else grid_layout(env, **fixed)  # type: ignore[arg-type]
     mdp = env if isinstance(env, TabularMDP) else from_env(env)
     if mdp.n_states != layout.n_states:
         raise ValueError(f"layout has {layout.n_states} states but the model has {mdp.n_states}")
@@ -1126,14 +1137,14 @@ def animate_value_iteration(
     _require("PIL.Image")
 
     result = value_iteration(mdp, gamma, record=True)
-    n_recorded = result.history.shape[0]
-    last = _settled(result.history, tolerance)
+    n_recorded = result.history.shape[0]  # type: ignore[union-attr]
+    last = _settled(result.history, tolerance)  # type: ignore[arg-type]
     if stride is None:
         stride = max(1, math.ceil(last / max_frames))
         while len(_frame_indices(last, n_recorded, stride)) > max_frames:
             stride += 1
     indices = _frame_indices(last, n_recorded, stride)
-    frames = [_without_terminal(layout, layout.grid(result.history[i])) for i in indices]
+    frames = [_without_terminal(layout, layout.grid(result.history[i])) for i in indices]  # type: ignore[index]
     shown = np.concatenate([grid[~np.isnan(grid)] for grid in frames])
     panels = ["absolute", "relative"] if scale == "both" else [scale]
     rows, cols = layout.shape
@@ -1185,7 +1196,7 @@ def animate_value_iteration(
     return save_gif(pictures, path, fps=fps)
 
 
-def save_gif(frames, path: str | os.PathLike, *, fps: float = 4.0) -> Path:
+def save_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, *, fps: float = 4.0) -> Path:
     """Write RGB frames as a looping GIF that holds its last frame for two seconds.
 
     Parameters
@@ -1340,7 +1351,7 @@ def plot_comparison(
     profile_ax.set_ylim(-0.02, 1.02)
     profile_ax.set_title("performance profiles", fontsize=10)
     profile_ax.legend(fontsize=8)
-    return fig
+    return fig  # type: ignore[return-value]
 
 
 def plot_explanation(
@@ -1349,9 +1360,10 @@ def plot_explanation(
     ax: Axes | None = None,
     figsize: tuple[float, float] = (6.5, 3.5),
 ) -> Figure:
-    """Draw an :class:`rlfoundations.Explanation`: one bar per action, stacked from its
-    outcomes' contributions ``prob * (reward + gamma * V(next))``, a tick at its Q-value,
-    the chosen action outlined.
+    """Draw an :class:`rlfoundations.Explanation`: one bar per action.
+
+    Each bar is stacked from its outcomes' contributions ``prob * (reward + gamma * V(next))``, with
+    a tick at its Q-value and the chosen action outlined.
 
     Examples
     --------
@@ -1404,4 +1416,4 @@ def plot_explanation(
         f"(gamma {explanation.gamma:g})",
         fontsize=10,
     )
-    return fig
+    return fig  # type: ignore[return-value]

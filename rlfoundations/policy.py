@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._validate import check_gamma, check_int, check_optional_seed, is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
@@ -73,8 +75,10 @@ class GreedyPolicy:
 
 @dataclass(frozen=True, repr=False)
 class CompiledPolicy(GreedyPolicy):
-    """The policy of a model compiled from a live env (:func:`compile_env`): ``policy(obs)``
-    reads the state of the env it plays through the model's state key, not from ``obs``.
+    """The policy of a model compiled from a live env (:func:`compile_env`).
+
+    ``policy(obs)`` reads the state of the env it plays through the model's state key, not
+    from ``obs``.
 
     A MiniGrid observation is the agent's partial view, not its state, so the policy looks
     at the env itself: :func:`solve` binds it to the env it compiled, and :func:`evaluate`
@@ -116,7 +120,7 @@ class CompiledPolicy(GreedyPolicy):
             )
         return found
 
-    def __call__(self, obs=None) -> int:
+    def __call__(self, obs: Any = None) -> int:
         """The action in the bound env's current state (``obs`` is not read)."""
         return int(self.actions[self.state()])
 
@@ -146,12 +150,12 @@ def _bound_to(policy, env: gym.Env):
 
 
 def solve(
-    env_or_id,
+    env_or_id: str | gym.Env | TabularMDP,
     gamma: float = 0.99,
     *,
     state_key: Callable[[gym.Env], Hashable] | None = None,
     time_in_state: bool = False,
-    **make_kwargs,
+    **make_kwargs: Any,
 ) -> GreedyPolicy:
     """Build the exact model of an env, solve it and return its optimal policy.
 
@@ -235,8 +239,10 @@ def solve(
 
 
 def _read_model(env_or_id, make_kwargs: dict) -> TabularMDP:
-    """:func:`from_env`, but an id of an env to compile (MiniGrid) is refused with the way:
-    made fresh, which layout to compile is not known."""
+    """:func:`from_env`, but an id of an env to compile (MiniGrid) is refused with the way.
+
+    Made fresh, which layout to compile is not known.
+    """
     if not isinstance(env_or_id, str):
         return from_env(env_or_id, **make_kwargs)
     env = make(env_or_id, **make_kwargs)
@@ -268,7 +274,7 @@ def _solve_compiled(
         mdp=mdp,
         state_key=key_of,
         env=env,
-        index={state: i for i, state in enumerate(mdp.states)},
+        index={state: i for i, state in enumerate(mdp.states or ())},
     )
 
 
@@ -334,9 +340,12 @@ PROB_TOLERANCE = 1e-9
 
 
 def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int], int]:
-    """``policy`` as a function of the observation: a callable as it is; an action array, a
-    :class:`PlanningResult` or :class:`LearningResult` (their greedy ``policy``) as a table;
-    an (S, A) array of action probabilities as a sampler seeded by ``seed``."""
+    """``policy`` as a function of the observation.
+
+    A callable as it is; an action array, a :class:`PlanningResult` or :class:`LearningResult`
+    (their greedy ``policy``) as a table; an (S, A) array of action probabilities as a sampler
+    seeded by ``seed``.
+    """
     if isinstance(policy, PlanningResult | LearningResult):
         policy = policy.policy
     elif callable(policy):
@@ -384,13 +393,13 @@ def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int]
 
 
 def evaluate(
-    env,
-    policy,
+    env: str | gym.Env,
+    policy: Callable[[Any], int] | npt.ArrayLike | PlanningResult | LearningResult,
     episodes: int = 100,
     seed: int | None = 0,
     *,
     max_steps: int | None = None,
-    **make_kwargs,
+    **make_kwargs: Any,
 ) -> EvaluationResult:
     """Play ``episodes`` episodes of ``policy`` in the real env and score them.
 
@@ -436,7 +445,7 @@ def evaluate(
     """
     owned = isinstance(env, str)
     if owned:
-        env = make(env, **make_kwargs)
+        env = make(env, **make_kwargs)  # type: ignore[arg-type]
     elif make_kwargs:
         raise InvalidTypeError("make_kwargs are only accepted with an env id, not an env")
     elif not isinstance(env, gym.Env):
@@ -466,7 +475,7 @@ def evaluate(
             obs, _ = env.reset(seed=None if seed is None or episode else int(seed))
             total, steps, terminated, truncated, reward = 0.0, 0, False, False, 0.0
             while not (terminated or truncated):
-                obs, reward, terminated, truncated, _ = env.step(policy(obs))
+                obs, reward, terminated, truncated, _ = env.step(policy(obs))  # type: ignore[assignment, operator]
                 total += float(reward)
                 steps += 1
                 if max_steps is not None and steps >= max_steps and not terminated:

@@ -2,9 +2,9 @@
 
 :class:`ProgressBar` draws in one of three ways, chosen when it first draws:
 
-- on a terminal, one line redrawn in place (``\\r``);
+- on a terminal, one line redrawn in place (by carriage returns);
 - on anything else (a log file, a pipe, CI), a plain line every few seconds and one at the
-  end: never a ``\\r`` redraw that turns a log into one enormous line;
+  end: never a carriage-return redraw that turns a log into one enormous line;
 - with ``tqdm`` installed and no stream given, a ``tqdm.auto`` bar (a widget in a notebook)
   when stderr is a terminal or the code runs in a notebook.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 __all__ = ["ProgressBar", "format_duration"]
 
@@ -123,7 +123,7 @@ class ProgressBar:
         self.start = time.perf_counter()
         self.open = False
         self._mode: str | None = None  # "terminal", "log" or "tqdm", fixed on the first draw
-        self._tqdm = None
+        self._tqdm: Any = None
         self._last_line = -float("inf")
         self._pending: str | None = None
 
@@ -144,6 +144,7 @@ class ProgressBar:
         return "terminal" if _is_terminal(stream) else "log"
 
     def __call__(self, done: int, total: int) -> None:
+        """Draw the bar for ``done`` of ``total`` units of work."""
         stream = self.stream if self.stream is not None else sys.stderr
         if self._mode is None:
             self._mode = self._choose_mode(stream)

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from rlfoundations.mdp import TabularMDP
 
 __all__ = [
     "AverageRewardResult",
@@ -45,7 +52,7 @@ class PlanningResult:
         Greedy action of every state, ties broken towards the lowest action index
         (policy iteration keeps its current action unless another is strictly better).
     iterations : int
-        Sweeps (value iteration), improvement steps (policy iteration) or evaluation sweeps.
+        Bellman sweeps (value iteration), improvement steps (policy iteration) or evaluation sweeps.
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
     residuals : ndarray, shape (iterations,)
@@ -83,10 +90,12 @@ class PlanningResult:
         """Expected return from the initial distribution, ``sum_s initial[s] * V(s)``."""
         return float(np.dot(initial, self.values))
 
-    def to_pandas(self, mdp=None):
-        """One row per state: the decoded factors (with ``mdp`` whose ``factors`` are set),
-        ``value``, ``action``, ``q_0 .. q_{A-1}``, ``action_gap`` (best minus second-best
-        Q-value) and ``non_terminating`` where known. Needs the extra ``data``.
+    def to_pandas(self, mdp: TabularMDP | None = None) -> pd.DataFrame:
+        """One row per state, as a pandas DataFrame.
+
+        The decoded factors (with ``mdp`` whose ``factors`` are set), ``value``, ``action``,
+        ``q_0 .. q_{A-1}``, ``action_gap`` (best minus second-best Q-value) and
+        ``non_terminating`` where known. Needs the extra ``data``.
 
         Examples
         --------
@@ -209,9 +218,11 @@ class LearningResult:
             raise ValueError("no learning curve was recorded; pass eval_every to the learner")
         return self.curve_values @ np.asarray(initial, dtype=float)
 
-    def episodes(self):
-        """The finished episodes as a DataFrame: ``episode``, ``return``, ``length`` and
-        ``end_step`` (the run's step count when it ended). Needs the extra ``data``.
+    def episodes(self) -> pd.DataFrame:
+        """The finished episodes as a DataFrame.
+
+        Columns ``episode``, ``return``, ``length`` and ``end_step`` (the run's step count when it
+        ended). Needs the extra ``data``.
 
         Examples
         --------
@@ -282,6 +293,7 @@ class SweepResult:
 
     @property
     def n_runs(self) -> int:
+        """The number of runs (the first axis of ``q_values``)."""
         return int(self.q_values.shape[0])
 
     @property
@@ -311,8 +323,9 @@ class SweepResult:
         if not -self.n_runs <= index < self.n_runs:
             raise InvalidValueError(f"index must be in [0, {self.n_runs}), got {index!r}")
         n = int(self.n_episodes[index])
-        summaries = {}
+        summaries: dict[str, Any] = {}
         if not self.record_episodes:
+            assert self.return_sums is not None and self.length_sums is not None
             summaries = {
                 "episode_count": n,
                 "return_sum": float(self.return_sums[index]),
@@ -337,19 +350,22 @@ class SweepResult:
         )
 
     def curve(self, initial: np.ndarray) -> np.ndarray:
-        """Expected return of every run's greedy policy at each evaluation, shape
-        (runs, n_evaluations): ``curve_values @ initial``."""
+        """Expected return of every run's greedy policy at each evaluation.
+
+        Shape (runs, n_evaluations): ``curve_values @ initial``.
+        """
         if self.curve_values is None:
             raise ValueError("no learning curve was recorded; pass eval_every to the sweep")
         return self.curve_values @ np.asarray(initial, dtype=float)
 
-    def to_pandas(self, mdp=None):
-        """One row per run and checkpoint (each ``eval_every`` evaluation, or the end of the
-        runs without a curve): ``algorithm``, ``run``, every swept parameter, ``seed``,
-        ``steps``, ``episodes`` finished by then, ``mean_return`` of the episodes finished
-        since the previous checkpoint, and, given the model ``mdp``, ``value`` (the exact
-        expected return ``initial @ V^pi`` of the greedy policy) and ``gap`` (the optimal
-        one minus it). Needs the extra ``data``.
+    def to_pandas(self, mdp: TabularMDP | None = None) -> pd.DataFrame:
+        """One row per run and checkpoint, as a pandas DataFrame.
+
+        Checkpoints are each ``eval_every`` evaluation, or the end of the runs without a curve.
+        Columns: ``algorithm``, ``run``, every swept parameter, ``seed``, ``steps``, ``episodes``
+        finished by then, ``mean_return`` of the episodes finished since the previous checkpoint,
+        and, given the model ``mdp``, ``value`` (the exact expected return ``initial @ V^pi`` of the
+        greedy policy) and ``gap`` (the optimal one minus it). Needs the extra ``data``.
 
         Examples
         --------
@@ -364,11 +380,12 @@ class SweepResult:
 
         return sweep_frame(self, mdp)
 
-    def to_xarray(self, mdp=None):
-        """An ``xarray.Dataset`` with dims (swept parameters..., ``seed``, ``checkpoint``
-        [, ``state``, ``action``]): ``n_episodes``, ``policy``, ``q_values``, the exact
-        ``state_value`` of the greedy policy at every checkpoint and, given ``mdp``,
-        ``value`` and ``gap``. Needs the extra ``data``.
+    def to_xarray(self, mdp: TabularMDP | None = None) -> xr.Dataset:
+        """An ``xarray.Dataset`` of the runs.
+
+        Dims (swept parameters..., ``seed``, ``checkpoint`` [, ``state``, ``action``]):
+        ``n_episodes``, ``policy``, ``q_values``, the exact ``state_value`` of the greedy policy at
+        every checkpoint and, given ``mdp``, ``value`` and ``gap``. Needs the extra ``data``.
 
         Examples
         --------
@@ -445,7 +462,9 @@ class FiniteHorizonResult:
 
 @dataclass(frozen=True, repr=False)
 class AverageRewardResult:
-    """What :func:`rlfoundations.relative_value_iteration` and
+    """The result of the average-reward solvers.
+
+    What :func:`rlfoundations.relative_value_iteration` and
     :func:`rlfoundations.average_reward_policy_iteration` return.
 
     Attributes
@@ -466,7 +485,7 @@ class AverageRewardResult:
     policy : ndarray of int, shape (S,)
         A gain-optimal policy (lowest index on ties).
     iterations : int
-        Sweeps (relative value iteration) or improvement steps (policy iteration).
+        Bellman sweeps (relative value iteration) or improvement steps (policy iteration).
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
     residuals : ndarray, shape (iterations,)

@@ -119,13 +119,15 @@ class Schedule:
         return np.array(fields, dtype=np.float64)
 
 
-def check_schedule(name: str, value, low: float, high: float, low_open: bool) -> Schedule:
+def check_schedule(
+    name: str, value: object, low: float, high: float, low_open: bool
+) -> Schedule:
     """A float or a Schedule, every value of which lies in the interval (low or [low, high]."""
     interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
     if is_number(value):
         if not _finite(value):
             raise InvalidValueError(f"{name} must lie in {interval}, got {value!r}")
-        value = Schedule.constant(float(value))
+        value = Schedule.constant(float(value))  # type: ignore[arg-type]  # is_number checked it
     if not isinstance(value, Schedule):
         raise InvalidTypeError(
             f"{name} must be a number in {interval} or a Schedule, got {value!r}"

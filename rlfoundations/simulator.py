@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -18,8 +19,10 @@ __all__ = ["StateIndex", "compile_env", "from_simulator", "state_key_of"]
 
 
 def _initial_states(initial) -> list[tuple[Hashable, float]]:
-    """``initial`` as (state, probability) pairs: one state, a list of states (uniform), or a
-    mapping state -> probability."""
+    """``initial`` as (state, probability) pairs.
+
+    One state, a list of states (uniform), or a mapping state -> probability.
+    """
     if isinstance(initial, dict):
         pairs = [(state, float(p)) for state, p in initial.items()]
     elif isinstance(initial, list):
@@ -43,7 +46,7 @@ def _initial_states(initial) -> list[tuple[Hashable, float]]:
 
 def from_simulator(
     transitions: Callable[[Hashable, int], Iterable[tuple[float, Hashable, float, bool]]],
-    initial,
+    initial: Hashable | Sequence[Hashable] | Mapping[Hashable, float],
     n_actions: int,
     *,
     max_states: int | None = None,
@@ -150,6 +153,9 @@ def from_simulator(
     widths: list[int] = []
     outcome_keys: list[tuple[int, float, bool]] = []
     outcome_probs: list[float] = []
+    next_state: Any
+    reward: Any
+    terminated: Any
     cursor = 0
     while cursor < len(queue):
         current = queue[cursor]
@@ -249,9 +255,11 @@ def _minigrid_key(env):
     return base.hash(), None if carrying is None else tuple(carrying.encode())
 
 
-def default_state_key(env) -> Callable | None:
-    """The state key of the envs whose full state is known: MiniGrid's ``hash()`` (grid,
-    position, direction) with what the agent carries; else None."""
+def default_state_key(env: gym.Env) -> Callable | None:
+    """The state key of the envs whose full state is known, else None.
+
+    MiniGrid's ``hash()`` (grid, position, direction) with what the agent carries.
+    """
     base = env.unwrapped
     if callable(getattr(base, "hash", None)) and hasattr(base, "agent_pos"):
         return _minigrid_key
@@ -288,9 +296,16 @@ def _elapsed_steps(env) -> int:
     return steps
 
 
-def state_key_of(env: gym.Env, state_key=None, *, time_in_state: bool = False) -> Callable:
-    """The state key :func:`compile_env` numbers the states of ``env`` by: ``state_key``, or
-    MiniGrid's; with ``time_in_state``, paired with the steps since reset."""
+def state_key_of(
+    env: gym.Env,
+    state_key: Callable[[gym.Env], Hashable] | None = None,
+    *,
+    time_in_state: bool = False,
+) -> Callable:
+    """The state key :func:`compile_env` numbers the states of ``env`` by.
+
+    ``state_key``, or MiniGrid's; with ``time_in_state``, paired with the steps since reset.
+    """
     if state_key is not None and not callable(state_key):
         raise InvalidTypeError(
             f"state_key must be callable as state_key(env) -> hashable, got "
@@ -327,8 +342,9 @@ def _scalars(env) -> dict:
 
 
 class StateIndex(gym.ObservationWrapper):
-    """A live env's observations replaced by the index of its state in a compiled model, so
-    that a tabular policy of :func:`compile_env`'s model plays the env.
+    """A live env's observations replaced by the index of its state in a compiled model.
+
+    So a tabular policy of :func:`compile_env`'s model plays the env.
 
     Parameters
     ----------
@@ -347,7 +363,12 @@ class StateIndex(gym.ObservationWrapper):
     """
 
     def __init__(
-        self, env: gym.Env, mdp: TabularMDP, state_key=None, *, time_in_state: bool = False
+        self,
+        env: gym.Env,
+        mdp: TabularMDP,
+        state_key: Callable[[gym.Env], Hashable] | None = None,
+        *,
+        time_in_state: bool = False,
     ) -> None:
         super().__init__(env)
         if mdp.states is None:
@@ -358,7 +379,8 @@ class StateIndex(gym.ObservationWrapper):
         self._index = {state: i for i, state in enumerate(mdp.states)}
         self.observation_space = gym.spaces.Discrete(mdp.n_states)
 
-    def observation(self, observation) -> int:
+    def observation(self, observation: Any) -> int:
+        """The index in the compiled model of the env's current state."""
         key = self._key(self.env)
         if key not in self._index:
             raise InvalidValueError(
@@ -371,12 +393,13 @@ class StateIndex(gym.ObservationWrapper):
 def compile_env(
     env: gym.Env,
     *,
-    state_key=None,
+    state_key: Callable[[gym.Env], Hashable] | None = None,
     max_states: int | None = None,
     time_in_state: bool = False,
 ) -> TabularMDP:
-    """Compile a deterministic env that can be copied into the exact model of the states it
-    reaches from where it is now.
+    """Compile a copyable deterministic env into an exact model.
+
+    The model of the states it reaches from where it is now.
 
     Every action is tried from every reachable state on copies of the env
     (``copy.deepcopy``), breadth first, as :func:`from_simulator` does with rules.

@@ -53,7 +53,7 @@ def soft_value_iteration(
     epsilon : float
         Target: the values are within ``epsilon`` of the soft optimum at exit.
     max_iter : int, optional
-        Sweep limit (default 10 000); reaching it warns (:class:`ConvergenceWarning`).
+        Bellman-sweep limit (default 10 000); reaching it warns (:class:`ConvergenceWarning`).
 
     Returns
     -------

@@ -1,5 +1,6 @@
-"""Stochastic policies: (S, A) matrices of action probabilities, checked once, and the
-one-action model a stochastic policy induces.
+"""Stochastic policies: (S, A) matrices of action probabilities.
+
+Checked once, and the one-action model a stochastic policy induces.
 
 A policy ``pi[s, a]`` turns the model into a Markov reward process: in state ``s`` every
 outcome ``k`` of every action ``a`` happens with probability ``pi[s, a] * prob[s, a, k]``.
@@ -11,6 +12,7 @@ stochastic ones too, unchanged.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
@@ -18,12 +20,12 @@ from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
 __all__ = ["check_policy_matrix", "induced_mdp", "is_policy_matrix"]
 
 
-def is_policy_matrix(policy) -> bool:
+def is_policy_matrix(policy: npt.ArrayLike) -> bool:
     """Whether ``policy`` is two-dimensional (a stochastic policy), not an (S,) action list."""
     return np.ndim(policy) == 2
 
 
-def check_policy_matrix(mdp: TabularMDP, policy, name: str = "policy") -> np.ndarray:
+def check_policy_matrix(mdp: TabularMDP, policy: npt.ArrayLike, name: str = "policy") -> np.ndarray:
     """``policy`` as a read-only float (S, A) matrix whose rows are distributions.
 
     Raises ``InvalidTypeError`` for a non-numeric dtype and ``InvalidValueError`` for the
@@ -75,8 +77,10 @@ def induced_mdp(mdp: TabularMDP, policy: np.ndarray) -> TabularMDP:
 
 
 def action_values(mdp: TabularMDP, values: np.ndarray, gamma: float) -> np.ndarray:
-    """``Q(s, a) = R(s, a) + gamma * sum_k continue_prob * V[next_state]``, outcome by
-    outcome in slot order."""
+    """``Q(s, a) = R(s, a) + gamma * sum_k continue_prob * V[next_state]``.
+
+    Outcome by outcome in slot order.
+    """
     future = np.zeros((mdp.n_states, mdp.n_actions))
     for k in range(mdp.max_outcomes):
         future += mdp.continue_prob[:, :, k] * values[mdp.next_state[:, :, k]]

@@ -181,7 +181,7 @@ def sweep(
     n_steps = check_steps("n_steps", n_steps)
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every)
-    progress, on_interrupt = check_progress(progress, on_interrupt)
+    progress, on_interrupt = check_progress(progress, on_interrupt)  # type: ignore[assignment]
     given = {
         "gamma": gamma,
         "alpha": alpha,
@@ -315,7 +315,7 @@ def _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, 
     finally:
         for future in pending:  # a failure or Ctrl-C: no orphan tasks left running
             future.cancel()
-    return _stack(results, spec)
+    return _stack(results, spec)  # type: ignore[arg-type]  # every chunk has finished here
 
 
 def _first_done(pending: dict):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._validate import check_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
@@ -24,15 +27,15 @@ def _column(name: str, values, kinds: str) -> np.ndarray:
 
 
 def from_transitions(
-    states,
-    actions=None,
-    rewards=None,
-    next_states=None,
-    terminated=None,
+    states: Any,
+    actions: npt.ArrayLike | None = None,
+    rewards: npt.ArrayLike | None = None,
+    next_states: npt.ArrayLike | None = None,
+    terminated: npt.ArrayLike | None = None,
     *,
     n_states: int | None = None,
     n_actions: int | None = None,
-    initial=None,
+    initial: npt.ArrayLike | None = None,
     name: str | None = None,
 ) -> ModelEstimate:
     """Estimate a model from logged transitions: ``estimate_model`` for offline data.
@@ -113,7 +116,7 @@ def from_transitions(
     )
     counts = np.bincount(pair, minlength=n_states * n_actions).reshape(n_states, n_actions)
     worst = float(reward.min())
-    outcomes = [[{} for _ in range(n_actions)] for _ in range(n_states)]
+    outcomes: list[list[dict]] = [[{} for _ in range(n_actions)] for _ in range(n_states)]
     for index in np.argsort(first, kind="stable"):  # slots in order of first appearance
         p, t, r, d = keys[index]
         s, a = divmod(int(p), n_actions)

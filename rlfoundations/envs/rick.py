@@ -51,7 +51,7 @@ _LATERAL = {UP: (LEFT, RIGHT), DOWN: (RIGHT, LEFT), RIGHT: (UP, DOWN), LEFT: (DO
 # Tile art for render_mode="rgb_array" (RGB).
 _TILE = 48
 _WALL = 6
-_COLORS = {
+_COLORS: dict[str, Any] = {
     "floor": (214, 226, 207),
     "floor_alt": (200, 214, 193),
     "frame": (40, 44, 52),
@@ -175,7 +175,8 @@ class RickEnv(gym.Env):
     - v0: first version, in rlfoundations 0.1.0.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    # Gymnasium declares ``metadata`` an instance attribute; here it is the class's, as in its envs.
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # type: ignore[misc]
 
     def __init__(
         self,
@@ -199,15 +200,15 @@ class RickEnv(gym.Env):
         if not 0.0 <= float(drunk) <= 1.0:  # NaN fails too
             raise ValueError(f"drunk must be in [0, 1], got {drunk!r}")
 
-        self.desc = np.asarray(MAP, dtype="c")
-        self.landmarks = tuple(cell for _, _, cell in LANDMARKS)
+        self.desc: np.ndarray = np.asarray(MAP, dtype="c")
+        self.landmarks: tuple[tuple[int, int], ...] = tuple(cell for _, _, cell in LANDMARKS)
         self.reward_scheme = reward_scheme
-        self.rewards = REWARD_SCHEMES[reward_scheme]
-        self.drunk = float(drunk)
+        self.rewards: dict[str, float] = REWARD_SCHEMES[reward_scheme]
+        self.drunk: float = float(drunk)
 
         n_states = N_ROWS * N_COLS * N_SIGNALS * N_MORTY
         n_actions = len(ACTION_NAMES)
-        self.initial_state_distrib = np.zeros(n_states)
+        self.initial_state_distrib: np.ndarray = np.zeros(n_states)
         # P[state][action] = [(probability, next_state, reward, terminated), ...]
         self.P: dict[int, dict[int, list[tuple[float, int, float, bool]]]] = {}
         for row in range(N_ROWS):
@@ -226,7 +227,7 @@ class RickEnv(gym.Env):
         self.action_space = spaces.Discrete(n_actions)
         self.observation_space = spaces.Discrete(n_states)
         self.render_mode = render_mode
-        self.s = 0
+        self.s: int = 0
         self.lastaction: int | None = None
 
     # -- state coding ----------------------------------------------------------------------------
@@ -306,6 +307,7 @@ class RickEnv(gym.Env):
 
     # -- Gymnasium API ---------------------------------------------------------------------------
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
+        """Take ``action``; ``truncated`` is always False (time limits are TimeLimit's job)."""
         if not self.action_space.contains(action):
             raise ValueError(f"action must be an int in [0, 6), got {action!r}")
         transitions = self.P[self.s][int(action)]
@@ -320,12 +322,14 @@ class RickEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
+        """Start an episode from the initial-state distribution; ``info`` has the action mask."""
         super().reset(seed=seed)
         self.s = int(categorical_sample(self.initial_state_distrib, self.np_random))
         self.lastaction = None
         return int(self.s), {"prob": 1.0, "action_mask": self.action_mask(self.s)}
 
     def render(self) -> str | np.ndarray | None:
+        """Draw the current state as ``render_mode`` says (ansi text or an RGB array)."""
         if self.render_mode is None:
             spec_id = self.spec.id if self.spec is not None else "rlfoundations/Rick-v0"
             gym.logger.warn(

@@ -74,7 +74,8 @@ class TabularEnv(gym.Env):
     2
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    # Gymnasium declares ``metadata`` an instance attribute; here it is the class's, as in its envs.
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}  # type: ignore[misc]
 
     def __init__(self, mdp: TabularMDP, render_mode: str | None = None) -> None:
         mdp = check_mdp(mdp)
@@ -122,13 +123,15 @@ class TabularEnv(gym.Env):
         return info
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[int, dict]:
+        """Start an episode from ``mdp.initial``; ``info`` has ``prob`` (and the action mask)."""
         super().reset(seed=seed)
         draw = np.searchsorted(self._initial_cumulative, self.np_random.random(), "right")
-        self.s = int(min(draw, self._last_initial))
+        self.s = int(min(draw, self._last_initial))  # type: ignore[call-overload]
         self.lastaction = None
         return self.s, self._info(1.0)
 
-    def step(self, action) -> tuple[int, float, bool, bool, dict]:
+    def step(self, action: int) -> tuple[int, float, bool, bool, dict]:
+        """Take ``action``: draw one of its outcomes in the model; ``truncated`` is always False."""
         if not self.action_space.contains(action):
             raise InvalidValueError(
                 f"action must be an int in [0, {self.mdp.n_actions}), got {action!r}"
@@ -144,6 +147,7 @@ class TabularEnv(gym.Env):
         return self.s, reward, terminated, False, self._info(float(self.mdp.prob[state, action, k]))
 
     def render(self) -> str | None:
+        """The current state as text (ansi), with its decoded factors and the last action."""
         if self.render_mode is None:
             gym.logger.warn("render() was called with render_mode=None; nothing to render")
             return None
@@ -155,9 +159,10 @@ class TabularEnv(gym.Env):
         return f"state {self.s}{factors}{action}\n"
 
 
-def problem_env(problem: str, render_mode: str | None = None, **params) -> TabularEnv:
-    """The env of the problem named ``problem`` (see :mod:`rlfoundations.problems`), built
-    with ``params``: the entry point of every registered ``rlfoundations/<Name>-v0``.
+def problem_env(problem: str, render_mode: str | None = None, **params: Any) -> TabularEnv:
+    """The env of the problem named ``problem`` (see :mod:`rlfoundations.problems`).
+
+    Built with ``params``: the entry point of every registered ``rlfoundations/<Name>-v0``.
 
     Examples
     --------

@@ -1,6 +1,7 @@
-"""A library of problems with known answers: Sutton & Barto's examples, operations research
-models and exploration benchmarks, each a function returning a
-:class:`~rlfoundations.TabularMDP` with named state factors, and each registered as a
+"""A library of problems with known answers.
+
+Sutton & Barto's examples, operations research models and exploration benchmarks, each a function
+returning a :class:`~rlfoundations.TabularMDP` with named state factors, and each registered as a
 Gymnasium env ``rlfoundations/<Name>-v0`` whose dynamics are that model.
 
 Examples

@@ -22,8 +22,10 @@ def _accepts_action_mask() -> bool:
 
 
 def _mask_kwargs(action_mask) -> dict:
-    """``action_mask=...`` for models that know about masks (the ``action_mask`` field), else
-    nothing: the masked actions' dynamics copy an allowed action's, so values agree either way."""
+    """``action_mask=...`` for models that know about masks (the ``action_mask`` field).
+
+    Else nothing: the masked actions' dynamics copy an allowed action's, so values agree either way.
+    """
     if action_mask is not None and _accepts_action_mask():
         return {"action_mask": np.asarray(action_mask, dtype=bool)}
     return {}
@@ -90,8 +92,10 @@ def dense_model(
     terminal=None,
     action_mask=None,
 ) -> TabularMDP:
-    """Model of dense ``P`` (S, A, S) and ``R`` (S, A), via :meth:`TabularMDP.from_dense`
-    (slots in increasing next-state order, which ``P`` tables list them in)."""
+    """Model of dense ``P`` (S, A, S) and ``R`` (S, A), via :meth:`TabularMDP.from_dense`.
+
+    Slots in increasing next-state order, which ``P`` tables list them in.
+    """
     mdp = TabularMDP.from_dense(
         P,
         R,

@@ -1,5 +1,8 @@
-"""The command line's side of the problems: ``rlfoundations solve forest --param S=10`` and
-``rlfoundations problems``. ``rlfoundations/cli.py`` calls these; the logic lives here."""
+"""The command line's side of the problems.
+
+``rlfoundations solve forest --param S=10`` and ``rlfoundations problems``. ``rlfoundations/cli.py``
+calls these; the logic lives here.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ __all__ = ["describe_problems", "model_for", "parse_params", "problems_command"]
 
 
 def parse_params(pairs) -> dict:
-    """``["S=10", "p=0.2", "king_moves=True", "demand=(0.25, 0.5, 0.25)"]`` as keyword
-    arguments: each value read as a Python literal (int, float, bool, None, tuple), else kept
-    as a string.
+    """``--param`` values as keyword arguments.
+
+    As in ``["S=10", "p=0.2", "king_moves=True", "demand=(0.25, 0.5, 0.25)"]``: each value read as a
+    Python literal (int, float, bool, None, tuple), else kept as a string.
 
     Examples
     --------
@@ -38,8 +42,10 @@ def parse_params(pairs) -> dict:
 
 
 def model_for(target: str, pairs=None) -> TabularMDP:
-    """The model a command works on: the problem called ``target`` built with ``--param``
-    values, or else the model of the env id ``target`` (:func:`rlfoundations.from_env`).
+    """The model a command works on: a problem, or else the model of an env id.
+
+    The problem called ``target`` built with ``--param`` values, or else the model of the env id
+    ``target`` (:func:`rlfoundations.from_env`).
 
     Examples
     --------

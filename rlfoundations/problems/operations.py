@@ -1,5 +1,7 @@
-"""Operations research models: forest management, inventory, machine replacement, queue
-admission, and Puterman's two-state example.
+"""Operations research models.
+
+Forest management, inventory, machine replacement, queue admission, and Puterman's two-state
+example.
 
 References
 ----------
@@ -47,7 +49,7 @@ def _check_law(name: str, law) -> np.ndarray:
 
 # -- forest ---------------------------------------------------------------------------------------
 def forest(S: int = 3, r1: float = 4.0, r2: float = 2.0, p: float = 0.1) -> TabularMDP:
-    """pymdptoolbox's forest management example (``mdptoolbox.example.forest``), same numbers.
+    """The forest management example of pymdptoolbox (``mdptoolbox.example.forest``), same numbers.
 
     **Description.** A forest is managed in periods. Each period the manager waits (action 0)
     or cuts (action 1). A fire burns the forest down with probability ``p`` in a period when
@@ -258,7 +260,7 @@ def inventory(
                         for cell in row
                     ]
                 )
-        factors = (("period", horizon), ("stock", size))
+        factors = (("period", horizon), ("stock", size))  # type: ignore[assignment]
         initial = np.zeros(horizon * size)
         initial[initial_stock] = 1.0
         mask = np.tile(mask, (horizon, 1))

@@ -138,7 +138,9 @@ def gamblers_problem(p_heads: float = 0.4, goal: int = 100) -> TabularMDP:
 # -- Jack's car rental ---------------------------------------------------------------------------
 def _poisson(mean: float, n: int, cutoff: int | None) -> np.ndarray:
     """P(X = j) for j = 0 .. n - 1 of X ~ Poisson(mean), then P(X >= n): shape (n + 1,).
-    With ``cutoff``, counts above it have probability 0 and the rest is renormalised."""
+
+    With ``cutoff``, counts above it have probability 0 and the rest is renormalised.
+    """
     top = n if cutoff is None else max(n, cutoff + 1)
     j = np.arange(top)
     log_factorial = np.array([math.lgamma(i + 1) for i in range(top)])
@@ -151,8 +153,11 @@ def _poisson(mean: float, n: int, cutoff: int | None) -> np.ndarray:
 
 
 def _location(max_cars: int, request_mean: float, return_mean: float, cutoff):
-    """One location's day, from ``c`` cars in the morning: ``T[c, c']`` the probability of
-    ``c'`` cars in the evening, ``rented[c]`` the expected number of rentals."""
+    """One location's day, from ``c`` cars in the morning.
+
+    ``T[c, c']`` the probability of ``c'`` cars in the evening, ``rented[c]`` the expected number of
+    rentals.
+    """
     size = max_cars + 1
     transition = np.zeros((size, size))
     rented = np.zeros(size)

@@ -14,6 +14,7 @@ Slow by design: oracles for the kernels.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -36,7 +37,7 @@ def _successors(mdp: TabularMDP, s: int, a: int) -> set:
 
 
 def _graph(mdp: TabularMDP, policy=None) -> dict:
-    """node -> list of choices, each a set of successor nodes."""
+    """Map each node to its list of choices, each a set of successor nodes."""
     graph = {}
     for s in range(mdp.n_states):
         actions = range(mdp.n_actions) if policy is None else [policy[s]]
@@ -107,7 +108,7 @@ def _end_prob(mdp: TabularMDP, s: int, a: int) -> float:
     return total
 
 
-def _backup(mdp: TabularMDP, values: list, s: int, a: int, restart: float) -> float:
+def _backup(mdp: TabularMDP, values: list, s: int, a: int, restart: float) -> tuple[float, float]:
     future = 0.0
     for k in range(mdp.max_outcomes):
         if not mdp.terminated[s, a, k]:
@@ -142,7 +143,7 @@ def relative_value_iteration(
     tau: float = 0.5,
     reference_state: int = 0,
 ) -> AverageRewardResult:
-    """w <- T_tau w - (T_tau w)(reference_state) until span(T_tau w - w) < epsilon."""
+    """Iterate w <- T_tau w - (T_tau w)(reference_state) until span(T_tau w - w) < epsilon."""
     structure, trapped = _check_structure(mdp)
     max_iter = 100_000 if max_iter is None else max_iter
     values = [0.0] * mdp.n_states
@@ -206,10 +207,12 @@ def _chain(mdp: TabularMDP, policy: list) -> list:
 
 
 def _evaluate(mdp: TabularMDP, policy: list, classes: list) -> tuple[list, list]:
-    """Puterman's multichain evaluation, as one linear system (NumPy's solver): unknowns
-    g(s) and h(s) for every state, equations ``g(s) - sum_t P g = 0`` on transient states,
-    ``g`` equal across each class, ``g(s) + h(s) - sum_t P h = r(s)`` everywhere, and
-    ``h = 0`` at each class's first state."""
+    """Puterman's multichain evaluation, as one linear system (NumPy's solver).
+
+    Unknowns g(s) and h(s) for every state, equations ``g(s) - sum_t P g = 0`` on transient states,
+    ``g`` equal across each class, ``g(s) + h(s) - sum_t P h = r(s)`` everywhere, and ``h = 0`` at
+    each class's first state.
+    """
     n = mdp.n_states
     chain = _chain(mdp, policy)
     recurrent = {s for members in classes for s in members}
@@ -264,7 +267,7 @@ def average_reward_policy_iteration(
     *,
     max_iter: int | None = None,
     tie_tolerance: float = 1e-10,
-    initial_policy=None,
+    initial_policy: Iterable[int] | None = None,
 ) -> AverageRewardResult:
     """Multichain policy iteration: evaluate (g, h); improve the gain, else the bias."""
     structure, _ = _check_structure(mdp, refuse=False)
@@ -273,7 +276,7 @@ def average_reward_policy_iteration(
         policy = []
         for s in range(mdp.n_states):
             rewards = [expected_reward(mdp, s, a) for a in range(mdp.n_actions)]
-            policy.append(max(range(mdp.n_actions), key=lambda a, r=rewards: (r[a], -a)))
+            policy.append(max(range(mdp.n_actions), key=lambda a, r=rewards: (r[a], -a)))  # type: ignore[misc]
     else:
         policy = [int(a) for a in initial_policy]
 
@@ -281,8 +284,10 @@ def average_reward_policy_iteration(
         return new > old + tie_tolerance * (1.0 + abs(old))
 
     def choose(row, candidates, current):
-        """The lowest candidate within the tolerance of the best that beats the current
-        action, or None: values tied but for rounding are decided by index."""
+        """The lowest candidate near the best that beats the current action, or None.
+
+        Near: within the tolerance, so values tied but for rounding are decided by index.
+        """
         top = max(row[a] for a in candidates)
         if not beats(top, row[current]):
             return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.planning import proper_policy
@@ -109,9 +110,13 @@ def _result(mdp, gamma, values, policy, iterations, method) -> PlanningResult:
     )
 
 
-def policy_evaluation(mdp: TabularMDP, policy, gamma) -> PlanningResult:
-    """The exact values of ``policy``: an (S,) array of actions or an (S, A) matrix of
-    action probabilities (each probability read as the exact rational it stores).
+def policy_evaluation(
+    mdp: TabularMDP, policy: npt.ArrayLike, gamma: float | Fraction
+) -> PlanningResult:
+    """The exact values of ``policy``.
+
+    An (S,) array of actions or an (S, A) matrix of action probabilities (each probability read as
+    the exact rational it stores).
 
     ``gamma`` is a float or a ``Fraction`` in [0, 1]; with 1 the policy must end the
     episode surely from every state, or the system is singular and this raises ValueError.
@@ -140,7 +145,9 @@ def policy_evaluation(mdp: TabularMDP, policy, gamma) -> PlanningResult:
     return _result(mdp, gamma, values, kept, 1, "exact policy_evaluation")
 
 
-def policy_iteration(mdp: TabularMDP, gamma, *, max_iter: int = 1_000) -> PlanningResult:
+def policy_iteration(
+    mdp: TabularMDP, gamma: float | Fraction, *, max_iter: int = 1_000
+) -> PlanningResult:
     """Howard's policy iteration with exact evaluation and exact comparisons.
 
     Starts from the lowest-index myopic greedy policy (gamma < 1) or from the
@@ -160,7 +167,7 @@ def policy_iteration(mdp: TabularMDP, gamma, *, max_iter: int = 1_000) -> Planni
             rewards = [
                 _q_value(mdp, [Fraction(0)] * n_states, Fraction(0), s, a) for a in range(n_actions)
             ]
-            policy.append(max(range(n_actions), key=lambda a, r=rewards: (r[a], -a)))
+            policy.append(max(range(n_actions), key=lambda a, r=rewards: (r[a], -a)))  # type: ignore[misc]
     for iteration in range(1, max_iter + 1):
         values = _evaluate(mdp, _policy_rows(mdp, policy), gamma)
         if values is None:
@@ -168,7 +175,7 @@ def policy_iteration(mdp: TabularMDP, gamma, *, max_iter: int = 1_000) -> Planni
         changed = False
         for s in range(n_states):
             q_row = [_q_value(mdp, values, gamma, s, a) for a in range(n_actions)]
-            best = max(range(n_actions), key=lambda a, q=q_row: (q[a], -a))
+            best = max(range(n_actions), key=lambda a, q=q_row: (q[a], -a))  # type: ignore[misc]
             if q_row[best] > q_row[policy[s]]:
                 policy[s] = best
                 changed = True

@@ -8,6 +8,8 @@ by outcome in slot order, lowest action on ties. Slow by design: an oracle for t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from rlfoundations.mdp import TabularMDP
@@ -18,11 +20,15 @@ __all__ = ["backward_induction"]
 
 
 def backward_induction(
-    mdp: TabularMDP, horizon, *, gamma: float = 1.0, terminal_values=None
+    mdp: TabularMDP,
+    horizon: int | str,
+    *,
+    gamma: float = 1.0,
+    terminal_values: Iterable[float] | None = None,
 ) -> FiniteHorizonResult:
     """Optimal values, Q-values and policy of every stage, by backward recursion."""
     if horizon == "max_episode_steps":
-        horizon = mdp.max_episode_steps
+        horizon = mdp.max_episode_steps  # type: ignore[assignment]
     horizon, gamma = int(horizon), float(gamma)
     n_states, n_actions = mdp.n_states, mdp.n_actions
     terminal = [0.0] * n_states if terminal_values is None else [float(v) for v in terminal_values]

@@ -66,7 +66,7 @@ class ModelEnv:
         if len(probs) > 1:
             u = self.rng.uniform()
             total = 0.0
-            k = None
+            k = None  # type: ignore[assignment]
             last = 0
             for slot, p in enumerate(probs):
                 if p > 0.0:
@@ -109,7 +109,7 @@ class GymEnv:
     def reset(self) -> int:
         if self.seed is not None:
             observation, _ = self.env.reset(seed=self.seed)
-            self.seed = None
+            self.seed = None  # type: ignore[assignment]
         else:
             observation, _ = self.env.reset()
         return int(observation) - self.start
@@ -421,8 +421,11 @@ def double_q_learning(
     eval_every=None,
     record_episodes=True,
 ) -> LearningResult:
-    """Double Q-learning (section 6.7): a coin picks table A or B; it moves towards the other's
-    value at its own argmax. The behaviour policy acts on A + B; the estimate is their mean."""
+    """Double Q-learning (section 6.7): two tables, each updated at the other's argmax.
+
+    A coin picks table A or B; it moves towards the other's value at its own argmax. The
+    behaviour policy acts on A + B; the estimate is their mean.
+    """
     rng = Xoshiro256(seed)
     env = _make_env(mdp, seed, rng)
     n_states, n_actions = env.n_states, env.n_actions
@@ -481,8 +484,11 @@ def dyna_q(
     eval_every=None,
     record_episodes=True,
 ) -> LearningResult:
-    """Tabular Dyna-Q (section 8.2): a Q-learning step, then ``planning_steps`` replays of
-    uniformly drawn remembered pairs, each remembering the last (r, s', terminated) seen."""
+    """Tabular Dyna-Q (section 8.2): a Q-learning step, then ``planning_steps`` replays.
+
+    Each replay is of a uniformly drawn remembered pair, which remembers the last
+    (r, s', terminated) seen.
+    """
     rng = Xoshiro256(seed)
     env = _make_env(mdp, seed, rng)
     level = epsilon if exploration == "epsilon_greedy" else temperature

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def best_action(mdp: TabularMDP, values: list, gamma: float, s: int) -> tuple[fl
 
 
 def stopping_threshold(epsilon: float, gamma: float, factor: float) -> float:
-    """epsilon (1 - gamma) / (factor gamma); epsilon itself when gamma = 1."""
+    """The threshold epsilon (1 - gamma) / (factor gamma); epsilon itself when gamma = 1."""
     if gamma == 0.0:
         return math.inf
     if gamma == 1.0:
@@ -134,9 +135,11 @@ def can_terminate(mdp: TabularMDP) -> bool:
 
 
 def macqueen_midpoint(values: list, changes: list, gamma: float) -> list:
-    """MacQueen's bounds (Puterman, Theorem 6.6.3): after V' = T V,
-    V' + gamma / (1 - gamma) * min(V' - V) <= V* <= V' + gamma / (1 - gamma) * max(V' - V);
-    the middle of the two, within half their gap of V*."""
+    """MacQueen's bounds (Puterman, Theorem 6.6.3), and the middle of the two.
+
+    After V' = T V, V' + gamma / (1 - gamma) * min(V' - V) <= V* <= V' + gamma / (1 - gamma) *
+    max(V' - V); the middle of the two is within half their gap of V*.
+    """
     shift = gamma / (1.0 - gamma) * (0.5 * (min(changes) + max(changes)))
     if shift == 0.0:
         return values
@@ -151,7 +154,7 @@ def value_iteration(
     max_iter: int | None = None,
     gauss_seidel: bool = False,
     record: bool = False,
-    initial_values=None,
+    initial_values: Iterable[float] | None = None,
 ) -> PlanningResult:
     """V(s) <- max_a Q(s, a) for every state, until the change is small (see planning.py)."""
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
@@ -186,7 +189,7 @@ def value_iteration(
             if converged and use_span and not anchor:
                 values = macqueen_midpoint(values, changes, gamma)
         if record:
-            history.append(list(values))
+            history.append(list(values))  # type: ignore[union-attr]
         if converged:
             break
     method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
@@ -249,13 +252,13 @@ def _evaluate_iterative(mdp, policy, gamma, threshold, max_iter, values):
 
 def policy_evaluation(
     mdp: TabularMDP,
-    policy,
+    policy: Iterable[int],
     gamma: float,
     *,
     method: str = "auto",
     epsilon: float = 1e-10,
     max_iter: int | None = None,
-    initial_values=None,
+    initial_values: Iterable[float] | None = None,
 ) -> PlanningResult:
     """V_pi, by a direct linear solve or by iterating V <- T_pi V."""
     policy = [int(a) for a in policy]
@@ -296,8 +299,10 @@ def policy_evaluation(
 
 
 def proper_policy(mdp: TabularMDP) -> tuple[list, list]:
-    """Round by round, give a state the lowest action that can terminate or reach a state
-    handled in an earlier round. Returns (policy, handled)."""
+    """Round by round, give a state the lowest action that can terminate or reach a handled state.
+
+    A handled state is one handled in an earlier round. Returns (policy, handled).
+    """
     policy = [0] * mdp.n_states
     handled = [False] * mdp.n_states
     changed = True
@@ -327,7 +332,7 @@ def policy_iteration(
     epsilon: float = 1e-10,
     max_iter: int = 1_000,
     tie_tolerance: float = 1e-10,
-    initial_policy=None,
+    initial_policy: Iterable[int] | None = None,
 ) -> PlanningResult:
     """Evaluate the policy, switch each state to a strictly better action, repeat."""
     gamma = float(gamma)
@@ -407,7 +412,7 @@ def modified_policy_iteration(
     n_evaluations: int = 5,
     epsilon: float = 1e-8,
     max_iter: int | None = None,
-    initial_values=None,
+    initial_values: Iterable[float] | None = None,
 ) -> PlanningResult:
     """One optimality sweep (fixing the greedy policy), then n_evaluations sweeps of it."""
     gamma = float(gamma)

@@ -54,6 +54,7 @@ class Xoshiro256:
         self.state = words
 
     def next_uint64(self) -> int:
+        """The next 64-bit word of the stream (xoshiro256**), as a Python int."""
         s0, s1, s2, s3 = self.state
         result = (rotate_left((s1 * 5) & MASK64, 7) * 9) & MASK64
         t = (s1 << 17) & MASK64

@@ -1,4 +1,6 @@
-"""Pure-Python twin of :func:`rlfoundations.soft_value_iteration`: the soft Bellman backup
+"""Pure-Python twin of :func:`rlfoundations.soft_value_iteration`.
+
+The soft Bellman backup
 
     V(s) = temperature * log sum_a exp(Q(s, a) / temperature)
 
