@@ -46,6 +46,7 @@ from rlfoundations.planning import (
     value_iteration,
 )
 from rlfoundations.policy import EvaluationResult, GreedyPolicy, evaluate, solve
+from rlfoundations.prediction import acting_states, prediction_sweep, td_prediction
 from rlfoundations.results import (
     AverageRewardResult,
     ConvergenceWarning,
@@ -54,6 +55,8 @@ from rlfoundations.results import (
     LinearProgrammingResult,
     NonTerminationWarning,
     PlanningResult,
+    PredictionResult,
+    PredictionSweepResult,
     SoftResult,
     SweepResult,
 )
@@ -81,6 +84,8 @@ __all__ = [
     "ModelEstimate",
     "NonTerminationWarning",
     "PlanningResult",
+    "PredictionResult",
+    "PredictionSweepResult",
     "Schedule",
     "SoftResult",
     "StateIndex",
@@ -88,6 +93,7 @@ __all__ = [
     "TabularMDP",
     "UserError",
     "__version__",
+    "acting_states",
     "average_reward_policy_iteration",
     "backward_induction",
     "check_model",
@@ -113,6 +119,7 @@ __all__ = [
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
+    "prediction_sweep",
     "problems",
     "q_learning",
     "reinforce",
@@ -122,6 +129,7 @@ __all__ = [
     "soft_value_iteration",
     "solve",
     "sweep",
+    "td_prediction",
     "to_graph",
     "value_iteration",
 ]
