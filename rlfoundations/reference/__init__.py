@@ -25,6 +25,7 @@ from rlfoundations.reference.planning import (
     policy_iteration,
     value_iteration,
 )
+from rlfoundations.reference.prediction import td_prediction
 from rlfoundations.reference.soft import soft_value_iteration
 
 __all__ = [
@@ -44,5 +45,6 @@ __all__ = [
     "relative_value_iteration",
     "sarsa",
     "soft_value_iteration",
+    "td_prediction",
     "value_iteration",
 ]
