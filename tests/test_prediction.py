@@ -234,3 +234,12 @@ def test_an_n_axis_with_lambda_is_refused():
         rlf.prediction_sweep(
             signed_walk(), WALK_POLICY, gamma=1.0, n_steps=10, seeds=0, n=[1, 2], lam=0.5
         )
+
+
+def test_prediction_sweep_matches_its_twin():
+    walk = signed_walk()
+    arguments = {"gamma": 0.9, "n_steps": 500, "seeds": [1, 2], "lam": [0.3, 0.9], "alpha": 0.2}
+    got = rlf.prediction_sweep(walk, WALK_POLICY, **arguments)
+    expected = reference.prediction_sweep(walk, WALK_POLICY, **arguments)
+    assert got.params == expected.params
+    assert got.values.tobytes() == expected.values.tobytes()

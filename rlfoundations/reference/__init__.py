@@ -25,7 +25,7 @@ from rlfoundations.reference.planning import (
     policy_iteration,
     value_iteration,
 )
-from rlfoundations.reference.prediction import td_prediction
+from rlfoundations.reference.prediction import prediction_sweep, td_prediction
 from rlfoundations.reference.soft import soft_value_iteration
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
+    "prediction_sweep",
     "q_learning",
     "reinforce",
     "relative_value_iteration",
