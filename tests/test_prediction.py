@@ -243,3 +243,14 @@ def test_prediction_sweep_matches_its_twin():
     expected = reference.prediction_sweep(walk, WALK_POLICY, **arguments)
     assert got.params == expected.params
     assert got.values.tobytes() == expected.values.tobytes()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["td_prediction", "prediction_sweep", "acting_states", "PredictionResult"],
+)
+def test_learners_reference_page_lists_every_prediction_learner(name):
+    from pathlib import Path
+
+    page = Path(__file__).parent.parent / "docs" / "reference" / "learning.md"
+    assert f"::: rlfoundations.{name}\n" in page.read_text()
