@@ -144,31 +144,49 @@ def _check_point(point: dict, method: int) -> tuple:
     return seed, gamma, alpha, 1, float(lam)
 
 
+def _policy_sampler(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A policy's cumulative rows (summed left to right, as the twin sums) and its action
+    where it is deterministic (-1 elsewhere)."""
+    cdf = np.empty_like(probs)
+    for s in range(probs.shape[0]):
+        total = 0.0
+        for a in range(probs.shape[1]):
+            total += probs[s, a]
+            cdf[s, a] = total
+    deterministic = (probs == 1.0).sum(axis=1) == 1
+    return cdf, np.where(deterministic, np.argmax(probs, axis=1), -1).astype(np.int64)
+
+
+def _common_state(checked: list, n_steps: int) -> dict:
+    """The fields every prediction run keeps: stream, cursor, scalars and episode records."""
+    n_runs = len(checked)
+    rng = np.zeros((n_runs, 4), dtype=np.uint64)
+    for run, c in enumerate(checked):
+        seed_state(np.uint64(c[0]), rng[run])
+    capacity = min(n_steps + 1, INITIAL_EPISODE_CAPACITY)
+    cursor = np.zeros((n_runs, _kernels.CURSOR_SIZE), dtype=np.int64)
+    cursor[:, _kernels.STATE] = -1
+    return {
+        "rng": rng,
+        "cursor": cursor,
+        "scalars": np.zeros((n_runs, _kernels.SCALARS_SIZE)),
+        "episode_returns": np.full((n_runs, capacity), np.nan),
+        "episode_lengths": np.zeros((n_runs, capacity), dtype=np.int64),
+    }
+
+
 def _run(
     mdp: TabularMDP,
     probs: np.ndarray,
     method: int,
     points: list[dict],
     n_steps: int,
-    *,
-    eval_every: int | None,
-    record_episodes: bool,
-    progress: Callable[[int, int], None] | None,
-    on_interrupt: str,
+    **options,
 ) -> PredictionSweepResult:
-    """Every run of ``points`` for ``n_steps`` steps (arguments checked but the points)."""
+    """Every TD run of ``points`` for ``n_steps`` steps (arguments checked but the points)."""
     checked = [_check_point(point, method) for point in points]
     n_runs, n_states = len(points), mdp.n_states
-    model = kernel_model(mdp)
-    policy_cdf = np.empty_like(probs)
-    for s in range(n_states):
-        # Left to right, as the twin sums.
-        total = 0.0
-        for a in range(mdp.n_actions):
-            total += probs[s, a]
-            policy_cdf[s, a] = total
-    deterministic = (probs == 1.0).sum(axis=1) == 1
-    policy_action = np.where(deterministic, np.argmax(probs, axis=1), -1).astype(np.int64)
+    policy_cdf, policy_action = _policy_sampler(probs)
     settings = _kernels.PredictionSettings(
         method,
         policy_cdf,
@@ -178,53 +196,86 @@ def _run(
         np.array([c[3] for c in checked], dtype=np.int64),
         np.array([c[4] for c in checked]),
     )
-    rng = np.zeros((n_runs, 4), dtype=np.uint64)
-    for run, c in enumerate(checked):
-        seed_state(np.uint64(c[0]), rng[run])
     path = int(settings.n.max()) + 1 if method == _kernels.N_STEP else 0
-    capacity = min(n_steps + 1, INITIAL_EPISODE_CAPACITY)
-    cursor = np.zeros((n_runs, _kernels.CURSOR_SIZE), dtype=np.int64)
-    cursor[:, _kernels.STATE] = -1
     state = _kernels.PredictionState(
-        rng,
-        np.zeros((n_runs, n_states)),
-        np.zeros((n_runs, n_states if method == _kernels.TRUE_ONLINE else 0)),
-        np.zeros((n_runs, path), dtype=np.int64),
-        np.zeros((n_runs, path)),
-        cursor,
-        np.zeros((n_runs, _kernels.SCALARS_SIZE)),
-        np.full((n_runs, capacity), np.nan),
-        np.zeros((n_runs, capacity), dtype=np.int64),
+        values=np.zeros((n_runs, n_states)),
+        trace=np.zeros((n_runs, n_states if method == _kernels.TRUE_ONLINE else 0)),
+        path_state=np.zeros((n_runs, path), dtype=np.int64),
+        path_reward=np.zeros((n_runs, path)),
+        **_common_state(checked, n_steps),
     )
+    kernels = (_kernels.td_prediction, _kernels.td_prediction_batch)
+    per_run = ("gamma", "alpha", "n", "lam")
+    return _drive(
+        mdp,
+        probs,
+        kernels,
+        settings,
+        state,
+        per_run,
+        checked,
+        points,
+        n_steps,
+        algorithm="td_prediction",
+        **options,
+    )
+
+
+def _drive(
+    mdp: TabularMDP,
+    probs: np.ndarray,
+    kernels: tuple,
+    settings,
+    state,
+    per_run: tuple[str, ...],
+    checked: list,
+    points: list[dict],
+    n_steps: int,
+    *,
+    algorithm: str,
+    eval_every: int | None,
+    record_episodes: bool,
+    progress: Callable[[int, int], None] | None,
+    on_interrupt: str,
+) -> PredictionSweepResult:
+    """Advance the runs' ``state`` to ``n_steps`` in chunks, growing full buffers, with the
+    RMS error against the exact values of ``probs`` every ``eval_every`` steps."""
+    n_runs = len(points)
+    model = kernel_model(mdp)
+    single, batch = kernels
+    grows_path = hasattr(state, "path_action")
     folded = np.zeros(n_runs, dtype=np.int64)
     kept_returns = [np.empty(0) for _ in range(n_runs)]
     kept_lengths = [np.empty(0, dtype=np.int64) for _ in range(n_runs)]
 
     def call(stop: int) -> None:
         if n_runs == 1:
-            one = settings._replace(
-                gamma=settings.gamma[0],
-                alpha=settings.alpha[0],
-                n=settings.n[0],
-                lam=settings.lam[0],
-            )
-            _kernels.td_prediction(model, one, stop, type(state)(*(x[0] for x in state)))
+            one = settings._replace(**{name: getattr(settings, name)[0] for name in per_run})
+            single(model, one, stop, type(state)(*(x[0] for x in state)))
         else:
-            _kernels.td_prediction_batch(model, settings, stop, state)
+            batch(model, settings, stop, state)
 
     def advance(stop: int) -> None:
         nonlocal state
         call(stop)
         while (state.cursor[:, _kernels.STEP] < stop).any():
+            path = state.path_state.shape[1] if grows_path else 0
+            if grows_path and (state.cursor[:, _kernels.EPISODE_STEP] >= path).any():
+                state = state._replace(
+                    path_state=_widen(state.path_state, 2 * path),
+                    path_action=_widen(state.path_action, 2 * path),
+                    path_reward=_widen(state.path_reward, 2 * path),
+                )
             width = state.episode_returns.shape[1]
-            if record_episodes:
+            full = (state.cursor[:, _kernels.N_EPISODES] >= width).any()
+            if full and record_episodes:
                 new = min(2 * width, n_steps + 1)
                 returns = np.full((n_runs, new), np.nan)
                 lengths = np.zeros((n_runs, new), dtype=np.int64)
                 returns[:, :width] = state.episode_returns
                 lengths[:, :width] = state.episode_lengths
                 state = state._replace(episode_returns=returns, episode_lengths=lengths)
-            else:
+            elif full:
                 fold()
             call(stop)
 
@@ -299,13 +350,19 @@ def _run(
         episode_lengths=lengths,
         n_episodes=n_episodes,
         total_steps=int(state.cursor[:, _kernels.STEP].min()),
-        algorithm="td_prediction",
+        algorithm=algorithm,
         seeds=np.array([c[0] for c in checked], dtype=np.uint64),
         params=tuple(dict(point) for point in points),
         curve_steps=None if eval_every is None else np.array(curve_steps, dtype=np.int64),
         curve_rms=None if eval_every is None else np.stack(curve_rms, axis=1),
         interrupted=interrupted,
     )
+
+
+def _widen(array: np.ndarray, width: int) -> np.ndarray:
+    wider = np.zeros((array.shape[0], width), dtype=array.dtype)
+    wider[:, : array.shape[1]] = array
+    return wider
 
 
 def _method(lam) -> int:

@@ -224,3 +224,144 @@ def td_prediction_batch(model, settings, stop_step, state):
                 state.episode_lengths[r],
             ),
         )
+
+
+# Monte Carlo prediction: importance sampling of the behaviour's returns.
+ORDINARY = 0
+WEIGHTED = 1
+
+#: Monte Carlo prediction's settings: the target policy's probabilities ``target[s, a]``, the
+#: behaviour policy (cumulative rows and deterministic actions, as above; the target itself
+#: on-policy), ``importance`` (:data:`ORDINARY` or :data:`WEIGHTED`), ``first_visit``.
+MonteCarloSettings = namedtuple(
+    "MonteCarloSettings",
+    "target behaviour_cdf behaviour_action behaviour_prob importance first_visit gamma",
+)
+#: A Monte Carlo run's state: the values, the visit weights (counts, or sums of weights), the
+#: first time of each state in the episode (scratch, -1), the episode's path.
+MonteCarloState = namedtuple(
+    "MonteCarloState",
+    "rng values weights first path_state path_action path_reward cursor scalars "
+    "episode_returns episode_lengths",
+)
+
+
+@loop_kernel
+def monte_carlo_prediction(model, settings, stop_step, state):
+    """Monte Carlo prediction until ``stop_step`` steps, a full record or a full path.
+
+    At an episode's end, backwards from its last step: G <- gamma G + R_{t+1},
+    W <- W pi(A_t|S_t) / b(A_t|S_t) (W = 1 on-policy), then, at every visit or the first:
+    ordinary IS: N(S_t) += 1, V(S_t) += (W G - V(S_t)) / N(S_t);
+    weighted IS: C(S_t) += W, V(S_t) += W / C(S_t) (G - V(S_t)) if C(S_t) > 0.
+    A truncated episode (time limit) has no return to learn from: it is recorded, not learned.
+    """
+    gamma, first_visit, importance = settings.gamma, settings.first_visit, settings.importance
+    target, behaviour_prob = settings.target, settings.behaviour_prob
+    behaviour_cdf, behaviour_action = settings.behaviour_cdf, settings.behaviour_action
+    initial_cdf, initial_guide = model.initial_cdf, model.initial_guide
+    max_episode_steps = model.max_episode_steps
+    rng, values, weights, first = state.rng, state.values, state.weights, state.first
+    path_state, path_action, path_reward = state.path_state, state.path_action, state.path_reward
+    cursor, scalars = state.cursor, state.scalars
+    episode_returns, episode_lengths = state.episode_returns, state.episode_lengths
+    n_actions = model.prob.shape[1]
+    n_outcomes = model.prob.shape[2]
+    next_state, prob, reward, terminated = flat_model(
+        model.next_state, model.prob, model.reward, model.terminated
+    )
+    capacity = episode_returns.shape[0]
+    path_capacity = path_state.shape[0]
+    stream = load_state(rng)
+    t = cursor[STEP]
+    s = cursor[STATE]
+    length = cursor[EPISODE_STEP]
+    n_episodes = cursor[N_EPISODES]
+    accumulated = scalars[EPISODE_RETURN]
+    while t < stop_step and n_episodes < capacity and length < path_capacity:
+        if s < 0:
+            u, stream = uniform(stream)
+            s = sample_initial(initial_cdf, initial_guide, u)
+            length = 0
+            accumulated = 0.0
+        a, stream = policy_draw(behaviour_cdf, behaviour_action, s, stream)
+        slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
+        s_next = next_state[slot]
+        r = reward[slot]
+        done = terminated[slot]
+        path_state[length] = s
+        path_action[length] = a
+        path_reward[length] = r
+        length += 1
+        t += 1
+        accumulated += r
+        truncated = (not done) and max_episode_steps > 0 and length >= max_episode_steps
+        if not (done or truncated):
+            s = s_next
+            continue
+        if done:
+            for i in range(length):
+                if first[path_state[i]] < 0:
+                    first[path_state[i]] = i
+            ret = 0.0
+            w = 1.0
+            for i in range(length - 1, -1, -1):
+                si = path_state[i]
+                ai = path_action[i]
+                ret = gamma * ret + path_reward[i]
+                w *= target[si, ai] / behaviour_prob[si, ai]
+                if first_visit and first[si] != i:
+                    continue
+                if importance == ORDINARY:
+                    weights[si] += 1.0
+                    values[si] += (w * ret - values[si]) / weights[si]
+                else:
+                    weights[si] += w
+                    if weights[si] > 0.0:
+                        values[si] += w / weights[si] * (ret - values[si])
+            for i in range(length):
+                first[path_state[i]] = -1
+        episode_returns[n_episodes] = accumulated
+        episode_lengths[n_episodes] = length
+        n_episodes += 1
+        length = 0
+        s = -1
+    store_state(stream, rng)
+    cursor[STEP] = t
+    cursor[STATE] = s
+    cursor[EPISODE_STEP] = length
+    cursor[N_EPISODES] = n_episodes
+    scalars[EPISODE_RETURN] = accumulated
+
+
+@parallel_kernel
+def monte_carlo_prediction_batch(model, settings, stop_step, state):
+    """Independent Monte Carlo runs in parallel: run ``r`` on the ``[r]`` slices of ``state``
+    (``gamma`` per run)."""
+    for r in prange(state.rng.shape[0]):
+        monte_carlo_prediction(
+            model,
+            MonteCarloSettings(
+                settings.target,
+                settings.behaviour_cdf,
+                settings.behaviour_action,
+                settings.behaviour_prob,
+                settings.importance,
+                settings.first_visit,
+                settings.gamma[r],
+            ),
+            stop_step,
+            MonteCarloState(
+                state.rng[r],
+                state.values[r],
+                state.weights[r],
+                state.first[r],
+                state.path_state[r],
+                state.path_action[r],
+                state.path_reward[r],
+                state.cursor[r],
+                state.scalars[r],
+                state.episode_returns[r],
+                state.episode_lengths[r],
+            ),
+        )
