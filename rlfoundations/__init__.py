@@ -46,7 +46,12 @@ from rlfoundations.planning import (
     value_iteration,
 )
 from rlfoundations.policy import EvaluationResult, GreedyPolicy, evaluate, solve
-from rlfoundations.prediction import acting_states, prediction_sweep, td_prediction
+from rlfoundations.prediction import (
+    acting_states,
+    monte_carlo_prediction,
+    prediction_sweep,
+    td_prediction,
+)
 from rlfoundations.results import (
     AverageRewardResult,
     ConvergenceWarning,
@@ -117,6 +122,7 @@ __all__ = [
     "make",
     "model_structure",
     "modified_policy_iteration",
+    "monte_carlo_prediction",
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",

@@ -19,6 +19,7 @@ import numpy as np
 from rlfoundations._kernels import prediction as _kernels
 from rlfoundations._kernels.random import seed_state
 from rlfoundations._validate import (
+    check_bool,
     check_gamma,
     check_int,
     check_mdp,
@@ -29,6 +30,7 @@ from rlfoundations._validate import (
 from rlfoundations.batch import (
     CHUNK_STEPS,
     INITIAL_EPISODE_CAPACITY,
+    INITIAL_PATH_CAPACITY,
     LAST_EPISODES,
     Progress,
     check_progress,
@@ -40,25 +42,25 @@ from rlfoundations.mdp import TabularMDP, check_unmasked
 from rlfoundations.results import PredictionResult, PredictionSweepResult
 from rlfoundations.schedules import Schedule, check_schedule
 
-__all__ = ["acting_states", "prediction_sweep", "td_prediction"]
+__all__ = ["acting_states", "monte_carlo_prediction", "prediction_sweep", "td_prediction"]
 
 #: Tolerance on a stochastic policy's rows summing to 1.
 ROW_TOLERANCE = 1e-9
 
 
-def check_prediction_policy(mdp: TabularMDP, policy) -> np.ndarray:
+def check_prediction_policy(mdp: TabularMDP, policy, *, name: str = "policy") -> np.ndarray:
     """A policy as probabilities (S, A): a deterministic (S,) one or a stochastic (S, A) one."""
     array = np.asarray(policy)
     if array.ndim == 1:
-        actions = check_policy(mdp, array)
+        actions = check_policy(mdp, array, name=name)
         probs = np.zeros((mdp.n_states, mdp.n_actions))
         probs[np.arange(mdp.n_states), actions] = 1.0
         return probs
     if array.dtype.kind not in "fiu":
-        raise InvalidTypeError(f"policy must hold probabilities, got dtype {array.dtype}")
+        raise InvalidTypeError(f"{name} must hold probabilities, got dtype {array.dtype}")
     if array.shape != (mdp.n_states, mdp.n_actions):
         raise InvalidValueError(
-            f"policy must have shape ({mdp.n_states},) or ({mdp.n_states}, {mdp.n_actions}), "
+            f"{name} must have shape ({mdp.n_states},) or ({mdp.n_states}, {mdp.n_actions}), "
             f"got {array.shape}"
         )
     probs = np.array(array, dtype=np.float64)
@@ -66,13 +68,13 @@ def check_prediction_policy(mdp: TabularMDP, policy) -> np.ndarray:
     if bad.any():
         s, a = (int(i) for i in np.argwhere(bad)[0])
         raise InvalidValueError(
-            f"policy[{s}, {a}] = {probs[s, a]!r} is not a probability (state={s}, action={a})"
+            f"{name}[{s}, {a}] = {probs[s, a]!r} is not a probability (state={s}, action={a})"
         )
     sums = probs.sum(axis=1)
     off = np.abs(sums - 1.0) > ROW_TOLERANCE
     if off.any():
         s = int(np.argmax(off))
-        raise InvalidValueError(f"policy[{s}] sums to {sums[s]!r}, not 1 (state={s})")
+        raise InvalidValueError(f"{name}[{s}] sums to {sums[s]!r}, not 1 (state={s})")
     return probs
 
 
@@ -558,3 +560,170 @@ def prediction_sweep(
         progress=progress,
         on_interrupt=on_interrupt,
     )
+
+
+IMPORTANCE = {"ordinary": _kernels.ORDINARY, "weighted": _kernels.WEIGHTED}
+
+
+def _check_behaviour(mdp: TabularMDP, target: np.ndarray, behaviour) -> np.ndarray:
+    """The behaviour policy's probabilities; it must cover the target (b > 0 where pi > 0)."""
+    if behaviour is None:
+        return target
+    probs = check_prediction_policy(mdp, behaviour, name="behaviour")
+    uncovered = (target > 0.0) & (probs == 0.0)
+    if uncovered.any():
+        s, a = (int(i) for i in np.argwhere(uncovered)[0])
+        raise InvalidValueError(
+            f"behaviour[{s}, {a}] = 0 where policy[{s}, {a}] = {target[s, a]!r} "
+            f"(state={s}, action={a}): importance sampling needs a behaviour policy that "
+            "takes every action the target policy takes"
+        )
+    return probs
+
+
+def _run_monte_carlo(
+    mdp: TabularMDP,
+    target: np.ndarray,
+    behaviour: np.ndarray,
+    importance: str,
+    first_visit: bool,
+    points: list[dict],
+    n_steps: int,
+    **options,
+) -> PredictionSweepResult:
+    """Every Monte Carlo run of ``points`` (``seed``, ``gamma``) for ``n_steps`` steps."""
+    checked = [(check_seed(point["seed"]), check_gamma(point["gamma"])) for point in points]
+    n_runs, n_states = len(points), mdp.n_states
+    behaviour_cdf, behaviour_action = _policy_sampler(behaviour)
+    settings = _kernels.MonteCarloSettings(
+        target,
+        behaviour_cdf,
+        behaviour_action,
+        behaviour,
+        IMPORTANCE[importance],
+        first_visit,
+        np.array([c[1] for c in checked]),
+    )
+    path = min(n_steps, mdp.max_episode_steps or n_steps, INITIAL_PATH_CAPACITY)
+    state = _kernels.MonteCarloState(
+        values=np.zeros((n_runs, n_states)),
+        weights=np.zeros((n_runs, n_states)),
+        first=np.full((n_runs, n_states), -1, dtype=np.int64),
+        path_state=np.zeros((n_runs, path), dtype=np.int64),
+        path_action=np.zeros((n_runs, path), dtype=np.int64),
+        path_reward=np.zeros((n_runs, path)),
+        **_common_state(checked, n_steps),
+    )
+    kernels = (_kernels.monte_carlo_prediction, _kernels.monte_carlo_prediction_batch)
+    return _drive(
+        mdp,
+        target,
+        kernels,
+        settings,
+        state,
+        ("gamma",),
+        checked,
+        points,
+        n_steps,
+        algorithm="monte_carlo_prediction",
+        **options,
+    )
+
+
+def _check_monte_carlo(mdp, policy, behaviour, importance, first_visit):
+    target = check_prediction_policy(mdp, policy)
+    behaviour = _check_behaviour(mdp, target, behaviour)
+    if not isinstance(importance, str) or importance not in IMPORTANCE:
+        raise InvalidValueError(
+            f"importance must be one of {sorted(IMPORTANCE)}, got {importance!r}"
+        )
+    return target, behaviour, check_bool("first_visit", first_visit)
+
+
+def monte_carlo_prediction(
+    mdp: TabularMDP,
+    policy,
+    gamma: float,
+    n_steps: int,
+    *,
+    first_visit: bool = True,
+    behaviour=None,
+    importance: Literal["ordinary", "weighted"] = "weighted",
+    seed: int = 0,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
+) -> PredictionResult:
+    """Learn a policy's state values from whole episodes: Monte Carlo prediction.
+
+    Sutton and Barto, sections 5.1 (first-visit and every-visit) and 5.5-5.6 (off-policy, by
+    importance sampling). At an episode's end, backwards from its last step:
+
+        G <- gamma G + R_{t+1},   W <- W pi(A_t | S_t) / b(A_t | S_t)
+        ordinary:  N(S_t) += 1,  V(S_t) += (W G - V(S_t)) / N(S_t)
+        weighted:  C(S_t) += W,  V(S_t) += W / C(S_t) (G - V(S_t))
+
+    at every visit of S_t, or only its first in the episode. Without ``behaviour`` the
+    episodes follow ``policy`` (W = 1: both are sample averages of the returns). A truncated
+    episode (the model's time limit) has no complete return: it is recorded, not learned from.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The model, simulated inside the kernel.
+    policy : array_like of int, shape (S,), or array_like of float, shape (S, A)
+        The target policy whose values are learned.
+    gamma : float
+        Discount factor in [0, 1].
+    n_steps : int
+        Environment steps.
+    first_visit : bool
+        Learn from the first visit of a state in an episode only (True), or from every visit.
+    behaviour : array_like, shape (S,) or (S, A), optional
+        The policy that acts (off-policy); it must take every action ``policy`` takes.
+    importance : {"weighted", "ordinary"}
+        Weighted or ordinary importance sampling (off-policy).
+    seed : int
+        Seed of the random stream, in [0, 2**64).
+    eval_every, record_episodes, progress, on_interrupt
+        As in :func:`td_prediction`.
+
+    Returns
+    -------
+    PredictionResult
+        ``values`` (S,), the episode records and the learning curve.
+
+    Notes
+    -----
+    Kernel: :func:`rlfoundations._kernels.prediction.monte_carlo_prediction`; twin:
+    :func:`rlfoundations.reference.monte_carlo_prediction`.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> walk = rlf.problems.random_walk(5)
+    >>> result = rlf.monte_carlo_prediction(walk, [0] * 7, 1.0, 20_000, seed=1)
+    >>> result.values[1:6].round(1).tolist()
+    [0.2, 0.3, 0.5, 0.7, 0.8]
+    """
+    mdp, n_steps, eval_every, progress, on_interrupt = _check_common(
+        mdp, n_steps, eval_every, record_episodes, progress, on_interrupt
+    )
+    target, behaviour, first_visit = _check_monte_carlo(
+        mdp, policy, behaviour, importance, first_visit
+    )
+    result = _run_monte_carlo(
+        mdp,
+        target,
+        behaviour,
+        importance,
+        first_visit,
+        [{"gamma": gamma, "seed": seed}],
+        n_steps,
+        eval_every=eval_every,
+        record_episodes=record_episodes,
+        progress=progress,
+        on_interrupt=on_interrupt,
+    )
+    return result.run(0)
