@@ -25,7 +25,11 @@ from rlfoundations.reference.planning import (
     policy_iteration,
     value_iteration,
 )
-from rlfoundations.reference.prediction import prediction_sweep, td_prediction
+from rlfoundations.reference.prediction import (
+    monte_carlo_prediction,
+    prediction_sweep,
+    td_prediction,
+)
 from rlfoundations.reference.soft import soft_value_iteration
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "expected_sarsa",
     "model_structure",
     "modified_policy_iteration",
+    "monte_carlo_prediction",
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",

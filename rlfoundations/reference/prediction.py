@@ -17,7 +17,7 @@ from rlfoundations.reference.learning import LAST_EPISODES, ModelEnv, schedule_v
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import PredictionResult, PredictionSweepResult
 
-__all__ = ["prediction_sweep", "td_prediction"]
+__all__ = ["monte_carlo_prediction", "prediction_sweep", "td_prediction"]
 
 
 def _policy_rows(mdp, policy) -> list:
@@ -254,4 +254,100 @@ def prediction_sweep(
         params=tuple(points),
         curve_steps=None if eval_every is None else runs[0].curve_steps,
         curve_rms=None if eval_every is None else np.stack([run.curve_rms for run in runs]),
+    )
+
+
+def monte_carlo_prediction(
+    mdp,
+    policy,
+    gamma: float,
+    n_steps: int,
+    *,
+    first_visit: bool = True,
+    behaviour=None,
+    importance: str = "weighted",
+    seed: int = 0,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
+    progress=None,
+    on_interrupt: str = "raise",
+) -> PredictionResult:
+    """First-visit or every-visit MC (section 5.1), off-policy by importance sampling (5.5-5.6)."""
+    rng = Xoshiro256(seed)
+    env = ModelEnv(mdp, rng)
+    target = _policy_rows(mdp, policy)
+    acting_rows = target if behaviour is None else _policy_rows(mdp, behaviour)
+    values = [0.0] * mdp.n_states
+    weights = [0.0] * mdp.n_states  # N(s) (ordinary) or C(s) (weighted)
+    acting = _acting(mdp)
+    curve_steps, curve_rms = [], []
+    exact = None
+
+    def evaluate(t):
+        nonlocal exact
+        if exact is None:
+            exact = _exact(mdp, target, gamma, acting)
+        learned = [values[s] for s in range(mdp.n_states) if acting[s]]
+        squares = [(v - e) ** 2 for v, e in zip(learned, exact, strict=True)]
+        curve_steps.append(t)
+        curve_rms.append(math.sqrt(sum(squares) / len(squares)))
+
+    def learn(episode):
+        first_time = {}
+        for i, (si, _, _) in enumerate(episode):
+            first_time.setdefault(si, i)
+        g, w = 0.0, 1.0
+        for i in range(len(episode) - 1, -1, -1):
+            si, ai, ri = episode[i]
+            g = gamma * g + ri
+            w *= target[si][ai] / acting_rows[si][ai]
+            if first_visit and first_time[si] != i:
+                continue
+            if importance == "ordinary":
+                weights[si] += 1.0
+                values[si] += (w * g - values[si]) / weights[si]
+            else:
+                weights[si] += w
+                if weights[si] > 0.0:
+                    values[si] += w / weights[si] * (g - values[si])
+
+    returns, lengths = [], []
+    t = 0
+    if eval_every is not None:
+        evaluate(0)
+    while t < n_steps:
+        s = env.reset()
+        episode = []  # (S_t, A_t, R_{t+1})
+        accumulated = 0.0
+        while t < n_steps:
+            a = _draw_action(acting_rows[s], rng)
+            s_next, r, done, truncated = env.step(s, a)
+            t += 1
+            accumulated += r
+            episode.append((s, a, r))
+            if done:
+                learn(episode)
+            if done or truncated:
+                returns.append(accumulated)
+                lengths.append(len(episode))
+            if eval_every is not None and (t % eval_every == 0 or t == n_steps):
+                evaluate(t)
+            if done or truncated:
+                break
+            s = s_next
+    count = len(returns)
+    if not record_episodes:
+        returns, lengths = returns[-LAST_EPISODES:], lengths[-LAST_EPISODES:]
+    return PredictionResult(
+        values=np.array(values, dtype=np.float64),
+        episode_returns=np.array(returns, dtype=np.float64),
+        episode_lengths=np.array(lengths, dtype=np.int64),
+        n_episodes=count,
+        total_steps=t,
+        algorithm="monte_carlo_prediction",
+        gamma=float(gamma),
+        seed=int(seed),
+        params={"gamma": gamma, "seed": seed},
+        curve_steps=None if eval_every is None else np.array(curve_steps, dtype=np.int64),
+        curve_rms=None if eval_every is None else np.array(curve_rms),
     )
