@@ -114,8 +114,12 @@ def _exact_values(mdp: TabularMDP, probs: np.ndarray, gamma: float) -> np.ndarra
         return np.full(mdp.n_states, np.nan)
 
 
+def _is_axis(value) -> bool:
+    return isinstance(value, list | tuple | range | np.ndarray)
+
+
 def _axis(name: str, value) -> list:
-    if isinstance(value, list | tuple | range | np.ndarray):
+    if _is_axis(value):
         values = list(value)
         if not values:
             raise InvalidValueError(f"the sweep axis {name} must not be empty")
@@ -486,6 +490,7 @@ def td_prediction(
 def prediction_sweep(
     mdp: TabularMDP,
     policy,
+    algorithm: Literal["td_prediction", "monte_carlo_prediction"] = "td_prediction",
     *,
     gamma,
     n_steps: int,
@@ -493,21 +498,29 @@ def prediction_sweep(
     n=1,
     lam=None,
     alpha=0.1,
+    first_visit: bool = True,
+    behaviour=None,
+    importance: Literal["ordinary", "weighted"] = "weighted",
     eval_every: int | None = None,
     record_episodes: bool = True,
     progress: Progress = None,
     on_interrupt: Literal["raise", "return"] = "raise",
 ) -> PredictionSweepResult:
-    """Run :func:`td_prediction` over a grid of seeds x hyper-parameters, in parallel.
+    """Run a prediction learner over a grid of seeds x hyper-parameters, in parallel.
 
     Parameters
     ----------
     mdp, policy, n_steps, eval_every, record_episodes, progress, on_interrupt
         As in :func:`td_prediction`.
+    algorithm : {"td_prediction", "monte_carlo_prediction"}
+        The learner.
     gamma, alpha, n, lam
         As in :func:`td_prediction`; each may be a list, an axis of the grid. ``n`` is an
         axis of n-step TD (``lam=None``), ``lam`` of true online TD(lambda); a list of ``n``
-        with ``lam`` given is refused (every value would give the same runs).
+        with ``lam`` given is refused (every value would give the same runs), and so are
+        lists of ``n``, ``lam`` or ``alpha`` for Monte Carlo (only ``gamma`` is an axis).
+    first_visit, behaviour, importance
+        As in :func:`monte_carlo_prediction` (the same for every run).
     seeds : int or sequence of int
         Seeds, the fastest-varying axis of the grid.
 
@@ -530,8 +543,40 @@ def prediction_sweep(
     mdp, n_steps, eval_every, progress, on_interrupt = _check_common(
         mdp, n_steps, eval_every, record_episodes, progress, on_interrupt
     )
+    if algorithm not in ("td_prediction", "monte_carlo_prediction"):
+        raise InvalidValueError(
+            f"algorithm must be 'td_prediction' or 'monte_carlo_prediction', got {algorithm!r}"
+        )
+    seed_axis = [seeds] if is_number(seeds) else _axis("seeds", seeds)
+    if algorithm == "monte_carlo_prediction":
+        for name, value in (("n", n), ("lam", lam), ("alpha", alpha)):
+            if _is_axis(value):
+                raise InvalidValueError(
+                    f"{name}={value!r} is a sweep axis, but monte_carlo_prediction does not "
+                    f"use {name}: every value would give the same runs. Drop the axis"
+                )
+        target, behaviour, first_visit = _check_monte_carlo(
+            mdp, policy, behaviour, importance, first_visit
+        )
+        points = [
+            {"gamma": g, "seed": seed}
+            for g, seed in itertools.product(_axis("gamma", gamma), seed_axis)
+        ]
+        return _run_monte_carlo(
+            mdp,
+            target,
+            behaviour,
+            importance,
+            first_visit,
+            points,
+            n_steps,
+            eval_every=eval_every,
+            record_episodes=record_episodes,
+            progress=progress,
+            on_interrupt=on_interrupt,
+        )
     probs = check_prediction_policy(mdp, policy)
-    if lam is not None and isinstance(n, list | tuple | range | np.ndarray):
+    if lam is not None and _is_axis(n):
         raise InvalidValueError(
             f"n={n!r} is a sweep axis, but true online TD(lambda) (lam given) does not use n: "
             "drop the axis, or sweep n-step TD (lam=None)"
@@ -543,7 +588,6 @@ def prediction_sweep(
     else:
         axes["lam"] = lam
         method = _kernels.TRUE_ONLINE
-    seed_axis = [seeds] if is_number(seeds) else _axis("seeds", seeds)
     names = list(axes)
     points = [
         dict(zip([*names, "seed"], values, strict=True))

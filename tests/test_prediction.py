@@ -254,3 +254,149 @@ def test_learners_reference_page_lists_every_prediction_learner(name):
 
     page = Path(__file__).parent.parent / "docs" / "reference" / "learning.md"
     assert f"::: rlfoundations.{name}\n" in page.read_text()
+
+
+# -- Monte Carlo prediction ------------------------------------------------------------------------
+@st.composite
+def monte_carlo_cases(draw):
+    mdp = draw(tabular_mdps(max_states=8, max_actions=3, max_outcomes=3))
+    policy = draw(prediction_policies(mdp))
+    off_policy = draw(st.booleans())
+    behaviour = np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions) if off_policy else None
+    options = {
+        "first_visit": draw(st.booleans()),
+        "behaviour": behaviour,
+        "importance": draw(st.sampled_from(["ordinary", "weighted"])),
+    }
+    return mdp, policy, options
+
+
+@settings(max_examples=30)
+@given(case=monte_carlo_cases(), gamma=discounts(0.99), seed=st.integers(0, 2**64 - 1))
+def test_monte_carlo_prediction_matches_its_twin_bit_for_bit(case, gamma, seed):
+    mdp, policy, options = case
+    got = rlf.monte_carlo_prediction(mdp, policy, gamma, 300, seed=seed, **options)
+    expected = reference.monte_carlo_prediction(mdp, policy, gamma, 300, seed=seed, **options)
+    assert got.values.tobytes() == expected.values.tobytes()
+    assert got.episode_lengths.tolist() == expected.episode_lengths.tolist()
+
+
+def test_monte_carlo_curve_and_sweep_match_their_twins():
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.full((16, 4), 0.25)
+    arguments = {"gamma": 0.9, "n_steps": 3_000, "seeds": [1, 2], "eval_every": 1_000}
+    got = rlf.prediction_sweep(
+        mdp, policy, "monte_carlo_prediction", first_visit=False, **arguments
+    )
+    expected = reference.prediction_sweep(
+        mdp, policy, "monte_carlo_prediction", first_visit=False, **arguments
+    )
+    assert got.values.tobytes() == expected.values.tobytes()
+    np.testing.assert_allclose(got.curve_rms, expected.curve_rms, rtol=1e-12)
+
+
+MC_GOLDEN = {
+    "first-visit": "d2bdd897b5228ca6ca62ef121ff053208b75d6001e0be31f6a7255d4a68eb4ec",
+    "every-visit-ordinary": "a0a2312a517d7b4d892bb7ea0374eb84d3d0ce3ade4e50e1cb2e0e4f187e9756",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MC_GOLDEN))
+@pytest.mark.parametrize("module", [rlf, reference], ids=["kernel", "twin"])
+def test_monte_carlo_prediction_keeps_its_golden_digest(name, module):
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.zeros((16, 4))
+    policy[:, 1] = policy[:, 2] = 0.5
+    options = (
+        {}
+        if name == "first-visit"
+        else {"first_visit": False, "importance": "ordinary", "behaviour": np.full((16, 4), 0.25)}
+    )
+    got = module.monte_carlo_prediction(mdp, policy, 0.95, 5_000, seed=7, **options)
+    assert digest(got) == MC_GOLDEN[name]
+
+
+@pytest.mark.parametrize("first_visit", [True, False], ids=["first-visit", "every-visit"])
+def test_monte_carlo_prediction_converges_to_the_random_walk_values(first_visit):
+    # Sutton & Barto, example 6.2: true values 1/6 .. 5/6.
+    walk = rlf.problems.random_walk(5)
+    got = rlf.monte_carlo_prediction(walk, [0] * 7, 1.0, 200_000, first_visit=first_visit, seed=4)
+    np.testing.assert_allclose(got.values[1:6], np.arange(1, 6) / 6, atol=0.01)
+
+
+@pytest.mark.parametrize("importance", ["ordinary", "weighted"])
+def test_off_policy_monte_carlo_converges_to_the_exact_values(importance):
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.zeros((16, 4))
+    policy[:, 1] = policy[:, 2] = 0.5
+    expected = rlf.policy_evaluation(mdp, policy, 0.9).values
+    got = rlf.monte_carlo_prediction(
+        mdp, policy, 0.9, 2_000_000, behaviour=np.full((16, 4), 0.25), importance=importance
+    ).values
+    acting = rlf.acting_states(mdp)
+    np.testing.assert_allclose(got[acting], expected[acting], atol=0.06)
+
+
+def blackjack_from_13_2_ace():
+    """Figure 5.3's start: player sum 13 with a usable ace, dealer showing 2."""
+    import dataclasses
+
+    mdp = rlf.from_env("Blackjack-v1")
+    start = mdp.encode(player_sum=13, dealer_card=2, usable_ace=1, natural=0)
+    initial = np.zeros(mdp.n_states)
+    initial[start] = 1.0
+    sums = np.array([mdp.decode(s)["player_sum"] for s in range(mdp.n_states)])
+    stick_on_20 = np.where(sums >= 20, 0, 1)
+    return dataclasses.replace(mdp, initial=initial), start, stick_on_20
+
+
+def test_blackjack_target_value_is_the_books():
+    # Sutton & Barto, example 5.4: -0.27726 (their estimate from 100 million episodes).
+    mdp, start, policy = blackjack_from_13_2_ace()
+    got = rlf.policy_evaluation(mdp, policy, 1.0).values[start]
+    assert got == pytest.approx(-0.27726, abs=2e-4)
+
+
+@pytest.mark.parametrize("first_seed", [0, 10_000], ids=["seeds-0", "seeds-10000"])
+def test_weighted_importance_sampling_has_lower_error_than_ordinary_as_in_figure_5_3(first_seed):
+    mdp, start, policy = blackjack_from_13_2_ace()
+    expected_value = rlf.policy_evaluation(mdp, policy, 1.0).values[start]
+    errors = {}
+    for importance in ("ordinary", "weighted"):
+        # 15 steps: about 8 episodes of the uniform behaviour policy per run.
+        result = rlf.prediction_sweep(
+            mdp,
+            policy,
+            "monte_carlo_prediction",
+            gamma=1.0,
+            n_steps=15,
+            seeds=range(first_seed, first_seed + 300),
+            behaviour=np.full((mdp.n_states, 2), 0.5),
+            importance=importance,
+        )
+        errors[importance] = np.mean((result.values[:, start] - expected_value) ** 2)
+    assert errors["weighted"] < 0.6 * errors["ordinary"]
+
+
+def test_a_behaviour_that_misses_a_target_action_is_refused_by_state_and_action():
+    walk = rlf.problems.random_walk(5)
+    mdp = rlf.from_env("FrozenLake-v1")
+    behaviour = np.full((16, 4), 0.25)
+    behaviour[3] = [0.5, 0.5, 0.0, 0.0]
+    with pytest.raises(InvalidValueError, match=r"behaviour\[3, 2\] = 0.*state=3, action=2"):
+        rlf.monte_carlo_prediction(mdp, [2] * 16, 0.9, 10, behaviour=behaviour)
+    with pytest.raises(InvalidValueError, match="importance"):
+        rlf.monte_carlo_prediction(walk, [0] * 7, 1.0, 10, importance="exact")
+
+
+def test_an_alpha_axis_with_monte_carlo_is_refused():
+    with pytest.raises(InvalidValueError, match="does not use alpha"):
+        rlf.prediction_sweep(
+            signed_walk(),
+            WALK_POLICY,
+            "monte_carlo_prediction",
+            gamma=1.0,
+            n_steps=10,
+            seeds=0,
+            alpha=[0.1, 0.2],
+        )

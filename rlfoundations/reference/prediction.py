@@ -202,6 +202,7 @@ def td_prediction(
 def prediction_sweep(
     mdp,
     policy,
+    algorithm: str = "td_prediction",
     *,
     gamma,
     n_steps: int,
@@ -209,6 +210,9 @@ def prediction_sweep(
     n=1,
     lam=None,
     alpha=0.1,
+    first_visit: bool = True,
+    behaviour=None,
+    importance: str = "weighted",
     eval_every: int | None = None,
     record_episodes: bool = True,
     progress=None,
@@ -219,8 +223,20 @@ def prediction_sweep(
     def axis(value):
         return list(value) if isinstance(value, list | tuple | range | np.ndarray) else [value]
 
-    axes = {"gamma": gamma, "alpha": alpha}
-    axes.update({"n": n} if lam is None else {"lam": lam})
+    if algorithm == "monte_carlo_prediction":
+        axes = {"gamma": gamma}
+        learner, options = (
+            monte_carlo_prediction,
+            {
+                "first_visit": first_visit,
+                "behaviour": behaviour,
+                "importance": importance,
+            },
+        )
+    else:
+        axes = {"gamma": gamma, "alpha": alpha}
+        axes.update({"n": n} if lam is None else {"lam": lam})
+        learner, options = td_prediction, {}
     names = list(axes)
     runs = []
     points = []
@@ -228,12 +244,13 @@ def prediction_sweep(
         point = dict(zip([*names, "seed"], values, strict=True))
         points.append(point)
         runs.append(
-            td_prediction(
+            learner(
                 mdp,
                 policy,
                 n_steps=n_steps,
                 eval_every=eval_every,
                 record_episodes=record_episodes,
+                **options,
                 **point,
             )
         )
@@ -249,7 +266,7 @@ def prediction_sweep(
         episode_lengths=lengths,
         n_episodes=np.array([run.n_episodes for run in runs], dtype=np.int64),
         total_steps=n_steps,
-        algorithm="td_prediction",
+        algorithm=algorithm,
         seeds=np.array([point["seed"] for point in points], dtype=np.uint64),
         params=tuple(points),
         curve_steps=None if eval_every is None else runs[0].curve_steps,
