@@ -247,7 +247,13 @@ def test_prediction_sweep_matches_its_twin():
 
 @pytest.mark.parametrize(
     "name",
-    ["td_prediction", "prediction_sweep", "acting_states", "PredictionResult"],
+    [
+        "td_prediction",
+        "monte_carlo_prediction",
+        "prediction_sweep",
+        "acting_states",
+        "PredictionResult",
+    ],
 )
 def test_learners_reference_page_lists_every_prediction_learner(name):
     from pathlib import Path
