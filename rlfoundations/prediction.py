@@ -243,14 +243,20 @@ def _drive(
     record_episodes: bool,
     progress: Callable[[int, int], None] | None,
     on_interrupt: str,
-) -> PredictionSweepResult:
+    measure: Callable | None = None,
+    wrap: Callable | None = None,
+):
     """Advance the runs' ``state`` to ``n_steps`` in chunks, growing full buffers, with the
-    RMS error against the exact values of ``probs`` every ``eval_every`` steps."""
+    RMS error against the exact values of ``probs`` every ``eval_every`` steps (or what
+    ``measure(state, run)`` returns); ``wrap(state, fields)`` makes the result (default a
+    :class:`~rlfoundations.PredictionSweepResult`)."""
     n_runs = len(points)
     model = kernel_model(mdp)
     single, batch = kernels
     grows_path = hasattr(state, "path_action")
     folded = np.zeros(n_runs, dtype=np.int64)
+    return_sums = np.zeros(n_runs)
+    length_sums = np.zeros(n_runs, dtype=np.int64)
     kept_returns = [np.empty(0) for _ in range(n_runs)]
     kept_lengths = [np.empty(0, dtype=np.int64) for _ in range(n_runs)]
 
@@ -288,6 +294,9 @@ def _drive(
     def fold() -> None:
         counts = state.cursor[:, _kernels.N_EPISODES].copy()
         for run, count in enumerate(counts):
+            carried = np.concatenate(([return_sums[run]], state.episode_returns[run, :count]))
+            return_sums[run] = np.add.accumulate(carried)[-1]
+            length_sums[run] += int(state.episode_lengths[run, :count].sum())
             kept_returns[run] = np.concatenate(
                 [kept_returns[run], state.episode_returns[run, :count]]
             )[-LAST_EPISODES:]
@@ -303,15 +312,17 @@ def _drive(
     curve_steps: list[int] = []
     curve_rms: list[np.ndarray] = []
 
+    def rms_error(state, run: int) -> float:
+        if exact[run] is None:
+            exact[run] = _exact_values(mdp, probs, float(settings.gamma[run]))
+        gap = state.values[run][acting] - exact[run][acting]
+        return float(np.sqrt(np.mean(gap * gap)))
+
+    measure = rms_error if measure is None else measure
+
     def evaluate(step: int) -> None:
-        errors = np.empty(n_runs)
-        for run in range(n_runs):
-            if exact[run] is None:
-                exact[run] = _exact_values(mdp, probs, float(settings.gamma[run]))
-            gap = state.values[run][acting] - exact[run][acting]
-            errors[run] = np.sqrt(np.mean(gap * gap))
         curve_steps.append(step)
-        curve_rms.append(errors)
+        curve_rms.append(np.stack([measure(state, run) for run in range(n_runs)]))
 
     stops = [n_steps] if eval_every is None else [*range(eval_every, n_steps, eval_every), n_steps]
     chunked = progress is not None or on_interrupt == "return"
@@ -350,19 +361,24 @@ def _drive(
         for run in range(n_runs):
             returns[run, : len(kept_returns[run])] = kept_returns[run]
             lengths[run, : len(kept_lengths[run])] = kept_lengths[run]
-    return PredictionSweepResult(
-        values=state.values.copy(),
-        episode_returns=returns,
-        episode_lengths=lengths,
-        n_episodes=n_episodes,
-        total_steps=int(state.cursor[:, _kernels.STEP].min()),
-        algorithm=algorithm,
-        seeds=np.array([c[0] for c in checked], dtype=np.uint64),
-        params=tuple(dict(point) for point in points),
-        curve_steps=None if eval_every is None else np.array(curve_steps, dtype=np.int64),
-        curve_rms=None if eval_every is None else np.stack(curve_rms, axis=1),
-        interrupted=interrupted,
-    )
+    fields = {
+        "episode_returns": returns,
+        "episode_lengths": lengths,
+        "n_episodes": n_episodes,
+        "total_steps": int(state.cursor[:, _kernels.STEP].min()),
+        "algorithm": algorithm,
+        "seeds": np.array([c[0] for c in checked], dtype=np.uint64),
+        "params": tuple(dict(point) for point in points),
+        "curve_steps": None if eval_every is None else np.array(curve_steps, dtype=np.int64),
+        "interrupted": interrupted,
+    }
+    curve = None if eval_every is None else np.stack(curve_rms, axis=1)
+    if wrap is not None:
+        summaries = (
+            {} if record_episodes else {"return_sums": return_sums, "length_sums": length_sums}
+        )
+        return wrap(state, fields, curve, summaries)
+    return PredictionSweepResult(values=state.values.copy(), curve_rms=curve, **fields)
 
 
 def _widen(array: np.ndarray, width: int) -> np.ndarray:
