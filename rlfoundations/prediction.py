@@ -274,9 +274,11 @@ def _drive(
             path = state.path_state.shape[1] if grows_path else 0
             if grows_path and (state.cursor[:, _kernels.EPISODE_STEP] >= path).any():
                 state = state._replace(
-                    path_state=_widen(state.path_state, 2 * path),
-                    path_action=_widen(state.path_action, 2 * path),
-                    path_reward=_widen(state.path_reward, 2 * path),
+                    **{
+                        name: _widen(getattr(state, name), 2 * path)
+                        for name in state._fields
+                        if name.startswith("path_")
+                    }
                 )
             width = state.episode_returns.shape[1]
             full = (state.cursor[:, _kernels.N_EPISODES] >= width).any()
