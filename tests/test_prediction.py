@@ -250,6 +250,7 @@ def test_prediction_sweep_matches_its_twin():
     [
         "td_prediction",
         "monte_carlo_prediction",
+        "monte_carlo_control",
         "prediction_sweep",
         "acting_states",
         "PredictionResult",
