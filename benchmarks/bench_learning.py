@@ -136,8 +136,18 @@ def prediction_main(quick: bool) -> None:
             [kernel_steps, twin_steps],
         )
         rows.append((name, kernel, twin))
+    blackjack = rlf.from_env("Blackjack-v1")
+    rlf.monte_carlo_control(blackjack, 1.0, 1_000)
+    kernel, twin = best_rates(
+        [
+            partial(rlf.monte_carlo_control, blackjack, 1.0, kernel_steps),
+            partial(reference.monte_carlo_control, blackjack, 1.0, twin_steps),
+        ],
+        [kernel_steps, twin_steps],
+    )
+    rows.append(("monte_carlo_control ES (Blackjack)", kernel, twin))
     print()
-    print("Random walk (19 states), prediction learners, steps per second, 1 thread")
+    print("Random walk (19 states) / Blackjack, Monte Carlo and TD, steps per second, 1 thread")
     print(f"load average (1, 5, 15 min): {load_before} before, {load_average()} after")
     print(f"{'learner':<40} {'kernel':>14} {'twin':>12} {'ratio':>8}")
     for name, kernel, twin in rows:
