@@ -37,7 +37,7 @@ from rlfoundations.learning import (
 )
 from rlfoundations.lp import linear_programming
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.monte_carlo import monte_carlo_control
+from rlfoundations.monte_carlo import monte_carlo_control, monte_carlo_control_sweep
 from rlfoundations.observations import IndexObservation
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
@@ -124,6 +124,7 @@ __all__ = [
     "model_structure",
     "modified_policy_iteration",
     "monte_carlo_control",
+    "monte_carlo_control_sweep",
     "monte_carlo_prediction",
     "policy_evaluation",
     "policy_iteration",

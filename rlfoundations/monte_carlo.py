@@ -8,19 +8,20 @@ and runs on the prediction learners' driver (:mod:`rlfoundations.prediction`): c
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 import numpy as np
 
 from rlfoundations._kernels import monte_carlo as _kernels
-from rlfoundations._validate import check_fraction, check_gamma, check_seed
+from rlfoundations._validate import check_fraction, check_gamma, check_seed, is_number
 from rlfoundations.batch import INITIAL_PATH_CAPACITY, Progress, greedy_values
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.prediction import _check_common, _common_state, _drive
+from rlfoundations.prediction import _axis, _check_common, _common_state, _drive
 from rlfoundations.results import LearningResult, SweepResult
 
-__all__ = ["monte_carlo_control"]
+__all__ = ["monte_carlo_control", "monte_carlo_control_sweep"]
 
 METHODS = {
     "exploring_starts": _kernels.EXPLORING_STARTS,
@@ -169,3 +170,64 @@ def monte_carlo_control(
         on_interrupt=on_interrupt,
     )
     return result.run(0)
+
+
+def monte_carlo_control_sweep(
+    mdp: TabularMDP,
+    *,
+    gamma,
+    n_steps: int,
+    seeds,
+    method: Literal["exploring_starts", "on_policy", "off_policy"] = "exploring_starts",
+    epsilon=0.1,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
+    progress: Progress = None,
+    on_interrupt: Literal["raise", "return"] = "raise",
+) -> SweepResult:
+    """Run :func:`monte_carlo_control` over a grid of seeds x ``gamma`` x ``epsilon``, in parallel.
+
+    Parameters
+    ----------
+    mdp, n_steps, method, eval_every, record_episodes, progress, on_interrupt
+        As in :func:`monte_carlo_control`.
+    gamma, epsilon
+        As in :func:`monte_carlo_control`; either may be a list, an axis of the grid.
+    seeds : int or sequence of int
+        Seeds, the fastest-varying axis of the grid.
+
+    Returns
+    -------
+    SweepResult
+        Stacked arrays, runs first; ``result.run(i)`` equals the same run made alone.
+
+    Examples
+    --------
+    >>> import rlfoundations as rlf
+    >>> mdp = rlf.from_env("Blackjack-v1")
+    >>> result = rlf.monte_carlo_control_sweep(mdp, gamma=1.0, n_steps=10_000, seeds=range(3))
+    >>> result.q_values.shape
+    (3, 1408, 2)
+    """
+    mdp, n_steps, eval_every, progress, on_interrupt = _check_common(
+        mdp, n_steps, eval_every, record_episodes, progress, on_interrupt
+    )
+    if not isinstance(method, str) or method not in METHODS:
+        raise InvalidValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    seed_axis = [seeds] if is_number(seeds) else _axis("seeds", seeds)
+    points = [
+        {"gamma": g, "epsilon": e, "seed": seed}
+        for g, e, seed in itertools.product(
+            _axis("gamma", gamma), _axis("epsilon", epsilon), seed_axis
+        )
+    ]
+    return _run_control(
+        mdp,
+        method,
+        points,
+        n_steps,
+        eval_every=eval_every,
+        record_episodes=record_episodes,
+        progress=progress,
+        on_interrupt=on_interrupt,
+    )

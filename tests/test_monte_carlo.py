@@ -136,3 +136,13 @@ def test_without_records_the_summaries_match_the_records():
 def test_bad_arguments_are_refused_by_name(arguments, match):
     with pytest.raises(InvalidValueError, match=match):
         rlf.monte_carlo_control(rlf.from_env("FrozenLake-v1"), 0.9, 10, **arguments)
+
+
+def test_sweep_runs_equal_their_twins_and_the_same_runs_made_alone():
+    mdp = rlf.from_env("FrozenLake-v1")
+    arguments = {"gamma": 0.9, "n_steps": 3_000, "seeds": [1, 2], "epsilon": [0.1, 0.3]}
+    got = rlf.monte_carlo_control_sweep(mdp, method="on_policy", **arguments)
+    expected = reference.monte_carlo_control_sweep(mdp, method="on_policy", **arguments)
+    assert got.q_values.tobytes() == expected.q_values.tobytes()
+    alone = rlf.monte_carlo_control(mdp, n_steps=3_000, method="on_policy", **got.params[3])
+    assert digest(got.run(3)) == digest(alone)

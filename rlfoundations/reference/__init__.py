@@ -19,7 +19,7 @@ from rlfoundations.reference.learning import (
     reinforce,
     sarsa,
 )
-from rlfoundations.reference.monte_carlo import monte_carlo_control
+from rlfoundations.reference.monte_carlo import monte_carlo_control, monte_carlo_control_sweep
 from rlfoundations.reference.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -44,6 +44,7 @@ __all__ = [
     "model_structure",
     "modified_policy_iteration",
     "monte_carlo_control",
+    "monte_carlo_control_sweep",
     "monte_carlo_prediction",
     "policy_evaluation",
     "policy_iteration",

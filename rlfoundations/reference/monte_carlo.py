@@ -7,6 +7,10 @@ Q tables are bit-identical.
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
+
 from rlfoundations.reference.learning import (
     Curve,
     ModelEnv,
@@ -17,8 +21,9 @@ from rlfoundations.reference.learning import (
     greedy_random_tie,
 )
 from rlfoundations.reference.random import Xoshiro256
+from rlfoundations.results import SweepResult
 
-__all__ = ["monte_carlo_control"]
+__all__ = ["monte_carlo_control", "monte_carlo_control_sweep"]
 
 
 def _greedy_probability(row: list, a: int, epsilon: float) -> float:
@@ -98,4 +103,52 @@ def monte_carlo_control(
             s = s_next
     return _result(
         "monte_carlo_control", q, returns, lengths, t, gamma, seed, curve, record_episodes
+    )
+
+
+def monte_carlo_control_sweep(
+    mdp,
+    *,
+    gamma,
+    n_steps: int,
+    seeds,
+    method: str = "exploring_starts",
+    epsilon=0.1,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
+    progress=None,
+    on_interrupt: str = "raise",
+):
+    """Every point of the grid (seeds fastest), one :func:`monte_carlo_control` after another."""
+
+    def axis(value):
+        return list(value) if isinstance(value, list | tuple | range | np.ndarray) else [value]
+
+    points = [
+        {"gamma": g, "epsilon": e, "seed": seed}
+        for g, e, seed in itertools.product(axis(gamma), axis(epsilon), axis(seeds))
+    ]
+    runs = [
+        monte_carlo_control(mdp, n_steps=n_steps, method=method, eval_every=eval_every, **point)
+        for point in points
+    ]
+    width = max(len(run.episode_returns) for run in runs)
+    returns = np.full((len(runs), width), np.nan)
+    lengths = np.zeros((len(runs), width), dtype=np.int64)
+    for i, run in enumerate(runs):
+        returns[i, : len(run.episode_returns)] = run.episode_returns
+        lengths[i, : len(run.episode_lengths)] = run.episode_lengths
+    q_values = np.stack([run.q_values for run in runs])
+    return SweepResult(
+        q_values=q_values,
+        policy=np.stack([run.policy for run in runs]),
+        episode_returns=returns,
+        episode_lengths=lengths,
+        n_episodes=np.array([run.n_episodes for run in runs], dtype=np.int64),
+        total_steps=n_steps,
+        algorithm="monte_carlo_control",
+        seeds=np.array([point["seed"] for point in points], dtype=np.uint64),
+        params=tuple(points),
+        curve_steps=None if eval_every is None else runs[0].curve_steps,
+        curve_values=None if eval_every is None else np.stack([r.curve_values for r in runs]),
     )
