@@ -143,7 +143,7 @@ def _check_point(point: dict, method: int) -> tuple:
     gamma = check_gamma(point["gamma"])
     alpha = _check_alpha(point["alpha"])
     if method == _kernels.N_STEP:
-        return seed, gamma, alpha, check_int("n", point["n"]), 0.0
+        return seed, gamma, alpha, check_steps("n", point["n"]), 0.0
     lam = point["lam"]
     if not is_number(lam) or isinstance(lam, bool) or not 0.0 <= lam <= 1.0:
         raise InvalidValueError(f"lam must be a number in [0, 1] or None, got {lam!r}")
@@ -202,7 +202,8 @@ def _run(
         np.array([c[3] for c in checked], dtype=np.int64),
         np.array([c[4] for c in checked]),
     )
-    path = int(settings.n.max()) + 1 if method == _kernels.N_STEP else 0
+    # The last n + 1 steps, or the whole episode if shorter: never longer than n_steps + 1.
+    path = min(int(settings.n.max()), n_steps) + 1 if method == _kernels.N_STEP else 0
     state = _kernels.PredictionState(
         values=np.zeros((n_runs, n_states)),
         trace=np.zeros((n_runs, n_states if method == _kernels.TRUE_ONLINE else 0)),
