@@ -146,3 +146,18 @@ def test_sweep_runs_equal_their_twins_and_the_same_runs_made_alone():
     assert got.q_values.tobytes() == expected.q_values.tobytes()
     alone = rlf.monte_carlo_control(mdp, n_steps=3_000, method="on_policy", **got.params[3])
     assert digest(got.run(3)) == digest(alone)
+
+
+def test_sweep_results_do_not_depend_on_the_thread_count():
+    import numba
+
+    mdp = rlf.from_env("Blackjack-v1")
+    arguments = {"gamma": 1.0, "n_steps": 20_000, "seeds": range(4), "method": "on_policy"}
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        got = rlf.monte_carlo_control_sweep(mdp, **arguments)
+    finally:
+        numba.set_num_threads(threads)
+    expected = rlf.monte_carlo_control_sweep(mdp, **arguments)
+    assert got.q_values.tobytes() == expected.q_values.tobytes()

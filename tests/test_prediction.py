@@ -407,3 +407,17 @@ def test_an_alpha_axis_with_monte_carlo_is_refused():
             seeds=0,
             alpha=[0.1, 0.2],
         )
+
+
+def test_prediction_sweep_does_not_depend_on_the_thread_count():
+    import numba
+
+    arguments = {"gamma": 1.0, "n_steps": 2_000, "seeds": range(4), "lam": [0.5, 0.9]}
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        got = rlf.prediction_sweep(signed_walk(), WALK_POLICY, **arguments)
+    finally:
+        numba.set_num_threads(threads)
+    expected = rlf.prediction_sweep(signed_walk(), WALK_POLICY, **arguments)
+    assert got.values.tobytes() == expected.values.tobytes()
