@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from functools import partial
 
 import gymnasium
 import numba
@@ -110,5 +112,48 @@ def main() -> None:
     print(f"sweep, {threads} threads vs 1: {speedup:.2f}x (target 1.8x)")
 
 
+def prediction_main(quick: bool) -> None:
+    """The prediction learners on the 19-state random walk: kernel against twin, one thread."""
+    walk = rlf.problems.random_walk(19)
+    policy = [0] * walk.n_states
+    kernel_steps = 2_000_000 if quick else 10_000_000
+    twin_steps = 20_000 if quick else 100_000
+    cases = [
+        ("td_prediction n=4", "td_prediction", {"n": 4}),
+        ("td_prediction lam=0.8 (true online)", "td_prediction", {"lam": 0.8}),
+        ("monte_carlo_prediction first-visit", "monte_carlo_prediction", {}),
+    ]
+    numba.set_num_threads(1)
+    load_before = load_average()
+    rows = []
+    for name, learner, options in cases:
+        getattr(rlf, learner)(walk, policy, 1.0, 1_000, **options)
+        kernel, twin = best_rates(
+            [
+                partial(getattr(rlf, learner), walk, policy, 1.0, kernel_steps, **options),
+                partial(getattr(reference, learner), walk, policy, 1.0, twin_steps, **options),
+            ],
+            [kernel_steps, twin_steps],
+        )
+        rows.append((name, kernel, twin))
+    blackjack = rlf.from_env("Blackjack-v1")
+    rlf.monte_carlo_control(blackjack, 1.0, 1_000)
+    kernel, twin = best_rates(
+        [
+            partial(rlf.monte_carlo_control, blackjack, 1.0, kernel_steps),
+            partial(reference.monte_carlo_control, blackjack, 1.0, twin_steps),
+        ],
+        [kernel_steps, twin_steps],
+    )
+    rows.append(("monte_carlo_control ES (Blackjack)", kernel, twin))
+    print()
+    print("Random walk (19 states) / Blackjack, Monte Carlo and TD, steps per second, 1 thread")
+    print(f"load average (1, 5, 15 min): {load_before} before, {load_average()} after")
+    print(f"{'learner':<40} {'kernel':>14} {'twin':>12} {'ratio':>8}")
+    for name, kernel, twin in rows:
+        print(f"{name:<40} {kernel:>14,.0f} {twin:>12,.0f} {kernel / twin:>7,.0f}x")
+
+
 if __name__ == "__main__":
     main()
+    prediction_main("--quick" in sys.argv)

@@ -37,6 +37,7 @@ from rlfoundations.learning import (
 )
 from rlfoundations.lp import linear_programming
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.monte_carlo import monte_carlo_control, monte_carlo_control_sweep
 from rlfoundations.observations import IndexObservation
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
@@ -46,6 +47,12 @@ from rlfoundations.planning import (
     value_iteration,
 )
 from rlfoundations.policy import CompiledPolicy, EvaluationResult, GreedyPolicy, evaluate, solve
+from rlfoundations.prediction import (
+    acting_states,
+    monte_carlo_prediction,
+    prediction_sweep,
+    td_prediction,
+)
 from rlfoundations.results import (
     AverageRewardResult,
     ConvergenceWarning,
@@ -54,6 +61,8 @@ from rlfoundations.results import (
     LinearProgrammingResult,
     NonTerminationWarning,
     PlanningResult,
+    PredictionResult,
+    PredictionSweepResult,
     SoftResult,
     SweepResult,
 )
@@ -82,6 +91,8 @@ __all__ = [
     "ModelEstimate",
     "NonTerminationWarning",
     "PlanningResult",
+    "PredictionResult",
+    "PredictionSweepResult",
     "Schedule",
     "SoftResult",
     "StateIndex",
@@ -89,6 +100,7 @@ __all__ = [
     "TabularMDP",
     "UserError",
     "__version__",
+    "acting_states",
     "average_reward_policy_iteration",
     "backward_induction",
     "check_model",
@@ -112,8 +124,12 @@ __all__ = [
     "make",
     "model_structure",
     "modified_policy_iteration",
+    "monte_carlo_control",
+    "monte_carlo_control_sweep",
+    "monte_carlo_prediction",
     "policy_evaluation",
     "policy_iteration",
+    "prediction_sweep",
     "problems",
     "q_learning",
     "reinforce",
@@ -123,6 +139,7 @@ __all__ = [
     "soft_value_iteration",
     "solve",
     "sweep",
+    "td_prediction",
     "to_graph",
     "value_iteration",
 ]

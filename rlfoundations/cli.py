@@ -39,6 +39,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from rlfoundations import _cli_data
 from rlfoundations.errors import InvalidValueError, UserError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.monte_carlo import monte_carlo_control_sweep
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
     modified_policy_iteration,
@@ -82,6 +84,7 @@ ALGORITHMS = {
     "double-q": "double_q_learning",
     "dyna-q": "dyna_q",
     "reinforce": "reinforce",
+    "monte-carlo-control": "monte_carlo_control",
 }
 #: Where the benchmark scripts live in a source checkout.
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -630,6 +633,14 @@ def _train_settings(args: argparse.Namespace) -> dict:
         _refuse(_given(args, "planning_steps"), f"with --algo {args.algo} (dyna-q only)")
     if args.algo != "reinforce":
         _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
+    if args.algo == "monte-carlo-control":
+        # Exploring starts (a whole-episode learner: no step size; --alpha is not read).
+        _refuse(_given(args, "decay"), "with --algo monte-carlo-control (a constant epsilon)")
+        if args.epsilon is not None and args.epsilon[1] is not None:
+            raise CommandError(
+                "--algo monte-carlo-control takes a constant --epsilon, not START:END"
+            )
+        return {"epsilon": 0.1 if args.epsilon is None else args.epsilon[0]}
     settings: dict = {"alpha": args.alpha}
     if args.algo == "reinforce":
         _refuse(_given(args, "epsilon", "decay"), "with --algo reinforce (a softmax policy)")
@@ -663,9 +674,13 @@ def train_command(args: argparse.Namespace) -> int:
     progress = None if args.quiet else ProgressBar(label, stream=sys.stderr)
     with _compilations() as compiled:
         started = time.perf_counter()
-        result = sweep(
+        learner = (
+            partial(monte_carlo_control_sweep, method="exploring_starts")
+            if algorithm == "monte_carlo_control"
+            else partial(sweep, algorithm=algorithm)
+        )
+        result = learner(
             mdp,
-            algorithm,
             gamma=args.gamma,
             n_steps=args.steps,
             seeds=seeds,

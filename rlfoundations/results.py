@@ -24,6 +24,8 @@ __all__ = [
     "LinearProgrammingResult",
     "NonTerminationWarning",
     "PlanningResult",
+    "PredictionResult",
+    "PredictionSweepResult",
     "SoftResult",
     "SweepResult",
 ]
@@ -607,4 +609,123 @@ class LinearProgrammingResult:
         return (
             f"LinearProgrammingResult(gamma={self.gamma}, n_states={self.values.shape[0]}, "
             f"objective={self.objective:.10g}{constrained})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class PredictionResult:
+    """What a prediction learner (:func:`rlfoundations.td_prediction`) returns.
+
+    Attributes
+    ----------
+    values : ndarray, shape (S,)
+        The learned state values of the policy.
+    episode_returns : ndarray, shape (n_episodes,)
+        Undiscounted sum of rewards of every finished episode (with
+        ``record_episodes=False``, of the last 100 only).
+    episode_lengths : ndarray of int, shape (n_episodes,)
+        Steps of every finished episode (the last 100 only, with ``record_episodes=False``).
+    n_episodes : int
+        Finished episodes, recorded or not.
+    total_steps : int
+        Environment steps taken.
+    algorithm : str
+        Which learner produced the result.
+    gamma : float
+        The discount factor.
+    seed : int
+        The seed of the random stream.
+    params : dict
+        The run's hyper-parameters (``gamma``, ``alpha``, ``n`` or ``lam``, ``seed``).
+    curve_steps : ndarray of int, shape (n_evaluations,), or None
+        Steps at which the estimate was compared with the exact values (``eval_every``).
+    curve_rms : ndarray, shape (n_evaluations,), or None
+        The root-mean-square error of the estimate against the exact
+        :func:`rlfoundations.policy_evaluation` at those steps, over the states an episode can
+        act in.
+    interrupted : bool
+        Whether Ctrl-C ended the run early (``on_interrupt="return"``).
+    """
+
+    values: np.ndarray
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    n_episodes: int
+    total_steps: int
+    algorithm: str
+    gamma: float
+    seed: int
+    params: dict
+    curve_steps: np.ndarray | None = None
+    curve_rms: np.ndarray | None = None
+    interrupted: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"PredictionResult(algorithm={self.algorithm!r}, values=<{self.values.shape[0]} "
+            f"states>, total_steps={self.total_steps}, n_episodes={self.n_episodes})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class PredictionSweepResult:
+    """Many prediction runs (:func:`rlfoundations.prediction_sweep`), stacked on a first axis.
+
+    Attributes
+    ----------
+    values : ndarray, shape (runs, S)
+    episode_returns : ndarray, shape (runs, max_episodes)
+        NaN after each run's last recorded episode.
+    episode_lengths : ndarray of int, shape (runs, max_episodes)
+    n_episodes : ndarray of int, shape (runs,)
+    total_steps : int
+    algorithm : str
+    seeds : ndarray of uint64, shape (runs,)
+    params : tuple of dict
+        Every run's hyper-parameters, in grid order, seeds varying fastest.
+    curve_steps : ndarray of int, shape (n_evaluations,), or None
+    curve_rms : ndarray, shape (runs, n_evaluations), or None
+    interrupted : bool
+    """
+
+    values: np.ndarray
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    n_episodes: np.ndarray
+    total_steps: int
+    algorithm: str
+    seeds: np.ndarray
+    params: tuple
+    curve_steps: np.ndarray | None = None
+    curve_rms: np.ndarray | None = None
+    interrupted: bool = False
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs."""
+        return self.values.shape[0]
+
+    def run(self, i: int) -> PredictionResult:
+        """Run ``i`` as the :class:`PredictionResult` the single learner returns."""
+        count = int(self.n_episodes[i])
+        shown = min(count, self.episode_returns.shape[1])
+        return PredictionResult(
+            values=self.values[i].copy(),
+            episode_returns=self.episode_returns[i, :shown].copy(),
+            episode_lengths=self.episode_lengths[i, :shown].copy(),
+            n_episodes=count,
+            total_steps=self.total_steps,
+            algorithm=self.algorithm,
+            gamma=float(self.params[i]["gamma"]),
+            seed=int(self.seeds[i]),
+            params=dict(self.params[i]),
+            curve_steps=None if self.curve_steps is None else self.curve_steps.copy(),
+            curve_rms=None if self.curve_rms is None else self.curve_rms[i].copy(),
+            interrupted=self.interrupted,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"PredictionSweepResult(algorithm={self.algorithm!r}, runs={self.n_runs}, "
+            f"total_steps={self.total_steps})"
         )

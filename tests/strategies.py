@@ -243,3 +243,16 @@ def bad_values(valid) -> st.SearchStrategy:
     if isinstance(valid, np.ndarray):
         choices.append(array_variants(valid))
     return st.one_of(*choices)
+
+
+@st.composite
+def prediction_policies(draw, mdp: TabularMDP) -> np.ndarray:
+    """A policy of ``mdp`` to evaluate: deterministic (S,) ints or stochastic (S, A) rows,
+    some of them deterministic (a single action with probability 1)."""
+    seed = draw(st.integers(0, 2**32 - 1), label="policy_seed")
+    rng = np.random.default_rng(seed)
+    if draw(st.booleans(), label="deterministic"):
+        return rng.integers(0, mdp.n_actions, size=mdp.n_states)
+    weights = rng.integers(0, 4, size=(mdp.n_states, mdp.n_actions)).astype(float)
+    weights[weights.sum(axis=1) == 0, 0] = 1.0
+    return weights / weights.sum(axis=1, keepdims=True)

@@ -19,11 +19,17 @@ from rlfoundations.reference.learning import (
     reinforce,
     sarsa,
 )
+from rlfoundations.reference.monte_carlo import monte_carlo_control, monte_carlo_control_sweep
 from rlfoundations.reference.planning import (
     modified_policy_iteration,
     policy_evaluation,
     policy_iteration,
     value_iteration,
+)
+from rlfoundations.reference.prediction import (
+    monte_carlo_prediction,
+    prediction_sweep,
+    td_prediction,
 )
 from rlfoundations.reference.soft import soft_value_iteration
 
@@ -37,12 +43,17 @@ __all__ = [
     "expected_sarsa",
     "model_structure",
     "modified_policy_iteration",
+    "monte_carlo_control",
+    "monte_carlo_control_sweep",
+    "monte_carlo_prediction",
     "policy_evaluation",
     "policy_iteration",
+    "prediction_sweep",
     "q_learning",
     "reinforce",
     "relative_value_iteration",
     "sarsa",
     "soft_value_iteration",
+    "td_prediction",
     "value_iteration",
 ]

@@ -1,0 +1,423 @@
+"""Prediction learners: n-step TD and true online TD(lambda), against exact values and the book."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rlfoundations as rlf
+from rlfoundations import reference
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
+from tests.strategies import discounts, prediction_policies, tabular_mdps
+
+WALK_POLICY = [0] * 21
+
+
+def signed_walk() -> rlf.TabularMDP:
+    """Figure 7.2's 19-state random walk: -1 on the left end, +1 on the right, values -0.9..0.9."""
+    walk = rlf.problems.random_walk(19)
+    reward = walk.reward.copy()
+    inner = np.arange(walk.n_states)[:, None, None] != 0
+    reward[(walk.next_state == 0) & walk.terminated & inner] = -1.0
+    return rlf.TabularMDP(
+        walk.next_state,
+        walk.prob,
+        reward,
+        walk.terminated,
+        walk.initial,
+        max_episode_steps=walk.max_episode_steps,
+    )
+
+
+def digest(result) -> str:
+    sha = hashlib.sha256()
+    sha.update(np.ascontiguousarray(result.values, dtype=np.float64).tobytes())
+    sha.update(np.ascontiguousarray(result.episode_returns, dtype=np.float64).tobytes())
+    sha.update(np.ascontiguousarray(result.episode_lengths, dtype=np.int64).tobytes())
+    return sha.hexdigest()
+
+
+@st.composite
+def prediction_cases(draw):
+    mdp = draw(tabular_mdps(max_states=8, max_actions=3, max_outcomes=3))
+    policy = draw(prediction_policies(mdp))
+    method = draw(st.sampled_from([{"n": 1}, {"n": 3}, {"n": 20}, {"lam": 0.0}, {"lam": 0.7}]))
+    return mdp, policy, method
+
+
+@settings(max_examples=30)
+@given(case=prediction_cases(), gamma=discounts(0.99), seed=st.integers(0, 2**64 - 1))
+def test_td_prediction_matches_its_twin_bit_for_bit(case, gamma, seed):
+    mdp, policy, method = case
+    got = rlf.td_prediction(mdp, policy, gamma, 300, alpha=0.3, seed=seed, **method)
+    expected = reference.td_prediction(mdp, policy, gamma, 300, alpha=0.3, seed=seed, **method)
+    assert got.values.tobytes() == expected.values.tobytes()
+    assert got.episode_lengths.tolist() == expected.episode_lengths.tolist()
+
+
+@pytest.mark.parametrize("method", [{"n": 4}, {"lam": 0.8}], ids=["n_step", "true_online"])
+def test_td_prediction_curve_matches_its_twin(method):
+    walk = signed_walk()
+    got = rlf.td_prediction(
+        walk, WALK_POLICY, 1.0, 2_000, alpha=0.1, seed=3, eval_every=500, **method
+    )
+    expected = reference.td_prediction(
+        walk, WALK_POLICY, 1.0, 2_000, alpha=0.1, seed=3, eval_every=500, **method
+    )
+    assert got.curve_steps.tolist() == expected.curve_steps.tolist() == [0, 500, 1000, 1500, 2000]
+    np.testing.assert_allclose(got.curve_rms, expected.curve_rms, rtol=1e-12)
+
+
+#: Digests of this branch's first implementation (a regression guard, not an outside answer).
+GOLDEN = {
+    "n_step": "b4f8250577c5ab1640806ae6ba1a978b85c9b9f3907492e7f82381fb1d306e97",
+    "true_online": "fcd4ede512b20ee3f69d9e1fa6be81138f943d3b1a4e8fe97774cf2f6316f696",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+@pytest.mark.parametrize("module", [rlf, reference], ids=["kernel", "twin"])
+def test_td_prediction_keeps_its_golden_digest(name, module):
+    method = {"n": 3} if name == "n_step" else {"lam": 0.9}
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions)
+    got = module.td_prediction(mdp, policy, 0.95, 5_000, alpha=0.1, seed=7, **method)
+    assert digest(got) == GOLDEN[name]
+
+
+def test_initial_rms_error_is_the_rms_of_the_true_values():
+    # V = 0 at the start: the error is sqrt(mean((k / 10)^2, k = -9..9)) = sqrt(0.3).
+    got = rlf.td_prediction(signed_walk(), WALK_POLICY, 1.0, 10, eval_every=10).curve_rms[0]
+    assert got == pytest.approx(np.sqrt(0.3), rel=1e-12)
+
+
+@pytest.mark.parametrize("method", [{"n": 2}, {"lam": 0.5}], ids=["n_step", "true_online"])
+def test_td_prediction_converges_to_the_exact_values_of_a_stochastic_policy(method):
+    mdp = rlf.from_env("FrozenLake-v1", is_slippery=True)
+    policy = np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions)
+    policy[:, 2] += 0.2
+    policy[:, 0] -= 0.2
+    expected = rlf.policy_evaluation(mdp, policy, 0.9).values
+    alpha = rlf.Schedule.linear(0.05, 0.002, 300_000)
+    got = rlf.td_prediction(mdp, policy, 0.9, 400_000, alpha=alpha, seed=5, **method).values
+    acting = rlf.acting_states(mdp)
+    np.testing.assert_allclose(got[acting], expected[acting], atol=0.02)
+
+
+def test_true_online_td_zero_is_td_zero():
+    walk = signed_walk()
+    got = rlf.td_prediction(walk, WALK_POLICY, 0.9, 3_000, lam=0.0, alpha=0.2, seed=1).values
+    expected = rlf.td_prediction(walk, WALK_POLICY, 0.9, 3_000, n=1, alpha=0.2, seed=1).values
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-14)
+
+
+def _best(sweep, axis_size, n_alphas, n_seeds):
+    """Index of the axis value with the lowest error (averaged over the curve and the seeds,
+    minimised over alpha)."""
+    error = sweep.curve_rms[:, 1:].mean(axis=1).reshape(n_alphas, axis_size, n_seeds)
+    return int(np.argmin(error.mean(axis=2).min(axis=0)))
+
+
+ALPHAS = [0.1, 0.2, 0.4, 0.6, 0.8]
+
+
+@pytest.mark.parametrize("first_seed", [0, 1000], ids=["seeds-0", "seeds-1000"])
+def test_random_walk_best_n_is_intermediate_as_in_figure_7_2(first_seed):
+    # About the first 10 episodes (100 steps each on average) of 30 runs per (n, alpha).
+    ns = [1, 2, 4, 8, 16, 64, 256]
+    result = rlf.prediction_sweep(
+        signed_walk(),
+        WALK_POLICY,
+        gamma=1.0,
+        n_steps=1_000,
+        seeds=range(first_seed, first_seed + 30),
+        n=ns,
+        alpha=ALPHAS,
+        eval_every=50,
+    )
+    got = ns[_best(result, len(ns), len(ALPHAS), 30)]
+    assert got in (2, 4, 8)
+
+
+@pytest.mark.parametrize("first_seed", [0, 1000], ids=["seeds-0", "seeds-1000"])
+def test_random_walk_best_lambda_is_intermediate_as_in_figure_12_8(first_seed):
+    lams = [0.0, 0.4, 0.8, 0.9, 0.95, 1.0]
+    result = rlf.prediction_sweep(
+        signed_walk(),
+        WALK_POLICY,
+        gamma=1.0,
+        n_steps=1_000,
+        seeds=range(first_seed, first_seed + 30),
+        lam=lams,
+        alpha=ALPHAS,
+        eval_every=50,
+    )
+    got = lams[_best(result, len(lams), len(ALPHAS), 30)]
+    assert 0.0 < got < 1.0
+
+
+def test_sweep_runs_equal_the_same_runs_made_alone():
+    walk = signed_walk()
+    result = rlf.prediction_sweep(
+        walk, WALK_POLICY, gamma=0.9, n_steps=2_000, seeds=[4, 5], n=[1, 3], alpha=0.3
+    )
+    for i, point in enumerate(result.params):
+        expected = rlf.td_prediction(walk, WALK_POLICY, n_steps=2_000, **point)
+        assert digest(result.run(i)) == digest(expected)
+
+
+def test_chunked_run_equals_the_unchunked_run():
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.full((16, 4), 0.25)
+    calls = []
+    got = rlf.td_prediction(
+        mdp, policy, 0.9, 30_000, n=3, seed=2, progress=lambda done, total: calls.append(done)
+    )
+    expected = rlf.td_prediction(mdp, policy, 0.9, 30_000, n=3, seed=2)
+    assert calls[-1] == 30_000
+    assert digest(got) == digest(expected)
+
+
+def test_ctrl_c_returns_what_was_learned():
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.full((16, 4), 0.25)
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    got = rlf.td_prediction(
+        mdp, policy, 0.9, 10**8, lam=0.5, seed=2, progress=interrupt, on_interrupt="return"
+    )
+    expected = rlf.td_prediction(mdp, policy, 0.9, got.total_steps, lam=0.5, seed=2)
+    assert got.interrupted and got.total_steps < 10**8
+    assert digest(got) == digest(expected)
+
+
+def test_without_records_the_last_100_episodes_are_kept():
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.full((16, 4), 0.25)
+    got = rlf.td_prediction(mdp, policy, 0.9, 60_000, seed=3, record_episodes=False)
+    expected = rlf.td_prediction(mdp, policy, 0.9, 60_000, seed=3)
+    assert expected.n_episodes > 4096  # past the first buffer
+    assert got.n_episodes == expected.n_episodes
+    assert got.episode_lengths.tolist() == expected.episode_lengths[-100:].tolist()
+    assert got.values.tobytes() == expected.values.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        pytest.param(
+            {"policy": np.full((21, 1), 0.5)}, InvalidValueError, "policy\\[0\\] sums", id="row"
+        ),
+        pytest.param({"policy": [0] * 20}, InvalidValueError, "shape", id="shape"),
+        pytest.param({"policy": np.full(21, "a")}, InvalidTypeError, "dtype", id="dtype"),
+        pytest.param({"lam": 1.5}, InvalidValueError, "lam", id="lam"),
+        pytest.param({"n": 0}, InvalidValueError, "n", id="n"),
+        pytest.param(
+            {"alpha": rlf.Schedule.visit_count(0.8)}, InvalidValueError, "visit_count", id="visits"
+        ),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(kwargs, error, match):
+    arguments = {"policy": WALK_POLICY, **kwargs}
+    with pytest.raises(error, match=match):
+        rlf.td_prediction(signed_walk(), gamma=1.0, n_steps=10, **arguments)
+
+
+def test_an_n_axis_with_lambda_is_refused():
+    with pytest.raises(InvalidValueError, match="does not use n"):
+        rlf.prediction_sweep(
+            signed_walk(), WALK_POLICY, gamma=1.0, n_steps=10, seeds=0, n=[1, 2], lam=0.5
+        )
+
+
+def test_prediction_sweep_matches_its_twin():
+    walk = signed_walk()
+    arguments = {"gamma": 0.9, "n_steps": 500, "seeds": [1, 2], "lam": [0.3, 0.9], "alpha": 0.2}
+    got = rlf.prediction_sweep(walk, WALK_POLICY, **arguments)
+    expected = reference.prediction_sweep(walk, WALK_POLICY, **arguments)
+    assert got.params == expected.params
+    assert got.values.tobytes() == expected.values.tobytes()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "td_prediction",
+        "monte_carlo_prediction",
+        "monte_carlo_control",
+        "prediction_sweep",
+        "acting_states",
+        "PredictionResult",
+    ],
+)
+def test_learners_reference_page_lists_every_prediction_learner(name):
+    from pathlib import Path
+
+    page = Path(__file__).parent.parent / "docs" / "reference" / "learning.md"
+    assert f"::: rlfoundations.{name}\n" in page.read_text()
+
+
+# -- Monte Carlo prediction ------------------------------------------------------------------------
+@st.composite
+def monte_carlo_cases(draw):
+    mdp = draw(tabular_mdps(max_states=8, max_actions=3, max_outcomes=3))
+    policy = draw(prediction_policies(mdp))
+    off_policy = draw(st.booleans())
+    behaviour = np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions) if off_policy else None
+    options = {
+        "first_visit": draw(st.booleans()),
+        "behaviour": behaviour,
+        "importance": draw(st.sampled_from(["ordinary", "weighted"])),
+    }
+    return mdp, policy, options
+
+
+@settings(max_examples=30)
+@given(case=monte_carlo_cases(), gamma=discounts(0.99), seed=st.integers(0, 2**64 - 1))
+def test_monte_carlo_prediction_matches_its_twin_bit_for_bit(case, gamma, seed):
+    mdp, policy, options = case
+    got = rlf.monte_carlo_prediction(mdp, policy, gamma, 300, seed=seed, **options)
+    expected = reference.monte_carlo_prediction(mdp, policy, gamma, 300, seed=seed, **options)
+    assert got.values.tobytes() == expected.values.tobytes()
+    assert got.episode_lengths.tolist() == expected.episode_lengths.tolist()
+
+
+def test_monte_carlo_curve_and_sweep_match_their_twins():
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.full((16, 4), 0.25)
+    arguments = {"gamma": 0.9, "n_steps": 3_000, "seeds": [1, 2], "eval_every": 1_000}
+    got = rlf.prediction_sweep(
+        mdp, policy, "monte_carlo_prediction", first_visit=False, **arguments
+    )
+    expected = reference.prediction_sweep(
+        mdp, policy, "monte_carlo_prediction", first_visit=False, **arguments
+    )
+    assert got.values.tobytes() == expected.values.tobytes()
+    np.testing.assert_allclose(got.curve_rms, expected.curve_rms, rtol=1e-12)
+
+
+MC_GOLDEN = {
+    "first-visit": "d2bdd897b5228ca6ca62ef121ff053208b75d6001e0be31f6a7255d4a68eb4ec",
+    "every-visit-ordinary": "a0a2312a517d7b4d892bb7ea0374eb84d3d0ce3ade4e50e1cb2e0e4f187e9756",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MC_GOLDEN))
+@pytest.mark.parametrize("module", [rlf, reference], ids=["kernel", "twin"])
+def test_monte_carlo_prediction_keeps_its_golden_digest(name, module):
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.zeros((16, 4))
+    policy[:, 1] = policy[:, 2] = 0.5
+    options = (
+        {}
+        if name == "first-visit"
+        else {"first_visit": False, "importance": "ordinary", "behaviour": np.full((16, 4), 0.25)}
+    )
+    got = module.monte_carlo_prediction(mdp, policy, 0.95, 5_000, seed=7, **options)
+    assert digest(got) == MC_GOLDEN[name]
+
+
+@pytest.mark.parametrize("first_visit", [True, False], ids=["first-visit", "every-visit"])
+def test_monte_carlo_prediction_converges_to_the_random_walk_values(first_visit):
+    # Sutton & Barto, example 6.2: true values 1/6 .. 5/6.
+    walk = rlf.problems.random_walk(5)
+    got = rlf.monte_carlo_prediction(walk, [0] * 7, 1.0, 200_000, first_visit=first_visit, seed=4)
+    np.testing.assert_allclose(got.values[1:6], np.arange(1, 6) / 6, atol=0.01)
+
+
+@pytest.mark.parametrize("importance", ["ordinary", "weighted"])
+def test_off_policy_monte_carlo_converges_to_the_exact_values(importance):
+    mdp = rlf.from_env("FrozenLake-v1")
+    policy = np.zeros((16, 4))
+    policy[:, 1] = policy[:, 2] = 0.5
+    expected = rlf.policy_evaluation(mdp, policy, 0.9).values
+    got = rlf.monte_carlo_prediction(
+        mdp, policy, 0.9, 2_000_000, behaviour=np.full((16, 4), 0.25), importance=importance
+    ).values
+    acting = rlf.acting_states(mdp)
+    np.testing.assert_allclose(got[acting], expected[acting], atol=0.06)
+
+
+def blackjack_from_13_2_ace():
+    """Figure 5.3's start: player sum 13 with a usable ace, dealer showing 2."""
+    import dataclasses
+
+    mdp = rlf.from_env("Blackjack-v1")
+    start = mdp.encode(player_sum=13, dealer_card=2, usable_ace=1, natural=0)
+    initial = np.zeros(mdp.n_states)
+    initial[start] = 1.0
+    sums = np.array([mdp.decode(s)["player_sum"] for s in range(mdp.n_states)])
+    stick_on_20 = np.where(sums >= 20, 0, 1)
+    return dataclasses.replace(mdp, initial=initial), start, stick_on_20
+
+
+def test_blackjack_target_value_is_the_books():
+    # Sutton & Barto, example 5.4: -0.27726 (their estimate from 100 million episodes).
+    mdp, start, policy = blackjack_from_13_2_ace()
+    got = rlf.policy_evaluation(mdp, policy, 1.0).values[start]
+    assert got == pytest.approx(-0.27726, abs=2e-4)
+
+
+@pytest.mark.parametrize("first_seed", [0, 10_000], ids=["seeds-0", "seeds-10000"])
+def test_weighted_importance_sampling_has_lower_error_than_ordinary_as_in_figure_5_3(first_seed):
+    mdp, start, policy = blackjack_from_13_2_ace()
+    expected_value = rlf.policy_evaluation(mdp, policy, 1.0).values[start]
+    errors = {}
+    for importance in ("ordinary", "weighted"):
+        # 15 steps: about 8 episodes of the uniform behaviour policy per run.
+        result = rlf.prediction_sweep(
+            mdp,
+            policy,
+            "monte_carlo_prediction",
+            gamma=1.0,
+            n_steps=15,
+            seeds=range(first_seed, first_seed + 300),
+            behaviour=np.full((mdp.n_states, 2), 0.5),
+            importance=importance,
+        )
+        errors[importance] = np.mean((result.values[:, start] - expected_value) ** 2)
+    assert errors["weighted"] < 0.6 * errors["ordinary"]
+
+
+def test_a_behaviour_that_misses_a_target_action_is_refused_by_state_and_action():
+    walk = rlf.problems.random_walk(5)
+    mdp = rlf.from_env("FrozenLake-v1")
+    behaviour = np.full((16, 4), 0.25)
+    behaviour[3] = [0.5, 0.5, 0.0, 0.0]
+    with pytest.raises(InvalidValueError, match=r"behaviour\[3, 2\] = 0.*state=3, action=2"):
+        rlf.monte_carlo_prediction(mdp, [2] * 16, 0.9, 10, behaviour=behaviour)
+    with pytest.raises(InvalidValueError, match="importance"):
+        rlf.monte_carlo_prediction(walk, [0] * 7, 1.0, 10, importance="exact")
+
+
+def test_an_alpha_axis_with_monte_carlo_is_refused():
+    with pytest.raises(InvalidValueError, match="does not use alpha"):
+        rlf.prediction_sweep(
+            signed_walk(),
+            WALK_POLICY,
+            "monte_carlo_prediction",
+            gamma=1.0,
+            n_steps=10,
+            seeds=0,
+            alpha=[0.1, 0.2],
+        )
+
+
+def test_prediction_sweep_does_not_depend_on_the_thread_count():
+    import numba
+
+    arguments = {"gamma": 1.0, "n_steps": 2_000, "seeds": range(4), "lam": [0.5, 0.9]}
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        got = rlf.prediction_sweep(signed_walk(), WALK_POLICY, **arguments)
+    finally:
+        numba.set_num_threads(threads)
+    expected = rlf.prediction_sweep(signed_walk(), WALK_POLICY, **arguments)
+    assert got.values.tobytes() == expected.values.tobytes()
