@@ -43,8 +43,8 @@ import warnings
 import numpy as np
 
 from rlfoundations._kernels import average as _kernels
-from rlfoundations._validate import check_int, check_mdp, check_positive
-from rlfoundations.errors import InvalidTypeError, InvalidValueError
+from rlfoundations._validate import check_int, check_mdp, check_policy, check_positive
+from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import AverageRewardResult, ConvergenceWarning
 
@@ -187,21 +187,6 @@ def _recurrent_classes(mdp: TabularMDP, policy: np.ndarray) -> list[np.ndarray]:
 
 
 # -- validation ----------------------------------------------------------------------------------
-def _check_policy(mdp: TabularMDP, policy, name: str) -> np.ndarray:
-    array = np.asarray(policy)
-    if array.dtype.kind not in "iu":
-        raise InvalidTypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
-    if array.shape != (mdp.n_states,):
-        raise InvalidValueError(f"{name} must have shape ({mdp.n_states},), got {array.shape}")
-    bad = (array < 0) | (array >= mdp.n_actions)
-    if bad.any():
-        s = int(np.argmax(bad))
-        raise InvalidValueError(
-            f"{name}[{s}] = {array[s]} is not an action in [0, {mdp.n_actions}) (state={s})"
-        )
-    return np.array(array, dtype=np.int64)
-
-
 def _check_tau(tau) -> float:
     tau = check_positive("tau", tau)
     if tau >= 1.0:
@@ -394,7 +379,7 @@ def average_reward_policy_iteration(
     if initial_policy is None:
         policy = np.argmax(mdp.expected_reward, axis=1).astype(np.int64)
     else:
-        policy = _check_policy(mdp, initial_policy, "initial_policy")
+        policy = check_policy(mdp, initial_policy, name="initial_policy")
     structure, _ = _structure(mdp, refuse=False)
     successor, continue_prob, reward, end_prob, initial = arrays = _arrays(mdp)
     rows = np.arange(mdp.n_states)

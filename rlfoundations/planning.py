@@ -45,6 +45,7 @@ from rlfoundations._kernels import drivers as _drivers
 from rlfoundations._kernels import planning as _kernels
 from rlfoundations._kernels.layout import kernel_model as _kernel_model
 from rlfoundations._validate import (
+    check_bool,
     check_choice,
     check_gamma,
     check_int,
@@ -56,12 +57,7 @@ from rlfoundations._validate import (
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
-from rlfoundations.stochastic import (
-    action_values,
-    check_policy_matrix,
-    induced_mdp,
-    is_policy_matrix,
-)
+from rlfoundations.stochastic import action_values, induced_mdp, is_policy_matrix
 
 __all__ = [
     "modified_policy_iteration",
@@ -76,11 +72,46 @@ DEFAULT_MAX_ITER = 10_000
 DEFAULT_POLICY_ITERATION_STEPS = 1_000
 #: Above this many states, ``method="auto"`` evaluates policies iteratively, not exactly.
 EXACT_EVALUATION_MAX_STATES = 2_000
+#: Relative widening of the certified bounds, for the rounding of the backup they come from
+#: (a sum of K products, each within one ulp): 2**-40, about 1e-12 of the values' size.
+CERTIFICATE_ROUNDING = 2.0**-40
+#: Most partial-evaluation sweeps per modified policy iteration step (more is policy iteration).
+MAX_EVALUATIONS = 10**6
 
 
 # -- validation ----------------------------------------------------------------------------------
 def _check_max_iter(max_iter, default: int = DEFAULT_MAX_ITER) -> int:
     return default if max_iter is None else check_int("max_iter", max_iter)
+
+
+def _check_magnitude(mdp: TabularMDP, gamma: float) -> None:
+    """Refuse a model whose values could overflow float64: ``max |R| / (1 - gamma)`` must be
+    finite (rewards of 1e308 would give ``inf`` values reported as converged)."""
+    if gamma == 1.0:
+        return
+    rewards = np.abs(mdp.expected_reward[mdp.allowed])
+    largest = float(rewards.max())
+    if not math.isfinite(largest / (1.0 - gamma)):
+        s, a = (int(i) for i in np.argwhere(np.abs(mdp.expected_reward) == largest)[0])
+        raise InvalidValueError(
+            f"mdp's expected reward {largest:.3g} at (state={s}, action={a}) with gamma={gamma} "
+            f"allows values up to {largest:.3g} / (1 - gamma), beyond float64's range: "
+            f"rescale the rewards (values scale with them)"
+        )
+
+
+def _check_finite(values: np.ndarray, method: str) -> bool:
+    """Whether ``values`` are finite; if not, a :class:`ConvergenceWarning` says so."""
+    if np.isfinite(values).all():
+        return True
+    s = int(np.argmin(np.isfinite(values)))
+    warnings.warn(
+        f"{method} produced a value of {values[s]} at state {s}: the values overflowed "
+        f"float64, the result is not converged; rescale the rewards",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+    return False
 
 
 def _threshold(epsilon: float, gamma: float, factor: float) -> float:
@@ -108,23 +139,92 @@ def _warn_non_terminating(stuck: np.ndarray, what: str) -> None:
     )
 
 
-def _greedy_result(mdp, gamma, method, values, iterations, converged, residuals, history=None):
-    """Wrap values into a result with their Q-values and lowest-index greedy policy."""
+def _anchored_range(change: np.ndarray, anchored: bool) -> tuple[float, float]:
+    """(min, max) of ``change``, with the implicit end state's change 0 where episodes end."""
+    low, high = float(change.min()), float(change.max())
+    if anchored:
+        low, high = min(low, 0.0), max(high, 0.0)
+    return low, high
+
+
+def _macqueen(backup: np.ndarray, values: np.ndarray, gamma: float, anchored: bool):
+    """MacQueen's bounds around ``backup = T values`` (or ``T_pi values``): Puterman, Theorem
+    6.6.3, ``T v + c min(T v - v) <= V <= T v + c max(T v - v)`` with ``c = gamma / (1 -
+    gamma)``, widened by :data:`CERTIFICATE_ROUNDING` of their size for the backup's own
+    rounding. Returns (lower, upper)."""
+    scale = gamma / (1.0 - gamma)
+    low, high = _anchored_range(backup - values, anchored)
+    margin = CERTIFICATE_ROUNDING * (np.abs(backup) + scale * (abs(low) + abs(high)))
+    return backup + scale * low - margin, backup + scale * high + margin
+
+
+def _certificates(mdp, gamma, values, q_values, policy, *, evaluated=None):
+    """(lower, upper, suboptimality) of a result: see the module docstring, "Certificates".
+
+    ``evaluated`` is None for a solver (bounds on ``V*``), else "exact" or "iterative" for
+    the evaluation of ``policy`` (bounds on ``V^pi``).
+    """
+    n_states = values.shape[0]
+    anchored = mdp.can_terminate
+    own = q_values[np.arange(n_states), policy]
+    if evaluated == "exact":
+        lower, upper = values.copy(), values.copy()
+        policy_lower = lower
+    elif gamma == 1.0:
+        lower, upper = np.full(n_states, np.nan), np.full(n_states, np.nan)
+        return lower, upper, math.nan
+    elif evaluated == "iterative":
+        lower, upper = _macqueen(own, values, gamma, anchored)
+        policy_lower = lower
+    else:
+        lower, upper = _macqueen(q_values.max(axis=1), values, gamma, anchored)
+        policy_lower = _macqueen(own, values, gamma, anchored)[0]
+    if gamma == 1.0:
+        return lower, upper, math.nan
+    optimal_upper = upper if evaluated is None else _optimal_upper(mdp, gamma, values, q_values)
+    return lower, upper, float(np.max(optimal_upper - policy_lower))
+
+
+def _optimal_upper(mdp, gamma, values, q_values) -> np.ndarray:
+    """MacQueen's upper bound on ``V*`` from ``values`` and their Q-values."""
+    return _macqueen(q_values.max(axis=1), values, gamma, mdp.can_terminate)[1]
+
+
+def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
+    """With gamma = 1, the states the greedy ``policy`` never ends from, after switching them
+    (in place) to near-greedy actions certified to end the episode (module docstring)."""
+    stuck = _non_terminating(mdp, policy)
+    if stuck.any():
+        _kernels.prefer_termination(
+            mdp.successor, mdp.prob, mdp.terminated, q_values, tolerance, policy, stuck
+        )
+        stuck = _non_terminating(mdp, policy)
+    return stuck
+
+
+def _greedy_result(
+    mdp, gamma, method, values, iterations, converged, residuals, history=None, tolerance=0.0
+):
+    """Wrap values into a result with their Q-values, lowest-index greedy policy (with
+    gamma = 1, ties within ``tolerance`` broken toward termination) and certificates."""
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     policy = np.empty(mdp.n_states, dtype=np.int64)
     _kernels.greedy(*_kernel_model(mdp), gamma, values, q_values, policy)
     non_terminating = None
     if gamma == 1.0:
-        non_terminating = _non_terminating(mdp, policy)
+        non_terminating = _prefer_termination(mdp, gamma, q_values, policy, tolerance)
         if non_terminating.any():
             _warn_non_terminating(non_terminating, "the greedy policy")
-    if not converged:
+    finite = _check_finite(values, method)
+    if finite and not converged:
         warnings.warn(
             f"{method} stopped at max_iter={iterations} before meeting its stopping rule "
             f"(last change {residuals[-1]:.3g}); the result is not epsilon-optimal",
             ConvergenceWarning,
             stacklevel=3,
         )
+    converged = converged and finite
+    lower, upper, suboptimality = _certificates(mdp, gamma, values, q_values, policy)
     return PlanningResult(
         values=values,
         q_values=q_values,
@@ -136,6 +236,9 @@ def _greedy_result(mdp, gamma, method, values, iterations, converged, residuals,
         method=method,
         history=history,
         non_terminating=non_terminating,
+        lower=lower,
+        upper=upper,
+        suboptimality=suboptimality,
     )
 
 
@@ -198,7 +301,10 @@ def value_iteration(
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
+    gauss_seidel = check_bool("gauss_seidel", gauss_seidel)
+    record = check_bool("record", record)
     values = check_values(mdp, initial_values)
+    _check_magnitude(mdp, gamma)
     history = [values.copy()] if record else None
     iterations, converged, residuals = _drivers.value_iteration(
         *_kernel_model(mdp),
@@ -220,6 +326,7 @@ def value_iteration(
         converged,
         residuals,
         None if history is None else np.array(history),
+        tolerance=epsilon,
     )
 
 
@@ -327,6 +434,9 @@ def policy_evaluation(
             ConvergenceWarning,
             stacklevel=2,
         )
+    lower, upper, suboptimality = _certificates(
+        mdp, gamma, values, q_values, policy, evaluated=method
+    )
     return PlanningResult(
         values=values,
         q_values=q_values,
@@ -336,12 +446,15 @@ def policy_evaluation(
         residuals=residuals.copy(),
         gamma=gamma,
         method=f"policy_evaluation ({method})",
+        lower=lower,
+        upper=upper,
+        suboptimality=suboptimality,
     )
 
 
 def _evaluate_policy_matrix(mdp, policy, gamma, **options) -> PlanningResult:
     """A stochastic policy: the deterministic evaluation of the model it induces."""
-    matrix = check_policy_matrix(mdp, policy)
+    matrix = check_policy(mdp, policy, stochastic=True)
     induced = induced_mdp(mdp, matrix)
     if check_gamma(gamma) == 1.0:
         stuck = _non_terminating(induced, np.zeros(mdp.n_states, dtype=np.int64))
@@ -353,9 +466,12 @@ def _evaluate_policy_matrix(mdp, policy, gamma, **options) -> PlanningResult:
                 f"that terminates surely"
             )
     chain = policy_evaluation(induced, np.zeros(mdp.n_states, dtype=np.int64), gamma, **options)
-    return dataclasses.replace(
-        chain, q_values=action_values(mdp, chain.values, chain.gamma), policy=matrix
-    )
+    q_values = action_values(mdp, chain.values, chain.gamma)
+    suboptimality = math.nan
+    if chain.gamma < 1.0:
+        upper = _optimal_upper(mdp, chain.gamma, chain.values, q_values)
+        suboptimality = float(np.max(upper - chain.lower))
+    return dataclasses.replace(chain, q_values=q_values, policy=matrix, suboptimality=suboptimality)
 
 
 def policy_iteration(
@@ -411,6 +527,7 @@ def policy_iteration(
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter, DEFAULT_POLICY_ITERATION_STEPS)
+    _check_magnitude(mdp, gamma)
     tie_tolerance = check_positive("tie_tolerance", tie_tolerance)
     evaluation = check_choice("evaluation", evaluation, ("auto", "exact", "iterative"))
     exact = evaluation == "exact" or (
@@ -418,7 +535,9 @@ def policy_iteration(
     )
     model = _kernel_model(mdp)
     if gamma == 1.0:
-        start, handled = _kernels.proper_policy(mdp.successor, mdp.prob, mdp.terminated)
+        start, handled = _kernels.proper_policy(
+            mdp.successor, mdp.prob, mdp.terminated, mdp.allowed
+        )
         if not handled.all():
             s = int(np.argmin(handled))
             raise ValueError(
@@ -426,7 +545,7 @@ def policy_iteration(
                 f"value is not a finite sum; use gamma < 1"
             )
     else:
-        start = np.argmax(mdp.expected_reward, axis=1)
+        start = np.argmax(np.where(mdp.allowed, mdp.expected_reward, -np.inf), axis=1)
     policy = (
         start
         if initial_policy is None
@@ -461,6 +580,10 @@ def policy_iteration(
             ConvergenceWarning,
             stacklevel=2,
         )
+    lower, upper, suboptimality = _certificates(mdp, gamma, values, q_values, policy)
+    if gamma == 1.0 and exact and proper:
+        # The values are those of a proper policy, exactly: V^pi <= V* (no upper bound).
+        lower = values.copy()
     return PlanningResult(
         values=values,
         q_values=q_values,
@@ -471,6 +594,9 @@ def policy_iteration(
         gamma=gamma,
         method="policy_iteration",
         non_terminating=non_terminating,
+        lower=lower,
+        upper=upper,
+        suboptimality=suboptimality,
     )
 
 
@@ -518,7 +644,13 @@ def modified_policy_iteration(
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
     n_evaluations = check_int("n_evaluations", n_evaluations, minimum=0)
+    if n_evaluations > MAX_EVALUATIONS:
+        raise InvalidValueError(
+            f"n_evaluations must be at most {MAX_EVALUATIONS}, got {n_evaluations}: that many "
+            f"partial evaluations is policy iteration, use policy_iteration"
+        )
     values = check_values(mdp, initial_values)
+    _check_magnitude(mdp, gamma)
     iterations, converged, residuals = _drivers.modified_policy_iteration(
         *_kernel_model(mdp),
         gamma,
@@ -530,5 +662,12 @@ def modified_policy_iteration(
         values,
     )
     return _greedy_result(
-        mdp, gamma, "modified_policy_iteration", values, iterations, converged, residuals
+        mdp,
+        gamma,
+        "modified_policy_iteration",
+        values,
+        iterations,
+        converged,
+        residuals,
+        tolerance=epsilon,
     )

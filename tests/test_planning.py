@@ -78,6 +78,25 @@ def test_value_iteration_equals_reference_to_the_bit(mdp, gamma, gauss_seidel):
     np.testing.assert_array_equal(got.values, expected.values)
     np.testing.assert_array_equal(got.q_values, expected.q_values)
     np.testing.assert_array_equal(got.residuals, expected.residuals)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@pytest.mark.parametrize("solver", SOLVERS)
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(), gamma=discounts())
+def test_certificates_equal_reference_to_the_bit(solver, mdp, gamma):
+    got = getattr(rlf, solver)(mdp, gamma, max_iter=100)
+    expected = getattr(reference, solver)(mdp, gamma, max_iter=100)
+    if solver == "policy_iteration":
+        # Exact solves differ in the last bits (blocks vs one dense solve): same formula.
+        np.testing.assert_allclose(got.lower, expected.lower, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(got.upper, expected.upper, rtol=1e-9, atol=1e-9)
+        return
+    np.testing.assert_array_equal(got.lower, expected.lower)
+    np.testing.assert_array_equal(got.upper, expected.upper)
+    np.testing.assert_array_equal(got.suboptimality, expected.suboptimality)
 
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
@@ -90,6 +109,8 @@ def test_iterative_evaluation_and_modified_policy_iteration_equal_reference_to_t
     got = rlf.policy_evaluation(mdp, policy, gamma, method="iterative", max_iter=100)
     expected = reference.policy_evaluation(mdp, policy, gamma, method="iterative", max_iter=100)
     np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.lower, expected.lower)
+    np.testing.assert_array_equal(got.upper, expected.upper)
     got = rlf.modified_policy_iteration(mdp, gamma, max_iter=100)
     expected = reference.modified_policy_iteration(mdp, gamma, max_iter=100)
     np.testing.assert_array_equal(got.values, expected.values)

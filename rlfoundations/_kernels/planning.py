@@ -825,10 +825,10 @@ def non_terminating_states(successor, prob, terminated, policy):
 
 
 @kernel
-def proper_policy(successor, prob, terminated):
+def proper_policy(successor, prob, terminated, allowed):
     """A policy that ends the episode surely from every state that allows it.
 
-    Round by round, a state is given the lowest action that has a positive-probability
+    Round by round, a state is given the lowest allowed action that has a positive-probability
     outcome which terminates or reaches a state handled in an earlier round. Returns
     (policy, handled): states never handled cannot end the episode under any policy.
     """
@@ -844,6 +844,8 @@ def proper_policy(successor, prob, terminated):
             if handled[s]:
                 continue
             for a in range(n_actions):
+                if not allowed[s, a]:
+                    continue
                 found = False
                 for k in range(n_outcomes):
                     if prob[s, a, k] > 0.0 and (
@@ -857,3 +859,46 @@ def proper_policy(successor, prob, terminated):
                     changed = True
                     break
     return policy, handled
+
+
+@kernel
+def prefer_termination(successor, prob, terminated, q_values, tolerance, policy, stuck):
+    """Switch the states ``policy`` never ends the episode from (``stuck``) to near-greedy
+    actions that end it, in place.
+
+    A backward breadth-first search from termination over near-greedy actions (``Q(s, a) >=
+    max_a Q(s, .) - tolerance * (1 + |max|)``): round by round, a stuck state takes its
+    lowest near-greedy action with a positive-probability outcome that terminates or reaches
+    a state that ends surely (not stuck, or switched in an earlier round). If every state
+    ends up switched or not stuck, every state has a positive-probability path to the end
+    under the policy, so the policy is proper. Masked actions (Q = -inf) never qualify.
+    """
+    n_states, n_actions, n_outcomes = successor.shape
+    handled = ~stuck
+    previous = handled.copy()
+    changed = True
+    while changed:
+        changed = False
+        previous[:] = handled
+        for s in range(n_states):
+            if handled[s]:
+                continue
+            best = q_values[s, 0]
+            for a in range(1, n_actions):
+                best = max(best, q_values[s, a])
+            floor = best - tolerance * (1.0 + abs(best))
+            for a in range(n_actions):
+                if not q_values[s, a] >= floor:
+                    continue
+                found = False
+                for k in range(n_outcomes):
+                    if prob[s, a, k] > 0.0 and (
+                        terminated[s, a, k] or previous[successor[s, a, k]]
+                    ):
+                        found = True
+                        break
+                if found:
+                    policy[s] = a
+                    handled[s] = True
+                    changed = True
+                    break
