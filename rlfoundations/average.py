@@ -43,6 +43,7 @@ import warnings
 import numpy as np
 
 from rlfoundations._kernels import average as _kernels
+from rlfoundations._kernels.layout import masked_rewards
 from rlfoundations._validate import check_int, check_mdp, check_policy, check_positive
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
@@ -67,7 +68,9 @@ def _arrays(mdp: TabularMDP):
     end_prob = np.zeros((mdp.n_states, mdp.n_actions))
     for k in range(mdp.max_outcomes):
         end_prob += np.where(mdp.terminated[:, :, k], mdp.prob[:, :, k], 0.0)
-    return mdp.successor, mdp.continue_prob, mdp.expected_reward, end_prob, mdp.initial
+    # Masked pairs' reward is -inf: no maximum, no improvement step ever picks them.
+    reward = masked_rewards(mdp.expected_reward, mdp.action_mask)
+    return mdp.successor, mdp.continue_prob, reward, end_prob, mdp.initial
 
 
 def _choices(mdp: TabularMDP, actions: np.ndarray | None = None):
@@ -79,6 +82,13 @@ def _choices(mdp: TabularMDP, actions: np.ndarray | None = None):
     """
     n_states = mdp.n_states
     successor, prob, terminated = mdp.next_state, mdp.prob, mdp.terminated
+    if actions is None and mdp.action_mask is not None:
+        # A masked pair is no choice: it becomes a copy of its state's first allowed action.
+        actions_of = np.where(
+            mdp.action_mask, np.arange(mdp.n_actions), np.argmax(mdp.action_mask, axis=1)[:, None]
+        )
+        rows = np.arange(n_states)[:, None]
+        successor, prob, terminated = (x[rows, actions_of] for x in (successor, prob, terminated))
     if actions is not None:
         rows = np.arange(n_states)
         successor, prob, terminated = (
@@ -377,7 +387,7 @@ def average_reward_policy_iteration(
             "relative_value_iteration"
         )
     if initial_policy is None:
-        policy = np.argmax(mdp.expected_reward, axis=1).astype(np.int64)
+        policy = np.argmax(_arrays(mdp)[2], axis=1).astype(np.int64)
     else:
         policy = check_policy(mdp, initial_policy, name="initial_policy")
     structure, _ = _structure(mdp, refuse=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rlfoundations._kernels.layout import masked_rewards
 from rlfoundations._validate import check_policy
 from rlfoundations.mdp import TabularMDP
 
@@ -55,4 +56,4 @@ def action_values(mdp: TabularMDP, values: np.ndarray, gamma: float) -> np.ndarr
     future = np.zeros((mdp.n_states, mdp.n_actions))
     for k in range(mdp.max_outcomes):
         future += mdp.continue_prob[:, :, k] * values[mdp.next_state[:, :, k]]
-    return mdp.expected_reward + gamma * future
+    return masked_rewards(mdp.expected_reward, mdp.action_mask) + gamma * future
