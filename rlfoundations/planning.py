@@ -30,6 +30,36 @@ With ``gamma = 0`` one sweep is exact. With ``gamma = 1`` (undiscounted episodic
 fall back to ``max |V_new - V| < epsilon``, and every result is checked for states from
 which the greedy policy never ends the episode: they are reported in
 ``result.non_terminating`` with a :class:`NonTerminationWarning`.
+
+Certificates. Every result carries ``lower`` and ``upper``, shape (S,), and
+``suboptimality``, computed from the final values ``v`` and their Q-values (which the
+result holds anyway: no extra sweep). With ``c = gamma / (1 - gamma)``, ``Tv = max_a Q`` and
+``T_pi v = Q(., pi)``, the end state's change 0 included where episodes end:
+
+- ``lower = Tv + c min(Tv - v)`` and ``upper = Tv + c max(Tv - v)`` bracket ``V*`` (MacQueen's
+  bounds, Puterman Theorem 6.6.3, valid for any ``v``, converged or not);
+- the same bounds with ``T_pi v`` bracket ``V^pi``, so ``V* - V^pi <= upper - (T_pi v + c
+  min(T_pi v - v))``, whose maximum is ``suboptimality``; for the greedy policy this is
+  ``c * span(Tv - v)``, the quantity Theorem 6.6.6's stopping rule makes below ``epsilon``;
+- :func:`policy_evaluation` bounds ``V^pi`` (exact: ``lower = upper = values``) and its
+  ``suboptimality`` bounds ``max_s V*(s) - V^pi(s)`` for the policy evaluated.
+
+Bounds are widened by ``2**-40`` of their size for the rounding of the backup. With
+``gamma = 1`` no contraction gives such bounds: ``lower``, ``upper`` and ``suboptimality``
+are NaN, except exact evaluation (``lower = upper = values``) and exactly evaluated policy
+iteration, whose proper policy's values bound ``V*`` from below (``lower = values``).
+
+Proper policies at ``gamma = 1``. Where the lowest-index greedy policy never ends the
+episode from some states, those states take instead a near-greedy action (``Q`` within
+``epsilon * (1 + |max Q|)`` of the best) found by a backward search from termination: round
+by round, an action with a positive-probability outcome that terminates or reaches a state
+already certified to end. The values are unchanged; the policy ends the episode from every
+state where such ties allow it (the gambler's problem with stake 0 allowed, for example).
+Policy iteration starts from a proper policy and keeps it.
+
+Action masks. Actions ``mdp.action_mask`` forbids are never chosen: their reward is
+``-inf`` in the kernels' layout, so their Q-value (reported in ``q_values``) is ``-inf``;
+a policy given to :func:`policy_evaluation` or ``initial_policy`` that chooses one is refused.
 """
 
 from __future__ import annotations
@@ -281,7 +311,9 @@ def value_iteration(
     -------
     PlanningResult
         ``values``, ``q_values``, greedy ``policy`` (lowest index on ties), ``iterations``,
-        ``converged``, ``residuals`` (sup-norm change per sweep), ``history`` if recorded.
+        ``converged``, ``residuals`` (sup-norm change per sweep), ``history`` if recorded,
+        and the certificates ``lower <= V* <= upper`` and ``suboptimality`` of the policy
+        (MacQueen's bounds, Puterman Theorems 6.6.3 and 6.6.6; see the module docstring).
 
     Notes
     -----
@@ -371,7 +403,9 @@ def policy_evaluation(
     -------
     PlanningResult
         ``values`` of the policy, ``q_values`` from them, ``policy`` as given (the (S, A)
-        matrix for a stochastic policy).
+        matrix for a stochastic policy); ``lower <= V^pi <= upper`` (equal to ``values`` for
+        exact evaluation; MacQueen's bounds, Puterman Theorem 6.6.3, for iterative) and
+        ``suboptimality`` bounding ``max_s V*(s) - V^pi(s)``.
 
     Examples
     --------
@@ -513,7 +547,8 @@ def policy_iteration(
     -------
     PlanningResult
         ``iterations`` counts improvement steps; ``residuals`` the sup-norm change of the
-        values between successive evaluations.
+        values between successive evaluations; ``lower``, ``upper``, ``suboptimality`` as
+        in :func:`value_iteration` (with ``gamma = 1``, ``lower`` is the exact values).
 
     Examples
     --------
