@@ -543,4 +543,3 @@ def test_rewards_whose_values_overflow_are_not_reported_as_converged():
         except (ValueError, TypeError):
             return
     assert not (result.converged and not np.all(np.isfinite(result.values)))
-
