@@ -74,6 +74,8 @@ import numpy as np
 from rlfoundations._kernels import drivers as _drivers
 from rlfoundations._kernels import planning as _kernels
 from rlfoundations._kernels.layout import kernel_model as _kernel_model
+from rlfoundations._kernels.layout import masked_rewards as _masked_rewards
+from rlfoundations._kernels.layout import reward_scale as _reward_scale
 from rlfoundations._validate import (
     check_bool,
     check_choice,
@@ -119,8 +121,10 @@ def _check_magnitude(mdp: TabularMDP, gamma: float) -> None:
     finite (rewards of 1e308 would give ``inf`` values reported as converged)."""
     if gamma == 1.0:
         return
-    rewards = np.abs(mdp.expected_reward[mdp.allowed])
-    largest = float(rewards.max())
+    rewards = mdp.expected_reward
+    if mdp.action_mask is not None:
+        rewards = rewards[mdp.action_mask]
+    largest = float(np.abs(rewards).max())
     if not math.isfinite(largest / (1.0 - gamma)):
         s, a = (int(i) for i in np.argwhere(np.abs(mdp.expected_reward) == largest)[0])
         raise InvalidValueError(
@@ -169,23 +173,8 @@ def _warn_non_terminating(stuck: np.ndarray, what: str) -> None:
     )
 
 
-def _anchored_range(change: np.ndarray, anchored: bool) -> tuple[float, float]:
-    """(min, max) of ``change``, with the implicit end state's change 0 where episodes end."""
-    low, high = float(change.min()), float(change.max())
-    if anchored:
-        low, high = min(low, 0.0), max(high, 0.0)
-    return low, high
-
-
-def _macqueen(backup: np.ndarray, values: np.ndarray, gamma: float, anchored: bool):
-    """MacQueen's bounds around ``backup = T values`` (or ``T_pi values``): Puterman, Theorem
-    6.6.3, ``T v + c min(T v - v) <= V <= T v + c max(T v - v)`` with ``c = gamma / (1 -
-    gamma)``, widened by :data:`CERTIFICATE_ROUNDING` of their size for the backup's own
-    rounding. Returns (lower, upper)."""
-    scale = gamma / (1.0 - gamma)
-    low, high = _anchored_range(backup - values, anchored)
-    margin = CERTIFICATE_ROUNDING * (np.abs(backup) + scale * (abs(low) + abs(high)))
-    return backup + scale * low - margin, backup + scale * high + margin
+#: Codes of :func:`rlfoundations._kernels.planning.certificates`'s ``evaluated``.
+_EVALUATED = {None: 0, "exact": 1, "iterative": 2}
 
 
 def _certificates(mdp, gamma, values, q_values, policy, *, evaluated=None):
@@ -195,29 +184,31 @@ def _certificates(mdp, gamma, values, q_values, policy, *, evaluated=None):
     the evaluation of ``policy`` (bounds on ``V^pi``).
     """
     n_states = values.shape[0]
-    anchored = mdp.can_terminate
-    own = q_values[np.arange(n_states), policy]
-    if evaluated == "exact":
-        lower, upper = values.copy(), values.copy()
-        policy_lower = lower
-    elif gamma == 1.0:
-        lower, upper = np.full(n_states, np.nan), np.full(n_states, np.nan)
-        return lower, upper, math.nan
-    elif evaluated == "iterative":
-        lower, upper = _macqueen(own, values, gamma, anchored)
-        policy_lower = lower
-    else:
-        lower, upper = _macqueen(q_values.max(axis=1), values, gamma, anchored)
-        policy_lower = _macqueen(own, values, gamma, anchored)[0]
+    lower, upper = np.empty(n_states), np.empty(n_states)
     if gamma == 1.0:
+        if evaluated == "exact":
+            lower[:], upper[:] = values, values
+        else:
+            lower[:], upper[:] = np.nan, np.nan
         return lower, upper, math.nan
-    optimal_upper = upper if evaluated is None else _optimal_upper(mdp, gamma, values, q_values)
-    return lower, upper, float(np.max(optimal_upper - policy_lower))
+    suboptimality = _kernels.certificates(
+        values,
+        q_values,
+        policy,
+        gamma,
+        mdp.can_terminate,
+        _EVALUATED[evaluated],
+        CERTIFICATE_ROUNDING,
+        _reward_scale(mdp),
+        lower,
+        upper,
+    )
+    return lower, upper, float(suboptimality)
 
 
 def _optimal_upper(mdp, gamma, values, q_values) -> np.ndarray:
     """MacQueen's upper bound on ``V*`` from ``values`` and their Q-values."""
-    return _macqueen(q_values.max(axis=1), values, gamma, mdp.can_terminate)[1]
+    return _certificates(mdp, gamma, values, q_values, np.argmax(q_values, axis=1))[1]
 
 
 def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
@@ -580,7 +571,7 @@ def policy_iteration(
                 f"value is not a finite sum; use gamma < 1"
             )
     else:
-        start = np.argmax(np.where(mdp.allowed, mdp.expected_reward, -np.inf), axis=1)
+        start = np.argmax(_masked_rewards(mdp.expected_reward, mdp.action_mask), axis=1)
     policy = (
         start
         if initial_policy is None

@@ -31,10 +31,12 @@ import numpy as np
 from rlfoundations._kernels._jit import plain_python
 from rlfoundations._kernels.lanes import LANES
 
-__all__ = ["LANES", "kernel_model", "masked_rewards", "state_blocks"]
+__all__ = ["LANES", "kernel_model", "masked_rewards", "reward_scale", "state_blocks"]
 
 # Model -> its block arrays; an entry goes when its model is garbage collected.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Model -> the largest |reward| of its possible, allowed outcomes (the certificates' scale).
+_SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -103,3 +105,21 @@ def kernel_model(mdp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with _LOCK:
             blocks = _CACHE.setdefault(mdp, blocks)
     return blocks
+
+
+@plain_python
+def reward_scale(mdp) -> float:
+    """The largest ``|reward|`` of an outcome of ``mdp`` with positive probability and an
+    allowed action (0.0 if none), computed once per model: the size of the terms a backup
+    sums, which its rounding error is relative to."""
+    scale = _SCALES.get(mdp)
+    if scale is None:
+        possible = mdp.prob > 0
+        mask = getattr(mdp, "action_mask", None)
+        if mask is not None:
+            possible &= mask[:, :, None]
+        rewards = np.abs(mdp.reward[possible])
+        scale = float(rewards.max()) if rewards.size else 0.0
+        with _LOCK:
+            scale = _SCALES.setdefault(mdp, scale)
+    return scale

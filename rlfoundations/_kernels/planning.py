@@ -902,3 +902,67 @@ def prefer_termination(successor, prob, terminated, q_values, tolerance, policy,
                     handled[s] = True
                     changed = True
                     break
+
+
+# -- certificates --------------------------------------------------------------------------------
+@kernel
+def certificates(
+    values, q_values, policy, gamma, anchored, evaluated, rounding, reward_scale, lower, upper
+):
+    """MacQueen's bounds (Puterman, Theorem 6.6.3) from ``values`` and their ``q_values``,
+    into ``lower`` and ``upper``; returns the suboptimality bound of ``policy``.
+
+    With ``c = gamma / (1 - gamma)`` (gamma < 1) and ``B`` a backup of ``values`` (``max_a Q``
+    for a solver, ``evaluated = 0``; ``Q(., policy)`` for an iterative evaluation, 2):
+    ``B + c min(B - v) <= V <= B + c max(B - v)``, the change 0 of the end state counted when
+    ``anchored``, each bound widened by ``rounding`` times the size of what was summed
+    (the bound, ``reward_scale`` = the largest ``|reward|`` of an outcome, and ``gamma`` times
+    the largest ``|value|``: a sum can cancel to 0 from large terms). An exact evaluation (1)
+    has ``lower = upper = values``. The suboptimality is ``max_s (U*(s) - L_pi(s))``, with
+    ``U*`` the upper bound on V* and ``L_pi`` the lower bound on V^pi (from ``Q(., policy)``).
+    """
+    n_states, n_actions = q_values.shape
+    scale = gamma / (1.0 - gamma)
+    best = np.empty(n_states)
+    own = np.empty(n_states)
+    for s in range(n_states):
+        top = q_values[s, 0]
+        for a in range(1, n_actions):
+            top = max(top, q_values[s, a])
+        best[s] = top
+        own[s] = q_values[s, policy[s]]
+    low = 0.0 if anchored else np.inf
+    high = 0.0 if anchored else -np.inf
+    own_low = 0.0 if anchored else np.inf
+    own_high = 0.0 if anchored else -np.inf
+    for s in range(n_states):
+        change = best[s] - values[s]
+        low = min(low, change)
+        high = max(high, change)
+        change = own[s] - values[s]
+        own_low = min(own_low, change)
+        own_high = max(own_high, change)
+    largest = 0.0
+    for s in range(n_states):
+        largest = max(largest, abs(values[s]))
+    terms = reward_scale + gamma * largest
+    spread = scale * (abs(low) + abs(high)) + terms
+    own_spread = scale * (abs(own_low) + abs(own_high)) + terms
+    suboptimality = -np.inf
+    for s in range(n_states):
+        margin = rounding * (abs(best[s]) + spread)
+        optimal_upper = best[s] + scale * high + margin
+        own_margin = rounding * (abs(own[s]) + own_spread)
+        policy_lower = own[s] + scale * own_low - own_margin
+        if evaluated == 0:
+            lower[s] = best[s] + scale * low - margin
+            upper[s] = optimal_upper
+        elif evaluated == 1:
+            lower[s] = values[s]
+            upper[s] = values[s]
+            policy_lower = values[s]
+        else:
+            lower[s] = policy_lower
+            upper[s] = own[s] + scale * own_high + own_margin
+        suboptimality = max(suboptimality, optimal_upper - policy_lower)
+    return suboptimality

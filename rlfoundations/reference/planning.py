@@ -103,17 +103,30 @@ def non_terminating_states(mdp: TabularMDP, policy: list) -> list:
     return stuck
 
 
-def macqueen_bounds(backup: list, values: list, gamma: float, anchor: list) -> tuple:
+def reward_scale(mdp: TabularMDP) -> float:
+    """The largest |reward| of a possible outcome of an allowed action."""
+    largest = 0.0
+    for s in range(mdp.n_states):
+        for a in range(mdp.n_actions):
+            for k in range(mdp.max_outcomes):
+                if mdp.prob[s, a, k] > 0.0 and allowed(mdp, s, a):
+                    largest = max(largest, abs(float(mdp.reward[s, a, k])))
+    return largest
+
+
+def macqueen_bounds(backup: list, values: list, gamma: float, anchor: list, terms: float) -> tuple:
     """Puterman, Theorem 6.6.3: with c = gamma / (1 - gamma) and d = backup - values,
     backup + c min(d) <= V <= backup + c max(d), for backup = T values (V = V*) or
     T_pi values (V = V^pi); ``anchor`` [0.0] adds the end state's change. Widened by
-    CERTIFICATE_ROUNDING of their size. Returns (lower, upper) lists."""
+    CERTIFICATE_ROUNDING of their size plus ``terms`` (the size of what a backup sums).
+    Returns (lower, upper) lists."""
     scale = gamma / (1.0 - gamma)
     changes = [new - old for new, old in zip(backup, values, strict=True)] + anchor
     low, high = min(changes), max(changes)
+    spread = scale * (abs(low) + abs(high)) + terms
     lower, upper = [], []
     for value in backup:
-        margin = CERTIFICATE_ROUNDING * (abs(value) + scale * (abs(low) + abs(high)))
+        margin = CERTIFICATE_ROUNDING * (abs(value) + spread)
         lower.append(value + scale * low - margin)
         upper.append(value + scale * high + margin)
     return lower, upper
@@ -125,6 +138,7 @@ def certificates(mdp, gamma, values, q_values, policy, evaluated=None) -> tuple:
     n = mdp.n_states
     anchor = [0.0] if can_terminate(mdp) else []
     own = [q_values[s][policy[s]] for s in range(n)]
+    terms = reward_scale(mdp) + gamma * max(abs(value) for value in values)
     best = [max(row) for row in q_values]
     if evaluated == "exact":
         lower, upper = list(values), list(values)
@@ -132,14 +146,16 @@ def certificates(mdp, gamma, values, q_values, policy, evaluated=None) -> tuple:
     elif gamma == 1.0:
         return [math.nan] * n, [math.nan] * n, math.nan
     elif evaluated == "iterative":
-        lower, upper = macqueen_bounds(own, values, gamma, anchor)
+        lower, upper = macqueen_bounds(own, values, gamma, anchor, terms)
         policy_lower = lower
     else:
-        lower, upper = macqueen_bounds(best, values, gamma, anchor)
-        policy_lower = macqueen_bounds(own, values, gamma, anchor)[0]
+        lower, upper = macqueen_bounds(best, values, gamma, anchor, terms)
+        policy_lower = macqueen_bounds(own, values, gamma, anchor, terms)[0]
     if gamma == 1.0:
         return lower, upper, math.nan
-    optimal_upper = upper if evaluated is None else macqueen_bounds(best, values, gamma, anchor)[1]
+    optimal_upper = (
+        upper if evaluated is None else macqueen_bounds(best, values, gamma, anchor, terms)[1]
+    )
     return (
         lower,
         upper,
