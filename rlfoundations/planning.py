@@ -75,7 +75,7 @@ from rlfoundations._kernels import drivers as _drivers
 from rlfoundations._kernels import planning as _kernels
 from rlfoundations._kernels.layout import kernel_model as _kernel_model
 from rlfoundations._kernels.layout import masked_rewards as _masked_rewards
-from rlfoundations._kernels.layout import reward_scale as _reward_scale
+from rlfoundations._kernels.layout import reward_scales as _reward_scales
 from rlfoundations._validate import (
     check_bool,
     check_choice,
@@ -121,10 +121,7 @@ def _check_magnitude(mdp: TabularMDP, gamma: float) -> None:
     finite (rewards of 1e308 would give ``inf`` values reported as converged)."""
     if gamma == 1.0:
         return
-    rewards = mdp.expected_reward
-    if mdp.action_mask is not None:
-        rewards = rewards[mdp.action_mask]
-    largest = float(np.abs(rewards).max())
+    largest = _reward_scales(mdp)[1]
     if not math.isfinite(largest / (1.0 - gamma)):
         s, a = (int(i) for i in np.argwhere(np.abs(mdp.expected_reward) == largest)[0])
         raise InvalidValueError(
@@ -199,7 +196,7 @@ def _certificates(mdp, gamma, values, q_values, policy, *, evaluated=None):
         mdp.can_terminate,
         _EVALUATED[evaluated],
         CERTIFICATE_ROUNDING,
-        _reward_scale(mdp),
+        _reward_scales(mdp)[0],
         lower,
         upper,
     )

@@ -31,11 +31,11 @@ import numpy as np
 from rlfoundations._kernels._jit import plain_python
 from rlfoundations._kernels.lanes import LANES
 
-__all__ = ["LANES", "kernel_model", "masked_rewards", "reward_scale", "state_blocks"]
+__all__ = ["LANES", "kernel_model", "masked_rewards", "reward_scales", "state_blocks"]
 
 # Model -> its block arrays; an entry goes when its model is garbage collected.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# Model -> the largest |reward| of its possible, allowed outcomes (the certificates' scale).
+# Model -> its largest |reward| and |expected reward| (scales of the values and their rounding).
 _SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -108,18 +108,22 @@ def kernel_model(mdp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @plain_python
-def reward_scale(mdp) -> float:
-    """The largest ``|reward|`` of an outcome of ``mdp`` with positive probability and an
-    allowed action (0.0 if none), computed once per model: the size of the terms a backup
-    sums, which its rounding error is relative to."""
-    scale = _SCALES.get(mdp)
-    if scale is None:
-        possible = mdp.prob > 0
+def reward_scales(mdp) -> tuple[float, float]:
+    """(largest ``|reward|`` of an outcome with positive probability, largest ``|R(s, a)|``)
+    over the allowed actions of ``mdp``, computed once per model: the size of the terms a
+    backup sums (its rounding is relative to it) and of the expected rewards (the values'
+    bound ``max |R| / (1 - gamma)``)."""
+    scales = _SCALES.get(mdp)
+    if scales is None:
         mask = getattr(mdp, "action_mask", None)
-        if mask is not None:
-            possible &= mask[:, :, None]
-        rewards = np.abs(mdp.reward[possible])
-        scale = float(rewards.max()) if rewards.size else 0.0
+        allowed = np.ones(mdp.prob.shape[:2], dtype=bool) if mask is None else mask
+        possible = (mdp.prob > 0) & allowed[:, :, None]
+        outcome = np.abs(mdp.reward[possible])
+        expected = np.abs(np.asarray(mdp.expected_reward)[allowed])
+        scales = (
+            float(outcome.max()) if outcome.size else 0.0,
+            float(expected.max()) if expected.size else 0.0,
+        )
         with _LOCK:
-            scale = _SCALES.setdefault(mdp, scale)
-    return scale
+            scales = _SCALES.setdefault(mdp, scales)
+    return scales
