@@ -227,13 +227,30 @@ def _greedy_result(
     gamma = 1, ties within ``tolerance`` broken toward termination) and certificates."""
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     policy = np.empty(mdp.n_states, dtype=np.int64)
-    _kernels.greedy(*_kernel_model(mdp), gamma, values, q_values, policy)
     non_terminating = None
-    if gamma == 1.0:
+    if gamma < 1.0:
+        lower, upper = np.empty(mdp.n_states), np.empty(mdp.n_states)
+        suboptimality, finite = _kernels.greedy_certified(
+            *_kernel_model(mdp),
+            gamma,
+            values,
+            q_values,
+            policy,
+            mdp.can_terminate,
+            CERTIFICATE_ROUNDING,
+            _reward_scales(mdp)[0],
+            lower,
+            upper,
+        )
+        if not finite:
+            _check_finite(values, method)
+    else:
+        _kernels.greedy(*_kernel_model(mdp), gamma, values, q_values, policy)
         non_terminating = _prefer_termination(mdp, gamma, q_values, policy, tolerance)
         if non_terminating.any():
             _warn_non_terminating(non_terminating, "the greedy policy")
-    finite = _check_finite(values, method)
+        finite = _check_finite(values, method)
+        lower, upper, suboptimality = _certificates(mdp, gamma, values, q_values, policy)
     if finite and not converged:
         warnings.warn(
             f"{method} stopped at max_iter={iterations} before meeting its stopping rule "
@@ -242,7 +259,6 @@ def _greedy_result(
             stacklevel=3,
         )
     converged = converged and finite
-    lower, upper, suboptimality = _certificates(mdp, gamma, values, q_values, policy)
     return PlanningResult(
         values=values,
         q_values=q_values,
@@ -256,7 +272,7 @@ def _greedy_result(
         non_terminating=non_terminating,
         lower=lower,
         upper=upper,
-        suboptimality=suboptimality,
+        suboptimality=float(suboptimality),
     )
 
 
