@@ -369,6 +369,8 @@ def policy_evaluation(
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     if method == "auto":
         method = "exact" if mdp.n_states <= EXACT_EVALUATION_MAX_STATES else "iterative"
+    if any(not allowed(mdp, s, policy[s]) for s in range(mdp.n_states)):
+        raise ValueError("the policy chooses an action mdp.action_mask forbids")
     if gamma == 1.0 and any(non_terminating_states(mdp, policy)):
         raise ValueError("with gamma=1 the policy never ends the episode from some state")
     if method == "exact":
@@ -385,8 +387,6 @@ def policy_evaluation(
         )
         if not converged:
             warnings.warn("policy_evaluation stopped at max_iter", ConvergenceWarning, stacklevel=2)
-    if any(not allowed(mdp, s, policy[s]) for s in range(mdp.n_states)):
-        raise ValueError("the policy chooses an action mdp.action_mask forbids")
     q_values = [
         [action_value(mdp, values, gamma, s, a) for a in range(mdp.n_actions)]
         for s in range(mdp.n_states)
