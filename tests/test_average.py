@@ -365,3 +365,16 @@ def test_the_masked_lure_matches_the_reference_twin():
     expected = reference.average_reward_policy_iteration(masked_lure())
     np.testing.assert_array_equal(got.policy, expected.policy)
     np.testing.assert_allclose(got.gains, expected.gains, atol=1e-12)
+
+
+def test_relative_value_iteration_never_chooses_a_masked_action():
+    # State 0: action 0 (masked) pays 10 and stays, action 1 pays 1 and stays; state 1 pays 0
+    # and moves to 0. The gain is 1 (10 if the mask were ignored).
+    P = np.zeros((2, 2, 2))
+    P[:, :, 0] = 1.0
+    mdp = rlf.TabularMDP.from_dense(
+        P, np.array([[10.0, 1.0], [0.0, 0.0]]), action_mask=np.array([[False, True], [True, True]])
+    )
+    got = rlf.relative_value_iteration(mdp)
+    assert got.gain == pytest.approx(1.0, abs=1e-8)
+    assert got.policy[0] == 1
