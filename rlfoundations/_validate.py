@@ -130,15 +130,32 @@ def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     return value
 
 
-def check_policy(mdp, policy, *, name: str = "policy") -> np.ndarray:
-    """A deterministic policy of ``mdp``, as a new int64 array of shape (S,).
+def check_policy(mdp, policy, *, name: str = "policy", stochastic: bool = False) -> np.ndarray:
+    """A policy of ``mdp``, checked once for every function that takes one.
 
-    One action in ``[0, n_actions)`` per state.
+    Deterministic (the default): one action in ``[0, n_actions)`` per state, returned as a new
+    int64 array of shape (S,). With ``stochastic=True``: an (S, A) matrix of action
+    probabilities (finite, >= 0, rows summing to 1 within ``PROB_TOLERANCE``), returned as a
+    new read-only float64 array. Either way, an action ``mdp.action_mask`` forbids (chosen, or
+    given a positive probability) is refused, naming the (state, action).
 
     The one policy check of the library: every function that takes a policy of a
     :class:`~rlfoundations.TabularMDP` calls it (with ``name`` the argument's name).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rlfoundations as rlf
+    >>> from rlfoundations._validate import check_policy
+    >>> mdp = rlf.TabularMDP.from_dense(np.ones((1, 2, 1)), np.zeros((1, 2)))
+    >>> check_policy(mdp, [1])
+    array([1])
+    >>> check_policy(mdp, [[0.5, 0.5]], stochastic=True)
+    array([[0.5, 0.5]])
     """
     array = np.asarray(policy)
+    if stochastic:
+        return _check_policy_matrix(mdp, array, name)
     if array.dtype.kind not in "iu":
         raise InvalidTypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
     if array.shape != (mdp.n_states,):
@@ -149,7 +166,53 @@ def check_policy(mdp, policy, *, name: str = "policy") -> np.ndarray:
         raise InvalidValueError(
             f"{name}[{s}] = {array[s]} is not an action in [0, {mdp.n_actions}) (state={s})"
         )
-    return np.array(array, dtype=np.int64)
+    array = np.array(array, dtype=np.int64)
+    mask = getattr(mdp, "action_mask", None)
+    if mask is not None:
+        forbidden = ~mask[np.arange(mdp.n_states), array]
+        if forbidden.any():
+            s = int(np.argmax(forbidden))
+            raise InvalidValueError(
+                f"{name}[{s}] = {array[s]} is an action mdp.action_mask forbids "
+                f"(state={s}, action={array[s]})"
+            )
+    return array
+
+
+def _check_policy_matrix(mdp, array: np.ndarray, name: str) -> np.ndarray:
+    from rlfoundations.mdp import PROB_TOLERANCE
+
+    if array.dtype.kind not in "fiu":
+        raise InvalidTypeError(f"{name} must hold probabilities, got dtype {array.dtype}")
+    expected = (mdp.n_states, mdp.n_actions)
+    if array.shape != expected:
+        raise InvalidValueError(f"{name} must have shape {expected}, got {array.shape}")
+    array = np.array(array, dtype=np.float64)
+    bad = ~np.isfinite(array) | (array < 0)
+    if bad.any():
+        s, a = (int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
+        raise InvalidValueError(
+            f"{name}[{s}, {a}] = {array[s, a]} is not a probability (state={s}, action={a})"
+        )
+    totals = array.sum(axis=1)
+    bad = np.abs(totals - 1.0) > PROB_TOLERANCE
+    if bad.any():
+        s = int(np.argmax(bad))
+        raise InvalidValueError(
+            f"{name}[{s}] sums to {float(totals[s])!r} (state={s}); the action "
+            "probabilities of every state must sum to 1"
+        )
+    mask = getattr(mdp, "action_mask", None)
+    if mask is not None:
+        forbidden = (array > 0) & ~mask
+        if forbidden.any():
+            s, a = (int(i) for i in np.argwhere(forbidden)[0])
+            raise InvalidValueError(
+                f"{name}[{s}, {a}] = {array[s, a]} gives a positive probability to an action "
+                f"mdp.action_mask forbids (state={s}, action={a})"
+            )
+    array.setflags(write=False)
+    return array
 
 
 def check_values(mdp, values, *, name: str = "initial_values") -> np.ndarray:

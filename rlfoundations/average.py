@@ -44,8 +44,9 @@ import numpy as np
 import numpy.typing as npt
 
 from rlfoundations._kernels import average as _kernels
-from rlfoundations._validate import check_int, check_mdp, check_positive
-from rlfoundations.errors import InvalidTypeError, InvalidValueError
+from rlfoundations._kernels.layout import masked_rewards
+from rlfoundations._validate import check_int, check_mdp, check_policy, check_positive
+from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import AverageRewardResult, ConvergenceWarning
 
@@ -68,7 +69,9 @@ def _arrays(mdp: TabularMDP):
     end_prob = np.zeros((mdp.n_states, mdp.n_actions))
     for k in range(mdp.max_outcomes):
         end_prob += np.where(mdp.terminated[:, :, k], mdp.prob[:, :, k], 0.0)
-    return mdp.successor, mdp.continue_prob, mdp.expected_reward, end_prob, mdp.initial
+    # Masked pairs' reward is -inf: no maximum, no improvement step ever picks them.
+    reward = masked_rewards(mdp.expected_reward, mdp.action_mask)
+    return mdp.successor, mdp.continue_prob, reward, end_prob, mdp.initial
 
 
 def _choices(mdp: TabularMDP, actions: np.ndarray | None = None):
@@ -81,6 +84,13 @@ def _choices(mdp: TabularMDP, actions: np.ndarray | None = None):
     """
     n_states = mdp.n_states
     successor, prob, terminated = mdp.next_state, mdp.prob, mdp.terminated
+    if actions is None and mdp.action_mask is not None:
+        # A masked pair is no choice: it becomes a copy of its state's first allowed action.
+        actions_of = np.where(
+            mdp.action_mask, np.arange(mdp.n_actions), np.argmax(mdp.action_mask, axis=1)[:, None]
+        )
+        rows = np.arange(n_states)[:, None]
+        successor, prob, terminated = (x[rows, actions_of] for x in (successor, prob, terminated))
     if actions is not None:
         rows = np.arange(n_states)
         successor, prob, terminated = (
@@ -189,21 +199,6 @@ def _recurrent_classes(mdp: TabularMDP, policy: np.ndarray) -> list[np.ndarray]:
 
 
 # -- validation ----------------------------------------------------------------------------------
-def _check_policy(mdp: TabularMDP, policy, name: str) -> np.ndarray:
-    array = np.asarray(policy)
-    if array.dtype.kind not in "iu":
-        raise InvalidTypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
-    if array.shape != (mdp.n_states,):
-        raise InvalidValueError(f"{name} must have shape ({mdp.n_states},), got {array.shape}")
-    bad = (array < 0) | (array >= mdp.n_actions)
-    if bad.any():
-        s = int(np.argmax(bad))
-        raise InvalidValueError(
-            f"{name}[{s}] = {array[s]} is not an action in [0, {mdp.n_actions}) (state={s})"
-        )
-    return np.array(array, dtype=np.int64)
-
-
 def _check_tau(tau) -> float:
     tau = check_positive("tau", tau)
     if tau >= 1.0:
@@ -401,9 +396,9 @@ def average_reward_policy_iteration(
             "relative_value_iteration"
         )
     if initial_policy is None:
-        policy = np.argmax(mdp.expected_reward, axis=1).astype(np.int64)
+        policy = np.argmax(_arrays(mdp)[2], axis=1).astype(np.int64)
     else:
-        policy = _check_policy(mdp, initial_policy, "initial_policy")
+        policy = check_policy(mdp, initial_policy, name="initial_policy")
     structure, _ = _structure(mdp, refuse=False)
     successor, continue_prob, reward, end_prob, initial = arrays = _arrays(mdp)
     rows = np.arange(mdp.n_states)

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rlfoundations._kernels import horizon as _kernels
+from rlfoundations._kernels.layout import masked_rewards
 from rlfoundations._validate import check_gamma, check_int, check_mdp
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
@@ -115,7 +116,13 @@ def backward_induction(
     q_values = np.empty((horizon, mdp.n_states, mdp.n_actions))
     policy = np.empty((horizon, mdp.n_states), dtype=np.int64)
     _kernels.backward_induction(
-        mdp.successor, mdp.continue_prob, mdp.expected_reward, gamma, values, q_values, policy
+        mdp.successor,
+        mdp.continue_prob,
+        masked_rewards(mdp.expected_reward, mdp.action_mask),
+        gamma,
+        values,
+        q_values,
+        policy,
     )
     return FiniteHorizonResult(
         values=values, q_values=q_values, policy=policy, horizon=horizon, gamma=gamma

@@ -173,6 +173,9 @@ def linear_programming(
     n_states, n_actions = mdp.n_states, mdp.n_actions
     flow = _flow_matrix(mdp, gamma, sparse)
     rewards = mdp.expected_reward.ravel()
+    # A masked pair has no primal constraint and a dual (occupancy) variable fixed at 0.
+    allowed = mdp.allowed.ravel()
+    bounds = [(0, None) if ok else (0, 0) for ok in allowed] if not allowed.all() else (0, None)
 
     def solve_dual(objective, extra_rows=None, extra_limits=None):
         return optimize.linprog(
@@ -181,7 +184,7 @@ def linear_programming(
             b_ub=extra_limits,
             A_eq=flow,
             b_eq=mu,
-            bounds=(0, None),
+            bounds=bounds,
             method="highs",
             options=HIGHS_OPTIONS,
         )
@@ -190,8 +193,8 @@ def linear_programming(
         # Primal with uniform weights for V* everywhere (the dual's transposed constraints).
         primal = optimize.linprog(
             np.full(n_states, 1.0 / n_states),
-            A_ub=-flow.T.tocsr(),
-            b_ub=-rewards,
+            A_ub=-flow.T.tocsr()[allowed],
+            b_ub=-rewards[allowed],
             bounds=(None, None),
             method="highs",
             options=HIGHS_OPTIONS,
@@ -223,7 +226,7 @@ def linear_programming(
     occupancy = np.maximum(dual.x, 0.0).reshape(n_states, n_actions)
     totals = occupancy.sum(axis=1, keepdims=True)
     reached = totals[:, 0] > 0
-    policy = np.full((n_states, n_actions), 1.0 / n_actions)
+    policy = mdp.allowed / mdp.allowed.sum(axis=1, keepdims=True)
     policy[reached] = occupancy[reached] / totals[reached]
     values = policy_evaluation(mdp, policy, gamma).values
     return LinearProgrammingResult(

@@ -30,6 +30,36 @@ With ``gamma = 0`` one sweep is exact. With ``gamma = 1`` (undiscounted episodic
 fall back to ``max |V_new - V| < epsilon``, and every result is checked for states from
 which the greedy policy never ends the episode: they are reported in
 ``result.non_terminating`` with a :class:`NonTerminationWarning`.
+
+Certificates. Every result carries ``lower`` and ``upper``, shape (S,), and
+``suboptimality``, computed from the final values ``v`` and their Q-values (which the
+result holds anyway: no extra sweep). With ``c = gamma / (1 - gamma)``, ``Tv = max_a Q`` and
+``T_pi v = Q(., pi)``, the end state's change 0 included where episodes end:
+
+- ``lower = Tv + c min(Tv - v)`` and ``upper = Tv + c max(Tv - v)`` bracket ``V*`` (MacQueen's
+  bounds, Puterman Theorem 6.6.3, valid for any ``v``, converged or not);
+- the same bounds with ``T_pi v`` bracket ``V^pi``, so ``V* - V^pi <= upper - (T_pi v + c
+  min(T_pi v - v))``, whose maximum is ``suboptimality``; for the greedy policy this is
+  ``c * span(Tv - v)``, the quantity Theorem 6.6.6's stopping rule makes below ``epsilon``;
+- :func:`policy_evaluation` bounds ``V^pi`` (exact: ``lower = upper = values``) and its
+  ``suboptimality`` bounds ``max_s V*(s) - V^pi(s)`` for the policy evaluated.
+
+Bounds are widened by ``2**-40`` of their size for the rounding of the backup. With
+``gamma = 1`` no contraction gives such bounds: ``lower``, ``upper`` and ``suboptimality``
+are NaN, except exact evaluation (``lower = upper = values``) and exactly evaluated policy
+iteration, whose proper policy's values bound ``V*`` from below (``lower = values``).
+
+Proper policies at ``gamma = 1``. Where the lowest-index greedy policy never ends the
+episode from some states, those states take instead a near-greedy action (``Q`` within
+``epsilon * (1 + |max Q|)`` of the best) found by a backward search from termination: round
+by round, an action with a positive-probability outcome that terminates or reaches a state
+already certified to end. The values are unchanged; the policy ends the episode from every
+state where such ties allow it (the gambler's problem with stake 0 allowed, for example).
+Policy iteration starts from a proper policy and keeps it.
+
+Action masks. Actions ``mdp.action_mask`` forbids are never chosen: their reward is
+``-inf`` in the kernels' layout, so their Q-value (reported in ``q_values``) is ``-inf``;
+a policy given to :func:`policy_evaluation` or ``initial_policy`` that chooses one is refused.
 """
 
 from __future__ import annotations
@@ -45,7 +75,10 @@ import numpy.typing as npt
 from rlfoundations._kernels import drivers as _drivers
 from rlfoundations._kernels import planning as _kernels
 from rlfoundations._kernels.layout import kernel_model as _kernel_model
+from rlfoundations._kernels.layout import masked_rewards as _masked_rewards
+from rlfoundations._kernels.layout import reward_scales as _reward_scales
 from rlfoundations._validate import (
+    check_bool,
     check_choice,
     check_gamma,
     check_int,
@@ -57,12 +90,7 @@ from rlfoundations._validate import (
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
-from rlfoundations.stochastic import (
-    action_values,
-    check_policy_matrix,
-    induced_mdp,
-    is_policy_matrix,
-)
+from rlfoundations.stochastic import action_values, induced_mdp, is_policy_matrix
 
 __all__ = [
     "modified_policy_iteration",
@@ -77,11 +105,46 @@ DEFAULT_MAX_ITER = 10_000
 DEFAULT_POLICY_ITERATION_STEPS = 1_000
 #: Above this many states, ``method="auto"`` evaluates policies iteratively, not exactly.
 EXACT_EVALUATION_MAX_STATES = 2_000
+#: Relative widening of the certified bounds, for the rounding of the backup they come from
+#: (a sum of K products, each within one ulp): 2**-40, about 1e-12 of the values' size.
+CERTIFICATE_ROUNDING = 2.0**-40
+#: Most partial-evaluation sweeps per modified policy iteration step (more is policy iteration).
+MAX_EVALUATIONS = 10**6
 
 
 # -- validation ----------------------------------------------------------------------------------
 def _check_max_iter(max_iter, default: int = DEFAULT_MAX_ITER) -> int:
     return default if max_iter is None else check_int("max_iter", max_iter)
+
+
+def _check_magnitude(mdp: TabularMDP, gamma: float) -> None:
+    """Refuse a model whose values could overflow float64: ``max |R| / (1 - gamma)`` must be
+    finite (rewards of 1e308 would give ``inf`` values reported as converged).
+    """
+    if gamma == 1.0:
+        return
+    largest = _reward_scales(mdp)[1]
+    if not math.isfinite(largest / (1.0 - gamma)):
+        s, a = (int(i) for i in np.argwhere(np.abs(mdp.expected_reward) == largest)[0])
+        raise InvalidValueError(
+            f"mdp's expected reward {largest:.3g} at (state={s}, action={a}) with gamma={gamma} "
+            f"allows values up to {largest:.3g} / (1 - gamma), beyond float64's range: "
+            f"rescale the rewards (values scale with them)"
+        )
+
+
+def _check_finite(values: np.ndarray, method: str) -> bool:
+    """Whether ``values`` are finite; if not, a :class:`ConvergenceWarning` says so."""
+    if np.isfinite(values).all():
+        return True
+    s = int(np.argmin(np.isfinite(values)))
+    warnings.warn(
+        f"{method} produced a value of {values[s]} at state {s}: the values overflowed "
+        f"float64, the result is not converged; rescale the rewards",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+    return False
 
 
 def _threshold(epsilon: float, gamma: float, factor: float) -> float:
@@ -109,23 +172,97 @@ def _warn_non_terminating(stuck: np.ndarray, what: str) -> None:
     )
 
 
-def _greedy_result(mdp, gamma, method, values, iterations, converged, residuals, history=None):
-    """Wrap values into a result with their Q-values and lowest-index greedy policy."""
+#: Codes of :func:`rlfoundations._kernels.planning.certificates`'s ``evaluated``.
+_EVALUATED = {None: 0, "exact": 1, "iterative": 2}
+
+
+def _certificates(mdp, gamma, values, q_values, policy, *, evaluated=None):
+    """(lower, upper, suboptimality) of a result: see the module docstring, "Certificates".
+
+    ``evaluated`` is None for a solver (bounds on ``V*``), else "exact" or "iterative" for
+    the evaluation of ``policy`` (bounds on ``V^pi``).
+    """
+    n_states = values.shape[0]
+    lower, upper = np.empty(n_states), np.empty(n_states)
+    if gamma == 1.0:
+        if evaluated == "exact":
+            lower[:], upper[:] = values, values
+        else:
+            lower[:], upper[:] = np.nan, np.nan
+        return lower, upper, math.nan
+    suboptimality = _kernels.certificates(
+        values,
+        q_values,
+        policy,
+        gamma,
+        mdp.can_terminate,
+        _EVALUATED[evaluated],
+        CERTIFICATE_ROUNDING,
+        _reward_scales(mdp)[0],
+        lower,
+        upper,
+    )
+    return lower, upper, float(suboptimality)
+
+
+def _optimal_upper(mdp, gamma, values, q_values) -> np.ndarray:
+    """MacQueen's upper bound on ``V*`` from ``values`` and their Q-values."""
+    return _certificates(mdp, gamma, values, q_values, np.argmax(q_values, axis=1))[1]
+
+
+def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
+    """With gamma = 1, the states the greedy ``policy`` never ends from, after switching them
+    (in place) to near-greedy actions certified to end the episode (module docstring).
+    """
+    stuck = _non_terminating(mdp, policy)
+    if stuck.any():
+        _kernels.prefer_termination(
+            mdp.successor, mdp.prob, mdp.terminated, q_values, tolerance, policy, stuck
+        )
+        stuck = _non_terminating(mdp, policy)
+    return stuck
+
+
+def _greedy_result(
+    mdp, gamma, method, values, iterations, converged, residuals, history=None, tolerance=0.0
+):
+    """Wrap values into a result with their Q-values, lowest-index greedy policy (with
+    gamma = 1, ties within ``tolerance`` broken toward termination) and certificates.
+    """
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     policy = np.empty(mdp.n_states, dtype=np.int64)
-    _kernels.greedy(*_kernel_model(mdp), gamma, values, q_values, policy)
     non_terminating = None
-    if gamma == 1.0:
-        non_terminating = _non_terminating(mdp, policy)
+    if gamma < 1.0:
+        lower, upper = np.empty(mdp.n_states), np.empty(mdp.n_states)
+        suboptimality, finite = _kernels.greedy_certified(
+            *_kernel_model(mdp),
+            gamma,
+            values,
+            q_values,
+            policy,
+            mdp.can_terminate,
+            CERTIFICATE_ROUNDING,
+            _reward_scales(mdp)[0],
+            lower,
+            upper,
+        )
+        if not finite:
+            _check_finite(values, method)
+    else:
+        _kernels.greedy(*_kernel_model(mdp), gamma, values, q_values, policy)
+        non_terminating = _prefer_termination(mdp, gamma, q_values, policy, tolerance)
         if non_terminating.any():
             _warn_non_terminating(non_terminating, "the greedy policy")
-    if not converged:
+        finite = _check_finite(values, method)
+        lower, upper, suboptimality = _certificates(mdp, gamma, values, q_values, policy)
+    if finite and not converged:
         warnings.warn(
             f"{method} stopped at max_iter={iterations} before meeting its stopping rule "
             f"(last change {residuals[-1]:.3g}); the result is not epsilon-optimal",
             ConvergenceWarning,
             stacklevel=3,
         )
+    converged = converged and finite
     return PlanningResult(
         values=values,
         q_values=q_values,
@@ -137,6 +274,9 @@ def _greedy_result(mdp, gamma, method, values, iterations, converged, residuals,
         method=method,
         history=history,
         non_terminating=non_terminating,
+        lower=lower,
+        upper=upper,
+        suboptimality=float(suboptimality),
     )
 
 
@@ -179,7 +319,9 @@ def value_iteration(
     -------
     PlanningResult
         ``values``, ``q_values``, greedy ``policy`` (lowest index on ties), ``iterations``,
-        ``converged``, ``residuals`` (sup-norm change per sweep), ``history`` if recorded.
+        ``converged``, ``residuals`` (sup-norm change per sweep), ``history`` if recorded,
+        and the certificates ``lower <= V* <= upper`` and ``suboptimality`` of the policy
+        (MacQueen's bounds, Puterman Theorems 6.6.3 and 6.6.6; see the module docstring).
 
     Notes
     -----
@@ -199,7 +341,10 @@ def value_iteration(
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
+    gauss_seidel = check_bool("gauss_seidel", gauss_seidel)
+    record = check_bool("record", record)
     values = check_values(mdp, initial_values)
+    _check_magnitude(mdp, gamma)
     history = [values.copy()] if record else None
     iterations, converged, residuals = _drivers.value_iteration(
         *_kernel_model(mdp),
@@ -221,6 +366,7 @@ def value_iteration(
         converged,
         residuals,
         None if history is None else np.array(history),
+        tolerance=epsilon,
     )
 
 
@@ -265,7 +411,9 @@ def policy_evaluation(
     -------
     PlanningResult
         ``values`` of the policy, ``q_values`` from them, ``policy`` as given (the (S, A)
-        matrix for a stochastic policy).
+        matrix for a stochastic policy); ``lower <= V^pi <= upper`` (equal to ``values`` for
+        exact evaluation; MacQueen's bounds, Puterman Theorem 6.6.3, for iterative) and
+        ``suboptimality`` bounding ``max_s V*(s) - V^pi(s)``.
 
     Examples
     --------
@@ -328,6 +476,9 @@ def policy_evaluation(
             ConvergenceWarning,
             stacklevel=2,
         )
+    lower, upper, suboptimality = _certificates(
+        mdp, gamma, values, q_values, policy, evaluated=method
+    )
     return PlanningResult(
         values=values,
         q_values=q_values,
@@ -337,12 +488,15 @@ def policy_evaluation(
         residuals=residuals.copy(),
         gamma=gamma,
         method=f"policy_evaluation ({method})",
+        lower=lower,
+        upper=upper,
+        suboptimality=suboptimality,
     )
 
 
 def _evaluate_policy_matrix(mdp, policy, gamma, **options) -> PlanningResult:
     """A stochastic policy: the deterministic evaluation of the model it induces."""
-    matrix = check_policy_matrix(mdp, policy)
+    matrix = check_policy(mdp, policy, stochastic=True)
     induced = induced_mdp(mdp, matrix)
     if check_gamma(gamma) == 1.0:
         stuck = _non_terminating(induced, np.zeros(mdp.n_states, dtype=np.int64))
@@ -354,9 +508,12 @@ def _evaluate_policy_matrix(mdp, policy, gamma, **options) -> PlanningResult:
                 f"that terminates surely"
             )
     chain = policy_evaluation(induced, np.zeros(mdp.n_states, dtype=np.int64), gamma, **options)
-    return dataclasses.replace(
-        chain, q_values=action_values(mdp, chain.values, chain.gamma), policy=matrix
-    )
+    q_values = action_values(mdp, chain.values, chain.gamma)
+    suboptimality = math.nan
+    if chain.gamma < 1.0:
+        upper = _optimal_upper(mdp, chain.gamma, chain.values, q_values)
+        suboptimality = float(np.max(upper - chain.lower))
+    return dataclasses.replace(chain, q_values=q_values, policy=matrix, suboptimality=suboptimality)
 
 
 def policy_iteration(
@@ -398,7 +555,8 @@ def policy_iteration(
     -------
     PlanningResult
         ``iterations`` counts improvement steps; ``residuals`` the sup-norm change of the
-        values between successive evaluations.
+        values between successive evaluations; ``lower``, ``upper``, ``suboptimality`` as
+        in :func:`value_iteration` (with ``gamma = 1``, ``lower`` is the exact values).
 
     Examples
     --------
@@ -412,6 +570,7 @@ def policy_iteration(
     gamma = check_gamma(gamma)
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter, DEFAULT_POLICY_ITERATION_STEPS)
+    _check_magnitude(mdp, gamma)
     tie_tolerance = check_positive("tie_tolerance", tie_tolerance)
     evaluation = check_choice("evaluation", evaluation, ("auto", "exact", "iterative"))  # type: ignore[assignment]
     exact = evaluation == "exact" or (
@@ -419,7 +578,9 @@ def policy_iteration(
     )
     model = _kernel_model(mdp)
     if gamma == 1.0:
-        start, handled = _kernels.proper_policy(mdp.successor, mdp.prob, mdp.terminated)
+        start, handled = _kernels.proper_policy(
+            mdp.successor, mdp.prob, mdp.terminated, mdp.allowed
+        )
         if not handled.all():
             s = int(np.argmin(handled))
             raise ValueError(
@@ -427,7 +588,7 @@ def policy_iteration(
                 f"value is not a finite sum; use gamma < 1"
             )
     else:
-        start = np.argmax(mdp.expected_reward, axis=1)
+        start = np.argmax(_masked_rewards(mdp.expected_reward, mdp.action_mask), axis=1)
     policy = (
         start
         if initial_policy is None
@@ -462,6 +623,10 @@ def policy_iteration(
             ConvergenceWarning,
             stacklevel=2,
         )
+    lower, upper, suboptimality = _certificates(mdp, gamma, values, q_values, policy)
+    if gamma == 1.0 and exact and proper:
+        # The values are those of a proper policy, exactly: V^pi <= V* (no upper bound).
+        lower = values.copy()
     return PlanningResult(
         values=values,
         q_values=q_values,
@@ -472,6 +637,9 @@ def policy_iteration(
         gamma=gamma,
         method="policy_iteration",
         non_terminating=non_terminating,
+        lower=lower,
+        upper=upper,
+        suboptimality=suboptimality,
     )
 
 
@@ -519,7 +687,13 @@ def modified_policy_iteration(
     epsilon = check_positive("epsilon", epsilon)
     max_iter = _check_max_iter(max_iter)
     n_evaluations = check_int("n_evaluations", n_evaluations, minimum=0)
+    if n_evaluations > MAX_EVALUATIONS:
+        raise InvalidValueError(
+            f"n_evaluations must be at most {MAX_EVALUATIONS}, got {n_evaluations}: that many "
+            f"partial evaluations is policy iteration, use policy_iteration"
+        )
     values = check_values(mdp, initial_values)
+    _check_magnitude(mdp, gamma)
     iterations, converged, residuals = _drivers.modified_policy_iteration(
         *_kernel_model(mdp),
         gamma,
@@ -531,5 +705,12 @@ def modified_policy_iteration(
         values,
     )
     return _greedy_result(
-        mdp, gamma, "modified_policy_iteration", values, iterations, converged, residuals
+        mdp,
+        gamma,
+        "modified_policy_iteration",
+        values,
+        iterations,
+        converged,
+        residuals,
+        tolerance=epsilon,
     )

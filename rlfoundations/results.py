@@ -68,6 +68,15 @@ class PlanningResult:
     non_terminating : ndarray of bool, shape (S,), or None
         With ``gamma = 1``: the states from which ``policy`` does not end the episode with
         probability 1 (an infinite-horizon sum, so their values mean little). None otherwise.
+    lower, upper : ndarray, shape (S,), or None
+        Certified bounds ``lower <= V* <= upper`` per state (``V^pi`` of the policy given, for
+        :func:`~rlfoundations.policy_evaluation`): MacQueen's bounds from the last Bellman
+        backup (Puterman, Theorem 6.6.3), NaN where no bound is proved (``gamma = 1``, see
+        the module docstring of :mod:`rlfoundations.planning`). None from solvers that do not
+        compute them.
+    suboptimality : float or None
+        A guaranteed bound ``max_s (V*(s) - V^pi(s)) <= suboptimality`` for ``policy``
+        (Puterman, Theorems 6.6.3 and 6.6.6); NaN where no bound is proved.
     """
 
     values: np.ndarray
@@ -80,6 +89,9 @@ class PlanningResult:
     method: str
     history: np.ndarray | None = None
     non_terminating: np.ndarray | None = field(default=None)
+    lower: np.ndarray | None = field(default=None)
+    upper: np.ndarray | None = field(default=None)
+    suboptimality: float | None = field(default=None)
 
     def __repr__(self) -> str:
         return (

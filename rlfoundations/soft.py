@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from rlfoundations._kernels import soft as _kernels
+from rlfoundations._kernels.layout import masked_rewards
 from rlfoundations._validate import check_gamma, check_int, check_mdp, check_positive
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
@@ -85,7 +86,8 @@ def soft_value_iteration(
     epsilon = check_positive("epsilon", epsilon)
     max_iter = 10_000 if max_iter is None else check_int("max_iter", max_iter)
     threshold = math.inf if gamma == 0.0 else epsilon * (1.0 - gamma) / gamma
-    model = (mdp.successor, mdp.continue_prob, mdp.expected_reward, gamma, temperature)
+    rewards = masked_rewards(mdp.expected_reward, mdp.action_mask)
+    model = (mdp.successor, mdp.continue_prob, rewards, gamma, temperature)
     values = np.zeros(mdp.n_states)
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     residuals = np.empty(max_iter)

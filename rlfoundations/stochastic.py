@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
+from rlfoundations._kernels.layout import masked_rewards
+from rlfoundations._validate import check_policy
+from rlfoundations.mdp import TabularMDP
 
 __all__ = ["check_policy_matrix", "induced_mdp", "is_policy_matrix"]
 
@@ -28,33 +29,10 @@ def is_policy_matrix(policy: npt.ArrayLike) -> bool:
 def check_policy_matrix(mdp: TabularMDP, policy: npt.ArrayLike, name: str = "policy") -> np.ndarray:
     """``policy`` as a read-only float (S, A) matrix whose rows are distributions.
 
-    Raises ``InvalidTypeError`` for a non-numeric dtype and ``InvalidValueError`` for the
-    wrong shape, a negative or non-finite entry, or a row not summing to 1 within
-    ``PROB_TOLERANCE``, naming the first offending state (and action).
+    :func:`rlfoundations._validate.check_policy` with ``stochastic=True`` (kept for callers of
+    this name).
     """
-    array = np.asarray(policy)
-    if array.dtype.kind not in "fiu":
-        raise InvalidTypeError(f"{name} must hold probabilities, got dtype {array.dtype}")
-    expected = (mdp.n_states, mdp.n_actions)
-    if array.shape != expected:
-        raise InvalidValueError(f"{name} must have shape {expected}, got {array.shape}")
-    array = np.array(array, dtype=np.float64)
-    bad = ~np.isfinite(array) | (array < 0)
-    if bad.any():
-        s, a = (int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
-        raise InvalidValueError(
-            f"{name}[{s}, {a}] = {array[s, a]} is not a probability (state={s}, action={a})"
-        )
-    totals = array.sum(axis=1)
-    bad = np.abs(totals - 1.0) > PROB_TOLERANCE
-    if bad.any():
-        s = int(np.argmax(bad))
-        raise InvalidValueError(
-            f"{name}[{s}] sums to {float(totals[s])!r} (state={s}); the action "
-            "probabilities of every state must sum to 1"
-        )
-    array.setflags(write=False)
-    return array
+    return check_policy(mdp, policy, name=name, stochastic=True)
 
 
 def induced_mdp(mdp: TabularMDP, policy: np.ndarray) -> TabularMDP:
@@ -84,4 +62,4 @@ def action_values(mdp: TabularMDP, values: np.ndarray, gamma: float) -> np.ndarr
     future = np.zeros((mdp.n_states, mdp.n_actions))
     for k in range(mdp.max_outcomes):
         future += mdp.continue_prob[:, :, k] * values[mdp.next_state[:, :, k]]
-    return mdp.expected_reward + gamma * future
+    return masked_rewards(mdp.expected_reward, mdp.action_mask) + gamma * future

@@ -55,6 +55,26 @@ def tabular_mdps(
     )
 
 
+@st.composite
+def masked_mdps(draw, max_states: int = 20, max_actions: int = 4) -> TabularMDP:
+    """A random model of :func:`tabular_mdps` (two actions or more) with a random
+    ``action_mask``: each pair masked with probability 1/2, one allowed action kept per state.
+    """
+    mdp = draw(tabular_mdps(max_states=max_states, max_actions=max_actions), label="mdp")
+    if mdp.n_actions == 1:
+        mdp = TabularMDP(
+            next_state=np.repeat(mdp.next_state, 2, axis=1),
+            prob=np.repeat(mdp.prob, 2, axis=1),
+            reward=np.concatenate([mdp.reward, mdp.reward + 1.0], axis=1),
+            terminated=np.repeat(mdp.terminated, 2, axis=1),
+            initial=mdp.initial,
+        )
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="mask_seed"))
+    mask = rng.random((mdp.n_states, mdp.n_actions)) < 0.5
+    mask[np.arange(mdp.n_states), rng.integers(0, mdp.n_actions, mdp.n_states)] = True
+    return mdp.with_action_mask(mask)
+
+
 def discounts(max_gamma: float = 0.999) -> st.SearchStrategy[float]:
     """Discount factors in [0, max_gamma], including the edges."""
     return st.one_of(

@@ -442,3 +442,42 @@ def test_model_structure_matches_reference(mdp):
             rlf.model_structure(mdp)
         return
     assert rlf.model_structure(mdp) == expected
+
+
+def masked_lure() -> rlf.TabularMDP:
+    """State 0: action 0 (masked) leads to state 1, a loop paying 10 per step; action 1 stays
+    in 0 paying 1. State 1 loops paying 10. Ignoring the mask, state 0's gain would be 10."""
+    return rlf.TabularMDP(
+        next_state=[[[1], [0]], [[1], [1]]],
+        prob=[[[1.0], [1.0]], [[1.0], [1.0]]],
+        reward=[[[0.0], [1.0]], [[10.0], [10.0]]],
+        terminated=[[[False], [False]], [[False], [False]]],
+        initial=[1.0, 0.0],
+        action_mask=[[False, True], [True, True]],
+    )
+
+
+def test_multichain_policy_iteration_never_chooses_a_masked_action_for_its_gain():
+    got = rlf.average_reward_policy_iteration(masked_lure())
+    assert got.policy[0] == 1
+    np.testing.assert_allclose(got.gains, [1.0, 10.0], atol=1e-12)
+
+
+def test_the_masked_lure_matches_the_reference_twin():
+    got = rlf.average_reward_policy_iteration(masked_lure())
+    expected = reference.average_reward_policy_iteration(masked_lure())
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    np.testing.assert_allclose(got.gains, expected.gains, atol=1e-12)
+
+
+def test_relative_value_iteration_never_chooses_a_masked_action():
+    # State 0: action 0 (masked) pays 10 and stays, action 1 pays 1 and stays; state 1 pays 0
+    # and moves to 0. The gain is 1 (10 if the mask were ignored).
+    P = np.zeros((2, 2, 2))
+    P[:, :, 0] = 1.0
+    mdp = rlf.TabularMDP.from_dense(
+        P, np.array([[10.0, 1.0], [0.0, 0.0]]), action_mask=np.array([[False, True], [True, True]])
+    )
+    got = rlf.relative_value_iteration(mdp)
+    assert got.gain == pytest.approx(1.0, abs=1e-8)
+    assert got.policy[0] == 1

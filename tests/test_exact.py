@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import given, settings
 
 import rlfoundations as rlf
 from rlfoundations.reference import exact
@@ -74,9 +74,7 @@ def test_exact_evaluation_refuses_a_chain_that_never_ends_at_gamma_one():
         exact.policy_evaluation(chain(), [0, 0], 1)
 
 
-# -- Pending on the planning kernels (issue 13, items 4 and 7) -----------------------------------
-# ``house`` restructures planning.py and its kernels; these tests state what the existing
-# solvers must do once that work lands. They fail today, strictly: the lead lifts the xfail.
+# -- Proper policies at gamma = 1 (issue 13, item 4) and certificates (item 7) -----------------
 def gamblers_problem(goal: int = 100, p_heads: float = 0.4) -> rlf.TabularMDP:
     """Sutton & Barto's Example 4.3 ported verbatim: stakes 0..min(s, goal - s), stake 0
     allowed (it changes nothing); stakes above the limit behave as stake 0."""
@@ -110,23 +108,92 @@ def test_policy_iteration_returns_a_proper_policy_on_the_gamblers_problem():
     assert got.values[50] == pytest.approx(0.4, abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 4: ties toward termination (house)")
-@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@pytest.mark.filterwarnings("error::rlfoundations.NonTerminationWarning")
 @pytest.mark.parametrize("solver", ["value_iteration", "modified_policy_iteration"])
 def test_undiscounted_solvers_return_a_proper_policy_on_the_gamblers_problem(solver):
     got = getattr(rlf, solver)(gamblers_problem(), gamma=1.0)
     assert not got.non_terminating.any()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 7: lower/upper on every result (house)")
-@pytest.mark.parametrize(
-    "solver", ["value_iteration", "policy_iteration", "modified_policy_iteration"]
-)
-@settings(max_examples=20, phases=[Phase.generate])  # no shrinking while it is expected to fail
+@pytest.mark.parametrize("solver", ["value_iteration", "modified_policy_iteration"])
+def test_the_proper_policy_of_the_gamblers_problem_achieves_the_values_found(solver):
+    # The tie-break changes the policy, not the values: the policy's own exact values are the
+    # optimal ones (Sutton & Barto, Figure 4.3: 0.4 at a stake of 50).
+    mdp = gamblers_problem()
+    got = getattr(rlf, solver)(mdp, gamma=1.0)
+    expected = rlf.policy_evaluation(mdp, got.policy, gamma=1.0).values
+    np.testing.assert_allclose(got.values, expected, atol=1e-7)
+    assert got.values[50] == pytest.approx(0.4, abs=1e-7)
+
+
+SOLVERS = [
+    pytest.param(rlf.value_iteration, {}, id="value_iteration"),
+    pytest.param(rlf.value_iteration, {"gauss_seidel": True}, id="gauss_seidel"),
+    pytest.param(rlf.policy_iteration, {}, id="policy_iteration"),
+    pytest.param(rlf.policy_iteration, {"evaluation": "iterative"}, id="pi_iterative"),
+    pytest.param(rlf.modified_policy_iteration, {}, id="modified_policy_iteration"),
+]
+
+
+@pytest.mark.parametrize(("solver", "options"), SOLVERS)
+@settings(max_examples=20)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3))
-def test_discounted_results_carry_bounds_that_bracket_the_exact_values(solver, mdp):
+def test_discounted_results_carry_bounds_that_bracket_the_exact_values(solver, options, mdp):
     gamma = 0.9
-    got = getattr(rlf, solver)(mdp, gamma, epsilon=1e-3)
-    expected = exact.policy_iteration(mdp, gamma).values.astype(float)
-    assert np.all(got.lower <= expected + 1e-12)
-    assert np.all(expected <= got.upper + 1e-12)
+    if solver is rlf.policy_iteration:
+        got = solver(mdp, gamma, **options)
+    else:
+        got = solver(mdp, gamma, epsilon=1e-3, **options)
+    expected = exact.policy_iteration(mdp, Fraction(9, 10)).values.astype(float)
+    assert np.all(got.lower <= expected)
+    assert np.all(expected <= got.upper)
+
+
+# Stopped after 3 sweeps, far from converged: the bound must hold at any exit.
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.parametrize(("solver", "options"), SOLVERS)
+@settings(max_examples=20)
+@given(mdp=tabular_mdps(max_states=8, max_actions=3))
+def test_the_suboptimality_bound_holds_for_the_returned_policy(solver, options, mdp):
+    gamma = 0.9
+    if solver is rlf.policy_iteration:
+        got = solver(mdp, gamma, **options)
+    else:
+        got = solver(mdp, gamma, epsilon=1e-2, max_iter=3, **options)
+    optimal = exact.policy_iteration(mdp, Fraction(9, 10)).values
+    own = exact.policy_evaluation(mdp, got.policy, Fraction(9, 10)).values
+    assert float(max(optimal - own)) <= got.suboptimality
+
+
+@settings(max_examples=20)
+@given(mdp=tabular_mdps(max_states=8, max_actions=3))
+def test_iterative_evaluation_bounds_bracket_the_exact_values_of_the_policy(mdp):
+    policy = np.zeros(mdp.n_states, dtype=int)
+    got = rlf.policy_evaluation(mdp, policy, 0.9, method="iterative", epsilon=1e-2)
+    expected = exact.policy_evaluation(mdp, policy, Fraction(9, 10)).values.astype(float)
+    assert np.all(got.lower <= expected)
+    assert np.all(expected <= got.upper)
+
+
+def test_exact_evaluation_bounds_are_the_values():
+    got = rlf.policy_evaluation(chain(), [0, 0], 0.5, method="exact")
+    assert got.lower.tolist() == got.values.tolist() == got.upper.tolist()
+
+
+def test_the_bound_tightens_to_the_stopping_rule_of_value_iteration():
+    # Theorem 6.6.6: the span stop at epsilon (1 - gamma) / gamma leaves a gap below epsilon.
+    got = rlf.value_iteration(rlf.from_env("FrozenLake-v1"), 0.99, epsilon=1e-6)
+    assert got.suboptimality < 1e-6
+    assert np.max(got.upper - got.lower) < 1e-6
+
+
+def test_undiscounted_value_iteration_proves_no_bounds():
+    got = rlf.value_iteration(rlf.from_env("CliffWalking-v1"), 1.0)
+    assert np.isnan(got.lower).all() and np.isnan(got.upper).all()
+    assert np.isnan(got.suboptimality)
+
+
+def test_undiscounted_policy_iteration_bounds_the_optimum_from_below_by_its_exact_values():
+    got = rlf.policy_iteration(rlf.from_env("CliffWalking-v1"), 1.0)
+    assert got.lower.tolist() == got.values.tolist()
+    assert np.isnan(got.upper).all()

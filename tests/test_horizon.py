@@ -192,3 +192,16 @@ def test_taxis_time_limit_is_long_enough_for_its_undiscounted_optimum():
     expected = rlf.policy_iteration(mdp, gamma=1.0).values
     assert got.horizon == 200
     np.testing.assert_allclose(got.values[0], expected, rtol=0, atol=1e-9)
+
+
+def test_backward_induction_never_chooses_a_masked_action():
+    # State 0: action 0 (masked) pays 10, action 1 pays 1, both stay; state 1 pays 0 and
+    # moves to 0. Three stages undiscounted: V_0 = (1 + 1 + 1, 0 + 1 + 1) = (3, 2).
+    P = np.zeros((2, 2, 2))
+    P[:, :, 0] = 1.0
+    mdp = rlf.TabularMDP.from_dense(
+        P, np.array([[10.0, 1.0], [0.0, 0.0]]), action_mask=np.array([[False, True], [True, True]])
+    )
+    got = rlf.backward_induction(mdp, 3)
+    assert got.values[0].tolist() == [3.0, 2.0]
+    assert (got.policy[:, 0] == 1).all()

@@ -134,3 +134,16 @@ def test_linear_programming_rejects_bad_arguments(kwargs, error, message):
     arguments = {"gamma": 0.5, **kwargs}
     with pytest.raises(error, match=message):
         rlf.linear_programming(two_actions(), **arguments)
+
+
+def test_linear_programming_gives_a_masked_pair_no_occupancy():
+    pytest.importorskip("scipy", reason="pip install 'rlfoundations[lp]'")
+    P = np.zeros((2, 2, 2))
+    P[:, :, 0] = 1.0
+    mdp = rlf.TabularMDP.from_dense(
+        P, np.array([[10.0, 1.0], [0.0, 0.0]]), action_mask=np.array([[False, True], [True, True]])
+    )
+    got = rlf.linear_programming(mdp, 0.5)
+    np.testing.assert_allclose(got.values, [2.0, 1.0], atol=1e-8)
+    assert got.occupancy[0, 0] == 0.0
+    assert got.policy.tolist() == [1, 0]

@@ -70,6 +70,9 @@ def assert_identical(got, expected) -> None:
     elif dataclasses.is_dataclass(expected):
         for field in dataclasses.fields(expected):
             assert_identical(getattr(got, field.name), getattr(expected, field.name))
+    elif isinstance(expected, float) and expected != expected:
+        # NaN (an undiscounted result's suboptimality) is never == itself.
+        assert isinstance(got, float) and got != got
     else:
         assert got == expected
 

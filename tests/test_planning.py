@@ -15,7 +15,7 @@ from rlfoundations._kernels import planning as kernels
 from rlfoundations._kernels.drivers import PARALLEL_MIN_SLOTS
 from rlfoundations._kernels.layout import kernel_model
 from rlfoundations.reference import planning as reference_planning
-from strategies import discounts, tabular_mdps
+from strategies import discounts, masked_mdps, tabular_mdps
 
 SOLVERS = ["value_iteration", "policy_iteration", "modified_policy_iteration"]
 
@@ -78,6 +78,25 @@ def test_value_iteration_equals_reference_to_the_bit(mdp, gamma, gauss_seidel):
     np.testing.assert_array_equal(got.values, expected.values)
     np.testing.assert_array_equal(got.q_values, expected.q_values)
     np.testing.assert_array_equal(got.residuals, expected.residuals)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@pytest.mark.parametrize("solver", SOLVERS)
+@settings(max_examples=30)
+@given(mdp=tabular_mdps(), gamma=discounts())
+def test_certificates_equal_reference_to_the_bit(solver, mdp, gamma):
+    got = getattr(rlf, solver)(mdp, gamma, max_iter=100)
+    expected = getattr(reference, solver)(mdp, gamma, max_iter=100)
+    if solver == "policy_iteration":
+        # Exact solves differ in the last bits (blocks vs one dense solve): same formula.
+        np.testing.assert_allclose(got.lower, expected.lower, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(got.upper, expected.upper, rtol=1e-9, atol=1e-9)
+        return
+    np.testing.assert_array_equal(got.lower, expected.lower)
+    np.testing.assert_array_equal(got.upper, expected.upper)
+    np.testing.assert_array_equal(got.suboptimality, expected.suboptimality)
 
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
@@ -90,6 +109,8 @@ def test_iterative_evaluation_and_modified_policy_iteration_equal_reference_to_t
     got = rlf.policy_evaluation(mdp, policy, gamma, method="iterative", max_iter=100)
     expected = reference.policy_evaluation(mdp, policy, gamma, method="iterative", max_iter=100)
     np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.lower, expected.lower)
+    np.testing.assert_array_equal(got.upper, expected.upper)
     got = rlf.modified_policy_iteration(mdp, gamma, max_iter=100)
     expected = reference.modified_policy_iteration(mdp, gamma, max_iter=100)
     np.testing.assert_array_equal(got.values, expected.values)
@@ -546,3 +567,154 @@ def test_a_run_split_into_many_kernel_calls_equals_one_call_to_the_bit(monkeypat
     assert (got.iterations, got.converged) == (expected.iterations, expected.converged)
     if expected.history is not None:
         assert got.history.tobytes() == expected.history.tobytes()
+
+
+# -- action masks (issue 12): solvers never choose a masked action -------------------------------
+def tempting_masked_mdp() -> rlf.TabularMDP:
+    """State 0: action 0 (masked) pays 10 and stays, action 1 pays 1 and stays; state 1 pays 0
+    and moves to 0. With gamma = 1/2: V(0) = 1 / (1 - 1/2) = 2, V(1) = 0 + 2 / 2 = 1 (20 and
+    10 if the mask were ignored)."""
+    P = np.zeros((2, 2, 2))
+    P[:, :, 0] = 1.0
+    R = np.array([[10.0, 1.0], [0.0, 0.0]])
+    return rlf.TabularMDP.from_dense(P, R, action_mask=np.array([[False, True], [True, True]]))
+
+
+MASKED_SOLVERS = [
+    pytest.param(rlf.value_iteration, {}, id="value_iteration"),
+    pytest.param(rlf.value_iteration, {"gauss_seidel": True}, id="gauss_seidel"),
+    pytest.param(rlf.policy_iteration, {}, id="policy_iteration"),
+    pytest.param(rlf.policy_iteration, {"evaluation": "iterative"}, id="pi_iterative"),
+    pytest.param(rlf.modified_policy_iteration, {}, id="modified_policy_iteration"),
+]
+
+
+@pytest.mark.parametrize(("solver", "options"), MASKED_SOLVERS)
+def test_a_masked_action_is_never_chosen_however_tempting(solver, options):
+    got = solver(tempting_masked_mdp(), 0.5, **options)
+    np.testing.assert_allclose(got.values, [2.0, 1.0], atol=1e-8)
+    assert got.policy.tolist() == [1, 0]
+
+
+def test_a_masked_action_has_minus_infinite_q_value():
+    got = rlf.value_iteration(tempting_masked_mdp(), 0.5)
+    assert got.q_values[0, 0] == -np.inf
+    assert np.isfinite(got.q_values[1]).all()
+
+
+def with_masked_pairs_copied(mdp: rlf.TabularMDP) -> rlf.TabularMDP:
+    """The unmasked model in which every masked pair is a copy of its state's first allowed
+    action: duplicating an allowed action cannot change V*, so both models share it."""
+    first = np.argmax(mdp.action_mask, axis=1)[:, None]
+    take = np.where(mdp.action_mask, np.arange(mdp.n_actions), first)
+    rows = np.arange(mdp.n_states)[:, None]
+    return rlf.TabularMDP(
+        next_state=mdp.next_state[rows, take],
+        prob=mdp.prob[rows, take],
+        reward=mdp.reward[rows, take],
+        terminated=mdp.terminated[rows, take],
+        initial=mdp.initial,
+    )
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.parametrize(("solver", "options"), MASKED_SOLVERS)
+@settings(max_examples=25)
+@given(mdp=masked_mdps(), gamma=discounts(0.95))
+def test_masked_models_solve_to_the_values_of_the_model_with_masked_pairs_copied(
+    solver, options, mdp, gamma
+):
+    got = solver(mdp, gamma, **options)
+    expected = rlf.policy_iteration(with_masked_pairs_copied(mdp), gamma)
+    assert mdp.action_mask[np.arange(mdp.n_states), got.policy].all()
+    np.testing.assert_allclose(got.values, expected.values, rtol=0, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@pytest.mark.parametrize("solver", ["value_iteration", "modified_policy_iteration"])
+@settings(max_examples=25)
+@given(mdp=masked_mdps(), gamma=discounts())
+def test_masked_models_equal_reference_to_the_bit(solver, mdp, gamma):
+    got = getattr(rlf, solver)(mdp, gamma, max_iter=100)
+    expected = getattr(reference, solver)(mdp, gamma, max_iter=100)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.q_values, expected.q_values)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@settings(max_examples=25)
+@given(mdp=masked_mdps(), gamma=discounts(0.95))
+def test_masked_policy_iteration_matches_reference(mdp, gamma):
+    got = rlf.policy_iteration(mdp, gamma)
+    expected = reference.policy_iteration(mdp, gamma)
+    np.testing.assert_allclose(got.values, expected.values, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+
+
+def test_quantecon_infeasible_pairs_solve_as_quantecon_solves_them():
+    quantecon = pytest.importorskip("quantecon", reason="pip install 'rlfoundations[test-envs]'")
+    rng = np.random.default_rng(7)
+    n_states, n_actions = 12, 4
+    Q = rng.random((n_states, n_actions, n_states))
+    Q /= Q.sum(axis=2, keepdims=True)
+    R = rng.integers(-3, 4, (n_states, n_actions)).astype(float)
+    R[rng.random((n_states, n_actions)) < 0.4] = -np.inf
+    R[np.arange(n_states), rng.integers(0, n_actions, n_states)] = 1.0  # one feasible each
+    peer = quantecon.markov.DiscreteDP(R, Q, 0.9).solve(method="policy_iteration")
+    mdp = rlf.from_quantecon(quantecon.markov.DiscreteDP(R, Q, 0.9))
+    for got in (rlf.value_iteration(mdp, 0.9, epsilon=1e-10), rlf.policy_iteration(mdp, 0.9)):
+        np.testing.assert_allclose(got.values, peer.v, rtol=0, atol=1e-8)
+        assert got.policy.tolist() == peer.sigma.tolist()
+
+
+def test_mdptoolbox_minus_infinity_rewards_are_never_chosen():
+    # mdptoolbox's small() with action 1 of state 1 infeasible (R = -inf): state 1 must take
+    # action 0, and the values follow from Bellman's equation solved by hand.
+    P = np.array([[[0.5, 0.5], [0.8, 0.2]], [[0.0, 1.0], [0.1, 0.9]]])
+    R = np.array([[5.0, 10.0], [-1.0, -np.inf]])
+    got = rlf.policy_iteration(rlf.from_mdptoolbox(P, R), gamma=0.9)
+    # Only action 0 in state 1: V1 = -1 + 0.9 (0.8 V0 + 0.2 V1); state 0 picks its best.
+    v0_wait = np.linalg.solve([[1 - 0.45, -0.45], [-0.72, 1 - 0.18]], [5.0, -1.0])
+    v0_switch = np.linalg.solve([[1.0, -0.9], [-0.72, 1 - 0.18]], [10.0, -1.0])
+    expected = max(v0_wait, v0_switch, key=lambda v: v[0])
+    assert got.policy[1] == 0
+    np.testing.assert_allclose(got.values, expected, atol=1e-9)
+
+
+def test_policy_evaluation_refuses_a_policy_choosing_a_masked_action():
+    with pytest.raises(rlf.InvalidValueError, match=r"state=0, action=0"):
+        rlf.policy_evaluation(tempting_masked_mdp(), [0, 0], 0.5)
+
+
+def test_policy_evaluation_refuses_probability_on_a_masked_action():
+    with pytest.raises(rlf.InvalidValueError, match=r"state=0, action=0"):
+        rlf.policy_evaluation(tempting_masked_mdp(), [[0.5, 0.5], [0.5, 0.5]], 0.5)
+
+
+def test_policy_iteration_refuses_an_initial_policy_choosing_a_masked_action():
+    with pytest.raises(rlf.InvalidValueError, match=r"initial_policy\[0\]"):
+        rlf.policy_iteration(tempting_masked_mdp(), 0.5, initial_policy=[0, 0])
+
+
+def test_undiscounted_policy_iteration_starts_from_an_allowed_proper_policy():
+    # State 0: action 0 (masked) ends the episode, action 1 loops once then ends.
+    mdp = rlf.TabularMDP(
+        next_state=[[[0], [1]], [[0], [0]]],
+        prob=[[[1.0], [1.0]], [[1.0], [1.0]]],
+        reward=[[[5.0], [-1.0]], [[-1.0], [-1.0]]],
+        terminated=[[[True], [False]], [[True], [True]]],
+        initial=[1.0, 0.0],
+        action_mask=[[False, True], [True, True]],
+    )
+    got = rlf.policy_iteration(mdp, 1.0)
+    assert got.policy.tolist() == [1, 0]
+    assert got.values.tolist() == [-2.0, -1.0]
+
+
+def test_an_unmasked_model_keeps_its_layout_arrays_to_the_bit():
+    mdp = rlf.from_env("FrozenLake-v1")
+    masked = mdp.with_action_mask(np.ones((mdp.n_states, mdp.n_actions), dtype=bool))
+    for got, expected in zip(kernel_model(masked), kernel_model(mdp), strict=True):
+        np.testing.assert_array_equal(got, expected)

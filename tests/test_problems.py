@@ -81,8 +81,9 @@ def greedy_episode_length(mdp, policy, max_steps=1000):
 
 
 def solve(mdp, gamma, **kwargs):
+    """Value iteration, with any NonTerminationWarning an error: the greedy policy must end."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NonTerminationWarning)
+        warnings.simplefilter("error", NonTerminationWarning)
         return rlf.value_iteration(mdp, gamma, **kwargs)
 
 
@@ -129,6 +130,25 @@ def test_gamblers_timid_stake_is_optimal_for_p_above_half():
     result = solve(problems.gamblers_problem(0.6), 1.0, epsilon=1e-13)
     got = result.q_values[1:100, 1]
     np.testing.assert_allclose(got, result.values[1:100], atol=1e-9)
+
+
+@pytest.mark.parametrize("p_heads", [0.25, 0.4, 0.6])
+def test_gamblers_greedy_policy_ends_the_game_from_all_99_states(p_heads):
+    # Stake 0 is allowed and ties with the optimal stakes; the tie goes toward termination.
+    result = solve(problems.gamblers_problem(p_heads), 1.0, epsilon=1e-13)
+    assert not result.non_terminating.any()
+    assert (result.policy[1:100] > 0).all()
+
+
+def test_gamblers_greedy_policy_achieves_the_bold_play_values():
+    mdp = problems.gamblers_problem(0.4)
+    policy = solve(mdp, 1.0, epsilon=1e-13).policy
+    P, R = dense(mdp)
+    inner = np.arange(1, 100)
+    # The policy's own values by an independent dense solve over the non-terminal states.
+    A = np.eye(99) - P[inner, policy[inner]][:, inner]
+    got = np.linalg.solve(A, R[inner, policy[inner]])
+    np.testing.assert_allclose(got, bold_play_values(0.4, 100)[1:100], atol=1e-9)
 
 
 def test_gamblers_stake_above_the_allowed_acts_as_the_largest_allowed():
@@ -353,6 +373,9 @@ def test_inventory_finite_horizon_values_are_backward_inductions():
     expected = np.concatenate(expected[::-1])
     got = rlf.value_iteration(problems.inventory(capacity=capacity, horizon=horizon), 1.0).values
     np.testing.assert_allclose(got, expected, atol=1e-9)
+    # The library's own finite-horizon solver, on the stationary model, agrees too.
+    got = rlf.backward_induction(stationary, horizon).values[:horizon].ravel()
+    np.testing.assert_allclose(got, expected, atol=1e-9)
 
 
 def test_inventory_finite_horizon_policy_is_s_S_in_every_period():
@@ -407,9 +430,13 @@ def test_queue_admission_average_optimal_threshold_is_naors(rates):
     P, R = dense(mdp)
     allowed = np.ones((31, 2), bool)
     allowed[30, 1] = False
-    _, policy = relative_value_iteration(P, R, allowed)
+    gain, policy = relative_value_iteration(P, R, allowed)
     got = int(np.argmin(policy))  # first queue length that is rejected
     assert policy[got:].sum() == 0 and got == naor_threshold(*rates)
+    # The library's own relative value iteration agrees with the one written here.
+    library = rlf.relative_value_iteration(mdp)
+    assert library.gain == pytest.approx(gain, abs=1e-8)
+    assert int(np.argmin(library.policy)) == got and library.policy[got:].sum() == 0
 
 
 def test_queue_admission_discounted_near_one_has_the_average_optimal_threshold():

@@ -113,3 +113,15 @@ def test_soft_value_iteration_rejects_bad_arguments(kwargs, error, message):
     arguments = {"gamma": 0.9, "temperature": 1.0, **kwargs}
     with pytest.raises(error, match=message):
         rlf.soft_value_iteration(rlf.from_env("FrozenLake-v1"), **arguments)
+
+
+def test_soft_value_iteration_gives_a_masked_action_probability_zero():
+    P = np.zeros((2, 2, 2))
+    P[:, :, 0] = 1.0
+    mdp = rlf.TabularMDP.from_dense(
+        P, np.array([[10.0, 1.0], [0.0, 0.0]]), action_mask=np.array([[False, True], [True, True]])
+    )
+    got = rlf.soft_value_iteration(mdp, 0.5, 1.0)
+    assert got.policy[0].tolist() == [0.0, 1.0]
+    # One allowed action in state 0: the soft maximum is the hard one, V(0) = 1 / (1 - 1/2).
+    assert got.values[0] == pytest.approx(2.0, abs=1e-8)

@@ -358,6 +358,8 @@ def improve_multichain(
                 future_gain += continue_prob[s, a, k] * gain[successor[s, a, k]]
                 future_bias += continue_prob[s, a, k] * bias[successor[s, a, k]]
             gain_rows[s, a] = future_gain + end_prob[s, a] * restart_gain
+            if reward[s, a] == -np.inf:  # a masked pair: never chosen for its gain
+                gain_rows[s, a] = -np.inf
             q_values[s, a] = reward[s, a] + future_bias + end_prob[s, a] * restart_bias
             if gain_rows[s, a] > gain_rows[s, best]:
                 best = a

@@ -6,7 +6,11 @@ vector register, :data:`rlfoundations._kernels.lanes.LANES`):
 - ``successor`` (B, A, K, 8) int32: ``successor[s // 8, a, k, s % 8] = next_state[s, a, k]``;
 - ``continue_prob`` (B, A, K, 8) float64: the probability of each outcome that does not end
   the episode (0 where it does);
-- ``reward`` (B, A, 8) float64: the expected reward ``R(s, a)``.
+- ``reward`` (B, A, 8) float64: the expected reward ``R(s, a)``, ``-inf`` at the pairs the
+  model's ``action_mask`` forbids. A masked action's backup is then ``-inf + gamma * (a
+  finite sum) = -inf``, exactly, in every kernel: it never beats an allowed action (every
+  state has one, with a finite Q), so no maximum, greedy policy or stopping rule ever sees
+  it, and an unmasked model's arrays are the same as before, bit for bit.
 
 The last block is padded with copies of the last state, so a padding lane computes exactly
 what that state does and never changes a minimum or a maximum over states. This layout is a
@@ -27,10 +31,12 @@ import numpy as np
 from rlfoundations._kernels._jit import plain_python
 from rlfoundations._kernels.lanes import LANES
 
-__all__ = ["LANES", "kernel_model", "state_blocks"]
+__all__ = ["LANES", "kernel_model", "masked_rewards", "reward_scales", "state_blocks"]
 
 # Model -> its block arrays; an entry goes when its model is garbage collected.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Model -> its largest |reward| and |expected reward| (scales of the values and their rounding).
+_SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -51,8 +57,9 @@ def state_blocks(array: np.ndarray) -> np.ndarray:
 
 
 @plain_python
-def build_kernel_model(next_state, prob, terminated, expected_reward):
-    """The three block arrays of a model given by its (S, A, K) and (S, A) arrays.
+def build_kernel_model(next_state, prob, terminated, expected_reward, action_mask=None):
+    """The three block arrays of a model given by its (S, A, K) and (S, A) arrays, the
+    rewards of the pairs ``action_mask`` (S, A) forbids set to ``-inf``.
 
     Writable (Numba types read-only arrays apart: each kernel would compile twice, once for
     these, once for the arrays kernels make); nothing writes to them.
@@ -64,8 +71,17 @@ def build_kernel_model(next_state, prob, terminated, expected_reward):
     return (
         state_blocks(next_state.astype(np.int32)),
         state_blocks(np.where(terminated, 0.0, prob)),
-        state_blocks(np.asarray(expected_reward, dtype=np.float64)),
+        state_blocks(masked_rewards(expected_reward, action_mask)),
     )
+
+
+@plain_python
+def masked_rewards(expected_reward, action_mask=None) -> np.ndarray:
+    """``expected_reward`` as float64, ``-inf`` where ``action_mask`` is False."""
+    rewards = np.asarray(expected_reward, dtype=np.float64)
+    if action_mask is None or np.all(action_mask):
+        return rewards
+    return np.where(action_mask, rewards, -np.inf)
 
 
 @plain_python
@@ -73,12 +89,41 @@ def kernel_model(mdp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(successor, continue_prob, reward) of ``mdp`` in blocks, built on first use.
 
     ``mdp`` is any object with the arrays ``next_state``, ``prob``, ``terminated`` (S, A, K)
-    and ``expected_reward`` (S, A) (a :class:`~rlfoundations.TabularMDP`, whose arrays are
-    read-only, so the cached layout never goes stale).
+    and ``expected_reward`` (S, A), and optionally ``action_mask`` (S, A) (a
+    :class:`~rlfoundations.TabularMDP`, whose arrays are read-only, so the cached layout never
+    goes stale).
     """
     blocks = _CACHE.get(mdp)
     if blocks is None:
-        blocks = build_kernel_model(mdp.next_state, mdp.prob, mdp.terminated, mdp.expected_reward)
+        blocks = build_kernel_model(
+            mdp.next_state,
+            mdp.prob,
+            mdp.terminated,
+            mdp.expected_reward,
+            getattr(mdp, "action_mask", None),
+        )
         with _LOCK:
             blocks = _CACHE.setdefault(mdp, blocks)
     return blocks
+
+
+@plain_python
+def reward_scales(mdp) -> tuple[float, float]:
+    """(largest ``|reward|`` of an outcome with positive probability, largest ``|R(s, a)|``)
+    over the allowed actions of ``mdp``, computed once per model: the size of the terms a
+    backup sums (its rounding is relative to it) and of the expected rewards (the values'
+    bound ``max |R| / (1 - gamma)``)."""
+    scales = _SCALES.get(mdp)
+    if scales is None:
+        mask = getattr(mdp, "action_mask", None)
+        allowed = np.ones(mdp.prob.shape[:2], dtype=bool) if mask is None else mask
+        possible = (mdp.prob > 0) & allowed[:, :, None]
+        outcome = np.abs(mdp.reward[possible])
+        expected = np.abs(np.asarray(mdp.expected_reward)[allowed])
+        scales = (
+            float(outcome.max()) if outcome.size else 0.0,
+            float(expected.max()) if expected.size else 0.0,
+        )
+        with _LOCK:
+            scales = _SCALES.setdefault(mdp, scales)
+    return scales

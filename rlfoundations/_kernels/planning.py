@@ -825,10 +825,10 @@ def non_terminating_states(successor, prob, terminated, policy):
 
 
 @kernel
-def proper_policy(successor, prob, terminated):
+def proper_policy(successor, prob, terminated, allowed):
     """A policy that ends the episode surely from every state that allows it.
 
-    Round by round, a state is given the lowest action that has a positive-probability
+    Round by round, a state is given the lowest allowed action that has a positive-probability
     outcome which terminates or reaches a state handled in an earlier round. Returns
     (policy, handled): states never handled cannot end the episode under any policy.
     """
@@ -844,6 +844,8 @@ def proper_policy(successor, prob, terminated):
             if handled[s]:
                 continue
             for a in range(n_actions):
+                if not allowed[s, a]:
+                    continue
                 found = False
                 for k in range(n_outcomes):
                     if prob[s, a, k] > 0.0 and (
@@ -857,3 +859,139 @@ def proper_policy(successor, prob, terminated):
                     changed = True
                     break
     return policy, handled
+
+
+@kernel
+def prefer_termination(successor, prob, terminated, q_values, tolerance, policy, stuck):
+    """Switch the states ``policy`` never ends the episode from (``stuck``) to near-greedy
+    actions that end it, in place.
+
+    A backward breadth-first search from termination over near-greedy actions (``Q(s, a) >=
+    max_a Q(s, .) - tolerance * (1 + |max|)``): round by round, a stuck state takes its
+    lowest near-greedy action with a positive-probability outcome that terminates or reaches
+    a state that ends surely (not stuck, or switched in an earlier round). If every state
+    ends up switched or not stuck, every state has a positive-probability path to the end
+    under the policy, so the policy is proper. Masked actions (Q = -inf) never qualify.
+    """
+    n_states, n_actions, n_outcomes = successor.shape
+    handled = ~stuck
+    previous = handled.copy()
+    changed = True
+    while changed:
+        changed = False
+        previous[:] = handled
+        for s in range(n_states):
+            if handled[s]:
+                continue
+            best = q_values[s, 0]
+            for a in range(1, n_actions):
+                best = max(best, q_values[s, a])
+            floor = best - tolerance * (1.0 + abs(best))
+            for a in range(n_actions):
+                if not q_values[s, a] >= floor:
+                    continue
+                found = False
+                for k in range(n_outcomes):
+                    if prob[s, a, k] > 0.0 and (
+                        terminated[s, a, k] or previous[successor[s, a, k]]
+                    ):
+                        found = True
+                        break
+                if found:
+                    policy[s] = a
+                    handled[s] = True
+                    changed = True
+                    break
+
+
+# -- certificates --------------------------------------------------------------------------------
+@kernel
+def certificates(
+    values, q_values, policy, gamma, anchored, evaluated, rounding, reward_scale, lower, upper
+):
+    """MacQueen's bounds (Puterman, Theorem 6.6.3) from ``values`` and their ``q_values``,
+    into ``lower`` and ``upper``; returns the suboptimality bound of ``policy``.
+
+    With ``c = gamma / (1 - gamma)`` (gamma < 1) and ``B`` a backup of ``values`` (``max_a Q``
+    for a solver, ``evaluated = 0``; ``Q(., policy)`` for an iterative evaluation, 2):
+    ``B + c min(B - v) <= V <= B + c max(B - v)``, the change 0 of the end state counted when
+    ``anchored``, each bound widened by ``rounding`` times the size of what was summed
+    (the bound, ``reward_scale`` = the largest ``|reward|`` of an outcome, and ``gamma`` times
+    the largest ``|value|``: a sum can cancel to 0 from large terms). An exact evaluation (1)
+    has ``lower = upper = values``. The suboptimality is ``max_s (U*(s) - L_pi(s))``, with
+    ``U*`` the upper bound on V* and ``L_pi`` the lower bound on V^pi (from ``Q(., policy)``).
+    """
+    n_states, n_actions = q_values.shape
+    scale = gamma / (1.0 - gamma)
+    best = np.empty(n_states)
+    own = np.empty(n_states)
+    for s in range(n_states):
+        top = q_values[s, 0]
+        for a in range(1, n_actions):
+            top = max(top, q_values[s, a])
+        best[s] = top
+        own[s] = q_values[s, policy[s]]
+    low = 0.0 if anchored else np.inf
+    high = 0.0 if anchored else -np.inf
+    own_low = 0.0 if anchored else np.inf
+    own_high = 0.0 if anchored else -np.inf
+    for s in range(n_states):
+        change = best[s] - values[s]
+        low = min(low, change)
+        high = max(high, change)
+        change = own[s] - values[s]
+        own_low = min(own_low, change)
+        own_high = max(own_high, change)
+    largest = 0.0
+    for s in range(n_states):
+        largest = max(largest, abs(values[s]))
+    terms = reward_scale + gamma * largest
+    spread = scale * (abs(low) + abs(high)) + terms
+    own_spread = scale * (abs(own_low) + abs(own_high)) + terms
+    suboptimality = -np.inf
+    for s in range(n_states):
+        margin = rounding * (abs(best[s]) + spread)
+        optimal_upper = best[s] + scale * high + margin
+        own_margin = rounding * (abs(own[s]) + own_spread)
+        policy_lower = own[s] + scale * own_low - own_margin
+        if evaluated == 0:
+            lower[s] = best[s] + scale * low - margin
+            upper[s] = optimal_upper
+        elif evaluated == 1:
+            lower[s] = values[s]
+            upper[s] = values[s]
+            policy_lower = values[s]
+        else:
+            lower[s] = policy_lower
+            upper[s] = own[s] + scale * own_high + own_margin
+        suboptimality = max(suboptimality, optimal_upper - policy_lower)
+    return suboptimality
+
+
+@kernel
+def greedy_certified(
+    successor,
+    continue_prob,
+    reward,
+    gamma,
+    values,
+    q_values,
+    policy,
+    anchored,
+    rounding,
+    reward_scale,
+    lower,
+    upper,
+):
+    """:func:`greedy` then :func:`certificates` (of a solver, gamma < 1) in one call: the
+    small models' solves pay one kernel dispatch for both. Returns (suboptimality, whether
+    every value is finite)."""
+    greedy(successor, continue_prob, reward, gamma, values, q_values, policy)
+    suboptimality = certificates(
+        values, q_values, policy, gamma, anchored, 0, rounding, reward_scale, lower, upper
+    )
+    finite = True
+    for s in range(values.shape[0]):
+        if not np.isfinite(values[s]):
+            finite = False
+    return suboptimality, finite

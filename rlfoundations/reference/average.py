@@ -13,6 +13,7 @@ Slow by design: oracles for the kernels.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterable
 
@@ -41,6 +42,8 @@ def _graph(mdp: TabularMDP, policy=None) -> dict:
     graph = {}
     for s in range(mdp.n_states):
         actions = range(mdp.n_actions) if policy is None else [policy[s]]
+        if policy is None and mdp.action_mask is not None:
+            actions = [a for a in actions if mdp.action_mask[s, a]]
         graph[s] = [_successors(mdp, s, a) for a in actions]
     graph[RESTART] = [{s for s in range(mdp.n_states) if mdp.initial[s] > 0.0}]
     return graph
@@ -257,7 +260,9 @@ def _gain_rows(mdp: TabularMDP, gains: list) -> list:
             for k in range(mdp.max_outcomes):
                 if not mdp.terminated[s, a, k]:
                     future += float(mdp.prob[s, a, k]) * gains[int(mdp.next_state[s, a, k])]
-            row.append(future + _end_prob(mdp, s, a) * restart)
+            # A masked pair (reward -inf) is never chosen for its gain.
+            masked = expected_reward(mdp, s, a) == -math.inf
+            row.append(-math.inf if masked else future + _end_prob(mdp, s, a) * restart)
         table.append(row)
     return table
 

@@ -31,8 +31,19 @@ DEFAULT_MAX_ITER = 10_000
 EXACT_EVALUATION_MAX_STATES = 2_000
 
 
+#: As in rlfoundations.planning: the bounds' relative widening for the backup's rounding.
+CERTIFICATE_ROUNDING = 2.0**-40
+
+
+def allowed(mdp: TabularMDP, s: int, a: int) -> bool:
+    """Whether ``mdp.action_mask`` allows action ``a`` in state ``s``."""
+    return mdp.action_mask is None or bool(mdp.action_mask[s, a])
+
+
 def expected_reward(mdp: TabularMDP, s: int, a: int) -> float:
-    """R(s, a) = sum_k P(k | s, a) * r_k."""
+    """R(s, a) = sum_k P(k | s, a) * r_k; -inf for an action the mask forbids."""
+    if not allowed(mdp, s, a):
+        return -math.inf
     total = 0.0
     for k in range(mdp.max_outcomes):
         total += float(mdp.prob[s, a, k]) * float(mdp.reward[s, a, k])
@@ -93,7 +104,97 @@ def non_terminating_states(mdp: TabularMDP, policy: list) -> list:
     return stuck
 
 
-def _result(mdp, gamma, method, values, iterations, converged, residuals, history=None):
+def reward_scale(mdp: TabularMDP) -> float:
+    """The largest |reward| of a possible outcome of an allowed action."""
+    largest = 0.0
+    for s in range(mdp.n_states):
+        for a in range(mdp.n_actions):
+            for k in range(mdp.max_outcomes):
+                if mdp.prob[s, a, k] > 0.0 and allowed(mdp, s, a):
+                    largest = max(largest, abs(float(mdp.reward[s, a, k])))
+    return largest
+
+
+def macqueen_bounds(backup: list, values: list, gamma: float, anchor: list, terms: float) -> tuple:
+    """Puterman, Theorem 6.6.3: with c = gamma / (1 - gamma) and d = backup - values,
+    backup + c min(d) <= V <= backup + c max(d), for backup = T values (V = V*) or
+    T_pi values (V = V^pi); ``anchor`` [0.0] adds the end state's change. Widened by
+    CERTIFICATE_ROUNDING of their size plus ``terms`` (the size of what a backup sums).
+    Returns (lower, upper) lists.
+    """
+    scale = gamma / (1.0 - gamma)
+    changes = [new - old for new, old in zip(backup, values, strict=True)] + anchor
+    low, high = min(changes), max(changes)
+    spread = scale * (abs(low) + abs(high)) + terms
+    lower, upper = [], []
+    for value in backup:
+        margin = CERTIFICATE_ROUNDING * (abs(value) + spread)
+        lower.append(value + scale * low - margin)
+        upper.append(value + scale * high + margin)
+    return lower, upper
+
+
+def certificates(mdp, gamma, values, q_values, policy, evaluated=None) -> tuple:
+    """(lower, upper, suboptimality): bounds on V* (a solver) or on V^pi (``evaluated`` is
+    "exact" or "iterative"), and max_s V*(s) - V^pi(s) <= suboptimality.
+    """
+    n = mdp.n_states
+    anchor = [0.0] if can_terminate(mdp) else []
+    own = [q_values[s][policy[s]] for s in range(n)]
+    terms = reward_scale(mdp) + gamma * max(abs(value) for value in values)
+    best = [max(row) for row in q_values]
+    if evaluated == "exact":
+        lower, upper = list(values), list(values)
+        policy_lower = lower
+    elif gamma == 1.0:
+        return [math.nan] * n, [math.nan] * n, math.nan
+    elif evaluated == "iterative":
+        lower, upper = macqueen_bounds(own, values, gamma, anchor, terms)
+        policy_lower = lower
+    else:
+        lower, upper = macqueen_bounds(best, values, gamma, anchor, terms)
+        policy_lower = macqueen_bounds(own, values, gamma, anchor, terms)[0]
+    if gamma == 1.0:
+        return lower, upper, math.nan
+    optimal_upper = (
+        upper if evaluated is None else macqueen_bounds(best, values, gamma, anchor, terms)[1]
+    )
+    return (
+        lower,
+        upper,
+        max(high - low for high, low in zip(optimal_upper, policy_lower, strict=True)),
+    )
+
+
+def prefer_termination(mdp, q_values, policy, tolerance) -> None:
+    """With gamma = 1: the states the greedy policy never ends from take, round by round, their
+    lowest action within ``tolerance * (1 + |max|)`` of the best whose outcomes can terminate
+    or reach a state that ends surely (a backward search from termination).
+    """
+    handled = [not stuck for stuck in non_terminating_states(mdp, policy)]
+    changed = True
+    while changed:
+        changed = False
+        previous = list(handled)
+        for s in range(mdp.n_states):
+            if handled[s]:
+                continue
+            best = max(q_values[s])
+            floor = best - tolerance * (1.0 + abs(best))
+            for a in range(mdp.n_actions):
+                if q_values[s][a] >= floor and any(
+                    mdp.prob[s, a, k] > 0.0
+                    and (mdp.terminated[s, a, k] or previous[int(mdp.next_state[s, a, k])])
+                    for k in range(mdp.max_outcomes)
+                ):
+                    policy[s] = a
+                    handled[s] = changed = True
+                    break
+
+
+def _result(
+    mdp, gamma, method, values, iterations, converged, residuals, history=None, tolerance=0.0
+):
     q_values, policy = [], []
     for s in range(mdp.n_states):
         _, action, q_row = best_action(mdp, values, gamma, s)
@@ -101,6 +202,7 @@ def _result(mdp, gamma, method, values, iterations, converged, residuals, histor
         policy.append(action)
     non_terminating = None
     if gamma == 1.0:
+        prefer_termination(mdp, q_values, policy, tolerance)
         non_terminating = np.array(non_terminating_states(mdp, policy), dtype=bool)
         if non_terminating.any():
             warnings.warn(
@@ -108,19 +210,24 @@ def _result(mdp, gamma, method, values, iterations, converged, residuals, histor
                 NonTerminationWarning,
                 stacklevel=3,
             )
-    if not converged:
+    finite = all(math.isfinite(value) for value in values)
+    if not converged or not finite:
         warnings.warn(f"{method} stopped at max_iter", ConvergenceWarning, stacklevel=3)
+    lower, upper, suboptimality = certificates(mdp, gamma, values, q_values, policy)
     return PlanningResult(
         values=np.array(values, dtype=np.float64),
         q_values=np.array(q_values, dtype=np.float64).reshape(mdp.n_states, mdp.n_actions),
         policy=np.array(policy, dtype=np.int64),
         iterations=iterations,
-        converged=converged,
+        converged=converged and finite,
         residuals=np.array(residuals, dtype=np.float64),
         gamma=float(gamma),
         method=method,
         history=None if history is None else np.array(history, dtype=np.float64),
         non_terminating=non_terminating,
+        lower=np.array(lower, dtype=np.float64),
+        upper=np.array(upper, dtype=np.float64),
+        suboptimality=float(suboptimality),
     )
 
 
@@ -193,7 +300,9 @@ def value_iteration(
         if converged:
             break
     method = "value_iteration (gauss-seidel)" if gauss_seidel else "value_iteration"
-    return _result(mdp, gamma, method, values, len(residuals), converged, residuals, history)
+    return _result(
+        mdp, gamma, method, values, len(residuals), converged, residuals, history, epsilon
+    )
 
 
 def _solve_linear(matrix: list, rhs: list) -> list | None:
@@ -266,6 +375,8 @@ def policy_evaluation(
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     if method == "auto":
         method = "exact" if mdp.n_states <= EXACT_EVALUATION_MAX_STATES else "iterative"
+    if any(not allowed(mdp, s, policy[s]) for s in range(mdp.n_states)):
+        raise ValueError("the policy chooses an action mdp.action_mask forbids")
     if gamma == 1.0 and any(non_terminating_states(mdp, policy)):
         raise ValueError("with gamma=1 the policy never ends the episode from some state")
     if method == "exact":
@@ -286,6 +397,7 @@ def policy_evaluation(
         [action_value(mdp, values, gamma, s, a) for a in range(mdp.n_actions)]
         for s in range(mdp.n_states)
     ]
+    lower, upper, suboptimality = certificates(mdp, gamma, values, q_values, policy, method)
     return PlanningResult(
         values=np.array(values, dtype=np.float64),
         q_values=np.array(q_values, dtype=np.float64).reshape(mdp.n_states, mdp.n_actions),
@@ -295,11 +407,14 @@ def policy_evaluation(
         residuals=np.array(residuals, dtype=np.float64),
         gamma=gamma,
         method=f"policy_evaluation ({method})",
+        lower=np.array(lower, dtype=np.float64),
+        upper=np.array(upper, dtype=np.float64),
+        suboptimality=float(suboptimality),
     )
 
 
 def proper_policy(mdp: TabularMDP) -> tuple[list, list]:
-    """Round by round, give a state the lowest action that can terminate or reach a handled state.
+    """Round by round, give a state the lowest allowed action that can end or reach a handled one.
 
     A handled state is one handled in an earlier round. Returns (policy, handled).
     """
@@ -313,7 +428,7 @@ def proper_policy(mdp: TabularMDP) -> tuple[list, list]:
             if handled[s]:
                 continue
             for a in range(mdp.n_actions):
-                if any(
+                if allowed(mdp, s, a) and any(
                     mdp.prob[s, a, k] > 0.0
                     and (mdp.terminated[s, a, k] or previous[int(mdp.next_state[s, a, k])])
                     for k in range(mdp.max_outcomes)
@@ -392,6 +507,9 @@ def policy_iteration(
             )
     if not converged and proper:
         warnings.warn("policy_iteration stopped at max_iter", ConvergenceWarning, stacklevel=2)
+    lower, upper, suboptimality = certificates(mdp, gamma, values, q_values, policy)
+    if gamma == 1.0 and exact and proper:
+        lower = list(values)  # a proper policy's exact values: V^pi <= V*
     return PlanningResult(
         values=np.array(values, dtype=np.float64),
         q_values=np.array(q_values, dtype=np.float64).reshape(mdp.n_states, mdp.n_actions),
@@ -402,6 +520,9 @@ def policy_iteration(
         gamma=gamma,
         method="policy_iteration",
         non_terminating=non_terminating,
+        lower=np.array(lower, dtype=np.float64),
+        upper=np.array(upper, dtype=np.float64),
+        suboptimality=float(suboptimality),
     )
 
 
@@ -438,5 +559,12 @@ def modified_policy_iteration(
         for _ in range(n_evaluations):
             values = [action_value(mdp, values, gamma, s, policy[s]) for s in range(mdp.n_states)]
     return _result(
-        mdp, gamma, "modified_policy_iteration", values, len(residuals), converged, residuals
+        mdp,
+        gamma,
+        "modified_policy_iteration",
+        values,
+        len(residuals),
+        converged,
+        residuals,
+        tolerance=epsilon,
     )
