@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -249,11 +250,12 @@ def _header_digest(header: dict) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def _library_version() -> str:
-    # Imported here, not at the top: the package's __init__ imports this module first.
-    from rlfoundations import __version__
-
-    return __version__
+def library_version() -> str:
+    """The installed distribution's version (what pip installed, not a string in the source)."""
+    try:
+        return importlib.metadata.version("rlfoundations")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree never installed
+        return "0+unknown"
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -404,7 +406,7 @@ def save(path, obj, *, env_id: str | None = None, **metadata) -> Path:
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "library_version": _library_version(),
+        "library_version": library_version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "kind": layout.get("kind", "ndarray"),
         **description,
@@ -476,7 +478,7 @@ def _read_header(path: Path, members: dict[str, np.ndarray]) -> dict:
         raise _unreadable(
             path,
             f"format version {version!r} is not supported: rlfoundations "
-            f"{_library_version()} reads version {FORMAT_VERSION} only",
+            f"{library_version()} reads version {FORMAT_VERSION} only",
         )
     if header.get(DIGEST_KEY) != _header_digest(header):
         raise _unreadable(
