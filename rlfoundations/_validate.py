@@ -16,8 +16,10 @@ import numpy as np
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
+    "MAX_COUNT",
     "check_bool",
     "check_choice",
+    "check_count",
     "check_fraction",
     "check_gamma",
     "check_int",
@@ -50,6 +52,21 @@ def check_int(name: str, value, *, minimum: int = 1) -> int:
     if value < minimum:
         raise InvalidValueError(f"{name} must be {bound}, got {value!r}")
     return int(value)
+
+
+#: The largest count (of steps, samples, states, repetitions) any function accepts, as the
+#: learners do: kernels count in int64, and a count past this could never finish anyway.
+MAX_COUNT = 2**62
+
+
+def check_count(name: str, value, *, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
+    """``value`` as an int in ``[minimum, maximum]``: :func:`check_int` with an upper bound,
+    for counts that size an allocation or a loop."""
+    count = check_int(name, value, minimum=minimum)
+    if count > maximum:
+        shown = "2**62" if maximum == MAX_COUNT else str(maximum)
+        raise InvalidValueError(f"{name} must be <= {shown}, got {value!r}")
+    return count
 
 
 def check_positive(name: str, value) -> float:

@@ -13,7 +13,7 @@ from operator import itemgetter
 import gymnasium as gym
 import numpy as np
 
-from rlfoundations._validate import check_int, check_optional_seed
+from rlfoundations._validate import check_count, check_optional_seed
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.observations import IndexObservation, space_factors
@@ -698,7 +698,7 @@ class ModelEstimate:
 
 
 def _check_sampling(n_samples, seed) -> None:
-    check_int("n_samples", n_samples)
+    check_count("n_samples", n_samples)
     check_optional_seed(seed)
 
 

@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from rlfoundations._validate import is_int
+from rlfoundations._validate import check_count, is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["PROB_TOLERANCE", "TabularMDP", "check_unmasked"]
@@ -336,7 +336,8 @@ class TabularMDP:
                 raise InvalidTypeError(message)
             if steps <= 0:
                 raise InvalidValueError(message)
-            object.__setattr__(self, "max_episode_steps", int(steps))
+            steps = check_count("max_episode_steps", steps)
+            object.__setattr__(self, "max_episode_steps", steps)
         if self.factors is not None:
             object.__setattr__(self, "factors", _check_factors(self.factors, n_states))
         if self.action_mask is not None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterable
 import gymnasium as gym
 import numpy as np
 
-from rlfoundations._validate import check_int
+from rlfoundations._validate import check_count, check_mdp
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
 
@@ -108,9 +108,9 @@ def from_simulator(
     >>> float(rlf.value_iteration(mdp, gamma=1.0, epsilon=1e-12).values[0].round(6))
     0.4
     """
-    n_actions = check_int("n_actions", n_actions)
+    n_actions = check_count("n_actions", n_actions)
     if max_states is not None:
-        max_states = check_int("max_states", max_states)
+        max_states = check_count("max_states", max_states)
     if not callable(transitions):
         raise InvalidTypeError(
             f"transitions must be callable as transitions(state, action), got "
@@ -290,6 +290,7 @@ class StateIndex(gym.ObservationWrapper):
     """
 
     def __init__(self, env: gym.Env, mdp: TabularMDP, state_key=None) -> None:
+        mdp = check_mdp(mdp)
         super().__init__(env)
         self._key = state_key or _default_state_key(env)
         if self._key is None or mdp.states is None:

@@ -559,35 +559,14 @@ KNOWN_CRASHES = [
         "gauss_seidel",
         _not_a_bool,
         lambda: rlf.value_iteration(MDP, 0.9, gauss_seidel=2**63),
-        "house (planning.py): gauss_seidel is not checked: 2**63 OverflowError, b'' TypingError",
+        "certs (planning.py): gauss_seidel is not checked: 2**63 OverflowError, b'' TypingError",
     ),
     (
         ("modified_policy_iteration",),
         "n_evaluations",
         _is_huge,
         lambda: rlf.modified_policy_iteration(MDP, 0.9, n_evaluations=2**63),
-        "house (planning.py): n_evaluations=2**63 raises OverflowError in the kernel call",
-    ),
-    (
-        ("estimate_model", "check_model"),
-        "n_samples",
-        _is_huge,
-        lambda: rlf.estimate_model("FrozenLake-v1", n_samples=2**63, seed=0),
-        "models (extract.py): n_samples=2**63 is accepted and runs for ever",
-    ),
-    (
-        ("TabularMDP",),
-        "max_episode_steps",
-        _is_huge,
-        lambda: rlf.TabularMDP(
-            next_state=MDP.next_state,
-            prob=MDP.prob,
-            reward=MDP.reward,
-            terminated=MDP.terminated,
-            initial=MDP.initial,
-            max_episode_steps=2**70,
-        ),
-        "house/models (mdp.py fields): max_episode_steps=2**70 is accepted",
+        "certs (planning.py): n_evaluations=2**63 raises OverflowError in the kernel call",
     ),
 ]
 
@@ -682,7 +661,7 @@ def test_bad_input_raises_only_value_or_type_errors(name, data):
     spec = CALLS[name]
     arguments = [key for key in spec.valid if key not in spec.spared]
     if not arguments:
-        pytest.skip("every argument is a known crash: see KNOWN_CRASHES")
+        pytest.skip("takes no argument, or every argument is spared")
     argument = data.draw(st.sampled_from(arguments), label="argument")
     value = data.draw(bad_values(spec.valid[argument]), label="value")
     assume(not _known(name, argument, value))
@@ -757,6 +736,23 @@ def test_evaluate_refuses_a_generator_seed():
         rlf.evaluate("FrozenLake-v1", POLICY, episodes=1, seed=np.random.default_rng(0))
 
 
+def test_estimate_model_refuses_more_samples_than_it_could_draw():
+    with pytest.raises(rlf.InvalidValueError, match=r"n_samples must be <= 2\*\*62"):
+        rlf.estimate_model("FrozenLake-v1", n_samples=2**63, seed=0)
+
+
+def test_a_model_refuses_a_time_limit_past_2_to_the_62():
+    with pytest.raises(rlf.InvalidValueError, match="max_episode_steps"):
+        rlf.TabularMDP(
+            next_state=MDP.next_state,
+            prob=MDP.prob,
+            reward=MDP.reward,
+            terminated=MDP.terminated,
+            initial=MDP.initial,
+            max_episode_steps=2**70,
+        )
+
+
 def test_rewards_whose_values_overflow_are_not_reported_as_converged():
     huge = rlf.TabularMDP.from_dense(P, np.full_like(R, 1e308), terminal=TERMINAL)
     with warnings.catch_warnings():
@@ -770,6 +766,6 @@ def test_rewards_whose_values_overflow_are_not_reported_as_converged():
 
 test_rewards_whose_values_overflow_are_not_reported_as_converged = pytest.mark.xfail(
     strict=True,
-    reason="house (planning.py): rewards of 1e308 give values=inf with converged=True; "
+    reason="certs (planning.py): rewards of 1e308 give values=inf with converged=True; "
     "must warn or refuse",
 )(test_rewards_whose_values_overflow_are_not_reported_as_converged)
