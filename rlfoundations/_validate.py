@@ -17,6 +17,7 @@ from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
     "MAX_COUNT",
+    "check_actions",
     "check_bool",
     "check_choice",
     "check_count",
@@ -152,16 +153,22 @@ def check_policy(mdp, policy, *, name: str = "policy") -> np.ndarray:
     The one policy check of the library: every function that takes a policy of a
     :class:`~rlfoundations.TabularMDP` calls it (with ``name`` the argument's name).
     """
+    return check_actions(name, policy, mdp.n_states, mdp.n_actions)
+
+
+def check_actions(name: str, policy, n_states: int, n_actions: int) -> np.ndarray:
+    """:func:`check_policy` for a table of ``n_states`` states and ``n_actions`` actions that is
+    not a model (a plot's grid layout)."""
     array = np.asarray(policy)
     if array.dtype.kind not in "iu":
         raise InvalidTypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
-    if array.shape != (mdp.n_states,):
-        raise InvalidValueError(f"{name} must have shape ({mdp.n_states},), got {array.shape}")
-    bad = (array < 0) | (array >= mdp.n_actions)
+    if array.shape != (n_states,):
+        raise InvalidValueError(f"{name} must have shape ({n_states},), got {array.shape}")
+    bad = (array < 0) | (array >= n_actions)
     if bad.any():
         s = int(np.argmax(bad))
         raise InvalidValueError(
-            f"{name}[{s}] = {array[s]} is not an action in [0, {mdp.n_actions}) (state={s})"
+            f"{name}[{s}] = {array[s]} is not an action in [0, {n_actions}) (state={s})"
         )
     return np.array(array, dtype=np.int64)
 

@@ -86,7 +86,7 @@ class _FrozenKwargs(dict):
     models travel to process pools)."""
 
     def _read_only(self, *args, **kwargs):
-        raise TypeError("make_kwargs is read-only; build a new model with other kwargs")
+        raise InvalidTypeError("make_kwargs is read-only; build a new model with other kwargs")
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
     __ior__ = _read_only

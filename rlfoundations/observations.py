@@ -8,6 +8,7 @@ import math
 import gymnasium as gym
 import numpy as np
 
+from rlfoundations._validate import is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["IndexObservation", "space_factors"]
@@ -138,7 +139,7 @@ class IndexObservation(gym.ObservationWrapper):
 
     def decode(self, index: int):
         """The observation of the wrapped env (int, tuple, array or dict) that ``index`` encodes."""
-        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+        if not is_int(index):
             raise InvalidTypeError(f"index must be an int, got {index!r}")
         if not 0 <= index < self.observation_space.n:
             n = self.observation_space.n

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rlfoundations._validate import is_int, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import ENV_ID_ALIASES
 from rlfoundations.mdp import TabularMDP
@@ -191,12 +192,12 @@ def _check_description(key: str, value):
             )
         return value
     if key == "seed":
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if not is_int(value):
             raise InvalidTypeError(
                 f"seed must be an int or None, got {type(value).__name__} {value!r}"
             )
         return int(value)
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if not is_number(value):
         raise InvalidTypeError(
             f"gamma must be a number or None, got {type(value).__name__} {value!r}"
         )

@@ -38,8 +38,9 @@ from strategies import bad_values
 
 #: Seconds one call may take before it counts as a hang.
 HANG_SECONDS = 60
-#: Examples per callable: enough to meet every bad value of every argument now and then.
-EXAMPLES = 40
+#: Examples per callable: enough to meet every bad value of every argument now and then (set
+#: RLFOUNDATIONS_INPUT_EXAMPLES higher for a longer hunt).
+EXAMPLES = int(os.environ.get("RLFOUNDATIONS_INPUT_EXAMPLES", "40"))
 
 # A small model that ends: 3 states, 2 actions, state 2 terminal.
 P = np.array(
