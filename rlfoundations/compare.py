@@ -388,6 +388,11 @@ def _as_results(results) -> dict[str, SweepResult]:
         )
     if not named:
         raise InvalidValueError("results must not be empty")
+    for name, result in named.items():
+        if not isinstance(result, SweepResult):
+            raise InvalidTypeError(
+                f"results[{name!r}] must be a SweepResult, got {type(result).__name__}"
+            )
     return named
 
 

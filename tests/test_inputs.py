@@ -342,7 +342,7 @@ CALLS: dict[str, Call] = {
             "gamma": 0.9,
             "initial": np.array([1.0, 0.0, 0.0]),
             "costs": np.ones((3, 2)),
-            "budget": np.array(20.0),
+            "budget": np.array([20.0]),
         },
     ),
     "model_structure": Call(rlf.model_structure, {"mdp": MDP}),
