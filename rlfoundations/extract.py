@@ -749,10 +749,10 @@ def estimate_model(env, n_samples: int, seed: int | None = None, **make_kwargs) 
     >>> estimate.mdp.n_states, bool(estimate.visited[0].all())
     (16, True)
     """
+    _check_sampling(n_samples, seed)
     env, owned = _as_env(env, make_kwargs)
     try:
         n_states, n_actions = _check_discrete(env)
-        _check_sampling(n_samples, seed)
         observed: list[list[Counter]] = [
             [Counter() for _ in range(n_actions)] for _ in range(n_states)
         ]
@@ -901,6 +901,7 @@ def check_model(
     mdp = check_mdp(mdp)
     min_count = check_count("min_count", min_count)
     tolerance = check_fraction("tolerance", tolerance)
+    _check_sampling(n_samples, seed)
     env, owned = _as_env(env, {})
     try:
         n_states, n_actions = _check_discrete(env)
@@ -909,7 +910,6 @@ def check_model(
                 f"the env has {n_states} states and {n_actions} actions, the model "
                 f"{mdp.n_states} and {mdp.n_actions}"
             )
-        _check_sampling(n_samples, seed)
         seen: dict = defaultdict(Counter)
         mismatches: dict = {}
         for state, action, next_state, reward, terminated, _ in _random_transitions(
