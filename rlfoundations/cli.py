@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import inspect
 import json
 import math
@@ -48,7 +49,7 @@ from rlfoundations.errors import InvalidValueError, UserError
 from rlfoundations.extract import from_env, make
 from rlfoundations.learning import Schedule
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.persistence import library_version, load, load_metadata, save
+from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -100,6 +101,13 @@ class CommandError(InvalidValueError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         raise CommandError(f"{message} (see {self.prog} --help)")
+
+
+def _library_version() -> str:
+    try:
+        return importlib.metadata.version("rlfoundations")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
 
 
 # -- argument types --------------------------------------------------------------------------
@@ -484,7 +492,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"A mistake is one line on stderr with exit status 2; {TRACEBACK_VARIABLE}=1 "
         "shows its traceback.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {library_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_library_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add, _ in COMMANDS.values():
         add(commands)

@@ -256,7 +256,7 @@ def library_version() -> str:
     try:
         return importlib.metadata.version("rlfoundations")
     except importlib.metadata.PackageNotFoundError:  # run from a source tree never installed
-        return "0+unknown"
+        return "unknown"
 
 
 # -- writing ---------------------------------------------------------------------------------------
