@@ -16,8 +16,11 @@ import numpy as np
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
+    "MAX_COUNT",
+    "check_actions",
     "check_bool",
     "check_choice",
+    "check_count",
     "check_fraction",
     "check_gamma",
     "check_int",
@@ -50,6 +53,22 @@ def check_int(name: str, value, *, minimum: int = 1) -> int:
     if value < minimum:
         raise InvalidValueError(f"{name} must be {bound}, got {value!r}")
     return int(value)
+
+
+#: The largest count (of steps, samples, states, repetitions) any function accepts, as the
+#: learners do: kernels count in int64, and a count past this could never finish anyway.
+MAX_COUNT = 2**62
+
+
+def check_count(name: str, value, *, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
+    """``value`` as an int in ``[minimum, maximum]``: :func:`check_int` with an upper bound,
+    for counts that size an allocation or a loop.
+    """
+    count = check_int(name, value, minimum=minimum)
+    if count > maximum:
+        shown = "2**62" if maximum == MAX_COUNT else str(maximum)
+        raise InvalidValueError(f"{name} must be <= {shown}, got {value!r}")
+    return count
 
 
 def check_positive(name: str, value) -> float:
@@ -153,20 +172,9 @@ def check_policy(mdp, policy, *, name: str = "policy", stochastic: bool = False)
     >>> check_policy(mdp, [[0.5, 0.5]], stochastic=True)
     array([[0.5, 0.5]])
     """
-    array = np.asarray(policy)
     if stochastic:
-        return _check_policy_matrix(mdp, array, name)
-    if array.dtype.kind not in "iu":
-        raise InvalidTypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
-    if array.shape != (mdp.n_states,):
-        raise InvalidValueError(f"{name} must have shape ({mdp.n_states},), got {array.shape}")
-    bad = (array < 0) | (array >= mdp.n_actions)
-    if bad.any():
-        s = int(np.argmax(bad))
-        raise InvalidValueError(
-            f"{name}[{s}] = {array[s]} is not an action in [0, {mdp.n_actions}) (state={s})"
-        )
-    array = np.array(array, dtype=np.int64)
+        return _check_policy_matrix(mdp, np.asarray(policy), name)
+    array = check_actions(name, policy, mdp.n_states, mdp.n_actions)
     mask = getattr(mdp, "action_mask", None)
     if mask is not None:
         forbidden = ~mask[np.arange(mdp.n_states), array]
@@ -177,6 +185,25 @@ def check_policy(mdp, policy, *, name: str = "policy", stochastic: bool = False)
                 f"(state={s}, action={array[s]})"
             )
     return array
+
+
+def check_actions(name: str, policy, n_states: int, n_actions: int) -> np.ndarray:
+    """One action in ``[0, n_actions)`` for each of ``n_states`` states, as a new int64 array.
+
+    :func:`check_policy` without a model (a plot's grid layout, say).
+    """
+    array = np.asarray(policy)
+    if array.dtype.kind not in "iu":
+        raise InvalidTypeError(f"{name} must hold integer actions, got dtype {array.dtype}")
+    if array.shape != (n_states,):
+        raise InvalidValueError(f"{name} must have shape ({n_states},), got {array.shape}")
+    bad = (array < 0) | (array >= n_actions)
+    if bad.any():
+        s = int(np.argmax(bad))
+        raise InvalidValueError(
+            f"{name}[{s}] = {array[s]} is not an action in [0, {n_actions}) (state={s})"
+        )
+    return np.array(array, dtype=np.int64)
 
 
 def _check_policy_matrix(mdp, array: np.ndarray, name: str) -> np.ndarray:

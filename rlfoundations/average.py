@@ -45,7 +45,7 @@ import numpy.typing as npt
 
 from rlfoundations._kernels import average as _kernels
 from rlfoundations._kernels.layout import masked_rewards
-from rlfoundations._validate import check_int, check_mdp, check_policy, check_positive
+from rlfoundations._validate import check_count, check_mdp, check_policy, check_positive
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import AverageRewardResult, ConvergenceWarning
@@ -261,9 +261,9 @@ def relative_value_iteration(
     """
     mdp = check_mdp(mdp)
     epsilon = check_positive("epsilon", epsilon)
-    max_iter = DEFAULT_MAX_ITER if max_iter is None else check_int("max_iter", max_iter)
+    max_iter = DEFAULT_MAX_ITER if max_iter is None else check_count("max_iter", max_iter)
     tau = _check_tau(tau)
-    reference_state = check_int("reference_state", reference_state, minimum=0)
+    reference_state = check_count("reference_state", reference_state, minimum=0)
     if reference_state >= mdp.n_states:
         raise InvalidValueError(
             f"reference_state must be a state in [0, {mdp.n_states}), got {reference_state}"
@@ -387,7 +387,7 @@ def average_reward_policy_iteration(
     ([0.0, 1.0], 0.5, 'multichain')
     """
     mdp = check_mdp(mdp)
-    max_iter = 1_000 if max_iter is None else check_int("max_iter", max_iter)
+    max_iter = 1_000 if max_iter is None else check_count("max_iter", max_iter)
     tie_tolerance = check_positive("tie_tolerance", tie_tolerance)
     if mdp.n_states > POLICY_ITERATION_MAX_STATES:
         raise InvalidValueError(

@@ -299,13 +299,14 @@ def _check_in(flag: str, text: str) -> Path:
 
 @contextlib.contextmanager
 def _about(what: str) -> Iterator[None]:
-    """Turn the plain ValueError / TypeError of a call into a one-line error naming ``what``.
+    """Turn the ValueError / TypeError (plain or the library's own) of a call into one line.
 
-    Only for a call that took the user's input only (an env id and its kwargs, a file).
+    Only for a call that took the user's input only (an env id and its kwargs, a file); the
+    line names ``what``.
     """
     try:
         yield
-    except UserError:
+    except CommandError:
         raise
     except (ValueError, TypeError, KeyError, gymnasium.error.Error) as error:
         raise CommandError(f"{what}: {_one_line(error)}") from error

@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from rlfoundations._validate import check_bool, check_int, check_mdp, is_number
+from rlfoundations._validate import (
+    check_bool,
+    check_count,
+    check_mdp,
+    check_seed,
+    is_number,
+)
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import SweepResult
@@ -179,11 +185,28 @@ def bootstrap_ci(
     scores = np.asarray(scores, dtype=float)
     strata = np.zeros(scores.shape[0]) if strata is None else np.asarray(strata)
     confidence = _check_confidence(confidence)
-    samples = _resample(scores, strata, check_int("reps", reps), np.random.default_rng(seed))
+    samples = _resample(scores, strata, check_count("reps", reps), np.random.default_rng(seed))
     values = statistic(samples, axis=1)
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(values, [tail, 1.0 - tail])
     return float(low), float(high)
+
+
+def _check_thresholds(thresholds) -> np.ndarray | None:
+    """None, or the profile's gap thresholds as a new 1-d array of finite floats."""
+    if thresholds is None:
+        return None
+    try:
+        array = np.array(thresholds, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(f"thresholds must be numbers or None, got {thresholds!r}") from None
+    if np.asarray(thresholds).dtype.kind not in "iuf" or array.ndim != 1 or array.size == 0:
+        raise InvalidValueError(
+            f"thresholds must be a non-empty 1-d array of numbers, got {thresholds!r}"
+        )
+    if not np.isfinite(array).all():
+        raise InvalidValueError(f"thresholds must be finite, got {thresholds!r}")
+    return array
 
 
 def _check_confidence(confidence) -> float:
@@ -393,6 +416,11 @@ def _as_results(results) -> dict[str, SweepResult]:
         )
     if not named:
         raise InvalidValueError("results must not be empty")
+    for name, result in named.items():
+        if not isinstance(result, SweepResult):
+            raise InvalidTypeError(
+                f"results[{name!r}] must be a SweepResult, got {type(result).__name__}"
+            )
     return named
 
 
@@ -536,7 +564,9 @@ def compare(
     if not isinstance(by, str):
         raise InvalidTypeError(f"by must be 'algorithm' or a parameter name, got {by!r}")
     confidence = _check_confidence(confidence)
-    reps = check_int("reps", reps)
+    reps = check_count("reps", reps)
+    seed = check_seed(seed)
+    thresholds = _check_thresholds(thresholds)
     adaptive = check_bool("adaptive", adaptive)
     if not adaptive:
         if gamma is not None or n_steps is not None or eval_every is not None:
@@ -546,8 +576,8 @@ def compare(
         named = _as_results(results)
         groups = _groups(named, by, mdp, metric)
         return _summarise(groups, metric, confidence, reps, seed, thresholds, None, None)
-    batch = check_int("seeds_per_batch", seeds_per_batch)
-    most = check_int("max_seeds", max_seeds)
+    batch = check_count("seeds_per_batch", seeds_per_batch)
+    most = check_count("max_seeds", max_seeds)
     return _adaptive(
         results, by, mdp, metric, confidence, reps, seed, thresholds, gamma, n_steps,
         eval_every, batch, most,

@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlfoundations._validate import check_int, check_optional_seed
+from rlfoundations._validate import check_count, check_fraction, check_mdp, check_optional_seed
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.observations import IndexObservation, space_factors
@@ -72,12 +72,12 @@ def make(env_id: str | TabularMDP, **make_kwargs: Any) -> gym.Env:
             )
         return env_id.to_env(**make_kwargs)
     if not isinstance(env_id, str):
-        raise TypeError(f"env_id must be a str or a TabularMDP, got {type(env_id).__name__}")
+        raise InvalidTypeError(f"env_id must be a str or a TabularMDP, got {type(env_id).__name__}")
     resolved = env_id if env_id in gym.registry else ENV_ID_ALIASES.get(env_id, env_id)
     if resolved not in gym.registry and ":" not in resolved:
         close = difflib.get_close_matches(resolved, list(gym.registry), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"unknown env id {env_id!r}{hint}")
+        raise InvalidValueError(f"unknown env id {env_id!r}{hint}")
     return gym.make(resolved, **make_kwargs)
 
 
@@ -85,14 +85,14 @@ def _check_discrete(env: gym.Env) -> tuple[int, int]:
     spaces = {"observation_space": env.observation_space, "action_space": env.action_space}
     for name, space in spaces.items():
         if not isinstance(space, gym.spaces.Discrete):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"{name} is {space!r}, not Discrete: a tabular model needs finite states and "
                 f"actions. Wrap the env first: gymnasium.wrappers.DiscretizeObservation(env, "
                 f"bins) for a Box, or an ObservationWrapper that encodes a Tuple or "
                 f"MultiDiscrete observation as one integer under a Discrete space."
             )
         if space.start != 0:
-            raise ValueError(f"{name} {space!r} must start at 0 to index states and actions")
+            raise InvalidValueError(f"{name} {space!r} must start at 0 to index states and actions")
     return int(env.observation_space.n), int(env.action_space.n)  # type: ignore[attr-defined]
 
 
@@ -398,7 +398,7 @@ def _base_model(base: gym.Env) -> tuple[TabularMDP, list, gym.Space]:
     n_states, n_actions = _check_discrete(base)
     table = getattr(base, "P", None)
     if not isinstance(table, dict):
-        raise ValueError(
+        raise InvalidValueError(
             f"{type(base).__name__} has no toy-text transition table `P`; "
             f"use rlfoundations.estimate_model(env, n_samples, seed) for an empirical model, "
             f"or rlfoundations.compile_env / from_simulator to build it from the env's rules"
@@ -446,9 +446,11 @@ def _as_env(env_or_id, make_kwargs) -> tuple[gym.Env, bool]:
     if isinstance(env_or_id, str):
         return make(env_or_id, **make_kwargs), True
     if make_kwargs:
-        raise TypeError("make_kwargs are only accepted with an env id, not an env")
+        raise InvalidTypeError("make_kwargs are only accepted with an env id, not an env")
     if not isinstance(env_or_id, gym.Env):
-        raise TypeError(f"expected an env id or a gymnasium.Env, got {type(env_or_id).__name__}")
+        raise InvalidTypeError(
+            f"expected an env id or a gymnasium.Env, got {type(env_or_id).__name__}"
+        )
     return env_or_id, False
 
 
@@ -624,15 +626,15 @@ def _merged_outcomes(table, n_states: int, n_actions: int) -> list[list[dict]]:
     merged: list[list[dict]] = []
     for s in range(n_states):
         if s not in table:
-            raise ValueError(f"P has no entry for state {s}")
+            raise InvalidValueError(f"P has no entry for state {s}")
         row = []
         for a in range(n_actions):
             if a not in table[s]:
-                raise ValueError(f"P[{s}] has no entry for action {a}")
+                raise InvalidValueError(f"P[{s}] has no entry for action {a}")
             outcomes: dict = {}
             for entry in table[s][a]:
                 if len(entry) != 4:
-                    raise ValueError(
+                    raise InvalidValueError(
                         f"P[{s}][{a}] entries must be (prob, next_state, reward, terminated), "
                         f"got {entry!r}"
                     )
@@ -642,7 +644,7 @@ def _merged_outcomes(table, n_states: int, n_actions: int) -> list[list[dict]]:
                 key = (int(next_state), float(reward), bool(terminated))
                 outcomes[key] = outcomes.get(key, 0.0) + float(prob)
             if not outcomes:
-                raise ValueError(f"P[{s}][{a}] has no outcome with positive probability")
+                raise InvalidValueError(f"P[{s}][{a}] has no outcome with positive probability")
             row.append(outcomes)
         merged.append(row)
     return merged
@@ -651,13 +653,15 @@ def _merged_outcomes(table, n_states: int, n_actions: int) -> list[list[dict]]:
 def _initial_distribution(base: gym.Env, n_states: int) -> np.ndarray:
     initial = getattr(base, "initial_state_distrib", None)
     if initial is None:
-        raise ValueError(
+        raise InvalidValueError(
             f"{type(base).__name__} has a `P` table but no `initial_state_distrib`; "
             f"build the model with TabularMDP(...) and give the initial distribution yourself"
         )
     initial = np.asarray(initial, dtype=np.float64)
     if initial.shape != (n_states,):
-        raise ValueError(f"initial_state_distrib has shape {initial.shape}, expected ({n_states},)")
+        raise InvalidValueError(
+            f"initial_state_distrib has shape {initial.shape}, expected ({n_states},)"
+        )
     return initial
 
 
@@ -721,7 +725,7 @@ class ModelEstimate:
 
 
 def _check_sampling(n_samples, seed) -> None:
-    check_int("n_samples", n_samples)
+    check_count("n_samples", n_samples)
     check_optional_seed(seed)
 
 
@@ -770,10 +774,10 @@ def estimate_model(
     >>> estimate.mdp.n_states, bool(estimate.visited[0].all())
     (16, True)
     """
+    _check_sampling(n_samples, seed)
     env, owned = _as_env(env, make_kwargs)
     try:
         n_states, n_actions = _check_discrete(env)
-        _check_sampling(n_samples, seed)
         observed: list[list[Counter]] = [
             [Counter() for _ in range(n_actions)] for _ in range(n_states)
         ]
@@ -919,17 +923,18 @@ def check_model(
     >>> rlf.check_model("Taxi-v3", rlf.from_env("Taxi-v3"), n_samples=2_000, seed=0).ok
     True
     """
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    mdp = check_mdp(mdp)
+    min_count = check_count("min_count", min_count)
+    tolerance = check_fraction("tolerance", tolerance)
+    _check_sampling(n_samples, seed)
     env, owned = _as_env(env, {})
     try:
         n_states, n_actions = _check_discrete(env)
         if (n_states, n_actions) != (mdp.n_states, mdp.n_actions):
-            raise ValueError(
+            raise InvalidValueError(
                 f"the env has {n_states} states and {n_actions} actions, the model "
                 f"{mdp.n_states} and {mdp.n_actions}"
             )
-        _check_sampling(n_samples, seed)
         seen: dict = defaultdict(Counter)
         mismatches: dict = {}
         for state, action, next_state, reward, terminated, _ in _random_transitions(

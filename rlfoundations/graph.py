@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rlfoundations._validate import check_mdp
 from rlfoundations.mdp import TabularMDP
 
 if TYPE_CHECKING:
@@ -61,11 +62,7 @@ def to_graph(mdp: TabularMDP) -> networkx.DiGraph:
     >>> graph.edges[489, 389]  # the talk's state [4, 4, 1, 4], moving up
     {'actions': [0], 'prob': [1.0], 'reward': [-1.0], 'terminated': [False]}
     """
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(
-            f"mdp must be a TabularMDP, got {type(mdp).__name__}; "
-            f"build one with rlfoundations.from_env(env)"
-        )
+    mdp = check_mdp(mdp)
     nx = _networkx()
     graph = nx.DiGraph(name=mdp.name, n_states=mdp.n_states, n_actions=mdp.n_actions)
     graph.add_nodes_from((s, {"initial": float(mdp.initial[s])}) for s in range(mdp.n_states))

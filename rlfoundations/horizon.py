@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from rlfoundations._kernels import horizon as _kernels
 from rlfoundations._kernels.layout import masked_rewards
-from rlfoundations._validate import check_gamma, check_int, check_mdp
+from rlfoundations._validate import check_count, check_gamma, check_mdp
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import FiniteHorizonResult
@@ -37,7 +37,7 @@ def _check_horizon(mdp: TabularMDP, horizon) -> int:
                 "(mdp.max_episode_steps is None); pass an int horizon"
             )
         return mdp.max_episode_steps
-    return check_int("horizon", horizon)
+    return check_count("horizon", horizon)
 
 
 def _check_terminal_values(mdp: TabularMDP, terminal_values) -> np.ndarray:

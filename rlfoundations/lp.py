@@ -99,7 +99,10 @@ def _check_costs(mdp: TabularMDP, costs, budget) -> tuple[np.ndarray, np.ndarray
         )
     if not np.isfinite(array).all():
         raise InvalidValueError("costs must be finite")
-    limits = np.atleast_1d(np.asarray(budget, dtype=np.float64))
+    given = np.asarray(budget)
+    if given.dtype.kind not in "fiu":
+        raise InvalidTypeError(f"budget must hold numbers, got {budget!r}")
+    limits = np.atleast_1d(given.astype(np.float64))
     if limits.shape != (array.shape[0],) or not np.isfinite(limits).all():
         raise InvalidValueError(
             f"budget must be {array.shape[0]} finite number(s), one per cost, got {budget!r}"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from rlfoundations._validate import is_int
+from rlfoundations._validate import check_count, is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class _FrozenKwargs(dict):
     """
 
     def _read_only(self, *args, **kwargs):
-        raise TypeError("make_kwargs is read-only; build a new model with other kwargs")
+        raise InvalidTypeError("make_kwargs is read-only; build a new model with other kwargs")
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
     __ior__ = _read_only
@@ -344,7 +344,8 @@ class TabularMDP:
                 raise InvalidTypeError(message)
             if steps <= 0:
                 raise InvalidValueError(message)
-            object.__setattr__(self, "max_episode_steps", int(steps))
+            steps = check_count("max_episode_steps", steps)
+            object.__setattr__(self, "max_episode_steps", steps)
         if self.factors is not None:
             object.__setattr__(self, "factors", _check_factors(self.factors, n_states))
         if self.action_mask is not None:

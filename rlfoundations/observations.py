@@ -12,6 +12,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rlfoundations._validate import is_int
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["IndexObservation", "space_factors"]
@@ -146,7 +147,7 @@ class IndexObservation(gym.ObservationWrapper):
 
     def decode(self, index: int) -> Any:
         """The observation of the wrapped env (int, tuple, array or dict) that ``index`` encodes."""
-        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+        if not is_int(index):
             raise InvalidTypeError(f"index must be an int, got {index!r}")
         if not 0 <= index < self.observation_space.n:  # type: ignore[attr-defined]
             n = self.observation_space.n  # type: ignore[attr-defined]

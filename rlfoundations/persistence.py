@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -35,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from rlfoundations._validate import is_int, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import ENV_ID_ALIASES
 from rlfoundations.mdp import TabularMDP
@@ -191,12 +193,12 @@ def _check_description(key: str, value):
             )
         return value
     if key == "seed":
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if not is_int(value):
             raise InvalidTypeError(
                 f"seed must be an int or None, got {type(value).__name__} {value!r}"
             )
         return int(value)
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if not is_number(value):
         raise InvalidTypeError(
             f"gamma must be a number or None, got {type(value).__name__} {value!r}"
         )
@@ -250,11 +252,12 @@ def _header_digest(header: dict) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def _library_version() -> str:
-    # Imported here, not at the top: the package's __init__ imports this module first.
-    from rlfoundations import __version__
-
-    return __version__
+def library_version() -> str:
+    """The installed distribution's version (what pip installed, not a string in the source)."""
+    try:
+        return importlib.metadata.version("rlfoundations")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree never installed
+        return "unknown"
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -411,7 +414,7 @@ def save(
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "library_version": _library_version(),
+        "library_version": library_version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "kind": layout.get("kind", "ndarray"),
         **description,
@@ -483,7 +486,7 @@ def _read_header(path: Path, members: dict[str, np.ndarray]) -> dict:
         raise _unreadable(
             path,
             f"format version {version!r} is not supported: rlfoundations "
-            f"{_library_version()} reads version {FORMAT_VERSION} only",
+            f"{library_version()} reads version {FORMAT_VERSION} only",
         )
     if header.get(DIGEST_KEY) != _header_digest(header):
         raise _unreadable(

@@ -27,10 +27,19 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium.envs.toy_text import CliffWalkingEnv, FrozenLakeEnv, TaxiEnv
 
-from rlfoundations._validate import check_gamma, check_int
+from rlfoundations._validate import (
+    check_actions,
+    check_gamma,
+    check_int,
+    check_mdp,
+    check_positive,
+    is_int,
+    is_number,
+)
 from rlfoundations.envs.rick import ACTION_NAMES as RICK_ACTION_NAMES
 from rlfoundations.envs.rick import LANDMARKS as RICK_LANDMARKS
 from rlfoundations.envs.rick import RickEnv
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
@@ -147,23 +156,23 @@ class GridLayout:
     def __post_init__(self) -> None:
         cells = np.array(self.cells)
         if cells.ndim != 2 or cells.dtype.kind not in "iu" or 0 in cells.shape:
-            raise ValueError(
+            raise InvalidValueError(
                 f"cells must be a non-empty 2-D array of int states, got shape {cells.shape} "
                 f"and dtype {cells.dtype}"
             )
-        if isinstance(self.n_states, bool) or not isinstance(self.n_states, int | np.integer):
-            raise TypeError(f"n_states must be an int, got {self.n_states!r}")
+        if not is_int(self.n_states):
+            raise InvalidTypeError(f"n_states must be an int, got {self.n_states!r}")
         bad = (cells < -1) | (cells >= self.n_states)
         if bad.any():
             cell = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
+            raise InvalidValueError(
                 f"cells{list(cell)} = {cells[cell]} is not a state in [0, {self.n_states}) or -1"
             )
         states, counts = np.unique(cells[cells >= 0], return_counts=True)
         if (counts > 1).any():
             state = int(states[np.argmax(counts > 1)])
             where = [tuple(int(i) for i in c) for c in np.argwhere(cells == state)]
-            raise ValueError(f"state {state} sits in more than one cell: {where}")
+            raise InvalidValueError(f"state {state} sits in more than one cell: {where}")
         cells = cells.astype(np.int64)
         cells.flags.writeable = False
         rows, cols = cells.shape
@@ -171,7 +180,9 @@ class GridLayout:
         def check_cell(field: str, cell) -> Cell:
             row, col = (int(i) for i in cell)
             if not (0 <= row < rows and 0 <= col < cols):
-                raise ValueError(f"{field} has cell {(row, col)} outside the {rows}x{cols} grid")
+                raise InvalidValueError(
+                    f"{field} has cell {(row, col)} outside the {rows}x{cols} grid"
+                )
             return row, col
 
         actions = tuple(
@@ -179,19 +190,21 @@ class GridLayout:
         )
         for index, mark in enumerate(actions):
             if not isinstance(mark, str) and (len(mark) != 2 or mark == (0, 0)):
-                raise ValueError(
+                raise InvalidValueError(
                     f"actions[{index}] = {mark!r} must be a label or a move (d_row, d_col) "
                     f"other than (0, 0)"
                 )
         names = tuple(str(name) for name in self.action_names)
         if names and len(names) != len(actions):
-            raise ValueError(
+            raise InvalidValueError(
                 f"action_names has {len(names)} names for {len(actions)} actions: {names}"
             )
         walls = tuple((check_cell("walls", a), check_cell("walls", b)) for a, b in self.walls)
         for a, b in walls:
             if abs(a[0] - b[0]) + abs(a[1] - b[1]) != 1:
-                raise ValueError(f"walls has a pair of cells that are not neighbours: {a}, {b}")
+                raise InvalidValueError(
+                    f"walls has a pair of cells that are not neighbours: {a}, {b}"
+                )
         fields = {
             "cells": cells,
             "n_states": int(self.n_states),
@@ -235,7 +248,7 @@ class GridLayout:
                 if values.ndim == 2 and values.shape[0] == self.n_states
                 else ""
             )
-            raise ValueError(
+            raise InvalidValueError(
                 f"values must have shape ({self.n_states},), one per state of {self.name}, "
                 f"got shape {values.shape}{hint}"
             )
@@ -266,14 +279,16 @@ def _check_fixed(name: str, fixed: dict, allowed: dict) -> dict:
             if allowed
             else "has no slice to choose (its state is the cell)"
         )
-        raise TypeError(f"{name} {takes}; got {', '.join(f'{key}=' for key in unknown)}")
+        raise InvalidTypeError(f"{name} {takes}; got {', '.join(f'{key}=' for key in unknown)}")
     chosen = {}
     for key, (size, default, meaning) in allowed.items():
         value = fixed.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{key} must be an int in [0, {size}) ({meaning}), got {value!r}")
+        if not is_int(value):
+            raise InvalidTypeError(
+                f"{key} must be an int in [0, {size}) ({meaning}), got {value!r}"
+            )
         if not 0 <= value < size:
-            raise ValueError(f"{key} must be in [0, {size}) ({meaning}), got {value!r}")
+            raise InvalidValueError(f"{key} must be in [0, {size}) ({meaning}), got {value!r}")
         chosen[key] = int(value)
     return chosen
 
@@ -386,23 +401,19 @@ def _custom(name, n_states, n_actions, state_to_cell, actions) -> GridLayout:
         cell = state_to_cell(state)
         if cell is None:
             continue
-        if (
-            len(cell) != 2
-            or any(isinstance(i, bool) or not isinstance(i, int | np.integer) for i in cell)
-            or min(cell) < 0
-        ):
-            raise ValueError(
+        if len(cell) != 2 or not all(is_int(i) for i in cell) or min(cell) < 0:
+            raise InvalidValueError(
                 f"state_to_cell({state}) must return (row, col), two ints >= 0, or None; "
                 f"got {cell!r}"
             )
         cell = (int(cell[0]), int(cell[1]))
         if cell in where:
-            raise ValueError(
+            raise InvalidValueError(
                 f"state_to_cell puts states {where[cell]} and {state} in the same cell {cell}"
             )
         where[cell] = state
     if not where:
-        raise ValueError("state_to_cell returned None for every state: nothing to draw")
+        raise InvalidValueError("state_to_cell returned None for every state: nothing to draw")
     rows = 1 + max(row for row, _ in where)
     cols = 1 + max(col for _, col in where)
     cells = np.full((rows, cols), -1, dtype=np.int64)
@@ -480,7 +491,7 @@ def grid_layout(
     else:
         made = make(env) if isinstance(env, str) else env
         if not isinstance(made, gym.Env):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"env must be an env id, a gymnasium.Env or a TabularMDP, got {type(env).__name__}"
             )
         base = made.unwrapped
@@ -495,26 +506,28 @@ def grid_layout(
 
     if state_to_cell is not None:
         if n_states is None:
-            raise TypeError(f"{name} needs Discrete observation and action spaces to be drawn")
+            raise InvalidTypeError(
+                f"{name} needs Discrete observation and action spaces to be drawn"
+            )
         if fixed:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"with state_to_cell the mapping chooses the slice; got "
                 f"{', '.join(f'{key}=' for key in fixed)}"
             )
         return _custom(name or "model", n_states, n_actions, state_to_cell, actions)
     if actions is not None:
-        raise TypeError("actions applies with state_to_cell; the known envs draw their own")
+        raise InvalidTypeError("actions applies with state_to_cell; the known envs draw their own")
 
     if base is None:  # a model: make its env from the name
         if not name:
-            raise ValueError(
+            raise InvalidValueError(
                 "the model has no name to make its env from; pass the env or its id instead"
             )
         try:
             # The env as the model was made: its own map (desc=...), not the default one.
             made = make(name, **dict(env.make_kwargs or {}))  # type: ignore[union-attr]
         except ValueError as error:
-            raise ValueError(f"{error}; pass the env or state_to_cell instead") from error
+            raise InvalidValueError(f"{error}; pass the env or state_to_cell instead") from error
         base = made.unwrapped
         made.close()
     for env_class, build in _BUILDERS:
@@ -522,13 +535,13 @@ def grid_layout(
             layout = build(base, name, fixed)  # type: ignore[arg-type]
             break
     else:
-        raise ValueError(
+        raise InvalidValueError(
             f"no grid layout is known for {name!r} ({type(base).__name__}); known: "
             f"{', '.join(KNOWN_ENVS)} (and other envs of their classes). For a grid env of "
             f"your own, pass state_to_cell, a function state -> (row, col)"
         )
     if isinstance(env, TabularMDP) and layout.n_states != n_states:
-        raise ValueError(
+        raise InvalidValueError(
             f"the model {name!r} has {n_states} states, but the env made from its name has "
             f"{layout.n_states}: it was made with other arguments; pass that env instead, "
             f"e.g. grid_layout(gym.make({name!r}, map_name='8x8'))"
@@ -539,7 +552,7 @@ def grid_layout(
 def _as_layout(layout, fixed: dict) -> GridLayout:
     if isinstance(layout, GridLayout):
         if fixed:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"{', '.join(f'{key}=' for key in fixed)} choose the slice of an env id; "
                 f"this GridLayout already has its slice ({layout.slice_label or 'none'})"
             )
@@ -678,25 +691,6 @@ def _draw_policy(ax: Axes, layout: GridLayout, policy: np.ndarray) -> None:
         ax.set_xlabel(", ".join(legend), fontsize=8)
 
 
-def _check_policy(layout: GridLayout, policy) -> np.ndarray:
-    array = np.asarray(policy)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"policy must hold integer actions, got dtype {array.dtype}")
-    if array.shape != (layout.n_states,):
-        raise ValueError(
-            f"policy must have shape ({layout.n_states},), one action per state of "
-            f"{layout.name}, got shape {array.shape}"
-        )
-    bad = (array < 0) | (array >= len(layout.actions))
-    if bad.any():
-        state = int(np.argmax(bad))
-        raise ValueError(
-            f"policy[{state}] = {array[state]} is not an action of {layout.name} "
-            f"(0..{len(layout.actions) - 1})"
-        )
-    return array
-
-
 def plot_values(
     layout: GridLayout | str | gym.Env | TabularMDP,
     values: npt.ArrayLike,
@@ -766,10 +760,10 @@ def plot_values(
     layout = _as_layout(layout, fixed)
     grid = layout.grid(values)
     if np.isinf(grid).any():
-        raise ValueError("values must be finite (or NaN for cells to leave blank), got inf")
+        raise InvalidValueError("values must be finite (or NaN for cells to leave blank), got inf")
     grid = _without_terminal(layout, grid)
     if policy is not None:
-        policy = _check_policy(layout, policy)
+        policy = check_actions("policy", policy, layout.n_states, len(layout.actions))
     colors = _require("matplotlib.colors")
     if ax is None:
         plt = _require("matplotlib.pyplot")
@@ -811,7 +805,7 @@ def _runs(results) -> tuple:
             np.array([results.gamma]),
             None if results.curve_values is None else results.curve_values[None],
         )
-    raise TypeError(
+    raise InvalidTypeError(
         f"results must be a SweepResult (rlf.sweep) or a LearningResult, "
         f"got {type(results).__name__}"
     )
@@ -924,23 +918,24 @@ def plot_learning_curves(
     >>> plt.close(fig)
     """
     returns, lengths, n_episodes, params, gammas, curve_values = _runs(results)
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    mdp = check_mdp(mdp)
     if curve_values is None:
-        raise ValueError(
+        raise InvalidValueError(
             "results has no learning curves (curve_values is None): the gap to optimal needs "
             "the exact values of the greedy policy; run the learner or sweep with eval_every, "
             "e.g. rlf.sweep(mdp, ..., eval_every=1_000)"
         )
     if curve_values.shape[-1] != mdp.n_states:
-        raise ValueError(
+        raise InvalidValueError(
             f"the runs have {curve_values.shape[-1]} states but mdp has {mdp.n_states}: "
             f"pass the model the runs learned on"
         )
     smooth = check_int("smooth", smooth)
     low, high = (float(p) for p in band)
     if not 0.0 <= low <= high <= 100.0:
-        raise ValueError(f"band must be two percentiles 0 <= low <= high <= 100, got {band!r}")
+        raise InvalidValueError(
+            f"band must be two percentiles 0 <= low <= high <= 100, got {band!r}"
+        )
     if optimal is None:
         optimal_of = {
             g: value_iteration(mdp, g).mean_return(mdp.initial) for g in sorted(set(gammas))
@@ -963,7 +958,7 @@ def plot_learning_curves(
         plt = _require("matplotlib.pyplot")
         fig, axes = plt.subplots(1, 2, figsize=figsize, layout="constrained")
     elif len(axes) != 2:
-        raise ValueError(f"axes must be two Axes (returns, gap), got {len(axes)}")
+        raise InvalidValueError(f"axes must be two Axes (returns, gap), got {len(axes)}")
     returns_ax, gap_ax = axes
     fig = returns_ax.figure
     total_steps = results.total_steps
@@ -1107,29 +1102,30 @@ def animate_value_iteration(
     16
     """
     if scale not in ("absolute", "relative", "both"):
-        raise ValueError(f"scale must be 'absolute', 'relative' or 'both', got {scale!r}")
+        raise InvalidValueError(f"scale must be 'absolute', 'relative' or 'both', got {scale!r}")
     path = Path(path)
     if path.suffix.lower() != ".gif":
-        raise ValueError(f"path must end in .gif, got {str(path)!r}")
+        raise InvalidValueError(f"path must end in .gif, got {str(path)!r}")
     max_frames = check_int("max_frames", max_frames)
     if max_frames < 2:
-        raise ValueError(f"max_frames must be >= 2 (the start and the end), got {max_frames}")
+        raise InvalidValueError(
+            f"max_frames must be >= 2 (the start and the end), got {max_frames}"
+        )
     if stride is not None:
         stride = check_int("stride", stride)
     if tolerance is not None and (
-        isinstance(tolerance, bool)
-        or not isinstance(tolerance, int | float)
-        or not (math.isfinite(tolerance) and tolerance >= 0)
+        not is_number(tolerance) or not (math.isfinite(tolerance) and tolerance >= 0)
     ):
-        raise ValueError(f"tolerance must be a number >= 0 or None, got {tolerance!r}")
+        raise InvalidValueError(f"tolerance must be a number >= 0 or None, got {tolerance!r}")
     dpi = check_int("dpi", dpi)
-    if isinstance(fps, bool) or not isinstance(fps, int | float) or not fps > 0:
-        raise ValueError(f"fps must be a number > 0, got {fps!r}")
+    fps = check_positive("fps", fps)
     gamma = check_gamma(gamma)
     layout = _as_layout(layout, fixed) if layout is not None else grid_layout(env, **fixed)  # type: ignore[arg-type]
     mdp = env if isinstance(env, TabularMDP) else from_env(env)
     if mdp.n_states != layout.n_states:
-        raise ValueError(f"layout has {layout.n_states} states but the model has {mdp.n_states}")
+        raise InvalidValueError(
+            f"layout has {layout.n_states} states but the model has {mdp.n_states}"
+        )
 
     figure_module = _require("matplotlib.figure")
     agg = _require("matplotlib.backends.backend_agg")
@@ -1231,15 +1227,14 @@ def save_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, *, fps: floa
     """
     path = Path(path)
     if path.suffix.lower() != ".gif":
-        raise ValueError(f"path must end in .gif, got {str(path)!r}")
-    if isinstance(fps, bool) or not isinstance(fps, int | float) or not fps > 0:
-        raise ValueError(f"fps must be a number > 0, got {fps!r}")
+        raise InvalidValueError(f"path must end in .gif, got {str(path)!r}")
+    fps = check_positive("fps", fps)
     frames = [np.asarray(frame) for frame in frames]
     if not frames:
-        raise ValueError("frames must hold at least one picture")
+        raise InvalidValueError("frames must hold at least one picture")
     for index, frame in enumerate(frames):
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-            raise ValueError(
+            raise InvalidValueError(
                 f"frames[{index}] must be an RGB uint8 array of shape (height, width, 3), "
                 f"got {frame.dtype} {frame.shape}"
             )
@@ -1291,7 +1286,7 @@ def plot_comparison(
         plt = _require("matplotlib.pyplot")
         fig, axes = plt.subplots(1, 3, figsize=figsize, layout="constrained")
     elif len(axes) != 3:
-        raise ValueError(
+        raise InvalidValueError(
             f"axes must be three Axes (estimates, improvement, profiles), got {len(axes)}"
         )
     estimate_ax, improve_ax, profile_ax = axes

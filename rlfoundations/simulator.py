@@ -11,7 +11,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlfoundations._validate import check_bool, check_int
+from rlfoundations._validate import check_bool, check_count, check_mdp
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
 
@@ -111,9 +111,9 @@ def from_simulator(
     >>> float(rlf.value_iteration(mdp, gamma=1.0, epsilon=1e-12).values[0].round(6))
     0.4
     """
-    n_actions = check_int("n_actions", n_actions)
+    n_actions = check_count("n_actions", n_actions)
     if max_states is not None:
-        max_states = check_int("max_states", max_states)
+        max_states = check_count("max_states", max_states)
     if not callable(transitions):
         raise InvalidTypeError(
             f"transitions must be callable as transitions(state, action), got "
@@ -370,6 +370,7 @@ class StateIndex(gym.ObservationWrapper):
         *,
         time_in_state: bool = False,
     ) -> None:
+        mdp = check_mdp(mdp)
         super().__init__(env)
         if mdp.states is None:
             raise InvalidValueError("StateIndex needs a compiled model and its state_key")

@@ -24,7 +24,7 @@ import numpy as np
 
 from rlfoundations._kernels import soft as _kernels
 from rlfoundations._kernels.layout import masked_rewards
-from rlfoundations._validate import check_gamma, check_int, check_mdp, check_positive
+from rlfoundations._validate import check_count, check_gamma, check_mdp, check_positive
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import ConvergenceWarning, SoftResult
@@ -84,7 +84,7 @@ def soft_value_iteration(
         )
     temperature = check_positive("temperature", temperature)
     epsilon = check_positive("epsilon", epsilon)
-    max_iter = 10_000 if max_iter is None else check_int("max_iter", max_iter)
+    max_iter = 10_000 if max_iter is None else check_count("max_iter", max_iter)
     threshold = math.inf if gamma == 0.0 else epsilon * (1.0 - gamma) / gamma
     rewards = masked_rewards(mdp.expected_reward, mdp.action_mask)
     model = (mdp.successor, mdp.continue_prob, rewards, gamma, temperature)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rlfoundations._validate import check_int
+from rlfoundations._validate import check_count
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import ModelEstimate, _pack
 
@@ -101,8 +101,8 @@ def from_transitions(
     if (state < 0).any() or (target < 0).any() or (action < 0).any():
         raise InvalidValueError("states, actions and next_states must be >= 0")
     seen_states = int(max(state.max(), target.max())) + 1
-    n_states = seen_states if n_states is None else check_int("n_states", n_states)
-    n_actions = int(action.max()) + 1 if n_actions is None else check_int("n_actions", n_actions)
+    n_states = seen_states if n_states is None else check_count("n_states", n_states)
+    n_actions = int(action.max()) + 1 if n_actions is None else check_count("n_actions", n_actions)
     if seen_states > n_states or int(action.max()) >= n_actions:
         raise InvalidValueError(
             f"a logged state or action is out of range for n_states={n_states}, "

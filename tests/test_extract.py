@@ -417,3 +417,25 @@ def test_probabilities_a_rounding_error_below_zero_are_clipped_to_zero():
 def test_a_probability_clearly_below_zero_is_still_an_error():
     with pytest.raises(ValueError, match="not a probability"):
         rlf.TabularMDP.from_dense([[[1.1, -0.1]], [[0.0, 1.0]]], [[0.0], [0.0]])
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "error"),
+    [
+        pytest.param("min_count", 0, rlf.InvalidValueError, id="min_count-zero"),
+        pytest.param("min_count", 2.5, rlf.InvalidTypeError, id="min_count-float"),
+        pytest.param("min_count", True, rlf.InvalidTypeError, id="min_count-bool"),
+        pytest.param("tolerance", 1.5, rlf.InvalidValueError, id="tolerance-above-one"),
+        pytest.param("tolerance", float("nan"), rlf.InvalidValueError, id="tolerance-nan"),
+        pytest.param("tolerance", "0.1", rlf.InvalidTypeError, id="tolerance-str"),
+    ],
+)
+def test_check_model_refuses_a_bad_min_count_or_tolerance(argument, value, error):
+    mdp = rlf.from_env("FrozenLake-v1")
+    with pytest.raises(error, match=argument):
+        rlf.check_model("FrozenLake-v1", mdp, n_samples=10, seed=0, **{argument: value})
+
+
+def test_check_model_refuses_a_dict_for_the_model():
+    with pytest.raises(rlf.InvalidTypeError, match="mdp must be a TabularMDP"):
+        rlf.check_model("FrozenLake-v1", {"n_states": 16}, n_samples=10, seed=0)

@@ -38,8 +38,9 @@ from strategies import bad_values
 
 #: Seconds one call may take before it counts as a hang.
 HANG_SECONDS = 60
-#: Examples per callable: enough to meet every bad value of every argument now and then.
-EXAMPLES = 40
+#: Examples per callable: enough to meet every bad value of every argument now and then (set
+#: RLFOUNDATIONS_INPUT_EXAMPLES higher for a longer hunt).
+EXAMPLES = int(os.environ.get("RLFOUNDATIONS_INPUT_EXAMPLES", "40"))
 
 # A small model that ends: 3 states, 2 actions, state 2 terminal.
 P = np.array(
@@ -70,6 +71,49 @@ def _learned():
     return rlf.q_learning(MDP, gamma=0.9, n_steps=100, seed=0, eval_every=50)
 
 
+RUNS = {
+    algorithm: rlf.sweep(MDP, algorithm, gamma=0.9, n_steps=100, seeds=range(3), eval_every=50)
+    for algorithm in ("q_learning", "sarsa")
+}
+
+
+def _flip(capital, action):
+    """The gambler's problem with a goal of 3 (Sutton & Barto, example 4.3)."""
+    stake = min(action + 1, capital, 3 - capital)
+    win, lose = capital + stake, capital - stake
+    return [(0.4, win, float(win == 3), win == 3), (0.6, lose, 0.0, lose == 0)]
+
+
+def _lake():
+    env = gymnasium.make("FrozenLake-v1", is_slippery=False, map_name="4x4")
+    env.reset(seed=0)
+    return env
+
+
+def _lake_key(env):
+    return int(env.unwrapped.s)
+
+
+def _compile(env_name, state_key, max_states):
+    """compile_env of a fresh env (``env_name`` 'lake'; anything else is passed as the env)."""
+    env = _lake() if env_name == "lake" else env_name
+    return rlf.compile_env(env, state_key=state_key, max_states=max_states)
+
+
+LAKE = _lake()
+COMPILED = rlf.compile_env(_lake(), state_key=_lake_key)
+QUANTECON_DDP = type(
+    "DiscreteDP",
+    (),
+    {
+        "R": np.array([[5.0, 10.0], [-1.0, 2.0]]),
+        "Q": np.array([[[0.5, 0.5], [0.0, 1.0]], [[0.8, 0.2], [0.1, 0.9]]]),
+        "beta": 0.9,
+        "_sa_pair": False,
+    },
+)()
+
+
 @dataclasses.dataclass(frozen=True)
 class Call:
     """``function(**valid)`` works; each argument of ``valid`` is attacked in turn."""
@@ -92,6 +136,77 @@ LEARNER_ARGS = {
     "eval_every": 100,
     "progress": None,
     "on_interrupt": "raise",
+}
+
+# An ergodic model for the average-reward solvers: Puterman's two-state example 3.1.1.
+ERGODIC = rlf.problems.puterman_two_state()
+
+#: Small instances of every problem builder (each argument attacked in turn).
+PROBLEM_CALLS = {
+    "blocking_maze": {"changed": False},
+    "chain": {"n_states": 4, "slip": 0.2, "small_reward": 2.0, "large_reward": 10.0},
+    "deep_sea": {
+        "size": 4,
+        "deterministic": True,
+        "unscaled_move_cost": 0.01,
+        "randomize_actions": True,
+        "mapping_seed": 0,
+    },
+    "dyna_maze": {},
+    "env_id": {"name": "chain"},
+    "forest": {"S": 3, "r1": 4.0, "r2": 2.0, "p": 0.1},
+    "gamblers_problem": {"p_heads": 0.4, "goal": 10},
+    "garnet": {
+        "n_states": 5,
+        "n_actions": 2,
+        "branching": 2,
+        "seed": 0,
+        "terminal_prob": 0.1,
+        "name": "g",
+    },
+    "get_problem": {"name": "chain"},
+    "inventory": {
+        "capacity": 3,
+        "demand": 1.0,
+        "holding_cost": 1.0,
+        "order_cost": 2.0,
+        "price": 8.0,
+        "fixed_cost": 4.0,
+        "horizon": None,
+        "initial_stock": 0,
+    },
+    "jacks_car_rental": {
+        "max_cars": 3,
+        "max_move": 1,
+        "request_means": (3.0, 4.0),
+        "return_means": (3.0, 2.0),
+        "rental_reward": 10.0,
+        "move_cost": 2.0,
+        "free_shuttle": False,
+        "parking_limit": 2,
+        "parking_cost": 0.0,
+        "poisson_cutoff": 6,
+    },
+    "machine_replacement": {
+        "n_conditions": 4,
+        "deterioration": (0.5, 0.3, 0.2),
+        "operating_cost": 1.0,
+        "replacement_cost": 10.0,
+    },
+    "maximization_bias": {"n_actions": 3, "mean": -0.1, "std": 1.0, "n_reward_points": 4},
+    "puterman_two_state": {},
+    "queue_admission": {
+        "capacity": 4,
+        "arrival_rate": 1.0,
+        "service_rate": 1.25,
+        "reward": 10.0,
+        "holding_cost": 1.0,
+    },
+    "random_walk": {"n_states": 5},
+    "river_swim": {"n_states": 4, "small_reward": 5.0, "large_reward": 100.0},
+    "shortcut_maze": {"changed": False},
+    "six_arms": {},
+    "windy_gridworld": {"king_moves": False, "stochastic_wind": False, "stay_action": False},
 }
 
 CALLS: dict[str, Call] = {
@@ -129,6 +244,41 @@ CALLS: dict[str, Call] = {
         },
     ),
     "to_graph": Call(rlf.to_graph, {"mdp": MDP}),
+    "from_mdptoolbox": Call(
+        rlf.from_mdptoolbox,
+        {
+            "P": np.ascontiguousarray(P.transpose(1, 0, 2)),
+            "R": R,
+            "initial": np.array([1.0, 0.0, 0.0]),
+            "name": "tiny",
+        },
+    ),
+    "from_quantecon": Call(
+        rlf.from_quantecon, {"ddp": QUANTECON_DDP, "initial": np.array([0.5, 0.5]), "name": "q"}
+    ),
+    "from_transitions": Call(
+        rlf.from_transitions,
+        {
+            "states": np.array([0, 0, 0, 1]),
+            "actions": np.array([0, 0, 0, 1]),
+            "rewards": np.array([0.0, 0.0, 1.0, 0.0]),
+            "next_states": np.array([0, 1, 1, 1]),
+            "terminated": np.array([False, False, True, True]),
+            "n_states": 2,
+            "n_actions": 2,
+            "initial": np.array([1.0, 0.0]),
+            "name": "logged",
+        },
+    ),
+    "from_simulator": Call(
+        rlf.from_simulator,
+        {"transitions": _flip, "initial": 1, "n_actions": 2, "max_states": 10, "name": "flip"},
+    ),
+    "compile_env": Call(_compile, {"env_name": "lake", "state_key": _lake_key, "max_states": 100}),
+    "StateIndex": Call(rlf.StateIndex, {"env": LAKE, "mdp": COMPILED, "state_key": _lake_key}),
+    "IndexObservation": Call(
+        rlf.IndexObservation, {"env": gymnasium.make("Blackjack-v1"), "names": None}
+    ),
     "envs.RickEnv": Call(
         envs.RickEnv, {"render_mode": None, "reward_scheme": "shaped", "drunk": 0.1}
     ),
@@ -179,6 +329,38 @@ CALLS: dict[str, Call] = {
             "max_iter": 200,
             "initial_values": np.zeros(3),
         },
+    ),
+    "backward_induction": Call(
+        rlf.backward_induction,
+        {"mdp": MDP, "horizon": 5, "gamma": 0.9, "terminal_values": np.zeros(3)},
+    ),
+    "soft_value_iteration": Call(
+        rlf.soft_value_iteration,
+        {"mdp": MDP, "gamma": 0.9, "temperature": 0.5, "epsilon": 1e-6, "max_iter": 200},
+    ),
+    "linear_programming": Call(
+        rlf.linear_programming,
+        {
+            "mdp": MDP,
+            "gamma": 0.9,
+            "initial": np.array([1.0, 0.0, 0.0]),
+            "costs": np.ones((2, 3, 2)),
+            "budget": np.array([20.0, 30.0]),
+        },
+    ),
+    "model_structure": Call(rlf.model_structure, {"mdp": MDP}),
+    "average_reward_policy_iteration": Call(
+        rlf.average_reward_policy_iteration,
+        {
+            "mdp": ERGODIC,
+            "max_iter": 50,
+            "tie_tolerance": 1e-10,
+            "initial_policy": np.zeros(2, dtype=np.int64),
+        },
+    ),
+    "relative_value_iteration": Call(
+        rlf.relative_value_iteration,
+        {"mdp": ERGODIC, "epsilon": 1e-6, "max_iter": 500, "tau": 0.5, "reference_state": 0},
     ),
     # -- learning ------------------------------------------------------------------------------
     "q_learning": Call(rlf.q_learning, LEARNER_ARGS),
@@ -326,6 +508,27 @@ CALLS: dict[str, Call] = {
     "save": Call(rlf.save, {"path": SCRATCH / "saved", "obj": np.zeros((3, 2)), "env_id": "tiny"}),
     "load": Call(rlf.load, {"path": SAVED, "env_id": "tiny"}),
     "load_metadata": Call(rlf.load_metadata, {"path": SAVED}),
+    "compare": Call(
+        rlf.compare,
+        {
+            "results": RUNS,
+            "by": "algorithm",
+            "mdp": MDP,
+            "metric": "final_gap",
+            "confidence": 0.9,
+            "reps": 50,
+            "seed": 0,
+            "thresholds": np.array([0.0, 0.5, 1.0]),
+        },
+    ),
+    "explain": Call(
+        rlf.explain, {"mdp": MDP, "result": SOLVED, "state": 1, "action_names": ["a", "b"]}
+    ),
+    # -- problems ------------------------------------------------------------------------------
+    **{
+        f"problems.{name}": Call(getattr(rlf.problems, name), kwargs)
+        for name, kwargs in PROBLEM_CALLS.items()
+    },
     # -- methods of results that take a caller's input -----------------------------------------
     "PlanningResult.mean_return": Call(SOLVED.mean_return, {"initial": MDP.initial}),
     "LearningResult.curve": Call(
@@ -355,6 +558,13 @@ NOT_CALLED = {
     "ModelCheck": "a result check_model builds",
     "ModelEstimate": "a result estimate_model builds",
     "Schedule": "a frozen record: its constructors and value are called above",
+    "problems": "a module: its builders are called above",
+    "AverageRewardResult": "a result the average-reward solvers build",
+    "FiniteHorizonResult": "a result backward_induction builds",
+    "LinearProgrammingResult": "a result linear_programming builds",
+    "SoftResult": "a result soft_value_iteration builds",
+    "Comparison": "a result compare builds",
+    "Explanation": "a result explain builds",
 }
 
 LEARNERS = ("q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", "reinforce")
@@ -379,29 +589,7 @@ def _not_a_bool(value) -> bool:
 #: Inputs that crash today, in modules other engineers own: (callables, argument, which values,
 #: the case run as a strict xfail, the reason). The fuzzing skips exactly these inputs; once a
 #: fix lands, its xfail fails as XPASS and the entry is deleted.
-KNOWN_CRASHES = [
-    (
-        ("estimate_model", "check_model"),
-        "n_samples",
-        _is_huge,
-        lambda: rlf.estimate_model("FrozenLake-v1", n_samples=2**63, seed=0),
-        "models (extract.py): n_samples=2**63 is accepted and runs for ever",
-    ),
-    (
-        ("TabularMDP",),
-        "max_episode_steps",
-        _is_huge,
-        lambda: rlf.TabularMDP(
-            next_state=MDP.next_state,
-            prob=MDP.prob,
-            reward=MDP.reward,
-            terminated=MDP.terminated,
-            initial=MDP.initial,
-            max_episode_steps=2**70,
-        ),
-        "house/models (mdp.py fields): max_episode_steps=2**70 is accepted",
-    ),
-]
+KNOWN_CRASHES: list = []
 
 #: ValueErrors that are numpy's or Numba's, not a message about the caller's argument.
 INTERNAL_MESSAGES = re.compile(
@@ -494,7 +682,7 @@ def test_bad_input_raises_only_value_or_type_errors(name, data):
     spec = CALLS[name]
     arguments = [key for key in spec.valid if key not in spec.spared]
     if not arguments:
-        pytest.skip("every argument is a known crash: see KNOWN_CRASHES")
+        pytest.skip("takes no argument, or every argument is spared")
     argument = data.draw(st.sampled_from(arguments), label="argument")
     value = data.draw(bad_values(spec.valid[argument]), label="value")
     assume(not _known(name, argument, value))
@@ -567,6 +755,23 @@ def test_a_greedy_policy_refuses_a_bool_state():
 def test_evaluate_refuses_a_generator_seed():
     with pytest.raises(TypeError, match="seed"):
         rlf.evaluate("FrozenLake-v1", POLICY, episodes=1, seed=np.random.default_rng(0))
+
+
+def test_estimate_model_refuses_more_samples_than_it_could_draw():
+    with pytest.raises(rlf.InvalidValueError, match=r"n_samples must be <= 2\*\*62"):
+        rlf.estimate_model("FrozenLake-v1", n_samples=2**63, seed=0)
+
+
+def test_a_model_refuses_a_time_limit_past_2_to_the_62():
+    with pytest.raises(rlf.InvalidValueError, match="max_episode_steps"):
+        rlf.TabularMDP(
+            next_state=MDP.next_state,
+            prob=MDP.prob,
+            reward=MDP.reward,
+            terminated=MDP.terminated,
+            initial=MDP.initial,
+            max_episode_steps=2**70,
+        )
 
 
 def test_rewards_whose_values_overflow_are_not_reported_as_converged():

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 import rlfoundations as rlf
-from rlfoundations._validate import check_choice, check_fraction, check_policy, check_values
+from rlfoundations._validate import (
+    check_actions,
+    check_choice,
+    check_count,
+    check_fraction,
+    check_policy,
+    check_values,
+)
 
 
 def two_state_mdp() -> rlf.TabularMDP:
@@ -81,3 +88,38 @@ def test_check_values_defaults_to_zeros():
 def test_check_values_names_the_argument(values, error, message):
     with pytest.raises(error, match=message):
         check_values(two_state_mdp(), values)
+
+
+def test_check_count_refuses_a_count_past_2_to_the_62():
+    with pytest.raises(
+        rlf.InvalidValueError, match=r"n_samples must be <= 2\*\*62, got 9223372036854775808"
+    ):
+        check_count("n_samples", 2**63)
+
+
+def test_check_count_accepts_2_to_the_62():
+    assert check_count("n_samples", 2**62) == 2**62
+
+
+def test_check_count_names_its_own_maximum():
+    with pytest.raises(rlf.InvalidValueError, match="reps must be <= 10, got 11"):
+        check_count("reps", 11, maximum=10)
+
+
+def test_check_count_refuses_a_bool():
+    with pytest.raises(rlf.InvalidTypeError, match="n_states must be an int"):
+        check_count("n_states", True)
+
+
+def test_check_actions_names_the_state_of_an_unknown_action():
+    with pytest.raises(
+        rlf.InvalidValueError, match=r"policy\[1\] = 3 is not an action in \[0, 3\)"
+    ):
+        check_actions("policy", [0, 3], n_states=2, n_actions=3)
+
+
+def test_check_policy_and_check_actions_agree():
+    mdp = two_state_mdp()
+    got = check_policy(mdp, [2, 1])
+    expected = check_actions("policy", [2, 1], mdp.n_states, mdp.n_actions)
+    np.testing.assert_array_equal(got, expected)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.envs.toy_text.utils import categorical_sample
+
+from rlfoundations._validate import is_int, is_number
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["ACTION_NAMES", "LANDMARKS", "MAP", "REWARD_SCHEMES", "RickEnv"]
 
@@ -185,20 +187,24 @@ class RickEnv(gym.Env):
         drunk: float = 0.0,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
+            raise InvalidValueError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, "
                 f"got {render_mode!r}"
             )
         if not isinstance(reward_scheme, str):
-            raise TypeError(f"reward_scheme must be a str, got {type(reward_scheme).__name__}")
+            raise InvalidTypeError(
+                f"reward_scheme must be a str, got {type(reward_scheme).__name__}"
+            )
         if reward_scheme not in REWARD_SCHEMES:
-            raise ValueError(
+            raise InvalidValueError(
                 f"reward_scheme must be one of {sorted(REWARD_SCHEMES)}, got {reward_scheme!r}"
             )
-        if isinstance(drunk, bool) or not isinstance(drunk, Real):
-            raise TypeError(f"drunk must be a probability (a float in [0, 1]), got {drunk!r}")
+        if not is_number(drunk):
+            raise InvalidTypeError(
+                f"drunk must be a probability (a float in [0, 1]), got {drunk!r}"
+            )
         if not 0.0 <= float(drunk) <= 1.0:  # NaN fails too
-            raise ValueError(f"drunk must be in [0, 1], got {drunk!r}")
+            raise InvalidValueError(f"drunk must be in [0, 1], got {drunk!r}")
 
         self.desc: np.ndarray = np.asarray(MAP, dtype="c")
         self.landmarks: tuple[tuple[int, int], ...] = tuple(cell for _, _, cell in LANDMARKS)
@@ -239,15 +245,19 @@ class RickEnv(gym.Env):
             ("signal", signal, N_SIGNALS),
             ("morty", morty, N_MORTY),
         ):
+            if not is_int(value):
+                raise InvalidTypeError(f"{name} must be an int in [0, {size}), got {value!r}")
             if not 0 <= value < size:
-                raise ValueError(f"{name} must be in [0, {size}), got {value!r}")
+                raise InvalidValueError(f"{name} must be in [0, {size}), got {value!r}")
         return int(((row * N_COLS + col) * N_SIGNALS + signal) * N_MORTY + morty)
 
     def decode(self, state: int) -> tuple[int, int, int, int]:
         """The state vector ``(row, col, signal, morty)`` of an observation."""
+        if not is_int(state):
+            raise InvalidTypeError(f"state must be an int in [0, 500), got {state!r}")
         state = int(state)
         if not 0 <= state < N_ROWS * N_COLS * N_SIGNALS * N_MORTY:
-            raise ValueError(f"state must be in [0, 500), got {state!r}")
+            raise InvalidValueError(f"state must be in [0, 500), got {state!r}")
         state, morty = divmod(state, N_MORTY)
         state, signal = divmod(state, N_SIGNALS)
         row, col = divmod(state, N_COLS)
@@ -309,7 +319,7 @@ class RickEnv(gym.Env):
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
         """Take ``action``; ``truncated`` is always False (time limits are TimeLimit's job)."""
         if not self.action_space.contains(action):
-            raise ValueError(f"action must be an int in [0, 6), got {action!r}")
+            raise InvalidValueError(f"action must be an int in [0, 6), got {action!r}")
         transitions = self.P[self.s][int(action)]
         index = categorical_sample([t[0] for t in transitions], self.np_random)
         prob, state, reward, terminated = transitions[index]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from rlfoundations.errors import InvalidValueError
+
 __all__ = ["CATALOG", "Entry", "env_id"]
 
 
@@ -101,4 +103,6 @@ CATALOG: dict[str, Entry] = {
 
 def env_id(name: str) -> str:
     """The registered env id of problem ``name``: ``rlfoundations/<CamelCase>-v0``."""
+    if not isinstance(name, str) or name not in CATALOG:
+        raise InvalidValueError(f"name must be a problem of CATALOG, got {name!r}")
     return "rlfoundations/" + "".join(part.capitalize() for part in name.split("_")) + "-v0"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlfoundations._validate import check_bool, check_int
+from rlfoundations._validate import check_bool, check_count
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.problems._build import outcome_model
@@ -60,7 +60,7 @@ def river_swim(
     >>> rlf.value_iteration(rlf.problems.river_swim(), gamma=0.95).policy.tolist()
     [1, 1, 1, 1, 1, 1]
     """
-    n_states = check_int("n_states", n_states)
+    n_states = check_count("n_states", n_states)
     if n_states < 2:
         raise InvalidValueError(f"n_states must be >= 2, got {n_states}")
     small_reward = _check_real("small_reward", small_reward)
@@ -188,7 +188,7 @@ def chain(
     >>> rlf.value_iteration(rlf.problems.chain(), gamma=0.99).policy.tolist()
     [0, 0, 0, 0, 0]
     """
-    n_states = check_int("n_states", n_states)
+    n_states = check_count("n_states", n_states)
     if n_states < 2:
         raise InvalidValueError(f"n_states must be >= 2, got {n_states}")
     slip = _check_probability("slip", slip, open_interval=False)
@@ -270,13 +270,13 @@ def deep_sea(
     >>> round(float(rlf.value_iteration(mdp, gamma=1.0).values[0]), 10)
     0.99
     """
-    size = check_int("size", size)
+    size = check_count("size", size)
     if size < 2:
         raise InvalidValueError(f"size must be >= 2, got {size}")
     deterministic = check_bool("deterministic", deterministic)
     unscaled_move_cost = _check_real("unscaled_move_cost", unscaled_move_cost)
     randomize_actions = check_bool("randomize_actions", randomize_actions)
-    mapping_seed = check_int("mapping_seed", mapping_seed, minimum=0)
+    mapping_seed = check_count("mapping_seed", mapping_seed, minimum=0)
     if randomize_actions:
         mapping = np.random.RandomState(mapping_seed).binomial(1, 0.5, [size, size])
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlfoundations._validate import check_int, check_seed
+from rlfoundations._validate import check_count, check_seed
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.problems._catalog import CATALOG
@@ -68,9 +68,9 @@ def garnet(
     >>> mdp.n_states, mdp.n_actions, mdp.max_outcomes
     (50, 3, 2)
     """
-    n_states = check_int("n_states", n_states)
-    n_actions = check_int("n_actions", n_actions)
-    branching = check_int("branching", branching)
+    n_states = check_count("n_states", n_states)
+    n_actions = check_count("n_actions", n_actions)
+    branching = check_count("branching", branching)
     if branching > n_states:
         raise InvalidValueError(
             f"branching must be <= n_states = {n_states} (distinct next states), got {branching}"

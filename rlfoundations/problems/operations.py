@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rlfoundations._validate import check_int, check_positive, is_number
+from rlfoundations._validate import check_count, check_positive, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
 from rlfoundations.problems._build import dense_model, outcome_model
@@ -96,7 +96,7 @@ def forest(S: int = 3, r1: float = 4.0, r2: float = 2.0, p: float = 0.1) -> Tabu
     >>> rlf.value_iteration(rlf.problems.forest(), gamma=0.9).values.round(3).tolist()
     [26.244, 29.484, 33.484]
     """
-    S = check_int("S", S)
+    S = check_count("S", S)
     if S < 2:
         raise InvalidValueError(f"S must be > 1 (at least two age classes), got {S}")
     r1 = check_positive("r1", r1)
@@ -211,19 +211,19 @@ def inventory(
     >>> rlf.value_iteration(mdp, gamma=0.95).policy[:6].tolist()
     [6, 5, 4, 0, 0, 0]
     """
-    capacity = check_int("capacity", capacity)
+    capacity = check_count("capacity", capacity)
     law = _demand_law(demand, capacity)
     holding_cost = _check_nonnegative("holding_cost", holding_cost)
     order_cost = _check_nonnegative("order_cost", order_cost)
     price = _check_nonnegative("price", price)
     fixed_cost = _check_nonnegative("fixed_cost", fixed_cost)
-    initial_stock = check_int("initial_stock", initial_stock, minimum=0)
+    initial_stock = check_count("initial_stock", initial_stock, minimum=0)
     if initial_stock > capacity:
         raise InvalidValueError(
             f"initial_stock must be <= capacity = {capacity}, got {initial_stock}"
         )
     if horizon is not None:
-        horizon = check_int("horizon", horizon)
+        horizon = check_count("horizon", horizon)
 
     size = capacity + 1
     # One period from (stock, order): outcomes over the stock left, and their rewards.
@@ -322,7 +322,7 @@ def machine_replacement(
     >>> rlf.value_iteration(rlf.problems.machine_replacement(), gamma=0.9).policy.tolist()
     [0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
     """
-    n_conditions = check_int("n_conditions", n_conditions)
+    n_conditions = check_count("n_conditions", n_conditions)
     if n_conditions < 2:
         raise InvalidValueError(f"n_conditions must be >= 2, got {n_conditions}")
     law = _check_law("deterioration", deterioration)
@@ -406,7 +406,7 @@ def queue_admission(
     >>> rlf.problems.queue_admission().n_states
     21
     """
-    capacity = check_int("capacity", capacity)
+    capacity = check_count("capacity", capacity)
     arrival_rate = check_positive("arrival_rate", arrival_rate)
     service_rate = check_positive("service_rate", service_rate)
     reward = _check_real("reward", reward)

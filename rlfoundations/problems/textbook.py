@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from rlfoundations._validate import check_bool, check_int, check_positive, is_number
+from rlfoundations._validate import check_bool, check_count, check_positive, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.problems._build import dense_model, outcome_model
@@ -99,7 +99,7 @@ def gamblers_problem(p_heads: float = 0.4, goal: int = 100) -> TabularMDP:
     (101, 51, (('capital', 101),))
     """
     p_heads = _check_probability("p_heads", p_heads)
-    goal = check_int("goal", goal)
+    goal = check_count("goal", goal)
     if goal < 2:
         raise InvalidValueError(f"goal must be >= 2, got {goal}")
     n_actions = goal // 2 + 1
@@ -253,8 +253,8 @@ def jacks_car_rental(
     >>> mdp.n_states, mdp.n_actions, mdp.decode(mdp.encode(cars_first=20, cars_second=3))
     (441, 11, {'cars_first': 20, 'cars_second': 3})
     """
-    max_cars = check_int("max_cars", max_cars)
-    max_move = check_int("max_move", max_move, minimum=0)
+    max_cars = check_count("max_cars", max_cars)
+    max_move = check_count("max_move", max_move, minimum=0)
     means = {}
     for name, pair in (("request_means", request_means), ("return_means", return_means)):
         if not isinstance(pair, tuple | list) or len(pair) != 2:
@@ -263,10 +263,10 @@ def jacks_car_rental(
     rental_reward = _check_real("rental_reward", rental_reward)
     move_cost = _check_real("move_cost", move_cost)
     free_shuttle = check_bool("free_shuttle", free_shuttle)
-    parking_limit = check_int("parking_limit", parking_limit, minimum=0)
+    parking_limit = check_count("parking_limit", parking_limit, minimum=0)
     parking_cost = _check_real("parking_cost", parking_cost)
     if poisson_cutoff is not None:
-        poisson_cutoff = check_int("poisson_cutoff", poisson_cutoff, minimum=0)
+        poisson_cutoff = check_count("poisson_cutoff", poisson_cutoff, minimum=0)
 
     size = max_cars + 1
     days = [
@@ -344,7 +344,7 @@ def random_walk(n_states: int = 5) -> TabularMDP:
     >>> rlf.policy_evaluation(mdp, [0] * 7, gamma=1.0).values[1:6].round(4).tolist()
     [0.1667, 0.3333, 0.5, 0.6667, 0.8333]
     """
-    n_states = check_int("n_states", n_states)
+    n_states = check_count("n_states", n_states)
     if n_states % 2 == 0:
         raise InvalidValueError(f"n_states must be odd (a middle to start from), got {n_states}")
     right_end = n_states + 1
@@ -703,12 +703,12 @@ def maximization_bias(
     >>> rlf.value_iteration(mdp, gamma=1.0).q_values[0, :2].round(6).tolist()
     [-0.1, 0.0]
     """
-    n_actions = check_int("n_actions", n_actions)
+    n_actions = check_count("n_actions", n_actions)
     if n_actions < 2:
         raise InvalidValueError(f"n_actions must be >= 2 (left and right in A), got {n_actions}")
     mean = _check_real("mean", mean)
     std = check_positive("std", std)
-    n_reward_points = check_int("n_reward_points", n_reward_points)
+    n_reward_points = check_count("n_reward_points", n_reward_points)
     nodes, weights = np.polynomial.hermite_e.hermegauss(n_reward_points)
     weights = weights / weights.sum()
     left = [(1.0, 1, 0.0, False)]
