@@ -45,7 +45,14 @@ from rlfoundations.planning import (
     policy_iteration,
     value_iteration,
 )
-from rlfoundations.policy import CompiledPolicy, EvaluationResult, GreedyPolicy, evaluate, solve
+from rlfoundations.policy import (
+    CompiledPolicy,
+    EvaluationResult,
+    GreedyPolicy,
+    StochasticPolicy,
+    evaluate,
+    solve,
+)
 from rlfoundations.results import (
     AverageRewardResult,
     ConvergenceWarning,
@@ -73,6 +80,7 @@ __all__ = [
     "Explanation",
     "FiniteHorizonResult",
     "GreedyPolicy",
+    "StochasticPolicy",
     "IndexObservation",
     "InvalidTypeError",
     "InvalidValueError",
