@@ -183,9 +183,7 @@ def _carried(obj) -> dict:
         return {"env_id": obj.mdp.name, **_carried(obj.result)}
     if isinstance(obj, TabularMDP):
         return {"env_id": obj.name}
-    if isinstance(
-        obj, PlanningResult | SoftResult | LinearProgrammingResult | FiniteHorizonResult
-    ):
+    if isinstance(obj, PlanningResult | SoftResult | LinearProgrammingResult | FiniteHorizonResult):
         return {"gamma": float(obj.gamma), "algorithm": obj.method}
     if isinstance(obj, AverageRewardResult):
         return {"algorithm": obj.method}

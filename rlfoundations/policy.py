@@ -469,14 +469,21 @@ class EvaluationResult:
         )
 
 
+#: Results whose ``policy`` is stationary: (S,) actions or (S, A) probabilities.
+_STATIONARY_RESULTS = (
+    PlanningResult,
+    LearningResult,
+    SoftResult,
+    LinearProgrammingResult,
+    AverageRewardResult,
+)
+
+
 def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int], int]:
     """``policy`` as a function of the observation: a callable as it is; an action array, a
     :class:`PlanningResult` or :class:`LearningResult` (their greedy ``policy``) as a table;
     an (S, A) array of action probabilities as a sampler seeded by ``seed``."""
-    if isinstance(
-        policy,
-        PlanningResult | LearningResult | SoftResult | LinearProgrammingResult | AverageRewardResult,
-    ):
+    if isinstance(policy, _STATIONARY_RESULTS):
         policy = policy.policy
     elif isinstance(policy, StochasticPolicy):
         policy = policy.probabilities  # drawn with evaluate's seed: same seed, same episodes
