@@ -228,10 +228,12 @@ class StochasticPolicy:
 
     @property
     def n_states(self) -> int:
+        """Number of states S."""
         return int(self.probabilities.shape[0])
 
     @property
     def n_actions(self) -> int:
+        """Number of actions A."""
         return int(self.probabilities.shape[1])
 
     def reseed(self, seed: int | None = None) -> None:
@@ -539,12 +541,15 @@ def evaluate(
     ----------
     env : str or gymnasium.Env
         The env, or its id (made with :func:`make`, so with its registered time limit).
-    policy : callable, ndarray, PlanningResult or LearningResult
+    policy : callable, ndarray, StochasticPolicy or a result
         ``policy(obs) -> action`` (a :class:`GreedyPolicy`, or any function of the
         observation); an int array of shape (S,), the action of every state; a solver's or
-        learner's result (its greedy ``policy``); or an (S, A) array of action
-        probabilities, from which each step's action is drawn (a NumPy generator seeded
-        with ``seed``, so the same seed replays the same episodes).
+        learner's result (its ``policy``: a :class:`PlanningResult`, :class:`LearningResult`,
+        :class:`AverageRewardResult`, or the (S, A) policy of a :class:`SoftResult` or
+        :class:`LinearProgrammingResult`); or an (S, A) array of action probabilities, or a
+        :class:`StochasticPolicy`, from which each step's action is drawn (a NumPy
+        generator seeded with ``seed``, not the policy's own, so the same seed replays the
+        same episodes).
     episodes : int
         Episodes to play.
     seed : int, optional
