@@ -46,7 +46,14 @@ from rlfoundations.planning import (
     policy_iteration,
     value_iteration,
 )
-from rlfoundations.policy import CompiledPolicy, EvaluationResult, GreedyPolicy, evaluate, solve
+from rlfoundations.policy import (
+    CompiledPolicy,
+    EvaluationResult,
+    GreedyPolicy,
+    StochasticPolicy,
+    evaluate,
+    solve,
+)
 from rlfoundations.prediction import (
     acting_states,
     monte_carlo_prediction,
@@ -96,6 +103,7 @@ __all__ = [
     "Schedule",
     "SoftResult",
     "StateIndex",
+    "StochasticPolicy",
     "SweepResult",
     "TabularMDP",
     "UserError",

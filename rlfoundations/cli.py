@@ -58,11 +58,18 @@ from rlfoundations.planning import (
     policy_iteration,
     value_iteration,
 )
-from rlfoundations.policy import GreedyPolicy
+from rlfoundations.policy import GreedyPolicy, StochasticPolicy
 from rlfoundations.problems import CATALOG, env_id, get_problem
 from rlfoundations.problems._cli import parse_params, problems_command
 from rlfoundations.progress import ProgressBar, format_duration
-from rlfoundations.results import LearningResult, PlanningResult
+from rlfoundations.results import (
+    AverageRewardResult,
+    FiniteHorizonResult,
+    LearningResult,
+    LinearProgrammingResult,
+    PlanningResult,
+    SoftResult,
+)
 from rlfoundations.schedules import Schedule
 from rlfoundations.sweeps import sweep
 
@@ -445,9 +452,19 @@ def _add_train(commands) -> None:
 def _add_play(commands) -> None:
     play = commands.add_parser("play", help="run a policy in the real env, rendered")
     _add_env(play, "a registered discrete env id")
-    play.add_argument("--policy", help="a file saved by solve or train (default: solve now)")
+    play.add_argument(
+        "--policy",
+        help="a file saved by solve or train, or by rlfoundations.save (a StochasticPolicy, a "
+        "SoftResult or LinearProgrammingResult draws its actions, seeded by --seed); "
+        "default: solve now",
+    )
     play.add_argument("--episodes", type=_positive_int, help="episodes (1); not with --gif")
-    play.add_argument("--seed", type=_seed, default=0, help="seed of the first episode (0)")
+    play.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        help="seed of the first episode and of a stochastic policy's draws (0)",
+    )
     play.add_argument("--gamma", type=_gamma, help="gamma when solving (0.99); not with --policy")
     play.add_argument(
         "--delay",
@@ -753,8 +770,13 @@ def _policy_actions(obj, path: str, n_states: int, n_actions: int) -> np.ndarray
     """The action table inside whatever ``load`` returned."""
     if isinstance(obj, GreedyPolicy):
         actions = obj.actions
-    elif isinstance(obj, PlanningResult | LearningResult):
+    elif isinstance(obj, PlanningResult | LearningResult | AverageRewardResult):
         actions = obj.policy
+    elif isinstance(obj, FiniteHorizonResult):
+        raise CommandError(
+            f"{path} holds a FiniteHorizonResult: its policy depends on the step "
+            f"(shape {obj.policy.shape}), and play runs stationary policies only"
+        )
     elif isinstance(obj, np.ndarray) and obj.ndim == 2 and obj.dtype.kind == "f":
         actions = np.argmax(obj, axis=1)  # a Q table
     elif isinstance(obj, np.ndarray) and obj.ndim == 1 and obj.dtype.kind in "iu":
@@ -768,7 +790,27 @@ def _policy_actions(obj, path: str, n_states: int, n_actions: int) -> np.ndarray
     return actions
 
 
-def _saved_policy(path: Path, args: argparse.Namespace, kwargs: dict, env) -> np.ndarray:
+def _policy_of(obj, path: str, n_states: int, n_actions: int, seed: int) -> Callable[[int], int]:
+    """``policy(state) -> action`` of whatever ``load`` returned: a stochastic policy (a
+    StochasticPolicy, a SoftResult's or LinearProgrammingResult's (S, A) policy) draws its
+    actions from a generator seeded with ``seed``; any other is a table of actions.
+    """
+    if isinstance(obj, StochasticPolicy):
+        probabilities = obj.probabilities
+    elif isinstance(obj, SoftResult | LinearProgrammingResult):
+        probabilities = obj.policy
+    else:
+        actions = _policy_actions(obj, path, n_states, n_actions)
+        return lambda state: int(actions[state])
+    if probabilities.shape != (n_states, n_actions):
+        raise CommandError(
+            f"{path} has a stochastic policy of shape {probabilities.shape}, the env has "
+            f"{n_states} states and {n_actions} actions"
+        )
+    return StochasticPolicy(probabilities, seed=seed)
+
+
+def _saved_policy(path: Path, args: argparse.Namespace, kwargs: dict, env) -> Callable[[int], int]:
     loaded = load(path, env_id=args.env)
     saved = load_metadata(path)["metadata"].get("env_kwargs")
     if saved is not None and saved != json.loads(json.dumps(kwargs)):
@@ -779,7 +821,7 @@ def _saved_policy(path: Path, args: argparse.Namespace, kwargs: dict, env) -> np
         )
     n_states = int(getattr(env.observation_space, "n", 0))
     n_actions = int(getattr(env.action_space, "n", 0))
-    return _policy_actions(loaded, str(path), n_states, n_actions)
+    return _policy_of(loaded, str(path), n_states, n_actions, args.seed)
 
 
 def play_command(args: argparse.Namespace) -> int:
@@ -802,27 +844,31 @@ def play_command(args: argparse.Namespace) -> int:
     env = _make(args, kwargs, render_mode="rgb_array" if gif else "ansi")
     try:
         if policy is not None:
-            actions = _saved_policy(policy, args, kwargs, env)
+            choose = _saved_policy(policy, args, kwargs, env)
         else:
             with _about(f"env {args.env!r}"):
                 mdp = from_env(env)
             actions = value_iteration(mdp, args.gamma).policy
+
+            def choose(state: int) -> int:
+                return int(actions[state])
+
         if gif is not None:
             try:
-                _record(env, actions, gif, args)
+                _record(env, choose, gif, args)
             except gymnasium.error.DependencyNotInstalled as error:
                 raise CommandError(
                     f"--gif of {args.env} draws its frames with pygame, which is not "
                     f"installed: pip install 'rlfoundations[plot]' ({_one_line(error)})"
                 ) from error
         else:
-            _play(env, actions, args)
+            _play(env, choose, args)
     finally:
         env.close()
     return EXIT_OK
 
 
-def _play(env: gymnasium.Env, actions: np.ndarray, args: argparse.Namespace) -> None:
+def _play(env: gymnasium.Env, choose: Callable[[int], int], args: argparse.Namespace) -> None:
     terminal = sys.stdout.isatty()
     delay = (0.3 if terminal else 0.0) if args.delay is None else args.delay
     returns = []
@@ -837,7 +883,7 @@ def _play(env: gymnasium.Env, actions: np.ndarray, args: argparse.Namespace) -> 
             if terminated or truncated:
                 break
             time.sleep(delay)
-            state, reward, terminated, truncated, _ = env.step(int(actions[state]))
+            state, reward, terminated, truncated, _ = env.step(choose(state))
             total += float(reward)
             steps += 1
         ending = "ended" if terminated else "was cut by the time limit"
@@ -848,14 +894,16 @@ def _play(env: gymnasium.Env, actions: np.ndarray, args: argparse.Namespace) -> 
         print(f"Mean return over {len(returns)} episodes: {np.mean(returns):.4f}")
 
 
-def _record(env: gymnasium.Env, actions: np.ndarray, gif: Path, args: argparse.Namespace) -> None:
+def _record(
+    env: gymnasium.Env, choose: Callable[[int], int], gif: Path, args: argparse.Namespace
+) -> None:
     from rlfoundations.plot import save_gif
 
     state, _ = env.reset(seed=args.seed)
     frames = [env.render()]
     terminated = truncated = False
     while not (terminated or truncated):
-        state, _, terminated, truncated, _ = env.step(int(actions[state]))
+        state, _, terminated, truncated, _ = env.step(choose(state))
         frames.append(env.render())
     path = save_gif(frames, gif, fps=1.0 / args.delay if args.delay else 4.0)  # type: ignore[arg-type]
     print(f"Recorded {len(frames)} frames of one episode to {path}")

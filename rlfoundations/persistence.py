@@ -40,8 +40,16 @@ from rlfoundations._validate import is_int, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import ENV_ID_ALIASES
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.policy import EvaluationResult, GreedyPolicy
-from rlfoundations.results import LearningResult, PlanningResult, SweepResult
+from rlfoundations.policy import EvaluationResult, GreedyPolicy, StochasticPolicy
+from rlfoundations.results import (
+    AverageRewardResult,
+    FiniteHorizonResult,
+    LearningResult,
+    LinearProgrammingResult,
+    PlanningResult,
+    SoftResult,
+    SweepResult,
+)
 
 __all__ = ["FORMAT_VERSION", "load", "load_metadata", "save"]
 
@@ -60,10 +68,15 @@ ARRAY_KEY = "array"
 _KINDS = {
     kind.__name__: kind
     for kind in (
+        AverageRewardResult,
         EvaluationResult,
+        FiniteHorizonResult,
         GreedyPolicy,
         LearningResult,
+        LinearProgrammingResult,
         PlanningResult,
+        SoftResult,
+        StochasticPolicy,
         SweepResult,
         TabularMDP,
     )
@@ -173,8 +186,12 @@ def _carried(obj) -> dict:
         return {"env_id": obj.mdp.name, **_carried(obj.result)}
     if isinstance(obj, TabularMDP):
         return {"env_id": obj.name}
-    if isinstance(obj, PlanningResult):
+    if isinstance(obj, PlanningResult | SoftResult | LinearProgrammingResult | FiniteHorizonResult):
         return {"gamma": float(obj.gamma), "algorithm": obj.method}
+    if isinstance(obj, AverageRewardResult):
+        return {"algorithm": obj.method}
+    if isinstance(obj, StochasticPolicy):
+        return {"seed": obj.seed}
     if isinstance(obj, LearningResult):
         return {"gamma": float(obj.gamma), "algorithm": obj.algorithm, "seed": int(obj.seed)}
     if isinstance(obj, SweepResult):
@@ -352,11 +369,18 @@ def save(
         Where to write. ``.npz`` is appended when ``path`` does not end in it
         (``"policy"`` and ``"policy.v2"`` become ``policy.npz`` and ``policy.v2.npz``). An
         existing file is replaced; the directory must exist.
-    obj : PlanningResult, LearningResult, GreedyPolicy, TabularMDP or ndarray
-        What to save. A :class:`GreedyPolicy` is saved whole: its actions, its
-        :class:`PlanningResult` and its model's arrays, so the loaded policy can be evaluated,
-        re-solved or inspected like the original. A bare array (a policy, values or a Q table)
-        must have a bool or numeric dtype.
+    obj : result, policy, TabularMDP or ndarray
+        What to save: a :class:`PlanningResult`, :class:`LearningResult`,
+        :class:`SweepResult`, :class:`SoftResult`, :class:`LinearProgrammingResult`,
+        :class:`FiniteHorizonResult`, :class:`AverageRewardResult` or
+        :class:`EvaluationResult` (every array, the (S, A) and (T, S) policies too); a
+        :class:`GreedyPolicy`, saved whole: its actions, its :class:`PlanningResult` and its
+        model's arrays, so the loaded policy can be evaluated, re-solved or inspected like the
+        original; a :class:`StochasticPolicy` (its probabilities and seed: the loaded one
+        draws the same actions); a :class:`TabularMDP`; or a bare array (a policy, values or
+        a Q table), of a bool or numeric dtype. Save a stochastic policy as a
+        :class:`StochasticPolicy`, not a bare (S, A) array, which ``play --policy`` reads as
+        a Q table.
     env_id : str, optional
         The env the object belongs to. A :class:`GreedyPolicy` or :class:`TabularMDP` carries
         its own (the model's ``name``); a different ``env_id`` is then an error (``Taxi-v3``
@@ -404,8 +428,8 @@ def save(
     target = _npz_path(path)
     if type(obj) not in _KINDS.values() and type(obj) is not np.ndarray:
         raise InvalidTypeError(
-            "obj must be a PlanningResult, LearningResult, SweepResult, EvaluationResult, "
-            f"GreedyPolicy, TabularMDP or numpy array, got {type(obj).__name__}"
+            f"obj must be one of {', '.join(sorted(_KINDS))} or a numpy array, "
+            f"got {type(obj).__name__}"
         )
     given = {key: metadata.pop(key, None) for key in ("gamma", "algorithm", "seed")}
     description = _describe(obj, {"env_id": env_id, **given})
@@ -581,8 +605,8 @@ def load(
 
     Returns
     -------
-    PlanningResult, LearningResult, GreedyPolicy, TabularMDP or ndarray
-        The object saved. Arrays keep their dtype, shape and bytes.
+    result, policy, TabularMDP or ndarray
+        The object saved, of the same class. Arrays keep their dtype, shape and bytes.
 
     Raises
     ------

@@ -43,6 +43,7 @@ from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
+from rlfoundations.policy import StochasticPolicy, check_action_probabilities
 from rlfoundations.results import LearningResult, SweepResult
 
 if TYPE_CHECKING:
@@ -691,6 +692,78 @@ def _draw_policy(ax: Axes, layout: GridLayout, policy: np.ndarray) -> None:
         ax.set_xlabel(", ".join(legend), fontsize=8)
 
 
+#: Length, in cells, of the arrow of an action taken with probability 1 in a stochastic policy.
+_FULL_ARROW = 0.45
+
+
+def _draw_probabilities(ax: Axes, layout: GridLayout, probabilities: np.ndarray) -> None:
+    """From each cell's centre, an arrow per move as long as its probability (a move taken
+    for sure reaches 0.45 of a cell); the other actions as their labels with probabilities.
+    """
+    skip = set(layout.terminal)
+    x, y, u, v = [], [], [], []
+    labelled = set()
+    for (row, col), state in np.ndenumerate(layout.cells):
+        if state < 0 or (row, col) in skip:
+            continue
+        others = []
+        for action, mark in enumerate(layout.actions):
+            prob = float(probabilities[state, action])
+            if prob <= 0.0:
+                continue
+            if isinstance(mark, str):
+                labelled.add(action)
+                others.append(f"{mark} {prob:.2f}")
+            else:
+                x.append(col)
+                y.append(row)
+                u.append(_FULL_ARROW * prob * mark[1])
+                v.append(_FULL_ARROW * prob * mark[0])
+        if others:
+            ax.text(
+                col,
+                row + 0.3,
+                " ".join(others),
+                ha="center",
+                va="center",
+                fontsize=6,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black", "lw": 0.5},
+                gid="policy-action-probabilities",
+            )
+    if x:
+        ax.quiver(
+            x,
+            y,
+            u,
+            v,
+            angles="xy",
+            scale_units="xy",
+            scale=1,
+            pivot="tail",
+            units="xy",
+            width=0.05,
+            headwidth=3.2,
+            headlength=3,
+            headaxislength=2.7,
+            color="white",
+            edgecolor="black",
+            linewidth=0.5,
+            gid="policy-probability-arrows",
+        )
+    legend = [f"{layout.actions[a]}: {layout.action_names[a]}" for a in sorted(labelled)]
+    if legend and layout.action_names:
+        ax.set_xlabel(", ".join(legend) + "; arrows scaled by probability", fontsize=8)
+    else:
+        ax.set_xlabel("arrows scaled by probability", fontsize=8)
+
+
+def _check_probabilities(layout: GridLayout, policy) -> np.ndarray:
+    """A stochastic policy (an (S, A) array or a StochasticPolicy) checked against the grid."""
+    if isinstance(policy, StochasticPolicy):
+        policy = policy.probabilities
+    return check_action_probabilities(policy, "policy", layout.n_states, len(layout.actions))
+
+
 def plot_values(
     layout: GridLayout | str | gym.Env | TabularMDP,
     values: npt.ArrayLike,
@@ -714,10 +787,15 @@ def plot_values(
         A value per state (``result.values``); only the slice's states are drawn. Terminal
         cells (holes, the goal, the cliff: their value is not one the agent acts on) and
         NaN values are drawn blank, hazards dark.
-    policy : array_like of int, shape (S,), optional
+    policy : array_like of int, shape (S,), or of float, shape (S, A), optional
         An action per state (``result.policy``): moves are drawn as arrows, other actions
-        (Pickup, Dropoff, Portal gun) as circled letters, explained under the grid. No
-        policy is drawn on terminal cells (holes, the goal, the cliff).
+        (Pickup, Dropoff, Portal gun) as circled letters, explained under the grid. A
+        stochastic policy, an (S, A) matrix of action probabilities (the ``policy`` of
+        :func:`soft_value_iteration` or of a constrained :func:`linear_programming`) or a
+        :class:`StochasticPolicy`, is drawn as an arrow per move from the cell's centre,
+        as long as its probability (0.45 of a cell for a sure move), and the other actions
+        as their labels with their probabilities; rows that are not distributions are
+        refused. No policy is drawn on terminal cells (holes, the goal, the cliff).
     ax : matplotlib Axes, optional
         Draw there; by default a new figure is made (with pyplot, so ``plt.show()`` shows it).
     title : str, optional
@@ -738,8 +816,8 @@ def plot_values(
     Raises
     ------
     ValueError
-        ``values`` or ``policy`` has not one entry per state, an action is unknown, or a
-        value is infinite.
+        ``values`` or ``policy`` has not one entry per state, an action is unknown, a row of
+        a stochastic policy is not a distribution, or a value is infinite.
     TypeError
         ``policy`` does not hold ints, or slice arguments come with a GridLayout.
 
@@ -762,8 +840,13 @@ def plot_values(
     if np.isinf(grid).any():
         raise InvalidValueError("values must be finite (or NaN for cells to leave blank), got inf")
     grid = _without_terminal(layout, grid)
+    stochastic = isinstance(policy, StochasticPolicy) or np.ndim(policy) == 2
     if policy is not None:
-        policy = check_actions("policy", policy, layout.n_states, len(layout.actions))
+        policy = (
+            _check_probabilities(layout, policy)
+            if stochastic
+            else check_actions("policy", policy, layout.n_states, len(layout.actions))
+        )
     colors = _require("matplotlib.colors")
     if ax is None:
         plt = _require("matplotlib.pyplot")
@@ -775,10 +858,9 @@ def plot_values(
     high = vmax if vmax is not None else (float(shown.max()) if shown.size else 1.0)
     image = _draw_grid(ax, layout, grid, cmap, colors.Normalize(low, high))
     if policy is not None:
-        _draw_policy(ax, layout, policy)
-    ax.set_title(
-        title if title is not None else _title(layout, "values and greedy policy"), fontsize=9
-    )
+        (_draw_probabilities if stochastic else _draw_policy)(ax, layout, policy)
+    what = "values and stochastic policy" if stochastic else "values and greedy policy"
+    ax.set_title(title if title is not None else _title(layout, what), fontsize=9)
     _colorbar(ax, image, "V(s)")
     return fig
 

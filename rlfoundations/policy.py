@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
@@ -16,10 +16,24 @@ from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
-from rlfoundations.results import LearningResult, PlanningResult
+from rlfoundations.results import (
+    AverageRewardResult,
+    LearningResult,
+    LinearProgrammingResult,
+    PlanningResult,
+    SoftResult,
+)
 from rlfoundations.simulator import compile_env, default_state_key, state_key_of
 
-__all__ = ["CompiledPolicy", "EvaluationResult", "GreedyPolicy", "evaluate", "solve"]
+__all__ = [
+    "CompiledPolicy",
+    "EvaluationResult",
+    "GreedyPolicy",
+    "StochasticPolicy",
+    "check_action_probabilities",
+    "evaluate",
+    "solve",
+]
 
 #: Step cap of an evaluation episode when the env has no time limit of its own.
 DEFAULT_MAX_STEPS = 1_000
@@ -128,6 +142,134 @@ class CompiledPolicy(GreedyPolicy):
         return (
             f"CompiledPolicy(n_states={self.mdp.n_states}, n_actions={self.mdp.n_actions}, "
             f"gamma={self.result.gamma}, model={self.mdp.name!r})"
+        )
+
+
+#: How far a stochastic policy's row may sum from 1.
+PROB_TOLERANCE = 1e-9
+
+
+def check_action_probabilities(
+    policy, name: str = "policy", n_states: int | None = None, n_actions: int | None = None
+) -> np.ndarray:
+    """``policy`` as a read-only float (S, A) matrix whose rows are distributions.
+
+    Raises ``InvalidTypeError`` for a non-numeric dtype and ``InvalidValueError`` for another
+    shape (than ``(n_states, n_actions)`` where given), a negative or non-finite entry, or a
+    row not summing to 1 within ``PROB_TOLERANCE``, naming the first offending state.
+    """
+    array = np.asarray(policy)
+    if array.dtype.kind not in "fiu":
+        raise InvalidTypeError(f"{name} must hold probabilities, got dtype {array.dtype}")
+    if array.ndim != 2 or 0 in array.shape:
+        raise InvalidValueError(
+            f"{name} must be an (n_states, n_actions) matrix of action probabilities, "
+            f"got shape {array.shape}"
+        )
+    for axis, size, what in ((0, n_states, "n_states"), (1, n_actions, "n_actions")):
+        if size is not None and array.shape[axis] != size:
+            raise InvalidValueError(
+                f"{name} must have shape ({n_states}, {n_actions}) ({what} = {size}), "
+                f"got {array.shape}"
+            )
+    array = np.array(array, dtype=np.float64)
+    bad = ~np.isfinite(array) | (array < 0)
+    if bad.any():
+        s, a = (int(i) for i in np.argwhere(bad)[0])
+        raise InvalidValueError(
+            f"{name}[{s}, {a}] = {array[s, a]} is not a probability (state={s}, action={a})"
+        )
+    totals = array.sum(axis=1)
+    off = np.flatnonzero(np.abs(totals - 1.0) > PROB_TOLERANCE)
+    if off.size:
+        s = int(off[0])
+        raise InvalidValueError(
+            f"{name}[{s}] sums to {float(totals[s])!r} (state={s}); the action "
+            "probabilities of every state must sum to 1"
+        )
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, repr=False)
+class StochasticPolicy:
+    """A policy of action probabilities: ``policy(obs)`` draws the action of state ``obs``.
+
+    The (S, A) policies of :func:`soft_value_iteration` and of a constrained
+    :func:`linear_programming`, or any matrix whose rows are distributions, made callable
+    in a Gymnasium loop. Actions are drawn from a NumPy generator seeded with ``seed``: the
+    same seed draws the same actions, and :meth:`reseed` starts the stream again.
+
+    Attributes
+    ----------
+    probabilities : ndarray of float, shape (S, A)
+        ``probabilities[s, a]``: the probability of action ``a`` in state ``s``.
+    seed : int or None
+        Seed of the generator the actions are drawn from (None: fresh entropy).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rlfoundations as rlf
+    >>> policy = rlf.StochasticPolicy(np.array([[0.5, 0.5], [0.0, 1.0]]), seed=0)
+    >>> policy
+    StochasticPolicy(n_states=2, n_actions=2, seed=0)
+    >>> policy(1), policy.most_likely().tolist()
+    (1, [0, 1])
+    """
+
+    probabilities: np.ndarray
+    seed: int | None = 0
+    _cumulative: np.ndarray = field(init=False, compare=False)
+    _rng: np.random.Generator = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        probabilities = check_action_probabilities(self.probabilities, "probabilities")
+        object.__setattr__(self, "probabilities", probabilities)
+        object.__setattr__(self, "seed", check_optional_seed(self.seed))
+        object.__setattr__(self, "_cumulative", np.cumsum(probabilities, axis=1))
+        self.reseed()
+
+    @property
+    def n_states(self) -> int:
+        """Number of states S."""
+        return int(self.probabilities.shape[0])
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions A."""
+        return int(self.probabilities.shape[1])
+
+    def reseed(self, seed: int | None = None) -> None:
+        """Start drawing again from ``seed`` (default: the policy's own ``seed``)."""
+        seed = self.seed if seed is None else check_optional_seed(seed)
+        object.__setattr__(self, "_rng", np.random.default_rng(seed))
+
+    def __call__(self, obs) -> int:
+        """An action drawn from the probabilities of state ``obs`` (an int in ``[0, S)``)."""
+        if not is_int(obs):
+            if isinstance(obs, np.ndarray) and obs.ndim == 0 and obs.dtype.kind in "iu":
+                obs = int(obs)
+            else:
+                raise InvalidTypeError(
+                    f"obs must be an int state index, got {type(obs).__name__} {obs!r}; "
+                    f"a tabular policy needs a Discrete observation"
+                )
+        if not 0 <= obs < self.n_states:
+            raise InvalidValueError(f"obs must be in [0, {self.n_states}), got {obs!r}")
+        row = self._cumulative[obs]
+        # Inverse-CDF sampling; the min guards a last cumulative sum a rounding below 1.
+        drawn = np.searchsorted(row, self._rng.random() * row[-1], side="right")
+        return int(min(drawn, self.n_actions - 1))
+
+    def most_likely(self) -> np.ndarray:
+        """The most likely action of every state (the lowest index among ties), shape (S,)."""
+        return np.argmax(self.probabilities, axis=1)
+
+    def __repr__(self) -> str:
+        return (
+            f"StochasticPolicy(n_states={self.n_states}, n_actions={self.n_actions}, "
+            f"seed={self.seed})"
         )
 
 
@@ -335,8 +477,14 @@ class EvaluationResult:
         )
 
 
-#: How far a stochastic policy's row may sum from 1.
-PROB_TOLERANCE = 1e-9
+#: Results whose ``policy`` is stationary: (S,) actions or (S, A) probabilities.
+_STATIONARY_RESULTS = (
+    PlanningResult,
+    LearningResult,
+    SoftResult,
+    LinearProgrammingResult,
+    AverageRewardResult,
+)
 
 
 def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int], int]:
@@ -346,8 +494,10 @@ def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int]
     (their greedy ``policy``) as a table; an (S, A) array of action probabilities as a sampler
     seeded by ``seed``.
     """
-    if isinstance(policy, PlanningResult | LearningResult):
+    if isinstance(policy, _STATIONARY_RESULTS):
         policy = policy.policy
+    elif isinstance(policy, StochasticPolicy):
+        policy = policy.probabilities  # drawn with evaluate's seed: same seed, same episodes
     elif callable(policy):
         return policy
     if not isinstance(policy, np.ndarray | list | tuple):
@@ -382,14 +532,7 @@ def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int]
         raise InvalidValueError(
             f"the action probabilities of state {off[0]} sum to {totals[off[0]]!r}, not 1"
         )
-    cumulative = np.cumsum(probs, axis=1)
-    rng = np.random.default_rng(seed)
-
-    def sample(obs) -> int:
-        row = cumulative[obs]
-        return int(min(np.searchsorted(row, rng.random() * row[-1], side="right"), len(row) - 1))
-
-    return sample
+    return StochasticPolicy(probs, seed)
 
 
 def evaluate(
@@ -407,12 +550,15 @@ def evaluate(
     ----------
     env : str or gymnasium.Env
         The env, or its id (made with :func:`make`, so with its registered time limit).
-    policy : callable, ndarray, PlanningResult or LearningResult
+    policy : callable, ndarray, StochasticPolicy or a result
         ``policy(obs) -> action`` (a :class:`GreedyPolicy`, or any function of the
         observation); an int array of shape (S,), the action of every state; a solver's or
-        learner's result (its greedy ``policy``); or an (S, A) array of action
-        probabilities, from which each step's action is drawn (a NumPy generator seeded
-        with ``seed``, so the same seed replays the same episodes).
+        learner's result (its ``policy``: a :class:`PlanningResult`, :class:`LearningResult`,
+        :class:`AverageRewardResult`, or the (S, A) policy of a :class:`SoftResult` or
+        :class:`LinearProgrammingResult`); or an (S, A) array of action probabilities, or a
+        :class:`StochasticPolicy`, from which each step's action is drawn (a NumPy
+        generator seeded with ``seed``, not the policy's own, so the same seed replays the
+        same episodes).
     episodes : int
         Episodes to play.
     seed : int, optional

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -480,6 +481,45 @@ def test_play_runs_a_policy_with_the_env_kwargs_it_was_saved_for(tmp_path, capsy
     assert main(["solve", "FrozenLake-v1", *kwarg, "--gamma", "0.9", "--out", str(out)]) == 0
     assert main(["play", "FrozenLake-v1", *kwarg, "--policy", str(out)]) == 0
     assert "Episode 1 ended after 6 steps with return 1." in capsys.readouterr().out
+
+
+def played_episodes(out: str) -> list[tuple[int, float]]:
+    """(steps, return) of every episode ``play`` reported."""
+    found = re.findall(r"Episode \d+ (?:ended|was cut by the time limit) after (\d+) steps "
+                       r"with return (\S+)\.", out)  # fmt: skip
+    return [(int(steps), float(total)) for steps, total in found]
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        pytest.param(lambda soft: rlf.StochasticPolicy(soft.policy, seed=123), id="policy"),
+        pytest.param(lambda soft: soft, id="soft-result"),
+    ],
+)
+def test_play_draws_a_saved_stochastic_policys_actions_seeded_by_seed(saved, tmp_path, capsys):
+    soft = rlf.soft_value_iteration(rlf.from_env("FrozenLake-v1"), 0.9, 0.5)
+    path = rlf.save(tmp_path / "soft", saved(soft), env_id="FrozenLake-v1")
+    argv = ["play", "FrozenLake-v1", "--policy", str(path), "--episodes", "6", "--seed", "4"]
+    assert main(argv) == 0
+    got = played_episodes(capsys.readouterr().out)
+    expected = rlf.evaluate("FrozenLake-v1", soft.policy, episodes=6, seed=4)
+    assert got == list(zip(expected.lengths.tolist(), expected.returns.tolist(), strict=True))
+
+
+def test_play_refuses_a_finite_horizon_policy_saying_it_depends_on_the_step(tmp_path, capsys):
+    result = rlf.backward_induction(rlf.from_env("FrozenLake-v1"), 5)
+    path = rlf.save(tmp_path / "horizon", result, env_id="FrozenLake-v1")
+    assert main(["play", "FrozenLake-v1", "--policy", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "depends on the step" in err and err.count("\n") == 1
+
+
+def test_play_refuses_a_stochastic_policy_of_another_size(tmp_path, capsys):
+    policy = rlf.StochasticPolicy(np.full((16, 2), 0.5))
+    path = rlf.save(tmp_path / "small", policy, env_id="FrozenLake-v1")
+    assert main(["play", "FrozenLake-v1", "--policy", str(path)]) == 2
+    assert "shape (16, 2)" in capsys.readouterr().err
 
 
 # -- user errors and bugs --------------------------------------------------------------------

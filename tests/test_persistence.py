@@ -20,6 +20,9 @@ import rlfoundations as rlf
 from rlfoundations import persistence
 
 Q_TABLE = np.random.default_rng(0).normal(size=(20, 4))
+#: FrozenLake's costs of docs/criteria.md: moving right or down costs 1 per step.
+RIGHT_OR_DOWN_COSTS = np.zeros((16, 4))
+RIGHT_OR_DOWN_COSTS[:, [1, 2]] = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +51,13 @@ SAVED = {
         "FrozenLake-v1", rlf.solve(mdp, gamma=0.9), episodes=5, seed=0
     ),
     "model": lambda mdp: mdp,
+    "soft": lambda mdp: rlf.soft_value_iteration(mdp, 0.9, 0.1),
+    "linear-programming-constrained": lambda mdp: rlf.linear_programming(
+        mdp, 0.9, costs=RIGHT_OR_DOWN_COSTS, budget=1.0
+    ),
+    "finite-horizon": lambda mdp: rlf.backward_induction(mdp, 5),
+    "average-reward": lambda mdp: rlf.relative_value_iteration(rlf.problems.puterman_two_state()),
+    "stochastic-policy": lambda mdp: rlf.StochasticPolicy(np.full((16, 4), 0.25), seed=5),
     "q-table": lambda mdp: Q_TABLE,
     "q-table-float32": lambda mdp: Q_TABLE.astype(np.float32),
     "policy-int64": lambda mdp: np.array([0, 3, 1, 2], dtype=np.int64),
@@ -69,6 +79,8 @@ def assert_identical(got, expected) -> None:
         assert got.tobytes() == expected.tobytes()
     elif dataclasses.is_dataclass(expected):
         for field in dataclasses.fields(expected):
+            if not field.init:  # derived from the others (a StochasticPolicy's generator)
+                continue
             assert_identical(getattr(got, field.name), getattr(expected, field.name))
     elif isinstance(expected, float) and expected != expected:
         # NaN (an undiscounted result's suboptimality) is never == itself.
@@ -91,6 +103,52 @@ def test_a_loaded_policy_plays_the_same_episodes(policy, tmp_path):
     expected = rlf.evaluate("FrozenLake-v1", policy, episodes=30, seed=0)
     np.testing.assert_array_equal(got.returns, expected.returns)
     assert [loaded(state) for state in range(16)] == [policy(state) for state in range(16)]
+
+
+def test_a_loaded_stochastic_policy_draws_the_same_actions(tmp_path):
+    soft = rlf.soft_value_iteration(rlf.from_env("FrozenLake-v1"), 0.9, 0.1)
+    policy = rlf.StochasticPolicy(soft.policy, seed=11)
+    loaded = rlf.load(
+        rlf.save(tmp_path / "soft-policy", rlf.StochasticPolicy(soft.policy, seed=11))
+    )
+    assert loaded.seed == 11
+    np.testing.assert_array_equal(loaded.probabilities, soft.policy)
+    assert [loaded(s % 16) for s in range(200)] == [policy(s % 16) for s in range(200)]
+
+
+def test_a_constrained_linear_programs_randomised_policy_round_trips(frozen_lake, tmp_path):
+    result = rlf.linear_programming(frozen_lake, 0.9, costs=RIGHT_OR_DOWN_COSTS, budget=1.0)
+    loaded = rlf.load(rlf.save(tmp_path / "lp", result, env_id="FrozenLake-v1"))
+    # The budget binds, so some state randomises: the (S, A) policy comes back, not an argmax.
+    assert ((result.policy > 1e-9).sum(axis=1) > 1).any()
+    np.testing.assert_array_equal(loaded.policy, result.policy)
+    np.testing.assert_array_equal(loaded.occupancy, result.occupancy)
+
+
+def test_a_finite_horizon_result_keeps_its_policy_per_step(frozen_lake, tmp_path):
+    result = rlf.backward_induction(frozen_lake, 5)
+    loaded = rlf.load(rlf.save(tmp_path / "horizon", result))
+    assert loaded.policy.shape == (5, 16)
+    np.testing.assert_array_equal(loaded.policy, result.policy)
+    assert loaded.horizon == 5
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        pytest.param(lambda mdp: rlf.soft_value_iteration(mdp, 0.9, 0.1),
+                     {"gamma": 0.9, "algorithm": "soft_value_iteration", "seed": None}, id="soft"),
+        pytest.param(lambda mdp: rlf.backward_induction(mdp, 3, gamma=0.95),
+                     {"gamma": 0.95, "algorithm": "backward_induction", "seed": None},
+                     id="finite-horizon"),
+        pytest.param(lambda mdp: rlf.StochasticPolicy(np.full((16, 4), 0.25), seed=3),
+                     {"gamma": None, "algorithm": None, "seed": 3}, id="stochastic-policy"),
+    ],
+)  # fmt: skip
+def test_metadata_records_what_a_result_or_policy_knows(build, expected, frozen_lake, tmp_path):
+    metadata = rlf.load_metadata(rlf.save(tmp_path / "saved", build(frozen_lake)))
+    got = {key: metadata[key] for key in expected}
+    assert got == expected
 
 
 def test_a_loaded_model_solves_to_the_same_values(policy, tmp_path):

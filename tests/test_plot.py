@@ -367,6 +367,81 @@ def test_plot_values_refuses_values_and_policies_that_do_not_fit(values, policy,
         plot.plot_values("Taxi-v3", values, policy)
 
 
+# -- stochastic policies ------------------------------------------------------------------------
+FROZEN_LAKE_MOVES = (LEFT, DOWN, RIGHT, UP)
+
+
+def probability_arrows(ax) -> dict:
+    """(row, col, (d_row, d_col)) -> arrow length, of the arrows drawn from cell centres."""
+    (arrows,) = [c for c in ax.collections if c.get_gid() == "policy-probability-arrows"]
+    assert arrows.pivot == "tail"
+    return {
+        (round(y), round(x), (int(np.sign(v)), int(np.sign(u)))): float(np.hypot(u, v))
+        for x, y, u, v in zip(arrows.X, arrows.Y, arrows.U, arrows.V, strict=True)
+    }
+
+
+@functools.cache
+def soft_frozen_lake():
+    return rlf.soft_value_iteration(rlf.from_env("FrozenLake-v1"), 0.9, 0.1)
+
+
+def test_a_stochastic_policy_is_drawn_as_arrows_as_long_as_their_probabilities():
+    soft = soft_frozen_lake()
+    fig = plot.plot_values("FrozenLake-v1", soft.values, soft.policy)
+    desc = base_env("FrozenLake-v1").desc
+    expected = {
+        (row, col, move): 0.45 * soft.policy[4 * row + col, action]
+        for row, col in np.ndindex(4, 4)
+        if desc[row, col] not in (b"H", b"G")
+        for action, move in enumerate(FROZEN_LAKE_MOVES)
+        if soft.policy[4 * row + col, action] > 0
+    }
+    got = probability_arrows(fig.axes[0])
+    assert got.keys() == expected.keys()
+    np.testing.assert_allclose([got[key] for key in expected], list(expected.values()))
+    assert "stochastic policy" in fig.axes[0].get_title()
+
+
+def test_a_one_hot_stochastic_policy_points_where_the_greedy_policy_points():
+    _, result = solved("CliffWalking-v1")
+    one_hot = rlf.StochasticPolicy(np.eye(4)[result.policy])
+    got = probability_arrows(plot.plot_values("CliffWalking-v1", result.values, one_hot).axes[0])
+    terminal = expected_terminal("CliffWalking-v1", (4, 12))
+    expected = {
+        (row, col, DRAWN_AS["CliffWalking-v1"][result.policy[12 * row + col]]): 0.45
+        for row, col in np.ndindex(4, 12)
+        if (row, col) not in terminal
+    }
+    assert got == pytest.approx(expected)
+
+
+def test_the_other_actions_of_a_stochastic_policy_are_labelled_with_their_probabilities():
+    probabilities = np.zeros((500, 6))
+    probabilities[:, 4], probabilities[:, 5], probabilities[:, 0] = 0.25, 0.15, 0.6
+    fig = plot.plot_values("Taxi-v3", np.zeros(500), probabilities, passenger=0, destination=1)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts if t.get_gid() == "policy-action-probabilities"]
+    assert labels == ["P 0.25 D 0.15"] * 25
+    np.testing.assert_allclose(list(probability_arrows(ax).values()), 0.45 * 0.6)
+    assert ax.get_xlabel().startswith("P: Pickup, D: Dropoff")
+
+
+@pytest.mark.parametrize(
+    ("policy", "match"),
+    [
+        pytest.param(np.full((500, 6), 0.2), r"policy\[0\] sums to 1.2", id="not-summing"),
+        pytest.param(np.full((500, 5), 0.2), r"shape \(500, 6\)", id="too-few-actions"),
+        pytest.param(np.full((16, 6), 1 / 6), r"shape \(500, 6\)", id="too-few-states"),
+        pytest.param(np.full((500, 6), [[1.5, -0.5, 0, 0, 0, 0]]), r"-0.5 is not a probability",
+                     id="negative"),
+    ],
+)  # fmt: skip
+def test_plot_values_refuses_a_stochastic_policy_whose_rows_are_not_distributions(policy, match):
+    with pytest.raises(ValueError, match=match):
+        plot.plot_values("Taxi-v3", np.zeros(500), policy)
+
+
 def test_a_layout_with_slice_arguments_is_refused():
     layout = plot.grid_layout(RICK_ID, signal=0, morty=1)
     with pytest.raises(TypeError, match="already has its slice"):

@@ -392,3 +392,73 @@ def test_solve_refuses_a_bad_gamma_before_compiling_an_env():
     with pytest.raises(rlf.InvalidValueError, match="gamma"):
         rlf.solve(env, gamma=1.5, state_key=key)
     assert calls == []
+
+
+# -- StochasticPolicy: an (S, A) matrix callable as policy(obs) ---------------------------------
+def test_a_stochastic_policy_draws_each_action_at_its_probability():
+    probabilities = np.array([[0.2, 0.5, 0.3, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    policy = rlf.StochasticPolicy(probabilities, seed=0)
+    draws = np.array([policy(0) for _ in range(20_000)])
+    got = np.bincount(draws, minlength=4) / draws.size
+    # binomial(20000, p): sd <= 0.0036; 4 sd either side, and never an action of probability 0
+    np.testing.assert_allclose(got, probabilities[0], atol=0.015)
+    assert got[3] == 0.0
+    assert {policy(1) for _ in range(100)} == {3}
+
+
+def test_a_stochastic_policy_with_the_same_seed_draws_the_same_actions():
+    uniform = np.full((5, 3), 1 / 3)
+    first, second = rlf.StochasticPolicy(uniform, seed=7), rlf.StochasticPolicy(uniform, seed=7)
+    got = [first(s % 5) for s in range(50)]
+    expected = [second(s % 5) for s in range(50)]
+    assert got == expected
+    first.reseed()
+    assert [first(s % 5) for s in range(50)] == expected
+
+
+def test_a_one_hot_stochastic_policy_plays_the_episodes_of_its_deterministic_policy(rick_policy):
+    one_hot = rlf.StochasticPolicy(np.eye(6)[rick_policy.actions], seed=0)
+    assert one_hot.most_likely().tolist() == rick_policy.actions.tolist()
+    got = rlf.evaluate(RICK_ID, one_hot, episodes=10, seed=3)
+    expected = rlf.evaluate(RICK_ID, rick_policy, episodes=10, seed=3)
+    np.testing.assert_array_equal(got.returns, expected.returns)
+
+
+def test_evaluate_draws_a_stochastic_policy_with_its_own_seed_as_it_draws_the_matrix():
+    policy = rlf.StochasticPolicy(np.full((500, 6), 1 / 6), seed=99)
+    got = rlf.evaluate(RICK_ID, policy, episodes=5, seed=1)
+    expected = rlf.evaluate(RICK_ID, policy.probabilities, episodes=5, seed=1)
+    np.testing.assert_array_equal(got.returns, expected.returns)
+
+
+def test_evaluate_plays_a_soft_results_policy_of_action_probabilities():
+    soft = rlf.soft_value_iteration(rlf.from_env("FrozenLake-v1"), 0.9, 0.1)
+    got = rlf.evaluate("FrozenLake-v1", soft, episodes=20, seed=2)
+    expected = rlf.evaluate("FrozenLake-v1", soft.policy, episodes=20, seed=2)
+    np.testing.assert_array_equal(got.returns, expected.returns)
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "error", "match"),
+    [
+        pytest.param([[0.5, 0.4]], rlf.InvalidValueError, r"probabilities\[0\] sums to 0.9",
+                     id="not-summing"),
+        pytest.param([[1.5, -0.5]], rlf.InvalidValueError, r"\[0, 1\] = -0.5 is not a prob",
+                     id="negative"),
+        pytest.param([[np.nan, 1.0]], rlf.InvalidValueError, "is not a probability", id="nan"),
+        pytest.param([0.5, 0.5], rlf.InvalidValueError, r"got shape \(2,\)", id="one-d"),
+        pytest.param([["a", "b"]], rlf.InvalidTypeError, "must hold probabilities", id="text"),
+    ],
+)  # fmt: skip
+def test_a_stochastic_policy_refuses_rows_that_are_not_distributions(probabilities, error, match):
+    with pytest.raises(error, match=match):
+        rlf.StochasticPolicy(np.array(probabilities))
+
+
+@pytest.mark.parametrize(
+    ("obs", "error"), [(2, rlf.InvalidValueError), (-1, rlf.InvalidValueError),
+                       (0.5, rlf.InvalidTypeError)]
+)  # fmt: skip
+def test_a_stochastic_policy_refuses_observations_that_are_not_states(obs, error):
+    with pytest.raises(error, match="obs must be"):
+        rlf.StochasticPolicy(np.full((2, 2), 0.5))(obs)
