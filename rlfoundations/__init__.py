@@ -23,6 +23,7 @@ from rlfoundations.extract import (
     from_env,
     make,
 )
+from rlfoundations.exploration import exploration_sweep, psrl, rmax, ucb_q_learning, ucbvi
 from rlfoundations.graph import to_graph
 from rlfoundations.horizon import backward_induction
 from rlfoundations.interop import from_mdptoolbox, from_quantecon
@@ -100,6 +101,7 @@ __all__ = [
     "evaluate",
     "expected_sarsa",
     "explain",
+    "exploration_sweep",
     "from_env",
     "from_mdptoolbox",
     "from_quantecon",
@@ -114,14 +116,18 @@ __all__ = [
     "policy_evaluation",
     "policy_iteration",
     "problems",
+    "psrl",
     "q_learning",
     "reinforce",
     "relative_value_iteration",
+    "rmax",
     "sarsa",
     "save",
     "soft_value_iteration",
     "solve",
     "sweep",
     "to_graph",
+    "ucb_q_learning",
+    "ucbvi",
     "value_iteration",
 ]
