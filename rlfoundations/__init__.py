@@ -15,6 +15,7 @@ from rlfoundations.average import (
 from rlfoundations.compare import Comparison, compare
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
 from rlfoundations.explain import Explanation, explain
+from rlfoundations.exploration import exploration_sweep, psrl, rmax, ucb_q_learning, ucbvi
 from rlfoundations.extract import (
     ModelCheck,
     ModelEstimate,
@@ -23,7 +24,6 @@ from rlfoundations.extract import (
     from_env,
     make,
 )
-from rlfoundations.exploration import exploration_sweep, psrl, rmax, ucb_q_learning, ucbvi
 from rlfoundations.graph import to_graph
 from rlfoundations.horizon import backward_induction
 from rlfoundations.interop import from_mdptoolbox, from_quantecon

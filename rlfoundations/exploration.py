@@ -50,7 +50,11 @@ ALGORITHMS = {
     "ucb_q_learning": _kernels.UCB_Q_LEARNING,
     "rmax": _kernels.RMAX,
 }
-BONUSES = {"none": _kernels.NO_BONUS, "hoeffding": _kernels.HOEFFDING, "bernstein": _kernels.BERNSTEIN}
+BONUSES = {
+    "none": _kernels.NO_BONUS,
+    "hoeffding": _kernels.HOEFFDING,
+    "bernstein": _kernels.BERNSTEIN,
+}
 
 
 def reward_range(mdp: TabularMDP) -> tuple[float, float]:

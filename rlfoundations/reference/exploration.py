@@ -36,7 +36,10 @@ def standard_normal(rng: Xoshiro256) -> float:
 
 
 def gamma_variate(shape: float, rng: Xoshiro256) -> float:
-    """Gamma(shape, 1) by Marsaglia and Tsang (2000); below shape 1, Gamma(shape + 1) U^(1/shape)."""
+    """Gamma(shape, 1) by Marsaglia and Tsang (2000).
+
+    Below shape 1: Gamma(shape + 1) * U^(1/shape).
+    """
     a = shape + 1.0 if shape < 1.0 else shape
     d = a - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
@@ -61,7 +64,9 @@ class Counts:
 
     def __init__(self, n_states: int, n_actions: int) -> None:
         self.visits = [[0] * n_actions for _ in range(n_states)]
-        self.next_counts = [[[0] * (n_states + 1) for _ in range(n_actions)] for _ in range(n_states)]
+        self.next_counts = [
+            [[0] * (n_states + 1) for _ in range(n_actions)] for _ in range(n_states)
+        ]
         self.reward_sum = [[0.0] * n_actions for _ in range(n_states)]
 
     def add(self, s: int, a: int, reward: float, next_state: int, done: bool) -> None:
@@ -198,7 +203,14 @@ def _run(algorithm, mdp, horizon, n_episodes, seed, choose_policy, learn=None, e
 
 # -- the learners ------------------------------------------------------------------------------
 def ucbvi(
-    mdp, horizon, n_episodes, *, seed=0, bonus_scale=1.0, delta=0.05, progress=None,
+    mdp,
+    horizon,
+    n_episodes,
+    *,
+    seed=0,
+    bonus_scale=1.0,
+    delta=0.05,
+    progress=None,
     on_interrupt="raise",
 ) -> RegretResult:
     """UCBVI-CH: optimistic backward induction, bonus c (r_max - r_min) H sqrt(L / n)."""
@@ -208,7 +220,12 @@ def ucbvi(
 
     def choose_policy(counts, rng):
         return optimistic_plan(
-            mdp, horizon, counts, high, lambda n: scale * math.sqrt(log_factor / n) if n else 0.0, True
+            mdp,
+            horizon,
+            counts,
+            high,
+            lambda n: scale * math.sqrt(log_factor / n) if n else 0.0,
+            True,
         )
 
     return _run("ucbvi", mdp, horizon, n_episodes, seed, choose_policy)
@@ -229,8 +246,17 @@ def rmax(
 
 
 def psrl(
-    mdp, horizon, n_episodes, *, seed=0, transition_prior=1.0, reward_prior_mean=0.0,
-    reward_prior_variance=1.0, reward_noise_variance=1.0, progress=None, on_interrupt="raise",
+    mdp,
+    horizon,
+    n_episodes,
+    *,
+    seed=0,
+    transition_prior=1.0,
+    reward_prior_mean=0.0,
+    reward_prior_variance=1.0,
+    reward_noise_variance=1.0,
+    progress=None,
+    on_interrupt="raise",
 ) -> RegretResult:
     """PSRL: draw a model from the Dirichlet / Normal posterior, play its optimal policy."""
     n_states, n_actions = mdp.n_states, mdp.n_actions
@@ -276,8 +302,17 @@ def psrl(
 
 
 def ucb_q_learning(
-    mdp, horizon, n_episodes, *, seed=0, bonus="hoeffding", bonus_scale=1.0, delta=0.05,
-    epsilon=0.0, progress=None, on_interrupt="raise",
+    mdp,
+    horizon,
+    n_episodes,
+    *,
+    seed=0,
+    bonus="hoeffding",
+    bonus_scale=1.0,
+    delta=0.05,
+    epsilon=0.0,
+    progress=None,
+    on_interrupt="raise",
 ) -> RegretResult:
     """Jin et al.'s Q-learning with Hoeffding or Bernstein bonuses (or none, epsilon-greedy)."""
     n_states, n_actions = mdp.n_states, mdp.n_actions
