@@ -72,8 +72,17 @@ def log_term(algorithm: str, mdp: TabularMDP, horizon: int, n_episodes: int, del
     return math.log(total / delta)
 
 
-def _check_horizon(horizon) -> int:
-    return check_int("horizon", horizon)
+#: Largest ``horizon`` and ``n_episodes``: the table keeps H * S * A numbers, the curves one
+#: per episode; beyond these a run would not fit in memory (or finish).
+MAX_HORIZON = 10**6
+MAX_EPISODES = 10**9
+
+
+def _check_bounded(name: str, value, bound: int) -> int:
+    value = check_int(name, value)
+    if value > bound:
+        raise InvalidValueError(f"{name} must be <= {bound}, got {value!r}")
+    return value
 
 
 def _model(mdp: TabularMDP, horizon: int):
@@ -183,8 +192,8 @@ def _result(algorithm, model, state, run, horizon, seed, interrupted) -> RegretR
 def _learn(algorithm, mdp, horizon, n_episodes, seeds, progress, on_interrupt, options):
     """Validate, allocate, run the kernel in chunks of episodes, wrap one result per seed."""
     mdp = check_unmasked(check_mdp(mdp), algorithm)
-    horizon = _check_horizon(horizon)
-    n_episodes = check_int("n_episodes", n_episodes)
+    horizon = _check_bounded("horizon", horizon, MAX_HORIZON)
+    n_episodes = _check_bounded("n_episodes", n_episodes, MAX_EPISODES)
     seeds = [check_seed(seed) for seed in seeds]
     progress, on_interrupt = check_progress(progress, on_interrupt)
     settings, q_init = _settings(mdp, algorithm, horizon, n_episodes, options)

@@ -269,3 +269,19 @@ def test_horizon_must_be_a_positive_int():
 def test_seeds_must_be_a_sequence():
     with pytest.raises(InvalidTypeError, match="seeds"):
         rlf.exploration_sweep("rmax", river_swim(), 5, 5, seeds=3)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        pytest.param({"n_episodes": 10**30}, InvalidValueError, id="episodes-huge"),
+        pytest.param({"n_episodes": True}, InvalidTypeError, id="episodes-bool"),
+        pytest.param({"horizon": 0}, InvalidValueError, id="horizon-zero"),
+        pytest.param({"seed": 2**64}, InvalidValueError, id="seed-huge"),
+        pytest.param({"known_visits": 0}, InvalidValueError, id="known-visits-zero"),
+    ],
+)
+def test_bad_arguments_are_user_errors(arguments, error):
+    call = {"mdp": river_swim(), "horizon": 5, "n_episodes": 5, **arguments}
+    with pytest.raises(error, match=next(iter(arguments))):
+        rlf.rmax(**call)
