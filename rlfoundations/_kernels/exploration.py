@@ -106,16 +106,17 @@ def gamma_variate(shape, stream):
 
 
 @kernel
-def plan(settings, horizon, state, sampled_next, sampled_reward, policy):
+def plan(settings, horizon, state, sampled_next, sampled_reward, policy, table):
     """Backward induction on the empirical (UCBVI, R-max) or sampled (PSRL) model into
-    ``state.q_values`` and ``policy`` (H, S)."""
+    ``state.q_values`` and ``policy`` (H, S); ``table`` (H + 1, S) is scratch for the values."""
     q = state.q_values
     n_states, n_actions = state.visits.shape
-    values = np.zeros(n_states)  # V_{t+1}
+    for s in range(n_states):
+        table[horizon, s] = 0.0
     span = settings.reward_max - settings.reward_min
     for t in range(horizon - 1, -1, -1):
         cap = (horizon - t) * settings.reward_max
-        stage = values.copy()
+        values = table[t + 1]
         for s in range(n_states):
             best = 0
             for a in range(n_actions):
@@ -139,8 +140,7 @@ def plan(settings, horizon, state, sampled_next, sampled_reward, policy):
                 if qa > q[t, s, best]:
                     best = a
             policy[t, s] = best
-            stage[s] = q[t, s, best]
-        values = stage
+            table[t, s] = q[t, s, best]
 
 
 @kernel
@@ -187,13 +187,14 @@ def greedy_policy(settings, horizon, state, policy):
 
 
 @kernel
-def policy_regret(model, horizon, epsilon, policy):
+def policy_regret(model, horizon, epsilon, policy, table):
     """``sum_s initial(s) * (V*_0(s) - V^pi_0(s))`` for the epsilon-greedy version of the
-    non-stationary ``policy``, by one exact backward pass."""
+    non-stationary ``policy``, by one exact backward pass; ``table`` (H + 1, S) is scratch."""
     n_states, n_actions, n_outcomes = model.next_state.shape
-    values = np.zeros(n_states)  # V^pi_{t+1}
+    for s in range(n_states):
+        table[horizon, s] = 0.0
     for t in range(horizon - 1, -1, -1):
-        stage = values.copy()
+        values = table[t + 1]
         for s in range(n_states):
             total = 0.0
             for a in range(n_actions):
@@ -206,11 +207,10 @@ def policy_regret(model, horizon, epsilon, policy):
                 for k in range(n_outcomes):
                     future += model.continue_prob[s, a, k] * values[model.next_state[s, a, k]]
                 total += weight * (model.expected_reward[s, a] + future)
-            stage[s] = total
-        values = stage
+            table[t, s] = total
     regret = 0.0
     for s in range(n_states):
-        regret += model.initial[s] * (model.optimal_values[s] - values[s])
+        regret += model.initial[s] * (model.optimal_values[s] - table[0, s])
     return regret
 
 
@@ -261,6 +261,7 @@ def explore(model, settings, stop_episode, state):
     policy = np.zeros((horizon, n_states), dtype=np.int64)
     sampled_table = np.zeros((n_states, n_actions, n_states + 1))
     sampled_reward = np.zeros((n_states, n_actions))
+    table = np.zeros((horizon + 1, n_states))
     stream = load_state(state.rng)
     epsilon = settings.epsilon
     for episode in range(state.cursor[0], stop_episode):
@@ -269,8 +270,8 @@ def explore(model, settings, stop_episode, state):
         else:
             if settings.algorithm == PSRL:
                 stream = sample_model(settings, state, sampled_table, sampled_reward, stream)
-            plan(settings, horizon, state, sampled_table, sampled_reward, policy)
-        state.regret[episode] = policy_regret(model, horizon, epsilon, policy)
+            plan(settings, horizon, state, sampled_table, sampled_reward, policy, table)
+        state.regret[episode] = policy_regret(model, horizon, epsilon, policy, table)
         u, stream = uniform(stream)
         s = sample_initial(model.initial_cdf, model.initial_guide, u)
         episode_return = 0.0
