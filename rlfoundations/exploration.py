@@ -144,7 +144,7 @@ def _settings(mdp: TabularMDP, algorithm: str, horizon: int, n_episodes: int, op
     epsilon = check_fraction("epsilon", options.get("epsilon", 0.0))
     if algorithm != "ucb_q_learning" and epsilon != 0.0:
         raise InvalidValueError(f"epsilon is an option of ucb_q_learning only, got {epsilon!r}")
-    known = check_int("known_visits", options.get("known_visits", 10))
+    known = _check_bounded("known_visits", options.get("known_visits", 10), 2**62)
     settings = _kernels.ExplorationSettings(
         ALGORITHMS[algorithm],
         BONUSES[bonus],
