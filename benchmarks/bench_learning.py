@@ -14,6 +14,12 @@ Measured, all with gamma 0.99, alpha 0.1, epsilon-greedy 0.1:
    v4 does not exist);
 4. ``rlf.sweep`` over 16 seeds on 1 thread and on 2 threads.
 Targets: (1) >= 50 M steps/s, (1) >= 500x (3), (4) 2 threads >= 1.8x 1 thread.
+
+A second table: the learners with regret guarantees (:mod:`rlfoundations.exploration`) on
+RiverSwim (H = 20) and DeepSea 10 x 10 (H = 10), kernel against twin, the two taking turns.
+Their steps cost more than a TD step: every episode plans (UCBVI, PSRL, R-max: a backward
+pass over the empirical model, O(H S^2 A); PSRL draws S + 1 Gamma variates per pair first)
+and evaluates the policy played exactly (O(H S A K)), so steps/s depend on S and H.
 """
 
 from __future__ import annotations
@@ -110,6 +116,55 @@ def main() -> None:
     print(f"kernel: {kernel_rate / 50e6:.2f} of the 50 M steps/s target")
     print(f"kernel vs gym loop: {kernel_rate / gym_rate:,.0f}x (target 500x)")
     print(f"sweep, {threads} threads vs 1: {speedup:.2f}x (target 1.8x)")
+    print()
+    exploration_table(quick)
+
+
+EXPLORERS = [
+    ("ucbvi", {"bonus_scale": 0.05}),
+    ("psrl", {}),
+    ("ucb_q_learning", {"bonus": "hoeffding", "bonus_scale": 0.01}),
+    ("ucb_q_learning", {"bonus": "bernstein", "bonus_scale": 0.01}),
+    ("rmax", {"known_visits": 5}),
+]
+
+
+def exploration_table(quick: bool) -> None:
+    """Steps/s of every exploration learner's kernel and twin, one thread, on both chains."""
+    numba.set_num_threads(1)
+    chains = [
+        ("river_swim", rlf.problems.river_swim(small_reward=0.005, large_reward=1.0), 20),
+        ("deep_sea", rlf.problems.deep_sea(10, deterministic=False), 10),
+    ]
+    kernel_episodes = 2_000 if quick else 20_000
+    reference_episodes = 20 if quick else 100
+    load_before = load_average()
+    rows = []
+    for chain, mdp, horizon in chains:
+        for name, options in EXPLORERS:
+            learner, twin = getattr(rlf, name), getattr(reference, name)
+            learner(mdp, horizon, 2, seed=0, **options)  # compile
+            # Every episode takes H steps: RiverSwim never ends, DeepSea ends after size = H.
+            kernel_steps, twin_steps = kernel_episodes * horizon, reference_episodes * horizon
+            kernel_rate, twin_rate = best_rates(
+                [
+                    lambda f=learner, m=mdp, h=horizon, o=options: f(
+                        m, h, kernel_episodes, seed=0, **o
+                    ),
+                    lambda f=twin, m=mdp, h=horizon, o=options: f(
+                        m, h, reference_episodes, seed=0, **o
+                    ),
+                ],
+                [kernel_steps, twin_steps],
+            )
+            label = name + ("" if "bonus" not in options else f" ({options['bonus']})")
+            rows.append((f"{chain}: {label}", kernel_rate, twin_rate))
+    print("Exploration learners, steps per second (1 thread; planning and exact regret included)")
+    print(f"load average (1, 5, 15 min): {load_before} before, {load_average()} after")
+    print(f"{'learner':<40} {'kernel':>12} {'twin':>10} {'ratio':>8}")
+    for label, kernel_rate, twin_rate in rows:
+        ratio = kernel_rate / twin_rate
+        print(f"{label:<40} {kernel_rate:>12,.0f} {twin_rate:>10,.0f} {ratio:>8,.0f}x")
 
 
 def prediction_main(quick: bool) -> None:

@@ -14,6 +14,8 @@
   Morty aboard.
 - parameter_hell.png (tutorial, part 7): learning curves of a sweep of seeds x learning rates x
   exploration rates on Rick.
+- regret_chains.png (how-to, explore with guarantees): cumulative exact regret of epsilon-greedy
+  Q-learning and the learners with guarantees on RiverSwim and DeepSea, five seeds each.
 - problem_<name>.png (the problems gallery): each problem of ``rlfoundations.problems``
   solved under its usual discount, its optimal policy drawn on the grid (gridworlds), as a
   heatmap over its two factors (Jack's car rental), or with its values along its one factor.
@@ -282,6 +284,54 @@ def problem_picture(name: str, path: Path) -> None:
         _line_picture(name, mdp, result, path)
 
 
+def regret_chains(path: Path) -> None:
+    seeds = range(5)
+    river = rlf.problems.river_swim(small_reward=0.005, large_reward=1.0)
+    sea = rlf.problems.deep_sea(10, deterministic=False)
+    greedy = {"bonus": "none", "epsilon": 0.1}
+    panels = [
+        (
+            "RiverSwim (6 states), H = 20",
+            river,
+            20,
+            {
+                "epsilon-greedy Q-learning": ("ucb_q_learning", greedy),
+                "PSRL": ("psrl", {}),
+                "UCBVI (c = 0.05)": ("ucbvi", {"bonus_scale": 0.05}),
+                "R-max (m = 5)": ("rmax", {"known_visits": 5}),
+                "UCB-Q Bernstein (c = 0.01)": (
+                    "ucb_q_learning",
+                    {"bonus": "bernstein", "bonus_scale": 0.01},
+                ),
+            },
+        ),
+        (
+            "DeepSea (10 x 10, stochastic), H = 10",
+            sea,
+            10,
+            {
+                "epsilon-greedy Q-learning": ("ucb_q_learning", greedy),
+                "PSRL": ("psrl", {}),
+                "UCBVI (c = 0.01)": ("ucbvi", {"bonus_scale": 0.01}),
+                "R-max (m = 5)": ("rmax", {"known_visits": 5}),
+                "UCB-Q Hoeffding (c = 0.003)": (
+                    "ucb_q_learning",
+                    {"bonus": "hoeffding", "bonus_scale": 0.003},
+                ),
+            },
+        ),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for ax, (title, mdp, horizon, learners) in zip(axes, panels, strict=True):
+        curves = {
+            label: rlf.exploration_sweep(name, mdp, horizon, 2000, seeds=seeds, **options)
+            for label, (name, options) in learners.items()
+        }
+        plot.plot_regret(curves, title=title, ax=ax)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main(only: str | None = None) -> None:
     """Draw every picture, or with ``only="problems"`` (``python docs/make_images.py
     problems``) the problems gallery alone."""
@@ -294,6 +344,7 @@ def main(only: str | None = None) -> None:
         ("rewards_shaped_vs_sparse.png", rewards_shaped_vs_sparse),
         ("rick_value_iteration.gif", rick_value_iteration),
         ("parameter_hell.png", parameter_hell),
+        ("regret_chains.png", regret_chains),
     ]
     gallery = [
         (f"problem_{name}.png", lambda path, name=name: problem_picture(name, path))

@@ -15,6 +15,7 @@ from rlfoundations.average import (
 from rlfoundations.compare import Comparison, compare
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
 from rlfoundations.explain import Explanation, explain
+from rlfoundations.exploration import exploration_sweep, psrl, rmax, ucb_q_learning, ucbvi
 from rlfoundations.extract import (
     ModelCheck,
     ModelEstimate,
@@ -121,6 +122,7 @@ __all__ = [
     "evaluate",
     "expected_sarsa",
     "explain",
+    "exploration_sweep",
     "from_env",
     "from_mdptoolbox",
     "from_quantecon",
@@ -139,9 +141,11 @@ __all__ = [
     "policy_iteration",
     "prediction_sweep",
     "problems",
+    "psrl",
     "q_learning",
     "reinforce",
     "relative_value_iteration",
+    "rmax",
     "sarsa",
     "save",
     "soft_value_iteration",
@@ -149,5 +153,7 @@ __all__ = [
     "sweep",
     "td_prediction",
     "to_graph",
+    "ucb_q_learning",
+    "ucbvi",
     "value_iteration",
 ]

@@ -46,7 +46,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from rlfoundations import _cli_data
+from rlfoundations import _cli_data, _cli_regret
 from rlfoundations.errors import InvalidValueError, UserError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
@@ -949,6 +949,7 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "bench": (_add_bench, bench_command),
     "problems": (_add_problems, problems_command),
     **_cli_data.COMMANDS,
+    **_cli_regret.COMMANDS,
 }
 
 

@@ -44,7 +44,7 @@ from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
 from rlfoundations.policy import StochasticPolicy, check_action_probabilities
-from rlfoundations.results import LearningResult, SweepResult
+from rlfoundations.results import LearningResult, RegretResult, SweepResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -60,6 +60,7 @@ __all__ = [
     "plot_comparison",
     "plot_explanation",
     "plot_learning_curves",
+    "plot_regret",
     "plot_values",
     "save_gif",
 ]
@@ -1494,3 +1495,70 @@ def plot_explanation(
         fontsize=10,
     )
     return fig  # type: ignore[return-value]
+
+
+def plot_regret(
+    curves: dict[str, Sequence[RegretResult]],
+    *,
+    title: str | None = None,
+    band: tuple[float, float] = (0.0, 100.0),
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (6.0, 4.0),
+) -> Figure:
+    """Cumulative exact regret against episodes: one line (mean over seeds) and band per learner.
+
+    Parameters
+    ----------
+    curves : dict of str to sequence of RegretResult
+        Label -> the runs of one learner (``rlf.exploration_sweep``), all of one length.
+    title : str, optional
+        The figure's title.
+    band : (float, float)
+        Percentiles of the runs shaded around the mean (min-max by default).
+    ax : matplotlib Axes, optional
+        Draw there instead of a new figure.
+    figsize : (float, float)
+        Size of a new figure, in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import rlfoundations as rlf
+    >>> from rlfoundations.plot import plot_regret
+    >>> mdp = rlf.problems.river_swim(small_reward=0.005, large_reward=1.0)
+    >>> runs = rlf.exploration_sweep("rmax", mdp, 20, 50, seeds=[0, 1], known_visits=5)
+    >>> fig = plot_regret({"R-max": runs})
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise TypeError(
+            f"curves must be a non-empty dict of label -> RegretResults, got {curves!r}"
+        )
+    for label, runs in curves.items():
+        if not runs or not all(isinstance(run, RegretResult) for run in runs):
+            raise TypeError(f"curves[{label!r}] must be a non-empty sequence of RegretResult")
+        if len({run.n_episodes for run in runs}) != 1:
+            raise ValueError(f"the runs of curves[{label!r}] have different numbers of episodes")
+    low, high = (float(p) for p in band)
+    if not 0.0 <= low <= high <= 100.0:
+        raise ValueError(f"band must be two percentiles 0 <= low <= high <= 100, got {band!r}")
+    if ax is None:
+        plt = _require("matplotlib.pyplot")
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    fig = ax.figure
+    for (label, runs), color in zip(curves.items(), _colors(len(curves)), strict=True):
+        regret = np.stack([run.regret for run in runs])
+        episodes = np.arange(1, regret.shape[1] + 1)
+        mean, lo, hi = _centre_and_band(regret, (low, high))
+        ax.plot(episodes, mean, color=color, label=f"{label} ({len(runs)} seeds)", gid="regret")
+        ax.fill_between(episodes, lo, hi, color=color, alpha=0.2, lw=0, gid="regret-band")
+    ax.set_xlabel("episodes")
+    ax.set_ylabel("cumulative regret (exact)")
+    ax.legend(fontsize=8)
+    if title is not None:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -26,6 +26,7 @@ __all__ = [
     "PlanningResult",
     "PredictionResult",
     "PredictionSweepResult",
+    "RegretResult",
     "SoftResult",
     "SweepResult",
 ]
@@ -740,4 +741,56 @@ class PredictionSweepResult:
         return (
             f"PredictionSweepResult(algorithm={self.algorithm!r}, runs={self.n_runs}, "
             f"total_steps={self.total_steps})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class RegretResult:
+    """What a learner with a regret guarantee (:func:`rlfoundations.ucbvi`, ...) returns.
+
+    Attributes
+    ----------
+    regret : ndarray, shape (n_episodes,)
+        Cumulative exact regret after each episode: the sum over episodes so far of
+        ``sum_s initial(s) * (V*_0(s) - V^pi_k_0(s))``, with ``V*`` from backward induction
+        and ``V^pi_k`` the exact finite-horizon value of the policy played in episode k.
+    episode_regret : ndarray, shape (n_episodes,)
+        The regret of each episode alone (``np.diff`` of ``regret``, exactly).
+    episode_returns : ndarray, shape (n_episodes,)
+        Undiscounted sum of the rewards received in each episode (sampled).
+    q_values : ndarray, shape (horizon, S, A)
+        The learned table (UCB Q-learning) or the one planned for the last episode.
+    policy : ndarray of int, shape (horizon, S)
+        The non-stationary greedy policy of ``q_values``, lowest index on ties.
+    optimal_value : float
+        ``sum_s initial(s) * V*_0(s)``, the best expected return of an episode.
+    algorithm : str
+    horizon : int
+    seed : int
+    interrupted : bool
+        Whether Ctrl-C ended the run early (``on_interrupt="return"``): the arrays then hold
+        the episodes finished, fewer than asked for.
+    """
+
+    regret: np.ndarray
+    episode_regret: np.ndarray
+    episode_returns: np.ndarray
+    q_values: np.ndarray
+    policy: np.ndarray
+    optimal_value: float
+    algorithm: str
+    horizon: int
+    seed: int
+    interrupted: bool = False
+
+    @property
+    def n_episodes(self) -> int:
+        """Number of episodes played."""
+        return int(self.regret.shape[0])
+
+    def __repr__(self) -> str:
+        total = float(self.regret[-1]) if self.n_episodes else 0.0
+        return (
+            f"RegretResult(algorithm={self.algorithm!r}, horizon={self.horizon}, "
+            f"n_episodes={self.n_episodes}, regret={total:.6g}, seed={self.seed})"
         )

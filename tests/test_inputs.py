@@ -536,6 +536,52 @@ CALLS: dict[str, Call] = {
     ),
     "SweepResult.curve": Call(lambda initial: _runs().curve(initial), {"initial": MDP.initial}),
     "SweepResult.run": Call(lambda index: _runs().run(index), {"index": 1}, spared=("index",)),
+    # -- learners with regret guarantees (episodic) ---------------------------------------------
+    "ucbvi": Call(
+        rlf.ucbvi,
+        {"mdp": MDP, "horizon": 4, "n_episodes": 3, "seed": 0, "bonus_scale": 0.5, "delta": 0.1},
+    ),
+    "psrl": Call(
+        rlf.psrl,
+        {
+            "mdp": MDP,
+            "horizon": 4,
+            "n_episodes": 3,
+            "seed": 0,
+            "transition_prior": 0.5,
+            "reward_prior_mean": 0.0,
+            "reward_prior_variance": 1.0,
+            "reward_noise_variance": 1.0,
+        },
+    ),
+    "ucb_q_learning": Call(
+        rlf.ucb_q_learning,
+        {
+            "mdp": MDP,
+            "horizon": 4,
+            "n_episodes": 3,
+            "seed": 0,
+            "bonus": "bernstein",
+            "bonus_scale": 0.5,
+            "delta": 0.1,
+            "epsilon": 0.1,
+            "on_interrupt": "raise",
+        },
+    ),
+    "rmax": Call(
+        rlf.rmax, {"mdp": MDP, "horizon": 4, "n_episodes": 3, "seed": 0, "known_visits": 2}
+    ),
+    "exploration_sweep": Call(
+        rlf.exploration_sweep,
+        {
+            "algorithm": "rmax",
+            "mdp": MDP,
+            "horizon": 4,
+            "n_episodes": 3,
+            "seeds": [0, 1],
+            "known_visits": 2,
+        },
+    ),
 }
 
 #: Public names that take no input of their own, with the reason.

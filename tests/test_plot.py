@@ -728,3 +728,15 @@ def test_explanation_plot_marks_every_q_value():
     got = [segment[0][1] for mark in marks for segment in mark.get_segments()]
     np.testing.assert_allclose(got, result.q_values[14], atol=1e-12)
     plt.close(fig)
+
+
+def test_plot_regret_draws_the_mean_regret_of_each_learner():
+    from rlfoundations.plot import plot_regret
+
+    mdp = rlf.problems.river_swim(small_reward=0.005, large_reward=1.0)
+    runs = rlf.exploration_sweep("rmax", mdp, 10, 30, seeds=[0, 1, 2], known_visits=3)
+    fig = plot_regret({"R-max": runs})
+    (line,) = [line for line in fig.axes[0].get_lines() if line.get_gid() == "regret"]
+    got = line.get_ydata()
+    expected = np.mean([run.regret for run in runs], axis=0)
+    np.testing.assert_allclose(got, expected)

@@ -10,6 +10,13 @@ from rlfoundations.reference.average import (
     model_structure,
     relative_value_iteration,
 )
+from rlfoundations.reference.exploration import (
+    exploration_sweep,
+    psrl,
+    rmax,
+    ucb_q_learning,
+    ucbvi,
+)
 from rlfoundations.reference.horizon import backward_induction
 from rlfoundations.reference.learning import (
     double_q_learning,
@@ -41,6 +48,7 @@ __all__ = [
     "dyna_q",
     "exact",
     "expected_sarsa",
+    "exploration_sweep",
     "model_structure",
     "modified_policy_iteration",
     "monte_carlo_control",
@@ -49,11 +57,15 @@ __all__ = [
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",
+    "psrl",
     "q_learning",
     "reinforce",
     "relative_value_iteration",
+    "rmax",
     "sarsa",
     "soft_value_iteration",
     "td_prediction",
+    "ucb_q_learning",
+    "ucbvi",
     "value_iteration",
 ]
