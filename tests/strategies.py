@@ -55,6 +55,22 @@ def tabular_mdps(
     )
 
 
+@st.composite
+def masked_mdps(draw, max_states: int = 12, max_actions: int = 4) -> TabularMDP:
+    """A :func:`tabular_mdps` model with a random ``action_mask``: every state keeps at least
+    one allowed action, and at least one pair is masked when there are two actions."""
+    mdp = draw(tabular_mdps(max_states=max_states, max_actions=max(max_actions, 2)))
+    seed = draw(st.integers(0, 2**32 - 1), label="mask_seed")
+    rate = draw(st.sampled_from([0.2, 0.5, 0.8]), label="mask_rate")
+    rng = np.random.default_rng(seed)
+    mask = rng.random((mdp.n_states, mdp.n_actions)) >= rate
+    keep = rng.integers(0, mdp.n_actions, mdp.n_states)
+    mask[np.arange(mdp.n_states), keep] = True
+    if mask.all() and mdp.n_actions > 1:
+        mask[0, (keep[0] + 1) % mdp.n_actions] = False
+    return mdp.with_action_mask(mask)
+
+
 def discounts(max_gamma: float = 0.999) -> st.SearchStrategy[float]:
     """Discount factors in [0, max_gamma], including the edges."""
     return st.one_of(
