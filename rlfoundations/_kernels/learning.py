@@ -30,8 +30,9 @@ Random draws, in order, per step (the reference twins draw the same, in the same
 1. at an episode start: ``uniform`` for the initial state (the smallest s with
    ``u < initial_cdf[s]``, found from ``initial_guide``);
 2. the behaviour action (skipped by SARSA, whose action was drawn with the previous step):
-   epsilon-greedy draws ``uniform`` then either ``below(A)`` (explore) or, only when several
-   actions tie for the maximum, ``below(n_ties)``; softmax draws one ``uniform``;
+   epsilon-greedy draws ``uniform`` then either ``below(A)`` (explore; ``below(n_allowed[s])``
+   on a masked model) or, only when several actions tie for the maximum, ``below(n_ties)``;
+   softmax draws one ``uniform``;
 3. the outcome: ``uniform`` against the running sum of ``prob[s, a, :]``, unless K == 1;
 4. Double Q-learning: ``uniform < 0.5`` picks the table to update;
 5. SARSA: the next action (if the transition did not terminate);
@@ -39,6 +40,10 @@ Random draws, in order, per step (the reference twins draw the same, in the same
 
 REINFORCE (:func:`reinforce`) draws the initial state, one ``uniform`` for its softmax
 action and the outcome, in that order, and learns only when an episode ends.
+
+Action masks: masked entries of the tables hold -inf (the caller sets them), so every max,
+argmax, tie and softmax over a row ranges over the allowed actions alone; exploration draws
+among ``model.allowed_actions`` and Expected SARSA's expectation skips masked entries.
 
 Inputs are trusted: the Python layer validated them.
 """
