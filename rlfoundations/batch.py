@@ -37,9 +37,11 @@ __all__ = [
     "ALGORITHMS",
     "EXPLORATIONS",
     "LAST_EPISODES",
+    "MASK_SUPPORT",
     "Batch",
     "Progress",
     "RunSpec",
+    "check_mask_support",
     "check_progress",
     "check_steps",
     "greedy_values",
@@ -56,6 +58,10 @@ ALGORITHMS = {
     "reinforce": _kernels.REINFORCE,
 }
 EXPLORATIONS = {"epsilon_greedy": _kernels.EPSILON_GREEDY, "softmax": _kernels.SOFTMAX}
+#: The learners whose kernels (and twins) honour ``mdp.action_mask``: they never take a masked
+#: action. :func:`kernel_model` refuses a masked model for any other, so that a learner added
+#: without mask support cannot silently ignore a mask: add its name here once it honours one.
+MASK_SUPPORT = frozenset(ALGORITHMS)
 #: Episode buffers start this long and double (the run resumes bit for bit) when full; with
 #: ``record_episodes=False`` they stay this long and are folded into summaries when full.
 INITIAL_EPISODE_CAPACITY = 1 << 12
@@ -215,12 +221,43 @@ def run_spec(
     )
 
 
-def kernel_model(mdp: TabularMDP) -> _kernels.Model:
-    """The model bundle the kernels simulate: the arrays, the initial state's sampler."""
+def is_masked(mdp: TabularMDP) -> bool:
+    """Whether ``mdp.action_mask`` forbids some action somewhere."""
+    return mdp.action_mask is not None and not bool(mdp.action_mask.all())
+
+
+def check_mask_support(mdp: TabularMDP, algorithm: str | None) -> None:
+    """Refuse a masked ``mdp`` for a learner not in :data:`MASK_SUPPORT`."""
+    if not is_masked(mdp) or algorithm in MASK_SUPPORT:
+        return
+    who = "this learner" if algorithm is None else repr(algorithm)
+    n_masked = int((~mdp.action_mask).sum())
+    raise InvalidValueError(
+        f"{who} does not honour action_mask yet: mdp masks {n_masked} (state, action) pairs "
+        f"and the learner would take them. Learners that honour a mask: {sorted(MASK_SUPPORT)}"
+    )
+
+
+def kernel_model(mdp: TabularMDP, algorithm: str | None = None) -> _kernels.Model:
+    """The model bundle the kernels simulate: the arrays, the initial state's sampler, and the
+    allowed actions when ``mdp.action_mask`` masks some (empty arrays when it does not).
+
+    A masked model is refused unless ``algorithm`` is in :data:`MASK_SUPPORT`.
+    """
     if mdp.max_episode_steps is not None and mdp.max_episode_steps > MAX_STEPS:
         raise InvalidValueError(
             f"mdp.max_episode_steps must be <= 2**62 for a learner, got {mdp.max_episode_steps!r}"
         )
+    check_mask_support(mdp, algorithm)
+    masks = {}
+    if is_masked(mdp):
+        allowed = mdp.action_mask
+        n_allowed = allowed.sum(axis=1).astype(np.int64)
+        allowed_actions = np.zeros(allowed.shape, dtype=np.int64)
+        for s in range(mdp.n_states):
+            actions = np.flatnonzero(allowed[s])
+            allowed_actions[s, : actions.shape[0]] = actions
+        masks = {"allowed": allowed, "allowed_actions": allowed_actions, "n_allowed": n_allowed}
     initial_cdf = np.empty(mdp.n_states)
     _kernels.cumulative(mdp.initial, initial_cdf)
     initial_guide = np.empty(mdp.n_states, dtype=np.int64)
@@ -233,6 +270,7 @@ def kernel_model(mdp: TabularMDP) -> _kernels.Model:
         initial_cdf,
         initial_guide,
         0 if mdp.max_episode_steps is None else mdp.max_episode_steps,
+        **masks,
     )
 
 
@@ -253,13 +291,18 @@ class Batch:
         shape = (n_runs, n_states, n_actions)
         self.spec = spec
         self.n_steps = n_steps
-        self.model = kernel_model(mdp)
+        self.model = kernel_model(mdp, spec.algorithm)
         self.policy_gradient = spec.algorithm == "reinforce"
         self.double = spec.algorithm == "double_q_learning"
         rng = np.zeros((n_runs, 4), dtype=np.uint64)
         for run, seed in enumerate(spec.seeds):
             seed_state(np.uint64(seed), rng[run])
         q_values = np.zeros(shape)
+        # Masked pairs hold -inf: every max, argmax and softmax over a row then ranges over
+        # the allowed actions only, and the greedy policy never picks a masked one.
+        masked = None if not is_masked(mdp) else ~mdp.action_mask
+        if masked is not None:
+            q_values[:, masked] = -np.inf
         capacity = min(n_steps + 1, INITIAL_EPISODE_CAPACITY)
         cursor = np.zeros((n_runs, _kernels.CURSOR_SIZE), dtype=np.int64)
         cursor[:, _kernels.STATE] = -1
@@ -301,6 +344,9 @@ class Batch:
         def table(used: bool, dtype=np.float64, fill=0) -> np.ndarray:
             return np.full(shape if used else (n_runs, 0, 0), fill, dtype=dtype)
 
+        second = table(self.double)
+        if self.double and masked is not None:
+            second[:, masked] = -np.inf
         self.algorithm = ALGORITHMS[spec.algorithm]
         self.settings = _kernels.TDSettings(
             spec.exploration,
@@ -312,7 +358,7 @@ class Batch:
         self.state = _kernels.TDState(
             rng,
             q_values,
-            table(self.double),
+            second,
             table(counted, np.int64),
             table(dyna, np.int64, -1),
             table(dyna),

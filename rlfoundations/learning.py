@@ -34,6 +34,12 @@ memory.
 
 Given a ``gymnasium.Env`` instead of a model, the same learners step the env in Python (the
 slow path, for Discrete envs without a ``P`` table).
+
+Action masks: on a model with ``action_mask`` (or a live env giving ``info["action_mask"]``)
+no learner ever takes a masked action. Epsilon-greedy explores uniformly among the allowed
+actions; greedy ties, softmax, Q-learning's max, Expected SARSA's expectation, Double Q's
+argmax, Dyna-Q's replays and REINFORCE's policy range over them only; masked entries of
+``q_values`` are ``-inf``, so the greedy ``policy`` never picks one.
 """
 
 from __future__ import annotations

@@ -138,9 +138,9 @@ class LearningResult:
     ----------
     q_values : ndarray, shape (S, A)
         The learned action values (Double Q-learning: the mean of its two tables; REINFORCE:
-        the softmax preferences).
+        the softmax preferences); ``-inf`` at the pairs ``mdp.action_mask`` forbids.
     policy : ndarray of int, shape (S,)
-        Greedy action of every state, lowest index on ties.
+        Greedy action of every state, lowest index on ties; never a masked action.
     episode_returns : ndarray, shape (n_episodes,)
         Undiscounted sum of rewards of every finished episode; with
         ``record_episodes=False``, of the last 100 only (fewer if fewer finished).
@@ -259,7 +259,9 @@ class SweepResult:
     Attributes
     ----------
     q_values : ndarray, shape (runs, S, A)
+        ``-inf`` at masked pairs, as in :class:`LearningResult`.
     policy : ndarray of int, shape (runs, S)
+        Greedy actions, never masked ones.
     episode_returns : ndarray, shape (runs, max_episodes)
         NaN after each run's last finished episode.
     episode_lengths : ndarray of int, shape (runs, max_episodes)

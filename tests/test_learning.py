@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import gymnasium
 import numpy as np
 import pytest
@@ -11,10 +13,12 @@ from hypothesis import strategies as st
 import rlfoundations as rlf
 from rlfoundations import batch, learning
 from rlfoundations._kernels import learning as kernels
+from rlfoundations.batch import Batch, kernel_model, run_spec
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.reference import learning as reference
+from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.schedules import Schedule
-from strategies import discounts, tabular_mdps
+from strategies import discounts, masked_mdps, tabular_mdps
 
 TD_LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
 
@@ -129,6 +133,206 @@ def test_learning_curve_matches_reference(learner):
     assert_same_run(got, expected)
     assert np.array_equal(got.curve_steps, [0, 450, 900, 1350, 1800, 2000])
     np.testing.assert_allclose(got.curve_values, expected.curve_values, atol=1e-10)
+
+
+# -- action masks: learners never take a masked action ---------------------------------------
+@pytest.mark.parametrize("learner", TD_LEARNERS)
+@settings(max_examples=15)
+@given(mdp=masked_mdps(), arguments=learner_arguments())
+def test_masked_learner_matches_reference(learner, mdp, arguments):
+    got = getattr(rlf, learner)(mdp, **arguments)
+    expected = getattr(reference, learner)(mdp, **arguments)
+    assert_same_run(got, expected)
+
+
+@settings(max_examples=20)
+@given(mdp=masked_mdps(), arguments=reinforce_arguments())
+def test_masked_reinforce_matches_reference(mdp, arguments):
+    got = rlf.reinforce(mdp, **arguments)
+    expected = reference.reinforce(mdp, **arguments)
+    assert_same_run(got, expected)
+    assert got.baseline.tobytes() == expected.baseline.tobytes()
+
+
+GRID_ROWS, GRID_COLUMNS = 3, 4
+GRID_MOVES = [(-1, 0), (0, 1), (1, 0), (0, -1)]  # up, right, down, left
+GRID_START, GRID_GOAL = (2, 0), (0, 0)
+
+
+def grid_state(row: int, column: int) -> int:
+    return row * GRID_COLUMNS + column
+
+
+def grid_mask() -> np.ndarray:
+    """Up is masked in row 1, columns 0-2: from the start (2, 0) the goal (0, 0) is two steps
+    up without the mask, eight (round by column 3) with it."""
+    mask = np.ones((GRID_ROWS * GRID_COLUMNS, 4), dtype=bool)
+    for column in range(3):
+        mask[grid_state(1, column), 0] = False
+    return mask
+
+
+def masked_grid() -> rlf.TabularMDP:
+    """The grid as a model: -1 a step, moves into the border stay put, the goal ends it."""
+    n_states = GRID_ROWS * GRID_COLUMNS
+    next_state = np.zeros((n_states, 4, 1), dtype=np.int64)
+    terminated = np.zeros((n_states, 4, 1), dtype=bool)
+    for row in range(GRID_ROWS):
+        for column in range(GRID_COLUMNS):
+            for a, (d_row, d_column) in enumerate(GRID_MOVES):
+                to_row = min(max(row + d_row, 0), GRID_ROWS - 1)
+                to_column = min(max(column + d_column, 0), GRID_COLUMNS - 1)
+                next_state[grid_state(row, column), a, 0] = grid_state(to_row, to_column)
+                terminated[grid_state(row, column), a, 0] = (to_row, to_column) == GRID_GOAL
+    initial = np.zeros(n_states)
+    initial[grid_state(*GRID_START)] = 1.0
+    return rlf.TabularMDP(
+        next_state=next_state,
+        prob=np.ones((n_states, 4, 1)),
+        reward=-np.ones((n_states, 4, 1)),
+        terminated=terminated,
+        initial=initial,
+        action_mask=grid_mask(),
+    )
+
+
+def masked_grid_optimum(gamma: float, mask: np.ndarray) -> np.ndarray:
+    """Optimal values by value iteration over the allowed actions, on dense arrays built from
+    the grid's geometry (not from the model's arrays)."""
+    n_states = GRID_ROWS * GRID_COLUMNS
+    values = np.zeros(n_states)
+    for _ in range(500):
+        q = np.full((n_states, 4), -np.inf)
+        for row in range(GRID_ROWS):
+            for column in range(GRID_COLUMNS):
+                s = grid_state(row, column)
+                for a, (d_row, d_column) in enumerate(GRID_MOVES):
+                    if not mask[s, a]:
+                        continue
+                    to = (
+                        min(max(row + d_row, 0), GRID_ROWS - 1),
+                        min(max(column + d_column, 0), GRID_COLUMNS - 1),
+                    )
+                    after = 0.0 if to == GRID_GOAL else values[grid_state(*to)]
+                    q[s, a] = -1.0 + gamma * after
+        values = q.max(axis=1)
+    return values
+
+
+def test_masked_grid_optimum_is_worse_than_the_unmasked_one():
+    start = grid_state(*GRID_START)
+    got = masked_grid_optimum(0.9, grid_mask())[start]
+    unmasked = masked_grid_optimum(0.9, np.ones_like(grid_mask()))[start]
+    assert np.isclose(unmasked, -1.9)  # up, up
+    assert np.isclose(got, -(1 - 0.9**8) / (1 - 0.9))  # eight steps round by column 3
+
+
+@pytest.mark.parametrize("learner", TD_LEARNERS)
+def test_td_learner_converges_to_the_masked_optimum(learner):
+    mdp = masked_grid()
+    epsilon = rlf.Schedule.linear(0.5, 0.05, 20_000)
+    result = getattr(rlf, learner)(
+        mdp, gamma=0.9, n_steps=30_000, seed=4, alpha=0.5, epsilon=epsilon
+    )
+    got = rlf.policy_evaluation(mdp, result.policy, gamma=0.9).values[grid_state(*GRID_START)]
+    expected = masked_grid_optimum(0.9, grid_mask())[grid_state(*GRID_START)]
+    assert np.isclose(got, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("learner", [*TD_LEARNERS, "reinforce"])
+def test_greedy_policy_never_picks_a_masked_action(learner):
+    mdp = masked_grid()
+    result = getattr(rlf, learner)(mdp, gamma=0.9, n_steps=5_000, seed=1)
+    assert grid_mask()[np.arange(mdp.n_states), result.policy].all()
+
+
+@pytest.mark.parametrize("learner", [*TD_LEARNERS, "reinforce"])
+def test_masked_q_entries_are_minus_infinity(learner):
+    mdp = masked_grid()
+    result = getattr(rlf, learner)(mdp, gamma=0.9, n_steps=5_000, seed=1)
+    got = result.q_values[~grid_mask()]
+    assert np.all(got == -np.inf)
+    assert np.isfinite(result.q_values[grid_mask()]).all()
+
+
+def trapped_grid() -> rlf.TabularMDP:
+    """The masked grid where every masked action would end the episode with reward +1000."""
+    mdp = masked_grid()
+    reward = mdp.reward.copy()
+    terminated = mdp.terminated.copy()
+    reward[~mdp.action_mask] = 1000.0
+    terminated[~mdp.action_mask] = True
+    return dataclasses.replace(mdp, reward=reward, terminated=terminated)
+
+
+@pytest.mark.parametrize("exploration", ["epsilon_greedy", "softmax"])
+@pytest.mark.parametrize("learner", TD_LEARNERS)
+def test_no_masked_action_is_ever_taken(learner, exploration):
+    mdp = trapped_grid()
+    spec = run_spec(
+        learner,
+        [
+            {
+                "seed": 2,
+                "gamma": 0.9,
+                "alpha": rlf.Schedule.visit_count(0.8),
+                "epsilon": 0.9,
+                "temperature": 5.0,
+            }
+        ],
+        exploration=exploration,
+    )
+    batch = Batch(mdp, spec, 20_000)
+    batch.advance(20_000)
+    visits = batch.state.visits[0]
+    assert visits[~mdp.action_mask].sum() == 0
+    reachable = mdp.action_mask.copy()
+    reachable[grid_state(*GRID_GOAL)] = False  # the episode ends on arrival
+    assert (visits[reachable] > 0).all()
+
+
+def test_reinforce_never_takes_a_masked_action():
+    result = rlf.reinforce(trapped_grid(), gamma=0.9, n_steps=20_000, seed=2, alpha=0.01)
+    assert result.episode_returns.max() < 0  # a masked action would have paid +1000
+
+
+@pytest.mark.parametrize("learner", [*TD_LEARNERS, "reinforce"])
+def test_live_env_learner_reads_the_action_mask_from_info(learner):
+    env = trapped_grid().to_env()
+    result = getattr(rlf, learner)(env, gamma=0.9, n_steps=3_000, seed=3)
+    assert result.episode_returns.max() < 0  # a masked action would have paid +1000
+    assert np.all(result.q_values[~grid_mask()] == -np.inf)
+
+
+def test_all_true_mask_changes_nothing(taxi):
+    everything = taxi.with_action_mask(np.ones((taxi.n_states, taxi.n_actions), dtype=bool))
+    got = rlf.expected_sarsa(everything, gamma=0.9, n_steps=5_000, seed=8)
+    expected = rlf.expected_sarsa(taxi, gamma=0.9, n_steps=5_000, seed=8)
+    assert_same_run(got, expected)
+
+
+def test_expected_sarsa_target_averages_over_allowed_actions_only():
+    q = np.array([[1.0, 5.0, 2.0]])
+    allowed = np.array([[True, False, True]])
+    q[~allowed] = -np.inf
+    got = kernels.expected_value(kernels.EPSILON_GREEDY, q, 0, 0.5, allowed)
+    expected = 0.25 * 1.0 + (0.25 + 0.5) * 2.0  # epsilon / 2 each, the rest on the greedy 2
+    assert got == expected
+
+
+def test_engine_refuses_a_masked_model_for_a_learner_without_mask_support():
+    with pytest.raises(InvalidValueError, match="'n_step_sarsa' does not honour action_mask"):
+        kernel_model(masked_grid(), "n_step_sarsa")
+
+
+def test_engine_refuses_a_masked_model_when_no_learner_is_named():
+    with pytest.raises(InvalidValueError, match="does not honour action_mask"):
+        kernel_model(masked_grid())
+
+
+def test_reference_env_refuses_a_masked_model_unless_the_learner_honours_masks():
+    with pytest.raises(InvalidValueError, match="does not honour action_mask"):
+        reference.ModelEnv(masked_grid(), Xoshiro256(0))
 
 
 def test_chunked_run_equals_unchunked_run(taxi):

@@ -48,6 +48,20 @@ def test_sweep_runs_equal_single_runs(learner, lake):
         assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
 
 
+@pytest.mark.parametrize("learner", [*TD_LEARNERS, "reinforce"])
+def test_masked_sweep_runs_equal_single_runs_and_never_pick_a_masked_action(learner, lake):
+    mask = np.ones((16, 4), dtype=bool)
+    mask[[0, 1, 4, 14], [1, 2, 1, 2]] = False  # the moves towards the goal out of a few states
+    masked = lake.with_action_mask(mask)
+    result = rlf.sweep(masked, learner, gamma=0.95, n_steps=3_000, seeds=[0, 1, 2], alpha=0.2)
+    assert mask[np.arange(16), result.policy].all()
+    for run, params in enumerate(result.params):
+        expected = getattr(rlf, learner)(masked, n_steps=3_000, **params)
+        got = result.run(run)
+        assert got.q_values.tobytes() == expected.q_values.tobytes()
+        assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
+
+
 def test_reinforce_sweep_runs_equal_single_runs(lake):
     grid = {"gamma": 0.95, "alpha": [0.1, 0.5], "baseline_alpha": [0.05, 0.2]}
     result = rlf.sweep(lake, "reinforce", n_steps=3_000, seeds=[7, 8], **grid)

@@ -30,8 +30,9 @@ Random draws, in order, per step (the reference twins draw the same, in the same
 1. at an episode start: ``uniform`` for the initial state (the smallest s with
    ``u < initial_cdf[s]``, found from ``initial_guide``);
 2. the behaviour action (skipped by SARSA, whose action was drawn with the previous step):
-   epsilon-greedy draws ``uniform`` then either ``below(A)`` (explore) or, only when several
-   actions tie for the maximum, ``below(n_ties)``; softmax draws one ``uniform``;
+   epsilon-greedy draws ``uniform`` then either ``below(A)`` (explore; ``below(n_allowed[s])``
+   on a masked model) or, only when several actions tie for the maximum, ``below(n_ties)``;
+   softmax draws one ``uniform``;
 3. the outcome: ``uniform`` against the running sum of ``prob[s, a, :]``, unless K == 1;
 4. Double Q-learning: ``uniform < 0.5`` picks the table to update;
 5. SARSA: the next action (if the transition did not terminate);
@@ -39,6 +40,10 @@ Random draws, in order, per step (the reference twins draw the same, in the same
 
 REINFORCE (:func:`reinforce`) draws the initial state, one ``uniform`` for its softmax
 action and the outcome, in that order, and learns only when an episode ends.
+
+Action masks: masked entries of the tables hold -inf (the caller sets them), so every max,
+argmax, tie and softmax over a row ranges over the allowed actions alone; exploration draws
+among ``model.allowed_actions`` and Expected SARSA's expectation skips masked entries.
 
 Inputs are trusted: the Python layer validated them.
 """
@@ -89,9 +94,18 @@ CURSOR_SIZE = 6
 
 # The kernels' arguments, in three named bundles (plain tuples to Numba, typed per field):
 #: The model, simulated inside the loop. ``max_episode_steps`` is 0 for no time limit.
+#: With an action mask, ``allowed[s, a]`` (bool, S x A) says whether a is allowed in s,
+#: ``allowed_actions[s, :n_allowed[s]]`` lists the allowed actions in increasing order; without
+#: one, all three are empty (length 0), and the loops take the unmasked path.
 Model = namedtuple(
     "Model",
-    "next_state prob reward terminated initial_cdf initial_guide max_episode_steps",
+    "next_state prob reward terminated initial_cdf initial_guide max_episode_steps "
+    "allowed allowed_actions n_allowed",
+    defaults=(
+        np.zeros((0, 0), dtype=np.bool_),
+        np.zeros((0, 0), dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+    ),
 )
 #: A TD learner's hyper-parameters: ``alpha`` and ``explore`` (epsilon or temperature) are
 #: schedules ``[kind, start, end, steps, omega]``. In a batch, every field but ``exploration``
@@ -295,31 +309,56 @@ def softmax_action(q, q_second, s, use_sum, temperature, stream):
         running += math.exp((row_value(q, q_second, s, a, use_sum) - top) / temperature)
         if u < running:
             return a, stream
-    return n_actions - 1, stream
+    # Rounding left u at the total: the last action, or the last allowed one (masked: -inf).
+    a = n_actions - 1
+    while a > 0 and row_value(q, q_second, s, a, use_sum) == -np.inf:
+        a -= 1
+    return a, stream
+
+
+@inline_kernel
+def behave_allowed(exploration, q, q_second, s, use_sum, level, model, stream):
+    """:func:`behave` among the actions ``model`` allows in s: epsilon-greedy explores
+    uniformly among them (``below(n_allowed[s])``); greedy and softmax choices read Q, where
+    masked entries are -inf. Without a mask, :func:`behave` itself."""
+    if exploration == EPSILON_GREEDY and model.n_allowed.shape[0] > 0:
+        u, stream = uniform(stream)
+        if u < level:
+            k, stream = below(stream, model.n_allowed[s])
+            return model.allowed_actions[s, k], stream
+        return greedy_random_tie(q, q_second, s, use_sum, stream)
+    return behave(exploration, q, q_second, s, use_sum, level, stream)
 
 
 @loop_kernel
-def expected_value(exploration, q, s, level):
-    """sum_a pi(a | s) Q(s, a) under the behaviour policy (Expected SARSA's target)."""
+def expected_value(exploration, q, s, level, allowed):
+    """sum_a pi(a | s) Q(s, a) under the behaviour policy (Expected SARSA's target), over the
+    actions ``allowed[s]`` allows (all of them if ``allowed`` is empty)."""
     n_actions = q.shape[1]
-    top = q[s, 0]
-    n_ties = 1
-    for a in range(1, n_actions):
-        if q[s, a] > top:
-            top = q[s, a]
-            n_ties = 1
-        elif q[s, a] == top:
+    masked = allowed.shape[0] > 0
+    top = row_max(q, q, s, False)
+    n_ties = 0
+    n_choices = 0
+    for a in range(n_actions):
+        if masked and not allowed[s, a]:
+            continue
+        n_choices += 1
+        if q[s, a] == top:
             n_ties += 1
     total = 0.0
     if exploration == EPSILON_GREEDY:
         for a in range(n_actions):
-            p = level / n_actions
+            if masked and not allowed[s, a]:
+                continue
+            p = level / n_choices
             if q[s, a] == top:
                 p += (1.0 - level) / n_ties
             total += p * q[s, a]
         return total
     weight_sum = 0.0
     for a in range(n_actions):
+        if masked and not allowed[s, a]:
+            continue
         weight = math.exp((q[s, a] - top) / level)
         weight_sum += weight
         total += weight * q[s, a]
@@ -371,10 +410,14 @@ def td(algorithm, model, settings, stop_step, state):
             accumulated = 0.0
             if on_policy:
                 level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                a, stream = behave(exploration, q_values, q_second, s, use_sum, level, stream)
+                a, stream = behave_allowed(
+                    exploration, q_values, q_second, s, use_sum, level, model, stream
+                )
         if not on_policy:
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-            a, stream = behave(exploration, q_values, q_second, s, use_sum, level, stream)
+            a, stream = behave_allowed(
+                exploration, q_values, q_second, s, use_sum, level, model, stream
+            )
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
         r = reward[slot]
@@ -407,14 +450,16 @@ def td(algorithm, model, settings, stop_step, state):
             if algorithm == SARSA:
                 if not done:
                     level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                    a_next, stream = behave(
-                        exploration, q_values, q_second, s_next, False, level, stream
+                    a_next, stream = behave_allowed(
+                        exploration, q_values, q_second, s_next, False, level, model, stream
                     )
                     target = r + gamma * q_values[s_next, a_next]
             elif algorithm == EXPECTED_SARSA:
                 if not done:
                     level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                    target = r + gamma * expected_value(exploration, q_values, s_next, level)
+                    target = r + gamma * expected_value(
+                        exploration, q_values, s_next, level, model.allowed
+                    )
             elif not done:
                 target = r + gamma * row_max(q_values, q_second, s_next, False)
             q_values[s, a] += alpha * (target - q_values[s, a])

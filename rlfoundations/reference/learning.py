@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from rlfoundations.errors import InvalidTypeError
+from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import LearningResult
@@ -28,12 +28,41 @@ __all__ = ["double_q_learning", "dyna_q", "expected_sarsa", "q_learning", "reinf
 
 
 # -- the environment: simulated from a model, or a live gymnasium env ---------------------------
-class ModelEnv:
-    """A TabularMDP as an env drawing from the learner's stream: reset() and step(s, a)."""
+def _refuse_mask(who: str) -> None:
+    raise InvalidValueError(
+        f"{who} does not honour action_mask yet: the learner would take masked actions"
+    )
 
-    def __init__(self, mdp: TabularMDP, rng: Xoshiro256) -> None:
+
+def _mask_rows(tables, s: int, allowed: list) -> None:
+    """Masked pairs hold -inf: max, argmax and softmax over a row then skip them."""
+    for table in tables:
+        for a in range(len(table[s])):
+            if a not in allowed:
+                table[s][a] = -math.inf
+
+
+class ModelEnv:
+    """A TabularMDP as an env drawing from the learner's stream: reset() and step(s, a).
+
+    ``allowed(s)`` lists the actions allowed in s, or is None when all are (no mask).
+    A masked model needs ``honour_mask=True``: a learner that does not pass it would
+    ignore the mask.
+    """
+
+    def __init__(
+        self, mdp: TabularMDP, rng: Xoshiro256, who: str = "this learner", honour_mask=False
+    ) -> None:
         self.rng = rng
         self.n_states, self.n_actions = mdp.n_states, mdp.n_actions
+        self.allowed_actions = None
+        if mdp.action_mask is not None and not mdp.action_mask.all():
+            if not honour_mask:
+                _refuse_mask(who)
+            self.allowed_actions = [
+                [a for a in range(self.n_actions) if mdp.action_mask[s, a]]
+                for s in range(self.n_states)
+            ]
         self.next_state = mdp.next_state.tolist()
         self.prob = mdp.prob.tolist()
         self.reward = mdp.reward.tolist()
@@ -46,6 +75,15 @@ class ModelEnv:
             total += p
             self.initial_cdf.append(total)
         self.episode_step = 0
+
+    def allowed(self, s: int):
+        return None if self.allowed_actions is None else self.allowed_actions[s]
+
+    def mask(self, *tables) -> None:
+        """Set the masked entries of ``tables`` to -inf."""
+        if self.allowed_actions is not None:
+            for s in range(self.n_states):
+                _mask_rows(tables, s, self.allowed_actions[s])
 
     def reset(self) -> int:
         u = self.rng.uniform()
@@ -88,9 +126,16 @@ class ModelEnv:
 
 
 class GymEnv:
-    """A live gymnasium env with Discrete spaces behind the same reset() / step(s, a)."""
+    """A live gymnasium env with Discrete spaces behind the same reset() / step(s, a).
 
-    def __init__(self, env, seed: int) -> None:
+    If the env gives ``info["action_mask"]`` (as :class:`rlfoundations.TabularEnv` does for a
+    masked model), the actions it allows in each state are read from the first observation
+    of that state, and the masked entries of the tables passed to :meth:`mask` are set to
+    -inf then; a different mask later for the same state is an error (a tabular learner
+    needs the mask to depend on the state alone).
+    """
+
+    def __init__(self, env, seed: int, who: str = "this learner", honour_mask=False) -> None:
         from gymnasium import spaces
 
         for name in ("observation_space", "action_space"):
@@ -105,18 +150,55 @@ class GymEnv:
         self.n_states = int(env.observation_space.n)
         self.n_actions = int(env.action_space.n)
         self.start = int(env.observation_space.start)
+        self.who, self.honour_mask = who, honour_mask
+        self.allowed_actions: dict[int, list] = {}
+        self.tables: tuple = ()
+
+    def allowed(self, s: int):
+        return self.allowed_actions.get(s)
+
+    def mask(self, *tables) -> None:
+        """Set the masked entries of ``tables`` to -inf, now and as masks are observed."""
+        self.tables = tables
+        for s, allowed in self.allowed_actions.items():
+            _mask_rows(tables, s, allowed)
+
+    def _observe(self, observation, info) -> int:
+        s = int(observation) - self.start
+        mask = info.get("action_mask") if isinstance(info, dict) else None
+        if mask is None:
+            return s
+        allowed = [a for a in range(self.n_actions) if mask[a]]
+        if s not in self.allowed_actions:
+            if len(allowed) == self.n_actions:
+                return s
+            if not self.honour_mask:
+                _refuse_mask(self.who)
+            if not allowed:
+                raise InvalidValueError(
+                    f"the env's info['action_mask'] allows no action in state {s}"
+                )
+            self.allowed_actions[s] = allowed
+            _mask_rows(self.tables, s, allowed)
+        elif allowed != self.allowed_actions[s]:
+            raise InvalidValueError(
+                f"the env's info['action_mask'] changed in state {s}: "
+                f"{self.allowed_actions[s]} then {allowed}; a tabular learner needs a mask "
+                f"that depends on the state alone"
+            )
+        return s
 
     def reset(self) -> int:
         if self.seed is not None:
-            observation, _ = self.env.reset(seed=self.seed)
+            observation, info = self.env.reset(seed=self.seed)
             self.seed = None  # type: ignore[assignment]
         else:
-            observation, _ = self.env.reset()
-        return int(observation) - self.start
+            observation, info = self.env.reset()
+        return self._observe(observation, info)
 
     def step(self, s: int, a: int) -> tuple[int, float, bool, bool]:
-        observation, reward, terminated, truncated, _ = self.env.step(a)
-        return int(observation) - self.start, float(reward), bool(terminated), bool(truncated)
+        observation, reward, terminated, truncated, info = self.env.step(a)
+        return self._observe(observation, info), float(reward), bool(terminated), bool(truncated)
 
 
 # -- schedules and the behaviour policy ----------------------------------------------------------
@@ -153,10 +235,15 @@ def argmax_lowest(row: list) -> int:
     return best
 
 
-def behave(row: list, exploration: str, level: float, rng: Xoshiro256) -> int:
-    """Epsilon-greedy (level = epsilon) or softmax (level = temperature) on one Q row."""
+def behave(row: list, exploration: str, level: float, rng: Xoshiro256, allowed=None) -> int:
+    """Epsilon-greedy (level = epsilon) or softmax (level = temperature) on one Q row; with
+    ``allowed`` (the allowed actions, whose row entries are the finite ones), exploration
+    draws among them only.
+    """
     if exploration == "epsilon_greedy":
         if rng.uniform() < level:
+            if allowed is not None:
+                return allowed[rng.below(len(allowed))]
             return rng.below(len(row))
         return greedy_random_tie(row, rng)
     top = max(row)
@@ -170,12 +257,17 @@ def behave(row: list, exploration: str, level: float, rng: Xoshiro256) -> int:
         running += weight
         if u < running:
             return a
-    return len(row) - 1
+    last = len(row) - 1
+    while last > 0 and row[last] == -math.inf:
+        last -= 1
+    return last
 
 
-def expected_value(row: list, exploration: str, level: float) -> float:
-    """sum_a pi(a) Q(a) under the behaviour policy."""
+def expected_value(row: list, exploration: str, level: float, allowed=None) -> float:
+    """sum_a pi(a) Q(a) under the behaviour policy, over the ``allowed`` actions (or all)."""
     top = max(row)
+    if allowed is not None:
+        row = [row[a] for a in allowed]
     if exploration == "epsilon_greedy":
         n_ties = row.count(top)
         total = 0.0
@@ -200,9 +292,11 @@ LAST_EPISODES = 100
 
 
 def _make_env(mdp, seed: int, rng: Xoshiro256):
+    # Every learner here honours action masks; a new learner built on ModelEnv / GymEnv
+    # passes honour_mask=True only once it does.
     if isinstance(mdp, TabularMDP):
-        return ModelEnv(mdp, rng)
-    return GymEnv(mdp, seed)
+        return ModelEnv(mdp, rng, honour_mask=True)
+    return GymEnv(mdp, seed, honour_mask=True)
 
 
 def _evaluate(mdp, q, gamma):
@@ -285,6 +379,7 @@ def q_learning(
     env = _make_env(mdp, seed, rng)
     level = epsilon if exploration == "epsilon_greedy" else temperature
     q = _table(env.n_states, env.n_actions)
+    env.mask(q)
     visits = _table(env.n_states, env.n_actions, 0)
     returns, lengths = [], []
     curve = Curve(mdp, gamma, n_steps, eval_every)
@@ -294,7 +389,7 @@ def q_learning(
         s = env.reset()
         episode_return, episode_length = 0.0, 0
         while t < n_steps:
-            a = behave(q[s], exploration, schedule_value(level, t), rng)
+            a = behave(q[s], exploration, schedule_value(level, t), rng, env.allowed(s))
             s_next, r, terminated, truncated = env.step(s, a)
             visits[s][a] += 1
             step_alpha = schedule_value(alpha, t, visits[s][a])
@@ -330,6 +425,7 @@ def sarsa(
     env = _make_env(mdp, seed, rng)
     level = epsilon if exploration == "epsilon_greedy" else temperature
     q = _table(env.n_states, env.n_actions)
+    env.mask(q)
     visits = _table(env.n_states, env.n_actions, 0)
     returns, lengths = [], []
     curve = Curve(mdp, gamma, n_steps, eval_every)
@@ -338,7 +434,7 @@ def sarsa(
     while t < n_steps:
         s = env.reset()
         episode_return, episode_length = 0.0, 0
-        a = behave(q[s], exploration, schedule_value(level, t), rng)
+        a = behave(q[s], exploration, schedule_value(level, t), rng, env.allowed(s))
         while t < n_steps:
             s_next, r, terminated, truncated = env.step(s, a)
             visits[s][a] += 1
@@ -348,7 +444,9 @@ def sarsa(
             episode_return += r
             target = r
             if not terminated:
-                a_next = behave(q[s_next], exploration, schedule_value(level, t), rng)
+                a_next = behave(
+                    q[s_next], exploration, schedule_value(level, t), rng, env.allowed(s_next)
+                )
                 target = r + gamma * q[s_next][a_next]
             q[s][a] += step_alpha * (target - q[s][a])
             curve.after_step(t, q)
@@ -378,6 +476,7 @@ def expected_sarsa(
     env = _make_env(mdp, seed, rng)
     level = epsilon if exploration == "epsilon_greedy" else temperature
     q = _table(env.n_states, env.n_actions)
+    env.mask(q)
     visits = _table(env.n_states, env.n_actions, 0)
     returns, lengths = [], []
     curve = Curve(mdp, gamma, n_steps, eval_every)
@@ -387,7 +486,7 @@ def expected_sarsa(
         s = env.reset()
         episode_return, episode_length = 0.0, 0
         while t < n_steps:
-            a = behave(q[s], exploration, schedule_value(level, t), rng)
+            a = behave(q[s], exploration, schedule_value(level, t), rng, env.allowed(s))
             s_next, r, terminated, truncated = env.step(s, a)
             visits[s][a] += 1
             step_alpha = schedule_value(alpha, t, visits[s][a])
@@ -396,7 +495,9 @@ def expected_sarsa(
             episode_return += r
             target = r
             if not terminated:
-                expected = expected_value(q[s_next], exploration, schedule_value(level, t))
+                expected = expected_value(
+                    q[s_next], exploration, schedule_value(level, t), env.allowed(s_next)
+                )
                 target = r + gamma * expected
             q[s][a] += step_alpha * (target - q[s][a])
             curve.after_step(t, q)
@@ -432,6 +533,7 @@ def double_q_learning(
     level = epsilon if exploration == "epsilon_greedy" else temperature
     q_a = _table(n_states, n_actions)
     q_b = _table(n_states, n_actions)
+    env.mask(q_a, q_b)
     visits = _table(n_states, n_actions, 0)
     returns, lengths = [], []
 
@@ -446,7 +548,7 @@ def double_q_learning(
         episode_return, episode_length = 0.0, 0
         while t < n_steps:
             both = [q_a[s][b] + q_b[s][b] for b in range(n_actions)]
-            a = behave(both, exploration, schedule_value(level, t), rng)
+            a = behave(both, exploration, schedule_value(level, t), rng, env.allowed(s))
             s_next, r, terminated, truncated = env.step(s, a)
             visits[s][a] += 1
             step_alpha = schedule_value(alpha, t, visits[s][a])
@@ -493,6 +595,7 @@ def dyna_q(
     env = _make_env(mdp, seed, rng)
     level = epsilon if exploration == "epsilon_greedy" else temperature
     q = _table(env.n_states, env.n_actions)
+    env.mask(q)
     visits = _table(env.n_states, env.n_actions, 0)
     model = {}  # (s, a) -> (r, s', terminated), the last seen
     seen = []  # pairs in order of first visit
@@ -504,7 +607,7 @@ def dyna_q(
         s = env.reset()
         episode_return, episode_length = 0.0, 0
         while t < n_steps:
-            a = behave(q[s], exploration, schedule_value(level, t), rng)
+            a = behave(q[s], exploration, schedule_value(level, t), rng, env.allowed(s))
             s_next, r, terminated, truncated = env.step(s, a)
             visits[s][a] += 1
             step_alpha = schedule_value(alpha, t, visits[s][a])
@@ -553,6 +656,7 @@ def reinforce(
     env = _make_env(mdp, seed, rng)
     n_states, n_actions = env.n_states, env.n_actions
     theta = _table(n_states, n_actions)
+    env.mask(theta)
     b = [0.0] * n_states
     returns, lengths = [], []
     curve = Curve(mdp, gamma, n_steps, eval_every)
