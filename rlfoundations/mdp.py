@@ -129,9 +129,9 @@ def check_unmasked(mdp: TabularMDP, who: str) -> TabularMDP:
 
     Else the error that ``who`` cannot honour ``mdp.action_mask`` yet.
 
-    The solvers and learners do not enforce action masks in their kernels yet: run on a
-    masked model they would choose masked actions and report values of a different problem.
-    Until they do, each refuses such a model through this one check.
+    The exact solvers and the Q-learning family honour masks; a function that does not yet
+    (the prediction, Monte Carlo and regret learners) would choose masked actions and report
+    values of a different problem, so it refuses a masked model through this one check.
 
     Examples
     --------
@@ -139,13 +139,13 @@ def check_unmasked(mdp: TabularMDP, who: str) -> TabularMDP:
     >>> import rlfoundations as rlf
     >>> from rlfoundations.mdp import check_unmasked
     >>> mdp = rlf.TabularMDP.from_dense(np.ones((1, 2, 1)), np.zeros((1, 2)))
-    >>> check_unmasked(mdp, "value_iteration") is mdp
+    >>> check_unmasked(mdp, "td_prediction") is mdp
     True
     >>> masked = mdp.with_action_mask([[True, False]])
-    >>> check_unmasked(masked, "value_iteration")  # doctest: +ELLIPSIS
+    >>> check_unmasked(masked, "td_prediction")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    rlfoundations.errors.InvalidValueError: value_iteration cannot honour action_mask yet ...
+    rlfoundations.errors.InvalidValueError: td_prediction cannot honour action_mask yet ...
     """
     if mdp.action_mask is None or mdp.action_mask.all():
         return mdp
