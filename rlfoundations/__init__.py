@@ -60,6 +60,7 @@ from rlfoundations.results import (
 from rlfoundations.simulator import StateIndex, compile_env, from_simulator
 from rlfoundations.soft import soft_value_iteration
 from rlfoundations.sweeps import sweep
+from rlfoundations.traces import sarsa_lambda, watkins_q_lambda
 from rlfoundations.transitions import from_transitions
 
 __version__ = "0.1.0"
@@ -118,10 +119,12 @@ __all__ = [
     "reinforce",
     "relative_value_iteration",
     "sarsa",
+    "sarsa_lambda",
     "save",
     "soft_value_iteration",
     "solve",
     "sweep",
     "to_graph",
     "value_iteration",
+    "watkins_q_lambda",
 ]

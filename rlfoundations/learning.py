@@ -94,6 +94,8 @@ def _learn(
             "exploration": settings["exploration"],
             "planning_steps": settings.get("planning_steps", 0),
         }
+        # A family's own settings (the trace learners' lam and trace) go in the point.
+        point.update({k: v for k, v in settings.items() if k not in (*point, *options)})
     spec = run_spec(algorithm, [point], record_episodes=record_episodes, **options)
     if live:
         if eval_every is not None:

@@ -57,6 +57,8 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
     )
     if algorithm == "dyna_q":
         return ("gamma", "alpha", level, "planning_steps")
+    if algorithm in ("sarsa_lambda", "watkins_q_lambda"):
+        return ("gamma", "alpha", level, "lam", "trace")
     return ("gamma", "alpha", level)
 
 
@@ -93,6 +95,8 @@ def sweep(
     planning_steps: int | Sequence[int] = 10,
     baseline_alpha=0.1,
     baseline: bool = True,
+    lam=0.9,
+    trace="accumulating",
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -109,7 +113,7 @@ def sweep(
     mdp : TabularMDP
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
-"reinforce"}
+"reinforce", "sarsa_lambda", "watkins_q_lambda"}
         The learner.
     gamma, alpha, epsilon, temperature, baseline_alpha
         As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
@@ -123,6 +127,9 @@ def sweep(
         Seeds, the fastest-varying axis of the grid.
     planning_steps : int or sequence of int
         Dyna-Q's replays per real step; a list makes it an axis of the grid.
+    lam, trace
+        The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`); a
+        list of either makes it an axis of the grid.
     exploration, baseline
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
@@ -164,7 +171,8 @@ def sweep(
 
     Notes
     -----
-    Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``. Each run
+    Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
+    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners). Each run
     owns its random stream, seeded from its seed alone, so a run's result does not depend
     on the thread count, on the chunking, or on the machine it ran on.
 
@@ -189,6 +197,8 @@ def sweep(
         "temperature": temperature,
         "baseline_alpha": baseline_alpha,
         "planning_steps": planning_steps,
+        "lam": lam,
+        "trace": trace,
     }
     used = _used_axes(algorithm, exploration)
     for name, value in given.items():

@@ -26,6 +26,7 @@ from rlfoundations.reference.planning import (
     value_iteration,
 )
 from rlfoundations.reference.soft import soft_value_iteration
+from rlfoundations.reference.traces import sarsa_lambda, watkins_q_lambda
 
 __all__ = [
     "average",
@@ -43,6 +44,8 @@ __all__ = [
     "reinforce",
     "relative_value_iteration",
     "sarsa",
+    "sarsa_lambda",
     "soft_value_iteration",
     "value_iteration",
+    "watkins_q_lambda",
 ]
