@@ -81,7 +81,11 @@ ALGORITHMS = {
     "double-q": "double_q_learning",
     "dyna-q": "dyna_q",
     "reinforce": "reinforce",
+    "sarsa-lambda": "sarsa_lambda",
+    "watkins-q-lambda": "watkins_q_lambda",
 }
+#: The CLI names of the eligibility-trace learners (they take --lam and --trace).
+TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
 #: Where the benchmark scripts live in a source checkout.
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 #: Values within this of the optimum count as optimal when ``train`` reports seeds.
@@ -427,6 +431,14 @@ def _add_train(commands) -> None:
     train.add_argument(
         "--baseline-alpha", type=_rate, help="REINFORCE baseline step in (0, 1] (0.1)"
     )
+    train.add_argument(
+        "--lam", type=_probability, help="trace decay lambda in [0, 1] (0.9); trace learners only"
+    )
+    train.add_argument(
+        "--trace",
+        choices=["accumulating", "replacing", "dutch"],
+        help="eligibility trace (accumulating); trace learners only",
+    )
     train.add_argument("--out", help="save the best run's result to this .npz file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -622,7 +634,12 @@ def _train_settings(args: argparse.Namespace) -> dict:
         _refuse(_given(args, "planning_steps"), f"with --algo {args.algo} (dyna-q only)")
     if args.algo != "reinforce":
         _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
+    if args.algo not in TRACE_ALGORITHMS:
+        _refuse(_given(args, "lam", "trace"), f"with --algo {args.algo} (trace learners only)")
     settings: dict = {"alpha": args.alpha}
+    if args.algo in TRACE_ALGORITHMS:
+        settings["lam"] = 0.9 if args.lam is None else args.lam
+        settings["trace"] = "accumulating" if args.trace is None else args.trace
     if args.algo == "reinforce":
         _refuse(_given(args, "epsilon", "decay"), "with --algo reinforce (a softmax policy)")
         settings["baseline_alpha"] = 0.1 if args.baseline_alpha is None else args.baseline_alpha

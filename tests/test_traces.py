@@ -298,3 +298,33 @@ def test_trace_learner_output_is_bit_identical_to_the_golden_digest(learner, tra
     got = digest(getattr(rlf, learner)(lake, **arguments))
     assert digest(getattr(reference, learner)(lake, **arguments)) == got
     assert got == GOLDEN[learner, trace]
+
+
+# -- docs ------------------------------------------------------------------------------------
+def _parameter_paragraphs(function) -> dict[str, str]:
+    lines = function.__doc__.split("Parameters\n    ----------\n")[1].split("\n    Returns")[0]
+    paragraphs: dict[str, str] = {}
+    name = None
+    for line in lines.splitlines():
+        if line.startswith("    ") and not line.startswith("        "):
+            name = line.strip()
+            paragraphs[name] = ""
+        elif name is not None:
+            paragraphs[name] += line + "\n"
+    return paragraphs
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_trace_learners_share_the_td_learners_paragraphs_but_alpha(learner):
+    got = _parameter_paragraphs(getattr(rlf, learner))
+    expected = _parameter_paragraphs(rlf.q_learning)
+    del expected["alpha : float or Schedule"]
+    assert {key: got[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_learners_reference_page_lists_the_trace_learner(learner):
+    from pathlib import Path
+
+    page = Path(__file__).parent.parent / "docs" / "reference" / "learning.md"
+    assert f"::: rlfoundations.{learner}\n" in page.read_text()
