@@ -275,8 +275,9 @@ def _trace_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, 
         spec.options["lam"].astype(np.float64),
         spec.options["trace"].astype(np.int64),
     )
+    active = np.zeros((shape[0], shape[1] * shape[2]), dtype=np.int64)
     state = _traces.TraceState(
-        rng, q_values, np.zeros(shape), cursor, episode_return, returns, lengths
+        rng, q_values, np.zeros(shape), active, cursor, episode_return, returns, lengths
     )
     return settings, state
 

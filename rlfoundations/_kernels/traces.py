@@ -17,7 +17,10 @@ Per step, with a' the next behaviour action (drawn unless the transition termina
     E <- gamma * lambda * E                        (Watkins: E <- 0 if a' is not greedy)
 
 with a* = a' (Sarsa(lambda)) or a greedy action of s' (Watkins's Q(lambda), a' itself when it
-ties for the maximum). Traces are cleared when an episode starts.
+ties for the maximum). Traces are cleared when an episode starts. Only the pairs with a
+non-zero trace are visited, kept in a list (``active``; the cursor's ``N_SEEN`` field counts
+them): the update of each pair is independent of the others, so the order of the list does
+not change a bit, and a step costs the length of the trace, not ``n_states * n_actions``.
 
 Random draws, in order: at an episode start ``uniform`` for the initial state, then the
 behaviour action; per step, the outcome (unless K == 1), then the next action (unless
@@ -35,6 +38,7 @@ from rlfoundations._kernels.learning import (
     ACTION,
     EPISODE_STEP,
     N_EPISODES,
+    N_SEEN,
     STATE,
     STEP,
     behave,
@@ -59,10 +63,11 @@ DUTCH = 2
 #: ``[kind, start, end, steps, omega]``, ``lam`` the trace decay, ``trace`` its kind. In a
 #: batch, every field but ``exploration`` carries a leading run axis.
 TraceSettings = namedtuple("TraceSettings", "exploration gamma alpha explore lam trace")
-#: A trace run's state, updated in place: the table, the eligibility traces, the cursor.
+#: A trace run's state, updated in place: the table, the eligibility traces, the pairs
+#: whose trace is non-zero (``active[:cursor[N_SEEN]]``, flat ``s * A + a``), the cursor.
 TraceState = namedtuple(
     "TraceState",
-    "rng q_values eligibility cursor episode_return episode_returns episode_lengths",
+    "rng q_values eligibility active cursor episode_return episode_returns episode_lengths",
 )
 
 
@@ -78,9 +83,10 @@ def traces(algorithm, model, settings, stop_step, state):
     initial_cdf, initial_guide = model.initial_cdf, model.initial_guide
     max_episode_steps = model.max_episode_steps
     rng, q_values, eligibility, cursor = state.rng, state.q_values, state.eligibility, state.cursor
+    active = state.active
     episode_return = state.episode_return
     episode_returns, episode_lengths = state.episode_returns, state.episode_lengths
-    n_states, n_actions = q_values.shape[0], q_values.shape[1]
+    n_actions = q_values.shape[1]
     n_outcomes = model.prob.shape[2]
     next_state, prob, reward, terminated = flat_model(
         model.next_state, model.prob, model.reward, model.terminated
@@ -96,15 +102,17 @@ def traces(algorithm, model, settings, stop_step, state):
     episode_step = cursor[EPISODE_STEP]
     n_episodes = cursor[N_EPISODES]
     accumulated = episode_return[0]
+    n_active = cursor[N_SEEN]
     while t < stop_step and n_episodes < capacity:
         if s < 0:
             u, stream = uniform(stream)
             s = sample_initial(initial_cdf, initial_guide, u)
             episode_step = 0
             accumulated = 0.0
-            for x in range(n_states):
-                for b in range(n_actions):
-                    eligibility[x, b] = 0.0
+            for i in range(n_active):
+                pair = active[i]
+                eligibility[pair // n_actions, pair % n_actions] = 0.0
+            n_active = 0
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
             a, stream = behave(exploration, q_values, q_values, s, False, level, stream)
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
@@ -137,6 +145,9 @@ def traces(algorithm, model, settings, stop_step, state):
                 target_action = best
             delta = r + gamma * q_values[s_next, target_action] - q_values[s, a]
 
+        if eligibility[s, a] == 0.0:
+            active[n_active] = s * n_actions + a
+            n_active += 1
         if trace == ACCUMULATING:
             eligibility[s, a] += 1.0
         elif trace == REPLACING:
@@ -145,12 +156,19 @@ def traces(algorithm, model, settings, stop_step, state):
             eligibility[s, a] = (1.0 - alpha) * eligibility[s, a] + 1.0
         step = alpha * delta
         keep = decay if greedy else 0.0
-        for x in range(n_states):
-            for b in range(n_actions):
-                e = eligibility[x, b]
-                if e != 0.0:
-                    q_values[x, b] += step * e
-                    eligibility[x, b] = keep * e
+        kept = 0
+        for i in range(n_active):
+            pair = active[i]
+            x = pair // n_actions
+            b = pair - x * n_actions
+            e = eligibility[x, b]
+            q_values[x, b] += step * e
+            e = keep * e
+            eligibility[x, b] = e
+            if e != 0.0:  # a trace cut (Watkins) or decayed to 0 leaves the list
+                active[kept] = pair
+                kept += 1
+        n_active = kept
 
         if done or truncated:
             episode_returns[n_episodes] = accumulated
@@ -166,6 +184,7 @@ def traces(algorithm, model, settings, stop_step, state):
     cursor[ACTION] = a
     cursor[EPISODE_STEP] = episode_step
     cursor[N_EPISODES] = n_episodes
+    cursor[N_SEEN] = n_active
     episode_return[0] = accumulated
 
 
@@ -202,6 +221,7 @@ def traces_batch(algorithm, model, settings, stop_step, state):
                 state.rng[r],
                 state.q_values[r],
                 state.eligibility[r],
+                state.active[r],
                 state.cursor[r],
                 state.episode_return[r],
                 state.episode_returns[r],
