@@ -33,6 +33,7 @@ from rlfoundations._validate import (
     check_gamma,
     check_int,
     check_seed,
+    is_number,
 )
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
@@ -218,6 +219,17 @@ def run_spec(
             level = check_schedule("temperature", point.get("temperature"), 0.0, np.inf, True)
         alphas.append(alpha.as_array())
         levels.append(level.as_array())
+        if algorithm == "dyna_q":
+            kappa = point.get("kappa", 0.0)
+            if not is_number(kappa) or not 0.0 <= float(kappa) < np.inf:
+                raise InvalidValueError(f"kappa must be a number >= 0, got {kappa!r}")
+            if float(kappa) > 0.0 and alpha.kind == "visit_count":
+                raise InvalidValueError(
+                    f"dyna_q with kappa > 0 cannot take a visit_count alpha: Dyna-Q+ replays "
+                    f"untried actions, which have no visits; use a constant, linear or "
+                    f"exponential alpha, got {alpha}"
+                )
+            options.setdefault("kappa", []).append(float(kappa))
         if algorithm in FAMILY_OF:
             for name, value in FAMILIES[FAMILY_OF[algorithm]].check_point(algorithm, point, alpha):
                 options.setdefault(name, []).append(value)
@@ -390,7 +402,9 @@ class Batch:
             spec.alphas,
             spec.levels,
             spec.planning_steps,
+            spec.options["kappa"] if "kappa" in spec.options else np.zeros(n_runs),
         )
+        bonus = dyna and "kappa" in spec.options and bool((spec.options["kappa"] > 0).any())
         self.state = _kernels.TDState(
             rng,
             q_values,
@@ -404,6 +418,7 @@ class Batch:
             episode_return,
             episode_returns,
             episode_lengths,
+            table(bonus, np.int64),
         )
 
     @property

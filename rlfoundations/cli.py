@@ -142,6 +142,7 @@ def _interval(low: float, high: float, *, low_open: bool) -> Callable[[str], flo
 _gamma = _interval(0.0, 1.0, low_open=False)
 _rate = _interval(0.0, 1.0, low_open=True)
 _probability = _interval(0.0, 1.0, low_open=False)
+_non_negative = _interval(0.0, math.inf, low_open=False)
 
 
 def _integer(text: str, low: int, high: int) -> int:
@@ -432,6 +433,9 @@ def _add_train(commands) -> None:
         "--baseline-alpha", type=_rate, help="REINFORCE baseline step in (0, 1] (0.1)"
     )
     train.add_argument(
+        "--kappa", type=_non_negative, help="Dyna-Q+ exploration bonus (0); dyna-q only"
+    )
+    train.add_argument(
         "--lam", type=_probability, help="trace decay lambda in [0, 1] (0.9); trace learners only"
     )
     train.add_argument(
@@ -631,7 +635,7 @@ def solve_command(args: argparse.Namespace) -> int:
 def _train_settings(args: argparse.Namespace) -> dict:
     """The learner's keyword arguments from the flags, refusing flags it would ignore."""
     if args.algo != "dyna-q":
-        _refuse(_given(args, "planning_steps"), f"with --algo {args.algo} (dyna-q only)")
+        _refuse(_given(args, "planning_steps", "kappa"), f"with --algo {args.algo} (dyna-q only)")
     if args.algo != "reinforce":
         _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
     if args.algo not in TRACE_ALGORITHMS:
@@ -654,6 +658,7 @@ def _train_settings(args: argparse.Namespace) -> dict:
         settings["epsilon"] = Schedule.linear(start_epsilon, end_epsilon, decay_steps)
     if args.algo == "dyna-q":
         settings["planning_steps"] = 10 if args.planning_steps is None else args.planning_steps
+        settings["kappa"] = 0.0 if args.kappa is None else args.kappa
     return settings
 
 

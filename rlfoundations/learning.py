@@ -502,6 +502,7 @@ def dyna_q(
     exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
     temperature: float | Schedule = 1.0,
     planning_steps: int = 10,
+    kappa: float = 0.0,
     eval_every: int | None = None,
     record_episodes: bool = True,
     progress: Progress = None,
@@ -533,6 +534,11 @@ def dyna_q(
         Softmax temperature (> 0), used when ``exploration="softmax"``.
     planning_steps : int
         Replayed updates per real step (>= 0), each of a uniformly drawn remembered pair.
+    kappa : float
+        Dyna-Q+'s exploration bonus (>= 0; Sutton and Barto, section 8.3): a replay's reward
+        gets ``kappa * sqrt(tau)``, tau the steps since the pair was last tried for real, and
+        a new state's untried actions enter the model as self-loops with reward 0. The
+        default 0 is plain Dyna-Q.
     eval_every : int, optional
         Every this many steps (and at the start and end), compute the exact values of the
         current greedy policy on the model: ``result.curve_steps``, ``result.curve_values``.
@@ -581,6 +587,7 @@ def dyna_q(
         exploration=exploration,
         temperature=temperature,
         planning_steps=planning_steps,
+        kappa=kappa,
         eval_every=eval_every,
         record_episodes=record_episodes,
         progress=progress,

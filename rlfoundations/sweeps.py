@@ -56,7 +56,7 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         "temperature" if check_exploration(exploration) == EXPLORATIONS["softmax"] else "epsilon"
     )
     if algorithm == "dyna_q":
-        return ("gamma", "alpha", level, "planning_steps")
+        return ("gamma", "alpha", level, "planning_steps", "kappa")
     if algorithm in ("sarsa_lambda", "watkins_q_lambda"):
         return ("gamma", "alpha", level, "lam", "trace")
     return ("gamma", "alpha", level)
@@ -97,6 +97,7 @@ def sweep(
     baseline: bool = True,
     lam=0.9,
     trace="accumulating",
+    kappa=0.0,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -130,6 +131,8 @@ def sweep(
     lam, trace
         The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`); a
         list of either makes it an axis of the grid.
+    kappa : float or sequence of float
+        Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
     exploration, baseline
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
@@ -199,6 +202,7 @@ def sweep(
         "planning_steps": planning_steps,
         "lam": lam,
         "trace": trace,
+        "kappa": kappa,
     }
     used = _used_axes(algorithm, exploration)
     for name, value in given.items():
