@@ -37,6 +37,7 @@ REPEATS = 3
 AGAINST_TWINS = [
     ("sarsa_lambda", {"lam": 0.9, "trace": "accumulating"}, 2_000_000, 5_000),
     ("watkins_q_lambda", {"lam": 0.9, "trace": "replacing"}, 2_000_000, 5_000),
+    ("dyna_q", {"planning_steps": 10, "kappa": 1e-3}, 2_000_000, 5_000),
 ]
 
 

@@ -14,7 +14,9 @@ The update of every learner is Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)), 
 - Double Q-learning: target = r + gamma * Q_B(s', argmax_a' Q_A(s', a')), tables A and B
   swapped by a coin flip each step (van Hasselt, 2010)
 - Dyna-Q:            Q-learning, then ``planning_steps`` replays of remembered transitions
-  (s, a) -> (r, s', terminated), the last seen for each pair (Sutton and Barto, section 8.2)
+  (s, a) -> (r, s', terminated), the last seen for each pair (Sutton and Barto, section 8.2);
+  with ``kappa > 0``, Dyna-Q+ (section 8.3): a replay's target is
+  r + kappa * sqrt(tau) + gamma * max_a' Q(s', a'), tau the steps since (s, a) was last tried
 
 and no bootstrap (target = r) from a terminated transition. A transition cut by the time
 limit (``mdp.max_episode_steps``) is a truncation, not a termination: it bootstraps, then
