@@ -37,6 +37,7 @@ from rlfoundations.learning import (
 )
 from rlfoundations.lp import linear_programming
 from rlfoundations.mdp import TabularMDP
+from rlfoundations.nstep import n_step_sarsa
 from rlfoundations.observations import IndexObservation
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
@@ -112,6 +113,7 @@ __all__ = [
     "make",
     "model_structure",
     "modified_policy_iteration",
+    "n_step_sarsa",
     "policy_evaluation",
     "policy_iteration",
     "problems",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rlfoundations._kernels import learning as _kernels
+from rlfoundations._kernels import nstep as _nstep
 from rlfoundations._kernels import traces as _traces
 from rlfoundations._kernels.random import seed_state
 from rlfoundations._validate import (
@@ -65,6 +66,7 @@ ALGORITHMS = {
     "reinforce": _kernels.REINFORCE,
     "sarsa_lambda": _traces.SARSA_LAMBDA,
     "watkins_q_lambda": _traces.WATKINS_Q_LAMBDA,
+    "n_step_sarsa": _nstep.N_STEP_SARSA,
 }
 EXPLORATIONS = {"epsilon_greedy": _kernels.EPSILON_GREEDY, "softmax": _kernels.SOFTMAX}
 #: Eligibility traces of the trace learners (Sutton and Barto, chapter 12).
@@ -294,6 +296,33 @@ def _trace_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, 
     return settings, state
 
 
+def _nstep_point(algorithm: str, point: dict, alpha):
+    if alpha.kind == "visit_count":
+        raise InvalidValueError(
+            f"{algorithm}'s alpha cannot be a visit_count schedule: use a constant, linear or "
+            f"exponential schedule, got {alpha}"
+        )
+    yield "n", check_steps("n", point.get("n", 4))
+
+
+def _nstep_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, lengths):
+    n = spec.options["n"].astype(np.int64)
+    ring = (shape[0], int(n.max()) + 1)
+    settings = _nstep.NStepSettings(spec.exploration, spec.gammas, spec.alphas, spec.levels, n)
+    state = _nstep.NStepState(
+        rng,
+        q_values,
+        np.zeros(ring, dtype=np.int64),
+        np.zeros(ring, dtype=np.int64),
+        np.zeros(ring),
+        cursor,
+        episode_return,
+        returns,
+        lengths,
+    )
+    return settings, state
+
+
 #: The families, by name; :data:`FAMILY_OF` maps each of their algorithms to its family.
 FAMILIES = {
     "traces": Family(
@@ -303,6 +332,7 @@ FAMILIES = {
         _trace_point,
         _trace_bundles,
     ),
+    "nstep": Family(("n_step_sarsa",), _nstep, _nstep.nstep_batch, _nstep_point, _nstep_bundles),
 }
 FAMILY_OF = {name: family for family, entry in FAMILIES.items() for name in entry.algorithms}
 

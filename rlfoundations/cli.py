@@ -83,6 +83,7 @@ ALGORITHMS = {
     "reinforce": "reinforce",
     "sarsa-lambda": "sarsa_lambda",
     "watkins-q-lambda": "watkins_q_lambda",
+    "n-step-sarsa": "n_step_sarsa",
 }
 #: The CLI names of the eligibility-trace learners (they take --lam and --trace).
 TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
@@ -436,6 +437,9 @@ def _add_train(commands) -> None:
         "--kappa", type=_non_negative, help="Dyna-Q+ exploration bonus (0); dyna-q only"
     )
     train.add_argument(
+        "--n", type=_positive_int, help="steps of n-step SARSA (4); n-step-sarsa only"
+    )
+    train.add_argument(
         "--lam", type=_probability, help="trace decay lambda in [0, 1] (0.9); trace learners only"
     )
     train.add_argument(
@@ -640,7 +644,11 @@ def _train_settings(args: argparse.Namespace) -> dict:
         _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
     if args.algo not in TRACE_ALGORITHMS:
         _refuse(_given(args, "lam", "trace"), f"with --algo {args.algo} (trace learners only)")
+    if args.algo != "n-step-sarsa":
+        _refuse(_given(args, "n"), f"with --algo {args.algo} (n-step-sarsa only)")
     settings: dict = {"alpha": args.alpha}
+    if args.algo == "n-step-sarsa":
+        settings["n"] = 4 if args.n is None else args.n
     if args.algo in TRACE_ALGORITHMS:
         settings["lam"] = 0.9 if args.lam is None else args.lam
         settings["trace"] = "accumulating" if args.trace is None else args.trace

@@ -59,6 +59,8 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         return ("gamma", "alpha", level, "planning_steps", "kappa")
     if algorithm in ("sarsa_lambda", "watkins_q_lambda"):
         return ("gamma", "alpha", level, "lam", "trace")
+    if algorithm == "n_step_sarsa":
+        return ("gamma", "alpha", level, "n")
     return ("gamma", "alpha", level)
 
 
@@ -98,6 +100,7 @@ def sweep(
     lam=0.9,
     trace="accumulating",
     kappa=0.0,
+    n=4,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -131,6 +134,9 @@ def sweep(
     lam, trace
         The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`); a
         list of either makes it an axis of the grid.
+    n : int or sequence of int
+        n-step SARSA's number of steps (:func:`rlfoundations.n_step_sarsa`); a list makes it
+        an axis.
     kappa : float or sequence of float
         Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
     exploration, baseline
@@ -203,6 +209,7 @@ def sweep(
         "lam": lam,
         "trace": trace,
         "kappa": kappa,
+        "n": n,
     }
     used = _used_axes(algorithm, exploration)
     for name, value in given.items():

@@ -19,6 +19,7 @@ from rlfoundations.reference.learning import (
     reinforce,
     sarsa,
 )
+from rlfoundations.reference.nstep import n_step_sarsa
 from rlfoundations.reference.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -38,6 +39,7 @@ __all__ = [
     "expected_sarsa",
     "model_structure",
     "modified_policy_iteration",
+    "n_step_sarsa",
     "policy_evaluation",
     "policy_iteration",
     "q_learning",
