@@ -117,7 +117,7 @@ def sweep(
     mdp : TabularMDP
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
-"reinforce", "sarsa_lambda", "watkins_q_lambda"}
+"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa"}
         The learner.
     gamma, alpha, epsilon, temperature, baseline_alpha
         As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
