@@ -13,6 +13,8 @@ Measured, all with gamma 0.99, alpha 0.1, epsilon-greedy 0.1:
    issue's ``Taxi-v3``, which Gymnasium 1.4 retired for v4 with the same dynamics; v3 where
    v4 does not exist);
 4. ``rlf.sweep`` over 16 seeds on 1 thread and on 2 threads.
+5. each learner of :data:`AGAINST_TWINS` (the newer learners), kernel against its twin on
+   one thread, the two calls taking turns.
 Targets: (1) >= 50 M steps/s, (1) >= 500x (3), (4) 2 threads >= 1.8x 1 thread.
 
 A second table: the learners with regret guarantees (:mod:`rlfoundations.exploration`) on
@@ -38,6 +40,14 @@ import rlfoundations as rlf
 from rlfoundations import reference
 
 REPEATS = 3
+
+#: (learner, settings, kernel steps, twin steps) of the learners timed against their twins.
+AGAINST_TWINS = [
+    ("sarsa_lambda", {"lam": 0.9, "trace": "accumulating"}, 2_000_000, 5_000),
+    ("watkins_q_lambda", {"lam": 0.9, "trace": "replacing"}, 2_000_000, 5_000),
+    ("dyna_q", {"planning_steps": 10, "kappa": 1e-3}, 2_000_000, 5_000),
+    ("n_step_sarsa", {"n": 4}, 2_000_000, 20_000),
+]
 
 
 def best_rates(runs: list, n_steps: list[int], repeats: int = REPEATS) -> list[float]:
@@ -116,6 +126,7 @@ def main() -> None:
     print(f"kernel: {kernel_rate / 50e6:.2f} of the 50 M steps/s target")
     print(f"kernel vs gym loop: {kernel_rate / gym_rate:,.0f}x (target 500x)")
     print(f"sweep, {threads} threads vs 1: {speedup:.2f}x (target 1.8x)")
+    against_twins(taxi, quick)
     print()
     exploration_table(quick)
 
@@ -207,6 +218,29 @@ def prediction_main(quick: bool) -> None:
     print(f"{'learner':<40} {'kernel':>14} {'twin':>12} {'ratio':>8}")
     for name, kernel, twin in rows:
         print(f"{name:<40} {kernel:>14,.0f} {twin:>12,.0f} {kernel / twin:>7,.0f}x")
+
+
+def against_twins(taxi, quick: bool) -> None:
+    """Steps per second of every learner of :data:`AGAINST_TWINS`, kernel and twin."""
+    numba.set_num_threads(1)
+    scale = 4 if quick else 1
+    print()
+    print(f"load average before the learners against their twins: {load_average()}")
+    print(f"{'learner on Taxi, 1 thread':<40} {'kernel':>14} {'twin':>12} {'ratio':>10}")
+    for name, settings, kernel_steps, twin_steps in AGAINST_TWINS:
+        kernel_steps //= scale
+        twin_steps //= scale
+
+        def kernel(n=kernel_steps, name=name, settings=settings):
+            return getattr(rlf, name)(taxi, gamma=0.99, n_steps=n, seed=0, **settings)
+
+        def twin(n=twin_steps, name=name, settings=settings):
+            return getattr(reference, name)(taxi, gamma=0.99, n_steps=n, seed=0, **settings)
+
+        kernel(1_000)
+        fast, slow = best_rates([kernel, twin], [kernel_steps, twin_steps])
+        print(f"{name:<40} {fast:>14,.0f} {slow:>12,.0f} {fast / slow:>9,.0f}x")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

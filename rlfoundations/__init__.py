@@ -39,6 +39,7 @@ from rlfoundations.learning import (
 from rlfoundations.lp import linear_programming
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.monte_carlo import monte_carlo_control, monte_carlo_control_sweep
+from rlfoundations.nstep import n_step_sarsa
 from rlfoundations.observations import IndexObservation
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
@@ -77,6 +78,7 @@ from rlfoundations.results import (
 from rlfoundations.simulator import StateIndex, compile_env, from_simulator
 from rlfoundations.soft import soft_value_iteration
 from rlfoundations.sweeps import sweep
+from rlfoundations.traces import sarsa_lambda, watkins_q_lambda
 from rlfoundations.transitions import from_transitions
 
 __version__ = "0.1.0"
@@ -137,6 +139,7 @@ __all__ = [
     "monte_carlo_control",
     "monte_carlo_control_sweep",
     "monte_carlo_prediction",
+    "n_step_sarsa",
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",
@@ -147,6 +150,7 @@ __all__ = [
     "relative_value_iteration",
     "rmax",
     "sarsa",
+    "sarsa_lambda",
     "save",
     "soft_value_iteration",
     "solve",
@@ -156,4 +160,5 @@ __all__ = [
     "ucb_q_learning",
     "ucbvi",
     "value_iteration",
+    "watkins_q_lambda",
 ]

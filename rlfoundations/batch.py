@@ -19,14 +19,24 @@ not depend on ``n_steps``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from rlfoundations._kernels import learning as _kernels
+from rlfoundations._kernels import nstep as _nstep
+from rlfoundations._kernels import traces as _traces
 from rlfoundations._kernels.random import seed_state
-from rlfoundations._validate import check_bool, check_gamma, check_int, check_seed
+from rlfoundations._validate import (
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_gamma,
+    check_int,
+    check_seed,
+    is_number,
+)
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.progress import ProgressBar
@@ -36,6 +46,7 @@ from rlfoundations.schedules import check_schedule
 __all__ = [
     "ALGORITHMS",
     "EXPLORATIONS",
+    "FAMILIES",
     "LAST_EPISODES",
     "MASK_SUPPORT",
     "Batch",
@@ -56,12 +67,24 @@ ALGORITHMS = {
     "double_q_learning": _kernels.DOUBLE_Q_LEARNING,
     "dyna_q": _kernels.DYNA_Q,
     "reinforce": _kernels.REINFORCE,
+    "sarsa_lambda": _traces.SARSA_LAMBDA,
+    "watkins_q_lambda": _traces.WATKINS_Q_LAMBDA,
+    "n_step_sarsa": _nstep.N_STEP_SARSA,
 }
 EXPLORATIONS = {"epsilon_greedy": _kernels.EPSILON_GREEDY, "softmax": _kernels.SOFTMAX}
+#: Eligibility traces of the trace learners (Sutton and Barto, chapter 12).
+TRACES = {
+    "accumulating": _traces.ACCUMULATING,
+    "replacing": _traces.REPLACING,
+    "dutch": _traces.DUTCH,
+}
+
 #: The learners whose kernels (and twins) honour ``mdp.action_mask``: they never take a masked
 #: action. :func:`kernel_model` refuses a masked model for any other, so that a learner added
 #: without mask support cannot silently ignore a mask: add its name here once it honours one.
-MASK_SUPPORT = frozenset(ALGORITHMS)
+MASK_SUPPORT = frozenset(
+    ("q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", "reinforce")
+)
 #: Episode buffers start this long and double (the run resumes bit for bit) when full; with
 #: ``record_episodes=False`` they stay this long and are folded into summaries when full.
 INITIAL_EPISODE_CAPACITY = 1 << 12
@@ -142,6 +165,8 @@ class RunSpec:
     use_baseline: bool
     params: tuple[dict, ...]
     record_episodes: bool = True
+    #: A family's own per-run settings (one entry a run in each array), e.g. traces' ``lam``.
+    options: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_runs(self) -> int:
@@ -161,6 +186,7 @@ class RunSpec:
             use_baseline=self.use_baseline,
             params=self.params[runs.start : runs.stop],
             record_episodes=self.record_episodes,
+            options={name: value[runs.start : runs.stop] for name, value in self.options.items()},
         )
 
 
@@ -187,6 +213,7 @@ def run_spec(
     mode = EXPLORATIONS["softmax"] if policy_gradient else check_exploration(exploration)
     level_name = "epsilon" if mode == EXPLORATIONS["epsilon_greedy"] else "temperature"
     seeds, gammas, alphas, levels, replays = [], [], [], [], []
+    options: dict[str, list] = {}
     for point in points:
         seeds.append(check_seed(point["seed"]))
         if "planning_steps" in point:
@@ -207,6 +234,20 @@ def run_spec(
             level = check_schedule("temperature", point.get("temperature"), 0.0, np.inf, True)
         alphas.append(alpha.as_array())
         levels.append(level.as_array())
+        if algorithm == "dyna_q":
+            kappa = point.get("kappa", 0.0)
+            if not is_number(kappa) or not 0.0 <= float(kappa) < np.inf:
+                raise InvalidValueError(f"kappa must be a number >= 0, got {kappa!r}")
+            if float(kappa) > 0.0 and alpha.kind == "visit_count":
+                raise InvalidValueError(
+                    f"dyna_q with kappa > 0 cannot take a visit_count alpha: Dyna-Q+ replays "
+                    f"untried actions, which have no visits; use a constant, linear or "
+                    f"exponential alpha, got {alpha}"
+                )
+            options.setdefault("kappa", []).append(float(kappa))
+        if algorithm in FAMILY_OF:
+            for name, value in FAMILIES[FAMILY_OF[algorithm]].check_point(algorithm, point, alpha):
+                options.setdefault(name, []).append(value)
     return RunSpec(
         algorithm=algorithm,
         seeds=tuple(seeds),
@@ -218,7 +259,95 @@ def run_spec(
         use_baseline=baseline,
         params=tuple(dict(point) for point in points),
         record_episodes=record_episodes,
+        options={name: np.array(values) for name, values in options.items()},
     )
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of learners beyond the TD loop and REINFORCE: its kernels and bundles.
+
+    ``kernels`` holds one single-run kernel per algorithm name and ``batch_kernel(code,
+    model, settings, stop_step, state)``; ``check_point(algorithm, point, alpha)`` yields the
+    family's validated per-run settings (kept in :attr:`RunSpec.options`); ``bundles(spec,
+    shape, rng, q_values, cursor, episode_return, episode_returns, episode_lengths)`` returns
+    the settings and state bundles of a batch.
+    """
+
+    algorithms: tuple[str, ...]
+    kernels: object
+    batch_kernel: Callable
+    check_point: Callable
+    bundles: Callable
+
+
+def _trace_point(algorithm: str, point: dict, alpha):
+    if alpha.kind == "visit_count":
+        raise InvalidValueError(
+            f"{algorithm}'s alpha cannot be a visit_count schedule: one step updates every "
+            f"traced pair, which has no single visit count; use a constant, linear or "
+            f"exponential schedule, got {alpha}"
+        )
+    yield "lam", check_fraction("lam", point.get("lam", 0.9))
+    trace = check_choice("trace", point.get("trace", "accumulating"), tuple(TRACES))
+    yield "trace", TRACES[trace]
+
+
+def _trace_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, lengths):
+    settings = _traces.TraceSettings(
+        spec.exploration,
+        spec.gammas,
+        spec.alphas,
+        spec.levels,
+        spec.options["lam"].astype(np.float64),
+        spec.options["trace"].astype(np.int64),
+    )
+    active = np.zeros((shape[0], shape[1] * shape[2]), dtype=np.int64)
+    state = _traces.TraceState(
+        rng, q_values, np.zeros(shape), active, cursor, episode_return, returns, lengths
+    )
+    return settings, state
+
+
+def _nstep_point(algorithm: str, point: dict, alpha):
+    if alpha.kind == "visit_count":
+        raise InvalidValueError(
+            f"{algorithm}'s alpha cannot be a visit_count schedule: use a constant, linear or "
+            f"exponential schedule, got {alpha}"
+        )
+    yield "n", check_steps("n", point.get("n", 4))
+
+
+def _nstep_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, lengths):
+    n = spec.options["n"].astype(np.int64)
+    ring = (shape[0], int(n.max()) + 1)
+    settings = _nstep.NStepSettings(spec.exploration, spec.gammas, spec.alphas, spec.levels, n)
+    state = _nstep.NStepState(
+        rng,
+        q_values,
+        np.zeros(ring, dtype=np.int64),
+        np.zeros(ring, dtype=np.int64),
+        np.zeros(ring),
+        cursor,
+        episode_return,
+        returns,
+        lengths,
+    )
+    return settings, state
+
+
+#: The families, by name; :data:`FAMILY_OF` maps each of their algorithms to its family.
+FAMILIES = {
+    "traces": Family(
+        ("sarsa_lambda", "watkins_q_lambda"),
+        _traces,
+        _traces.traces_batch,
+        _trace_point,
+        _trace_bundles,
+    ),
+    "nstep": Family(("n_step_sarsa",), _nstep, _nstep.nstep_batch, _nstep_point, _nstep_bundles),
+}
+FAMILY_OF = {name: family for family, entry in FAMILIES.items() for name in entry.algorithms}
 
 
 def is_masked(mdp: TabularMDP) -> bool:
@@ -292,6 +421,12 @@ class Batch:
         self.spec = spec
         self.n_steps = n_steps
         self.model = kernel_model(mdp, spec.algorithm)
+        if is_masked(mdp) and "kappa" in spec.options and (spec.options["kappa"] > 0).any():
+            # Dyna-Q+ enters a new state's untried actions into its model, masked ones too.
+            raise InvalidValueError(
+                "dyna_q with kappa > 0 (Dyna-Q+) does not honour action_mask yet; use kappa=0 "
+                "or a model without a mask"
+            )
         self.policy_gradient = spec.algorithm == "reinforce"
         self.double = spec.algorithm == "double_q_learning"
         rng = np.zeros((n_runs, 4), dtype=np.uint64)
@@ -315,6 +450,12 @@ class Batch:
         self.length_sums = np.zeros(n_runs, dtype=np.int64)
         self.last_returns = np.full((n_runs, 0), np.nan)
         self.last_lengths = np.zeros((n_runs, 0), dtype=np.int64)
+        self.family = FAMILIES[FAMILY_OF[spec.algorithm]] if spec.algorithm in FAMILY_OF else None
+        if self.family is not None:
+            self.settings, self.state = self.family.bundles(
+                spec, shape, rng, q_values, cursor, episode_return, episode_returns, episode_lengths
+            )
+            return
         if self.policy_gradient:
             # Long enough for most episodes; make_room() doubles it for longer ones.
             path = min(n_steps, mdp.max_episode_steps or n_steps, INITIAL_PATH_CAPACITY)
@@ -354,7 +495,9 @@ class Batch:
             spec.alphas,
             spec.levels,
             spec.planning_steps,
+            spec.options["kappa"] if "kappa" in spec.options else np.zeros(n_runs),
         )
+        bonus = dyna and "kappa" in spec.options and bool((spec.options["kappa"] > 0).any())
         self.state = _kernels.TDState(
             rng,
             q_values,
@@ -368,6 +511,7 @@ class Batch:
             episode_return,
             episode_returns,
             episode_lengths,
+            table(bonus, np.int64),
         )
 
     @property
@@ -389,10 +533,15 @@ class Batch:
                 *(value[0] if isinstance(value, np.ndarray) else value for value in self.settings)
             )
             state = type(self.state)(*(array[0] for array in self.state))
-            if self.policy_gradient:
+            if self.family is not None:
+                getattr(self.family.kernels, self.spec.algorithm)(self.model, settings, stop, state)
+            elif self.policy_gradient:
                 _kernels.reinforce(self.model, settings, stop, state)
             else:
                 getattr(_kernels, self.spec.algorithm)(self.model, settings, stop, state)
+        elif self.family is not None:
+            code = ALGORITHMS[self.spec.algorithm]
+            self.family.batch_kernel(code, self.model, self.settings, stop, self.state)
         elif self.policy_gradient:
             _kernels.reinforce_batch(self.model, self.settings, stop, self.state)
         else:

@@ -92,7 +92,12 @@ ALGORITHMS = {
     "dyna-q": "dyna_q",
     "reinforce": "reinforce",
     "monte-carlo-control": "monte_carlo_control",
+    "sarsa-lambda": "sarsa_lambda",
+    "watkins-q-lambda": "watkins_q_lambda",
+    "n-step-sarsa": "n_step_sarsa",
 }
+#: The CLI names of the eligibility-trace learners (they take --lam and --trace).
+TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
 #: Where the benchmark scripts live in a source checkout.
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 #: Values within this of the optimum count as optimal when ``train`` reports seeds.
@@ -149,6 +154,7 @@ def _interval(low: float, high: float, *, low_open: bool) -> Callable[[str], flo
 _gamma = _interval(0.0, 1.0, low_open=False)
 _rate = _interval(0.0, 1.0, low_open=True)
 _probability = _interval(0.0, 1.0, low_open=False)
+_non_negative = _interval(0.0, math.inf, low_open=False)
 
 
 def _integer(text: str, low: int, high: int) -> int:
@@ -445,6 +451,20 @@ def _add_train(commands) -> None:
     train.add_argument(
         "--baseline-alpha", type=_rate, help="REINFORCE baseline step in (0, 1] (0.1)"
     )
+    train.add_argument(
+        "--kappa", type=_non_negative, help="Dyna-Q+ exploration bonus (0); dyna-q only"
+    )
+    train.add_argument(
+        "--n", type=_positive_int, help="steps of n-step SARSA (4); n-step-sarsa only"
+    )
+    train.add_argument(
+        "--lam", type=_probability, help="trace decay lambda in [0, 1] (0.9); trace learners only"
+    )
+    train.add_argument(
+        "--trace",
+        choices=["accumulating", "replacing", "dutch"],
+        help="eligibility trace (accumulating); trace learners only",
+    )
     train.add_argument("--out", help="save the best run's result to this .npz file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -648,9 +668,13 @@ def solve_command(args: argparse.Namespace) -> int:
 def _train_settings(args: argparse.Namespace) -> dict:
     """The learner's keyword arguments from the flags, refusing flags it would ignore."""
     if args.algo != "dyna-q":
-        _refuse(_given(args, "planning_steps"), f"with --algo {args.algo} (dyna-q only)")
+        _refuse(_given(args, "planning_steps", "kappa"), f"with --algo {args.algo} (dyna-q only)")
     if args.algo != "reinforce":
         _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
+    if args.algo not in TRACE_ALGORITHMS:
+        _refuse(_given(args, "lam", "trace"), f"with --algo {args.algo} (trace learners only)")
+    if args.algo != "n-step-sarsa":
+        _refuse(_given(args, "n"), f"with --algo {args.algo} (n-step-sarsa only)")
     if args.algo == "monte-carlo-control":
         # Exploring starts (a whole-episode learner: no step size; --alpha is not read).
         _refuse(_given(args, "decay"), "with --algo monte-carlo-control (a constant epsilon)")
@@ -660,6 +684,11 @@ def _train_settings(args: argparse.Namespace) -> dict:
             )
         return {"epsilon": 0.1 if args.epsilon is None else args.epsilon[0]}
     settings: dict = {"alpha": args.alpha}
+    if args.algo == "n-step-sarsa":
+        settings["n"] = 4 if args.n is None else args.n
+    if args.algo in TRACE_ALGORITHMS:
+        settings["lam"] = 0.9 if args.lam is None else args.lam
+        settings["trace"] = "accumulating" if args.trace is None else args.trace
     if args.algo == "reinforce":
         _refuse(_given(args, "epsilon", "decay"), "with --algo reinforce (a softmax policy)")
         settings["baseline_alpha"] = 0.1 if args.baseline_alpha is None else args.baseline_alpha
@@ -674,6 +703,7 @@ def _train_settings(args: argparse.Namespace) -> dict:
         settings["epsilon"] = Schedule.linear(start_epsilon, end_epsilon, decay_steps)
     if args.algo == "dyna-q":
         settings["planning_steps"] = 10 if args.planning_steps is None else args.planning_steps
+        settings["kappa"] = 0.0 if args.kappa is None else args.kappa
     return settings
 
 

@@ -14,7 +14,9 @@ The update of every learner is Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)), 
 - Double Q-learning: target = r + gamma * Q_B(s', argmax_a' Q_A(s', a')), tables A and B
   swapped by a coin flip each step (van Hasselt, 2010)
 - Dyna-Q:            Q-learning, then ``planning_steps`` replays of remembered transitions
-  (s, a) -> (r, s', terminated), the last seen for each pair (Sutton and Barto, section 8.2)
+  (s, a) -> (r, s', terminated), the last seen for each pair (Sutton and Barto, section 8.2);
+  with ``kappa > 0``, Dyna-Q+ (section 8.3): a replay's target is
+  r + kappa * sqrt(tau) + gamma * max_a' Q(s', a'), tau the steps since (s, a) was last tried
 
 and no bootstrap (target = r) from a terminated transition. A transition cut by the time
 limit (``mdp.max_episode_steps``) is a truncation, not a termination: it bootstraps, then
@@ -101,6 +103,8 @@ def _learn(
             "exploration": settings["exploration"],
             "planning_steps": settings.get("planning_steps", 0),
         }
+        # A family's own settings (the trace learners' lam and trace) go in the point.
+        point.update({k: v for k, v in settings.items() if k not in (*point, *options)})
     spec = run_spec(algorithm, [point], record_episodes=record_episodes, **options)
     if live:
         if eval_every is not None:
@@ -507,6 +511,7 @@ def dyna_q(
     exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
     temperature: float | Schedule = 1.0,
     planning_steps: int = 10,
+    kappa: float = 0.0,
     eval_every: int | None = None,
     record_episodes: bool = True,
     progress: Progress = None,
@@ -538,6 +543,11 @@ def dyna_q(
         Softmax temperature (> 0), used when ``exploration="softmax"``.
     planning_steps : int
         Replayed updates per real step (>= 0), each of a uniformly drawn remembered pair.
+    kappa : float
+        Dyna-Q+'s exploration bonus (>= 0; Sutton and Barto, section 8.3): a replay's reward
+        gets ``kappa * sqrt(tau)``, tau the steps since the pair was last tried for real, and
+        a new state's untried actions enter the model as self-loops with reward 0. The
+        default 0 is plain Dyna-Q.
     eval_every : int, optional
         Every this many steps (and at the start and end), compute the exact values of the
         current greedy policy on the model: ``result.curve_steps``, ``result.curve_values``.
@@ -586,6 +596,7 @@ def dyna_q(
         exploration=exploration,
         temperature=temperature,
         planning_steps=planning_steps,
+        kappa=kappa,
         eval_every=eval_every,
         record_episodes=record_episodes,
         progress=progress,

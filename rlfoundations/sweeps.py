@@ -56,7 +56,11 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         "temperature" if check_exploration(exploration) == EXPLORATIONS["softmax"] else "epsilon"
     )
     if algorithm == "dyna_q":
-        return ("gamma", "alpha", level, "planning_steps")
+        return ("gamma", "alpha", level, "planning_steps", "kappa")
+    if algorithm in ("sarsa_lambda", "watkins_q_lambda"):
+        return ("gamma", "alpha", level, "lam", "trace")
+    if algorithm == "n_step_sarsa":
+        return ("gamma", "alpha", level, "n")
     return ("gamma", "alpha", level)
 
 
@@ -93,6 +97,10 @@ def sweep(
     planning_steps: int | Sequence[int] = 10,
     baseline_alpha=0.1,
     baseline: bool = True,
+    lam=0.9,
+    trace="accumulating",
+    kappa=0.0,
+    n=4,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -109,7 +117,7 @@ def sweep(
     mdp : TabularMDP
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
-"reinforce"}
+"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa"}
         The learner.
     gamma, alpha, epsilon, temperature, baseline_alpha
         As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
@@ -123,6 +131,14 @@ def sweep(
         Seeds, the fastest-varying axis of the grid.
     planning_steps : int or sequence of int
         Dyna-Q's replays per real step; a list makes it an axis of the grid.
+    lam, trace
+        The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`); a
+        list of either makes it an axis of the grid.
+    n : int or sequence of int
+        n-step SARSA's number of steps (:func:`rlfoundations.n_step_sarsa`); a list makes it
+        an axis.
+    kappa : float or sequence of float
+        Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
     exploration, baseline
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
@@ -164,7 +180,8 @@ def sweep(
 
     Notes
     -----
-    Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``. Each run
+    Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
+    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners). Each run
     owns its random stream, seeded from its seed alone, so a run's result does not depend
     on the thread count, on the chunking, or on the machine it ran on.
 
@@ -189,6 +206,10 @@ def sweep(
         "temperature": temperature,
         "baseline_alpha": baseline_alpha,
         "planning_steps": planning_steps,
+        "lam": lam,
+        "trace": trace,
+        "kappa": kappa,
+        "n": n,
     }
     used = _used_axes(algorithm, exploration)
     for name, value in given.items():

@@ -616,3 +616,25 @@ def test_solve_criterion_mistakes_are_one_line_errors(capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_train_passes_lam_and_trace_to_a_trace_learner(capsys):
+    argv = ["train", "FrozenLake-v1", "--algo", "watkins-q-lambda", "--steps", "3000"]
+    assert main([*argv, "--lam", "0.5", "--trace", "dutch", "--quiet"]) == 0
+    assert "watkins-q-lambda on TabularMDP(n_states=16" in capsys.readouterr().out
+
+
+def test_train_refuses_lam_for_a_learner_without_traces(capsys):
+    assert main(["train", "FrozenLake-v1", "--lam", "0.5", "--quiet"]) == 2
+    assert "--lam does nothing with --algo q-learning" in capsys.readouterr().err
+
+
+def test_train_refuses_kappa_for_a_learner_without_a_model(capsys):
+    assert main(["train", "FrozenLake-v1", "--kappa", "0.01", "--quiet"]) == 2
+    assert "--kappa does nothing with --algo q-learning" in capsys.readouterr().err
+
+
+def test_train_runs_dyna_q_plus(capsys):
+    argv = ["train", "FrozenLake-v1", "--algo", "dyna-q", "--kappa", "0.01", "--steps", "2000"]
+    assert main([*argv, "--quiet"]) == 0
+    assert "dyna-q on TabularMDP(n_states=16" in capsys.readouterr().out

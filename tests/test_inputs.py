@@ -368,6 +368,9 @@ CALLS: dict[str, Call] = {
     "expected_sarsa": Call(rlf.expected_sarsa, LEARNER_ARGS),
     "double_q_learning": Call(rlf.double_q_learning, LEARNER_ARGS),
     "dyna_q": Call(rlf.dyna_q, {**LEARNER_ARGS, "planning_steps": 2}),
+    "sarsa_lambda": Call(rlf.sarsa_lambda, {**LEARNER_ARGS, "lam": 0.5, "trace": "dutch"}),
+    "watkins_q_lambda": Call(rlf.watkins_q_lambda, {**LEARNER_ARGS, "lam": 0.5}),
+    "n_step_sarsa": Call(rlf.n_step_sarsa, {**LEARNER_ARGS, "n": 3}),
     "reinforce": Call(
         rlf.reinforce,
         {

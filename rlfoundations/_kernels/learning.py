@@ -38,6 +38,11 @@ Random draws, in order, per step (the reference twins draw the same, in the same
 5. SARSA: the next action (if the transition did not terminate);
 6. Dyna-Q: ``below(n_seen)`` per planning update.
 
+Dyna-Q+ (``kappa > 0``, Sutton and Barto, section 8.3): a planning update's reward gets the
+bonus ``kappa * sqrt(tau)``, tau the steps since the pair was last tried for real
+(``last_tried``, 0 at the start); and when a state is first seen, all its actions enter the
+model (in action order), the untried ones as a self-loop with reward 0.
+
 REINFORCE (:func:`reinforce`) draws the initial state, one ``uniform`` for its softmax
 action and the outcome, in that order, and learns only when an episode ends.
 
@@ -110,12 +115,13 @@ Model = namedtuple(
 #: A TD learner's hyper-parameters: ``alpha`` and ``explore`` (epsilon or temperature) are
 #: schedules ``[kind, start, end, steps, omega]``. In a batch, every field but ``exploration``
 #: carries a leading run axis.
-TDSettings = namedtuple("TDSettings", "exploration gamma alpha explore planning_steps")
+#: ``kappa`` is Dyna-Q+'s exploration bonus (0: plain Dyna-Q).
+TDSettings = namedtuple("TDSettings", "exploration gamma alpha explore planning_steps kappa")
 #: A TD run's state, updated in place; unused tables are empty placeholders of their rank.
 TDState = namedtuple(
     "TDState",
     "rng q_values q_second visits model_next model_reward model_terminated seen cursor "
-    "episode_return episode_returns episode_lengths",
+    "episode_return episode_returns episode_lengths last_tried",
 )
 #: REINFORCE's hyper-parameters (``gamma``, ``alpha``, ``baseline_alpha`` per run in a batch).
 ReinforceSettings = namedtuple("ReinforceSettings", "gamma alpha baseline_alpha use_baseline")
@@ -375,6 +381,7 @@ def td(algorithm, model, settings, stop_step, state):
     """
     exploration, gamma = settings.exploration, settings.gamma
     alpha_schedule, planning_steps = settings.alpha, settings.planning_steps
+    kappa, last_tried = settings.kappa, state.last_tried
     initial_cdf, initial_guide = model.initial_cdf, model.initial_guide
     max_episode_steps = model.max_episode_steps
     rng, q_values, q_second, visits = state.rng, state.q_values, state.q_second, state.visits
@@ -467,8 +474,20 @@ def td(algorithm, model, settings, stop_step, state):
         if algorithm == DYNA_Q:
             pair = s * n_actions + a
             if model_next[s, a] < 0:
-                seen[n_seen] = pair
-                n_seen += 1
+                if kappa > 0.0:
+                    # Dyna-Q+: every action of a new state enters the model, untried ones
+                    # as a self-loop with reward 0.
+                    for b in range(n_actions):
+                        seen[n_seen] = s * n_actions + b
+                        n_seen += 1
+                        model_next[s, b] = s
+                        model_reward[s, b] = 0.0
+                        model_terminated[s, b] = False
+                else:
+                    seen[n_seen] = pair
+                    n_seen += 1
+            if kappa > 0.0:
+                last_tried[s, a] = t
             model_next[s, a] = s_next
             model_reward[s, a] = r
             model_terminated[s, a] = done
@@ -478,6 +497,8 @@ def td(algorithm, model, settings, stop_step, state):
                 ps = pair // n_actions
                 pa = pair - ps * n_actions
                 target = model_reward[ps, pa]
+                if kappa > 0.0:
+                    target += kappa * math.sqrt(t - last_tried[ps, pa])
                 if not model_terminated[ps, pa]:
                     target += gamma * row_max(q_values, q_second, model_next[ps, pa], False)
                 step_alpha = schedule_at(
@@ -658,6 +679,7 @@ def td_batch(algorithm, model, settings, stop_step, state):
                 settings.alpha[r],
                 settings.explore[r],
                 settings.planning_steps[r],
+                settings.kappa[r],
             ),
             stop_step,
             TDState(
@@ -673,6 +695,7 @@ def td_batch(algorithm, model, settings, stop_step, state):
                 state.episode_return[r],
                 state.episode_returns[r],
                 state.episode_lengths[r],
+                state.last_tried[r],
             ),
         )
 

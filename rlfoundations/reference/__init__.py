@@ -27,6 +27,7 @@ from rlfoundations.reference.learning import (
     sarsa,
 )
 from rlfoundations.reference.monte_carlo import monte_carlo_control, monte_carlo_control_sweep
+from rlfoundations.reference.nstep import n_step_sarsa
 from rlfoundations.reference.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -39,6 +40,7 @@ from rlfoundations.reference.prediction import (
     td_prediction,
 )
 from rlfoundations.reference.soft import soft_value_iteration
+from rlfoundations.reference.traces import sarsa_lambda, watkins_q_lambda
 
 __all__ = [
     "average",
@@ -54,6 +56,7 @@ __all__ = [
     "monte_carlo_control",
     "monte_carlo_control_sweep",
     "monte_carlo_prediction",
+    "n_step_sarsa",
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",
@@ -63,9 +66,11 @@ __all__ = [
     "relative_value_iteration",
     "rmax",
     "sarsa",
+    "sarsa_lambda",
     "soft_value_iteration",
     "td_prediction",
     "ucb_q_learning",
     "ucbvi",
     "value_iteration",
+    "watkins_q_lambda",
 ]

@@ -583,6 +583,7 @@ def dyna_q(
     exploration="epsilon_greedy",
     temperature=1.0,
     planning_steps=10,
+    kappa=0.0,
     eval_every=None,
     record_episodes=True,
 ) -> LearningResult:
@@ -590,6 +591,10 @@ def dyna_q(
 
     Each replay is of a uniformly drawn remembered pair, which remembers the last
     (r, s', terminated) seen.
+
+    Dyna-Q+ (section 8.3) when ``kappa > 0``: a replay's reward gets ``kappa * sqrt(tau)``,
+    tau the steps since the pair was last tried; a new state's untried actions enter the
+    model as self-loops with reward 0.
     """
     rng = Xoshiro256(seed)
     env = _make_env(mdp, seed, rng)
@@ -599,6 +604,7 @@ def dyna_q(
     visits = _table(env.n_states, env.n_actions, 0)
     model = {}  # (s, a) -> (r, s', terminated), the last seen
     seen = []  # pairs in order of first visit
+    last_tried = {}  # (s, a) -> the step it was last tried (Dyna-Q+); 0 if never
     returns, lengths = [], []
     curve = Curve(mdp, gamma, n_steps, eval_every)
     curve.after_step(0, q)
@@ -617,11 +623,20 @@ def dyna_q(
             target = r if terminated else r + gamma * max(q[s_next])
             q[s][a] += step_alpha * (target - q[s][a])
             if (s, a) not in model:
-                seen.append((s, a))
+                if kappa > 0.0:
+                    for b in range(env.n_actions):  # Dyna-Q+: untried actions loop back
+                        seen.append((s, b))
+                        model[s, b] = (0.0, s, False)
+                else:
+                    seen.append((s, a))
+            if kappa > 0.0:
+                last_tried[s, a] = t
             model[s, a] = (r, s_next, terminated)
             for _ in range(planning_steps):
                 ps, pa = seen[rng.below(len(seen))]
                 model_r, model_next, model_terminated = model[ps, pa]
+                if kappa > 0.0:
+                    model_r = model_r + kappa * math.sqrt(t - last_tried.get((ps, pa), 0))
                 target = model_r if model_terminated else model_r + gamma * max(q[model_next])
                 replay_alpha = schedule_value(alpha, t - 1, visits[ps][pa])
                 q[ps][pa] += replay_alpha * (target - q[ps][pa])
