@@ -100,8 +100,8 @@ def _compile(env_name, state_key, max_states):
     return rlf.compile_env(env, state_key=state_key, max_states=max_states)
 
 
-LAKE = _lake()
-COMPILED = rlf.compile_env(_lake(), state_key=_lake_key)
+LAKE_COPY = _lake()
+COMPILED_MODEL = rlf.compile_env(_lake(), state_key=_lake_key)
 QUANTECON_DDP = type(
     "DiscreteDP",
     (),
@@ -275,7 +275,9 @@ CALLS: dict[str, Call] = {
         {"transitions": _flip, "initial": 1, "n_actions": 2, "max_states": 10, "name": "flip"},
     ),
     "compile_env": Call(_compile, {"env_name": "lake", "state_key": _lake_key, "max_states": 100}),
-    "StateIndex": Call(rlf.StateIndex, {"env": LAKE, "mdp": COMPILED, "state_key": _lake_key}),
+    "StateIndex": Call(
+        rlf.StateIndex, {"env": LAKE_COPY, "mdp": COMPILED_MODEL, "state_key": _lake_key}
+    ),
     "IndexObservation": Call(
         rlf.IndexObservation, {"env": gymnasium.make("Blackjack-v1"), "names": None}
     ),
