@@ -239,8 +239,10 @@ def check_mask_support(mdp: TabularMDP, algorithm: str | None) -> None:
 
 
 def kernel_model(mdp: TabularMDP, algorithm: str | None = None) -> _kernels.Model:
-    """The model bundle the kernels simulate: the arrays, the initial state's sampler, and the
-    allowed actions when ``mdp.action_mask`` masks some (empty arrays when it does not).
+    """The model bundle the kernels simulate.
+
+    The arrays, the initial state's sampler, and the allowed actions when ``mdp.action_mask``
+    masks some (empty arrays when it does not).
 
     A masked model is refused unless ``algorithm`` is in :data:`MASK_SUPPORT`.
     """

@@ -698,8 +698,10 @@ _FULL_ARROW = 0.45
 
 
 def _draw_probabilities(ax: Axes, layout: GridLayout, probabilities: np.ndarray) -> None:
-    """From each cell's centre, an arrow per move as long as its probability (a move taken
-    for sure reaches 0.45 of a cell); the other actions as their labels with probabilities.
+    """Draw each cell's action probabilities.
+
+    From each cell's centre, an arrow per move as long as its probability (a move taken for
+    sure reaches 0.45 of a cell); the other actions as their labels with probabilities.
     """
     skip = set(layout.terminal)
     x, y, u, v = [], [], [], []

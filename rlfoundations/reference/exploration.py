@@ -95,8 +95,10 @@ def greedy(row: list) -> int:
 
 
 def episode_regret(mdp: TabularMDP, optimal: list, policy: list, epsilon: float) -> float:
-    """``sum_s initial(s) (V*_0(s) - V^pi_0(s))``, V^pi by backward induction of the
-    (epsilon-greedy version of the) non-stationary ``policy``.
+    """``sum_s initial(s) (V*_0(s) - V^pi_0(s))``.
+
+    V^pi by backward induction of the (epsilon-greedy version of the) non-stationary
+    ``policy``.
     """
     n_states, n_actions = mdp.n_states, mdp.n_actions
     values = [0.0] * n_states
@@ -124,9 +126,11 @@ def episode_regret(mdp: TabularMDP, optimal: list, policy: list, epsilon: float)
 
 
 def optimistic_plan(mdp, horizon, counts, high, bonus_of, capped) -> tuple[list, list]:
-    """Backward induction on the empirical model, ``bonus_of(n)`` added to each backup and,
-    if ``capped``, the result capped at ``(H - t) r_max``; pairs never tried (or, R-max, not
-    known: ``bonus_of`` returns None) are worth ``(H - t) r_max``.
+    """Backward induction on the empirical model.
+
+    ``bonus_of(n)`` is added to each backup and, if ``capped``, the result capped at
+    ``(H - t) r_max``; pairs never tried (or, R-max, not known: ``bonus_of`` returns None)
+    are worth ``(H - t) r_max``.
     """
     n_states, n_actions = mdp.n_states, mdp.n_actions
     q = [[[0.0] * n_actions for _ in range(n_states)] for _ in range(horizon)]
@@ -156,7 +160,9 @@ def optimistic_plan(mdp, horizon, counts, high, bonus_of, capped) -> tuple[list,
 
 
 def _run(algorithm, mdp, horizon, n_episodes, seed, choose_policy, learn=None, epsilon=0.0):
-    """Play ``n_episodes``: ``choose_policy(counts, rng)`` gives (q, policy) before each episode;
+    """Play ``n_episodes``.
+
+    ``choose_policy(counts, rng)`` gives (q, policy) before each episode;
     ``learn(t, s, a, r, s', done)`` runs after each step.
     """
     rng = Xoshiro256(seed)
