@@ -843,7 +843,7 @@ def plot_values(
     if np.isinf(grid).any():
         raise InvalidValueError("values must be finite (or NaN for cells to leave blank), got inf")
     grid = _without_terminal(layout, grid)
-    stochastic = isinstance(policy, StochasticPolicy) or np.ndim(policy) == 2
+    stochastic = isinstance(policy, StochasticPolicy) or np.ndim(policy) == 2  # type: ignore[arg-type]  # ndim(None) = 0
     if policy is not None:
         policy = (
             _check_probabilities(layout, policy)
@@ -1563,4 +1563,4 @@ def plot_regret(
     ax.legend(fontsize=8)
     if title is not None:
         ax.set_title(title, fontsize=10)
-    return fig
+    return fig  # type: ignore[return-value]  # ax.figure: a Figure

@@ -14,6 +14,7 @@ are bit-identical. Every episode:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -271,7 +272,8 @@ def psrl(
     n_states, n_actions = mdp.n_states, mdp.n_actions
 
     def choose_policy(counts, rng):
-        sampled_next = [[None] * n_actions for _ in range(n_states)]
+        # Placeholders, every one replaced by a distribution below.
+        sampled_next: list[list[list[float]]] = [[None] * n_actions for _ in range(n_states)]  # type: ignore[list-item]
         sampled_reward = [[0.0] * n_actions for _ in range(n_states)]
         for s in range(n_states):
             for a in range(n_actions):
@@ -367,5 +369,10 @@ def exploration_sweep(
     algorithm, mdp, horizon, n_episodes, *, seeds, progress=None, on_interrupt="raise", **options
 ) -> list[RegretResult]:
     """One run of ``algorithm`` per seed, one after the other."""
-    learner = {"ucbvi": ucbvi, "psrl": psrl, "ucb_q_learning": ucb_q_learning, "rmax": rmax}
+    learner: dict[str, Callable[..., RegretResult]] = {
+        "ucbvi": ucbvi,
+        "psrl": psrl,
+        "ucb_q_learning": ucb_q_learning,
+        "rmax": rmax,
+    }
     return [learner[algorithm](mdp, horizon, n_episodes, seed=seed, **options) for seed in seeds]
