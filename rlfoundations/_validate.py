@@ -61,8 +61,9 @@ MAX_COUNT = 2**62
 
 
 def check_count(name: str, value, *, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
-    """``value`` as an int in ``[minimum, maximum]``: :func:`check_int` with an upper bound,
-    for counts that size an allocation or a loop.
+    """``value`` as an int in ``[minimum, maximum]``.
+
+    :func:`check_int` with an upper bound, for counts that size an allocation or a loop.
     """
     count = check_int(name, value, minimum=minimum)
     if count > maximum:

@@ -360,7 +360,7 @@ def check_mask_support(mdp: TabularMDP, algorithm: str | None) -> None:
     if not is_masked(mdp) or algorithm in MASK_SUPPORT:
         return
     who = "this learner" if algorithm is None else repr(algorithm)
-    n_masked = int((~mdp.action_mask).sum())
+    n_masked = int((~mdp.action_mask).sum())  # type: ignore[operator]  # masked: mask set
     raise InvalidValueError(
         f"{who} does not honour action_mask yet: mdp masks {n_masked} (state, action) pairs "
         f"and the learner would take them. Learners that honour a mask: {sorted(MASK_SUPPORT)}"
@@ -368,8 +368,10 @@ def check_mask_support(mdp: TabularMDP, algorithm: str | None) -> None:
 
 
 def kernel_model(mdp: TabularMDP, algorithm: str | None = None) -> _kernels.Model:
-    """The model bundle the kernels simulate: the arrays, the initial state's sampler, and the
-    allowed actions when ``mdp.action_mask`` masks some (empty arrays when it does not).
+    """The model bundle the kernels simulate.
+
+    The arrays, the initial state's sampler, and the allowed actions when ``mdp.action_mask``
+    masks some (empty arrays when it does not).
 
     A masked model is refused unless ``algorithm`` is in :data:`MASK_SUPPORT`.
     """
@@ -381,6 +383,7 @@ def kernel_model(mdp: TabularMDP, algorithm: str | None = None) -> _kernels.Mode
     masks = {}
     if is_masked(mdp):
         allowed = mdp.action_mask
+        assert allowed is not None  # is_masked: the mask is set
         n_allowed = allowed.sum(axis=1).astype(np.int64)
         allowed_actions = np.zeros(allowed.shape, dtype=np.int64)
         for s in range(mdp.n_states):
@@ -435,7 +438,7 @@ class Batch:
         q_values = np.zeros(shape)
         # Masked pairs hold -inf: every max, argmax and softmax over a row then ranges over
         # the allowed actions only, and the greedy policy never picks a masked one.
-        masked = None if not is_masked(mdp) else ~mdp.action_mask
+        masked = None if not is_masked(mdp) else ~mdp.action_mask  # type: ignore[operator]  # is_masked: set
         if masked is not None:
             q_values[:, masked] = -np.inf
         capacity = min(n_steps + 1, INITIAL_EPISODE_CAPACITY)

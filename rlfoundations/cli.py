@@ -821,9 +821,11 @@ def _policy_actions(obj, path: str, n_states: int, n_actions: int) -> np.ndarray
 
 
 def _policy_of(obj, path: str, n_states: int, n_actions: int, seed: int) -> Callable[[int], int]:
-    """``policy(state) -> action`` of whatever ``load`` returned: a stochastic policy (a
-    StochasticPolicy, a SoftResult's or LinearProgrammingResult's (S, A) policy) draws its
-    actions from a generator seeded with ``seed``; any other is a table of actions.
+    """``policy(state) -> action`` of whatever ``load`` returned.
+
+    A stochastic policy (a StochasticPolicy, a SoftResult's or LinearProgrammingResult's
+    (S, A) policy) draws its actions from a generator seeded with ``seed``; any other is a
+    table of actions.
     """
     if isinstance(obj, StochasticPolicy):
         probabilities = obj.probabilities

@@ -64,8 +64,10 @@ def reward_range(mdp: TabularMDP) -> tuple[float, float]:
 
 
 def log_term(algorithm: str, mdp: TabularMDP, horizon: int, n_episodes: int, delta: float):
-    """The bonuses' log factor: UCBVI's ``L = log(5 S A T / delta)`` (Azar et al.), UCB
-    Q-learning's ``iota = log(S A T / delta)`` (Jin et al.), ``T = H K``.
+    """The bonuses' log factor.
+
+    UCBVI's ``L = log(5 S A T / delta)`` (Azar et al.), UCB Q-learning's
+    ``iota = log(S A T / delta)`` (Jin et al.), ``T = H K``.
     """
     total = mdp.n_states * mdp.n_actions * horizon * n_episodes
     if algorithm == "ucbvi":
@@ -135,8 +137,9 @@ def _run_state(state, run: int):
 
 
 def _settings(mdp: TabularMDP, algorithm: str, horizon: int, n_episodes: int, options: dict):
-    """Validate the options of ``algorithm`` into the kernel's settings bundle and the
-    initial value of every stage of the table.
+    """Validate the options of ``algorithm``.
+
+    Returns the kernel's settings bundle and the initial value of every stage of the table.
     """
     low, high = reward_range(mdp)
     delta = check_fraction("delta", options.get("delta", 0.05))

@@ -118,8 +118,10 @@ def _check_max_iter(max_iter, default: int = DEFAULT_MAX_ITER) -> int:
 
 
 def _check_magnitude(mdp: TabularMDP, gamma: float) -> None:
-    """Refuse a model whose values could overflow float64: ``max |R| / (1 - gamma)`` must be
-    finite (rewards of 1e308 would give ``inf`` values reported as converged).
+    """Refuse a model whose values could overflow float64.
+
+    ``max |R| / (1 - gamma)`` must be finite (rewards of 1e308 would give ``inf`` values
+    reported as converged).
     """
     if gamma == 1.0:
         return
@@ -211,8 +213,10 @@ def _optimal_upper(mdp, gamma, values, q_values) -> np.ndarray:
 
 
 def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
-    """With gamma = 1, the states the greedy ``policy`` never ends from, after switching them
-    (in place) to near-greedy actions certified to end the episode (module docstring).
+    """With gamma = 1, the states the greedy ``policy`` never ends from.
+
+    Found after switching them (in place) to near-greedy actions certified to end the
+    episode (module docstring).
     """
     stuck = _non_terminating(mdp, policy)
     if stuck.any():
@@ -226,8 +230,10 @@ def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
 def _greedy_result(
     mdp, gamma, method, values, iterations, converged, residuals, history=None, tolerance=0.0
 ):
-    """Wrap values into a result with their Q-values, lowest-index greedy policy (with
-    gamma = 1, ties within ``tolerance`` broken toward termination) and certificates.
+    """Wrap values into a result.
+
+    The result holds their Q-values, lowest-index greedy policy (with gamma = 1, ties within
+    ``tolerance`` broken toward termination) and certificates.
     """
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     policy = np.empty(mdp.n_states, dtype=np.int64)

@@ -698,8 +698,10 @@ _FULL_ARROW = 0.45
 
 
 def _draw_probabilities(ax: Axes, layout: GridLayout, probabilities: np.ndarray) -> None:
-    """From each cell's centre, an arrow per move as long as its probability (a move taken
-    for sure reaches 0.45 of a cell); the other actions as their labels with probabilities.
+    """Draw each cell's action probabilities.
+
+    From each cell's centre, an arrow per move as long as its probability (a move taken for
+    sure reaches 0.45 of a cell); the other actions as their labels with probabilities.
     """
     skip = set(layout.terminal)
     x, y, u, v = [], [], [], []
@@ -841,7 +843,7 @@ def plot_values(
     if np.isinf(grid).any():
         raise InvalidValueError("values must be finite (or NaN for cells to leave blank), got inf")
     grid = _without_terminal(layout, grid)
-    stochastic = isinstance(policy, StochasticPolicy) or np.ndim(policy) == 2
+    stochastic = isinstance(policy, StochasticPolicy) or np.ndim(policy) == 2  # type: ignore[arg-type]  # ndim(None) = 0
     if policy is not None:
         policy = (
             _check_probabilities(layout, policy)
@@ -1561,4 +1563,4 @@ def plot_regret(
     ax.legend(fontsize=8)
     if title is not None:
         ax.set_title(title, fontsize=10)
-    return fig
+    return fig  # type: ignore[return-value]  # ax.figure: a Figure

@@ -93,7 +93,7 @@ def acting_states(mdp: TabularMDP) -> np.ndarray:
     """
     mdp = check_mdp(mdp)
     reached = mdp.initial > 0.0
-    frontier = list(np.flatnonzero(reached))
+    frontier: list[int | np.integer] = list(np.flatnonzero(reached))
     live = (mdp.prob > 0.0) & ~mdp.terminated
     while frontier:
         s = frontier.pop()
@@ -232,7 +232,7 @@ def _run(
 
 def _drive(
     mdp: TabularMDP,
-    probs: np.ndarray,
+    probs: np.ndarray | None,
     kernels: tuple,
     settings,
     state,
@@ -314,15 +314,17 @@ def _drive(
         state.cursor[:, _kernels.N_EPISODES] = 0
         state.episode_returns.fill(np.nan)
 
-    exact = [None] * n_runs
+    exact: list[np.ndarray | None] = [None] * n_runs
     acting = acting_states(mdp)
     curve_steps: list[int] = []
     curve_rms: list[np.ndarray] = []
 
     def rms_error(state, run: int) -> float:
-        if exact[run] is None:
-            exact[run] = _exact_values(mdp, probs, float(settings.gamma[run]))
-        gap = state.values[run][acting] - exact[run][acting]
+        values = exact[run]
+        if values is None:
+            assert probs is not None  # None only with a measure of its own
+            values = exact[run] = _exact_values(mdp, probs, float(settings.gamma[run]))
+        gap = state.values[run][acting] - values[acting]
         return float(np.sqrt(np.mean(gap * gap)))
 
     measure = rms_error if measure is None else measure

@@ -14,6 +14,7 @@ are bit-identical. Every episode:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -95,8 +96,10 @@ def greedy(row: list) -> int:
 
 
 def episode_regret(mdp: TabularMDP, optimal: list, policy: list, epsilon: float) -> float:
-    """``sum_s initial(s) (V*_0(s) - V^pi_0(s))``, V^pi by backward induction of the
-    (epsilon-greedy version of the) non-stationary ``policy``.
+    """``sum_s initial(s) (V*_0(s) - V^pi_0(s))``.
+
+    V^pi by backward induction of the (epsilon-greedy version of the) non-stationary
+    ``policy``.
     """
     n_states, n_actions = mdp.n_states, mdp.n_actions
     values = [0.0] * n_states
@@ -124,9 +127,11 @@ def episode_regret(mdp: TabularMDP, optimal: list, policy: list, epsilon: float)
 
 
 def optimistic_plan(mdp, horizon, counts, high, bonus_of, capped) -> tuple[list, list]:
-    """Backward induction on the empirical model, ``bonus_of(n)`` added to each backup and,
-    if ``capped``, the result capped at ``(H - t) r_max``; pairs never tried (or, R-max, not
-    known: ``bonus_of`` returns None) are worth ``(H - t) r_max``.
+    """Backward induction on the empirical model.
+
+    ``bonus_of(n)`` is added to each backup and, if ``capped``, the result capped at
+    ``(H - t) r_max``; pairs never tried (or, R-max, not known: ``bonus_of`` returns None)
+    are worth ``(H - t) r_max``.
     """
     n_states, n_actions = mdp.n_states, mdp.n_actions
     q = [[[0.0] * n_actions for _ in range(n_states)] for _ in range(horizon)]
@@ -156,7 +161,9 @@ def optimistic_plan(mdp, horizon, counts, high, bonus_of, capped) -> tuple[list,
 
 
 def _run(algorithm, mdp, horizon, n_episodes, seed, choose_policy, learn=None, epsilon=0.0):
-    """Play ``n_episodes``: ``choose_policy(counts, rng)`` gives (q, policy) before each episode;
+    """Play ``n_episodes``.
+
+    ``choose_policy(counts, rng)`` gives (q, policy) before each episode;
     ``learn(t, s, a, r, s', done)`` runs after each step.
     """
     rng = Xoshiro256(seed)
@@ -265,7 +272,8 @@ def psrl(
     n_states, n_actions = mdp.n_states, mdp.n_actions
 
     def choose_policy(counts, rng):
-        sampled_next = [[None] * n_actions for _ in range(n_states)]
+        # Placeholders, every one replaced by a distribution below.
+        sampled_next: list[list[list[float]]] = [[None] * n_actions for _ in range(n_states)]  # type: ignore[list-item]
         sampled_reward = [[0.0] * n_actions for _ in range(n_states)]
         for s in range(n_states):
             for a in range(n_actions):
@@ -361,5 +369,10 @@ def exploration_sweep(
     algorithm, mdp, horizon, n_episodes, *, seeds, progress=None, on_interrupt="raise", **options
 ) -> list[RegretResult]:
     """One run of ``algorithm`` per seed, one after the other."""
-    learner = {"ucbvi": ucbvi, "psrl": psrl, "ucb_q_learning": ucb_q_learning, "rmax": rmax}
+    learner: dict[str, Callable[..., RegretResult]] = {
+        "ucbvi": ucbvi,
+        "psrl": psrl,
+        "ucb_q_learning": ucb_q_learning,
+        "rmax": rmax,
+    }
     return [learner[algorithm](mdp, horizon, n_episodes, seed=seed, **options) for seed in seeds]

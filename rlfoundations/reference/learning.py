@@ -236,9 +236,10 @@ def argmax_lowest(row: list) -> int:
 
 
 def behave(row: list, exploration: str, level: float, rng: Xoshiro256, allowed=None) -> int:
-    """Epsilon-greedy (level = epsilon) or softmax (level = temperature) on one Q row; with
-    ``allowed`` (the allowed actions, whose row entries are the finite ones), exploration
-    draws among them only.
+    """Epsilon-greedy (level = epsilon) or softmax (level = temperature) on one Q row.
+
+    With ``allowed`` (the allowed actions, whose row entries are the finite ones),
+    exploration draws among them only.
     """
     if exploration == "epsilon_greedy":
         if rng.uniform() < level:

@@ -58,7 +58,7 @@ def monte_carlo_control(
     curve.after_step(0, q)
 
     def learn(episode):
-        first_time = {}
+        first_time: dict[tuple[int, int], int] = {}
         for i, (si, ai, _, _) in enumerate(episode):
             first_time.setdefault((si, ai), i)
         g, w = 0.0, 1.0
@@ -79,7 +79,7 @@ def monte_carlo_control(
     t = 0
     while t < n_steps:
         s = env.reset()
-        episode = []  # (S_t, A_t, R_{t+1}, b(A_t | S_t))
+        episode: list[tuple[int, int, float, float]] = []  # (S_t, A_t, R_{t+1}, b(A_t | S_t))
         accumulated = 0.0
         while t < n_steps:
             if method == "exploring_starts":

@@ -116,7 +116,9 @@ def reward_scale(mdp: TabularMDP) -> float:
 
 
 def macqueen_bounds(backup: list, values: list, gamma: float, anchor: list, terms: float) -> tuple:
-    """Puterman, Theorem 6.6.3: with c = gamma / (1 - gamma) and d = backup - values,
+    """Bounds on V from one backup (Puterman, Theorem 6.6.3).
+
+    With c = gamma / (1 - gamma) and d = backup - values,
     backup + c min(d) <= V <= backup + c max(d), for backup = T values (V = V*) or
     T_pi values (V = V^pi); ``anchor`` [0.0] adds the end state's change. Widened by
     CERTIFICATE_ROUNDING of their size plus ``terms`` (the size of what a backup sums).
@@ -135,8 +137,10 @@ def macqueen_bounds(backup: list, values: list, gamma: float, anchor: list, term
 
 
 def certificates(mdp, gamma, values, q_values, policy, evaluated=None) -> tuple:
-    """(lower, upper, suboptimality): bounds on V* (a solver) or on V^pi (``evaluated`` is
-    "exact" or "iterative"), and max_s V*(s) - V^pi(s) <= suboptimality.
+    """(lower, upper, suboptimality).
+
+    Bounds on V* (a solver) or on V^pi (``evaluated`` is "exact" or "iterative"), and
+    max_s V*(s) - V^pi(s) <= suboptimality.
     """
     n = mdp.n_states
     anchor = [0.0] if can_terminate(mdp) else []
@@ -167,9 +171,11 @@ def certificates(mdp, gamma, values, q_values, policy, evaluated=None) -> tuple:
 
 
 def prefer_termination(mdp, q_values, policy, tolerance) -> None:
-    """With gamma = 1: the states the greedy policy never ends from take, round by round, their
-    lowest action within ``tolerance * (1 + |max|)`` of the best whose outcomes can terminate
-    or reach a state that ends surely (a backward search from termination).
+    """With gamma = 1, switch the states the greedy policy never ends from.
+
+    Round by round, they take their lowest action within ``tolerance * (1 + |max|)`` of the
+    best whose outcomes can terminate or reach a state that ends surely (a backward search
+    from termination).
     """
     handled = [not stuck for stuck in non_terminating_states(mdp, policy)]
     changed = True

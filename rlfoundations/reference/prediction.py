@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -223,6 +224,7 @@ def prediction_sweep(
     def axis(value):
         return list(value) if isinstance(value, list | tuple | range | np.ndarray) else [value]
 
+    learner: Callable[..., PredictionResult]
     if algorithm == "monte_carlo_prediction":
         axes = {"gamma": gamma}
         learner, options = (
@@ -270,7 +272,8 @@ def prediction_sweep(
         seeds=np.array([point["seed"] for point in points], dtype=np.uint64),
         params=tuple(points),
         curve_steps=None if eval_every is None else runs[0].curve_steps,
-        curve_rms=None if eval_every is None else np.stack([run.curve_rms for run in runs]),
+        # With eval_every, every run's curve_rms is an array.
+        curve_rms=None if eval_every is None else np.stack([run.curve_rms for run in runs]),  # type: ignore[misc]
     )
 
 
@@ -310,7 +313,7 @@ def monte_carlo_prediction(
         curve_rms.append(math.sqrt(sum(squares) / len(squares)))
 
     def learn(episode):
-        first_time = {}
+        first_time: dict[int, int] = {}
         for i, (si, _, _) in enumerate(episode):
             first_time.setdefault(si, i)
         g, w = 0.0, 1.0
