@@ -488,7 +488,7 @@ def exploration_sweep(
     seeds: Sequence[int],
     progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
-    **options,
+    **options: float | str,
 ) -> list[RegretResult]:
     """Run one of these learners once per seed, the runs in parallel (``prange``).
 

@@ -9,6 +9,7 @@ and runs on the prediction learners' driver (:mod:`rlfoundations.prediction`): c
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -175,11 +176,11 @@ def monte_carlo_control(
 def monte_carlo_control_sweep(
     mdp: TabularMDP,
     *,
-    gamma,
+    gamma: float | Sequence[float],
     n_steps: int,
-    seeds,
+    seeds: int | Sequence[int],
     method: Literal["exploring_starts", "on_policy", "off_policy"] = "exploring_starts",
-    epsilon=0.1,
+    epsilon: float | Sequence[float] = 0.1,
     eval_every: int | None = None,
     record_episodes: bool = True,
     progress: Progress = None,

@@ -1537,17 +1537,23 @@ def plot_regret(
     >>> fig = plot_regret({"R-max": runs})
     """
     if not isinstance(curves, dict) or not curves:
-        raise TypeError(
+        raise InvalidTypeError(
             f"curves must be a non-empty dict of label -> RegretResults, got {curves!r}"
         )
     for label, runs in curves.items():
         if not runs or not all(isinstance(run, RegretResult) for run in runs):
-            raise TypeError(f"curves[{label!r}] must be a non-empty sequence of RegretResult")
+            raise InvalidTypeError(
+                f"curves[{label!r}] must be a non-empty sequence of RegretResult"
+            )
         if len({run.n_episodes for run in runs}) != 1:
-            raise ValueError(f"the runs of curves[{label!r}] have different numbers of episodes")
+            raise InvalidValueError(
+                f"the runs of curves[{label!r}] have different numbers of episodes"
+            )
     low, high = (float(p) for p in band)
     if not 0.0 <= low <= high <= 100.0:
-        raise ValueError(f"band must be two percentiles 0 <= low <= high <= 100, got {band!r}")
+        raise InvalidValueError(
+            f"band must be two percentiles 0 <= low <= high <= 100, got {band!r}"
+        )
     if ax is None:
         plt = _require("matplotlib.pyplot")
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")

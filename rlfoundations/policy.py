@@ -150,7 +150,10 @@ PROB_TOLERANCE = 1e-9
 
 
 def check_action_probabilities(
-    policy, name: str = "policy", n_states: int | None = None, n_actions: int | None = None
+    policy: npt.ArrayLike,
+    name: str = "policy",
+    n_states: int | None = None,
+    n_actions: int | None = None,
 ) -> np.ndarray:
     """``policy`` as a read-only float (S, A) matrix whose rows are distributions.
 

@@ -11,10 +11,11 @@ chunked runs equal unchunked runs bit for bit.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations._kernels import prediction as _kernels
 from rlfoundations._kernels.random import seed_state
@@ -413,7 +414,7 @@ def _check_common(mdp, n_steps, eval_every, record_episodes, progress, on_interr
 
 def td_prediction(
     mdp: TabularMDP,
-    policy,
+    policy: npt.ArrayLike,
     gamma: float,
     n_steps: int,
     *,
@@ -516,17 +517,17 @@ def td_prediction(
 
 def prediction_sweep(
     mdp: TabularMDP,
-    policy,
+    policy: npt.ArrayLike,
     algorithm: Literal["td_prediction", "monte_carlo_prediction"] = "td_prediction",
     *,
-    gamma,
+    gamma: float | Sequence[float],
     n_steps: int,
-    seeds,
-    n=1,
-    lam=None,
-    alpha=0.1,
+    seeds: int | Sequence[int],
+    n: int | Sequence[int] = 1,
+    lam: float | Sequence[float] | None = None,
+    alpha: float | Schedule | Sequence[float | Schedule] = 0.1,
     first_visit: bool = True,
-    behaviour=None,
+    behaviour: npt.ArrayLike | None = None,
     importance: Literal["ordinary", "weighted"] = "weighted",
     eval_every: int | None = None,
     record_episodes: bool = True,
@@ -701,7 +702,9 @@ def _run_monte_carlo(
     )
 
 
-def _check_monte_carlo(mdp, policy, behaviour, importance, first_visit):
+def _check_monte_carlo(
+    mdp, policy, behaviour, importance, first_visit
+) -> tuple[np.ndarray, np.ndarray, bool]:
     target = check_prediction_policy(mdp, policy)
     behaviour = _check_behaviour(mdp, target, behaviour)
     if not isinstance(importance, str) or importance not in IMPORTANCE:
@@ -713,12 +716,12 @@ def _check_monte_carlo(mdp, policy, behaviour, importance, first_visit):
 
 def monte_carlo_prediction(
     mdp: TabularMDP,
-    policy,
+    policy: npt.ArrayLike,
     gamma: float,
     n_steps: int,
     *,
     first_visit: bool = True,
-    behaviour=None,
+    behaviour: npt.ArrayLike | None = None,
     importance: Literal["ordinary", "weighted"] = "weighted",
     seed: int = 0,
     eval_every: int | None = None,

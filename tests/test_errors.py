@@ -25,11 +25,8 @@ ALLOWED: dict[tuple[str, str], str] = {}
 #: Modules of other owners that still raise plain errors for the caller's input: strict xfails,
 #: lifted (deleted here) once the owner converts them.
 NOT_YET_CONVERTED = {
-    "learning.py": "learners (learning.py): argument checks raise plain ValueError/TypeError",
-    "sweeps.py": "learners (sweeps.py): argument checks raise plain ValueError/TypeError",
     "results.py": "learners (results.py): curve() without eval_every raises ValueError",
     "planning.py": "certs (planning.py): policy_evaluation's singular system raises ValueError",
-    "reference/learning.py": "learners (reference/learning.py): a plain TypeError",
     "reference/planning.py": "certs (reference/planning.py): plain ValueErrors",
     "reference/exact.py": "reference twins (reference/exact.py): plain ValueErrors",
 }

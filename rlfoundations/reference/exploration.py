@@ -14,7 +14,7 @@ are bit-identical. Every episode:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -213,15 +213,15 @@ def _run(algorithm, mdp, horizon, n_episodes, seed, choose_policy, learn=None, e
 
 # -- the learners ------------------------------------------------------------------------------
 def ucbvi(
-    mdp,
-    horizon,
-    n_episodes,
+    mdp: TabularMDP,
+    horizon: int,
+    n_episodes: int,
     *,
-    seed=0,
-    bonus_scale=1.0,
-    delta=0.05,
-    progress=None,
-    on_interrupt="raise",
+    seed: int = 0,
+    bonus_scale: float = 1.0,
+    delta: float = 0.05,
+    progress: bool | Callable[[int, int], None] | None = None,
+    on_interrupt: str = "raise",
 ) -> RegretResult:
     """UCBVI-CH: optimistic backward induction, bonus c (r_max - r_min) H sqrt(L / n)."""
     low, high = reward_range(mdp)
@@ -242,7 +242,14 @@ def ucbvi(
 
 
 def rmax(
-    mdp, horizon, n_episodes, *, seed=0, known_visits=10, progress=None, on_interrupt="raise"
+    mdp: TabularMDP,
+    horizon: int,
+    n_episodes: int,
+    *,
+    seed: int = 0,
+    known_visits: int = 10,
+    progress: bool | Callable[[int, int], None] | None = None,
+    on_interrupt: str = "raise",
 ) -> RegretResult:
     """R-max: the empirical model where known (m visits), (H - t) r_max elsewhere."""
     _, high = reward_range(mdp)
@@ -256,17 +263,17 @@ def rmax(
 
 
 def psrl(
-    mdp,
-    horizon,
-    n_episodes,
+    mdp: TabularMDP,
+    horizon: int,
+    n_episodes: int,
     *,
-    seed=0,
-    transition_prior=1.0,
-    reward_prior_mean=0.0,
-    reward_prior_variance=1.0,
-    reward_noise_variance=1.0,
-    progress=None,
-    on_interrupt="raise",
+    seed: int = 0,
+    transition_prior: float = 1.0,
+    reward_prior_mean: float = 0.0,
+    reward_prior_variance: float = 1.0,
+    reward_noise_variance: float = 1.0,
+    progress: bool | Callable[[int, int], None] | None = None,
+    on_interrupt: str = "raise",
 ) -> RegretResult:
     """PSRL: draw a model from the Dirichlet / Normal posterior, play its optimal policy."""
     n_states, n_actions = mdp.n_states, mdp.n_actions
@@ -313,17 +320,17 @@ def psrl(
 
 
 def ucb_q_learning(
-    mdp,
-    horizon,
-    n_episodes,
+    mdp: TabularMDP,
+    horizon: int,
+    n_episodes: int,
     *,
-    seed=0,
-    bonus="hoeffding",
-    bonus_scale=1.0,
-    delta=0.05,
-    epsilon=0.0,
-    progress=None,
-    on_interrupt="raise",
+    seed: int = 0,
+    bonus: str = "hoeffding",
+    bonus_scale: float = 1.0,
+    delta: float = 0.05,
+    epsilon: float = 0.0,
+    progress: bool | Callable[[int, int], None] | None = None,
+    on_interrupt: str = "raise",
 ) -> RegretResult:
     """Jin et al.'s Q-learning with Hoeffding or Bernstein bonuses (or none, epsilon-greedy)."""
     n_states, n_actions = mdp.n_states, mdp.n_actions
@@ -366,7 +373,15 @@ def ucb_q_learning(
 
 
 def exploration_sweep(
-    algorithm, mdp, horizon, n_episodes, *, seeds, progress=None, on_interrupt="raise", **options
+    algorithm: str,
+    mdp: TabularMDP,
+    horizon: int,
+    n_episodes: int,
+    *,
+    seeds: Sequence[int],
+    progress: bool | Callable[[int, int], None] | None = None,
+    on_interrupt: str = "raise",
+    **options: float | str,
 ) -> list[RegretResult]:
     """One run of ``algorithm`` per seed, one after the other."""
     learner: dict[str, Callable[..., RegretResult]] = {

@@ -8,6 +8,8 @@ Q tables are bit-identical.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,7 +23,10 @@ from rlfoundations.reference.learning import (
     greedy_random_tie,
 )
 from rlfoundations.reference.random import Xoshiro256
-from rlfoundations.results import SweepResult
+from rlfoundations.results import LearningResult, SweepResult
+
+if TYPE_CHECKING:
+    from rlfoundations.mdp import TabularMDP
 
 __all__ = ["monte_carlo_control", "monte_carlo_control_sweep"]
 
@@ -37,7 +42,7 @@ def _greedy_probability(row: list, a: int, epsilon: float) -> float:
 
 
 def monte_carlo_control(
-    mdp,
+    mdp: TabularMDP,
     gamma: float,
     n_steps: int,
     *,
@@ -46,9 +51,9 @@ def monte_carlo_control(
     seed: int = 0,
     eval_every: int | None = None,
     record_episodes: bool = True,
-    progress=None,
+    progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
-):
+) -> LearningResult:
     """Monte Carlo ES (5.3), on-policy first-visit epsilon-soft (5.4), off-policy (5.7)."""
     rng = Xoshiro256(seed)
     env = ModelEnv(mdp, rng)
@@ -107,18 +112,18 @@ def monte_carlo_control(
 
 
 def monte_carlo_control_sweep(
-    mdp,
+    mdp: TabularMDP,
     *,
-    gamma,
+    gamma: float | Sequence[float],
     n_steps: int,
-    seeds,
+    seeds: int | Sequence[int],
     method: str = "exploring_starts",
-    epsilon=0.1,
+    epsilon: float | Sequence[float] = 0.1,
     eval_every: int | None = None,
     record_episodes: bool = True,
-    progress=None,
+    progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
-):
+) -> SweepResult:
     """Every point of the grid (seeds fastest), one :func:`monte_carlo_control` after another."""
 
     def axis(value):
@@ -150,5 +155,6 @@ def monte_carlo_control_sweep(
         seeds=np.array([point["seed"] for point in points], dtype=np.uint64),
         params=tuple(points),
         curve_steps=None if eval_every is None else runs[0].curve_steps,
-        curve_values=None if eval_every is None else np.stack([r.curve_values for r in runs]),
+        # With eval_every given, every run has its curve_values (never None).
+        curve_values=None if eval_every is None else np.stack([r.curve_values for r in runs]),  # type: ignore[misc]
     )

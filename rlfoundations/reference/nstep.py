@@ -7,6 +7,8 @@ indexes it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 from rlfoundations.reference.learning import (
     Curve,
     _make_env,
@@ -18,22 +20,28 @@ from rlfoundations.reference.learning import (
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import LearningResult
 
+if TYPE_CHECKING:
+    import gymnasium
+
+    from rlfoundations.mdp import TabularMDP
+    from rlfoundations.schedules import Schedule
+
 __all__ = ["n_step_sarsa"]
 
 
 def n_step_sarsa(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration="epsilon_greedy",
-    temperature=1.0,
-    n=4,
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    epsilon: float | Schedule = 0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature: float | Schedule = 1.0,
+    n: int = 4,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
     """n-step SARSA (section 7.2): Q(S_tau, A_tau) moves towards the n-step return."""
     rng = Xoshiro256(seed)

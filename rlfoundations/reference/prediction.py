@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rlfoundations.reference.learning import LAST_EPISODES, ModelEnv, schedule_value
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import PredictionResult, PredictionSweepResult
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from rlfoundations.mdp import TabularMDP
+    from rlfoundations.schedules import Schedule
 
 __all__ = ["monte_carlo_prediction", "prediction_sweep", "td_prediction"]
 
@@ -92,18 +99,18 @@ def _draw_action(row, rng: Xoshiro256) -> int:
 
 
 def td_prediction(
-    mdp,
-    policy,
+    mdp: TabularMDP,
+    policy: npt.ArrayLike,
     gamma: float,
     n_steps: int,
     *,
     n: int = 1,
     lam: float | None = None,
-    alpha=0.1,
+    alpha: float | Schedule = 0.1,
     seed: int = 0,
     eval_every: int | None = None,
     record_episodes: bool = True,
-    progress=None,
+    progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> PredictionResult:
     """n-step TD (section 7.1) or true online TD(lambda) (section 12.6), for one policy."""
@@ -201,22 +208,22 @@ def td_prediction(
 
 
 def prediction_sweep(
-    mdp,
-    policy,
+    mdp: TabularMDP,
+    policy: npt.ArrayLike,
     algorithm: str = "td_prediction",
     *,
-    gamma,
+    gamma: float | Sequence[float],
     n_steps: int,
-    seeds,
-    n=1,
-    lam=None,
-    alpha=0.1,
+    seeds: int | Sequence[int],
+    n: int | Sequence[int] = 1,
+    lam: float | Sequence[float] | None = None,
+    alpha: float | Schedule | Sequence[float | Schedule] = 0.1,
     first_visit: bool = True,
-    behaviour=None,
+    behaviour: npt.ArrayLike | None = None,
     importance: str = "weighted",
     eval_every: int | None = None,
     record_episodes: bool = True,
-    progress=None,
+    progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> PredictionSweepResult:
     """Every point of the grid (seeds fastest) run one after the other by :func:`td_prediction`."""
@@ -225,6 +232,8 @@ def prediction_sweep(
         return list(value) if isinstance(value, list | tuple | range | np.ndarray) else [value]
 
     learner: Callable[..., PredictionResult]
+    axes: dict[str, Any]
+    options: dict[str, Any]
     if algorithm == "monte_carlo_prediction":
         axes = {"gamma": gamma}
         learner, options = (
@@ -278,18 +287,18 @@ def prediction_sweep(
 
 
 def monte_carlo_prediction(
-    mdp,
-    policy,
+    mdp: TabularMDP,
+    policy: npt.ArrayLike,
     gamma: float,
     n_steps: int,
     *,
     first_visit: bool = True,
-    behaviour=None,
+    behaviour: npt.ArrayLike | None = None,
     importance: str = "weighted",
     seed: int = 0,
     eval_every: int | None = None,
     record_episodes: bool = True,
-    progress=None,
+    progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> PredictionResult:
     """First-visit or every-visit MC (section 5.1), off-policy by importance sampling (5.5-5.6)."""

@@ -6,6 +6,8 @@ the same seed (same random stream, drawn in the same order, the same arithmetic)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 from rlfoundations.reference.learning import (
     Curve,
     _make_env,
@@ -16,6 +18,12 @@ from rlfoundations.reference.learning import (
 )
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import LearningResult
+
+if TYPE_CHECKING:
+    import gymnasium
+
+    from rlfoundations.mdp import TabularMDP
+    from rlfoundations.schedules import Schedule
 
 __all__ = ["sarsa_lambda", "watkins_q_lambda"]
 
@@ -80,19 +88,19 @@ def _trace_control(
 
 
 def sarsa_lambda(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration="epsilon_greedy",
-    temperature=1.0,
-    lam=0.9,
-    trace="accumulating",
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    epsilon: float | Schedule = 0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature: float | Schedule = 1.0,
+    lam: float = 0.9,
+    trace: Literal["accumulating", "replacing", "dutch"] = "accumulating",
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
     """Sarsa(lambda) (section 12.7): delta = r + gamma Q(s', a') - Q(s, a), Q += alpha delta z."""
     return _trace_control(
@@ -102,22 +110,23 @@ def sarsa_lambda(
 
 
 def watkins_q_lambda(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration="epsilon_greedy",
-    temperature=1.0,
-    lam=0.9,
-    trace="accumulating",
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    epsilon: float | Schedule = 0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature: float | Schedule = 1.0,
+    lam: float = 0.9,
+    trace: Literal["accumulating", "replacing", "dutch"] = "accumulating",
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
-    """Watkins's Q(lambda) (section 12.10): the Q-learning target, traces cut after an
-    exploratory action.
+    """Watkins's Q(lambda) (section 12.10): the Q-learning target.
+
+    The traces are cut after an exploratory action.
     """
     return _trace_control(
         "watkins_q_lambda", mdp, gamma, n_steps, seed, alpha, epsilon, exploration,
