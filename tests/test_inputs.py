@@ -500,6 +500,18 @@ CALLS: dict[str, Call] = {
     "GreedyPolicy.__call__": Call(POLICY, {"obs": 1}),
     "CompiledPolicy.on": Call(COMPILED.on, {"env": LAKE}),
     "CompiledPolicy.__call__": Call(COMPILED, {"obs": 0}),
+    "StochasticPolicy": Call(
+        rlf.StochasticPolicy,
+        {"probabilities": np.full((MDP.n_states, MDP.n_actions), 1.0 / MDP.n_actions), "seed": 0},
+    ),
+    "StochasticPolicy.__call__": Call(
+        rlf.StochasticPolicy(np.full((MDP.n_states, MDP.n_actions), 1.0 / MDP.n_actions)),
+        {"obs": 1},
+    ),
+    "StochasticPolicy.reseed": Call(
+        rlf.StochasticPolicy(np.full((MDP.n_states, MDP.n_actions), 1.0 / MDP.n_actions)).reseed,
+        {"seed": 3},
+    ),
     "evaluate": Call(
         rlf.evaluate,
         {
