@@ -459,7 +459,7 @@ def policy_evaluation(
         stuck = _non_terminating(mdp, policy)
         if stuck.any():
             s = int(np.argmax(stuck))
-            raise ValueError(
+            raise InvalidValueError(
                 f"with gamma=1 the policy never ends the episode from state {s} "
                 f"(policy[{s}] = {policy[s]}), so its value is not a finite sum; "
                 f"use gamma < 1 or a policy that terminates"
@@ -589,7 +589,7 @@ def policy_iteration(
         )
         if not handled.all():
             s = int(np.argmin(handled))
-            raise ValueError(
+            raise InvalidValueError(
                 f"with gamma=1, state {s} cannot end the episode under any policy, so its "
                 f"value is not a finite sum; use gamma < 1"
             )

@@ -230,7 +230,9 @@ class LearningResult:
     def curve(self, initial: np.ndarray) -> np.ndarray:
         """Expected return of the greedy policy at each evaluation, ``curve_values @ initial``."""
         if self.curve_values is None:
-            raise ValueError("no learning curve was recorded; pass eval_every to the learner")
+            raise InvalidValueError(
+                "no learning curve was recorded; pass eval_every to the learner"
+            )
         return self.curve_values @ np.asarray(initial, dtype=float)
 
     def episodes(self) -> pd.DataFrame:
@@ -372,7 +374,7 @@ class SweepResult:
         Shape (runs, n_evaluations): ``curve_values @ initial``.
         """
         if self.curve_values is None:
-            raise ValueError("no learning curve was recorded; pass eval_every to the sweep")
+            raise InvalidValueError("no learning curve was recorded; pass eval_every to the sweep")
         return self.curve_values @ np.asarray(initial, dtype=float)
 
     def to_pandas(self, mdp: TabularMDP | None = None) -> pd.DataFrame:

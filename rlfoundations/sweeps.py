@@ -16,7 +16,7 @@ import itertools
 import math
 import time
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numba
 import numpy as np
@@ -36,6 +36,7 @@ from rlfoundations.batch import (
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import SweepResult
+from rlfoundations.schedules import Schedule
 
 __all__ = ["sweep"]
 
@@ -83,28 +84,32 @@ def _grid(seeds, axes: dict) -> list[dict]:
     ]
 
 
+#: A rate (alpha, epsilon, a baseline step): a number or a Schedule, or a list of them (an axis).
+Rate = float | Schedule | Sequence[float | Schedule]
+
+
 def sweep(
     mdp: TabularMDP,
     algorithm: str = "q_learning",
     *,
-    gamma,
+    gamma: float | Sequence[float],
     n_steps: int,
-    seeds,
-    alpha=0.1,
-    epsilon=0.1,
+    seeds: int | Sequence[int],
+    alpha: Rate = 0.1,
+    epsilon: Rate = 0.1,
     exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
-    temperature=1.0,
+    temperature: float | Schedule | Sequence[float | Schedule] = 1.0,
     planning_steps: int | Sequence[int] = 10,
-    baseline_alpha=0.1,
+    baseline_alpha: Rate = 0.1,
     baseline: bool = True,
-    lam=0.9,
-    trace="accumulating",
-    kappa=0.0,
-    n=4,
+    lam: float | Sequence[float] = 0.9,
+    trace: str | Sequence[str] = "accumulating",
+    kappa: float | Sequence[float] = 0.0,
+    n: int | Sequence[int] = 4,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
-    executor=None,
+    executor: concurrent.futures.Executor | Any | None = None,
     chunk_runs: int | None = None,
     retries: int = DEFAULT_RETRIES,
     progress: Progress = None,

@@ -310,10 +310,7 @@ PUBLIC_MODULES = tuple(
 )
 #: Signatures the learners branch annotates (issue 11): strict, so a fix turns red.
 LEARNERS = ("q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", "reinforce")
-UNTYPED_LEARNER_SIGNATURES = {
-    "rlfoundations.sweeps.sweep",
-    *(f"rlfoundations.reference.learning.{name}" for name in LEARNERS),
-}
+UNTYPED_LEARNER_SIGNATURES: set[str] = set()
 
 
 def public_callables() -> dict[str, object]:

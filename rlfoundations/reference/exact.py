@@ -18,6 +18,7 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.planning import proper_policy
 from rlfoundations.results import PlanningResult
@@ -136,7 +137,7 @@ def policy_evaluation(
     gamma = _fraction(gamma)
     values = _evaluate(mdp, _policy_rows(mdp, policy), gamma)
     if values is None:
-        raise ValueError(
+        raise InvalidValueError(
             "the policy's linear system (I - gamma P_pi) V = R_pi is singular: with gamma=1 "
             "the policy does not end the episode from some state"
         )
@@ -160,7 +161,9 @@ def policy_iteration(
     if gamma == 1:
         policy, handled = proper_policy(mdp)
         if not all(handled):
-            raise ValueError("with gamma=1 some state cannot end the episode under any policy")
+            raise InvalidValueError(
+                "with gamma=1 some state cannot end the episode under any policy"
+            )
     else:
         policy = []
         for s in range(n_states):

@@ -16,6 +16,7 @@ only the env, the behaviour policy, the schedules and the bookkeeping of episode
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -23,6 +24,11 @@ from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import LearningResult
+
+if TYPE_CHECKING:
+    import gymnasium
+
+    from rlfoundations.schedules import Schedule
 
 __all__ = ["double_q_learning", "dyna_q", "expected_sarsa", "q_learning", "reinforce", "sarsa"]
 
@@ -363,17 +369,17 @@ def _table(n_states: int, n_actions: int, fill=0.0) -> list:
 
 # -- the learners ---------------------------------------------------------------------------------
 def q_learning(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration="epsilon_greedy",
-    temperature=1.0,
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    epsilon: float | Schedule = 0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature: float | Schedule = 1.0,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
     """Q-learning (Sutton and Barto, section 6.5): target r + gamma * max_a' Q(s', a')."""
     rng = Xoshiro256(seed)
@@ -409,17 +415,17 @@ def q_learning(
 
 
 def sarsa(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration="epsilon_greedy",
-    temperature=1.0,
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    epsilon: float | Schedule = 0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature: float | Schedule = 1.0,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
     """SARSA (section 6.4): target r + gamma * Q(s', a'), a' the next behaviour action."""
     rng = Xoshiro256(seed)
@@ -460,17 +466,17 @@ def sarsa(
 
 
 def expected_sarsa(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration="epsilon_greedy",
-    temperature=1.0,
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    epsilon: float | Schedule = 0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature: float | Schedule = 1.0,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
     """Expected SARSA (section 6.6): target r + gamma * sum_a' pi(a' | s') Q(s', a')."""
     rng = Xoshiro256(seed)
@@ -511,17 +517,17 @@ def expected_sarsa(
 
 
 def double_q_learning(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration="epsilon_greedy",
-    temperature=1.0,
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    epsilon: float | Schedule = 0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature: float | Schedule = 1.0,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
     """Double Q-learning (section 6.7): two tables, each updated at the other's argmax.
 
@@ -574,19 +580,19 @@ def double_q_learning(
 
 
 def dyna_q(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    epsilon=0.1,
-    exploration="epsilon_greedy",
-    temperature=1.0,
-    planning_steps=10,
-    kappa=0.0,
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    epsilon: float | Schedule = 0.1,
+    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
+    temperature: float | Schedule = 1.0,
+    planning_steps: int = 10,
+    kappa: float = 0.0,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
     """Tabular Dyna-Q (section 8.2): a Q-learning step, then ``planning_steps`` replays.
 
@@ -651,16 +657,16 @@ def dyna_q(
 
 
 def reinforce(
-    mdp,
+    mdp: TabularMDP | gymnasium.Env,
     *,
-    gamma,
-    n_steps,
-    seed,
-    alpha=0.1,
-    baseline_alpha=0.1,
-    baseline=True,
-    eval_every=None,
-    record_episodes=True,
+    gamma: float,
+    n_steps: int,
+    seed: int,
+    alpha: float | Schedule = 0.1,
+    baseline_alpha: float | Schedule = 0.1,
+    baseline: bool = True,
+    eval_every: int | None = None,
+    record_episodes: bool = True,
 ) -> LearningResult:
     """REINFORCE with a baseline on a softmax policy table, episode by episode.
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from rlfoundations.errors import InvalidValueError
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import ConvergenceWarning, NonTerminationWarning, PlanningResult
 
@@ -382,9 +383,9 @@ def policy_evaluation(
     if method == "auto":
         method = "exact" if mdp.n_states <= EXACT_EVALUATION_MAX_STATES else "iterative"
     if any(not allowed(mdp, s, policy[s]) for s in range(mdp.n_states)):
-        raise ValueError("the policy chooses an action mdp.action_mask forbids")
+        raise InvalidValueError("the policy chooses an action mdp.action_mask forbids")
     if gamma == 1.0 and any(non_terminating_states(mdp, policy)):
-        raise ValueError("with gamma=1 the policy never ends the episode from some state")
+        raise InvalidValueError("with gamma=1 the policy never ends the episode from some state")
     if method == "exact":
         values = _evaluate_exact(mdp, policy, gamma)
         if values is None:
@@ -465,7 +466,9 @@ def policy_iteration(
     elif gamma == 1.0:
         policy, handled = proper_policy(mdp)
         if not all(handled):
-            raise ValueError("with gamma=1 some state cannot end the episode under any policy")
+            raise InvalidValueError(
+                "with gamma=1 some state cannot end the episode under any policy"
+            )
     else:
         # Myopic start: the action with the best expected immediate reward.
         policy = [best_action(mdp, [0.0] * mdp.n_states, 0.0, s)[1] for s in range(mdp.n_states)]
