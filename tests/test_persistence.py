@@ -90,8 +90,14 @@ def assert_identical(got, expected) -> None:
 
 
 # -- round trips -----------------------------------------------------------------------------------
+#: Saved kinds whose solver needs an extra (the lp extra's SciPy), skipped without it.
+NEEDS_SCIPY = {kind for kind in SAVED if kind.startswith("linear-programming")}
+
+
 @pytest.mark.parametrize("kind", [pytest.param(kind, id=kind) for kind in SAVED])
 def test_load_gives_back_what_save_wrote_bit_for_bit(kind, frozen_lake, tmp_path):
+    if kind in NEEDS_SCIPY:
+        pytest.importorskip("scipy", reason="linear_programming needs rlfoundations[lp]")
     expected = SAVED[kind](frozen_lake)
     got = rlf.load(rlf.save(tmp_path / "saved", expected))
     assert_identical(got, expected)
@@ -117,6 +123,7 @@ def test_a_loaded_stochastic_policy_draws_the_same_actions(tmp_path):
 
 
 def test_a_constrained_linear_programs_randomised_policy_round_trips(frozen_lake, tmp_path):
+    pytest.importorskip("scipy", reason="linear_programming needs rlfoundations[lp]")
     result = rlf.linear_programming(frozen_lake, 0.9, costs=RIGHT_OR_DOWN_COSTS, budget=1.0)
     loaded = rlf.load(rlf.save(tmp_path / "lp", result, env_id="FrozenLake-v1"))
     # The budget binds, so some state randomises: the (S, A) policy comes back, not an argmax.
