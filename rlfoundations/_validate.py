@@ -207,29 +207,40 @@ def check_actions(name: str, policy, n_states: int, n_actions: int) -> np.ndarra
     return np.array(array, dtype=np.int64)
 
 
-def _check_policy_matrix(mdp, array: np.ndarray, name: str) -> np.ndarray:
+def check_distribution_rows(array: np.ndarray, name: str) -> np.ndarray:
+    """``array`` (a numeric (S, A) matrix) as float64 rows that are distributions.
+
+    The one check of action probabilities: every entry finite and >= 0 and every row summing
+    to 1 within :data:`rlfoundations.mdp.PROB_TOLERANCE`, else ``InvalidValueError`` naming
+    the first offending state (and action). Callers check the dtype and the shape first.
+    """
     from rlfoundations.mdp import PROB_TOLERANCE
 
+    array = np.array(array, dtype=np.float64)
+    bad = ~np.isfinite(array) | (array < 0)
+    if bad.any():
+        s, a = (int(i) for i in np.argwhere(bad)[0])
+        raise InvalidValueError(
+            f"{name}[{s}, {a}] = {array[s, a]} is not a probability (state={s}, action={a})"
+        )
+    totals = array.sum(axis=1)
+    off = np.flatnonzero(np.abs(totals - 1.0) > PROB_TOLERANCE)
+    if off.size:
+        s = int(off[0])
+        raise InvalidValueError(
+            f"{name}[{s}] sums to {float(totals[s])!r} (state={s}); the action "
+            "probabilities of every state must sum to 1"
+        )
+    return array
+
+
+def _check_policy_matrix(mdp, array: np.ndarray, name: str) -> np.ndarray:
     if array.dtype.kind not in "fiu":
         raise InvalidTypeError(f"{name} must hold probabilities, got dtype {array.dtype}")
     expected = (mdp.n_states, mdp.n_actions)
     if array.shape != expected:
         raise InvalidValueError(f"{name} must have shape {expected}, got {array.shape}")
-    array = np.array(array, dtype=np.float64)
-    bad = ~np.isfinite(array) | (array < 0)
-    if bad.any():
-        s, a = (int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
-        raise InvalidValueError(
-            f"{name}[{s}, {a}] = {array[s, a]} is not a probability (state={s}, action={a})"
-        )
-    totals = array.sum(axis=1)
-    bad = np.abs(totals - 1.0) > PROB_TOLERANCE
-    if bad.any():
-        s = int(np.argmax(bad))
-        raise InvalidValueError(
-            f"{name}[{s}] sums to {float(totals[s])!r} (state={s}); the action "
-            "probabilities of every state must sum to 1"
-        )
+    array = check_distribution_rows(array, name)
     mask = getattr(mdp, "action_mask", None)
     if mask is not None:
         forbidden = (array > 0) & ~mask

@@ -11,7 +11,13 @@ import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 
-from rlfoundations._validate import check_gamma, check_int, check_optional_seed, is_int
+from rlfoundations._validate import (
+    check_distribution_rows,
+    check_gamma,
+    check_int,
+    check_optional_seed,
+    is_int,
+)
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
@@ -145,10 +151,6 @@ class CompiledPolicy(GreedyPolicy):
         )
 
 
-#: How far a stochastic policy's row may sum from 1.
-PROB_TOLERANCE = 1e-9
-
-
 def check_action_probabilities(
     policy: npt.ArrayLike,
     name: str = "policy",
@@ -159,7 +161,8 @@ def check_action_probabilities(
 
     Raises ``InvalidTypeError`` for a non-numeric dtype and ``InvalidValueError`` for another
     shape (than ``(n_states, n_actions)`` where given), a negative or non-finite entry, or a
-    row not summing to 1 within ``PROB_TOLERANCE``, naming the first offending state.
+    row not summing to 1 within :data:`rlfoundations.mdp.PROB_TOLERANCE`, naming the first
+    offending state.
     """
     array = np.asarray(policy)
     if array.dtype.kind not in "fiu":
@@ -175,21 +178,7 @@ def check_action_probabilities(
                 f"{name} must have shape ({n_states}, {n_actions}) ({what} = {size}), "
                 f"got {array.shape}"
             )
-    array = np.array(array, dtype=np.float64)
-    bad = ~np.isfinite(array) | (array < 0)
-    if bad.any():
-        s, a = (int(i) for i in np.argwhere(bad)[0])
-        raise InvalidValueError(
-            f"{name}[{s}, {a}] = {array[s, a]} is not a probability (state={s}, action={a})"
-        )
-    totals = array.sum(axis=1)
-    off = np.flatnonzero(np.abs(totals - 1.0) > PROB_TOLERANCE)
-    if off.size:
-        s = int(off[0])
-        raise InvalidValueError(
-            f"{name}[{s}] sums to {float(totals[s])!r} (state={s}); the action "
-            "probabilities of every state must sum to 1"
-        )
+    array = check_distribution_rows(array, name)
     array.setflags(write=False)
     return array
 
@@ -522,19 +511,7 @@ def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int]
         return lambda obs: int(actions[obs])
     if table.dtype.kind not in "fiu":
         raise InvalidTypeError(f"action probabilities must be numbers, got dtype {table.dtype}")
-    probs = table.astype(float)
-    bad = ~np.isfinite(probs) | (probs < 0)
-    if bad.any():
-        state, action = np.argwhere(bad)[0]
-        raise InvalidValueError(
-            f"policy[{state}, {action}] = {probs[state, action]} is not a probability"
-        )
-    totals = probs.sum(axis=1)
-    off = np.flatnonzero(np.abs(totals - 1.0) > PROB_TOLERANCE)
-    if off.size:
-        raise InvalidValueError(
-            f"the action probabilities of state {off[0]} sum to {totals[off[0]]!r}, not 1"
-        )
+    probs = check_distribution_rows(table, "policy")
     return StochasticPolicy(probs, seed)
 
 
