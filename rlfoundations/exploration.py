@@ -221,9 +221,7 @@ class _Summaries:
         self.regret[:, self.kept : self.kept + new.shape[0]] = curve[:, new - self.played]
         self.kept += new.shape[0]
         self.last_regret = np.concatenate([self.last_regret, regret], axis=1)[:, -LAST_EPISODES:]
-        self.last_returns = np.concatenate([self.last_returns, returns], axis=1)[
-            :, -LAST_EPISODES:
-        ]
+        self.last_returns = np.concatenate([self.last_returns, returns], axis=1)[:, -LAST_EPISODES:]
         self.played += count
         state.cursor[:, 0] = 0
 

@@ -148,7 +148,9 @@ class Runs:
 
 
 def _td_prepare(mdp, algorithm, seeds, values, options, record_episodes) -> RunSpec:
-    given = {name: TD_DEFAULTS[name] if values[name] is None else values[name] for name in TD_DEFAULTS}
+    given = {
+        name: TD_DEFAULTS[name] if values[name] is None else values[name] for name in TD_DEFAULTS
+    }
     given["gamma"] = values["gamma"]
     exploration = given.pop("exploration")
     baseline = given.pop("baseline")
@@ -250,7 +252,9 @@ def _regret_run(mdp, runs, n_episodes, eval_every, progress=None, on_interrupt="
 
 
 _STEPS = frozenset({"gamma", "n_steps", "eval_every"})
-_TD = Engine("n_steps", _STEPS | set(TD_DEFAULTS), (), _td_prepare, _td_run, lambda results: _stack(results))
+_TD = Engine(
+    "n_steps", _STEPS | set(TD_DEFAULTS), (), _td_prepare, _td_run, lambda results: _stack(results)
+)
 _PREDICTION = Engine(
     "n_steps",
     _STEPS | {"policy", "alpha", "n", "lam"},
