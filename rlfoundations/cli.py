@@ -4,6 +4,8 @@
   ``--criterion finite`` (with ``--horizon``) or ``average`` for the other criteria;
 - ``train ENV``: learn by trial and error over seeds, with a progress bar, and print the gap
   to optimal (Ctrl-C keeps what was learned so far, and exits with status 130);
+  ``--algo td-prediction`` / ``monte-carlo-prediction`` learn the values of ``--policy``
+  (default: the optimal policy) and print their RMS error against the exact values;
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
 - ``animate ENV``: the talk's value-iteration animation, as a GIF;
 - ``bench``: run the benchmark scripts (offered in a source checkout only).

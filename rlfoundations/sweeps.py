@@ -1,8 +1,13 @@
 """Sweeps: a grid of seeds x hyperparameters, run in parallel here or on any executor.
 
+Every learner runs here. :data:`ENGINES` names, for the learners outside the TD batch engine
+(prediction, Monte Carlo control, the regret learners), the :class:`Engine` that checks a
+grid, runs a chunk of it and stacks chunk results: the engines of their own modules'
+``*_sweep`` functions, so there is one engine per learner, whichever sweep calls it.
+
 The grid's runs are split into chunks; each chunk is one batch
-(:func:`rlfoundations.batch.run_batch`), a jitted ``prange`` loop over its runs. Here, one
-chunk holds every run. Given an executor (a ``concurrent.futures.Executor``, or a Dask
+(:func:`rlfoundations.batch.run_batch`, or the learner's engine), a jitted ``prange`` loop
+over its runs. Here, one chunk holds every run. Given an executor (a ``concurrent.futures.Executor``, or a Dask
 client's ``client.get_executor()``), chunks are submitted to it, a failed chunk is
 resubmitted, and the results are stacked in grid order:
 run for run the same as the single-machine sweep, since each run draws from its own stream,
