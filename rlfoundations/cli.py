@@ -69,6 +69,7 @@ from rlfoundations.results import (
     LearningResult,
     LinearProgrammingResult,
     PlanningResult,
+    PredictionSweepResult,
     SoftResult,
 )
 from rlfoundations.schedules import Schedule
@@ -818,6 +819,7 @@ def _train_prediction(args: argparse.Namespace, settings: dict) -> int:
             **settings,
         )
         elapsed = time.perf_counter() - started
+    assert isinstance(result, PredictionSweepResult)  # the prediction learners' result
     if progress is not None:
         progress.close()
     runs = "" if args.seeds == 1 else f" in each of {args.seeds} runs"

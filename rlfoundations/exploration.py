@@ -784,7 +784,7 @@ def run_sweep(
         else:
             groups.append([point])
     total = len(points) * n_episodes
-    results = []
+    results: list[RegretSweepResult] = []
     finished = 0
     for group in groups:
 

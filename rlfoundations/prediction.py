@@ -582,7 +582,7 @@ def prediction_sweep(
                     f"{name}={value!r} is a sweep axis, but monte_carlo_prediction does not "
                     f"use {name}: every value would give the same runs. Drop the axis"
                 )
-        n, lam, alpha = None, None, None
+        n, lam, alpha = None, None, None  # type: ignore[assignment]
     else:  # prediction_sweep ignores the Monte Carlo options, and n with lam given
         first_visit, behaviour, importance = None, None, None  # type: ignore[assignment]
         if lam is not None and not _is_axis(n):

@@ -7,9 +7,9 @@ grid, runs a chunk of it and stacks chunk results: the engines of their own modu
 
 The grid's runs are split into chunks; each chunk is one batch
 (:func:`rlfoundations.batch.run_batch`, or the learner's engine), a jitted ``prange`` loop
-over its runs. Here, one chunk holds every run. Given an executor (a ``concurrent.futures.Executor``, or a Dask
-client's ``client.get_executor()``), chunks are submitted to it, a failed chunk is
-resubmitted, and the results are stacked in grid order:
+over its runs. Here, one chunk holds every run. Given an executor (a
+``concurrent.futures.Executor``, or a Dask client's ``client.get_executor()``), chunks are
+submitted to it, a failed chunk is resubmitted, and the results are stacked in grid order:
 run for run the same as the single-machine sweep, since each run draws from its own stream,
 seeded by its seed alone.
 """
@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numba
 import numpy as np
@@ -153,7 +153,7 @@ class Runs:
 
 
 def _td_prepare(mdp, algorithm, seeds, values, options, record_episodes) -> RunSpec:
-    given = {
+    given: dict[str, Any] = {
         name: TD_DEFAULTS[name] if values[name] is None else values[name] for name in TD_DEFAULTS
     }
     given["gamma"] = values["gamma"]
@@ -307,7 +307,40 @@ def _engine(algorithm) -> tuple[Engine, str]:
         raise InvalidValueError(f"algorithm must be one of {names}, got {algorithm!r}") from None
 
 
+# The result's type follows the learner named (positionally, as the examples do).
+@overload
 def sweep(
+    mdp: TabularMDP,
+    algorithm: Literal["td_prediction", "monte_carlo_prediction"],
+    /,
+    *,
+    seeds: int | Sequence[int],
+    **arguments: Any,
+) -> PredictionSweepResult: ...
+
+
+@overload
+def sweep(
+    mdp: TabularMDP,
+    algorithm: Literal["ucbvi", "psrl", "ucb_q_learning", "rmax"],
+    /,
+    *,
+    seeds: int | Sequence[int],
+    **arguments: Any,
+) -> RegretSweepResult: ...
+
+
+@overload
+def sweep(
+    mdp: TabularMDP,
+    algorithm: str = ...,
+    *,
+    seeds: int | Sequence[int],
+    **arguments: Any,
+) -> SweepResult: ...
+
+
+def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" or "algorithm"
     mdp: TabularMDP,
     algorithm: str = "q_learning",
     *,
