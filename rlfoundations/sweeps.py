@@ -116,10 +116,12 @@ TD_DEFAULTS = {
 class Engine(NamedTuple):
     """How ``sweep`` runs one kind of learner: its parameters, and its three steps.
 
-    ``prepare(mdp, algorithm, budget, values, options, record_episodes)`` checks every
-    argument and grid point and returns the runs (``n_runs``, ``seeds``, ``subset(range)``,
-    picklable); ``run(mdp, runs, budget, eval_every, progress, on_interrupt)`` runs them;
-    ``stack(results)`` joins the results of chunks of runs, in order.
+    ``prepare(mdp, algorithm, seeds, values, options, record_episodes)`` checks every
+    argument and grid point (``values`` the sweep's named keyword arguments, ``options``
+    its ``**options``) and returns the runs, picklable, with ``n_runs``, ``seeds`` and
+    ``subset(range)``; ``run(mdp, runs, budget, eval_every, progress, on_interrupt)`` runs
+    them (``budget`` the ``n_steps`` or ``n_episodes``); ``stack(results)`` joins the
+    results of chunks of runs, in order.
     """
 
     budget: str  # "n_steps" or "n_episodes"
@@ -260,22 +262,6 @@ _STEPS = frozenset({"gamma", "n_steps", "eval_every"})
 _TD = Engine(
     "n_steps", _STEPS | set(TD_DEFAULTS), (), _td_prepare, _td_run, lambda results: _stack(results)
 )
-_PREDICTION = Engine(
-    "n_steps",
-    _STEPS | {"policy", "alpha", "n", "lam"},
-    ("first_visit", "behaviour", "importance"),
-    _prediction_prepare,
-    _prediction_run,
-    prediction.stack,
-)
-_CONTROL = Engine(
-    "n_steps",
-    _STEPS | {"epsilon"},
-    ("method",),
-    _control_prepare,
-    _control_run,
-    lambda results: _stack(results),
-)
 
 
 def _regret_engine(algorithm: str) -> Engine:
@@ -288,13 +274,32 @@ def _regret_engine(algorithm: str) -> Engine:
 
 #: The learners outside the TD batch engine (:data:`rlfoundations.batch.FAMILIES`), by name.
 ENGINES = {
-    "td_prediction": _PREDICTION,
-    "monte_carlo_prediction": _PREDICTION._replace(takes=_STEPS | {"policy"}),
-    "monte_carlo_control": _CONTROL,
+    "td_prediction": Engine(
+        "n_steps",
+        _STEPS | {"policy", "alpha", "n", "lam"},
+        (),
+        _prediction_prepare,
+        _prediction_run,
+        prediction.stack,
+    ),
+    "monte_carlo_prediction": Engine(
+        "n_steps",
+        _STEPS | {"policy"},
+        ("first_visit", "behaviour", "importance"),
+        _prediction_prepare,
+        _prediction_run,
+        prediction.stack,
+    ),
+    "monte_carlo_control": Engine(
+        "n_steps",
+        _STEPS | {"epsilon"},
+        ("method",),
+        _control_prepare,
+        _control_run,
+        lambda results: _stack(results),
+    ),
     **{name: _regret_engine(name) for name in regret_learners.ALGORITHMS},
 }
-# td_prediction takes none of Monte Carlo's options.
-ENGINES["td_prediction"] = _PREDICTION._replace(options=())
 
 
 def _engine(algorithm) -> tuple[Engine, str]:
