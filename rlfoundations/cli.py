@@ -4,6 +4,8 @@
   ``--criterion finite`` (with ``--horizon``) or ``average`` for the other criteria;
 - ``train ENV``: learn by trial and error over seeds, with a progress bar, and print the gap
   to optimal (Ctrl-C keeps what was learned so far, and exits with status 130);
+  ``--algo td-prediction`` / ``monte-carlo-prediction`` learn the values of ``--policy``
+  (default: the optimal policy) and print their RMS error against the exact values;
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
 - ``animate ENV``: the talk's value-iteration animation, as a GIF;
 - ``bench``: run the benchmark scripts (offered in a source checkout only).
@@ -39,7 +41,6 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,6 @@ from rlfoundations import _cli_data, _cli_regret
 from rlfoundations.errors import InvalidValueError, UserError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.monte_carlo import monte_carlo_control_sweep
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
     modified_policy_iteration,
@@ -59,6 +59,7 @@ from rlfoundations.planning import (
     value_iteration,
 )
 from rlfoundations.policy import GreedyPolicy, StochasticPolicy
+from rlfoundations.prediction import acting_states
 from rlfoundations.problems import CATALOG, env_id, get_problem
 from rlfoundations.problems._cli import parse_params, problems_command
 from rlfoundations.progress import ProgressBar, format_duration
@@ -68,6 +69,7 @@ from rlfoundations.results import (
     LearningResult,
     LinearProgrammingResult,
     PlanningResult,
+    PredictionSweepResult,
     SoftResult,
 )
 from rlfoundations.schedules import Schedule
@@ -95,6 +97,11 @@ ALGORITHMS = {
     "sarsa-lambda": "sarsa_lambda",
     "watkins-q-lambda": "watkins_q_lambda",
     "n-step-sarsa": "n_step_sarsa",
+}
+#: ``train --algo`` names of the prediction learners: they learn the values of ``--policy``.
+PREDICTION_ALGORITHMS = {
+    "td-prediction": "td_prediction",
+    "monte-carlo-prediction": "monte_carlo_prediction",
 }
 #: The CLI names of the eligibility-trace learners (they take --lam and --trace).
 TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
@@ -427,12 +434,16 @@ def _add_solve(commands) -> None:
 def _add_train(commands) -> None:
     train = commands.add_parser("train", help="learn from simulated experience")
     _add_env(train, "a registered discrete env id with a model, e.g. Taxi-v3")
-    train.add_argument("--algo", choices=list(ALGORITHMS), default="q-learning")
+    train.add_argument(
+        "--algo", choices=[*ALGORITHMS, *PREDICTION_ALGORITHMS], default="q-learning"
+    )
     train.add_argument("--steps", type=_positive_int, default=2_000_000, help="steps per run")
     train.add_argument("--seeds", type=_positive_int, default=1, help="runs, one per seed (1)")
     train.add_argument("--seed", type=_seed, default=0, help="first seed (0)")
     train.add_argument("--gamma", type=_gamma, default=0.99, help="discount factor (0.99)")
-    train.add_argument("--alpha", type=_rate, default=0.5, help="learning rate in (0, 1] (0.5)")
+    train.add_argument(
+        "--alpha", type=_rate, help="learning rate in (0, 1] (0.5; td-prediction 0.1)"
+    )
     train.add_argument(
         "--epsilon",
         type=_epsilon,
@@ -455,15 +466,32 @@ def _add_train(commands) -> None:
         "--kappa", type=_non_negative, help="Dyna-Q+ exploration bonus (0); dyna-q only"
     )
     train.add_argument(
-        "--n", type=_positive_int, help="steps of n-step SARSA (4); n-step-sarsa only"
+        "--n",
+        type=_positive_int,
+        help="steps of n-step SARSA (4) or n-step TD (1); n-step-sarsa and td-prediction only",
     )
     train.add_argument(
-        "--lam", type=_probability, help="trace decay lambda in [0, 1] (0.9); trace learners only"
+        "--lam",
+        type=_probability,
+        help="trace decay lambda in [0, 1] (0.9); trace learners, and td-prediction (true "
+        "online TD(lambda) instead of n-step TD)",
     )
     train.add_argument(
         "--trace",
         choices=["accumulating", "replacing", "dutch"],
         help="eligibility trace (accumulating); trace learners only",
+    )
+    train.add_argument(
+        "--policy",
+        help="td-prediction and monte-carlo-prediction: the policy whose values are learned, "
+        "a file saved by solve --out (or rlfoundations.save), or 'random' (uniform); default: "
+        "the optimal policy, by value iteration at --gamma",
+    )
+    train.add_argument(
+        "--every-visit",
+        action="store_true",
+        default=None,
+        help="monte-carlo-prediction learns from every visit of a state (default: the first)",
     )
     train.add_argument("--out", help="save the best run's result to this .npz file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -667,14 +695,22 @@ def solve_command(args: argparse.Namespace) -> int:
 # -- train -----------------------------------------------------------------------------------
 def _train_settings(args: argparse.Namespace) -> dict:
     """The learner's keyword arguments from the flags, refusing flags it would ignore."""
+    if args.algo in PREDICTION_ALGORITHMS:
+        return _prediction_settings(args)
+    _refuse(_given(args, "policy"), f"with --algo {args.algo} (prediction learners only)")
+    _refuse(_given(args, "every_visit"), f"with --algo {args.algo} (monte-carlo-prediction only)")
+    _default(args, "alpha", 0.5)
     if args.algo != "dyna-q":
         _refuse(_given(args, "planning_steps", "kappa"), f"with --algo {args.algo} (dyna-q only)")
     if args.algo != "reinforce":
         _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
     if args.algo not in TRACE_ALGORITHMS:
-        _refuse(_given(args, "lam", "trace"), f"with --algo {args.algo} (trace learners only)")
+        _refuse(
+            _given(args, "lam", "trace"),
+            f"with --algo {args.algo} (trace learners and td-prediction only)",
+        )
     if args.algo != "n-step-sarsa":
-        _refuse(_given(args, "n"), f"with --algo {args.algo} (n-step-sarsa only)")
+        _refuse(_given(args, "n"), f"with --algo {args.algo} (n-step-sarsa and td-prediction only)")
     if args.algo == "monte-carlo-control":
         # Exploring starts (a whole-episode learner: no step size; --alpha is not read).
         _refuse(_given(args, "decay"), "with --algo monte-carlo-control (a constant epsilon)")
@@ -707,10 +743,122 @@ def _train_settings(args: argparse.Namespace) -> dict:
     return settings
 
 
+def _prediction_settings(args: argparse.Namespace) -> dict:
+    """The prediction learners' keyword arguments; they take no exploration flags."""
+    _refuse(
+        _given(args, "epsilon", "decay", "planning_steps", "baseline_alpha", "kappa", "trace"),
+        f"with --algo {args.algo} (it follows --policy)",
+    )
+    if args.out is not None:
+        raise CommandError(
+            f"--out does nothing with --algo {args.algo} (its result is values, not a policy "
+            "to save); leave it out"
+        )
+    if args.algo == "monte-carlo-prediction":
+        _refuse(_given(args, "alpha", "n", "lam"), "with --algo monte-carlo-prediction")
+        return {"first_visit": not args.every_visit}
+    _refuse(_given(args, "every_visit"), "with --algo td-prediction (monte-carlo-prediction only)")
+    if args.lam is not None:
+        _refuse(_given(args, "n"), "with --lam (true online TD(lambda) has no n)")
+        settings: dict = {"lam": args.lam}
+    else:
+        settings = {"n": 1 if args.n is None else args.n}
+    return {"alpha": 0.1 if args.alpha is None else args.alpha, **settings}
+
+
+def _prediction_policy(args: argparse.Namespace, mdp: TabularMDP, kwargs: dict):
+    """The policy ``--policy`` names, and how to say it: a file, uniform, or optimal."""
+    if args.policy is None:
+        policy = value_iteration(mdp, args.gamma, epsilon=1e-10).policy
+        return policy, f"the optimal policy (value iteration, gamma {args.gamma:g})"
+    if args.policy == "random":
+        return np.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions), "the uniform policy"
+    path = _check_in("--policy", args.policy)
+    loaded = load(path, env_id=args.env)
+    saved = load_metadata(path)["metadata"].get("env_kwargs")
+    if saved is not None and saved != json.loads(json.dumps(kwargs)):
+        raise CommandError(
+            f"--policy {str(path)!r} was saved for {args.env} with "
+            f"{_kwargs_text(saved) or 'no --env-kwarg'}, not "
+            f"{_kwargs_text(kwargs) or 'no --env-kwarg'}"
+        )
+    if isinstance(loaded, StochasticPolicy):
+        policy = loaded.probabilities
+    elif isinstance(loaded, SoftResult | LinearProgrammingResult):
+        policy = loaded.policy
+    else:
+        policy = _policy_actions(loaded, str(path), mdp.n_states, mdp.n_actions)
+    if policy.ndim == 2 and policy.shape != (mdp.n_states, mdp.n_actions):
+        raise CommandError(
+            f"{path} has a stochastic policy of shape {policy.shape}, the env has "
+            f"{mdp.n_states} states and {mdp.n_actions} actions"
+        )
+    return policy, f"the policy of {path}"
+
+
+def _train_prediction(args: argparse.Namespace, settings: dict) -> int:
+    """``train --algo td-prediction``: learn a policy's values, print the RMS error."""
+    kwargs = _env_kwargs(args)
+    mdp = _model(args, kwargs)
+    policy, described = _prediction_policy(args, mdp, kwargs)
+    algorithm = PREDICTION_ALGORITHMS[args.algo]
+    seeds = range(args.seed, args.seed + args.seeds)
+    label = f"{args.algo} on {args.env}" + (f", {args.seeds} seeds" if args.seeds > 1 else "")
+    progress = None if args.quiet else ProgressBar(label, stream=sys.stderr)
+    with _compilations() as compiled:
+        started = time.perf_counter()
+        result = sweep(
+            mdp,
+            algorithm,
+            policy=policy,
+            gamma=args.gamma,
+            n_steps=args.steps,
+            seeds=seeds,
+            progress=progress,
+            on_interrupt="return",
+            **settings,
+        )
+        elapsed = time.perf_counter() - started
+    assert isinstance(result, PredictionSweepResult)  # the prediction learners' result
+    if progress is not None:
+        progress.close()
+    runs = "" if args.seeds == 1 else f" in each of {args.seeds} runs"
+    if result.interrupted:
+        print(f"Interrupted: keeping what was learned in {result.total_steps:,} steps{runs}.")
+    total = result.total_steps * result.n_runs
+    print(
+        f"{args.algo} on {mdp}: {result.total_steps:,} steps{runs} in "
+        f"{_timing(elapsed, compiled)} ({total / max(elapsed, 1e-9):,.0f} steps/s)"
+    )
+    print(f"Values of {described}")
+    acting = acting_states(mdp)
+    exact = _policy_values(mdp, policy, args.gamma)
+    if exact is None:
+        print(f"Its exact values are infinite at gamma {args.gamma:g}: it never ends the episode")
+        return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+    gap = result.values[:, acting] - exact[acting]
+    errors = np.sqrt(np.mean(gap * gap, axis=1))
+    where = f"over the {int(acting.sum())} states an episode acts in"
+    if result.n_runs == 1:
+        print(f"RMS error of the values learned against the exact values, {where}: "
+              f"{errors[0]:.4g}")  # fmt: skip
+    else:
+        print(
+            f"RMS error of the values learned against the exact values, {where}: best "
+            f"{errors.min():.4g}, median {float(np.median(errors)):.4g}, worst {errors.max():.4g}"
+        )
+    start = mdp.initial @ exact
+    learned = result.values @ mdp.initial
+    print(f"Exact value of the start distribution: {start:.4f}; learned: mean {learned.mean():.4f}")
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
 def train_command(args: argparse.Namespace) -> int:
     settings = _train_settings(args)
     if args.seed + args.seeds > 2**64:
         raise CommandError(f"--seed {args.seed} with --seeds {args.seeds} passes 2**64")
+    if args.algo in PREDICTION_ALGORITHMS:
+        return _train_prediction(args, settings)
     kwargs = _env_kwargs(args)
     out = (
         _check_out("--out", args.out, suffix=".npz", append=True) if args.out is not None else None
@@ -722,13 +870,9 @@ def train_command(args: argparse.Namespace) -> int:
     progress = None if args.quiet else ProgressBar(label, stream=sys.stderr)
     with _compilations() as compiled:
         started = time.perf_counter()
-        learner = (
-            partial(monte_carlo_control_sweep, method="exploring_starts")
-            if algorithm == "monte_carlo_control"
-            else partial(sweep, algorithm=algorithm)
-        )
-        result = learner(
+        result = sweep(
             mdp,
+            algorithm,
             gamma=args.gamma,
             n_steps=args.steps,
             seeds=seeds,

@@ -11,12 +11,14 @@ horizon H) is evaluated on the model by one backward pass and compared with
 The TD batch engine of :mod:`rlfoundations.batch` counts steps and learns a stationary table;
 these learners plan once per episode over a horizon, so they have their own small episodic
 engine here: chunked by episodes for ``progress`` and Ctrl-C (``on_interrupt="return"``),
-seeded by the shared stream, and :func:`exploration_sweep` runs seeds in parallel with
-``prange`` (``rlf.sweep`` grids are step-based, so it does not take these learners).
+seeded by the shared stream. :func:`run_group` runs seeds in parallel with ``prange``; it
+is what :func:`exploration_sweep` and ``rlf.sweep(mdp, "ucbvi", horizon=..., n_episodes=...)``
+(a grid over seeds and options, on an executor too) both call.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 
@@ -26,6 +28,7 @@ from rlfoundations._kernels import exploration as _kernels
 from rlfoundations._kernels.learning import cumulative, guide_table
 from rlfoundations._kernels.random import seed_state
 from rlfoundations._validate import (
+    check_bool,
     check_choice,
     check_fraction,
     check_int,
@@ -33,16 +36,20 @@ from rlfoundations._validate import (
     check_positive,
     check_seed,
 )
-from rlfoundations.batch import check_progress
+from rlfoundations.batch import LAST_EPISODES, check_progress
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.horizon import backward_induction
 from rlfoundations.mdp import TabularMDP, check_unmasked
-from rlfoundations.results import RegretResult
+from rlfoundations.results import RegretResult, RegretSweepResult
 
 __all__ = ["exploration_sweep", "psrl", "rmax", "ucb_q_learning", "ucbvi"]
 
 #: Episodes per kernel call when progress or interrupts are wanted.
 CHUNK_EPISODES = 64
+#: Episodes held at once by a run without records (``record_episodes=False``).
+BUFFER_EPISODES = 1024
+#: At most this many points of the regret curve are kept without records.
+REGRET_CHECKPOINTS = 1000
 
 ALGORITHMS = {
     "ucbvi": _kernels.UCBVI,
@@ -108,7 +115,8 @@ def _model(mdp: TabularMDP, horizon: int):
     )
 
 
-def _state(mdp: TabularMDP, horizon: int, n_episodes: int, seeds: Sequence[int], q_init):
+def _state(mdp: TabularMDP, horizon: int, width: int, seeds: Sequence[int], q_init):
+    """The runs' state, with room for ``width`` episodes' regret and return."""
     runs, n_states, n_actions = len(seeds), mdp.n_states, mdp.n_actions
     rng = np.empty((runs, 4), dtype=np.uint64)
     for run, seed in enumerate(seeds):
@@ -127,8 +135,8 @@ def _state(mdp: TabularMDP, horizon: int, n_episodes: int, seeds: Sequence[int],
         np.zeros(stage),
         np.zeros(stage),
         np.zeros((runs, 1), dtype=np.int64),
-        np.zeros((runs, n_episodes)),
-        np.zeros((runs, n_episodes)),
+        np.zeros((runs, width)),
+        np.zeros((runs, width)),
     )
 
 
@@ -169,63 +177,174 @@ def _settings(mdp: TabularMDP, algorithm: str, horizon: int, n_episodes: int, op
     return settings, q_init
 
 
-def _result(algorithm, model, state, run, horizon, seed, interrupted) -> RegretResult:
-    done = int(state.cursor[run, 0])
-    episode_regret = state.regret[run, :done].copy()
-    q_values = state.q_values[run].copy()
-    policy = np.zeros((horizon, q_values.shape[1]), dtype=np.int64)
-    for t in range(horizon):
-        for s in range(q_values.shape[1]):
-            policy[t, s] = int(np.argmax(q_values[t, s]))  # lowest index on ties
+def checkpoints(n_episodes: int) -> np.ndarray:
+    """The episode counts after which a run without records keeps its cumulative regret.
+
+    At most :data:`REGRET_CHECKPOINTS`, evenly spaced (``ceil(i K / C)``, i = 1 .. C), the
+    last ``K`` itself: every episode when ``K <= C``.
+    """
+    count = min(n_episodes, REGRET_CHECKPOINTS)
+    index = np.arange(1, count + 1, dtype=np.int64)
+    return (index * n_episodes + count - 1) // count
+
+
+class _Summaries:
+    """Running sums of runs without records: bounded memory, whatever ``n_episodes``.
+
+    :meth:`fold` empties the kernel's episode buffer into them: the cumulative regret at the
+    episodes of :func:`checkpoints` (summed in episode order, as ``np.cumsum`` of the full
+    curve sums, so the numbers are the same bit for bit), the sum of returns, and the last
+    :data:`~rlfoundations.batch.LAST_EPISODES` episodes' regret and return.
+    """
+
+    def __init__(self, runs: int, n_episodes: int) -> None:
+        self.marks = checkpoints(n_episodes)
+        self.played = 0
+        self.total_regret = np.zeros(runs)
+        self.return_sums = np.zeros(runs)
+        self.regret = np.zeros((runs, self.marks.shape[0]))
+        self.kept = 0
+        self.last_regret = np.zeros((runs, 0))
+        self.last_returns = np.zeros((runs, 0))
+
+    def fold(self, state) -> None:
+        count = int(state.cursor[0, 0])
+        if count == 0:
+            return
+        regret = state.regret[:, :count]
+        returns = state.returns[:, :count]
+        curve = np.cumsum(np.concatenate([self.total_regret[:, None], regret], axis=1), axis=1)
+        sums = np.cumsum(np.concatenate([self.return_sums[:, None], returns], axis=1), axis=1)
+        self.total_regret = curve[:, -1].copy()
+        self.return_sums = sums[:, -1].copy()
+        new = self.marks[(self.marks > self.played) & (self.marks <= self.played + count)]
+        self.regret[:, self.kept : self.kept + new.shape[0]] = curve[:, new - self.played]
+        self.kept += new.shape[0]
+        self.last_regret = np.concatenate([self.last_regret, regret], axis=1)[:, -LAST_EPISODES:]
+        self.last_returns = np.concatenate([self.last_returns, returns], axis=1)[:, -LAST_EPISODES:]
+        self.played += count
+        state.cursor[:, 0] = 0
+
+    def fields(self) -> dict:
+        marks, regret = self.marks[: self.kept], self.regret[:, : self.kept]
+        if self.played and (not self.kept or marks[-1] != self.played):  # interrupted
+            marks = np.append(marks, self.played)
+            regret = np.concatenate([regret, self.total_regret[:, None]], axis=1)
+        return {
+            "regret": regret,
+            "episode_regret": self.last_regret,
+            "episode_returns": self.last_returns,
+            "checkpoints": marks,
+            "return_sums": self.return_sums,
+        }
+
+
+def _results(algorithm, model, state, horizon, seeds, params, interrupted, summaries):
+    """The runs of ``state`` as a :class:`RegretSweepResult`."""
+    if summaries is None:
+        done = int(state.cursor[0, 0])
+        episode_regret = state.regret[:, :done].copy()
+        fields = {
+            "regret": np.cumsum(episode_regret, axis=1),
+            "episode_regret": episode_regret,
+            "episode_returns": state.returns[:, :done].copy(),
+        }
+    else:
+        fields = summaries.fields()
+    q_values = state.q_values.copy()
     optimal = 0.0
     for s in range(model.initial.shape[0]):
         optimal += model.initial[s] * model.optimal_values[s]
-    return RegretResult(
-        regret=np.cumsum(episode_regret),
-        episode_regret=episode_regret,
-        episode_returns=state.returns[run, :done].copy(),
+    return RegretSweepResult(
         q_values=q_values,
-        policy=policy,
+        policy=np.argmax(q_values, axis=3),  # lowest index on ties
         optimal_value=optimal,
         algorithm=algorithm,
         horizon=horizon,
-        seed=seed,
+        seeds=np.array(seeds, dtype=np.uint64),
+        params=tuple(params),
         interrupted=interrupted,
+        **fields,
     )
 
 
-def _learn(algorithm, mdp, horizon, n_episodes, seeds, progress, on_interrupt, options):
-    """Validate, allocate, run the kernel in chunks of episodes, wrap one result per seed."""
+def check_run_options(algorithm: str, mdp: TabularMDP, horizon, n_episodes, options: dict):
+    """Validate a run's model, horizon, episodes and options, before any kernel runs."""
     mdp = check_unmasked(check_mdp(mdp), algorithm)
     horizon = _check_bounded("horizon", horizon, MAX_HORIZON)
     n_episodes = _check_bounded("n_episodes", n_episodes, MAX_EPISODES)
-    seeds = [check_seed(seed) for seed in seeds]
-    progress, on_interrupt = check_progress(progress, on_interrupt)
+    _settings(mdp, algorithm, horizon, n_episodes, options)
+    return mdp, horizon, n_episodes
+
+
+def run_group(
+    algorithm: str,
+    mdp: TabularMDP,
+    horizon: int,
+    n_episodes: int,
+    points: Sequence[dict],
+    *,
+    record_episodes: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    on_interrupt: str = "raise",
+) -> RegretSweepResult:
+    """Every run of ``points`` (``seed`` and the same options), in parallel (``prange``).
+
+    Arguments checked (:func:`check_run_options`, :func:`~rlfoundations.batch.check_progress`)
+    but the points' seeds; ``progress(episodes_done, n_episodes)`` after every chunk.
+    """
+    seeds = [check_seed(point["seed"]) for point in points]
+    options = {name: value for name, value in points[0].items() if name != "seed"}
     settings, q_init = _settings(mdp, algorithm, horizon, n_episodes, options)
     model = _model(mdp, horizon)
-    state = _state(mdp, horizon, n_episodes, seeds, q_init)
+    width = n_episodes if record_episodes else min(n_episodes, BUFFER_EPISODES)
+    state = _state(mdp, horizon, width, seeds, q_init)
+    summaries = None if record_episodes else _Summaries(len(seeds), n_episodes)
     chunked = progress is not None or on_interrupt == "return"
-    step = CHUNK_EPISODES if chunked else n_episodes
+    step = min(CHUNK_EPISODES if chunked else n_episodes, width)
     interrupted = False
     done = 0
     try:
         while done < n_episodes:
-            stop = min(n_episodes, done + step)
+            count = min(n_episodes - done, step)
+            # Without records the buffer restarts at 0 after every fold: the kernel's cursor
+            # only places an episode's regret in it (the bonuses count visits, not episodes).
+            stop = count if summaries is not None else done + count
             if len(seeds) == 1:
                 _kernels.explore(model, settings, stop, _run_state(state, 0))
             else:
                 _kernels.explore_batch(model, settings, stop, state)
-            done = stop
+            if summaries is not None:
+                summaries.fold(state)
+            done += count
             if progress is not None:
                 progress(done, n_episodes)
     except KeyboardInterrupt:
         if on_interrupt != "return":
             raise
         interrupted = True
-    return [
-        _result(algorithm, model, state, run, horizon, seed, interrupted)
-        for run, seed in enumerate(seeds)
-    ]
+        if summaries is not None:
+            summaries.fold(state)
+    return _results(algorithm, model, state, horizon, seeds, points, interrupted, summaries)
+
+
+def _learn(algorithm, mdp, horizon, n_episodes, seeds, progress, on_interrupt, options):
+    """Validate, allocate, run the kernel in chunks of episodes, wrap one result per seed."""
+    record_episodes = check_bool("record_episodes", options.pop("record_episodes", True))
+    mdp, horizon, n_episodes = check_run_options(algorithm, mdp, horizon, n_episodes, options)
+    seeds = [check_seed(seed) for seed in seeds]
+    progress, on_interrupt = check_progress(progress, on_interrupt)
+    result = run_group(
+        algorithm,
+        mdp,
+        horizon,
+        n_episodes,
+        [{**options, "seed": seed} for seed in seeds],
+        record_episodes=record_episodes,
+        progress=progress,
+        on_interrupt=on_interrupt,
+    )
+    return [result.run(run) for run in range(result.n_runs)]
 
 
 def ucbvi(
@@ -236,6 +355,7 @@ def ucbvi(
     seed: int = 0,
     bonus_scale: float = 1.0,
     delta: float = 0.05,
+    record_episodes: bool = True,
     progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> RegretResult:
@@ -264,6 +384,11 @@ def ucbvi(
         for far longer before it exploits.
     delta : float
         Confidence level in (0, 1) of the log factor.
+    record_episodes : bool
+        True keeps every episode's regret and return; False keeps the cumulative regret
+        at no more than 1000 evenly spaced episodes (``result.checkpoints``, the last
+        ``n_episodes``), the last 100 episodes and the sum of returns: memory independent
+        of ``n_episodes``.
     progress : bool or callable, optional
         True for a progress bar, or a callable ``progress(episodes_done, n_episodes)``.
     on_interrupt : {"raise", "return"}
@@ -285,7 +410,7 @@ def ucbvi(
     >>> bool(result.episode_regret[-20:].mean() < result.episode_regret[:20].mean())
     True
     """
-    options = {"bonus_scale": bonus_scale, "delta": delta}
+    options = {"bonus_scale": bonus_scale, "delta": delta, "record_episodes": record_episodes}
     return _learn("ucbvi", mdp, horizon, n_episodes, [seed], progress, on_interrupt, options)[0]
 
 
@@ -299,6 +424,7 @@ def psrl(
     reward_prior_mean: float = 0.0,
     reward_prior_variance: float = 1.0,
     reward_noise_variance: float = 1.0,
+    record_episodes: bool = True,
     progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> RegretResult:
@@ -328,6 +454,11 @@ def psrl(
         The Dirichlet's pseudo-count of every next state, > 0.
     reward_prior_mean, reward_prior_variance, reward_noise_variance : float
         The Normal prior on mean rewards and the observation variance it assumes.
+    record_episodes : bool
+        True keeps every episode's regret and return; False keeps the cumulative regret
+        at no more than 1000 evenly spaced episodes (``result.checkpoints``, the last
+        ``n_episodes``), the last 100 episodes and the sum of returns: memory independent
+        of ``n_episodes``.
     progress : bool or callable, optional
         True for a progress bar, or a callable ``progress(episodes_done, n_episodes)``.
     on_interrupt : {"raise", "return"}
@@ -352,6 +483,7 @@ def psrl(
         "reward_prior_mean": _check_number("reward_prior_mean", reward_prior_mean),
         "reward_prior_variance": reward_prior_variance,
         "reward_noise_variance": reward_noise_variance,
+        "record_episodes": record_episodes,
     }
     return _learn("psrl", mdp, horizon, n_episodes, [seed], progress, on_interrupt, options)[0]
 
@@ -366,6 +498,7 @@ def ucb_q_learning(
     bonus_scale: float = 1.0,
     delta: float = 0.05,
     epsilon: float = 0.0,
+    record_episodes: bool = True,
     progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> RegretResult:
@@ -403,6 +536,11 @@ def ucb_q_learning(
         Confidence level in (0, 1) of ``iota``.
     epsilon : float
         Probability of a uniformly random action at each step (0: greedy in the bonus).
+    record_episodes : bool
+        True keeps every episode's regret and return; False keeps the cumulative regret
+        at no more than 1000 evenly spaced episodes (``result.checkpoints``, the last
+        ``n_episodes``), the last 100 episodes and the sum of returns: memory independent
+        of ``n_episodes``.
     progress : bool or callable, optional
         True for a progress bar, or a callable ``progress(episodes_done, n_episodes)``.
     on_interrupt : {"raise", "return"}
@@ -422,7 +560,13 @@ def ucb_q_learning(
     >>> result.q_values.shape
     (20, 6, 2)
     """
-    options = {"bonus": bonus, "bonus_scale": bonus_scale, "delta": delta, "epsilon": epsilon}
+    options = {
+        "bonus": bonus,
+        "bonus_scale": bonus_scale,
+        "delta": delta,
+        "epsilon": epsilon,
+        "record_episodes": record_episodes,
+    }
     return _learn(
         "ucb_q_learning", mdp, horizon, n_episodes, [seed], progress, on_interrupt, options
     )[0]
@@ -435,6 +579,7 @@ def rmax(
     *,
     seed: int = 0,
     known_visits: int = 10,
+    record_episodes: bool = True,
     progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> RegretResult:
@@ -456,6 +601,11 @@ def rmax(
         Seed of the shared random stream.
     known_visits : int
         Visits after which a pair's empirical model is trusted, m >= 1.
+    record_episodes : bool
+        True keeps every episode's regret and return; False keeps the cumulative regret
+        at no more than 1000 evenly spaced episodes (``result.checkpoints``, the last
+        ``n_episodes``), the last 100 episodes and the sum of returns: memory independent
+        of ``n_episodes``.
     progress : bool or callable, optional
         True for a progress bar, or a callable ``progress(episodes_done, n_episodes)``.
     on_interrupt : {"raise", "return"}
@@ -475,7 +625,7 @@ def rmax(
     >>> bool(result.episode_regret[-20:].mean() < result.episode_regret[:20].mean())
     True
     """
-    options = {"known_visits": known_visits}
+    options = {"known_visits": known_visits, "record_episodes": record_episodes}
     return _learn("rmax", mdp, horizon, n_episodes, [seed], progress, on_interrupt, options)[0]
 
 
@@ -486,15 +636,15 @@ def exploration_sweep(
     n_episodes: int,
     *,
     seeds: Sequence[int],
+    record_episodes: bool = True,
     progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
     **options: float | str,
 ) -> list[RegretResult]:
     """Run one of these learners once per seed, the runs in parallel (``prange``).
 
-    ``rlf.sweep`` grids are step-based (``n_steps``, ``gamma``); these learners count episodes
-    over a horizon, so their seeds run here. Each result equals the single run of the same
-    seed, bit for bit.
+    Each result equals the single run of the same seed, bit for bit. ``rlf.sweep`` runs
+    the same engine over a grid (lists of options become axes) and on executors.
 
     Parameters
     ----------
@@ -504,7 +654,7 @@ def exploration_sweep(
         As for the learner.
     seeds : sequence of int
         One run per seed.
-    progress, on_interrupt
+    record_episodes, progress, on_interrupt
         As for the learner (progress counts the episodes of every run together).
     **options
         The learner's keyword options (``bonus_scale=0.1``, ``bonus="bernstein"``, ...).
@@ -536,20 +686,152 @@ def exploration_sweep(
         options["reward_prior_mean"] = _check_number(
             "reward_prior_mean", options["reward_prior_mean"]
         )
+    options["record_episodes"] = record_episodes
     return _learn(algorithm, mdp, horizon, n_episodes, list(seeds), progress, on_interrupt, options)
 
 
+#: Every learner's options, in the order of its signature (the order of a sweep's axes).
 _OPTIONS = {
-    "ucbvi": {"bonus_scale", "delta"},
-    "psrl": {
+    "ucbvi": ("bonus_scale", "delta"),
+    "psrl": (
         "transition_prior",
         "reward_prior_mean",
         "reward_prior_variance",
         "reward_noise_variance",
-    },
-    "ucb_q_learning": {"bonus", "bonus_scale", "delta", "epsilon"},
-    "rmax": {"known_visits"},
+    ),
+    "ucb_q_learning": ("bonus", "bonus_scale", "delta", "epsilon"),
+    "rmax": ("known_visits",),
 }
+
+
+def _is_axis(value) -> bool:
+    return isinstance(value, list | tuple | range | np.ndarray)
+
+
+def sweep_points(
+    algorithm: str, mdp: TabularMDP, horizon, n_episodes, seeds, options: dict
+) -> list[dict]:
+    """A sweep's grid points: the options (a list is an axis) x seeds (fastest), checked.
+
+    An option ``algorithm`` does not take is refused; every point's options are validated
+    here, before any kernel runs.
+    """
+    allowed = _OPTIONS[algorithm]
+    for name in options:
+        if name not in allowed:
+            raise InvalidValueError(
+                f"{algorithm} does not take {name} ({name}={options[name]!r}); its options "
+                f"are {list(allowed)}"
+            )
+    names = [name for name in allowed if name in options]
+    axes = []
+    for name in [*names, "seeds"]:
+        value = seeds if name == "seeds" else options[name]
+        if _is_axis(value):
+            value = list(value)
+            if not value:
+                raise InvalidValueError(f"the sweep axis {name} must not be empty")
+            axes.append(value)
+        else:
+            axes.append([value])
+    points = [
+        dict(zip([*names, "seed"], values, strict=True)) for values in itertools.product(*axes)
+    ]
+    mdp = check_unmasked(check_mdp(mdp), algorithm)
+    checked = set()
+    for point in points:
+        check_seed(point["seed"])
+        group = _group_key(point)
+        if group not in checked:
+            options = _options(point)
+            if "reward_prior_mean" in options:
+                _check_number("reward_prior_mean", options["reward_prior_mean"])
+            check_run_options(algorithm, mdp, horizon, n_episodes, options)
+            checked.add(group)
+    return points
+
+
+def _options(point: dict) -> dict:
+    return {name: value for name, value in point.items() if name != "seed"}
+
+
+def _group_key(point: dict) -> tuple:
+    return tuple((name, repr(value)) for name, value in _options(point).items())
+
+
+def run_sweep(
+    algorithm: str,
+    mdp: TabularMDP,
+    horizon: int,
+    n_episodes: int,
+    points: list[dict],
+    *,
+    record_episodes: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    on_interrupt: str = "raise",
+) -> RegretSweepResult:
+    """The runs of ``points`` (:func:`sweep_points`): each run of equal options together.
+
+    The kernel's settings are shared by a batch, so the grid runs as one :func:`run_group`
+    per consecutive run of equal options, stacked in order. ``progress(done, total)``
+    counts episodes over every run. After Ctrl-C with ``on_interrupt="return"``, the result
+    holds the groups finished (or, when Ctrl-C came in the first, its runs cut short).
+    """
+    groups: list[list[dict]] = []
+    for point in points:
+        if groups and _group_key(groups[-1][0]) == _group_key(point):
+            groups[-1].append(point)
+        else:
+            groups.append([point])
+    total = len(points) * n_episodes
+    results: list[RegretSweepResult] = []
+    finished = 0
+    for group in groups:
+
+        def report(done: int, _: int, runs: int = len(group), before: int = finished) -> None:
+            progress(before + runs * done, total)  # type: ignore[misc]
+
+        result = run_group(
+            algorithm,
+            mdp,
+            horizon,
+            n_episodes,
+            group,
+            record_episodes=record_episodes,
+            progress=None if progress is None else report,
+            on_interrupt=on_interrupt,
+        )
+        if result.interrupted:
+            # Groups cut short have fewer episodes than the finished ones: keep those whole.
+            return stack(results or [result])
+        results.append(result)
+        finished += len(group) * n_episodes
+    return stack(results)
+
+
+def stack(results: list[RegretSweepResult]) -> RegretSweepResult:
+    """Results of the same sweep's runs, in order, as one."""
+    first = results[0]
+
+    def joined(name: str):
+        arrays = [getattr(result, name) for result in results]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return RegretSweepResult(
+        regret=joined("regret"),
+        episode_regret=joined("episode_regret"),
+        episode_returns=joined("episode_returns"),
+        q_values=joined("q_values"),
+        policy=joined("policy"),
+        optimal_value=first.optimal_value,
+        algorithm=first.algorithm,
+        horizon=first.horizon,
+        seeds=joined("seeds"),
+        params=tuple(p for result in results for p in result.params),
+        checkpoints=first.checkpoints,
+        return_sums=joined("return_sums"),
+        interrupted=any(result.interrupted for result in results),
+    )
 
 
 def _check_number(name: str, value) -> float:

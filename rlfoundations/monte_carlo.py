@@ -88,6 +88,32 @@ def _run_control(mdp: TabularMDP, method: str, points: list[dict], n_steps: int,
     )
 
 
+def check_method(method) -> str:
+    if not isinstance(method, str) or method not in METHODS:
+        raise InvalidValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    return method
+
+
+def sweep_points(method, gamma, epsilon, seeds) -> list[dict]:
+    """The grid points of a sweep, ``gamma`` x ``epsilon`` x seeds (fastest), checked."""
+    check_method(method)
+    seed_axis = [seeds] if is_number(seeds) else _axis("seeds", seeds)
+    points = [
+        {"gamma": g, "epsilon": e, "seed": seed}
+        for g, e, seed in itertools.product(
+            _axis("gamma", gamma), _axis("epsilon", epsilon), seed_axis
+        )
+    ]
+    for p in points:
+        check_seed(p["seed"]), check_gamma(p["gamma"]), check_fraction("epsilon", p["epsilon"])
+    return points
+
+
+def run_sweep(mdp: TabularMDP, method: str, points: list[dict], n_steps: int, **options):
+    """The runs of ``points`` (:func:`sweep_points`), in parallel: a :class:`SweepResult`."""
+    return _run_control(mdp, method, points, n_steps, **options)
+
+
 def monte_carlo_control(
     mdp: TabularMDP,
     gamma: float,
@@ -158,8 +184,7 @@ def monte_carlo_control(
     mdp, n_steps, eval_every, progress, on_interrupt = _check_common(
         mdp, n_steps, eval_every, record_episodes, progress, on_interrupt
     )
-    if not isinstance(method, str) or method not in METHODS:
-        raise InvalidValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    check_method(method)
     result = _run_control(
         mdp,
         method,
@@ -213,15 +238,7 @@ def monte_carlo_control_sweep(
     mdp, n_steps, eval_every, progress, on_interrupt = _check_common(
         mdp, n_steps, eval_every, record_episodes, progress, on_interrupt
     )
-    if not isinstance(method, str) or method not in METHODS:
-        raise InvalidValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    seed_axis = [seeds] if is_number(seeds) else _axis("seeds", seeds)
-    points = [
-        {"gamma": g, "epsilon": e, "seed": seed}
-        for g, e, seed in itertools.product(
-            _axis("gamma", gamma), _axis("epsilon", epsilon), seed_axis
-        )
-    ]
+    points = sweep_points(method, gamma, epsilon, seeds)
     return _run_control(
         mdp,
         method,

@@ -575,7 +575,6 @@ def prediction_sweep(
         raise InvalidValueError(
             f"algorithm must be 'td_prediction' or 'monte_carlo_prediction', got {algorithm!r}"
         )
-    seed_axis = [seeds] if is_number(seeds) else _axis("seeds", seeds)
     if algorithm == "monte_carlo_prediction":
         for name, value in (("n", n), ("lam", lam), ("alpha", alpha)):
             if _is_axis(value):
@@ -583,35 +582,106 @@ def prediction_sweep(
                     f"{name}={value!r} is a sweep axis, but monte_carlo_prediction does not "
                     f"use {name}: every value would give the same runs. Drop the axis"
                 )
+        n, lam, alpha = None, None, None  # type: ignore[assignment]
+    else:  # prediction_sweep ignores the Monte Carlo options, and n with lam given
+        first_visit, behaviour, importance = None, None, None  # type: ignore[assignment]
+        if lam is not None and not _is_axis(n):
+            n = None  # type: ignore[assignment]
+    shared, points = sweep_runs(
+        mdp,
+        algorithm,
+        policy,
+        gamma=gamma,
+        seeds=seeds,
+        n=n,
+        lam=lam,
+        alpha=alpha,
+        first_visit=first_visit,
+        behaviour=behaviour,
+        importance=importance,
+    )
+    return run_sweep(
+        mdp,
+        shared,
+        points,
+        n_steps,
+        eval_every=eval_every,
+        record_episodes=record_episodes,
+        progress=progress,
+        on_interrupt=on_interrupt,
+    )
+
+
+def sweep_runs(
+    mdp: TabularMDP,
+    algorithm: str,
+    policy,
+    *,
+    gamma,
+    seeds,
+    n=None,
+    lam=None,
+    alpha=None,
+    first_visit=None,
+    behaviour=None,
+    importance=None,
+) -> tuple[dict, list[dict]]:
+    """The checked settings shared by a prediction sweep's runs, and its grid points.
+
+    Every argument is checked here, before any kernel runs; None is the learner's default.
+    Axes: ``gamma``, then ``alpha`` and ``n`` (n-step TD) or ``lam`` (true online TD), seeds
+    fastest. An option the learner does not take is refused (Monte Carlo takes no ``n``,
+    ``lam`` or ``alpha``; TD no ``first_visit``, ``behaviour`` or ``importance``; true
+    online TD(lambda) no ``n``).
+    """
+    seed_axis = [seeds] if is_number(seeds) else _axis("seeds", seeds)
+
+    def refuse(name: str, value, reason: str) -> None:
+        if value is not None:
+            raise InvalidValueError(
+                f"{algorithm} does not take {name} ({name}={value!r}): {reason}. Drop it"
+            )
+
+    if algorithm == "monte_carlo_prediction":
+        for name, value in (("n", n), ("lam", lam), ("alpha", alpha)):
+            refuse(name, value, "it averages whole returns")
         target, behaviour, first_visit = _check_monte_carlo(
-            mdp, policy, behaviour, importance, first_visit
+            mdp,
+            policy,
+            behaviour,
+            "weighted" if importance is None else importance,
+            True if first_visit is None else first_visit,
         )
         points = [
             {"gamma": g, "seed": seed}
             for g, seed in itertools.product(_axis("gamma", gamma), seed_axis)
         ]
-        return _run_monte_carlo(
-            mdp,
-            target,
-            behaviour,
-            importance,
-            first_visit,
-            points,
-            n_steps,
-            eval_every=eval_every,
-            record_episodes=record_episodes,
-            progress=progress,
-            on_interrupt=on_interrupt,
-        )
+        for point in points:
+            check_seed(point["seed"]), check_gamma(point["gamma"])
+        shared = {
+            "algorithm": algorithm,
+            "target": target,
+            "behaviour": behaviour,
+            "importance": "weighted" if importance is None else importance,
+            "first_visit": first_visit,
+        }
+        return shared, points
+    for name, value in (
+        ("first_visit", first_visit),
+        ("behaviour", behaviour),
+        ("importance", importance),
+    ):
+        refuse(name, value, "it is an option of monte_carlo_prediction")
     probs = check_prediction_policy(mdp, policy)
-    if lam is not None and _is_axis(n):
+    if lam is not None and n is not None:
+        word = "a sweep axis" if _is_axis(n) else "given"
         raise InvalidValueError(
-            f"n={n!r} is a sweep axis, but true online TD(lambda) (lam given) does not use n: "
-            "drop the axis, or sweep n-step TD (lam=None)"
+            f"n={n!r} is {word}, but true online TD(lambda) (lam given) does not use n: "
+            "drop it, or sweep n-step TD (lam=None)"
         )
-    axes = {"gamma": gamma, "alpha": alpha}
+    axes = {"gamma": gamma, "alpha": 0.1 if alpha is None else alpha}
     if lam is None:
-        axes["n"] = n
+        axes["n"] = 1 if n is None else n
         method = _kernels.N_STEP
     else:
         axes["lam"] = lam
@@ -621,16 +691,53 @@ def prediction_sweep(
         dict(zip([*names, "seed"], values, strict=True))
         for values in itertools.product(*(_axis(k, axes[k]) for k in names), seed_axis)
     ]
-    return _run(
-        mdp,
-        probs,
-        method,
-        points,
-        n_steps,
-        eval_every=eval_every,
-        record_episodes=record_episodes,
-        progress=progress,
-        on_interrupt=on_interrupt,
+    for point in points:
+        _check_point(point, method)
+    return {"algorithm": algorithm, "probs": probs, "method": method}, points
+
+
+def run_sweep(
+    mdp: TabularMDP, shared: dict, points: list[dict], n_steps: int, **options
+) -> PredictionSweepResult:
+    """The runs of ``points`` with the settings :func:`sweep_runs` checked, in parallel."""
+    if shared["algorithm"] == "monte_carlo_prediction":
+        return _run_monte_carlo(
+            mdp,
+            shared["target"],
+            shared["behaviour"],
+            shared["importance"],
+            shared["first_visit"],
+            points,
+            n_steps,
+            **options,
+        )
+    return _run(mdp, shared["probs"], shared["method"], points, n_steps, **options)
+
+
+def stack(results: list[PredictionSweepResult]) -> PredictionSweepResult:
+    """Chunks of one sweep's runs, in grid order, as one result (episode arrays padded)."""
+    width = max(result.episode_returns.shape[1] for result in results)
+
+    def padded(array, fill):
+        out = np.full((array.shape[0], width), fill, dtype=array.dtype)
+        out[:, : array.shape[1]] = array
+        return out
+
+    first = results[0]
+    return PredictionSweepResult(
+        values=np.concatenate([r.values for r in results]),
+        episode_returns=np.concatenate([padded(r.episode_returns, np.nan) for r in results]),
+        episode_lengths=np.concatenate([padded(r.episode_lengths, 0) for r in results]),
+        n_episodes=np.concatenate([r.n_episodes for r in results]),
+        total_steps=min(r.total_steps for r in results),
+        algorithm=first.algorithm,
+        seeds=np.concatenate([r.seeds for r in results]),
+        params=tuple(p for r in results for p in r.params),
+        curve_steps=first.curve_steps,
+        curve_rms=None
+        if first.curve_rms is None
+        else np.concatenate([r.curve_rms for r in results]),
+        interrupted=any(r.interrupted for r in results),
     )
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "PredictionResult",
     "PredictionSweepResult",
     "RegretResult",
+    "RegretSweepResult",
     "SoftResult",
     "SweepResult",
 ]
@@ -754,14 +755,18 @@ class RegretResult:
 
     Attributes
     ----------
-    regret : ndarray, shape (n_episodes,)
+    regret : ndarray, shape (n_episodes,) or (n_checkpoints,)
         Cumulative exact regret after each episode: the sum over episodes so far of
         ``sum_s initial(s) * (V*_0(s) - V^pi_k_0(s))``, with ``V*`` from backward induction
         and ``V^pi_k`` the exact finite-horizon value of the policy played in episode k.
+        With ``record_episodes=False``, only after the episodes ``checkpoints`` (the same
+        numbers, bit for bit, as the full curve at those episodes).
     episode_regret : ndarray, shape (n_episodes,)
-        The regret of each episode alone (``np.diff`` of ``regret``, exactly).
+        The regret of each episode alone (``np.diff`` of ``regret``, exactly); the last 100
+        episodes only with ``record_episodes=False``.
     episode_returns : ndarray, shape (n_episodes,)
-        Undiscounted sum of the rewards received in each episode (sampled).
+        Undiscounted sum of the rewards received in each episode (sampled); the last 100
+        only with ``record_episodes=False``.
     q_values : ndarray, shape (horizon, S, A)
         The learned table (UCB Q-learning) or the one planned for the last episode.
     policy : ndarray of int, shape (horizon, S)
@@ -774,6 +779,14 @@ class RegretResult:
     interrupted : bool
         Whether Ctrl-C ended the run early (``on_interrupt="return"``): the arrays then hold
         the episodes finished, fewer than asked for.
+    checkpoints : ndarray of int, shape (n_checkpoints,), or None
+        With ``record_episodes=False``, the episode counts (1-based) after which ``regret``
+        was kept: at most 1000, evenly spaced, the last the episodes played. None when every
+        episode is recorded.
+    return_sum : float or None
+        With ``record_episodes=False``, the sum of every episode's return (summed in order).
+    params : dict or None
+        The run's options, as a sweep gives them (``seed`` and the swept options).
     """
 
     regret: np.ndarray
@@ -786,15 +799,110 @@ class RegretResult:
     horizon: int
     seed: int
     interrupted: bool = False
+    checkpoints: np.ndarray | None = None
+    return_sum: float | None = None
+    params: dict | None = None
+
+    @property
+    def record_episodes(self) -> bool:
+        """Whether every episode's regret and return was kept."""
+        return self.checkpoints is None
 
     @property
     def n_episodes(self) -> int:
         """Number of episodes played."""
+        if self.checkpoints is not None:
+            return int(self.checkpoints[-1]) if self.checkpoints.shape[0] else 0
         return int(self.regret.shape[0])
+
+    @property
+    def mean_return(self) -> float:
+        """The mean return over every episode played (NaN before the first)."""
+        if self.n_episodes == 0:
+            return math.nan
+        if self.return_sum is not None:
+            return self.return_sum / self.n_episodes
+        return float(np.mean(self.episode_returns))
 
     def __repr__(self) -> str:
         total = float(self.regret[-1]) if self.n_episodes else 0.0
         return (
             f"RegretResult(algorithm={self.algorithm!r}, horizon={self.horizon}, "
             f"n_episodes={self.n_episodes}, regret={total:.6g}, seed={self.seed})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class RegretSweepResult:
+    """Runs of a learner with a regret guarantee (``rlf.sweep(mdp, "ucbvi", ...)``), stacked.
+
+    Attributes
+    ----------
+    regret : ndarray, shape (runs, n_episodes) or (runs, n_checkpoints)
+        Every run's cumulative exact regret (:class:`RegretResult`), after every episode or,
+        with ``record_episodes=False``, after the episodes ``checkpoints``.
+    episode_regret, episode_returns : ndarray, shape (runs, n_episodes) or (runs, 100)
+        Each episode's regret and return (the last 100, ``record_episodes=False``).
+    q_values : ndarray, shape (runs, horizon, S, A)
+    policy : ndarray of int, shape (runs, horizon, S)
+    optimal_value : float
+        ``sum_s initial(s) * V*_0(s)``.
+    algorithm : str
+    horizon : int
+    seeds : ndarray of uint64, shape (runs,)
+    params : tuple of dict
+        Every run's options, in grid order, seeds varying fastest.
+    checkpoints : ndarray of int, or None
+        As in :class:`RegretResult`, the same for every run.
+    return_sums : ndarray, shape (runs,), or None
+        With ``record_episodes=False``, every run's sum of returns.
+    interrupted : bool
+    """
+
+    regret: np.ndarray
+    episode_regret: np.ndarray
+    episode_returns: np.ndarray
+    q_values: np.ndarray
+    policy: np.ndarray
+    optimal_value: float
+    algorithm: str
+    horizon: int
+    seeds: np.ndarray
+    params: tuple
+    checkpoints: np.ndarray | None = None
+    return_sums: np.ndarray | None = None
+    interrupted: bool = False
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs."""
+        return int(self.regret.shape[0])
+
+    def run(self, index: int) -> RegretResult:
+        """Run ``index`` as the :class:`RegretResult` the single learner returns."""
+        if isinstance(index, bool | np.bool_) or not isinstance(index, int | np.integer):
+            raise InvalidTypeError(f"index must be an int, got {index!r}")
+        if not -self.n_runs <= index < self.n_runs:
+            raise InvalidValueError(f"index must be in [0, {self.n_runs}), got {index!r}")
+        return RegretResult(
+            regret=self.regret[index].copy(),
+            episode_regret=self.episode_regret[index].copy(),
+            episode_returns=self.episode_returns[index].copy(),
+            q_values=self.q_values[index].copy(),
+            policy=self.policy[index].copy(),
+            optimal_value=self.optimal_value,
+            algorithm=self.algorithm,
+            horizon=self.horizon,
+            seed=int(self.seeds[index]),
+            interrupted=self.interrupted,
+            checkpoints=None if self.checkpoints is None else self.checkpoints.copy(),
+            return_sum=None if self.return_sums is None else float(self.return_sums[index]),
+            params=dict(self.params[index]),
+        )
+
+    def __repr__(self) -> str:
+        stopped = ", interrupted=True" if self.interrupted else ""
+        return (
+            f"RegretSweepResult(algorithm={self.algorithm!r}, runs={self.n_runs}, "
+            f"horizon={self.horizon}{stopped})"
         )

@@ -1,10 +1,15 @@
 """Sweeps: a grid of seeds x hyperparameters, run in parallel here or on any executor.
 
+Every learner runs here. :data:`ENGINES` names, for the learners outside the TD batch engine
+(prediction, Monte Carlo control, the regret learners), the :class:`Engine` that checks a
+grid, runs a chunk of it and stacks chunk results: the engines of their own modules'
+``*_sweep`` functions, so there is one engine per learner, whichever sweep calls it.
+
 The grid's runs are split into chunks; each chunk is one batch
-(:func:`rlfoundations.batch.run_batch`), a jitted ``prange`` loop over its runs. Here, one
-chunk holds every run. Given an executor (a ``concurrent.futures.Executor``, or a Dask
-client's ``client.get_executor()``), chunks are submitted to it, a failed chunk is
-resubmitted, and the results are stacked in grid order:
+(:func:`rlfoundations.batch.run_batch`, or the learner's engine), a jitted ``prange`` loop
+over its runs. Here, one chunk holds every run. Given an executor (a
+``concurrent.futures.Executor``, or a Dask client's ``client.get_executor()``), chunks are
+submitted to it, a failed chunk is resubmitted, and the results are stacked in grid order:
 run for run the same as the single-machine sweep, since each run draws from its own stream,
 seeded by its seed alone.
 """
@@ -15,14 +20,19 @@ import concurrent.futures
 import itertools
 import math
 import time
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, NamedTuple, overload
 
 import numba
 import numpy as np
+import numpy.typing as npt
 
-from rlfoundations._validate import check_int, check_mdp, is_number
+from rlfoundations import exploration as regret_learners
+from rlfoundations import monte_carlo, prediction
+from rlfoundations._validate import check_bool, check_int, check_mdp, is_number
 from rlfoundations.batch import (
+    ALGORITHMS,
     EXPLORATIONS,
     Progress,
     RunSpec,
@@ -33,9 +43,9 @@ from rlfoundations.batch import (
     run_batch,
     run_spec,
 )
-from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from rlfoundations.mdp import TabularMDP
-from rlfoundations.results import SweepResult
+from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
+from rlfoundations.mdp import TabularMDP, check_unmasked
+from rlfoundations.results import PredictionSweepResult, RegretSweepResult, SweepResult
 from rlfoundations.schedules import Schedule
 
 __all__ = ["sweep"]
@@ -87,25 +97,275 @@ def _grid(seeds, axes: dict) -> list[dict]:
 #: A rate (alpha, epsilon, a baseline step): a number or a Schedule, or a list of them (an axis).
 Rate = float | Schedule | Sequence[float | Schedule]
 
+#: The TD batch engine's parameters and what None stands for (the learners' defaults).
+TD_DEFAULTS = {
+    "alpha": 0.1,
+    "epsilon": 0.1,
+    "exploration": "epsilon_greedy",
+    "temperature": 1.0,
+    "planning_steps": 10,
+    "baseline_alpha": 0.1,
+    "baseline": True,
+    "lam": 0.9,
+    "trace": "accumulating",
+    "kappa": 0.0,
+    "n": 4,
+}
 
+
+class Engine(NamedTuple):
+    """How ``sweep`` runs one kind of learner: its parameters, and its three steps.
+
+    ``prepare(mdp, algorithm, seeds, values, options, record_episodes)`` checks every
+    argument and grid point (``values`` the sweep's named keyword arguments, ``options``
+    its ``**options``) and returns the runs, picklable, with ``n_runs``, ``seeds`` and
+    ``subset(range)``; ``run(mdp, runs, budget, eval_every, progress, on_interrupt)`` runs
+    them (``budget`` the ``n_steps`` or ``n_episodes``); ``stack(results)`` joins the
+    results of chunks of runs, in order.
+    """
+
+    budget: str  # "n_steps" or "n_episodes"
+    takes: frozenset[str]  # the sweep's keyword arguments it reads (besides the common ones)
+    options: tuple[str, ...]  # learner options it accepts through **options
+    prepare: Callable
+    run: Callable
+    stack: Callable
+
+
+@dataclass(frozen=True, eq=False)
+class Runs:
+    """Checked runs of a learner outside the TD batch engine: what one chunk's task needs."""
+
+    algorithm: str
+    points: tuple[dict, ...]
+    shared: dict  # the checked settings every run shares (policy, method, ...)
+    record_episodes: bool
+    horizon: int = 0
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.points)
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(int(point["seed"]) for point in self.points)
+
+    def subset(self, runs: range) -> Runs:
+        return replace(self, points=self.points[runs.start : runs.stop])
+
+
+def _td_prepare(mdp, algorithm, seeds, values, options, record_episodes) -> RunSpec:
+    given: dict[str, Any] = {
+        name: TD_DEFAULTS[name] if values[name] is None else values[name] for name in TD_DEFAULTS
+    }
+    given["gamma"] = values["gamma"]
+    exploration = given.pop("exploration")
+    baseline = given.pop("baseline")
+    used = _used_axes(algorithm, exploration)
+    for name, value in given.items():
+        if name not in used and _is_axis(value):
+            setting = "" if algorithm == "reinforce" else f" with exploration={exploration!r}"
+            raise InvalidValueError(
+                f"{name}={value!r} is a sweep axis, but {algorithm}{setting} does not use "
+                f"{name}: every value would give the same runs. Drop the axis"
+                + ("" if name == "planning_steps" else ", or sweep a learner that uses it")
+            )
+    return run_spec(
+        algorithm,
+        _grid(seeds, {name: given[name] for name in used}),
+        exploration=exploration,
+        planning_steps=0,
+        baseline=baseline,
+        record_episodes=record_episodes,
+    )
+
+
+def _td_run(mdp, spec, n_steps, eval_every, progress=None, on_interrupt="raise"):
+    return run_batch(
+        mdp, spec, n_steps, eval_every=eval_every, progress=progress, on_interrupt=on_interrupt
+    )
+
+
+def _prediction_prepare(mdp, algorithm, seeds, values, options, record_episodes) -> Runs:
+    mdp = check_unmasked(mdp, algorithm)
+    shared, points = prediction.sweep_runs(
+        mdp,
+        algorithm,
+        values["policy"],
+        gamma=values["gamma"],
+        seeds=seeds,
+        n=values["n"],
+        lam=values["lam"],
+        alpha=values["alpha"],
+        **options,
+    )
+    return Runs(algorithm, tuple(points), shared, record_episodes)
+
+
+def _prediction_run(mdp, runs, n_steps, eval_every, progress=None, on_interrupt="raise"):
+    return prediction.run_sweep(
+        mdp,
+        runs.shared,
+        list(runs.points),
+        n_steps,
+        eval_every=eval_every,
+        record_episodes=runs.record_episodes,
+        progress=progress,
+        on_interrupt=on_interrupt,
+    )
+
+
+def _control_prepare(mdp, algorithm, seeds, values, options, record_episodes) -> Runs:
+    mdp = check_unmasked(mdp, algorithm)
+    method = monte_carlo.check_method(options.get("method", "exploring_starts"))
+    epsilon = 0.1 if values["epsilon"] is None else values["epsilon"]
+    points = monte_carlo.sweep_points(method, values["gamma"], epsilon, seeds)
+    return Runs(algorithm, tuple(points), {"method": method}, record_episodes)
+
+
+def _control_run(mdp, runs, n_steps, eval_every, progress=None, on_interrupt="raise"):
+    return monte_carlo.run_sweep(
+        mdp,
+        runs.shared["method"],
+        list(runs.points),
+        n_steps,
+        eval_every=eval_every,
+        record_episodes=runs.record_episodes,
+        progress=progress,
+        on_interrupt=on_interrupt,
+    )
+
+
+def _regret_prepare(mdp, algorithm, seeds, values, options, record_episodes) -> Runs:
+    if values["epsilon"] is not None:
+        options = {**options, "epsilon": values["epsilon"]}
+    points = regret_learners.sweep_points(
+        algorithm, mdp, values["horizon"], values["n_episodes"], seeds, options
+    )
+    return Runs(algorithm, tuple(points), {}, record_episodes, horizon=int(values["horizon"]))
+
+
+def _regret_run(mdp, runs, n_episodes, eval_every, progress=None, on_interrupt="raise"):
+    return regret_learners.run_sweep(
+        runs.algorithm,
+        mdp,
+        runs.horizon,
+        n_episodes,
+        list(runs.points),
+        record_episodes=runs.record_episodes,
+        progress=progress,
+        on_interrupt=on_interrupt,
+    )
+
+
+_STEPS = frozenset({"gamma", "n_steps", "eval_every"})
+_TD = Engine(
+    "n_steps", _STEPS | set(TD_DEFAULTS), (), _td_prepare, _td_run, lambda results: _stack(results)
+)
+
+
+def _regret_engine(algorithm: str) -> Engine:
+    options = tuple(name for name in regret_learners._OPTIONS[algorithm] if name != "epsilon")
+    takes = {"horizon", "n_episodes"} | ({"epsilon"} if algorithm == "ucb_q_learning" else set())
+    return Engine(
+        "n_episodes", frozenset(takes), options, _regret_prepare, _regret_run, regret_learners.stack
+    )
+
+
+#: The learners outside the TD batch engine (:data:`rlfoundations.batch.FAMILIES`), by name.
+ENGINES = {
+    "td_prediction": Engine(
+        "n_steps",
+        _STEPS | {"policy", "alpha", "n", "lam"},
+        (),
+        _prediction_prepare,
+        _prediction_run,
+        prediction.stack,
+    ),
+    "monte_carlo_prediction": Engine(
+        "n_steps",
+        _STEPS | {"policy"},
+        ("first_visit", "behaviour", "importance"),
+        _prediction_prepare,
+        _prediction_run,
+        prediction.stack,
+    ),
+    "monte_carlo_control": Engine(
+        "n_steps",
+        _STEPS | {"epsilon"},
+        ("method",),
+        _control_prepare,
+        _control_run,
+        lambda results: _stack(results),
+    ),
+    **{name: _regret_engine(name) for name in regret_learners.ALGORITHMS},
+}
+
+
+def _engine(algorithm) -> tuple[Engine, str]:
+    if isinstance(algorithm, str) and algorithm in ENGINES:
+        return ENGINES[algorithm], algorithm
+    try:
+        return _TD, check_algorithm(algorithm)
+    except UserError:
+        names = sorted([*ALGORITHMS, *ENGINES])
+        raise InvalidValueError(f"algorithm must be one of {names}, got {algorithm!r}") from None
+
+
+# The result's type follows the learner named (positionally, as the examples do).
+@overload
 def sweep(
+    mdp: TabularMDP,
+    algorithm: Literal["td_prediction", "monte_carlo_prediction"],
+    /,
+    *,
+    seeds: int | Sequence[int],
+    **arguments: Any,
+) -> PredictionSweepResult: ...
+
+
+@overload
+def sweep(
+    mdp: TabularMDP,
+    algorithm: Literal["ucbvi", "psrl", "ucb_q_learning", "rmax"],
+    /,
+    *,
+    seeds: int | Sequence[int],
+    **arguments: Any,
+) -> RegretSweepResult: ...
+
+
+@overload
+def sweep(
+    mdp: TabularMDP,
+    algorithm: str = ...,
+    *,
+    seeds: int | Sequence[int],
+    **arguments: Any,
+) -> SweepResult: ...
+
+
+def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" or "algorithm"
     mdp: TabularMDP,
     algorithm: str = "q_learning",
     *,
-    gamma: float | Sequence[float],
-    n_steps: int,
     seeds: int | Sequence[int],
-    alpha: Rate = 0.1,
-    epsilon: Rate = 0.1,
-    exploration: Literal["epsilon_greedy", "softmax"] = "epsilon_greedy",
-    temperature: float | Schedule | Sequence[float | Schedule] = 1.0,
-    planning_steps: int | Sequence[int] = 10,
-    baseline_alpha: Rate = 0.1,
-    baseline: bool = True,
-    lam: float | Sequence[float] = 0.9,
-    trace: str | Sequence[str] = "accumulating",
-    kappa: float | Sequence[float] = 0.0,
-    n: int | Sequence[int] = 4,
+    gamma: float | Sequence[float] | None = None,
+    n_steps: int | None = None,
+    policy: npt.ArrayLike | None = None,
+    horizon: int | None = None,
+    n_episodes: int | None = None,
+    alpha: Rate | None = None,
+    epsilon: Rate | None = None,
+    exploration: Literal["epsilon_greedy", "softmax"] | None = None,
+    temperature: float | Schedule | Sequence[float | Schedule] | None = None,
+    planning_steps: int | Sequence[int] | None = None,
+    baseline_alpha: Rate | None = None,
+    baseline: bool | None = None,
+    lam: float | Sequence[float] | None = None,
+    trace: str | Sequence[str] | None = None,
+    kappa: float | Sequence[float] | None = None,
+    n: int | Sequence[int] | None = None,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -114,47 +374,61 @@ def sweep(
     retries: int = DEFAULT_RETRIES,
     progress: Progress = None,
     on_interrupt: Literal["raise", "return"] = "raise",
-) -> SweepResult:
+    **options: Any,
+) -> SweepResult | PredictionSweepResult | RegretSweepResult:
     """Run a grid of seeds x hyperparameters in parallel, one run per ``prange`` iteration.
+
+    Every learner runs here: the TD family (:data:`rlfoundations.batch.FAMILIES`), the
+    prediction learners, Monte Carlo control and the learners with regret guarantees. A
+    keyword the learner does not take is refused, naming it; None means the learner's own
+    default.
 
     Parameters
     ----------
     mdp : TabularMDP
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
-"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa"}
+"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", "td_prediction", \
+"monte_carlo_prediction", "monte_carlo_control", "ucbvi", "psrl", "ucb_q_learning", "rmax"}
         The learner.
-    gamma, alpha, epsilon, temperature, baseline_alpha
-        As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
-        be a list, which makes it an axis of the grid (``epsilon`` or ``temperature`` after
-        ``exploration``; ``baseline_alpha`` for REINFORCE only). A list of values the
-        algorithm does not use (``temperature`` with epsilon-greedy, ``epsilon`` with
-        softmax or REINFORCE, ...) is refused: it would repeat identical runs.
-    n_steps : int
-        Steps of every run.
     seeds : int or sequence of int
         Seeds, the fastest-varying axis of the grid.
+    gamma : float or sequence of float
+        The discount factor (every learner but the regret ones, which need ``horizon``).
+    n_steps : int
+        Steps of every run (every learner but the regret ones, which count episodes).
+    policy : array_like, shape (S,) or (S, A)
+        The policy evaluated by ``"td_prediction"`` and ``"monte_carlo_prediction"``.
+    horizon, n_episodes : int
+        The regret learners' episode length and episodes (:func:`rlfoundations.ucbvi`).
+    alpha, epsilon, temperature, baseline_alpha
+        As in :func:`rlfoundations.q_learning`, :func:`rlfoundations.reinforce`,
+        :func:`rlfoundations.td_prediction` (``alpha``), :func:`rlfoundations.monte_carlo_control`
+        and :func:`rlfoundations.ucb_q_learning` (``epsilon``); each may be a list, which
+        makes it an axis of the grid (``epsilon`` or ``temperature`` after ``exploration``;
+        ``baseline_alpha`` for REINFORCE only). A list of values a TD learner does not use
+        (``temperature`` with epsilon-greedy, ``epsilon`` with softmax or REINFORCE, ...) is
+        refused: it would repeat identical runs.
     planning_steps : int or sequence of int
         Dyna-Q's replays per real step; a list makes it an axis of the grid.
     lam, trace
-        The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`); a
-        list of either makes it an axis of the grid.
+        The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`), or
+        true online TD(lambda)'s ``lam`` (:func:`rlfoundations.td_prediction`); a list of
+        either makes it an axis of the grid.
     n : int or sequence of int
-        n-step SARSA's number of steps (:func:`rlfoundations.n_step_sarsa`); a list makes it
-        an axis.
+        n-step SARSA's or n-step TD's number of steps; a list makes it an axis.
     kappa : float or sequence of float
         Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
     exploration, baseline
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
-        Exact values of every run's greedy policy every this many steps
-        (``result.curve_steps``, ``result.curve_values``): learning curves with the true gap
-        to optimal.
+        Every this many steps, the exact values of every run's greedy policy
+        (``result.curve_values``), or, for the prediction learners, the RMS error against
+        the exact values (``result.curve_rms``). The regret learners refuse it: their exact
+        regret is computed every episode.
     record_episodes : bool
-        As in the learners: True keeps every run's episode records, False only each run's
-        last 100 episodes and running summaries (``result.n_episodes``,
-        ``result.mean_return``, ``result.mean_length``), in memory independent of
-        ``n_steps``.
+        As in the learners: True keeps every run's episode records, False only summaries in
+        memory independent of ``n_steps`` (or ``n_episodes``).
     n_threads : int, optional
         Numba threads to use here (default: all); results do not depend on it.
     executor : concurrent.futures.Executor-like, optional
@@ -172,11 +446,18 @@ def sweep(
     progress, on_interrupt
         As in the learners. With an executor, progress counts finished runs, and Ctrl-C
         cancels the unfinished chunks and raises (``on_interrupt="return"`` is refused).
+    **options
+        The learner's options that are not axes: ``method`` (Monte Carlo control);
+        ``first_visit``, ``behaviour``, ``importance`` (Monte Carlo prediction); the regret
+        learners' options (``bonus_scale``, ``delta``, ``bonus``, ``known_visits``,
+        ``transition_prior``, ...), each of which may be a list, an axis of the grid.
 
     Returns
     -------
-    SweepResult
+    SweepResult, PredictionSweepResult or RegretSweepResult
         Stacked arrays, ``runs`` first; ``result.run(i)`` equals the same run made alone.
+        A :class:`~rlfoundations.PredictionSweepResult` for the prediction learners, a
+        ``RegretSweepResult`` (``regret`` (runs, n_episodes)) for the regret learners.
 
     Raises
     ------
@@ -186,9 +467,13 @@ def sweep(
     Notes
     -----
     Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
-    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners). Each run
-    owns its random stream, seeded from its seed alone, so a run's result does not depend
-    on the thread count, on the chunking, or on the machine it ran on.
+    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners), and the
+    ``*_batch`` kernels of :mod:`rlfoundations._kernels.prediction`, ``monte_carlo`` and
+    ``exploration``: the same engines as :func:`rlfoundations.prediction_sweep`,
+    :func:`rlfoundations.monte_carlo_control_sweep` and
+    :func:`rlfoundations.exploration_sweep`. Each run owns its random stream, seeded from
+    its seed alone, so a run's result does not depend on the thread count, on the
+    chunking, or on the machine it ran on.
 
     Examples
     --------
@@ -197,42 +482,63 @@ def sweep(
     >>> result = rlf.sweep(mdp, gamma=0.99, n_steps=5_000, seeds=range(4), alpha=[0.1, 0.5])
     >>> result.q_values.shape, result.params[5]
     ((8, 48, 4), {'gamma': 0.99, 'alpha': 0.5, 'epsilon': 0.1, 'seed': 1})
+    >>> chain = rlf.problems.river_swim(small_reward=0.005, large_reward=1.0)
+    >>> regret = rlf.sweep(
+    ...     chain, "ucbvi", horizon=20, n_episodes=100, seeds=range(3), bonus_scale=[0.1, 1.0]
+    ... )
+    >>> regret.regret.shape, regret.params[4]
+    ((6, 100), {'bonus_scale': 1.0, 'seed': 1})
     """
     mdp = check_mdp(mdp)
-    algorithm = check_algorithm(algorithm)
-    n_steps = check_steps("n_steps", n_steps)
-    if eval_every is not None:
-        eval_every = check_int("eval_every", eval_every)
-    progress, on_interrupt = check_progress(progress, on_interrupt)  # type: ignore[assignment]
-    given = {
+    engine, algorithm = _engine(algorithm)
+    values = {
         "gamma": gamma,
+        "n_steps": n_steps,
+        "policy": policy,
+        "horizon": horizon,
+        "n_episodes": n_episodes,
         "alpha": alpha,
         "epsilon": epsilon,
+        "exploration": exploration,
         "temperature": temperature,
-        "baseline_alpha": baseline_alpha,
         "planning_steps": planning_steps,
+        "baseline_alpha": baseline_alpha,
+        "baseline": baseline,
         "lam": lam,
         "trace": trace,
         "kappa": kappa,
         "n": n,
+        "eval_every": eval_every,
     }
-    used = _used_axes(algorithm, exploration)
-    for name, value in given.items():
-        if name not in used and _is_axis(value):
-            setting = "" if algorithm == "reinforce" else f" with exploration={exploration!r}"
+    for name, value in values.items():
+        if value is not None and name not in engine.takes:
             raise InvalidValueError(
-                f"{name}={value!r} is a sweep axis, but {algorithm}{setting} does not use "
-                f"{name}: every value would give the same runs. Drop the axis"
-                + ("" if name == "planning_steps" else ", or sweep a learner that uses it")
+                f"{algorithm} does not take {name} ({name}={_short(value)}); it takes "
+                f"{sorted(engine.takes | set(engine.options))}"
             )
-    spec = run_spec(
-        algorithm,
-        _grid(seeds, {name: given[name] for name in used}),
-        exploration=exploration,
-        planning_steps=0,
-        baseline=baseline,
-        record_episodes=record_episodes,
-    )
+    for name in options:
+        if name not in engine.options:
+            raise InvalidTypeError(
+                f"sweep() got an unexpected keyword argument {name!r} for {algorithm}"
+                + (f"; its options are {list(engine.options)}" if engine.options else "")
+            )
+    required = ["gamma", "n_steps"] if engine.budget == "n_steps" else ["horizon", "n_episodes"]
+    if "policy" in engine.takes:
+        required.append("policy")
+    for name in required:
+        if values[name] is None:
+            raise InvalidTypeError(
+                f"sweep(mdp, {algorithm!r}, ...) is missing the keyword argument {name}"
+            )
+    if engine.budget == "n_steps":
+        budget = check_steps("n_steps", n_steps)
+    else:
+        budget = check_int("n_episodes", n_episodes)
+    if eval_every is not None:
+        eval_every = check_int("eval_every", eval_every)
+    record_episodes = check_bool("record_episodes", record_episodes)
+    progress, on_interrupt = check_progress(progress, on_interrupt)  # type: ignore[assignment]
+    runs = engine.prepare(mdp, algorithm, seeds, values, options, record_episodes)
     if executor is not None:
         if n_threads is not None:
             raise InvalidValueError("n_threads applies to local sweeps; set threads on the workers")
@@ -256,7 +562,9 @@ def sweep(
         retries = check_int("retries", retries, minimum=0)
         if chunk_runs is not None:
             chunk_runs = check_int("chunk_runs", chunk_runs)
-        return _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress)
+        return _distributed(
+            executor, mdp, engine, runs, budget, eval_every, chunk_runs, retries, progress
+        )
     if chunk_runs is not None:
         raise InvalidValueError("chunk_runs applies to sweeps with an executor")
     previous = numba.get_num_threads()
@@ -268,11 +576,16 @@ def sweep(
             )
         numba.set_num_threads(n_threads)
     try:
-        return run_batch(
-            mdp, spec, n_steps, eval_every=eval_every, progress=progress, on_interrupt=on_interrupt
-        )
+        return engine.run(mdp, runs, budget, eval_every, progress, on_interrupt)
     finally:
         numba.set_num_threads(previous)
+
+
+def _short(value) -> str:
+    """A value for an error message: an array by its shape, not its numbers."""
+    if isinstance(value, np.ndarray) and value.size > 8:
+        return f"<array of shape {value.shape}>"
+    return repr(value)
 
 
 def _chunks(n_runs: int, chunk_runs: int | None, executor) -> list[range]:
@@ -297,28 +610,28 @@ def _worker_count(executor) -> int | None:
     return None
 
 
-def run_chunk(
-    mdp: TabularMDP, spec, n_steps: int, eval_every: int | None, attempt: int
-) -> SweepResult:
-    """One task of a distributed sweep: :func:`run_batch` on a chunk of runs.
+def run_chunk(mdp: TabularMDP, runs, budget: int, eval_every: int | None, attempt: int):
+    """One task of a distributed sweep: a chunk of runs, run by the engine of their learner.
 
-    ``attempt`` changes nothing in the result; it makes every resubmission a new task for
-    executors that cache results by their arguments (Dask's pure tasks would otherwise
-    hand back the failed one).
+    ``runs`` is a :class:`~rlfoundations.batch.RunSpec` (the TD family) or a :class:`Runs`;
+    ``budget`` their ``n_steps`` (or ``n_episodes``). ``attempt`` changes nothing in the
+    result; it makes every resubmission a new task for executors that cache results by their
+    arguments (Dask's pure tasks would otherwise hand back the failed one).
     """
-    return run_batch(mdp, spec, n_steps, eval_every=eval_every)
+    engine = _TD if isinstance(runs, RunSpec) else ENGINES[runs.algorithm]
+    return engine.run(mdp, runs, budget, eval_every)
 
 
-def _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, progress):
-    chunks = _chunks(spec.n_runs, chunk_runs, executor)
+def _distributed(executor, mdp, engine, runs, budget, eval_every, chunk_runs, retries, progress):
+    chunks = _chunks(runs.n_runs, chunk_runs, executor)
 
     def submit(index: int, attempt: int):
         return executor.submit(
-            run_chunk, mdp, spec.subset(chunks[index]), n_steps, eval_every, attempt
+            run_chunk, mdp, runs.subset(chunks[index]), budget, eval_every, attempt
         )
 
     pending = {submit(index, 0): (index, 0) for index in range(len(chunks))}
-    results: list[SweepResult | None] = [None] * len(chunks)
+    results: list = [None] * len(chunks)
     finished = 0
     try:
         while pending:
@@ -328,20 +641,20 @@ def _distributed(executor, mdp, spec, n_steps, eval_every, chunk_runs, retries, 
                 results[index] = future.result()
             except Exception as error:  # a lost worker, a killed process: resubmit the chunk
                 if attempt >= retries:
-                    runs = chunks[index]
+                    chunk = chunks[index]
                     raise RuntimeError(
-                        f"sweep chunk {index} (runs {runs.start}..{runs.stop - 1}) failed "
+                        f"sweep chunk {index} (runs {chunk.start}..{chunk.stop - 1}) failed "
                         f"{attempt + 1} time(s); last error: {error!r}"
                     ) from error
                 pending[submit(index, attempt + 1)] = (index, attempt + 1)
                 continue
             finished += len(chunks[index])
             if progress is not None:
-                progress(finished * n_steps, spec.n_runs * n_steps)
+                progress(finished * budget, runs.n_runs * budget)
     finally:
         for future in pending:  # a failure or Ctrl-C: no orphan tasks left running
             future.cancel()
-    return _stack(results, spec)  # type: ignore[arg-type]  # every chunk has finished here
+    return engine.stack(results)  # every chunk has finished here
 
 
 def _first_done(pending: dict):
@@ -356,7 +669,7 @@ def _first_done(pending: dict):
     return min((future for future in futures if future.done()), key=lambda f: pending[f][0])
 
 
-def _stack(results: list[SweepResult], spec: RunSpec) -> SweepResult:
+def _stack(results: list[SweepResult]) -> SweepResult:
     """Chunk results, in grid order, as one SweepResult (episode arrays padded)."""
     width = max(result.episode_returns.shape[1] for result in results)
 
@@ -374,8 +687,8 @@ def _stack(results: list[SweepResult], spec: RunSpec) -> SweepResult:
         n_episodes=np.concatenate([r.n_episodes for r in results]),
         total_steps=first.total_steps,
         algorithm=first.algorithm,
-        seeds=np.array(spec.seeds, dtype=np.uint64),
-        params=spec.params,
+        seeds=np.concatenate([r.seeds for r in results]),
+        params=tuple(p for r in results for p in r.params),
         curve_steps=first.curve_steps,
         curve_values=(
             None

@@ -638,3 +638,83 @@ def test_train_runs_dyna_q_plus(capsys):
     argv = ["train", "FrozenLake-v1", "--algo", "dyna-q", "--kappa", "0.01", "--steps", "2000"]
     assert main([*argv, "--quiet"]) == 0
     assert "dyna-q on TabularMDP(n_states=16" in capsys.readouterr().out
+
+
+# -- train --algo td-prediction / monte-carlo-prediction -----------------------------------------
+def test_train_td_prediction_prints_the_rms_error_against_the_exact_values(capsys):
+    argv = ["train", "random_walk", "--algo", "td-prediction", "--gamma", "1", "--n", "2"]
+    assert main([*argv, "--steps", "20000", "--seeds", "3", "--alpha", "0.05", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    walk = rlf.problems.random_walk()
+    result = rlf.sweep(walk, "td_prediction", policy=[0] * 7, gamma=1.0, n_steps=20_000,
+                       seeds=range(3), n=2, alpha=0.05)  # fmt: skip
+    errors = np.sqrt(np.mean((result.values[:, 1:6] - np.arange(1, 6) / 6) ** 2, axis=1))
+    assert "Values of the optimal policy (value iteration, gamma 1)" in out
+    assert f"over the 5 states an episode acts in: best {errors.min():.4g}" in out
+    # Sutton and Barto's example 6.2: the centre of the walk is worth 1/2.
+    assert "Exact value of the start distribution: 0.5000" in out
+
+
+def test_train_monte_carlo_prediction_learns_the_values_of_a_solved_policy(tmp_path, capsys):
+    assert main(["solve", "FrozenLake-v1", "--out", str(tmp_path / "lake")]) == 0
+    argv = ["train", "FrozenLake-v1", "--algo", "monte-carlo-prediction", "--every-visit"]
+    code = main([*argv, "--policy", str(tmp_path / "lake.npz"), "--steps", "30000", "--quiet"])
+    out = capsys.readouterr().out
+    lake = rlf.from_env("FrozenLake-v1")
+    policy = rlf.value_iteration(lake, 0.99).policy
+    result = rlf.monte_carlo_prediction(lake, policy, 0.99, 30_000, first_visit=False)
+    exact = rlf.policy_evaluation(lake, policy, 0.99).values
+    acting = rlf.acting_states(lake)
+    error = np.sqrt(np.mean((result.values[acting] - exact[acting]) ** 2))
+    assert code == 0
+    assert f"Values of the policy of {tmp_path / 'lake.npz'}" in out
+    assert f"acts in: {error:.4g}" in out
+
+
+def test_train_prediction_of_the_uniform_policy(capsys):
+    argv = ["train", "FrozenLake-v1", "--algo", "td-prediction", "--policy", "random"]
+    assert main([*argv, "--lam", "0.8", "--steps", "5000", "--quiet"]) == 0
+    assert "Values of the uniform policy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(
+            ["--algo", "td-prediction", "--epsilon", "0.1"],
+            "--epsilon does nothing with --algo td-prediction",
+            id="epsilon",
+        ),
+        pytest.param(
+            ["--algo", "monte-carlo-prediction", "--alpha", "0.1"],
+            "--alpha does nothing with --algo monte-carlo-prediction",
+            id="alpha-for-mc",
+        ),
+        pytest.param(
+            ["--algo", "td-prediction", "--lam", "0.5", "--n", "3"],
+            "--n does nothing with --lam",
+            id="n-with-lam",
+        ),
+        pytest.param(
+            ["--algo", "td-prediction", "--every-visit"],
+            "--every-visit does nothing with --algo td-prediction",
+            id="every-visit-for-td",
+        ),
+        pytest.param(
+            ["--algo", "td-prediction", "--out", "values.npz"],
+            "--out does nothing with --algo td-prediction",
+            id="out",
+        ),
+        pytest.param(
+            ["--policy", "random"], "--policy does nothing with --algo q-learning", id="policy"
+        ),
+        pytest.param(
+            ["--algo", "td-prediction", "--policy", "missing.npz"], "--policy", id="no-file"
+        ),
+    ],
+)
+def test_train_prediction_refuses_flags_it_would_ignore(capsys, argv, message):
+    assert main(["train", "FrozenLake-v1", *argv, "--steps", "100", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1

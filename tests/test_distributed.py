@@ -82,3 +82,24 @@ def test_a_worker_killed_mid_sweep_still_gives_the_full_identical_result(taxi):
     assert killed
     assert not got.interrupted
     assert_same_sweep(got, expected)
+
+
+def test_dask_runs_the_prediction_and_regret_learners_as_the_local_sweep():
+    walk = rlf.problems.random_walk(5)
+    river = rlf.problems.river_swim(small_reward=0.005, large_reward=1.0)
+    prediction = {"policy": [0] * 7, "gamma": 1.0, "n_steps": 5_000, "seeds": range(5),
+                  "n": [1, 3], "eval_every": 2_500}  # fmt: skip
+    regret = {"horizon": 10, "n_episodes": 200, "seeds": range(5), "bonus_scale": [0.1, 1.0]}
+    with local_cluster() as cluster, distributed.Client(cluster) as client:
+        executor = client.get_executor()
+        got_prediction = rlf.sweep(walk, "td_prediction", executor=executor, chunk_runs=3,
+                                   **prediction)  # fmt: skip
+        got_regret = rlf.sweep(river, "ucbvi", executor=executor, chunk_runs=3, **regret)
+    expected = rlf.sweep(walk, "td_prediction", **prediction)
+    assert got_prediction.values.tobytes() == expected.values.tobytes()
+    assert got_prediction.curve_rms.tobytes() == expected.curve_rms.tobytes()
+    assert got_prediction.params == expected.params
+    expected = rlf.sweep(river, "ucbvi", **regret)
+    assert got_regret.regret.tobytes() == expected.regret.tobytes()
+    assert got_regret.q_values.tobytes() == expected.q_values.tobytes()
+    assert got_regret.params == expected.params

@@ -285,3 +285,69 @@ def test_bad_arguments_are_user_errors(arguments, error):
     call = {"mdp": river_swim(), "horizon": 5, "n_episodes": 5, **arguments}
     with pytest.raises(error, match=next(iter(arguments))):
         rlf.rmax(**call)
+
+
+# -- record_episodes=False: bounded memory ----------------------------------------------------
+@pytest.mark.parametrize(("name", "options"), CASES)
+def test_without_records_the_checkpoints_hold_the_full_curve_bit_for_bit(name, options):
+    learner = getattr(rlf, name)
+    got = learner(river_swim(), 5, 2_500, seed=3, record_episodes=False, **options)
+    full = learner(river_swim(), 5, 2_500, seed=3, **options)
+    assert not got.record_episodes and got.n_episodes == 2_500
+    assert got.regret.tobytes() == full.regret[got.checkpoints - 1].tobytes()
+    assert got.episode_regret.tobytes() == full.episode_regret[-100:].tobytes()
+    assert got.episode_returns.tobytes() == full.episode_returns[-100:].tobytes()
+    assert got.q_values.tobytes() == full.q_values.tobytes()
+    assert got.return_sum == np.cumsum(full.episode_returns)[-1]
+
+
+def test_checkpoints_are_evenly_spaced_and_end_at_the_last_episode():
+    marks = exploration.checkpoints(2_500)
+    assert marks.shape == (exploration.REGRET_CHECKPOINTS,)
+    assert marks[0] == 3 and marks[-1] == 2_500
+    assert set(np.diff(marks).tolist()) == {2, 3}  # 2.5 episodes apart, rounded up
+    assert exploration.checkpoints(7).tolist() == [1, 2, 3, 4, 5, 6, 7]
+
+
+def peak_bytes(n_episodes: int, record_episodes: bool) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        rlf.rmax(river_swim(), 5, n_episodes, seed=0, record_episodes=record_episodes)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_without_records_does_not_grow_with_n_episodes():
+    peak_bytes(2_000, False)  # compiled and warm
+    small, large = peak_bytes(10_000, False), peak_bytes(200_000, False)
+    # With records, the 190,000 more episodes hold 2 * 190,000 * 8 bytes = 3 MB more; without,
+    # the peak moves by tens of kB either way (Numba's dispatch, not the run's buffers).
+    assert large - small < 250_000
+    assert peak_bytes(200_000, True) - small > 3_000_000
+
+
+def test_ctrl_c_without_records_keeps_the_regret_of_the_episodes_finished():
+    calls = []
+
+    def interrupt(done, total):
+        calls.append(done)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    got = rlf.psrl(
+        river_swim(), 5, 5_000, seed=1, record_episodes=False, progress=interrupt,
+        on_interrupt="return",
+    )  # fmt: skip
+    full = rlf.psrl(river_swim(), 5, 5_000, seed=1)
+    done = 3 * exploration.CHUNK_EPISODES
+    assert got.interrupted and got.n_episodes == done
+    assert got.checkpoints[-1] == done
+    assert got.regret.tobytes() == full.regret[got.checkpoints - 1].tobytes()
+
+
+def test_record_episodes_must_be_a_bool():
+    with pytest.raises(InvalidTypeError, match="record_episodes"):
+        rlf.ucbvi(river_swim(), 5, 5, record_episodes="no")

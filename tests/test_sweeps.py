@@ -138,14 +138,21 @@ def test_a_thread_pool_is_refused_with_the_reason(lake):
             rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=[0], executor=executor)
 
 
-def test_process_pool_sweep_equals_the_local_sweep(lake):
+def test_process_pool_sweep_equals_the_local_sweep(lake, walk, river):
     arguments = {"gamma": 0.9, "n_steps": 5_000, "seeds": range(6), "eval_every": 2_500}
     expected = rlf.sweep(lake, **arguments)
+    # One pool (spawning is slow) for a TD, a prediction and a regret learner.
+    prediction = {"policy": WALK_POLICY, "gamma": 1.0, "n_steps": 2_000, "seeds": range(4)}
+    regret = {"horizon": 5, "n_episodes": 80, "seeds": range(4)}
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as executor:
         got = rlf.sweep(lake, executor=executor, **arguments)
+        got_prediction = rlf.sweep(walk, "td_prediction", executor=executor, **prediction)
+        got_regret = rlf.sweep(river, "psrl", executor=executor, **regret)
     assert_same_sweep(got, expected)
     np.testing.assert_array_equal(got.curve_values, expected.curve_values)
+    assert_same_prediction(got_prediction, rlf.sweep(walk, "td_prediction", **prediction))
+    assert_same_regret(got_regret, rlf.sweep(river, "psrl", **regret))
 
 
 class FlakyExecutor:
@@ -328,3 +335,300 @@ def test_run_index_outside_the_sweep_is_a_user_error(lake, index, error):
     result = rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=range(2))
     with pytest.raises(error):
         result.run(index)
+
+
+# -- every learner: prediction, Monte Carlo control, regret learners -------------------------------
+WALK_POLICY = [0] * 7
+
+
+@pytest.fixture(scope="module")
+def walk() -> rlf.TabularMDP:
+    return rlf.problems.random_walk(5)
+
+
+@pytest.fixture(scope="module")
+def river() -> rlf.TabularMDP:
+    return rlf.problems.river_swim(small_reward=0.005, large_reward=1.0)
+
+
+def assert_same_prediction(got, expected) -> None:
+    assert got.values.tobytes() == expected.values.tobytes()
+    assert np.array_equal(got.n_episodes, expected.n_episodes)
+    assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
+    assert got.episode_lengths.tobytes() == expected.episode_lengths.tobytes()
+    if expected.curve_rms is not None:
+        assert got.curve_rms.tobytes() == expected.curve_rms.tobytes()
+
+
+def assert_same_regret(got, expected) -> None:
+    for name in ("regret", "episode_regret", "episode_returns", "q_values", "policy"):
+        assert getattr(got, name).tobytes() == getattr(expected, name).tobytes(), name
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        pytest.param({"alpha": [0.1, Schedule.linear(0.3, 0.01, 2_000)], "n": [1, 3]}, id="n-step"),
+        pytest.param({"alpha": 0.2, "lam": [0.0, 0.8]}, id="true-online"),
+    ],
+)
+def test_td_prediction_sweep_runs_equal_single_runs(walk, grid):
+    result = rlf.sweep(
+        walk, "td_prediction", policy=WALK_POLICY, gamma=1.0, n_steps=2_000, seeds=[0, 7],
+        eval_every=500, **grid,
+    )  # fmt: skip
+    assert isinstance(result, rlf.PredictionSweepResult)
+    assert result.n_runs == 8 if "n" in grid else 4
+    for run, params in enumerate(result.params):
+        options = {key: value for key, value in params.items() if key != "gamma"}
+        seed = options.pop("seed")
+        expected = rlf.td_prediction(
+            walk, WALK_POLICY, params["gamma"], 2_000, seed=seed, eval_every=500, **options
+        )
+        assert_same_prediction(result.run(run), expected)
+
+
+def test_td_prediction_sweep_learns_the_random_walks_closed_form_values(walk):
+    # Sutton and Barto's example 6.2: under the random policy V(s) = s / 6 for s = 1 .. 5.
+    alpha = Schedule.linear(0.1, 0.002, 30_000)
+    result = rlf.sweep(
+        walk, "td_prediction", policy=WALK_POLICY, gamma=1.0, n_steps=30_000, seeds=range(3),
+        alpha=alpha, n=[1, 2], eval_every=10_000,
+    )  # fmt: skip
+    expected = np.arange(1, 6) / 6
+    assert np.abs(result.values[:, 1:6] - expected).max() < 0.05
+    assert (result.curve_rms[:, -1] < result.curve_rms[:, 0] / 5).all()
+
+
+def test_monte_carlo_prediction_sweep_runs_equal_single_runs(walk):
+    behaviour = np.array([[1.0]] * 7)
+    options = {"first_visit": False, "importance": "ordinary", "behaviour": behaviour}
+    result = rlf.sweep(
+        walk, "monte_carlo_prediction", policy=WALK_POLICY, gamma=[0.9, 1.0], n_steps=1_500,
+        seeds=[1, 2], **options,
+    )  # fmt: skip
+    for run, params in enumerate(result.params):
+        expected = rlf.monte_carlo_prediction(
+            walk, WALK_POLICY, params["gamma"], 1_500, seed=params["seed"], **options
+        )
+        assert_same_prediction(result.run(run), expected)
+
+
+def test_monte_carlo_control_sweep_runs_equal_single_runs_and_the_old_sweep(lake):
+    arguments = {"gamma": 0.95, "n_steps": 3_000, "seeds": [0, 5], "epsilon": [0.1, 0.3]}
+    result = rlf.sweep(lake, "monte_carlo_control", method="on_policy", **arguments)
+    assert_same_sweep(result, rlf.monte_carlo_control_sweep(lake, method="on_policy", **arguments))
+    for run, params in enumerate(result.params):
+        expected = rlf.monte_carlo_control(lake, n_steps=3_000, method="on_policy", **params)
+        assert result.run(run).q_values.tobytes() == expected.q_values.tobytes()
+
+
+REGRET_GRIDS = [
+    pytest.param("ucbvi", {"bonus_scale": [0.1, 1.0]}, id="ucbvi"),
+    pytest.param("psrl", {"transition_prior": [0.5, 1.0]}, id="psrl"),
+    pytest.param("ucb_q_learning", {"bonus": ["hoeffding", "none"], "epsilon": 0.1}, id="ucb-q"),
+    pytest.param("rmax", {"known_visits": [2, 5]}, id="rmax"),
+]
+
+
+@pytest.mark.parametrize(("name", "grid"), REGRET_GRIDS)
+def test_regret_sweep_runs_equal_single_runs(river, name, grid):
+    result = rlf.sweep(river, name, horizon=8, n_episodes=60, seeds=[3, 4], **grid)
+    assert result.regret.shape == (4, 60)
+    for run, params in enumerate(result.params):
+        expected = getattr(rlf, name)(river, 8, 60, **params)
+        assert_same_regret(result.run(run), expected)
+        assert result.run(run).params == params
+
+
+def test_regret_sweep_without_records_equals_single_runs_without_records(river):
+    result = rlf.sweep(
+        river, "ucbvi", horizon=5, n_episodes=1_500, seeds=[0, 1], record_episodes=False
+    )
+    for run in range(2):
+        expected = rlf.ucbvi(river, 5, 1_500, seed=run, record_episodes=False)
+        assert_same_regret(result.run(run), expected)
+        assert result.run(run).checkpoints.tobytes() == expected.checkpoints.tobytes()
+
+
+def test_regret_sweep_progress_counts_the_episodes_of_every_run(river):
+    calls = []
+    rlf.sweep(
+        river, "rmax", horizon=5, n_episodes=100, seeds=[0, 1], known_visits=[2, 3],
+        progress=lambda done, total: calls.append((done, total)),
+    )  # fmt: skip
+    assert calls[-1] == (400, 400)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_interrupted_regret_sweep_keeps_the_groups_finished(river):
+    def interrupt(done, total):
+        if done > 200:  # in the second group (known_visits=3)
+            raise KeyboardInterrupt
+
+    arguments = {"horizon": 5, "n_episodes": 100, "seeds": [0, 1], "known_visits": [2, 3]}
+    got = rlf.sweep(river, "rmax", progress=interrupt, on_interrupt="return", **arguments)
+    assert got.n_runs == 2
+    expected = rlf.sweep(river, "rmax", **{**arguments, "known_visits": [2]})
+    assert got.regret.tobytes() == expected.regret.tobytes()
+
+
+# Every kind of learner through an executor, chunked, with one failure per chunk retried.
+EXECUTOR_SWEEPS = [
+    pytest.param(
+        "td_prediction",
+        {"policy": WALK_POLICY, "gamma": 1.0, "n_steps": 2_000, "n": [1, 2], "eval_every": 1_000},
+        id="td-prediction",
+    ),
+    pytest.param(
+        "td_prediction",
+        {
+            "policy": WALK_POLICY,
+            "gamma": 1.0,
+            "n_steps": 2_000,
+            "lam": 0.5,
+            "record_episodes": False,
+        },
+        id="td-lambda-no-records",
+    ),
+    pytest.param(
+        "monte_carlo_prediction",
+        {"policy": WALK_POLICY, "gamma": [0.9, 1.0], "n_steps": 2_000, "first_visit": False},
+        id="mc-prediction",
+    ),
+    pytest.param(
+        "monte_carlo_control",
+        {"gamma": 1.0, "n_steps": 2_000, "epsilon": [0.1, 0.2], "method": "off_policy"},
+        id="mc-control",
+    ),
+    pytest.param("ucbvi", {"horizon": 5, "n_episodes": 50, "bonus_scale": [0.1, 1.0]}, id="ucbvi"),
+    pytest.param(
+        "psrl", {"horizon": 5, "n_episodes": 1_200, "record_episodes": False}, id="psrl-no-records"
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments"), EXECUTOR_SWEEPS)
+def test_every_learner_on_an_executor_equals_the_local_sweep(walk, river, name, arguments):
+    mdp = river if "horizon" in arguments else walk
+    arguments = {"seeds": range(3), **arguments}
+    expected = rlf.sweep(mdp, name, **arguments)
+    executor = FlakyExecutor(failures=1)
+    got = rlf.sweep(mdp, name, executor=executor, chunk_runs=2, **arguments)
+    assert set(executor.attempts.values()) == {2}
+    assert type(got) is type(expected)
+    assert got.params == expected.params
+    assert got.seeds.tobytes() == expected.seeds.tobytes()
+    if name in ("td_prediction", "monte_carlo_prediction"):
+        assert_same_prediction(got, expected)
+    elif name == "monte_carlo_control":
+        assert_same_sweep(got, expected)
+    else:
+        assert_same_regret(got, expected)
+        assert got.run(-1).regret.tobytes() == expected.run(-1).regret.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "error", "message"),
+    [
+        pytest.param(
+            "ucbvi", {"gamma": 0.9}, InvalidValueError, "ucbvi does not take gamma", id="gamma"
+        ),
+        pytest.param(
+            "ucbvi", {"eval_every": 5}, InvalidValueError, "does not take eval_every", id="eval"
+        ),
+        pytest.param(
+            "ucbvi", {"epsilon": 0.1}, InvalidValueError, "does not take epsilon", id="eps-ucbvi"
+        ),
+        pytest.param(
+            "rmax",
+            {"bonus_scale": 0.1},
+            InvalidTypeError,
+            r"options are \['known_visits'\]",
+            id="option-of-another",
+        ),
+        pytest.param(
+            "ucbvi", {"bonus_scale": []}, InvalidValueError, "must not be empty", id="empty-axis"
+        ),
+        pytest.param(
+            "ucbvi", {"bonus_scale": [0.1, -1.0]}, InvalidValueError, "bonus_scale", id="bad-axis"
+        ),
+        pytest.param(
+            "psrl", {"n_episodes": None}, InvalidTypeError, "n_episodes", id="no-episodes"
+        ),
+        pytest.param("td_prediction", {"policy": None}, InvalidTypeError, "policy", id="no-policy"),
+        pytest.param(
+            "td_prediction", {"lam": 0.5, "n": 2}, InvalidValueError, "does not use n", id="n-lam"
+        ),
+        pytest.param(
+            "td_prediction",
+            {"first_visit": False},
+            InvalidTypeError,
+            "first_visit",
+            id="mc-option-for-td",
+        ),
+        pytest.param(
+            "td_prediction",
+            {"planning_steps": 3},
+            InvalidValueError,
+            "td_prediction does not take planning_steps",
+            id="td-only-setting",
+        ),
+        pytest.param(
+            "monte_carlo_prediction",
+            {"alpha": 0.1},
+            InvalidValueError,
+            "does not take alpha",
+            id="alpha-for-mc",
+        ),
+        pytest.param(
+            "monte_carlo_control", {"lam": 0.5}, InvalidValueError, "does not take lam", id="lam"
+        ),
+        pytest.param(
+            "monte_carlo_control",
+            {"method": "greedy"},
+            InvalidValueError,
+            "method must be",
+            id="method",
+        ),
+        pytest.param(
+            "q_learning",
+            {"horizon": 5},
+            InvalidValueError,
+            "q_learning does not take horizon",
+            id="horizon-for-td",
+        ),
+        pytest.param(
+            "q_learning",
+            {"method": "on_policy"},
+            InvalidTypeError,
+            "'method' for q_learning",
+            id="option-for-td",
+        ),
+    ],
+)
+def test_a_keyword_the_learner_does_not_take_is_refused_naming_it(
+    walk, river, name, arguments, error, message
+):
+    if name in exploration_names():
+        call = {"horizon": 5, "n_episodes": 10, **arguments}
+        mdp = river
+    else:
+        call = {"gamma": 1.0, "n_steps": 10, **arguments}
+        if name in ("td_prediction", "monte_carlo_prediction"):
+            call = {"policy": WALK_POLICY, **call}
+        mdp = walk
+    call = {key: value for key, value in call.items() if value is not None}
+    with pytest.raises(error, match=message):
+        rlf.sweep(mdp, name, seeds=[0, 1], executor=FlakyExecutor(failures=9), **call)
+
+
+def exploration_names() -> tuple[str, ...]:
+    return ("ucbvi", "psrl", "ucb_q_learning", "rmax")
+
+
+def test_the_unknown_algorithm_message_lists_every_learner(lake):
+    with pytest.raises(InvalidValueError, match="algorithm must be one of") as raised:
+        rlf.sweep(lake, "td_lambda", gamma=0.9, n_steps=10, seeds=[0])
+    for name in ("td_prediction", "monte_carlo_control", "ucbvi", "q_learning"):
+        assert repr(name) in str(raised.value)
