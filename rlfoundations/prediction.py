@@ -1,11 +1,12 @@
 """Prediction learners: the values of a fixed policy, learned from its simulated episodes.
 
 :func:`td_prediction` (n-step TD, true online TD(lambda) and the offline lambda-return
-algorithm, Sutton and Barto sections 7.1, 12.6 and 12.1) and :func:`prediction_sweep`, a grid of seeds x hyper-parameters run in parallel
-over ``prange``. The exact answer is known (:func:`rlfoundations.policy_evaluation`), so the
-learning curve (``eval_every``) is the estimate's RMS error against it. Runs advance in
-chunks for ``progress`` and Ctrl-C (``on_interrupt="return"`` keeps what was learned);
-chunked runs equal unchunked runs bit for bit.
+algorithm, Sutton and Barto sections 7.1, 12.6 and 12.1) and :func:`prediction_sweep`, a grid of
+seeds x hyper-parameters run in parallel over ``prange``. The exact answer is known
+(:func:`rlfoundations.policy_evaluation`), so the learning curve (``eval_every``) is the
+estimate's RMS error against it. Runs advance in chunks for ``progress`` and Ctrl-C
+(``on_interrupt="return"`` keeps what was learned); chunked runs equal unchunked runs bit for
+bit.
 """
 
 from __future__ import annotations
@@ -539,7 +540,7 @@ def td_prediction(
     )
     probs = check_prediction_policy(mdp, policy)
     method = _method(lam, lam_method)
-    point = {"gamma": gamma, "alpha": alpha, "seed": seed}
+    point: dict[str, object] = {"gamma": gamma, "alpha": alpha, "seed": seed}
     if lam is None:
         point["n"] = n
     else:

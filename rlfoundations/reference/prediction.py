@@ -114,8 +114,7 @@ def td_prediction(
     progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> PredictionResult:
-    """n-step TD (section 7.1), true online TD(lambda) (section 12.6) or the offline
-    lambda-return algorithm (section 12.1), for one policy."""
+    """n-step TD (7.1), true online TD(lambda) (12.6) or offline lambda-return (12.1)."""
     offline = lam is not None and lam_method == "offline"
     rng = Xoshiro256(seed)
     env = ModelEnv(mdp, rng)
@@ -198,7 +197,7 @@ def td_prediction(
     count = len(returns)
     if not record_episodes:
         returns, lengths = returns[-LAST_EPISODES:], lengths[-LAST_EPISODES:]
-    params = {"gamma": gamma, "alpha": alpha, "seed": seed}
+    params: dict[str, object] = {"gamma": gamma, "alpha": alpha, "seed": seed}
     params.update({"n": n} if lam is None else {"lam": lam})
     if offline:
         params["lam_method"] = lam_method
