@@ -1,53 +1,49 @@
-"""Learners on Taxi: the jitted Q-learning kernel against its twin and a plain Gymnasium loop.
+"""Learners: the jitted kernels against their reference twins and plain Gymnasium loops.
 
-Run: ``python benchmarks/bench_learning.py`` (``--quick`` for shorter runs). Prints one table
-from one run, in environment steps per second (best of three repeats; the machine is shared,
-so absolute figures drift with its load, printed before and after, and ratios hold better:
-the 1- and 2-thread sweeps alternate, so both see the same load). Compilation is excluded (a
-warm-up call fills the cache first).
+Run: ``python benchmarks/bench_learning.py`` (``--quick``: under a minute). Prints two tables
+from one run, in environment steps per second; compilation is excluded (a warm-up call fills
+the cache first). The machine is shared, so absolute figures drift with its load (printed
+before and after each table); ratios of calls that take turns hold better.
 
-Measured, all with gamma 0.99, alpha 0.1, epsilon-greedy 0.1:
-1. ``rlf.q_learning`` on the Taxi model, one Numba thread (the kernel simulates the env);
-2. its pure-Python reference twin, ``rlfoundations.reference.q_learning``;
-3. the loop a user writes against ``gymnasium.make("Taxi-v4")`` with a NumPy Q table (the
-   issue's ``Taxi-v3``, which Gymnasium 1.4 retired for v4 with the same dynamics; v3 where
-   v4 does not exist);
-4. ``rlf.sweep`` over 16 seeds on 1 thread and on 2 threads.
-5. each learner of :data:`AGAINST_TWINS` (the newer learners), kernel against its twin on
-   one thread, the two calls taking turns.
-Targets: (1) >= 50 M steps/s, (1) >= 500x (3), (4) 2 threads >= 1.8x 1 thread.
+1. The headline, Q-learning on Taxi (gamma 0.99, alpha 0.1, epsilon-greedy 0.1), best of
+   three repeats: ``rlf.q_learning`` on one Numba thread (the kernel simulates the env); its
+   pure-Python twin ``rlfoundations.reference.q_learning``; the loop a user writes against
+   ``gymnasium.make("Taxi-v4")`` with a NumPy Q table (the issue's ``Taxi-v3``, which
+   Gymnasium 1.4 retired for v4 with the same dynamics; v3 where v4 does not exist); and
+   ``rlf.sweep`` over 16 seeds on 1 thread and on 2 threads.
+   Targets: kernel >= 50 M steps/s and >= 500x the gym loop; 2 threads >= 1.8x 1 thread.
+2. Every learner of :data:`LEARNERS`, one thread: the kernel, its twin (a short run: the twin
+   is slow) and the same algorithm as a plain Gymnasium loop (:mod:`_plain`), the three
+   calls interleaved (kernel, twin, plain, kernel, ...), the median of the repeats with its
+   min-max spread, and the ratios kernel / twin and kernel / plain. Control learners run on
+   Taxi (``gymnasium.make``), Monte Carlo control on Blackjack (``gymnasium.make``; the plain
+   loop indexes a NumPy table by the observation tuple), prediction on the 19-state random
+   walk and the learners with regret guarantees on RiverSwim (H = 20), both through the
+   model's own ``to_env()`` (Gymnasium has neither env). The regret learners' figures are
+   steps/s too (episodes/s = steps/s / H); their kernels and twins also evaluate each policy
+   played exactly for the regret curve (O(H S A K) per episode), which the plain loops skip.
 
-A second table: the learners with regret guarantees (:mod:`rlfoundations.exploration`) on
-RiverSwim (H = 20) and DeepSea 10 x 10 (H = 10), kernel against twin, the two taking turns.
-Their steps cost more than a TD step: every episode plans (UCBVI, PSRL, R-max: a backward
-pass over the empirical model, O(H S^2 A); PSRL draws S + 1 Gamma variates per pair first)
-and evaluates the policy played exactly (O(H S A K)), so steps/s depend on S and H.
+Adding a learner is one :class:`Learner` entry (and, for the plain column, one function in
+``_plain.py``; ``plain=None`` prints "-").
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import _plain
 import gymnasium
 import numba
-from _common import gymnasium_loop
+from _common import Timing, gymnasium_loop, interleaved
 
 import rlfoundations as rlf
 from rlfoundations import reference
 
 REPEATS = 3
-
-#: (learner, settings, kernel steps, twin steps) of the learners timed against their twins.
-AGAINST_TWINS = [
-    ("sarsa_lambda", {"lam": 0.9, "trace": "accumulating"}, 2_000_000, 5_000),
-    ("watkins_q_lambda", {"lam": 0.9, "trace": "replacing"}, 2_000_000, 5_000),
-    ("dyna_q", {"planning_steps": 10, "kappa": 1e-3}, 2_000_000, 5_000),
-    ("n_step_sarsa", {"n": 4}, 2_000_000, 20_000),
-]
 
 
 def best_rates(runs: list, n_steps: list[int], repeats: int = REPEATS) -> list[float]:
@@ -76,10 +72,10 @@ def main() -> None:
     quick = parser.parse_args().quick
     taxi = rlf.from_env("Taxi-v3")
     env_id = "Taxi-v4" if "Taxi-v4" in gymnasium.registry else "Taxi-v3"
-    kernel_steps = 5_000_000 if quick else 20_000_000
-    reference_steps = 20_000 if quick else 100_000
-    gym_steps = 20_000 if quick else 100_000
-    sweep_steps = 1_000_000 if quick else 4_000_000
+    kernel_steps = 2_000_000 if quick else 20_000_000
+    reference_steps = 5_000 if quick else 100_000
+    gym_steps = 5_000 if quick else 100_000
+    sweep_steps = 250_000 if quick else 4_000_000
     threads = numba.config.NUMBA_NUM_THREADS
 
     def learn(n):
@@ -126,123 +122,200 @@ def main() -> None:
     print(f"kernel: {kernel_rate / 50e6:.2f} of the 50 M steps/s target")
     print(f"kernel vs gym loop: {kernel_rate / gym_rate:,.0f}x (target 500x)")
     print(f"sweep, {threads} threads vs 1: {speedup:.2f}x (target 1.8x)")
-    against_twins(taxi, quick)
     print()
-    exploration_table(quick)
+    every_learner(quick)
 
 
-EXPLORERS = [
-    ("ucbvi", {"bonus_scale": 0.05}),
-    ("psrl", {}),
-    ("ucb_q_learning", {"bonus": "hoeffding", "bonus_scale": 0.01}),
-    ("ucb_q_learning", {"bonus": "bernstein", "bonus_scale": 0.01}),
-    ("rmax", {"known_visits": 5}),
+@dataclass(frozen=True)
+class Learner:
+    """One row of the every-learner table.
+
+    ``name`` is the function in ``rlfoundations`` and ``rlfoundations.reference``; ``plain``
+    the same algorithm in :mod:`_plain` (None: no plain loop yet). ``kind`` says how it is
+    called and on what: ``"control"`` (Taxi), ``"blackjack"`` (Monte Carlo control),
+    ``"prediction"`` (the random walk) or ``"regret"`` (RiverSwim, H = 20). ``twin_cost`` and
+    ``plain_cost`` divide the twin's and the plain loop's steps where a step costs more
+    (planning; a trace over the whole table), so that the calls last about as long.
+    """
+
+    label: str
+    name: str
+    kind: str
+    options: dict = field(default_factory=dict)
+    plain: Callable | None = None
+    twin_cost: int = 1
+    plain_cost: int = 1
+
+
+LEARNERS = [
+    Learner("q_learning", "q_learning", "control", plain=_plain.q_learning),
+    Learner("sarsa", "sarsa", "control", plain=_plain.sarsa),
+    Learner("expected_sarsa", "expected_sarsa", "control", plain=_plain.expected_sarsa),
+    Learner("double_q_learning", "double_q_learning", "control", plain=_plain.double_q_learning),
+    Learner(
+        "dyna_q (10 planning steps)",
+        "dyna_q",
+        "control",
+        {"planning_steps": 10},
+        _plain.dyna_q,
+        twin_cost=10,
+        plain_cost=10,
+    ),
+    Learner("reinforce", "reinforce", "control", plain=_plain.reinforce),
+    *(
+        Learner(
+            f"{name} ({trace})",
+            name,
+            "control",
+            {"lam": 0.9, "trace": trace},
+            getattr(_plain, name),
+            twin_cost=10,
+        )
+        for name in ("sarsa_lambda", "watkins_q_lambda")
+        for trace in ("accumulating", "replacing", "dutch")
+    ),
+    Learner("n_step_sarsa (n=4)", "n_step_sarsa", "control", {"n": 4}, _plain.n_step_sarsa),
+    # -- the integrator adds here: n_step_tree_backup, q_sigma, prioritized_sweeping, ---------
+    # -- differential_q_learning, differential_sarsa (one Learner each, plain=... or None) ----
+    *(
+        Learner(
+            f"monte_carlo_control ({method})",
+            "monte_carlo_control",
+            "blackjack",
+            {"method": method},
+            _plain.monte_carlo_control,
+        )
+        for method in ("exploring_starts", "on_policy", "off_policy")
+    ),
+    Learner("td_prediction (n=4)", "td_prediction", "prediction", {"n": 4}, _plain.td_prediction),
+    Learner(
+        "td_prediction (true online, lam=0.8)",
+        "td_prediction",
+        "prediction",
+        {"lam": 0.8},
+        _plain.td_prediction,
+    ),
+    Learner(
+        "td_prediction (offline, lam=0.8)",
+        "td_prediction",
+        "prediction",
+        {"lam": 0.8, "lam_method": "offline"},
+        _plain.td_prediction,
+    ),
+    Learner(
+        "monte_carlo_prediction",
+        "monte_carlo_prediction",
+        "prediction",
+        plain=_plain.monte_carlo_prediction,
+    ),
+    Learner("ucbvi", "ucbvi", "regret", {"bonus_scale": 0.05}, _plain.ucbvi),
+    Learner("psrl", "psrl", "regret", plain=_plain.psrl),
+    Learner(
+        "ucb_q_learning (hoeffding)",
+        "ucb_q_learning",
+        "regret",
+        {"bonus": "hoeffding", "bonus_scale": 0.01},
+        _plain.ucb_q_learning,
+    ),
+    Learner(
+        "ucb_q_learning (bernstein)",
+        "ucb_q_learning",
+        "regret",
+        {"bonus": "bernstein", "bonus_scale": 0.01},
+    ),
+    Learner("rmax", "rmax", "regret", {"known_visits": 5}, _plain.rmax),
 ]
 
-
-def exploration_table(quick: bool) -> None:
-    """Steps/s of every exploration learner's kernel and twin, one thread, on both chains."""
-    numba.set_num_threads(1)
-    chains = [
-        ("river_swim", rlf.problems.river_swim(small_reward=0.005, large_reward=1.0), 20),
-        ("deep_sea", rlf.problems.deep_sea(10, deterministic=False), 10),
-    ]
-    kernel_episodes = 2_000 if quick else 20_000
-    reference_episodes = 20 if quick else 100
-    load_before = load_average()
-    rows = []
-    for chain, mdp, horizon in chains:
-        for name, options in EXPLORERS:
-            learner, twin = getattr(rlf, name), getattr(reference, name)
-            learner(mdp, horizon, 2, seed=0, **options)  # compile
-            # Every episode takes H steps: RiverSwim never ends, DeepSea ends after size = H.
-            kernel_steps, twin_steps = kernel_episodes * horizon, reference_episodes * horizon
-            kernel_rate, twin_rate = best_rates(
-                [
-                    lambda f=learner, m=mdp, h=horizon, o=options: f(
-                        m, h, kernel_episodes, seed=0, **o
-                    ),
-                    lambda f=twin, m=mdp, h=horizon, o=options: f(
-                        m, h, reference_episodes, seed=0, **o
-                    ),
-                ],
-                [kernel_steps, twin_steps],
-            )
-            label = name + ("" if "bonus" not in options else f" ({options['bonus']})")
-            rows.append((f"{chain}: {label}", kernel_rate, twin_rate))
-    print("Exploration learners, steps per second (1 thread; planning and exact regret included)")
-    print(f"load average (1, 5, 15 min): {load_before} before, {load_average()} after")
-    print(f"{'learner':<40} {'kernel':>12} {'twin':>10} {'ratio':>8}")
-    for label, kernel_rate, twin_rate in rows:
-        ratio = kernel_rate / twin_rate
-        print(f"{label:<40} {kernel_rate:>12,.0f} {twin_rate:>10,.0f} {ratio:>8,.0f}x")
+HORIZON = 20
 
 
-def prediction_main(quick: bool) -> None:
-    """The prediction learners on the 19-state random walk: kernel against twin, one thread."""
+def _problems() -> dict:
+    """Per kind: the model, a factory of the env the plain loop steps, the call's fixed part."""
+    taxi_id = "Taxi-v4" if "Taxi-v4" in gymnasium.registry else "Taxi-v3"
     walk = rlf.problems.random_walk(19)
-    policy = [0] * walk.n_states
-    kernel_steps = 2_000_000 if quick else 10_000_000
-    twin_steps = 20_000 if quick else 100_000
-    cases = [
-        ("td_prediction n=4", "td_prediction", {"n": 4}),
-        ("td_prediction lam=0.8 (true online)", "td_prediction", {"lam": 0.8}),
-        ("monte_carlo_prediction first-visit", "monte_carlo_prediction", {}),
-    ]
+    river = rlf.problems.river_swim(small_reward=0.005, large_reward=1.0)
+    walk_policy = [0] * walk.n_states
+    return {
+        "control": (rlf.from_env(taxi_id), lambda: gymnasium.make(taxi_id), {"gamma": 0.99}),
+        "blackjack": (
+            rlf.from_env("Blackjack-v1"),
+            lambda: gymnasium.make("Blackjack-v1"),
+            {"gamma": 1.0},
+        ),
+        "prediction": (walk, walk.to_env, {"gamma": 1.0, "policy": walk_policy}),
+        "regret": (river, river.to_env, {"horizon": HORIZON}),
+    }
+
+
+def _library_call(module, learner: Learner, mdp, fixed: dict, n_steps: int):
+    function = getattr(module, learner.name)
+    if learner.kind == "regret":
+        return lambda: function(mdp, HORIZON, n_steps // HORIZON, seed=0, **learner.options)
+    if learner.kind == "prediction":
+        return lambda: function(
+            mdp, fixed["policy"], fixed["gamma"], n_steps, seed=0, **learner.options
+        )
+    return lambda: function(mdp, gamma=fixed["gamma"], n_steps=n_steps, seed=0, **learner.options)
+
+
+def _plain_call(learner: Learner, make_env, fixed: dict, n_steps: int):
+    if learner.plain is None:
+        return None
+    env = make_env()
+    options = {**fixed, **learner.options}
+    if learner.kind == "regret" and "r_max" in learner.plain.__code__.co_varnames:
+        options["r_max"] = 1.0  # RiverSwim's largest reward
+    return lambda: learner.plain(env, n_steps, 0, **options)
+
+
+def every_learner(quick: bool) -> None:
+    """Steps/s of every learner of :data:`LEARNERS`: kernel, twin and plain loop interleaved."""
+    kernel_steps = 100_000 if quick else 2_000_000
+    slow_steps = 1_000 if quick else 20_000
+    repeats = 3 if quick else 5
     numba.set_num_threads(1)
+    problems = _problems()
     load_before = load_average()
     rows = []
-    for name, learner, options in cases:
-        getattr(rlf, learner)(walk, policy, 1.0, 1_000, **options)
-        kernel, twin = best_rates(
-            [
-                partial(getattr(rlf, learner), walk, policy, 1.0, kernel_steps, **options),
-                partial(getattr(reference, learner), walk, policy, 1.0, twin_steps, **options),
-            ],
-            [kernel_steps, twin_steps],
-        )
-        rows.append((name, kernel, twin))
-    blackjack = rlf.from_env("Blackjack-v1")
-    rlf.monte_carlo_control(blackjack, 1.0, 1_000)
-    kernel, twin = best_rates(
-        [
-            partial(rlf.monte_carlo_control, blackjack, 1.0, kernel_steps),
-            partial(reference.monte_carlo_control, blackjack, 1.0, twin_steps),
-        ],
-        [kernel_steps, twin_steps],
+    for learner in LEARNERS:
+        mdp, make_env, fixed = problems[learner.kind]
+        twin_steps = max(slow_steps // learner.twin_cost, HORIZON)
+        plain_steps = max(slow_steps // learner.plain_cost, HORIZON)
+        calls = {
+            "kernel": _library_call(rlf, learner, mdp, fixed, kernel_steps),
+            "twin": _library_call(reference, learner, mdp, fixed, twin_steps),
+        }
+        plain = _plain_call(learner, make_env, fixed, plain_steps)
+        if plain is not None:
+            calls["plain"] = plain
+        _library_call(rlf, learner, mdp, fixed, 1_000)()  # compile (or load the cache)
+        timings = interleaved(calls, repeats, min_seconds=0.02)
+        steps = {"kernel": kernel_steps, "twin": twin_steps, "plain": plain_steps}
+        rows.append((learner.label, {k: (steps[k], t) for k, t in timings.items()}))
+    print(
+        "Every learner, environment steps per second, 1 thread: median of "
+        f"{repeats} interleaved repeats (min-max spread)"
     )
-    rows.append(("monte_carlo_control ES (Blackjack)", kernel, twin))
-    print()
-    print("Random walk (19 states) / Blackjack, Monte Carlo and TD, steps per second, 1 thread")
     print(f"load average (1, 5, 15 min): {load_before} before, {load_average()} after")
-    print(f"{'learner':<40} {'kernel':>14} {'twin':>12} {'ratio':>8}")
-    for name, kernel, twin in rows:
-        print(f"{name:<40} {kernel:>14,.0f} {twin:>12,.0f} {kernel / twin:>7,.0f}x")
+    header = f"{'learner':<40} {'kernel':>21} {'twin':>18} {'plain gym':>18}"
+    print(f"{header} {'x twin':>8} {'x plain':>8}")
+    for label, timings in rows:
+        rates = {k: n / t.median for k, (n, t) in timings.items()}
+        cells = [_cell(*timings[k]) if k in timings else "-" for k in ("kernel", "twin", "plain")]
+        over_twin = f"{rates['kernel'] / rates['twin']:,.0f}x"
+        over_plain = f"{rates['kernel'] / rates['plain']:,.0f}x" if "plain" in rates else "-"
+        print(
+            f"{label:<40} {cells[0]:>21} {cells[1]:>18} {cells[2]:>18} "
+            f"{over_twin:>8} {over_plain:>8}"
+        )
+    print("(the machine is shared: figures move with its load; the ratios, from calls that")
+    print(" took turns, move less)")
 
 
-def against_twins(taxi, quick: bool) -> None:
-    """Steps per second of every learner of :data:`AGAINST_TWINS`, kernel and twin."""
-    numba.set_num_threads(1)
-    scale = 4 if quick else 1
-    print()
-    print(f"load average before the learners against their twins: {load_average()}")
-    print(f"{'learner on Taxi, 1 thread':<40} {'kernel':>14} {'twin':>12} {'ratio':>10}")
-    for name, settings, kernel_steps, twin_steps in AGAINST_TWINS:
-        kernel_steps //= scale
-        twin_steps //= scale
-
-        def kernel(n=kernel_steps, name=name, settings=settings):
-            return getattr(rlf, name)(taxi, gamma=0.99, n_steps=n, seed=0, **settings)
-
-        def twin(n=twin_steps, name=name, settings=settings):
-            return getattr(reference, name)(taxi, gamma=0.99, n_steps=n, seed=0, **settings)
-
-        kernel(1_000)
-        fast, slow = best_rates([kernel, twin], [kernel_steps, twin_steps])
-        print(f"{name:<40} {fast:>14,.0f} {slow:>12,.0f} {fast / slow:>9,.0f}x")
-    print(f"load average after: {load_average()}")
+def _cell(n_steps: int, timing: Timing) -> str:
+    """Steps/s at the median, and the spread of the repeats around it."""
+    return f"{n_steps / timing.median:,.0f} {timing.relative_spread()}"
 
 
 if __name__ == "__main__":
     main()
-    prediction_main("--quick" in sys.argv)

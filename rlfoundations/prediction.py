@@ -1,11 +1,12 @@
 """Prediction learners: the values of a fixed policy, learned from its simulated episodes.
 
-:func:`td_prediction` (n-step TD and true online TD(lambda), Sutton and Barto sections 7.1
-and 12.6) and :func:`prediction_sweep`, a grid of seeds x hyper-parameters run in parallel
-over ``prange``. The exact answer is known (:func:`rlfoundations.policy_evaluation`), so the
-learning curve (``eval_every``) is the estimate's RMS error against it. Runs advance in
-chunks for ``progress`` and Ctrl-C (``on_interrupt="return"`` keeps what was learned);
-chunked runs equal unchunked runs bit for bit.
+:func:`td_prediction` (n-step TD, true online TD(lambda) and the offline lambda-return
+algorithm, Sutton and Barto sections 7.1, 12.6 and 12.1) and :func:`prediction_sweep`, a grid of
+seeds x hyper-parameters run in parallel over ``prange``. The exact answer is known
+(:func:`rlfoundations.policy_evaluation`), so the learning curve (``eval_every``) is the
+estimate's RMS error against it. Runs advance in chunks for ``progress`` and Ctrl-C
+(``on_interrupt="return"`` keeps what was learned); chunked runs equal unchunked runs bit for
+bit.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ def _check_point(point: dict, method: int) -> tuple:
     alpha = _check_alpha(point["alpha"])
     if method == _kernels.N_STEP:
         return seed, gamma, alpha, check_steps("n", point["n"]), 0.0
+    # lam_method is a run option, the same for every point: checked by _method.
     lam = point["lam"]
     if not is_number(lam) or isinstance(lam, bool) or not 0.0 <= lam <= 1.0:
         raise InvalidValueError(f"lam must be a number in [0, 1] or None, got {lam!r}")
@@ -205,8 +207,14 @@ def _run(
         np.array([c[3] for c in checked], dtype=np.int64),
         np.array([c[4] for c in checked]),
     )
-    # The last n + 1 steps, or the whole episode if shorter: never longer than n_steps + 1.
-    path = min(int(settings.n.max()), n_steps) + 1 if method == _kernels.N_STEP else 0
+    if method == _kernels.N_STEP:
+        # The last n + 1 steps, or the whole episode if shorter: never longer than n_steps + 1.
+        path = min(int(settings.n.max()), n_steps) + 1
+    elif method == _kernels.OFFLINE:
+        # The whole episode: grown by _drive when an episode outgrows it.
+        path = min(n_steps, mdp.max_episode_steps or n_steps, INITIAL_PATH_CAPACITY)
+    else:
+        path = 0
     state = _kernels.PredictionState(
         values=np.zeros((n_runs, n_states)),
         trace=np.zeros((n_runs, n_states if method == _kernels.TRUE_ONLINE else 0)),
@@ -227,6 +235,7 @@ def _run(
         points,
         n_steps,
         algorithm="td_prediction",
+        grows_path=method == _kernels.OFFLINE,
         **options,
     )
 
@@ -249,8 +258,12 @@ def _drive(
     on_interrupt: str,
     measure: Callable | None = None,
     wrap: Callable | None = None,
+    grows_path: bool | None = None,
 ):
     """Advance the runs' ``state`` to ``n_steps`` in chunks, growing full buffers.
+
+    The ``path_*`` buffers hold whole episodes, and grow, if ``grows_path`` (default: if the
+    state has a ``path_action``, as Monte Carlo's has); else they are a fixed ring.
 
     Every ``eval_every`` steps it records the RMS error against the exact values of ``probs``
     (or what ``measure(state, run)`` returns); ``wrap(state, fields)`` makes the result
@@ -259,7 +272,8 @@ def _drive(
     n_runs = len(points)
     model = kernel_model(mdp)
     single, batch = kernels
-    grows_path = hasattr(state, "path_action")
+    if grows_path is None:
+        grows_path = hasattr(state, "path_action")
     folded = np.zeros(n_runs, dtype=np.int64)
     return_sums = np.zeros(n_runs)
     length_sums = np.zeros(n_runs, dtype=np.int64)
@@ -397,8 +411,22 @@ def _widen(array: np.ndarray, width: int) -> np.ndarray:
     return wider
 
 
-def _method(lam) -> int:
-    return _kernels.N_STEP if lam is None else _kernels.TRUE_ONLINE
+#: How ``td_prediction`` learns with ``lam`` given.
+LAM_METHODS = {"true_online": _kernels.TRUE_ONLINE, "offline": _kernels.OFFLINE}
+
+
+def _method(lam, lam_method) -> int:
+    if not isinstance(lam_method, str) or lam_method not in LAM_METHODS:
+        raise InvalidValueError(
+            f"lam_method must be one of {sorted(LAM_METHODS)}, got {lam_method!r}"
+        )
+    if lam is None:
+        if lam_method != "true_online":
+            raise InvalidValueError(
+                f"lam_method={lam_method!r} needs a lam in [0, 1]; lam=None is n-step TD"
+            )
+        return _kernels.N_STEP
+    return LAM_METHODS[lam_method]
 
 
 def _check_common(mdp, n_steps, eval_every, record_episodes, progress, on_interrupt):
@@ -420,6 +448,7 @@ def td_prediction(
     *,
     n: int = 1,
     lam: float | None = None,
+    lam_method: Literal["true_online", "offline"] = "true_online",
     alpha: float | Schedule = 0.1,
     seed: int = 0,
     eval_every: int | None = None,
@@ -427,7 +456,7 @@ def td_prediction(
     progress: Progress = None,
     on_interrupt: Literal["raise", "return"] = "raise",
 ) -> PredictionResult:
-    """Learn a policy's state values by n-step TD or true online TD(lambda).
+    """Learn a policy's state values by n-step TD, true online TD(lambda) or offline lambda-return.
 
     With ``lam=None``, n-step TD (Sutton and Barto, section 7.1; ``n=1`` is TD(0)): once
     R_{tau+n} is seen,
@@ -443,6 +472,18 @@ def td_prediction(
         z <- gamma lambda z + (1 - alpha gamma lambda z(S)) 1_S
         V <- V + alpha (delta + V(S) - V_old) z - alpha (V(S) - V_old) 1_S,  V_old <- V(S')
 
+    With ``lam_method="offline"``, the offline lambda-return algorithm (section 12.1, equation
+    12.4): nothing changes during an episode; at its end (step T), with V frozen as it was
+    during the episode, the lambda-return of every step,
+
+        G_{t:h} = R_{t+1} + ... + gamma^(h-t-1) R_h + gamma^(h-t) V(S_h)   (V(S_T) = 0 if S_T ends)
+        G^lambda_t = (1 - lambda) sum_{n=1}^{T-t-1} lambda^(n-1) G_{t:t+n} + lambda^(T-t-1) G_{t:T}
+
+    then, for t = 0, 1, ..., T-1 in turn, V(S_t) <- V(S_t) + alpha (G^lambda_t - V(S_t)), with
+    the step size of the episode's last step. ``lam=0`` is thus one-step TD with its targets
+    R_{t+1} + gamma V(S_{t+1}) taken from the frozen values, ``lam=1`` constant-alpha
+    every-visit Monte Carlo; a truncated episode bootstraps from the state it stopped in.
+
     Parameters
     ----------
     mdp : TabularMDP
@@ -456,7 +497,9 @@ def td_prediction(
     n : int
         The n of n-step TD (``lam=None`` only).
     lam : float, optional
-        Lambda in [0, 1]: true online TD(lambda) instead of n-step TD.
+        Lambda in [0, 1]: TD(lambda) (``lam_method``) instead of n-step TD.
+    lam_method : {"true_online", "offline"}
+        With ``lam``: true online TD(lambda), or the offline lambda-return algorithm.
     alpha : float or Schedule
         Step size in (0, 1] (a constant, linear or exponential schedule).
     seed : int
@@ -496,15 +539,18 @@ def td_prediction(
         mdp, n_steps, eval_every, record_episodes, progress, on_interrupt
     )
     probs = check_prediction_policy(mdp, policy)
-    point = {"gamma": gamma, "alpha": alpha, "seed": seed}
+    method = _method(lam, lam_method)
+    point: dict[str, object] = {"gamma": gamma, "alpha": alpha, "seed": seed}
     if lam is None:
         point["n"] = n
     else:
         point["lam"] = lam
+    if method == _kernels.OFFLINE:
+        point["lam_method"] = lam_method
     result = _run(
         mdp,
         probs,
-        _method(lam),
+        method,
         [point],
         n_steps,
         eval_every=eval_every,
@@ -525,6 +571,7 @@ def prediction_sweep(
     seeds: int | Sequence[int],
     n: int | Sequence[int] = 1,
     lam: float | Sequence[float] | None = None,
+    lam_method: Literal["true_online", "offline"] = "true_online",
     alpha: float | Schedule | Sequence[float | Schedule] = 0.1,
     first_visit: bool = True,
     behaviour: npt.ArrayLike | None = None,
@@ -544,9 +591,11 @@ def prediction_sweep(
         The learner.
     gamma, alpha, n, lam
         As in :func:`td_prediction`; each may be a list, an axis of the grid. ``n`` is an
-        axis of n-step TD (``lam=None``), ``lam`` of true online TD(lambda); a list of ``n``
+        axis of n-step TD (``lam=None``), ``lam`` of TD(lambda); a list of ``n``
         with ``lam`` given is refused (every value would give the same runs), and so are
         lists of ``n``, ``lam`` or ``alpha`` for Monte Carlo (only ``gamma`` is an axis).
+    lam_method : {"true_online", "offline"}
+        As in :func:`td_prediction`, the same for every run (sweep the other by a second call).
     first_visit, behaviour, importance
         As in :func:`monte_carlo_prediction` (the same for every run).
     seeds : int or sequence of int
@@ -576,6 +625,11 @@ def prediction_sweep(
             f"algorithm must be 'td_prediction' or 'monte_carlo_prediction', got {algorithm!r}"
         )
     if algorithm == "monte_carlo_prediction":
+        if lam_method != "true_online":
+            raise InvalidValueError(
+                f"lam_method={lam_method!r} is an option of td_prediction, not of "
+                "monte_carlo_prediction"
+            )
         for name, value in (("n", n), ("lam", lam), ("alpha", alpha)):
             if _is_axis(value):
                 raise InvalidValueError(
@@ -599,6 +653,7 @@ def prediction_sweep(
         first_visit=first_visit,
         behaviour=behaviour,
         importance=importance,
+        lam_method=None if algorithm == "monte_carlo_prediction" else lam_method,
     )
     return run_sweep(
         mdp,
@@ -625,14 +680,16 @@ def sweep_runs(
     first_visit=None,
     behaviour=None,
     importance=None,
+    lam_method=None,
 ) -> tuple[dict, list[dict]]:
     """The checked settings shared by a prediction sweep's runs, and its grid points.
 
     Every argument is checked here, before any kernel runs; None is the learner's default.
-    Axes: ``gamma``, then ``alpha`` and ``n`` (n-step TD) or ``lam`` (true online TD), seeds
-    fastest. An option the learner does not take is refused (Monte Carlo takes no ``n``,
-    ``lam`` or ``alpha``; TD no ``first_visit``, ``behaviour`` or ``importance``; true
-    online TD(lambda) no ``n``).
+    Axes: ``gamma``, then ``alpha`` and ``n`` (n-step TD) or ``lam`` (TD(lambda), true online
+    or offline by ``lam_method``, one for every run), seeds fastest. An option the learner
+    does not take is refused (Monte Carlo takes no ``n``, ``lam``, ``alpha`` or
+    ``lam_method``; TD no ``first_visit``, ``behaviour`` or ``importance``; TD(lambda) no
+    ``n``).
     """
     seed_axis = [seeds] if is_number(seeds) else _axis("seeds", seeds)
 
@@ -643,7 +700,7 @@ def sweep_runs(
             )
 
     if algorithm == "monte_carlo_prediction":
-        for name, value in (("n", n), ("lam", lam), ("alpha", alpha)):
+        for name, value in (("n", n), ("lam", lam), ("alpha", alpha), ("lam_method", lam_method)):
             refuse(name, value, "it averages whole returns")
         target, behaviour, first_visit = _check_monte_carlo(
             mdp,
@@ -673,22 +730,22 @@ def sweep_runs(
     ):
         refuse(name, value, "it is an option of monte_carlo_prediction")
     probs = check_prediction_policy(mdp, policy)
+    method = _method(lam, "true_online" if lam_method is None else lam_method)
     if lam is not None and n is not None:
         word = "a sweep axis" if _is_axis(n) else "given"
         raise InvalidValueError(
-            f"n={n!r} is {word}, but true online TD(lambda) (lam given) does not use n: "
+            f"n={n!r} is {word}, but TD(lambda) (lam given) does not use n: "
             "drop it, or sweep n-step TD (lam=None)"
         )
     axes = {"gamma": gamma, "alpha": 0.1 if alpha is None else alpha}
     if lam is None:
         axes["n"] = 1 if n is None else n
-        method = _kernels.N_STEP
     else:
         axes["lam"] = lam
-        method = _kernels.TRUE_ONLINE
     names = list(axes)
+    options = {"lam_method": lam_method} if method == _kernels.OFFLINE else {}
     points = [
-        dict(zip([*names, "seed"], values, strict=True))
+        dict(zip([*names, "seed"], values, strict=True)) | options
         for values in itertools.product(*(_axis(k, axes[k]) for k in names), seed_axis)
     ]
     for point in points:

@@ -277,7 +277,7 @@ ENGINES = {
     "td_prediction": Engine(
         "n_steps",
         _STEPS | {"policy", "alpha", "n", "lam"},
-        (),
+        ("lam_method",),
         _prediction_prepare,
         _prediction_run,
         prediction.stack,

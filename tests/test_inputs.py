@@ -398,6 +398,7 @@ CALLS: dict[str, Call] = {
             "n_steps": 200,
             "n": 2,
             "lam": None,
+            "lam_method": "true_online",
             "alpha": 0.5,
             "seed": 0,
             "eval_every": 100,

@@ -1,7 +1,8 @@
 """Numba kernels of the prediction learners: a fixed policy's values, learned from its episodes.
 
-:func:`td_prediction` runs n-step TD (Sutton and Barto, section 7.1) or true online TD(lambda)
-(section 12.6) with a tabular value function; :func:`td_prediction_batch` runs many
+:func:`td_prediction` runs n-step TD (Sutton and Barto, section 7.1), true online TD(lambda)
+(section 12.6) or the offline lambda-return algorithm (section 12.1) with a tabular value
+function; :func:`td_prediction_batch` runs many
 independent runs with ``prange``. The arguments come in three named bundles, as the control
 learners' do: the :data:`~rlfoundations._kernels.learning.Model` simulated, the
 :data:`PredictionSettings` and the :data:`PredictionState` updated in place. A run stops at
@@ -34,6 +35,7 @@ from rlfoundations._kernels.random import load_state, store_state, uniform
 # Methods.
 N_STEP = 0
 TRUE_ONLINE = 1
+OFFLINE = 2
 
 # Cursor fields.
 STEP = 0
@@ -55,7 +57,9 @@ PredictionSettings = namedtuple(
     "PredictionSettings", "method policy_cdf policy_action gamma alpha n lam"
 )
 #: A run's state: the values, the eligibility trace (true online; else an empty placeholder),
-#: the last ``n + 1`` states and rewards (n-step), the cursor, the scalars, the episode records.
+#: the last ``n + 1`` states and rewards
+#: (n-step, a ring) or the whole episode's (offline, ``path_reward[k]`` = R_{k+1}), the cursor,
+#: the scalars, the episode records.
 PredictionState = namedtuple(
     "PredictionState",
     "rng values trace path_state path_reward cursor scalars episode_returns episode_lengths",
@@ -95,9 +99,32 @@ def n_step_update(values, path_state, path_reward, tau, end, gamma, alpha, boots
     values[s_tau] += alpha * (ret - values[s_tau])
 
 
+@inline_kernel
+def offline_lambda_update(values, path_state, path_reward, length, gamma, lam, alpha, bootstrap):
+    """The offline lambda-return updates at the end of an episode of ``length`` steps.
+
+    First, backwards with the values frozen, G^lambda_{T-1} = R_T + gamma V(S_T) (V(S_T) = 0
+    unless ``bootstrap >= 0``, the state a truncated episode stopped in) and
+    G^lambda_t = R_{t+1} + gamma ((1 - lambda) V(S_{t+1}) + lambda G^lambda_{t+1}), written
+    over ``path_reward[t]`` (R_{t+1}, not needed after); then forwards, for t = 0 .. T-1,
+    V(S_t) += alpha (G^lambda_t - V(S_t)).
+    """
+    ret = values[bootstrap] if bootstrap >= 0 else 0.0
+    for i in range(length - 1, -1, -1):
+        if i == length - 1:
+            ret = path_reward[i] + gamma * ret
+        else:
+            ret = path_reward[i] + gamma * ((1.0 - lam) * values[path_state[i + 1]] + lam * ret)
+        path_reward[i] = ret
+    for i in range(length):
+        s_i = path_state[i]
+        values[s_i] += alpha * (path_reward[i] - values[s_i])
+
+
 @loop_kernel
 def td_prediction(model, settings, stop_step, state):
-    """Learn the values of ``settings``' policy until ``stop_step`` steps or a full record.
+    """Learn the values of ``settings``' policy until ``stop_step`` steps, a full record or
+    (offline) a full path.
 
     n-step TD (``method == N_STEP``): once R_{tau+n} is seen, V(S_tau) += alpha * (G - V(S_tau))
     with G the n-step return bootstrapped from V(S_{tau+n}); at the end of an episode the
@@ -106,6 +133,8 @@ def td_prediction(model, settings, stop_step, state):
     features: with delta = R + gamma V(S') - V(S),
     z <- gamma lambda z + (1 - alpha gamma lambda z(S)) 1_S,
     V <- V + alpha (delta + V(S) - V_old) z - alpha (V(S) - V_old) 1_S, V_old <- V(S').
+    Offline lambda-return (``OFFLINE``): at an episode's end, :func:`offline_lambda_update`
+    with the step size of the episode's last step.
     """
     method, gamma, n, lam = settings.method, settings.gamma, settings.n, settings.lam
     policy_cdf, policy_action = settings.policy_cdf, settings.policy_action
@@ -131,7 +160,8 @@ def td_prediction(model, settings, stop_step, state):
     n_episodes = cursor[N_EPISODES]
     accumulated = scalars[EPISODE_RETURN]
     v_old = scalars[V_OLD]
-    while t < stop_step and n_episodes < capacity:
+    offline = method == OFFLINE
+    while t < stop_step and n_episodes < capacity and not (offline and episode_step >= size):
         if s < 0:
             u, stream = uniform(stream)
             s = sample_initial(initial_cdf, initial_guide, u)
@@ -165,6 +195,14 @@ def td_prediction(model, settings, stop_step, state):
                     n_step_update(
                         values, path_state, path_reward, tau, k + 1, gamma, alpha, bootstrap
                     )
+        elif offline:
+            path_state[k] = s
+            path_reward[k] = r
+            if done or truncated:
+                bootstrap = s_next if truncated else -1
+                offline_lambda_update(
+                    values, path_state, path_reward, k + 1, gamma, lam, alpha, bootstrap
+                )
         else:
             v = values[s]
             v_next = 0.0 if done else values[s_next]
@@ -183,6 +221,7 @@ def td_prediction(model, settings, stop_step, state):
             episode_returns[n_episodes] = accumulated
             episode_lengths[n_episodes] = episode_step
             n_episodes += 1
+            episode_step = 0
             s = -1
         else:
             s = s_next

@@ -106,6 +106,7 @@ def td_prediction(
     *,
     n: int = 1,
     lam: float | None = None,
+    lam_method: str = "true_online",
     alpha: float | Schedule = 0.1,
     seed: int = 0,
     eval_every: int | None = None,
@@ -113,7 +114,8 @@ def td_prediction(
     progress: bool | Callable[[int, int], None] | None = None,
     on_interrupt: str = "raise",
 ) -> PredictionResult:
-    """n-step TD (section 7.1) or true online TD(lambda) (section 12.6), for one policy."""
+    """n-step TD (7.1), true online TD(lambda) (12.6) or offline lambda-return (12.1)."""
+    offline = lam is not None and lam_method == "offline"
     rng = Xoshiro256(seed)
     env = ModelEnv(mdp, rng)
     rows = _policy_rows(mdp, policy)
@@ -167,6 +169,11 @@ def td_prediction(
                     if bootstrap:
                         g += discount * values[states[end]]
                     values[states[tau]] += step_alpha * (g - values[states[tau]])
+            elif offline:
+                if done or truncated:
+                    values = _offline_lambda_return(
+                        values, states, rewards, gamma, lam, step_alpha, truncated
+                    )
             else:
                 v = values[s]
                 v_next = 0.0 if done else values[s_next]
@@ -190,8 +197,10 @@ def td_prediction(
     count = len(returns)
     if not record_episodes:
         returns, lengths = returns[-LAST_EPISODES:], lengths[-LAST_EPISODES:]
-    params = {"gamma": gamma, "alpha": alpha, "seed": seed}
+    params: dict[str, object] = {"gamma": gamma, "alpha": alpha, "seed": seed}
     params.update({"n": n} if lam is None else {"lam": lam})
+    if offline:
+        params["lam_method"] = lam_method
     return PredictionResult(
         values=np.array(values, dtype=np.float64),
         episode_returns=np.array(returns, dtype=np.float64),
@@ -207,6 +216,29 @@ def td_prediction(
     )
 
 
+def _offline_lambda_return(values, states, rewards, gamma, lam, alpha, truncated) -> list:
+    """The values after an episode's offline lambda-return updates (section 12.1).
+
+    ``states`` are S_0 .. S_T and ``rewards[i]`` is R_i (``rewards[0]`` unused). With V frozen,
+    backwards: G^lambda_{T-1} = R_T + gamma V(S_T) (0 if the episode ended rather than stopped
+    at a time limit), G^lambda_t = R_{t+1} + gamma ((1 - lambda) V(S_{t+1}) + lambda
+    G^lambda_{t+1}); then, for t = 0 .. T-1, V(S_t) += alpha (G^lambda_t - V(S_t)).
+    """
+    length = len(states) - 1
+    targets = [0.0] * length
+    g = values[states[length]] if truncated else 0.0
+    for t in range(length - 1, -1, -1):
+        if t == length - 1:
+            g = rewards[t + 1] + gamma * g
+        else:
+            g = rewards[t + 1] + gamma * ((1.0 - lam) * values[states[t + 1]] + lam * g)
+        targets[t] = g
+    values = list(values)
+    for t in range(length):
+        values[states[t]] += alpha * (targets[t] - values[states[t]])
+    return values
+
+
 def prediction_sweep(
     mdp: TabularMDP,
     policy: npt.ArrayLike,
@@ -217,6 +249,7 @@ def prediction_sweep(
     seeds: int | Sequence[int],
     n: int | Sequence[int] = 1,
     lam: float | Sequence[float] | None = None,
+    lam_method: str = "true_online",
     alpha: float | Schedule | Sequence[float | Schedule] = 0.1,
     first_visit: bool = True,
     behaviour: npt.ArrayLike | None = None,
@@ -253,6 +286,8 @@ def prediction_sweep(
     points = []
     for values in itertools.product(*(axis(axes[k]) for k in names), axis(seeds)):
         point = dict(zip([*names, "seed"], values, strict=True))
+        if algorithm != "monte_carlo_prediction" and lam is not None and lam_method == "offline":
+            point["lam_method"] = lam_method
         points.append(point)
         runs.append(
             learner(
