@@ -47,6 +47,8 @@ AGAINST_TWINS = [
     ("watkins_q_lambda", {"lam": 0.9, "trace": "replacing"}, 2_000_000, 5_000),
     ("dyna_q", {"planning_steps": 10, "kappa": 1e-3}, 2_000_000, 5_000),
     ("n_step_sarsa", {"n": 4}, 2_000_000, 20_000),
+    ("n_step_tree_backup", {"n": 4}, 2_000_000, 20_000),
+    ("q_sigma", {"n": 4, "sigma": 0.5}, 2_000_000, 20_000),
 ]
 
 

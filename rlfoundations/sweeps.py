@@ -62,6 +62,10 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         return ("gamma", "alpha", level, "lam", "trace")
     if algorithm == "n_step_sarsa":
         return ("gamma", "alpha", level, "n")
+    if algorithm == "n_step_tree_backup":
+        return ("gamma", "alpha", level, "n", "target_policy")
+    if algorithm == "q_sigma":
+        return ("gamma", "alpha", level, "n", "sigma")
     return ("gamma", "alpha", level)
 
 
@@ -106,6 +110,8 @@ def sweep(
     trace: str | Sequence[str] = "accumulating",
     kappa: float | Sequence[float] = 0.0,
     n: int | Sequence[int] = 4,
+    sigma: float | Sequence[float] = 0.5,
+    target_policy: str | Sequence[str] = "greedy",
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -122,7 +128,8 @@ def sweep(
     mdp : TabularMDP
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
-"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa"}
+"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", "n_step_tree_backup", \
+"q_sigma"}
         The learner.
     gamma, alpha, epsilon, temperature, baseline_alpha
         As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
@@ -140,8 +147,15 @@ def sweep(
         The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`); a
         list of either makes it an axis of the grid.
     n : int or sequence of int
-        n-step SARSA's number of steps (:func:`rlfoundations.n_step_sarsa`); a list makes it
-        an axis.
+        The n-step learners' number of steps (:func:`rlfoundations.n_step_sarsa`,
+        :func:`rlfoundations.n_step_tree_backup`, :func:`rlfoundations.q_sigma`); a list
+        makes it an axis.
+    sigma : float or sequence of float
+        Q(sigma)'s degree of sampling (:func:`rlfoundations.q_sigma`); a list makes it an
+        axis.
+    target_policy : str or sequence of str
+        Tree backup's target policy, ``"greedy"`` or ``"behaviour"``
+        (:func:`rlfoundations.n_step_tree_backup`); a list makes it an axis.
     kappa : float or sequence of float
         Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
     exploration, baseline
@@ -186,7 +200,8 @@ def sweep(
     Notes
     -----
     Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
-    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners). Each run
+    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners,
+    :func:`rlfoundations._kernels.nstep.nstep_batch` for the n-step learners). Each run
     owns its random stream, seeded from its seed alone, so a run's result does not depend
     on the thread count, on the chunking, or on the machine it ran on.
 
@@ -215,6 +230,8 @@ def sweep(
         "trace": trace,
         "kappa": kappa,
         "n": n,
+        "sigma": sigma,
+        "target_policy": target_policy,
     }
     used = _used_axes(algorithm, exploration)
     for name, value in given.items():
