@@ -176,12 +176,8 @@ GOLDEN = "d704dbc870c8226df19393313c3a5ce9d11d16ea9d74eecc8533d7dac9bb0bd7"
 #: Each n-step learner with the strategy of its own settings.
 OWN_SETTINGS = {
     "n_step_sarsa": st.just({}),
-    "n_step_tree_backup": st.builds(
-        dict, target_policy=st.sampled_from(["greedy", "behaviour"])
-    ),
-    "q_sigma": st.builds(
-        dict, sigma=st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0))
-    ),
+    "n_step_tree_backup": st.builds(dict, target_policy=st.sampled_from(["greedy", "behaviour"])),
+    "q_sigma": st.builds(dict, sigma=st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0))),
 }
 LEARNERS = list(OWN_SETTINGS)
 
@@ -451,7 +447,9 @@ def test_new_learners_chunked_and_interrupted_equal_shorter_runs(learner, lake, 
         if done >= 14_000:
             raise KeyboardInterrupt
 
-    cut = run(lake, gamma=0.9, n_steps=30_000, seed=3, n=5, progress=interrupt, on_interrupt="return")
+    cut = run(
+        lake, gamma=0.9, n_steps=30_000, seed=3, n=5, progress=interrupt, on_interrupt="return"
+    )
     assert cut.interrupted and cut.total_steps == 14_000
     shorter = run(lake, gamma=0.9, n_steps=14_000, seed=3, n=5)
     assert cut.q_values.tobytes() == shorter.q_values.tobytes()
