@@ -39,7 +39,7 @@ from rlfoundations.learning import (
 from rlfoundations.lp import linear_programming
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.monte_carlo import monte_carlo_control, monte_carlo_control_sweep
-from rlfoundations.nstep import n_step_sarsa
+from rlfoundations.nstep import n_step_sarsa, n_step_tree_backup, q_sigma
 from rlfoundations.observations import IndexObservation
 from rlfoundations.persistence import load, load_metadata, save
 from rlfoundations.planning import (
@@ -140,12 +140,14 @@ __all__ = [
     "monte_carlo_control_sweep",
     "monte_carlo_prediction",
     "n_step_sarsa",
+    "n_step_tree_backup",
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",
     "problems",
     "psrl",
     "q_learning",
+    "q_sigma",
     "reinforce",
     "relative_value_iteration",
     "rmax",

@@ -70,6 +70,8 @@ ALGORITHMS = {
     "sarsa_lambda": _traces.SARSA_LAMBDA,
     "watkins_q_lambda": _traces.WATKINS_Q_LAMBDA,
     "n_step_sarsa": _nstep.N_STEP_SARSA,
+    "n_step_tree_backup": _nstep.TREE_BACKUP,
+    "q_sigma": _nstep.Q_SIGMA,
 }
 EXPLORATIONS = {"epsilon_greedy": _kernels.EPSILON_GREEDY, "softmax": _kernels.SOFTMAX}
 #: Eligibility traces of the trace learners (Sutton and Barto, chapter 12).
@@ -78,12 +80,24 @@ TRACES = {
     "replacing": _traces.REPLACING,
     "dutch": _traces.DUTCH,
 }
+#: Target policies of n-step tree backup.
+TARGET_POLICIES = {"greedy": _nstep.GREEDY, "behaviour": _nstep.BEHAVIOUR}
 
 #: The learners whose kernels (and twins) honour ``mdp.action_mask``: they never take a masked
 #: action. :func:`kernel_model` refuses a masked model for any other, so that a learner added
 #: without mask support cannot silently ignore a mask: add its name here once it honours one.
 MASK_SUPPORT = frozenset(
-    ("q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", "reinforce")
+    (
+        "q_learning",
+        "sarsa",
+        "expected_sarsa",
+        "double_q_learning",
+        "dyna_q",
+        "reinforce",
+        "n_step_sarsa",
+        "n_step_tree_backup",
+        "q_sigma",
+    )
 )
 #: Episode buffers start this long and double (the run resumes bit for bit) when full; with
 #: ``record_episodes=False`` they stay this long and are folded into summaries when full.
@@ -316,12 +330,32 @@ def _nstep_point(algorithm: str, point: dict, alpha):
             f"exponential schedule, got {alpha}"
         )
     yield "n", check_steps("n", point.get("n", 4))
+    # sigma: 1 samples every step (n-step SARSA), 0 takes every expectation (tree backup).
+    sigma = {"n_step_sarsa": 1.0, "n_step_tree_backup": 0.0}.get(algorithm)
+    if sigma is None:
+        sigma = check_fraction("sigma", point.get("sigma", 0.5))
+    yield "sigma", sigma
+    # Q(sigma) learns on-policy: its target is the behaviour policy.
+    target = "behaviour"
+    if algorithm == "n_step_tree_backup":
+        target = check_choice(
+            "target_policy", point.get("target_policy", "greedy"), tuple(TARGET_POLICIES)
+        )
+    yield "target", TARGET_POLICIES[target]
 
 
 def _nstep_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, lengths):
     n = spec.options["n"].astype(np.int64)
     ring = (shape[0], int(n.max()) + 1)
-    settings = _nstep.NStepSettings(spec.exploration, spec.gammas, spec.alphas, spec.levels, n)
+    settings = _nstep.NStepSettings(
+        spec.exploration,
+        spec.gammas,
+        spec.alphas,
+        spec.levels,
+        n,
+        spec.options["sigma"].astype(np.float64),
+        spec.options["target"].astype(np.int64),
+    )
     state = _nstep.NStepState(
         rng,
         q_values,
@@ -345,7 +379,13 @@ FAMILIES = {
         _trace_point,
         _trace_bundles,
     ),
-    "nstep": Family(("n_step_sarsa",), _nstep, _nstep.nstep_batch, _nstep_point, _nstep_bundles),
+    "nstep": Family(
+        ("n_step_sarsa", "n_step_tree_backup", "q_sigma"),
+        _nstep,
+        _nstep.nstep_batch,
+        _nstep_point,
+        _nstep_bundles,
+    ),
 }
 FAMILY_OF = {name: family for family, entry in FAMILIES.items() for name in entry.algorithms}
 

@@ -97,6 +97,8 @@ ALGORITHMS = {
     "sarsa-lambda": "sarsa_lambda",
     "watkins-q-lambda": "watkins_q_lambda",
     "n-step-sarsa": "n_step_sarsa",
+    "n-step-tree-backup": "n_step_tree_backup",
+    "q-sigma": "q_sigma",
 }
 #: ``train --algo`` names of the prediction learners: they learn the values of ``--policy``.
 PREDICTION_ALGORITHMS = {
@@ -105,6 +107,8 @@ PREDICTION_ALGORITHMS = {
 }
 #: The CLI names of the eligibility-trace learners (they take --lam and --trace).
 TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
+#: The CLI names of the n-step learners (they take --n).
+NSTEP_ALGORITHMS = ("n-step-sarsa", "n-step-tree-backup", "q-sigma")
 #: Where the benchmark scripts live in a source checkout.
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 #: Values within this of the optimum count as optimal when ``train`` reports seeds.
@@ -468,7 +472,15 @@ def _add_train(commands) -> None:
     train.add_argument(
         "--n",
         type=_positive_int,
-        help="steps of n-step SARSA (4) or n-step TD (1); n-step-sarsa and td-prediction only",
+        help="steps of the return (4; td-prediction 1); n-step learners and td-prediction only",
+    )
+    train.add_argument(
+        "--sigma", type=_probability, help="degree of sampling in [0, 1] (0.5); q-sigma only"
+    )
+    train.add_argument(
+        "--target-policy",
+        choices=["greedy", "behaviour"],
+        help="policy learned about (greedy); n-step-tree-backup only",
     )
     train.add_argument(
         "--lam",
@@ -709,8 +721,16 @@ def _train_settings(args: argparse.Namespace) -> dict:
             _given(args, "lam", "trace"),
             f"with --algo {args.algo} (trace learners and td-prediction only)",
         )
-    if args.algo != "n-step-sarsa":
-        _refuse(_given(args, "n"), f"with --algo {args.algo} (n-step-sarsa and td-prediction only)")
+    if args.algo not in NSTEP_ALGORITHMS:
+        _refuse(
+            _given(args, "n"), f"with --algo {args.algo} (n-step learners and td-prediction only)"
+        )
+    if args.algo != "q-sigma":
+        _refuse(_given(args, "sigma"), f"with --algo {args.algo} (q-sigma only)")
+    if args.algo != "n-step-tree-backup":
+        _refuse(
+            _given(args, "target_policy"), f"with --algo {args.algo} (n-step-tree-backup only)"
+        )
     if args.algo == "monte-carlo-control":
         # Exploring starts (a whole-episode learner: no step size; --alpha is not read).
         _refuse(_given(args, "decay"), "with --algo monte-carlo-control (a constant epsilon)")
@@ -720,8 +740,12 @@ def _train_settings(args: argparse.Namespace) -> dict:
             )
         return {"epsilon": 0.1 if args.epsilon is None else args.epsilon[0]}
     settings: dict = {"alpha": args.alpha}
-    if args.algo == "n-step-sarsa":
+    if args.algo in NSTEP_ALGORITHMS:
         settings["n"] = 4 if args.n is None else args.n
+    if args.algo == "q-sigma":
+        settings["sigma"] = 0.5 if args.sigma is None else args.sigma
+    if args.algo == "n-step-tree-backup":
+        settings["target_policy"] = "greedy" if args.target_policy is None else args.target_policy
     if args.algo in TRACE_ALGORITHMS:
         settings["lam"] = 0.9 if args.lam is None else args.lam
         settings["trace"] = "accumulating" if args.trace is None else args.trace
@@ -746,7 +770,11 @@ def _train_settings(args: argparse.Namespace) -> dict:
 def _prediction_settings(args: argparse.Namespace) -> dict:
     """The prediction learners' keyword arguments; they take no exploration flags."""
     _refuse(
-        _given(args, "epsilon", "decay", "planning_steps", "baseline_alpha", "kappa", "trace"),
+        _given(
+            args,
+            *("epsilon", "decay", "planning_steps", "baseline_alpha", "kappa", "trace"),
+            *("sigma", "target_policy"),
+        ),
         f"with --algo {args.algo} (it follows --policy)",
     )
     if args.out is not None:

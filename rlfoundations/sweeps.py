@@ -72,6 +72,10 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         return ("gamma", "alpha", level, "lam", "trace")
     if algorithm == "n_step_sarsa":
         return ("gamma", "alpha", level, "n")
+    if algorithm == "n_step_tree_backup":
+        return ("gamma", "alpha", level, "n", "target_policy")
+    if algorithm == "q_sigma":
+        return ("gamma", "alpha", level, "n", "sigma")
     return ("gamma", "alpha", level)
 
 
@@ -110,6 +114,8 @@ TD_DEFAULTS = {
     "trace": "accumulating",
     "kappa": 0.0,
     "n": 4,
+    "sigma": 0.5,
+    "target_policy": "greedy",
 }
 
 
@@ -366,6 +372,8 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
     trace: str | Sequence[str] | None = None,
     kappa: float | Sequence[float] | None = None,
     n: int | Sequence[int] | None = None,
+    sigma: float | Sequence[float] | None = None,
+    target_policy: str | Sequence[str] | None = None,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -388,8 +396,9 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
     mdp : TabularMDP
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
-"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", "td_prediction", \
-"monte_carlo_prediction", "monte_carlo_control", "ucbvi", "psrl", "ucb_q_learning", "rmax"}
+"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", "n_step_tree_backup", \
+"q_sigma", "td_prediction", "monte_carlo_prediction", "monte_carlo_control", "ucbvi", "psrl", \
+"ucb_q_learning", "rmax"}
         The learner.
     seeds : int or sequence of int
         Seeds, the fastest-varying axis of the grid.
@@ -416,7 +425,15 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         true online TD(lambda)'s ``lam`` (:func:`rlfoundations.td_prediction`); a list of
         either makes it an axis of the grid.
     n : int or sequence of int
-        n-step SARSA's or n-step TD's number of steps; a list makes it an axis.
+        The n-step learners' number of steps (:func:`rlfoundations.n_step_sarsa`,
+        :func:`rlfoundations.n_step_tree_backup`, :func:`rlfoundations.q_sigma`) or n-step
+        TD's (:func:`rlfoundations.td_prediction`); a list makes it an axis.
+    sigma : float or sequence of float
+        Q(sigma)'s degree of sampling (:func:`rlfoundations.q_sigma`); a list makes it an
+        axis.
+    target_policy : str or sequence of str
+        Tree backup's target policy, ``"greedy"`` or ``"behaviour"``
+        (:func:`rlfoundations.n_step_tree_backup`); a list makes it an axis.
     kappa : float or sequence of float
         Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
     exploration, baseline
@@ -467,7 +484,8 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
     Notes
     -----
     Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
-    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners), and the
+    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners,
+    :func:`rlfoundations._kernels.nstep.nstep_batch` for the n-step learners), and the
     ``*_batch`` kernels of :mod:`rlfoundations._kernels.prediction`, ``monte_carlo`` and
     ``exploration``: the same engines as :func:`rlfoundations.prediction_sweep`,
     :func:`rlfoundations.monte_carlo_control_sweep` and
@@ -508,6 +526,8 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         "trace": trace,
         "kappa": kappa,
         "n": n,
+        "sigma": sigma,
+        "target_policy": target_policy,
         "eval_every": eval_every,
     }
     for name, value in values.items():

@@ -718,3 +718,31 @@ def test_train_prediction_refuses_flags_it_would_ignore(capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        pytest.param(["--algo", "q-sigma", "--sigma", "0.25", "--n", "3"], id="q-sigma"),
+        pytest.param(
+            ["--algo", "n-step-tree-backup", "--target-policy", "behaviour", "--n", "2"],
+            id="tree-backup",
+        ),
+    ],
+)
+def test_train_passes_the_n_step_settings(capsys, flags):
+    assert main(["train", "FrozenLake-v1", *flags, "--steps", "3000", "--quiet"]) == 0
+    assert f"{flags[1]} on TabularMDP(n_states=16" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--algo", "n-step-sarsa", "--sigma", "0.5"], "--sigma does nothing with --algo n-step"),
+        (["--algo", "q-sigma", "--target-policy", "greedy"], "--target-policy does nothing"),
+        (["--n", "3"], "--n does nothing with --algo q-learning"),
+    ],
+)
+def test_train_refuses_n_step_settings_a_learner_does_not_read(capsys, flags, message):
+    assert main(["train", "FrozenLake-v1", *flags, "--quiet"]) == 2
+    assert message in capsys.readouterr().err

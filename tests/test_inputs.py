@@ -373,6 +373,10 @@ CALLS: dict[str, Call] = {
     "sarsa_lambda": Call(rlf.sarsa_lambda, {**LEARNER_ARGS, "lam": 0.5, "trace": "dutch"}),
     "watkins_q_lambda": Call(rlf.watkins_q_lambda, {**LEARNER_ARGS, "lam": 0.5}),
     "n_step_sarsa": Call(rlf.n_step_sarsa, {**LEARNER_ARGS, "n": 3}),
+    "n_step_tree_backup": Call(
+        rlf.n_step_tree_backup, {**LEARNER_ARGS, "n": 3, "target_policy": "behaviour"}
+    ),
+    "q_sigma": Call(rlf.q_sigma, {**LEARNER_ARGS, "n": 3, "sigma": 0.25}),
     "reinforce": Call(
         rlf.reinforce,
         {

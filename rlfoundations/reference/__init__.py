@@ -27,7 +27,7 @@ from rlfoundations.reference.learning import (
     sarsa,
 )
 from rlfoundations.reference.monte_carlo import monte_carlo_control, monte_carlo_control_sweep
-from rlfoundations.reference.nstep import n_step_sarsa
+from rlfoundations.reference.nstep import n_step_sarsa, n_step_tree_backup, q_sigma
 from rlfoundations.reference.planning import (
     modified_policy_iteration,
     policy_evaluation,
@@ -57,11 +57,13 @@ __all__ = [
     "monte_carlo_control_sweep",
     "monte_carlo_prediction",
     "n_step_sarsa",
+    "n_step_tree_backup",
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",
     "psrl",
     "q_learning",
+    "q_sigma",
     "reinforce",
     "relative_value_iteration",
     "rmax",
