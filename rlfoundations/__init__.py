@@ -48,6 +48,7 @@ from rlfoundations.planning import (
     policy_iteration,
     value_iteration,
 )
+from rlfoundations.prioritized import prioritized_sweeping
 from rlfoundations.policy import (
     CompiledPolicy,
     EvaluationResult,
@@ -143,6 +144,7 @@ __all__ = [
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",
+    "prioritized_sweeping",
     "problems",
     "psrl",
     "q_learning",

@@ -95,9 +95,12 @@ ALGORITHMS = {
     "sarsa-lambda": "sarsa_lambda",
     "watkins-q-lambda": "watkins_q_lambda",
     "n-step-sarsa": "n_step_sarsa",
+    "prioritized-sweeping": "prioritized_sweeping",
 }
 #: The CLI names of the eligibility-trace learners (they take --lam and --trace).
 TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
+#: The CLI names of the learners that plan from a learned model (they take --planning-steps).
+PLANNING_ALGORITHMS = ("dyna-q", "prioritized-sweeping")
 #: Where the benchmark scripts live in a source checkout.
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 #: Values within this of the optimum count as optimal when ``train`` reports seeds.
@@ -446,13 +449,20 @@ def _add_train(commands) -> None:
         help="fraction of the steps over which a linear epsilon decays (0.25)",
     )
     train.add_argument(
-        "--planning-steps", type=_count_int, help="Dyna-Q replays per step (10); dyna-q only"
+        "--planning-steps",
+        type=_count_int,
+        help="planning updates per step (10); dyna-q and prioritized-sweeping only",
     )
     train.add_argument(
         "--baseline-alpha", type=_rate, help="REINFORCE baseline step in (0, 1] (0.1)"
     )
     train.add_argument(
         "--kappa", type=_non_negative, help="Dyna-Q+ exploration bonus (0); dyna-q only"
+    )
+    train.add_argument(
+        "--theta",
+        type=_non_negative,
+        help="priority threshold (0.0001); prioritized-sweeping only",
     )
     train.add_argument(
         "--n", type=_positive_int, help="steps of n-step SARSA (4); n-step-sarsa only"
@@ -667,8 +677,15 @@ def solve_command(args: argparse.Namespace) -> int:
 # -- train -----------------------------------------------------------------------------------
 def _train_settings(args: argparse.Namespace) -> dict:
     """The learner's keyword arguments from the flags, refusing flags it would ignore."""
+    if args.algo not in PLANNING_ALGORITHMS:
+        _refuse(
+            _given(args, "planning_steps"),
+            f"with --algo {args.algo} (dyna-q and prioritized-sweeping only)",
+        )
     if args.algo != "dyna-q":
-        _refuse(_given(args, "planning_steps", "kappa"), f"with --algo {args.algo} (dyna-q only)")
+        _refuse(_given(args, "kappa"), f"with --algo {args.algo} (dyna-q only)")
+    if args.algo != "prioritized-sweeping":
+        _refuse(_given(args, "theta"), f"with --algo {args.algo} (prioritized-sweeping only)")
     if args.algo != "reinforce":
         _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
     if args.algo not in TRACE_ALGORITHMS:
@@ -701,9 +718,12 @@ def _train_settings(args: argparse.Namespace) -> dict:
         decay = 0.25 if args.decay is None else args.decay
         decay_steps = max(1, int(decay * args.steps))
         settings["epsilon"] = Schedule.linear(start_epsilon, end_epsilon, decay_steps)
-    if args.algo == "dyna-q":
+    if args.algo in PLANNING_ALGORITHMS:
         settings["planning_steps"] = 10 if args.planning_steps is None else args.planning_steps
+    if args.algo == "dyna-q":
         settings["kappa"] = 0.0 if args.kappa is None else args.kappa
+    if args.algo == "prioritized-sweeping":
+        settings["theta"] = 1e-4 if args.theta is None else args.theta
     return settings
 
 

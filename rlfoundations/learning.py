@@ -111,7 +111,8 @@ def _learn(
             raise InvalidValueError("eval_every needs a TabularMDP: a live env has no exact values")
         if progress is not None or on_interrupt != "raise":
             raise InvalidValueError("progress and on_interrupt need a TabularMDP, not a live env")
-        from rlfoundations.reference import learning as _reference
+        # The package, not reference.learning: the family learners' twins live beside it.
+        from rlfoundations import reference as _reference
 
         return getattr(_reference, algorithm)(
             mdp,

@@ -62,6 +62,8 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         return ("gamma", "alpha", level, "lam", "trace")
     if algorithm == "n_step_sarsa":
         return ("gamma", "alpha", level, "n")
+    if algorithm == "prioritized_sweeping":
+        return ("gamma", "alpha", level, "planning_steps", "theta")
     return ("gamma", "alpha", level)
 
 
@@ -106,6 +108,7 @@ def sweep(
     trace: str | Sequence[str] = "accumulating",
     kappa: float | Sequence[float] = 0.0,
     n: int | Sequence[int] = 4,
+    theta: float | Sequence[float] = 1e-4,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -122,7 +125,7 @@ def sweep(
     mdp : TabularMDP
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
-"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa"}
+"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", "prioritized_sweeping"}
         The learner.
     gamma, alpha, epsilon, temperature, baseline_alpha
         As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
@@ -135,7 +138,8 @@ def sweep(
     seeds : int or sequence of int
         Seeds, the fastest-varying axis of the grid.
     planning_steps : int or sequence of int
-        Dyna-Q's replays per real step; a list makes it an axis of the grid.
+        Dyna-Q's replays (prioritized sweeping's most planning updates) per real step; a
+        list makes it an axis of the grid.
     lam, trace
         The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`); a
         list of either makes it an axis of the grid.
@@ -144,6 +148,9 @@ def sweep(
         an axis.
     kappa : float or sequence of float
         Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
+    theta : float or sequence of float
+        Prioritized sweeping's priority threshold (:func:`rlfoundations.prioritized_sweeping`);
+        a list makes it an axis.
     exploration, baseline
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
@@ -186,9 +193,11 @@ def sweep(
     Notes
     -----
     Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
-    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners). Each run
-    owns its random stream, seeded from its seed alone, so a run's result does not depend
-    on the thread count, on the chunking, or on the machine it ran on.
+    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners,
+    :func:`rlfoundations._kernels.prioritized.prioritized_batch` for prioritized
+    sweeping). Each run owns its random stream, seeded from its seed alone, so a run's
+    result does not depend on the thread count, on the chunking, or on the machine it ran
+    on.
 
     Examples
     --------
@@ -215,6 +224,7 @@ def sweep(
         "trace": trace,
         "kappa": kappa,
         "n": n,
+        "theta": theta,
     }
     used = _used_axes(algorithm, exploration)
     for name, value in given.items():

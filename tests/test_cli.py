@@ -638,3 +638,20 @@ def test_train_runs_dyna_q_plus(capsys):
     argv = ["train", "FrozenLake-v1", "--algo", "dyna-q", "--kappa", "0.01", "--steps", "2000"]
     assert main([*argv, "--quiet"]) == 0
     assert "dyna-q on TabularMDP(n_states=16" in capsys.readouterr().out
+
+
+def test_train_runs_prioritized_sweeping_with_its_planning_steps_and_theta(capsys):
+    argv = ["train", "FrozenLake-v1", "--algo", "prioritized-sweeping", "--steps", "2000"]
+    assert main([*argv, "--planning-steps", "3", "--theta", "0.001", "--quiet"]) == 0
+    assert "prioritized-sweeping on TabularMDP(n_states=16" in capsys.readouterr().out
+
+
+def test_train_refuses_theta_for_a_learner_without_a_queue(capsys):
+    assert main(["train", "FrozenLake-v1", "--algo", "dyna-q", "--theta", "0.1", "--quiet"]) == 2
+    assert "--theta does nothing with --algo dyna-q" in capsys.readouterr().err
+
+
+def test_train_refuses_prioritized_sweeping_without_planning_steps(capsys):
+    argv = ["train", "FrozenLake-v1", "--algo", "prioritized-sweeping", "--planning-steps", "0"]
+    assert main([*argv, "--quiet"]) == 2
+    assert "planning_steps >= 1" in capsys.readouterr().err

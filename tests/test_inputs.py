@@ -373,6 +373,9 @@ CALLS: dict[str, Call] = {
     "sarsa_lambda": Call(rlf.sarsa_lambda, {**LEARNER_ARGS, "lam": 0.5, "trace": "dutch"}),
     "watkins_q_lambda": Call(rlf.watkins_q_lambda, {**LEARNER_ARGS, "lam": 0.5}),
     "n_step_sarsa": Call(rlf.n_step_sarsa, {**LEARNER_ARGS, "n": 3}),
+    "prioritized_sweeping": Call(
+        rlf.prioritized_sweeping, {**LEARNER_ARGS, "planning_steps": 2, "theta": 0.01}
+    ),
     "reinforce": Call(
         rlf.reinforce,
         {
