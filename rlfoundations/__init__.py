@@ -48,7 +48,6 @@ from rlfoundations.planning import (
     policy_iteration,
     value_iteration,
 )
-from rlfoundations.prioritized import prioritized_sweeping
 from rlfoundations.policy import (
     CompiledPolicy,
     EvaluationResult,
@@ -63,6 +62,7 @@ from rlfoundations.prediction import (
     prediction_sweep,
     td_prediction,
 )
+from rlfoundations.prioritized import prioritized_sweeping
 from rlfoundations.results import (
     AverageRewardResult,
     ConvergenceWarning,

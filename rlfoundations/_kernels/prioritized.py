@@ -30,8 +30,8 @@ Random draws, in order, per step: at an episode start ``uniform`` for the initia
 the behaviour action (as Q-learning's); the outcome (unless K == 1). Planning draws nothing.
 
 The run state lives in arrays the caller owns, with the queue's length in the cursor's
-``QUEUE_SIZE`` slot and the count of planning updates in ``N_UPDATES``, so a run stops at any step and resumes bit for bit. Inputs are trusted:
-the Python layer validated them.
+``QUEUE_SIZE`` slot and the count of planning updates in ``N_UPDATES``, so a run stops at
+any step and resumes bit for bit. Inputs are trusted: the Python layer validated them.
 """
 
 from __future__ import annotations
