@@ -47,6 +47,7 @@ AGAINST_TWINS = [
     ("watkins_q_lambda", {"lam": 0.9, "trace": "replacing"}, 2_000_000, 5_000),
     ("dyna_q", {"planning_steps": 10, "kappa": 1e-3}, 2_000_000, 5_000),
     ("n_step_sarsa", {"n": 4}, 2_000_000, 20_000),
+    ("prioritized_sweeping", {"planning_steps": 10, "theta": 1e-4}, 2_000_000, 5_000),
 ]
 
 
