@@ -62,6 +62,7 @@ from rlfoundations.prediction import (
     prediction_sweep,
     td_prediction,
 )
+from rlfoundations.prioritized import prioritized_sweeping
 from rlfoundations.results import (
     AverageRewardResult,
     ConvergenceWarning,
@@ -144,6 +145,7 @@ __all__ = [
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",
+    "prioritized_sweeping",
     "problems",
     "psrl",
     "q_learning",

@@ -26,6 +26,7 @@ import numpy as np
 
 from rlfoundations._kernels import learning as _kernels
 from rlfoundations._kernels import nstep as _nstep
+from rlfoundations._kernels import prioritized as _prioritized
 from rlfoundations._kernels import traces as _traces
 from rlfoundations._kernels.random import seed_state
 from rlfoundations._validate import (
@@ -72,6 +73,7 @@ ALGORITHMS = {
     "n_step_sarsa": _nstep.N_STEP_SARSA,
     "n_step_tree_backup": _nstep.TREE_BACKUP,
     "q_sigma": _nstep.Q_SIGMA,
+    "prioritized_sweeping": _prioritized.PRIORITIZED_SWEEPING,
 }
 EXPLORATIONS = {"epsilon_greedy": _kernels.EPSILON_GREEDY, "softmax": _kernels.SOFTMAX}
 #: Eligibility traces of the trace learners (Sutton and Barto, chapter 12).
@@ -97,6 +99,7 @@ MASK_SUPPORT = frozenset(
         "n_step_sarsa",
         "n_step_tree_backup",
         "q_sigma",
+        "prioritized_sweeping",
     )
 )
 #: Episode buffers start this long and double (the run resumes bit for bit) when full; with
@@ -260,7 +263,11 @@ def run_spec(
                 )
             options.setdefault("kappa", []).append(float(kappa))
         if algorithm in FAMILY_OF:
-            for name, value in FAMILIES[FAMILY_OF[algorithm]].check_point(algorithm, point, alpha):
+            # The point as the run will see it: with the planning steps given for all.
+            resolved = {**point, "planning_steps": replays[-1]}
+            for name, value in FAMILIES[FAMILY_OF[algorithm]].check_point(
+                algorithm, resolved, alpha
+            ):
                 options.setdefault(name, []).append(value)
     return RunSpec(
         algorithm=algorithm,
@@ -370,6 +377,55 @@ def _nstep_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, 
     return settings, state
 
 
+def _prioritized_point(algorithm: str, point: dict, alpha):
+    if point["planning_steps"] < 1:
+        raise InvalidValueError(
+            f"{algorithm} needs planning_steps >= 1: it changes Q only in its planning "
+            f"updates (Sutton and Barto's box, section 8.4), got {point['planning_steps']!r}"
+        )
+    theta = point.get("theta", 1e-4)
+    if not is_number(theta) or not 0.0 <= float(theta) < np.inf:
+        raise InvalidValueError(f"theta must be a number >= 0, got {theta!r}")
+    yield "theta", float(theta)
+
+
+def _prioritized_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, lengths):
+    n_runs, n_states, n_actions = shape
+    n_pairs = n_states * n_actions
+    settings = _prioritized.PrioritizedSettings(
+        spec.exploration,
+        spec.gammas,
+        spec.alphas,
+        spec.levels,
+        spec.planning_steps,
+        spec.options["theta"].astype(np.float64),
+    )
+    # Visit counts only for a 1 / n^omega alpha; an empty table of the same rank otherwise.
+    counted = bool((spec.alphas[:, 0] == _kernels.VISIT_COUNT).any())
+    # One slot longer than the TD learners' cursor: the count of planning updates.
+    wider = np.zeros((n_runs, _prioritized.PRIORITIZED_CURSOR_SIZE), dtype=np.int64)
+    wider[:, : cursor.shape[1]] = cursor
+    state = _prioritized.PrioritizedState(
+        rng,
+        q_values,
+        np.zeros(shape if counted else (n_runs, 0, 0), dtype=np.int64),
+        np.full(shape, -1, dtype=np.int64),
+        np.zeros(shape),
+        np.zeros(shape, dtype=np.bool_),
+        np.full((n_runs, n_states), -1, dtype=np.int64),
+        np.full((n_runs, n_pairs), -1, dtype=np.int64),
+        np.full((n_runs, n_pairs), -1, dtype=np.int64),
+        np.zeros((n_runs, n_pairs), dtype=np.int64),
+        np.zeros((n_runs, n_pairs)),
+        np.full((n_runs, n_pairs), -1, dtype=np.int64),
+        wider,
+        episode_return,
+        returns,
+        lengths,
+    )
+    return settings, state
+
+
 #: The families, by name; :data:`FAMILY_OF` maps each of their algorithms to its family.
 FAMILIES = {
     "traces": Family(
@@ -385,6 +441,13 @@ FAMILIES = {
         _nstep.nstep_batch,
         _nstep_point,
         _nstep_bundles,
+    ),
+    "prioritized": Family(
+        ("prioritized_sweeping",),
+        _prioritized,
+        _prioritized.prioritized_batch,
+        _prioritized_point,
+        _prioritized_bundles,
     ),
 }
 FAMILY_OF = {name: family for family, entry in FAMILIES.items() for name in entry.algorithms}

@@ -99,6 +99,7 @@ ALGORITHMS = {
     "n-step-sarsa": "n_step_sarsa",
     "n-step-tree-backup": "n_step_tree_backup",
     "q-sigma": "q_sigma",
+    "prioritized-sweeping": "prioritized_sweeping",
 }
 #: ``train --algo`` names of the prediction learners: they learn the values of ``--policy``.
 PREDICTION_ALGORITHMS = {
@@ -109,6 +110,8 @@ PREDICTION_ALGORITHMS = {
 TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
 #: The CLI names of the n-step learners (they take --n).
 NSTEP_ALGORITHMS = ("n-step-sarsa", "n-step-tree-backup", "q-sigma")
+#: The CLI names of the learners that plan from a learned model (they take --planning-steps).
+PLANNING_ALGORITHMS = ("dyna-q", "prioritized-sweeping")
 #: Where the benchmark scripts live in a source checkout.
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 #: Values within this of the optimum count as optimal when ``train`` reports seeds.
@@ -461,13 +464,20 @@ def _add_train(commands) -> None:
         help="fraction of the steps over which a linear epsilon decays (0.25)",
     )
     train.add_argument(
-        "--planning-steps", type=_count_int, help="Dyna-Q replays per step (10); dyna-q only"
+        "--planning-steps",
+        type=_count_int,
+        help="planning updates per step (10); dyna-q and prioritized-sweeping only",
     )
     train.add_argument(
         "--baseline-alpha", type=_rate, help="REINFORCE baseline step in (0, 1] (0.1)"
     )
     train.add_argument(
         "--kappa", type=_non_negative, help="Dyna-Q+ exploration bonus (0); dyna-q only"
+    )
+    train.add_argument(
+        "--theta",
+        type=_non_negative,
+        help="priority threshold (0.0001); prioritized-sweeping only",
     )
     train.add_argument(
         "--n",
@@ -712,8 +722,15 @@ def _train_settings(args: argparse.Namespace) -> dict:
     _refuse(_given(args, "policy"), f"with --algo {args.algo} (prediction learners only)")
     _refuse(_given(args, "every_visit"), f"with --algo {args.algo} (monte-carlo-prediction only)")
     _default(args, "alpha", 0.5)
+    if args.algo not in PLANNING_ALGORITHMS:
+        _refuse(
+            _given(args, "planning_steps"),
+            f"with --algo {args.algo} (dyna-q and prioritized-sweeping only)",
+        )
     if args.algo != "dyna-q":
-        _refuse(_given(args, "planning_steps", "kappa"), f"with --algo {args.algo} (dyna-q only)")
+        _refuse(_given(args, "kappa"), f"with --algo {args.algo} (dyna-q only)")
+    if args.algo != "prioritized-sweeping":
+        _refuse(_given(args, "theta"), f"with --algo {args.algo} (prioritized-sweeping only)")
     if args.algo != "reinforce":
         _refuse(_given(args, "baseline_alpha"), f"with --algo {args.algo} (reinforce only)")
     if args.algo not in TRACE_ALGORITHMS:
@@ -761,9 +778,12 @@ def _train_settings(args: argparse.Namespace) -> dict:
         decay = 0.25 if args.decay is None else args.decay
         decay_steps = max(1, int(decay * args.steps))
         settings["epsilon"] = Schedule.linear(start_epsilon, end_epsilon, decay_steps)
-    if args.algo == "dyna-q":
+    if args.algo in PLANNING_ALGORITHMS:
         settings["planning_steps"] = 10 if args.planning_steps is None else args.planning_steps
+    if args.algo == "dyna-q":
         settings["kappa"] = 0.0 if args.kappa is None else args.kappa
+    if args.algo == "prioritized-sweeping":
+        settings["theta"] = 1e-4 if args.theta is None else args.theta
     return settings
 
 
@@ -773,7 +793,7 @@ def _prediction_settings(args: argparse.Namespace) -> dict:
         _given(
             args,
             *("epsilon", "decay", "planning_steps", "baseline_alpha", "kappa", "trace"),
-            *("sigma", "target_policy"),
+            *("sigma", "target_policy", "theta"),
         ),
         f"with --algo {args.algo} (it follows --policy)",
     )

@@ -76,6 +76,8 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         return ("gamma", "alpha", level, "n", "target_policy")
     if algorithm == "q_sigma":
         return ("gamma", "alpha", level, "n", "sigma")
+    if algorithm == "prioritized_sweeping":
+        return ("gamma", "alpha", level, "planning_steps", "theta")
     return ("gamma", "alpha", level)
 
 
@@ -116,6 +118,7 @@ TD_DEFAULTS = {
     "n": 4,
     "sigma": 0.5,
     "target_policy": "greedy",
+    "theta": 1e-4,
 }
 
 
@@ -374,6 +377,7 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
     n: int | Sequence[int] | None = None,
     sigma: float | Sequence[float] | None = None,
     target_policy: str | Sequence[str] | None = None,
+    theta: float | Sequence[float] | None = None,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -397,8 +401,8 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
 "reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", "n_step_tree_backup", \
-"q_sigma", "td_prediction", "monte_carlo_prediction", "monte_carlo_control", "ucbvi", "psrl", \
-"ucb_q_learning", "rmax"}
+"q_sigma", "prioritized_sweeping", "td_prediction", "monte_carlo_prediction", \
+"monte_carlo_control", "ucbvi", "psrl", "ucb_q_learning", "rmax"}
         The learner.
     seeds : int or sequence of int
         Seeds, the fastest-varying axis of the grid.
@@ -419,7 +423,8 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         (``temperature`` with epsilon-greedy, ``epsilon`` with softmax or REINFORCE, ...) is
         refused: it would repeat identical runs.
     planning_steps : int or sequence of int
-        Dyna-Q's replays per real step; a list makes it an axis of the grid.
+        Dyna-Q's replays (prioritized sweeping's most planning updates) per real step; a
+        list makes it an axis of the grid.
     lam, trace
         The trace learners' decay and trace kind (:func:`rlfoundations.sarsa_lambda`), or
         true online TD(lambda)'s ``lam`` (:func:`rlfoundations.td_prediction`); a list of
@@ -436,6 +441,9 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         (:func:`rlfoundations.n_step_tree_backup`); a list makes it an axis.
     kappa : float or sequence of float
         Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
+    theta : float or sequence of float
+        Prioritized sweeping's priority threshold (:func:`rlfoundations.prioritized_sweeping`);
+        a list makes it an axis.
     exploration, baseline
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
@@ -485,9 +493,10 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
     -----
     Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
     (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners,
-    :func:`rlfoundations._kernels.nstep.nstep_batch` for the n-step learners), and the
-    ``*_batch`` kernels of :mod:`rlfoundations._kernels.prediction`, ``monte_carlo`` and
-    ``exploration``: the same engines as :func:`rlfoundations.prediction_sweep`,
+    :func:`rlfoundations._kernels.nstep.nstep_batch` for the n-step learners,
+    :func:`rlfoundations._kernels.prioritized.prioritized_batch` for prioritized sweeping),
+    and the ``*_batch`` kernels of :mod:`rlfoundations._kernels.prediction`, ``monte_carlo``
+    and ``exploration``: the same engines as :func:`rlfoundations.prediction_sweep`,
     :func:`rlfoundations.monte_carlo_control_sweep` and
     :func:`rlfoundations.exploration_sweep`. Each run owns its random stream, seeded from
     its seed alone, so a run's result does not depend on the thread count, on the
@@ -528,6 +537,7 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         "n": n,
         "sigma": sigma,
         "target_policy": target_policy,
+        "theta": theta,
         "eval_every": eval_every,
     }
     for name, value in values.items():

@@ -746,3 +746,18 @@ def test_train_passes_the_n_step_settings(capsys, flags):
 def test_train_refuses_n_step_settings_a_learner_does_not_read(capsys, flags, message):
     assert main(["train", "FrozenLake-v1", *flags, "--quiet"]) == 2
     assert message in capsys.readouterr().err
+def test_train_runs_prioritized_sweeping_with_its_planning_steps_and_theta(capsys):
+    argv = ["train", "FrozenLake-v1", "--algo", "prioritized-sweeping", "--steps", "2000"]
+    assert main([*argv, "--planning-steps", "3", "--theta", "0.001", "--quiet"]) == 0
+    assert "prioritized-sweeping on TabularMDP(n_states=16" in capsys.readouterr().out
+
+
+def test_train_refuses_theta_for_a_learner_without_a_queue(capsys):
+    assert main(["train", "FrozenLake-v1", "--algo", "dyna-q", "--theta", "0.1", "--quiet"]) == 2
+    assert "--theta does nothing with --algo dyna-q" in capsys.readouterr().err
+
+
+def test_train_refuses_prioritized_sweeping_without_planning_steps(capsys):
+    argv = ["train", "FrozenLake-v1", "--algo", "prioritized-sweeping", "--planning-steps", "0"]
+    assert main([*argv, "--quiet"]) == 2
+    assert "planning_steps >= 1" in capsys.readouterr().err

@@ -377,6 +377,9 @@ CALLS: dict[str, Call] = {
         rlf.n_step_tree_backup, {**LEARNER_ARGS, "n": 3, "target_policy": "behaviour"}
     ),
     "q_sigma": Call(rlf.q_sigma, {**LEARNER_ARGS, "n": 3, "sigma": 0.25}),
+    "prioritized_sweeping": Call(
+        rlf.prioritized_sweeping, {**LEARNER_ARGS, "planning_steps": 2, "theta": 0.01}
+    ),
     "reinforce": Call(
         rlf.reinforce,
         {

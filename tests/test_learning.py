@@ -589,6 +589,16 @@ def test_q_learning_steps_a_live_gymnasium_env():
     assert greedy_path(cliff, result.policy, start=36) == [36, *range(24, 36), 47]
 
 
+@pytest.mark.parametrize(
+    "learner", ["sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", "prioritized_sweeping"]
+)
+def test_a_family_learner_steps_a_live_gymnasium_env_with_its_twin(learner):
+    # Their twins live beside reference.learning, not in it (an AttributeError once).
+    env = gymnasium.make("CliffWalking-v1")
+    result = getattr(rlf, learner)(env, gamma=0.9, n_steps=300, seed=0)
+    assert result.total_steps == 300 and result.q_values.shape == (48, 4)
+
+
 def test_live_env_needs_discrete_spaces():
     env = gymnasium.make("CartPole-v1")
     with pytest.raises(TypeError, match=r"observation_space must be gymnasium\.spaces\.Discrete"):

@@ -39,6 +39,7 @@ from rlfoundations.reference.prediction import (
     prediction_sweep,
     td_prediction,
 )
+from rlfoundations.reference.prioritized import prioritized_sweeping
 from rlfoundations.reference.soft import soft_value_iteration
 from rlfoundations.reference.traces import sarsa_lambda, watkins_q_lambda
 
@@ -61,6 +62,7 @@ __all__ = [
     "policy_evaluation",
     "policy_iteration",
     "prediction_sweep",
+    "prioritized_sweeping",
     "psrl",
     "q_learning",
     "q_sigma",
