@@ -23,6 +23,7 @@ import numpy as np
 
 from rlfoundations._validate import check_int, check_mdp, is_number
 from rlfoundations.batch import (
+    AVERAGE_REWARD,
     EXPLORATIONS,
     Progress,
     RunSpec,
@@ -62,6 +63,8 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         return ("gamma", "alpha", level, "lam", "trace")
     if algorithm == "n_step_sarsa":
         return ("gamma", "alpha", level, "n")
+    if algorithm in AVERAGE_REWARD:
+        return ("alpha", level, "eta")
     return ("gamma", "alpha", level)
 
 
@@ -92,7 +95,7 @@ def sweep(
     mdp: TabularMDP,
     algorithm: str = "q_learning",
     *,
-    gamma: float | Sequence[float],
+    gamma: float | Sequence[float] | None = None,
     n_steps: int,
     seeds: int | Sequence[int],
     alpha: Rate = 0.1,
@@ -106,6 +109,7 @@ def sweep(
     trace: str | Sequence[str] = "accumulating",
     kappa: float | Sequence[float] = 0.0,
     n: int | Sequence[int] = 4,
+    eta: float | Sequence[float] = 1.0,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -122,14 +126,16 @@ def sweep(
     mdp : TabularMDP
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
-"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa"}
+"reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", \
+"differential_q_learning", "differential_sarsa"}
         The learner.
     gamma, alpha, epsilon, temperature, baseline_alpha
         As in :func:`rlfoundations.q_learning` and :func:`rlfoundations.reinforce`; each may
         be a list, which makes it an axis of the grid (``epsilon`` or ``temperature`` after
         ``exploration``; ``baseline_alpha`` for REINFORCE only). A list of values the
         algorithm does not use (``temperature`` with epsilon-greedy, ``epsilon`` with
-        softmax or REINFORCE, ...) is refused: it would repeat identical runs.
+        softmax or REINFORCE, ...) is refused: it would repeat identical runs. ``gamma`` is
+        required, except by the average-reward learners, which refuse it.
     n_steps : int
         Steps of every run.
     seeds : int or sequence of int
@@ -144,12 +150,15 @@ def sweep(
         an axis.
     kappa : float or sequence of float
         Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
+    eta : float or sequence of float
+        The average-reward learners' ratio of the gain's step size to alpha
+        (:func:`rlfoundations.differential_q_learning`); a list makes it an axis.
     exploration, baseline
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
         Exact values of every run's greedy policy every this many steps
         (``result.curve_steps``, ``result.curve_values``): learning curves with the true gap
-        to optimal.
+        to optimal (exact gains for the average-reward learners).
     record_episodes : bool
         As in the learners: True keeps every run's episode records, False only each run's
         last 100 episodes and running summaries (``result.n_episodes``,
@@ -215,8 +224,16 @@ def sweep(
         "trace": trace,
         "kappa": kappa,
         "n": n,
+        "eta": eta,
     }
     used = _used_axes(algorithm, exploration)
+    if algorithm in AVERAGE_REWARD and gamma is not None:
+        raise InvalidValueError(
+            f"{algorithm} learns for the average reward and takes no gamma, got gamma={gamma!r}; "
+            f"drop gamma, or sweep a discounted learner"
+        )
+    if algorithm not in AVERAGE_REWARD and gamma is None:
+        raise InvalidValueError(f"{algorithm} needs gamma, the discount factor")
     for name, value in given.items():
         if name not in used and _is_axis(value):
             setting = "" if algorithm == "reinforce" else f" with exploration={exploration!r}"
@@ -390,4 +407,5 @@ def _stack(results: list[SweepResult], spec: RunSpec) -> SweepResult:
         length_sums=None
         if first.length_sums is None
         else np.concatenate([r.length_sums for r in results]),
+        gain=None if first.gain is None else np.concatenate([r.gain for r in results]),
     )
