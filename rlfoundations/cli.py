@@ -3,7 +3,9 @@
 - ``solve ENV``: solve a discrete env exactly, print the optimal mean return, save the policy;
   ``--criterion finite`` (with ``--horizon``) or ``average`` for the other criteria;
 - ``train ENV``: learn by trial and error over seeds, with a progress bar, and print the gap
-  to optimal (Ctrl-C keeps what was learned so far, and exits with status 130);
+  to optimal (Ctrl-C keeps what was learned so far, and exits with status 130); the
+  average-reward learners (``--algo differential-q-learning``, ``differential-sarsa``) take
+  no ``--gamma`` and report the learned and exact gains against the optimal gain;
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
 - ``animate ENV``: the talk's value-iteration animation, as a GIF;
 - ``bench``: run the benchmark scripts (offered in a source checkout only).
@@ -95,7 +97,11 @@ ALGORITHMS = {
     "sarsa-lambda": "sarsa_lambda",
     "watkins-q-lambda": "watkins_q_lambda",
     "n-step-sarsa": "n_step_sarsa",
+    "differential-q-learning": "differential_q_learning",
+    "differential-sarsa": "differential_sarsa",
 }
+#: The CLI names of the average-reward learners (no --gamma; they take --eta).
+AVERAGE_ALGORITHMS = ("differential-q-learning", "differential-sarsa")
 #: The CLI names of the eligibility-trace learners (they take --lam and --trace).
 TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
 #: Where the benchmark scripts live in a source checkout.
@@ -155,6 +161,7 @@ _gamma = _interval(0.0, 1.0, low_open=False)
 _rate = _interval(0.0, 1.0, low_open=True)
 _probability = _interval(0.0, 1.0, low_open=False)
 _non_negative = _interval(0.0, math.inf, low_open=False)
+_positive = _interval(0.0, math.inf, low_open=True)
 
 
 def _integer(text: str, low: int, high: int) -> int:
@@ -431,7 +438,9 @@ def _add_train(commands) -> None:
     train.add_argument("--steps", type=_positive_int, default=2_000_000, help="steps per run")
     train.add_argument("--seeds", type=_positive_int, default=1, help="runs, one per seed (1)")
     train.add_argument("--seed", type=_seed, default=0, help="first seed (0)")
-    train.add_argument("--gamma", type=_gamma, default=0.99, help="discount factor (0.99)")
+    train.add_argument(
+        "--gamma", type=_gamma, help="discount factor (0.99); none with the differential learners"
+    )
     train.add_argument("--alpha", type=_rate, default=0.5, help="learning rate in (0, 1] (0.5)")
     train.add_argument(
         "--epsilon",
@@ -459,6 +468,11 @@ def _add_train(commands) -> None:
     )
     train.add_argument(
         "--lam", type=_probability, help="trace decay lambda in [0, 1] (0.9); trace learners only"
+    )
+    train.add_argument(
+        "--eta",
+        type=_positive,
+        help="the gain's step size is eta * alpha (1); differential learners only",
     )
     train.add_argument(
         "--trace",
@@ -675,6 +689,11 @@ def _train_settings(args: argparse.Namespace) -> dict:
         _refuse(_given(args, "lam", "trace"), f"with --algo {args.algo} (trace learners only)")
     if args.algo != "n-step-sarsa":
         _refuse(_given(args, "n"), f"with --algo {args.algo} (n-step-sarsa only)")
+    if args.algo in AVERAGE_ALGORITHMS:
+        _refuse(_given(args, "gamma"), f"with --algo {args.algo} (average reward: no discount)")
+    else:
+        _refuse(_given(args, "eta"), f"with --algo {args.algo} (differential learners only)")
+        _default(args, "gamma", 0.99)
     if args.algo == "monte-carlo-control":
         # Exploring starts (a whole-episode learner: no step size; --alpha is not read).
         _refuse(_given(args, "decay"), "with --algo monte-carlo-control (a constant epsilon)")
@@ -686,6 +705,8 @@ def _train_settings(args: argparse.Namespace) -> dict:
     settings: dict = {"alpha": args.alpha}
     if args.algo == "n-step-sarsa":
         settings["n"] = 4 if args.n is None else args.n
+    if args.algo in AVERAGE_ALGORITHMS:
+        settings["eta"] = 1.0 if args.eta is None else args.eta
     if args.algo in TRACE_ALGORITHMS:
         settings["lam"] = 0.9 if args.lam is None else args.lam
         settings["trace"] = "accumulating" if args.trace is None else args.trace
@@ -727,9 +748,10 @@ def train_command(args: argparse.Namespace) -> int:
             if algorithm == "monte_carlo_control"
             else partial(sweep, algorithm=algorithm)
         )
+        discount = {} if args.algo in AVERAGE_ALGORITHMS else {"gamma": args.gamma}
         result = learner(
             mdp,
-            gamma=args.gamma,
+            **discount,
             n_steps=args.steps,
             seeds=seeds,
             progress=progress,
@@ -747,6 +769,8 @@ def train_command(args: argparse.Namespace) -> int:
         f"{args.algo} on {mdp}: {result.total_steps:,} steps{runs} in "
         f"{_timing(elapsed, compiled)} ({total / max(elapsed, 1e-9):,.0f} steps/s)"
     )
+    if args.algo in AVERAGE_ALGORITHMS:
+        return _report_average(args, mdp, result, kwargs, out)
 
     optimal = value_iteration(mdp, args.gamma, epsilon=1e-10)
     best_return = optimal.mean_return(mdp.initial)
@@ -779,6 +803,48 @@ def train_command(args: argparse.Namespace) -> int:
             env_kwargs=kwargs,
             optimal_mean_return=best_return,
             gap=None if math.isinf(gaps[best]) else gaps[best],
+        )
+        print(f"Saved the run of seed {int(result.seeds[best])} to {path}")
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def _report_average(args: argparse.Namespace, mdp: TabularMDP, result, kwargs, out) -> int:
+    """The differential learners' report: learned and exact gains against the optimal gain."""
+    from rlfoundations.average import average_reward_policy_iteration, relative_value_iteration
+    from rlfoundations.batch import greedy_gains
+
+    try:
+        optimal = relative_value_iteration(mdp).gain
+    except InvalidValueError:  # several closed classes: one gain per state
+        optimal = average_reward_policy_iteration(mdp).gain
+    gains = [float(mdp.initial @ greedy_gains(mdp, result.policy[r])) for r in range(result.n_runs)]
+    gaps = [optimal - gain for gain in gains]
+    print(f"Optimal average reward per step (relative value iteration): {optimal:.4f}")
+    if result.n_runs == 1:
+        print(f"Learned average reward (R-bar): {float(result.gain[0]):.4f}")
+        print(f"Exact average reward of the greedy policy learned: {gains[0]:.4f}")
+        print(f"Gap to optimal: {gaps[0]:.4f}")
+    else:
+        order = np.argsort(gaps, kind="stable")
+        print(
+            f"Learned average reward (R-bar): median {float(np.median(result.gain)):.4f}, "
+            f"from {float(result.gain.min()):.4f} to {float(result.gain.max()):.4f}"
+        )
+        print(
+            f"Gap to optimal of the greedy policies learned: best {gaps[order[0]]:.4f}, "
+            f"median {float(np.median(gaps)):.4f}, worst {gaps[order[-1]]:.4f}"
+        )
+    solved = sum(abs(gap) < OPTIMAL_TOLERANCE for gap in gaps)
+    print(f"Gain-optimal from the start distribution: {solved} of {result.n_runs} runs")
+    if out is not None:
+        best = int(np.argmin(gaps))
+        path = save(
+            out,
+            result.run(best),
+            env_id=args.env,
+            env_kwargs=kwargs,
+            optimal_gain=optimal,
+            gap=gaps[best],
         )
         print(f"Saved the run of seed {int(result.seeds[best])} to {path}")
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK

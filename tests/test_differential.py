@@ -317,3 +317,15 @@ def test_sweep_refuses_a_gamma_for_the_average_reward_learners_and_needs_one_oth
         rlf.sweep(machine_mdp(), "differential_sarsa", gamma=0.9, n_steps=10, seeds=0)
     with pytest.raises(InvalidValueError, match="needs gamma"):
         rlf.sweep(machine_mdp(), "q_learning", n_steps=10, seeds=0)
+
+
+def test_to_pandas_gives_the_gap_to_the_optimal_gain():
+    pytest.importorskip("pandas")
+    mdp = machine_mdp()
+    swept = rlf.sweep(
+        mdp, "differential_q_learning", n_steps=2_000, seeds=range(2), eval_every=1_000
+    )
+    frame = swept.to_pandas(mdp)
+    assert "gamma" not in frame.columns and frame.shape[0] == 6
+    expected = 9 / 13 - swept.curve(mdp.initial).ravel()
+    np.testing.assert_allclose(frame["gap"].to_numpy(), expected, atol=1e-9)

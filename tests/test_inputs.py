@@ -373,6 +373,14 @@ CALLS: dict[str, Call] = {
     "sarsa_lambda": Call(rlf.sarsa_lambda, {**LEARNER_ARGS, "lam": 0.5, "trace": "dutch"}),
     "watkins_q_lambda": Call(rlf.watkins_q_lambda, {**LEARNER_ARGS, "lam": 0.5}),
     "n_step_sarsa": Call(rlf.n_step_sarsa, {**LEARNER_ARGS, "n": 3}),
+    "differential_q_learning": Call(
+        rlf.differential_q_learning,
+        {**{k: v for k, v in LEARNER_ARGS.items() if k != "gamma"}, "eta": 0.5},
+    ),
+    "differential_sarsa": Call(
+        rlf.differential_sarsa,
+        {**{k: v for k, v in LEARNER_ARGS.items() if k != "gamma"}, "eta": 0.5},
+    ),
     "reinforce": Call(
         rlf.reinforce,
         {
