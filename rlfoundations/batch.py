@@ -246,7 +246,7 @@ def run_spec(
                 )
             gammas.append(np.nan)
         else:
-            gammas.append(check_gamma(point["gamma"]))
+            gammas.append(check_gamma(point.get("gamma")))
         alpha = check_schedule("alpha", point["alpha"], 0.0, 1.0, True)
         if policy_gradient:
             if alpha.kind == "visit_count":

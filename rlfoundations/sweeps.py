@@ -195,7 +195,9 @@ def sweep(
     Notes
     -----
     Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
-    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners). Each run
+    (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners,
+    :func:`rlfoundations._kernels.differential.differential_batch` for the average-reward
+    ones). Each run
     owns its random stream, seeded from its seed alone, so a run's result does not depend
     on the thread count, on the chunking, or on the machine it ran on.
 
