@@ -127,10 +127,11 @@ def differential_q_learning(
     ...     P=[[[0.9, 0.1], [0.98, 0.02]], [[0.5, 0.5], [0.5, 0.5]]],
     ...     R=[[1.0, 0.8], [-2.0, -2.0]],
     ... )
-    >>> result = rlf.differential_q_learning(machine, n_steps=200_000, seed=0, alpha=0.01,
-    ...                                      epsilon=0.2)
-    >>> result.policy.tolist(), bool(abs(result.gain - 9 / 13) < 0.05)
-    ([1, 0], True)
+    >>> result = rlf.differential_q_learning(
+    ...     machine, n_steps=200_000, seed=0, alpha=0.001, eta=0.1, epsilon=0.2
+    ... )
+    >>> int(result.policy[0]), bool(abs(result.gain - 9 / 13) < 0.02)  # maintain; optimal
+    (1, True)
     """
     return _learn(
         "differential_q_learning",
@@ -237,10 +238,11 @@ def differential_sarsa(
     ...     P=[[[0.9, 0.1], [0.98, 0.02]], [[0.5, 0.5], [0.5, 0.5]]],
     ...     R=[[1.0, 0.8], [-2.0, -2.0]],
     ... )
-    >>> result = rlf.differential_sarsa(machine, n_steps=200_000, seed=0, alpha=0.01,
-    ...                                 epsilon=0.2)
-    >>> result.policy.tolist(), bool(result.gain < 9 / 13)
-    ([1, 0], True)
+    >>> result = rlf.differential_sarsa(
+    ...     machine, n_steps=200_000, seed=0, alpha=0.001, eta=0.1, epsilon=0.2
+    ... )
+    >>> int(result.policy[0]), bool(result.gain < 9 / 13)  # exploring earns less
+    (1, True)
     """
     return _learn(
         "differential_sarsa",
