@@ -329,3 +329,28 @@ def test_to_pandas_gives_the_gap_to_the_optimal_gain():
     assert "gamma" not in frame.columns and frame.shape[0] == 6
     expected = 9 / 13 - swept.curve(mdp.initial).ravel()
     np.testing.assert_allclose(frame["gap"].to_numpy(), expected, atol=1e-9)
+
+
+class InlineExecutor:
+    """Runs each chunk of a distributed sweep at once, in this process."""
+
+    def submit(self, fn, *args):
+        import concurrent.futures
+
+        future = concurrent.futures.Future()
+        future.set_result(fn(*args))
+        return future
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_chunks_on_an_executor_and_one_thread_give_the_local_sweep(learner):
+    mdp = machine_mdp()
+    arguments = {"n_steps": 3_000, "seeds": range(5), "alpha": [0.05, 0.2], "eval_every": 1_500}
+    local = rlf.sweep(mdp, learner, **arguments)
+    for got in (
+        rlf.sweep(mdp, learner, executor=InlineExecutor(), chunk_runs=3, **arguments),
+        rlf.sweep(mdp, learner, n_threads=1, **arguments),
+    ):
+        assert got.q_values.tobytes() == local.q_values.tobytes()
+        assert got.gain.tobytes() == local.gain.tobytes()
+        np.testing.assert_array_equal(got.curve_values, local.curve_values)
