@@ -47,6 +47,8 @@ AGAINST_TWINS = [
     ("watkins_q_lambda", {"lam": 0.9, "trace": "replacing"}, 2_000_000, 5_000),
     ("dyna_q", {"planning_steps": 10, "kappa": 1e-3}, 2_000_000, 5_000),
     ("n_step_sarsa", {"n": 4}, 2_000_000, 20_000),
+    ("differential_q_learning", {"eta": 0.1}, 2_000_000, 20_000),
+    ("differential_sarsa", {"eta": 0.1}, 2_000_000, 20_000),
 ]
 
 
@@ -231,11 +233,14 @@ def against_twins(taxi, quick: bool) -> None:
         kernel_steps //= scale
         twin_steps //= scale
 
+        # The average-reward learners take no gamma.
+        settings = settings if name.startswith("differential_") else {"gamma": 0.99, **settings}
+
         def kernel(n=kernel_steps, name=name, settings=settings):
-            return getattr(rlf, name)(taxi, gamma=0.99, n_steps=n, seed=0, **settings)
+            return getattr(rlf, name)(taxi, n_steps=n, seed=0, **settings)
 
         def twin(n=twin_steps, name=name, settings=settings):
-            return getattr(reference, name)(taxi, gamma=0.99, n_steps=n, seed=0, **settings)
+            return getattr(reference, name)(taxi, n_steps=n, seed=0, **settings)
 
         kernel(1_000)
         fast, slow = best_rates([kernel, twin], [kernel_steps, twin_steps])
