@@ -175,9 +175,7 @@ LEARNERS = [
         for trace in ("accumulating", "replacing", "dutch")
     ),
     Learner("n_step_sarsa (n=4)", "n_step_sarsa", "control", {"n": 4}, _plain.n_step_sarsa),
-    Learner(
-        "n_step_tree_backup (n=4)", "n_step_tree_backup", "control", {"n": 4}, None
-    ),
+    Learner("n_step_tree_backup (n=4)", "n_step_tree_backup", "control", {"n": 4}, None),
     Learner("q_sigma (n=4, sigma=0.5)", "q_sigma", "control", {"n": 4, "sigma": 0.5}, None),
     # -- the integrator adds here: prioritized_sweeping, ---------
     # -- differential_q_learning, differential_sarsa (one Learner each, plain=... or None) ----

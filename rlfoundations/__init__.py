@@ -13,6 +13,7 @@ from rlfoundations.average import (
     relative_value_iteration,
 )
 from rlfoundations.compare import Comparison, compare
+from rlfoundations.differential import differential_q_learning, differential_sarsa
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
 from rlfoundations.explain import Explanation, explain
 from rlfoundations.exploration import exploration_sweep, psrl, rmax, ucb_q_learning, ucbvi
@@ -118,6 +119,8 @@ __all__ = [
     "check_model",
     "compare",
     "compile_env",
+    "differential_q_learning",
+    "differential_sarsa",
     "double_q_learning",
     "dyna_q",
     "envs",

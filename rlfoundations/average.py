@@ -198,6 +198,26 @@ def _recurrent_classes(mdp: TabularMDP, policy: np.ndarray) -> list[np.ndarray]:
     return [c[c < mdp.n_states] for c in classes]
 
 
+def _policy_gains(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
+    """The exact gain of every state under the deterministic ``policy`` (trusted, int64).
+
+    Puterman's multichain evaluation, as policy iteration does it: the learning curves of the
+    average-reward learners.
+    """
+    successor, continue_prob, reward, end_prob, initial = _arrays(mdp)
+    classes = _recurrent_classes(mdp, policy)
+    label = np.full(mdp.n_states, -1, dtype=np.int64)
+    for c, members in enumerate(classes):
+        label[members] = c
+    chain = _kernels.policy_chain(successor, continue_prob, end_prob, initial, policy)
+    gains, bias = np.empty(mdp.n_states), np.empty(mdp.n_states)
+    if not _kernels.evaluate_multichain(
+        chain, reward[np.arange(mdp.n_states), policy], label, len(classes), gains, bias
+    ):
+        raise InvalidValueError("a policy's evaluation system is numerically singular")
+    return gains
+
+
 # -- validation ----------------------------------------------------------------------------------
 def _check_tau(tau) -> float:
     tau = check_positive("tau", tau)

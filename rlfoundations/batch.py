@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from rlfoundations._kernels import differential as _differential
 from rlfoundations._kernels import learning as _kernels
 from rlfoundations._kernels import nstep as _nstep
 from rlfoundations._kernels import prioritized as _prioritized
@@ -46,6 +47,7 @@ from rlfoundations.schedules import check_schedule
 
 __all__ = [
     "ALGORITHMS",
+    "AVERAGE_REWARD",
     "EXPLORATIONS",
     "FAMILIES",
     "LAST_EPISODES",
@@ -56,6 +58,7 @@ __all__ = [
     "check_mask_support",
     "check_progress",
     "check_steps",
+    "greedy_gains",
     "greedy_values",
     "run_batch",
     "run_spec",
@@ -74,7 +77,11 @@ ALGORITHMS = {
     "n_step_tree_backup": _nstep.TREE_BACKUP,
     "q_sigma": _nstep.Q_SIGMA,
     "prioritized_sweeping": _prioritized.PRIORITIZED_SWEEPING,
+    "differential_q_learning": _differential.DIFFERENTIAL_Q_LEARNING,
+    "differential_sarsa": _differential.DIFFERENTIAL_SARSA,
 }
+#: The average-reward learners: no gamma, a learned ``gain``, curves of exact gains.
+AVERAGE_REWARD = frozenset(("differential_q_learning", "differential_sarsa"))
 EXPLORATIONS = {"epsilon_greedy": _kernels.EPSILON_GREEDY, "softmax": _kernels.SOFTMAX}
 #: Eligibility traces of the trace learners (Sutton and Barto, chapter 12).
 TRACES = {
@@ -100,6 +107,8 @@ MASK_SUPPORT = frozenset(
         "n_step_tree_backup",
         "q_sigma",
         "prioritized_sweeping",
+        "differential_q_learning",
+        "differential_sarsa",
     )
 )
 #: Episode buffers start this long and double (the run resumes bit for bit) when full; with
@@ -220,7 +229,8 @@ def run_spec(
 
     Each point has ``seed``, ``gamma`` and ``alpha``, and ``epsilon`` or ``temperature``
     (TD learners, after ``exploration``) or ``baseline_alpha`` (REINFORCE); a point's
-    ``planning_steps`` (Dyna-Q) overrides the ``planning_steps`` given for all.
+    ``planning_steps`` (Dyna-Q) overrides the ``planning_steps`` given for all. The
+    average-reward learners' points have no ``gamma`` (their ``gammas`` are NaN).
     """
     algorithm = check_algorithm(algorithm)
     planning_steps = check_steps("planning_steps", planning_steps, minimum=0)
@@ -237,7 +247,16 @@ def run_spec(
             replays.append(check_steps("planning_steps", point["planning_steps"], minimum=0))
         else:
             replays.append(planning_steps)
-        gammas.append(check_gamma(point["gamma"]))
+        if algorithm in AVERAGE_REWARD:
+            if point.get("gamma") is not None:
+                raise InvalidValueError(
+                    f"{algorithm} learns for the average reward and takes no gamma, got "
+                    f"gamma={point['gamma']!r}; drop gamma, or use a discounted learner such as "
+                    f"{algorithm.removeprefix('differential_')}"
+                )
+            gammas.append(np.nan)
+        else:
+            gammas.append(check_gamma(point.get("gamma")))
         alpha = check_schedule("alpha", point["alpha"], 0.0, 1.0, True)
         if policy_gradient:
             if alpha.kind == "visit_count":
@@ -326,6 +345,29 @@ def _trace_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, 
     active = np.zeros((shape[0], shape[1] * shape[2]), dtype=np.int64)
     state = _traces.TraceState(
         rng, q_values, np.zeros(shape), active, cursor, episode_return, returns, lengths
+    )
+    return settings, state
+
+
+def _differential_point(algorithm: str, point: dict, alpha):
+    if alpha.kind == "visit_count":
+        raise InvalidValueError(
+            f"{algorithm}'s alpha cannot be a visit_count schedule: the gain's step size is "
+            f"eta * alpha, and the gain has no visit count; use a constant, linear or "
+            f"exponential schedule, got {alpha}"
+        )
+    eta = point.get("eta", 1.0)
+    if not is_number(eta) or not 0.0 < float(eta) < np.inf:
+        raise InvalidValueError(f"eta must be a number > 0, got {eta!r}")
+    yield "eta", float(eta)
+
+
+def _differential_bundles(spec, shape, rng, q_values, cursor, episode_return, returns, lengths):
+    settings = _differential.DifferentialSettings(
+        spec.exploration, spec.alphas, spec.levels, spec.options["eta"].astype(np.float64)
+    )
+    state = _differential.DifferentialState(
+        rng, q_values, np.zeros((shape[0], 1)), cursor, episode_return, returns, lengths
     )
     return settings, state
 
@@ -448,6 +490,13 @@ FAMILIES = {
         _prioritized.prioritized_batch,
         _prioritized_point,
         _prioritized_bundles,
+    ),
+    "differential": Family(
+        ("differential_q_learning", "differential_sarsa"),
+        _differential,
+        _differential.differential_batch,
+        _differential_point,
+        _differential_bundles,
     ),
 }
 FAMILY_OF = {name: family for family, entry in FAMILIES.items() for name in entry.algorithms}
@@ -747,6 +796,13 @@ def greedy_values(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarr
         return np.full(mdp.n_states, np.nan)
 
 
+def greedy_gains(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
+    """Exact gain (average reward per step) of ``policy`` from every state."""
+    from rlfoundations.average import _policy_gains
+
+    return _policy_gains(mdp, policy.astype(np.int64))
+
+
 def run_batch(
     mdp: TabularMDP,
     spec: RunSpec,
@@ -763,7 +819,8 @@ def run_batch(
     ``on_interrupt="return"`` the runs advance in chunks of about ``CHUNK_STEPS`` steps in
     all, calling ``progress(steps_done, n_steps)`` after each; chunked runs equal unchunked
     runs bit for bit. ``eval_every`` adds the exact values of every run's greedy policy at
-    steps 0, eval_every, 2 * eval_every, ..., n_steps.
+    steps 0, eval_every, 2 * eval_every, ..., n_steps (its exact gains for the average-reward
+    learners).
     """
     batch = Batch(mdp, spec, n_steps)
     stops = [n_steps] if eval_every is None else [*range(eval_every, n_steps, eval_every), n_steps]
@@ -772,11 +829,15 @@ def run_batch(
     curve_steps: list[int] = []
     curve_values: list[np.ndarray] = []
 
+    average_reward = spec.algorithm in AVERAGE_REWARD
+
     def evaluate(step: int) -> None:
         q_table = batch.q_table()
         values = np.stack(
             [
-                greedy_values(mdp, np.argmax(q_table[r], axis=1), float(spec.gammas[r]))
+                greedy_gains(mdp, np.argmax(q_table[r], axis=1))
+                if average_reward
+                else greedy_values(mdp, np.argmax(q_table[r], axis=1), float(spec.gammas[r]))
                 for r in range(spec.n_runs)
             ]
         )
@@ -825,4 +886,5 @@ def run_batch(
         curve_values=values_evaluated,
         interrupted=interrupted,
         baseline=batch.state.baseline.copy() if batch.policy_gradient else None,
+        gain=batch.state.gain[:, 0].copy() if average_reward else None,
     )

@@ -6,6 +6,9 @@
   to optimal (Ctrl-C keeps what was learned so far, and exits with status 130);
   ``--algo td-prediction`` / ``monte-carlo-prediction`` learn the values of ``--policy``
   (default: the optimal policy) and print their RMS error against the exact values;
+  to optimal (Ctrl-C keeps what was learned so far, and exits with status 130); the
+  average-reward learners (``--algo differential-q-learning``, ``differential-sarsa``) take
+  no ``--gamma`` and report the learned and exact gains against the optimal gain;
 - ``play ENV``: run a policy in the real env, rendered as text (or recorded as a GIF);
 - ``animate ENV``: the talk's value-iteration animation, as a GIF;
 - ``bench``: run the benchmark scripts (offered in a source checkout only).
@@ -100,12 +103,16 @@ ALGORITHMS = {
     "n-step-tree-backup": "n_step_tree_backup",
     "q-sigma": "q_sigma",
     "prioritized-sweeping": "prioritized_sweeping",
+    "differential-q-learning": "differential_q_learning",
+    "differential-sarsa": "differential_sarsa",
 }
 #: ``train --algo`` names of the prediction learners: they learn the values of ``--policy``.
 PREDICTION_ALGORITHMS = {
     "td-prediction": "td_prediction",
     "monte-carlo-prediction": "monte_carlo_prediction",
 }
+#: The CLI names of the average-reward learners (no --gamma; they take --eta).
+AVERAGE_ALGORITHMS = ("differential-q-learning", "differential-sarsa")
 #: The CLI names of the eligibility-trace learners (they take --lam and --trace).
 TRACE_ALGORITHMS = ("sarsa-lambda", "watkins-q-lambda")
 #: The CLI names of the n-step learners (they take --n).
@@ -169,6 +176,7 @@ _gamma = _interval(0.0, 1.0, low_open=False)
 _rate = _interval(0.0, 1.0, low_open=True)
 _probability = _interval(0.0, 1.0, low_open=False)
 _non_negative = _interval(0.0, math.inf, low_open=False)
+_positive = _interval(0.0, math.inf, low_open=True)
 
 
 def _integer(text: str, low: int, high: int) -> int:
@@ -447,7 +455,9 @@ def _add_train(commands) -> None:
     train.add_argument("--steps", type=_positive_int, default=2_000_000, help="steps per run")
     train.add_argument("--seeds", type=_positive_int, default=1, help="runs, one per seed (1)")
     train.add_argument("--seed", type=_seed, default=0, help="first seed (0)")
-    train.add_argument("--gamma", type=_gamma, default=0.99, help="discount factor (0.99)")
+    train.add_argument(
+        "--gamma", type=_gamma, help="discount factor (0.99); none with the differential learners"
+    )
     train.add_argument(
         "--alpha", type=_rate, help="learning rate in (0, 1] (0.5; td-prediction 0.1)"
     )
@@ -497,6 +507,11 @@ def _add_train(commands) -> None:
         type=_probability,
         help="trace decay lambda in [0, 1] (0.9); trace learners, and td-prediction (true "
         "online TD(lambda) instead of n-step TD)",
+    )
+    train.add_argument(
+        "--eta",
+        type=_positive,
+        help="the gain's step size is eta * alpha (1); differential learners only",
     )
     train.add_argument(
         "--trace",
@@ -718,6 +733,7 @@ def solve_command(args: argparse.Namespace) -> int:
 def _train_settings(args: argparse.Namespace) -> dict:
     """The learner's keyword arguments from the flags, refusing flags it would ignore."""
     if args.algo in PREDICTION_ALGORITHMS:
+        _default(args, "gamma", 0.99)
         return _prediction_settings(args)
     _refuse(_given(args, "policy"), f"with --algo {args.algo} (prediction learners only)")
     _refuse(_given(args, "every_visit"), f"with --algo {args.algo} (monte-carlo-prediction only)")
@@ -745,9 +761,12 @@ def _train_settings(args: argparse.Namespace) -> dict:
     if args.algo != "q-sigma":
         _refuse(_given(args, "sigma"), f"with --algo {args.algo} (q-sigma only)")
     if args.algo != "n-step-tree-backup":
-        _refuse(
-            _given(args, "target_policy"), f"with --algo {args.algo} (n-step-tree-backup only)"
-        )
+        _refuse(_given(args, "target_policy"), f"with --algo {args.algo} (n-step-tree-backup only)")
+    if args.algo in AVERAGE_ALGORITHMS:
+        _refuse(_given(args, "gamma"), f"with --algo {args.algo} (average reward: no discount)")
+    else:
+        _refuse(_given(args, "eta"), f"with --algo {args.algo} (differential learners only)")
+        _default(args, "gamma", 0.99)
     if args.algo == "monte-carlo-control":
         # Exploring starts (a whole-episode learner: no step size; --alpha is not read).
         _refuse(_given(args, "decay"), "with --algo monte-carlo-control (a constant epsilon)")
@@ -763,6 +782,8 @@ def _train_settings(args: argparse.Namespace) -> dict:
         settings["sigma"] = 0.5 if args.sigma is None else args.sigma
     if args.algo == "n-step-tree-backup":
         settings["target_policy"] = "greedy" if args.target_policy is None else args.target_policy
+    if args.algo in AVERAGE_ALGORITHMS:
+        settings["eta"] = 1.0 if args.eta is None else args.eta
     if args.algo in TRACE_ALGORITHMS:
         settings["lam"] = 0.9 if args.lam is None else args.lam
         settings["trace"] = "accumulating" if args.trace is None else args.trace
@@ -793,7 +814,7 @@ def _prediction_settings(args: argparse.Namespace) -> dict:
         _given(
             args,
             *("epsilon", "decay", "planning_steps", "baseline_alpha", "kappa", "trace"),
-            *("sigma", "target_policy", "theta"),
+            *("sigma", "target_policy", "theta", "eta"),
         ),
         f"with --algo {args.algo} (it follows --policy)",
     )
@@ -918,10 +939,11 @@ def train_command(args: argparse.Namespace) -> int:
     progress = None if args.quiet else ProgressBar(label, stream=sys.stderr)
     with _compilations() as compiled:
         started = time.perf_counter()
+        discount = {} if args.algo in AVERAGE_ALGORITHMS else {"gamma": args.gamma}
         result = sweep(
             mdp,
             algorithm,
-            gamma=args.gamma,
+            **discount,
             n_steps=args.steps,
             seeds=seeds,
             progress=progress,
@@ -939,6 +961,8 @@ def train_command(args: argparse.Namespace) -> int:
         f"{args.algo} on {mdp}: {result.total_steps:,} steps{runs} in "
         f"{_timing(elapsed, compiled)} ({total / max(elapsed, 1e-9):,.0f} steps/s)"
     )
+    if args.algo in AVERAGE_ALGORITHMS:
+        return _report_average(args, mdp, result, kwargs, out)
 
     optimal = value_iteration(mdp, args.gamma, epsilon=1e-10)
     best_return = optimal.mean_return(mdp.initial)
@@ -971,6 +995,48 @@ def train_command(args: argparse.Namespace) -> int:
             env_kwargs=kwargs,
             optimal_mean_return=best_return,
             gap=None if math.isinf(gaps[best]) else gaps[best],
+        )
+        print(f"Saved the run of seed {int(result.seeds[best])} to {path}")
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def _report_average(args: argparse.Namespace, mdp: TabularMDP, result, kwargs, out) -> int:
+    """The differential learners' report: learned and exact gains against the optimal gain."""
+    from rlfoundations.average import average_reward_policy_iteration, relative_value_iteration
+    from rlfoundations.batch import greedy_gains
+
+    try:
+        optimal = relative_value_iteration(mdp).gain
+    except InvalidValueError:  # several closed classes: one gain per state
+        optimal = average_reward_policy_iteration(mdp).gain
+    gains = [float(mdp.initial @ greedy_gains(mdp, result.policy[r])) for r in range(result.n_runs)]
+    gaps = [optimal - gain for gain in gains]
+    print(f"Optimal average reward per step (relative value iteration): {optimal:.4f}")
+    if result.n_runs == 1:
+        print(f"Learned average reward (R-bar): {float(result.gain[0]):.4f}")
+        print(f"Exact average reward of the greedy policy learned: {gains[0]:.4f}")
+        print(f"Gap to optimal: {gaps[0]:.4f}")
+    else:
+        order = np.argsort(gaps, kind="stable")
+        print(
+            f"Learned average reward (R-bar): median {float(np.median(result.gain)):.4f}, "
+            f"from {float(result.gain.min()):.4f} to {float(result.gain.max()):.4f}"
+        )
+        print(
+            f"Gap to optimal of the greedy policies learned: best {gaps[order[0]]:.4f}, "
+            f"median {float(np.median(gaps)):.4f}, worst {gaps[order[-1]]:.4f}"
+        )
+    solved = sum(abs(gap) < OPTIMAL_TOLERANCE for gap in gaps)
+    print(f"Gain-optimal from the start distribution: {solved} of {result.n_runs} runs")
+    if out is not None:
+        best = int(np.argmin(gaps))
+        path = save(
+            out,
+            result.run(best),
+            env_id=args.env,
+            env_kwargs=kwargs,
+            optimal_gain=optimal,
+            gap=gaps[best],
         )
         print(f"Saved the run of seed {int(result.seeds[best])} to {path}")
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK

@@ -60,13 +60,22 @@ def _check_model_fits(mdp: TabularMDP, n_states: int, n_actions: int) -> Tabular
     return mdp
 
 
-def optimal_value(mdp: TabularMDP, gamma: float) -> float:
+def optimal_value(mdp: TabularMDP, gamma: float | None) -> float:
     """Optimal expected return from ``mdp.initial``, ``initial @ V*``, by value iteration.
 
-    Epsilon 1e-10: within 1e-10 of the exact value for ``gamma < 1``.
+    Epsilon 1e-10: within 1e-10 of the exact value for ``gamma < 1``. With ``gamma`` None
+    (the average-reward learners), the optimal gain instead.
     """
     from rlfoundations.planning import value_iteration
 
+    if gamma is None:
+        from rlfoundations.average import average_reward_policy_iteration, relative_value_iteration
+        from rlfoundations.errors import InvalidValueError
+
+        try:
+            return float(relative_value_iteration(mdp).gain)
+        except InvalidValueError:  # several closed classes: a gain per state
+            return float(average_reward_policy_iteration(mdp).gain)
     return float(mdp.initial @ value_iteration(mdp, gamma, epsilon=1e-10).values)
 
 
@@ -77,10 +86,12 @@ def final_values(result: SweepResult, mdp: TabularMDP) -> np.ndarray:
     each final policy is evaluated exactly. NaN rows where, with ``gamma = 1``, the policy
     never ends the episode.
     """
-    from rlfoundations.batch import greedy_values
+    from rlfoundations.batch import AVERAGE_REWARD, greedy_gains, greedy_values
 
     if result.curve_values is not None and int(result.curve_steps[-1]) == result.total_steps:  # type: ignore[index]
         return np.asarray(result.curve_values[:, -1, :])
+    if result.algorithm in AVERAGE_REWARD:
+        return np.stack([greedy_gains(mdp, result.policy[run]) for run in range(result.n_runs)])
     return np.stack(
         [
             greedy_values(mdp, result.policy[run], float(result.params[run]["gamma"]))
@@ -156,7 +167,7 @@ def sweep_frame(result: SweepResult, mdp: TabularMDP | None = None) -> pandas.Da
                 columns["episodes"].append(int(done[index]))
                 columns["mean_return"].append(float(means[index]))
             if mdp is not None:
-                gamma = float(params["gamma"])
+                gamma = float(params["gamma"]) if "gamma" in params else None
                 if gamma not in optimum:
                     optimum[gamma] = optimal_value(mdp, gamma)
                 value = float(mdp.initial @ values[run, index])
@@ -272,7 +283,9 @@ def sweep_dataset(result: SweepResult, mdp: TabularMDP | None = None) -> xarray.
         )
     if mdp is not None:
         value = values @ mdp.initial
-        optimum = np.array([optimal_value(mdp, float(p["gamma"])) for p in result.params])
+        optimum = np.array(
+            [optimal_value(mdp, float(p["gamma"]) if "gamma" in p else None) for p in result.params]
+        )
         variables["value"] = ([*dims, "checkpoint"], value.reshape(*shape, steps.shape[0]))
         variables["gap"] = (
             [*dims, "checkpoint"],

@@ -92,7 +92,12 @@ def _learn(
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every)
     progress, on_interrupt = check_progress(progress, on_interrupt)
-    point = {"gamma": gamma, "alpha": alpha, "seed": seed}
+    # The average-reward learners pass no gamma (None): their points have none.
+    point = (
+        {"alpha": alpha, "seed": seed}
+        if gamma is None
+        else {"gamma": gamma, "alpha": alpha, "seed": seed}
+    )
     if algorithm == "reinforce":
         point["baseline_alpha"] = settings["baseline_alpha"]
         options = {"baseline": settings["baseline"]}
@@ -114,9 +119,10 @@ def _learn(
         # The package: the twins of every learner family (traces, n-step) live beside it.
         from rlfoundations import reference as _reference
 
+        discount = {} if gamma is None else {"gamma": spec.gammas[0].item()}
         return getattr(_reference, algorithm)(
             mdp,
-            gamma=spec.gammas[0].item(),
+            **discount,
             n_steps=n_steps,
             seed=spec.seeds[0],
             alpha=alpha,

@@ -153,14 +153,17 @@ class LearningResult:
     algorithm : str
         Which learner produced the result.
     gamma : float
-        The discount factor learned for.
+        The discount factor learned for; NaN for the average-reward learners
+        (:func:`rlfoundations.differential_q_learning`, ...), which have none.
     seed : int
         The seed of the random stream.
     curve_steps : ndarray of int, shape (n_evaluations,), or None
         Steps at which the greedy policy was evaluated exactly (``eval_every``).
     curve_values : ndarray, shape (n_evaluations, S), or None
         The exact values ``V^pi(s)`` of the greedy policy at those steps (NaN rows where, with
-        ``gamma = 1``, the policy never ends the episode).
+        ``gamma = 1``, the policy never ends the episode); for the average-reward learners,
+        the exact gain ``g^pi(s)`` (long-run reward per step) of the greedy policy from each
+        state.
     interrupted : bool
         Whether Ctrl-C ended the run early (``on_interrupt="return"``): ``total_steps`` is
         then below the steps asked for.
@@ -174,6 +177,9 @@ class LearningResult:
         returns and lengths (None when every episode is recorded: they follow from the
         records). Read them through :attr:`n_episodes`, :attr:`mean_return` and
         :attr:`mean_length`, which hold either way.
+    gain : float or None
+        The average-reward learners' learned estimate of the average reward per step
+        (Sutton and Barto's R-bar); None for the others.
     """
 
     q_values: np.ndarray
@@ -192,6 +198,7 @@ class LearningResult:
     episode_count: int | None = None
     return_sum: float | None = None
     length_sum: int | None = None
+    gain: float | None = None
 
     @property
     def n_episodes(self) -> int:
@@ -222,8 +229,9 @@ class LearningResult:
         n_states, n_actions = self.q_values.shape
         curve = "" if self.curve_steps is None else f", evaluations={len(self.curve_steps)}"
         stopped = ", interrupted=True" if self.interrupted else ""
+        criterion = f"gamma={self.gamma}" if self.gain is None else f"gain={self.gain:.6g}"
         return (
-            f"LearningResult(algorithm={self.algorithm!r}, gamma={self.gamma}, "
+            f"LearningResult(algorithm={self.algorithm!r}, {criterion}, "
             f"n_states={n_states}, n_actions={n_actions}, total_steps={self.total_steps}, "
             f"n_episodes={self.n_episodes}{curve}{stopped})"
         )
@@ -292,6 +300,8 @@ class SweepResult:
     return_sums, length_sums : ndarray, shape (runs,), or None
         With ``record_episodes=False``, each run's sums of returns and lengths of all its
         finished episodes; see :attr:`mean_return`, :attr:`mean_length`.
+    gain : ndarray, shape (runs,), or None
+        The average-reward learners' learned average reward per step, one a run.
     """
 
     q_values: np.ndarray
@@ -310,6 +320,7 @@ class SweepResult:
     record_episodes: bool = True
     return_sums: np.ndarray | None = None
     length_sums: np.ndarray | None = None
+    gain: np.ndarray | None = None
 
     @property
     def n_runs(self) -> int:
@@ -361,12 +372,13 @@ class SweepResult:
             **summaries,
             total_steps=self.total_steps,
             algorithm=self.algorithm,
-            gamma=float(self.params[index]["gamma"]),
+            gamma=float(self.params[index].get("gamma", math.nan)),
             seed=int(self.seeds[index]),
             curve_steps=self.curve_steps,
             curve_values=None if self.curve_values is None else self.curve_values[index],
             interrupted=self.interrupted,
             baseline=None if self.baseline is None else self.baseline[index],
+            gain=None if self.gain is None else float(self.gain[index]),
         )
 
     def curve(self, initial: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ from rlfoundations import monte_carlo, prediction
 from rlfoundations._validate import check_bool, check_int, check_mdp, is_number
 from rlfoundations.batch import (
     ALGORITHMS,
+    AVERAGE_REWARD,
     EXPLORATIONS,
     Progress,
     RunSpec,
@@ -78,6 +79,8 @@ def _used_axes(algorithm: str, exploration) -> tuple[str, ...]:
         return ("gamma", "alpha", level, "n", "sigma")
     if algorithm == "prioritized_sweeping":
         return ("gamma", "alpha", level, "planning_steps", "theta")
+    if algorithm in AVERAGE_REWARD:
+        return ("alpha", level, "eta")
     return ("gamma", "alpha", level)
 
 
@@ -119,6 +122,7 @@ TD_DEFAULTS = {
     "sigma": 0.5,
     "target_policy": "greedy",
     "theta": 1e-4,
+    "eta": 1.0,
 }
 
 
@@ -378,6 +382,7 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
     sigma: float | Sequence[float] | None = None,
     target_policy: str | Sequence[str] | None = None,
     theta: float | Sequence[float] | None = None,
+    eta: float | Sequence[float] | None = None,
     eval_every: int | None = None,
     record_episodes: bool = True,
     n_threads: int | None = None,
@@ -401,13 +406,15 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         The model.
     algorithm : {"q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q", \
 "reinforce", "sarsa_lambda", "watkins_q_lambda", "n_step_sarsa", "n_step_tree_backup", \
-"q_sigma", "prioritized_sweeping", "td_prediction", "monte_carlo_prediction", \
-"monte_carlo_control", "ucbvi", "psrl", "ucb_q_learning", "rmax"}
+"q_sigma", "prioritized_sweeping", "differential_q_learning", "differential_sarsa", \
+"td_prediction", "monte_carlo_prediction", "monte_carlo_control", "ucbvi", "psrl", \
+"ucb_q_learning", "rmax"}
         The learner.
     seeds : int or sequence of int
         Seeds, the fastest-varying axis of the grid.
     gamma : float or sequence of float
-        The discount factor (every learner but the regret ones, which need ``horizon``).
+        The discount factor (every learner but the regret ones, which need ``horizon``,
+        and the average-reward ones, which refuse it).
     n_steps : int
         Steps of every run (every learner but the regret ones, which count episodes).
     policy : array_like, shape (S,) or (S, A)
@@ -441,6 +448,9 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         (:func:`rlfoundations.n_step_tree_backup`); a list makes it an axis.
     kappa : float or sequence of float
         Dyna-Q+'s exploration bonus (:func:`rlfoundations.dyna_q`); a list makes it an axis.
+    eta : float or sequence of float
+        The average-reward learners' ratio of the gain's step size to alpha
+        (:func:`rlfoundations.differential_q_learning`); a list makes it an axis.
     theta : float or sequence of float
         Prioritized sweeping's priority threshold (:func:`rlfoundations.prioritized_sweeping`);
         a list makes it an axis.
@@ -448,9 +458,9 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         As in the learners, the same for every run (not axes).
     eval_every : int, optional
         Every this many steps, the exact values of every run's greedy policy
-        (``result.curve_values``), or, for the prediction learners, the RMS error against
-        the exact values (``result.curve_rms``). The regret learners refuse it: their exact
-        regret is computed every episode.
+        (``result.curve_values``; exact gains for the average-reward learners), or, for the
+        prediction learners, the RMS error against the exact values (``result.curve_rms``).
+        The regret learners refuse it: their exact regret is computed every episode.
     record_episodes : bool
         As in the learners: True keeps every run's episode records, False only summaries in
         memory independent of ``n_steps`` (or ``n_episodes``).
@@ -494,7 +504,8 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
     Kernels: :func:`rlfoundations._kernels.learning.td_batch` and ``reinforce_batch``
     (:func:`rlfoundations._kernels.traces.traces_batch` for the trace learners,
     :func:`rlfoundations._kernels.nstep.nstep_batch` for the n-step learners,
-    :func:`rlfoundations._kernels.prioritized.prioritized_batch` for prioritized sweeping),
+    :func:`rlfoundations._kernels.prioritized.prioritized_batch` for prioritized sweeping,
+    :func:`rlfoundations._kernels.differential.differential_batch` for the average-reward ones),
     and the ``*_batch`` kernels of :mod:`rlfoundations._kernels.prediction`, ``monte_carlo``
     and ``exploration``: the same engines as :func:`rlfoundations.prediction_sweep`,
     :func:`rlfoundations.monte_carlo_control_sweep` and
@@ -538,8 +549,14 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
         "sigma": sigma,
         "target_policy": target_policy,
         "theta": theta,
+        "eta": eta,
         "eval_every": eval_every,
     }
+    if algorithm in AVERAGE_REWARD and gamma is not None:
+        raise InvalidValueError(
+            f"{algorithm} learns for the average reward and takes no gamma, got gamma={gamma!r}; "
+            f"drop gamma, or sweep a discounted learner"
+        )
     for name, value in values.items():
         if value is not None and name not in engine.takes:
             raise InvalidValueError(
@@ -553,6 +570,8 @@ def sweep(  # type: ignore[misc]  # the overloads' **arguments could name "mdp" 
                 + (f"; its options are {list(engine.options)}" if engine.options else "")
             )
     required = ["gamma", "n_steps"] if engine.budget == "n_steps" else ["horizon", "n_episodes"]
+    if algorithm in AVERAGE_REWARD:
+        required.remove("gamma")
     if "policy" in engine.takes:
         required.append("policy")
     for name in required:
@@ -733,4 +752,5 @@ def _stack(results: list[SweepResult]) -> SweepResult:
         length_sums=None
         if first.length_sums is None
         else np.concatenate([r.length_sums for r in results]),
+        gain=None if first.gain is None else np.concatenate([r.gain for r in results]),
     )

@@ -746,6 +746,8 @@ def test_train_passes_the_n_step_settings(capsys, flags):
 def test_train_refuses_n_step_settings_a_learner_does_not_read(capsys, flags, message):
     assert main(["train", "FrozenLake-v1", *flags, "--quiet"]) == 2
     assert message in capsys.readouterr().err
+
+
 def test_train_runs_prioritized_sweeping_with_its_planning_steps_and_theta(capsys):
     argv = ["train", "FrozenLake-v1", "--algo", "prioritized-sweeping", "--steps", "2000"]
     assert main([*argv, "--planning-steps", "3", "--theta", "0.001", "--quiet"]) == 0
@@ -761,3 +763,26 @@ def test_train_refuses_prioritized_sweeping_without_planning_steps(capsys):
     argv = ["train", "FrozenLake-v1", "--algo", "prioritized-sweeping", "--planning-steps", "0"]
     assert main([*argv, "--quiet"]) == 2
     assert "planning_steps >= 1" in capsys.readouterr().err
+
+
+def test_train_a_differential_learner_reports_gains_against_the_optimal_gain(tmp_path, capsys):
+    out = tmp_path / "differential.npz"
+    argv = ["train", "queue_admission", "--algo", "differential-q-learning", "--quiet"]
+    assert main([*argv, "--steps", "20000", "--eta", "0.5", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    optimal = rlf.relative_value_iteration(rlf.problems.queue_admission()).gain
+    assert f"Optimal average reward per step (relative value iteration): {optimal:.4f}" in printed
+    assert "Learned average reward (R-bar): " in printed
+    assert "Exact average reward of the greedy policy learned: " in printed
+    result = rlf.load(out)
+    assert isinstance(result, rlf.LearningResult)
+    assert result.algorithm == "differential_q_learning" and result.gain is not None
+    assert rlf.load_metadata(out)["metadata"]["optimal_gain"] == pytest.approx(optimal)
+
+
+def test_train_refuses_gamma_for_a_differential_learner_and_eta_for_the_others(capsys):
+    argv = ["train", "FrozenLake-v1", "--steps", "100", "--quiet"]
+    assert main([*argv, "--algo", "differential-sarsa", "--gamma", "0.9"]) == 2
+    assert "--gamma does nothing with --algo differential-sarsa" in capsys.readouterr().err
+    assert main([*argv, "--eta", "0.5"]) == 2
+    assert "--eta does nothing with --algo q-learning" in capsys.readouterr().err

@@ -380,6 +380,14 @@ CALLS: dict[str, Call] = {
     "prioritized_sweeping": Call(
         rlf.prioritized_sweeping, {**LEARNER_ARGS, "planning_steps": 2, "theta": 0.01}
     ),
+    "differential_q_learning": Call(
+        rlf.differential_q_learning,
+        {**{k: v for k, v in LEARNER_ARGS.items() if k != "gamma"}, "eta": 0.5},
+    ),
+    "differential_sarsa": Call(
+        rlf.differential_sarsa,
+        {**{k: v for k, v in LEARNER_ARGS.items() if k != "gamma"}, "eta": 0.5},
+    ),
     "reinforce": Call(
         rlf.reinforce,
         {

@@ -10,6 +10,7 @@ from rlfoundations.reference.average import (
     model_structure,
     relative_value_iteration,
 )
+from rlfoundations.reference.differential import differential_q_learning, differential_sarsa
 from rlfoundations.reference.exploration import (
     exploration_sweep,
     psrl,
@@ -47,6 +48,8 @@ __all__ = [
     "average",
     "average_reward_policy_iteration",
     "backward_induction",
+    "differential_q_learning",
+    "differential_sarsa",
     "double_q_learning",
     "dyna_q",
     "exact",
