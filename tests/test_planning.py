@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
-from rlfoundations import reference
+from rlfoundations import planning, reference
 from rlfoundations._kernels import drivers
 from rlfoundations._kernels import planning as kernels
 from rlfoundations._kernels.drivers import PARALLEL_MIN_SLOTS
@@ -344,35 +344,116 @@ def test_max_iter_gives_unconverged_result_and_warning():
     assert result.residuals.shape == (3,)
 
 
-@pytest.mark.parametrize("record", [False, True], ids=["plain", "recorded"])
-@pytest.mark.parametrize("parallel", [False, True], ids=["serial-wins", "parallel-wins"])
-def test_thread_count_does_not_change_the_result(monkeypatch, parallel, record):
-    if parallel and numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("one Numba thread: there is no parallel sweep to compare")
+class Alternating(drivers.ThreadChoice):
+    """A thread choice that changes every chunk, chunks of 1, 2, 3, ... sweeps: the values
+    cross between serial and parallel sweeps mid-solve, after odd and even chunks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def next_chunk(self) -> tuple[bool, int]:
+        self.calls += 1
+        return self.calls % 2 == 0, self.calls
+
+
+def thread_test_mdp(terminal: float = 0.1) -> rlf.TabularMDP:
+    """A model just large enough for the thread choice (the driver's size floor)."""
     rng = np.random.default_rng(0)
     n_states = PARALLEL_MIN_SLOTS // 4 + 1
     shape = (n_states, 2, 2)
-    mdp = rlf.TabularMDP(
+    return rlf.TabularMDP(
         next_state=rng.integers(0, n_states, shape),
         prob=np.full(shape, 0.5),
         reward=rng.normal(size=shape),
-        terminated=rng.random(shape) < 0.1,
+        terminated=rng.random(shape) < terminal,
         initial=np.full(n_states, 1.0 / n_states),
     )
+
+
+@pytest.mark.parametrize("record", [False, True], ids=["plain", "recorded"])
+@pytest.mark.parametrize("terminal", [0.1, 0.0], ids=["anchored", "never-ends"])
+def test_thread_count_does_not_change_the_result(monkeypatch, record, terminal):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one Numba thread: there is no parallel sweep to compare")
+    mdp = thread_test_mdp(terminal)
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         one = rlf.value_iteration(mdp, 0.95, record=record)
     finally:
         numba.set_num_threads(threads)
-    # The trial sweeps decide between one thread and all; either way the result is the same.
-    monkeypatch.setattr(drivers, "parallel_pays", lambda seconds: parallel)
-    got = rlf.value_iteration(mdp, 0.95, record=record)
-    np.testing.assert_array_equal(got.values, one.values)
-    np.testing.assert_array_equal(got.policy, one.policy)
-    np.testing.assert_array_equal(got.residuals, one.residuals)
-    if record:
-        np.testing.assert_array_equal(got.history, one.history)
+    auto = rlf.value_iteration(mdp, 0.95, record=record)
+    # Serial and parallel chunks in turn, the choice changing mid-solve.
+    monkeypatch.setattr(drivers, "ThreadChoice", Alternating)
+    mixed = rlf.value_iteration(mdp, 0.95, record=record)
+    for got in (auto, mixed):
+        np.testing.assert_array_equal(got.values, one.values)
+        np.testing.assert_array_equal(got.policy, one.policy)
+        np.testing.assert_array_equal(got.residuals, one.residuals)
+        np.testing.assert_array_equal(got.lower, one.lower)
+        if record:
+            np.testing.assert_array_equal(got.history, one.history)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.parametrize("gauss_seidel", [False, True], ids=["jacobi", "gauss-seidel"])
+def test_forced_thread_counts_give_the_reference_bits(gauss_seidel):
+    mdp = rlf.problems.garnet(500, 3, 2, 1)
+    expected = reference.value_iteration(mdp, 0.95, gauss_seidel=gauss_seidel, max_iter=40)
+    for parallel in (False, True, None):
+        values = np.zeros(mdp.n_states)
+        done, converged, residuals = drivers.value_iteration(
+            *kernel_model(mdp),
+            0.95,
+            planning._threshold(1e-8, 0.95, 1.0),
+            True,
+            mdp.can_terminate,
+            gauss_seidel,
+            40,
+            values,
+            parallel=parallel,
+        )
+        assert done == expected.iterations
+        np.testing.assert_array_equal(residuals, expected.residuals)
+        np.testing.assert_array_equal(values, expected.values)
+
+
+def run_until_trial(choice: drivers.ThreadChoice, per_sweep: float) -> float:
+    """Record chunks of the current choice at ``per_sweep`` seconds a sweep until the thread
+    choice asks for a trial of the other; returns the seconds run."""
+    ran = 0.0
+    while True:
+        parallel, sweeps = choice.next_chunk()
+        if parallel != choice.parallel:
+            assert sweeps == 1
+            return ran
+        choice.record(parallel, sweeps, sweeps * per_sweep)
+        ran += sweeps * per_sweep
+
+
+def test_thread_choice_moves_to_the_faster_choice_and_backs_off():
+    choice = drivers.ThreadChoice()
+    assert choice.next_chunk() == (False, 1)
+    choice.record(False, 1, 1e-3)
+    ran = run_until_trial(choice, 1e-3)  # serial, then the first parallel trial
+    assert ran + 1e-3 == pytest.approx(drivers.FIRST_TRIAL_SECONDS, abs=1e-3)
+    choice.record(True, 1, 0.5e-3)  # it wins: the solve goes parallel
+    assert choice.parallel
+    # The serial sweep is tried again after 16 x its last cost of parallel sweeps.
+    ran = run_until_trial(choice, 0.5e-3)
+    assert ran == pytest.approx(drivers.RETRIAL_PATIENCE * 1e-3, abs=0.5e-3)
+    choice.record(False, 1, 2e-3)  # it loses: parallel stays, the next trial waits twice as long
+    assert choice.parallel
+    ran = run_until_trial(choice, 0.5e-3)
+    assert ran == pytest.approx(2 * drivers.RETRIAL_PATIENCE * 2e-3, abs=0.5e-3)
+    choice.record(False, 1, 2e-3)
+    # Another job starts: a parallel chunk slower than the serial sweep's last cost makes
+    # the next call a serial trial at once, which wins.
+    choice.record(True, 1, 10e-3)
+    assert choice.next_chunk() == (False, 1)
+    choice.record(False, 1, 2e-3)
+    assert not choice.parallel
 
 
 # -- gamma = 1 --------------------------------------------------------------------------------
