@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numba
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from rlfoundations._kernels import drivers
 from rlfoundations._kernels import planning as kernels
 from rlfoundations._kernels.drivers import PARALLEL_MIN_SLOTS
 from rlfoundations._kernels.layout import kernel_model
+from rlfoundations.reference import exact
 from rlfoundations.reference import planning as reference_planning
 from strategies import discounts, masked_mdps, tabular_mdps
 
@@ -235,6 +238,50 @@ def test_value_iteration_policy_is_epsilon_optimal(gauss_seidel, mdp, gamma):
     assert np.all(optimal.values - greedy_value <= epsilon)
 
 
+@pytest.mark.parametrize("gamma", [0.99, 0.999])
+@settings(max_examples=15, deadline=None)
+@given(mdp=tabular_mdps(max_states=8, max_actions=3))
+def test_gauss_seidel_certificates_hold_near_gamma_one(gamma, mdp):
+    # The oracle: exact rational policy iteration (reference/exact.py), no floats, no sweeps.
+    # (A periodic chain at 0.999 needs ~22 000 sweeps, in place or not: max_iter allows it.)
+    got = rlf.value_iteration(mdp, gamma, epsilon=1e-6, gauss_seidel=True, max_iter=10**5)
+    exact_gamma = Fraction(gamma).limit_denominator(10**6)
+    optimal = exact.policy_iteration(mdp, exact_gamma).values
+    own = exact.policy_evaluation(mdp, got.policy, exact_gamma).values
+    assert got.converged
+    assert np.all(got.lower <= optimal.astype(float))
+    assert np.all(optimal.astype(float) <= got.upper)
+    # Theorem 6.6.6's epsilon, plus the bounds' widening for rounding (2**-40 of |V| ~ 2000).
+    assert float(max(optimal - own)) <= got.suboptimality <= 1e-6 + 1e-8
+
+
+def test_gauss_seidel_stops_on_the_span_rule_on_a_model_whose_episodes_never_end():
+    # Random successors, no terminal outcome: the span rule (Puterman 6.6.6) stops Jacobi
+    # long before the sup norm falls; in-place sweeps alone leave an error close to a
+    # constant that shrinks like gamma per sweep, about log(1e-8) / log(0.99) ~ 1800 sweeps
+    # (975 with this model's faster in-place contraction). Checks and shifts cut that down.
+    mdp = rlf.problems.garnet(2000, 4, 3, 0)
+    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    gauss_seidel = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
+    assert gauss_seidel.converged
+    assert gauss_seidel.iterations <= 2 * jacobi.iterations
+    optimal = rlf.policy_iteration(mdp, 0.99, evaluation="exact").values
+    assert np.all(gauss_seidel.lower <= optimal) and np.all(optimal <= gauss_seidel.upper)
+    np.testing.assert_allclose(gauss_seidel.values, optimal, rtol=0, atol=1e-6)
+
+
+def test_gauss_seidel_shifts_stop_when_a_check_does_no_better():
+    # gamma = 0.5 on a chain: in-place sweeps converge fast, the first check fails the rule
+    # with a tiny span, the shifts hold or end; either way the result matches the twin.
+    mdp = rlf.problems.garnet(50, 2, 2, 3, terminal_prob=0.2)
+    for gamma in (0.5, 0.9, 0.999):
+        got = rlf.value_iteration(mdp, gamma, epsilon=1e-12, gauss_seidel=True)
+        expected = reference.value_iteration(mdp, gamma, epsilon=1e-12, gauss_seidel=True)
+        assert got.converged
+        np.testing.assert_array_equal(got.values, expected.values)
+        np.testing.assert_array_equal(got.residuals, expected.residuals)
+
+
 @settings(max_examples=40)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99))
 def test_policy_iteration_is_at_least_as_good_as_value_iteration(mdp, gamma):
@@ -348,8 +395,8 @@ class Alternating(drivers.ThreadChoice):
     """A thread choice that changes every chunk, chunks of 1, 2, 3, ... sweeps: the values
     cross between serial and parallel sweeps mid-solve, after odd and even chunks."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, busy: bool = False) -> None:
+        super().__init__(busy)
         self.calls = 0
 
     def next_chunk(self) -> tuple[bool, int]:
@@ -403,7 +450,7 @@ def test_forced_thread_counts_give_the_reference_bits(gauss_seidel):
     expected = reference.value_iteration(mdp, 0.95, gauss_seidel=gauss_seidel, max_iter=40)
     for parallel in (False, True, None):
         values = np.zeros(mdp.n_states)
-        done, converged, residuals = drivers.value_iteration(
+        done, _, residuals = drivers.value_iteration(
             *kernel_model(mdp),
             0.95,
             planning._threshold(1e-8, 0.95, 1.0),
@@ -454,6 +501,14 @@ def test_thread_choice_moves_to_the_faster_choice_and_backs_off():
     assert choice.next_chunk() == (False, 1)
     choice.record(False, 1, 2e-3)
     assert not choice.parallel
+
+
+def test_thread_choice_on_busy_cores_waits_longer_for_its_first_trial():
+    choice = drivers.ThreadChoice(busy=True)
+    choice.record(False, 1, 1e-3)
+    ran = run_until_trial(choice, 1e-3)
+    assert ran + 1e-3 == pytest.approx(drivers.BUSY_FIRST_TRIAL_SECONDS, abs=1e-3)
+    assert isinstance(drivers.cores_busy(), bool)
 
 
 # -- gamma = 1 --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ split into several calls gives the same result, bit for bit, as one call would. 
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numba
@@ -43,6 +44,10 @@ CHUNK_SECONDS = 0.01
 MAX_CHUNK_SWEEPS = 64
 #: Serial seconds before the first sweep on all threads is tried.
 FIRST_TRIAL_SECONDS = 0.01
+#: The same when, as the solve starts, every core already has a runnable thread: then a
+#: parallel sweep waits for the scheduler (tens of milliseconds where a sweep takes less),
+#: so it is tried only once a solve has run long enough to repay a trial that loses.
+BUSY_FIRST_TRIAL_SECONDS = 0.25
 #: The choice not taken is tried again (one sweep) once the one taken has run this many times
 #: as long as the other's last sweep took; the factor doubles each time the trial loses, so
 #: trials cost about 1 / 16 of the solve at most, and a change of load is seen within a
@@ -82,11 +87,29 @@ def use_parallel(successor) -> bool:
     return successor.size >= PARALLEL_MIN_SLOTS and numba.get_num_threads() > 1
 
 
+@plain_python
+def cores_busy() -> bool:
+    """Whether every core this process may use already runs another runnable thread.
+
+    Read from the kernel's instantaneous count of runnable threads (``/proc/loadavg``, this
+    thread included), a few microseconds; False where that count is not available.
+    """
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:
+            runnable = int(file.read().split()[3].split("/")[0])
+        cores = len(os.sched_getaffinity(0))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return False
+    return runnable - 1 >= cores
+
+
 class ThreadChoice:
     """Serial or parallel synchronous sweeps, decided as a solve runs, from its own sweeps.
 
     Sweeps run in timed chunks (:data:`CHUNK_SECONDS`). The solve starts serial; after
-    :data:`FIRST_TRIAL_SECONDS` one parallel sweep is tried. From then on the choice taken
+    :data:`FIRST_TRIAL_SECONDS` (:data:`BUSY_FIRST_TRIAL_SECONDS` if ``busy``: the cores
+    were all taken as it started, :func:`cores_busy`) one parallel sweep is tried. From then
+    on the choice taken
     is the one whose last measured sweep was faster, and the other is tried again (one
     sweep) once the choice taken has run :data:`RETRIAL_PATIENCE` times as long as that
     trial costs, the factor doubling after each trial that loses (exponential backoff). A
@@ -95,11 +118,12 @@ class ThreadChoice:
     the same numbers on one thread or many.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, busy: bool = False) -> None:
         self.parallel = False
         self.cost: dict[bool, float | None] = {False: None, True: None}
         self.spent = 0.0
         self.patience = RETRIAL_PATIENCE
+        self.first_trial = BUSY_FIRST_TRIAL_SECONDS if busy else FIRST_TRIAL_SECONDS
 
     def next_chunk(self) -> tuple[bool, int]:
         """(parallel, sweeps) of the next kernel call."""
@@ -107,7 +131,7 @@ class ThreadChoice:
         if cost is None:
             return self.parallel, 1
         other = self.cost[not self.parallel]
-        wait = FIRST_TRIAL_SECONDS if other is None else self.patience * other
+        wait = self.first_trial if other is None else self.patience * other
         if self.spent >= wait:
             return not self.parallel, 1
         sweeps = min(MAX_CHUNK_SWEEPS, max(1, int(CHUNK_SECONDS / max(cost, 1e-9))))
@@ -189,7 +213,7 @@ def _value_iteration_timed(model, settings, progress, max_iter, values):
     current[: values.shape[0]] = values
     current[values.shape[0] :] = values[-1]
     following = np.empty_like(current)
-    choice = ThreadChoice()
+    choice = ThreadChoice(cores_busy())
 
     def run(buffer, sweeps):
         nonlocal current, following
