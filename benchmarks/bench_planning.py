@@ -37,14 +37,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import numba
 import numpy as np
 from _common import (
+    Timing,
     backups,
     busy_core,
     bytes_per_backup,
-    interleaved,
     load_average,
     median_time,
     random_mdp,
@@ -163,13 +164,30 @@ def solve_call(mdp, parallel: bool | None, gauss_seidel: bool = False, epsilon: 
     return call
 
 
-def threads_table(sizes: list[int], repeats: int = 5) -> None:
+def rotated(calls: dict[str, object], repeats: int) -> dict[str, Timing]:
+    """:func:`_common.interleaved`, the order rotated each round: a call that follows a
+    parallel one pays for its worker threads still spinning (libgomp spins a while after
+    each parallel region), so no call may always come second."""
+    names = list(calls)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for name in names:
+        calls[name]()  # warm-up
+    for round_ in range(repeats):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            start = time.perf_counter()
+            calls[name]()
+            samples[name].append(time.perf_counter() - start)
+    return {name: Timing(tuple(values)) for name, values in samples.items()}
+
+
+def threads_table(sizes: list[int], repeats: int = 6) -> None:
     """Default thread choice vs forced serial and forced parallel, idle and busy."""
     threads = numba.get_num_threads()
     print(
         f"\nThreads: value iteration to convergence (garnet, no terminals, gamma 0.99, "
         f"epsilon 1e-6), {threads} Numba threads; median ms over {repeats} interleaved "
-        f"repeats; ratio = default / the better forced choice (goal <= 1.1)"
+        f"repeats (3 at 1e3), order rotated; ratio = default / the better forced choice "
+        f"(goal <= 1.1)"
     )
     row("model / machine", "sweeps", "forced 1 ms", f"forced {threads} ms", "default ms", "ratio")
     for n_states in sizes:
@@ -178,13 +196,13 @@ def threads_table(sizes: list[int], repeats: int = 5) -> None:
         for machine in ("idle", "busy"):
             with busy_core() if machine == "busy" else contextlib.nullcontext():
                 load = load_average()
-                got = interleaved(
+                got = rotated(
                     {
                         "serial": solve_call(mdp, False),
                         "parallel": solve_call(mdp, True),
                         "default": solve_call(mdp, None),
                     },
-                    repeats=repeats,
+                    repeats=repeats if n_states > 10**3 else 3,
                 )
             serial, parallel, default = (got[k].median for k in ("serial", "parallel", "default"))
             row(
@@ -213,7 +231,7 @@ def gauss_seidel_table(sizes: list[int], repeats: int = 3) -> None:
             for machine in ("idle", "busy"):
                 with busy_core() if machine == "busy" else contextlib.nullcontext():
                     load = load_average()
-                    got = interleaved(
+                    got = rotated(
                         {
                             "jacobi": solve_call(mdp, None),
                             "gs": solve_call(mdp, None, gauss_seidel=True),

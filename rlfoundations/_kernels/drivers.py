@@ -180,9 +180,7 @@ def value_iteration(
     model = (successor, continue_prob, reward)
     settings = (gamma, threshold, use_span, anchored, gauss_seidel)
     progress = kernels.value_iteration_progress()
-    decide = (
-        parallel is None and history is None and not gauss_seidel and use_parallel(successor)
-    )
+    decide = parallel is None and history is None and not gauss_seidel and use_parallel(successor)
     if decide:
         return _value_iteration_timed(model, settings, progress, max_iter, values)
     forced = bool(parallel)

@@ -280,9 +280,7 @@ def value_iteration_blocks(
     swapped = False
     for iteration in range(max_iter):
         if gauss_seidel and progress[CHECK] == 0.0:
-            residual = gauss_seidel_step(
-                successor, continue_prob, reward, gamma, n_states, current
-            )
+            residual = gauss_seidel_step(successor, continue_prob, reward, gamma, n_states, current)
             residuals[iteration] = residual
             progress[SINCE_CHECK] += 1.0
             if residual < threshold or (
