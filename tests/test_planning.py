@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from fractions import Fraction
 
 import numba
@@ -464,6 +467,39 @@ def test_forced_thread_counts_give_the_reference_bits(gauss_seidel):
         assert done == expected.iterations
         np.testing.assert_array_equal(residuals, expected.residuals)
         np.testing.assert_array_equal(values, expected.values)
+
+
+ONE_THREAD_SCRIPT = """
+import sys
+import numpy as np
+import rlfoundations as rlf
+from rlfoundations import planning
+from rlfoundations._kernels import drivers
+from rlfoundations._kernels.layout import kernel_model
+
+mdp = rlf.problems.garnet(6000, 4, 3, 0)  # 72 000 slots: large enough for the thread choice
+solved = {"auto": rlf.value_iteration(mdp, 0.95).values}
+for parallel in (False, True):
+    values = np.zeros(mdp.n_states)
+    drivers.value_iteration(
+        *kernel_model(mdp), 0.95, planning._threshold(1e-8, 0.95, 1.0), True, False, False,
+        10_000, values, parallel=parallel,
+    )
+    solved[str(parallel)] = values
+np.savez(sys.argv[1], **solved)
+"""
+
+
+def test_one_numba_thread_gives_the_same_bits(tmp_path):
+    script = tmp_path / "one_thread.py"
+    script.write_text(ONE_THREAD_SCRIPT)
+    out = tmp_path / "one_thread.npz"
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, str(script), str(out)], env=env, check=True)
+    expected = rlf.value_iteration(rlf.problems.garnet(6000, 4, 3, 0), 0.95).values
+    with np.load(out) as got:
+        for name in ("auto", "False", "True"):
+            np.testing.assert_array_equal(got[name], expected, err_msg=name)
 
 
 def run_until_trial(choice: drivers.ThreadChoice, per_sweep: float) -> float:
