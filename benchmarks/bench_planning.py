@@ -17,23 +17,36 @@ Measured:
    with the call overhead, Taxi policy iteration, the 10^6-state sweep on all threads, and the
    extraction of Taxi from its ``P`` table;
 5. cold start (compiling every kernel into an empty cache) and warm start (import + first
-   Taxi solve with the cache filled), each in a fresh process.
+   Taxi solve with the cache filled), each in a fresh process;
+6. threads on an idle and a busy machine (``--threads`` runs this table only): value
+   iteration to convergence with its default thread choice, against forcing serial and
+   forcing parallel sweeps, idle and with one other process spinning on a core (the busy
+   column); ratios to the better forced choice, from one interleaved run;
+7. Gauss-Seidel against Jacobi to convergence (gamma 0.99, epsilon 1e-6), both on their
+   defaults, on random models whose episodes never end and with 1 % terminating outcomes,
+   idle and busy.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import numba
 import numpy as np
 from _common import (
+    Timing,
     backups,
+    busy_core,
     bytes_per_backup,
+    load_average,
     median_time,
     random_mdp,
     read_bandwidth,
@@ -42,7 +55,7 @@ from _common import (
 
 import rlfoundations as rlf
 from rlfoundations import reference
-from rlfoundations._kernels import lanes
+from rlfoundations._kernels import drivers, lanes
 from rlfoundations._kernels.layout import kernel_model
 from rlfoundations.reference import planning as reference_planning
 
@@ -130,6 +143,112 @@ PEER_SWEEP_NS_1E6 = 6.5
 TAXI_EPSILON = 0.5e-10
 
 
+@contextlib.contextmanager
+def forced_threads(parallel: bool):
+    """Value iteration's synchronous sweeps forced serial (False) or parallel (True)."""
+    original = drivers.value_iteration
+    drivers.value_iteration = functools.partial(original, parallel=parallel)
+    try:
+        yield
+    finally:
+        drivers.value_iteration = original
+
+
+def solve_call(mdp, parallel: bool | None, gauss_seidel: bool = False, epsilon: float = 1e-6):
+    """A call of ``rlf.value_iteration`` (gamma 0.99), its threads forced unless None."""
+
+    def call():
+        with forced_threads(parallel) if parallel is not None else contextlib.nullcontext():
+            return rlf.value_iteration(mdp, 0.99, epsilon=epsilon, gauss_seidel=gauss_seidel)
+
+    return call
+
+
+def rotated(calls: dict[str, object], repeats: int) -> dict[str, Timing]:
+    """:func:`_common.interleaved`, the order rotated each round: a call that follows a
+    parallel one pays for its worker threads still spinning (libgomp spins a while after
+    each parallel region), so no call may always come second."""
+    names = list(calls)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for name in names:
+        calls[name]()  # warm-up
+    for round_ in range(repeats):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            start = time.perf_counter()
+            calls[name]()
+            samples[name].append(time.perf_counter() - start)
+    return {name: Timing(tuple(values)) for name, values in samples.items()}
+
+
+def threads_table(sizes: list[int], repeats: int = 6) -> None:
+    """Default thread choice vs forced serial and forced parallel, idle and busy."""
+    threads = numba.get_num_threads()
+    print(
+        f"\nThreads: value iteration to convergence (garnet, no terminals, gamma 0.99, "
+        f"epsilon 1e-6), {threads} Numba threads; median ms over {repeats} interleaved "
+        f"repeats (3 at 1e3), order rotated; ratio = default / the better forced choice "
+        f"(goal <= 1.1)"
+    )
+    row("model / machine", "sweeps", "forced 1 ms", f"forced {threads} ms", "default ms", "ratio")
+    for n_states in sizes:
+        mdp = rlf.problems.garnet(n_states, 4, 3, 0)
+        sweeps = rlf.value_iteration(mdp, 0.99, epsilon=1e-6).iterations
+        for machine in ("idle", "busy"):
+            with busy_core() if machine == "busy" else contextlib.nullcontext():
+                load = load_average()
+                got = rotated(
+                    {
+                        "serial": solve_call(mdp, False),
+                        "parallel": solve_call(mdp, True),
+                        "default": solve_call(mdp, None),
+                    },
+                    repeats=repeats if n_states > 10**3 else 3,
+                )
+            serial, parallel, default = (got[k].median for k in ("serial", "parallel", "default"))
+            row(
+                f"{n_states:.0e} {machine} (load {load})",
+                sweeps,
+                f"{serial * 1e3:.2f}",
+                f"{parallel * 1e3:.2f}",
+                f"{default * 1e3:.2f} {got['default'].relative_spread()}",
+                f"{default / min(serial, parallel):.2f}x",
+            )
+
+
+def gauss_seidel_table(sizes: list[int], repeats: int = 3) -> None:
+    """Gauss-Seidel vs Jacobi (both default: Jacobi's threads decided) to convergence."""
+    print(
+        "\nGauss-Seidel vs Jacobi to convergence (garnet, gamma 0.99, epsilon 1e-6, defaults); "
+        f"median ms over {repeats} interleaved repeats; ratio = Gauss-Seidel / Jacobi "
+        "(goal <= 1)"
+    )
+    row("model / machine", "Jacobi sweeps", "GS sweeps", "Jacobi ms", "GS ms", "ratio")
+    for terminal_prob in (0.0, 0.01):
+        for n_states in sizes:
+            mdp = rlf.problems.garnet(n_states, 4, 3, 0, terminal_prob=terminal_prob)
+            jacobi_sweeps = rlf.value_iteration(mdp, 0.99, epsilon=1e-6).iterations
+            gs_sweeps = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True).iterations
+            for machine in ("idle", "busy"):
+                with busy_core() if machine == "busy" else contextlib.nullcontext():
+                    load = load_average()
+                    got = rotated(
+                        {
+                            "jacobi": solve_call(mdp, None),
+                            "gs": solve_call(mdp, None, gauss_seidel=True),
+                        },
+                        repeats=repeats,
+                    )
+                jacobi, gs = got["jacobi"].median, got["gs"].median
+                row(
+                    f"{n_states:.0e} term {terminal_prob:g} {machine} (load {load})",
+                    jacobi_sweeps,
+                    gs_sweeps,
+                    f"{jacobi * 1e3:.2f}",
+                    f"{gs * 1e3:.2f}",
+                    f"{gs / jacobi:.2f}x",
+                )
+
+
 def row(*cells: object) -> None:
     print("  ".join(f"{cell:>14}" if i else f"{cell:<32}" for i, cell in enumerate(cells)))
 
@@ -137,9 +256,20 @@ def row(*cells: object) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip 10^6 states and cold start")
+    parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="only the thread-choice and Gauss-Seidel tables (idle and busy)",
+    )
     args = parser.parse_args()
     threads = numba.get_num_threads()
-    print(f"rlfoundations {rlf.__version__}, numba {numba.__version__}, {threads} threads\n")
+    print(f"rlfoundations {rlf.__version__}, numba {numba.__version__}, {threads} threads")
+    print(f"load average {load_average()} (the machine may be shared: compare ratios)\n")
+    sizes = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
+    if args.threads:
+        threads_table(sizes)
+        gauss_seidel_table(sizes[:3])
+        return
 
     models = {
         "Taxi-v3": rlf.from_env("Taxi-v3"),
@@ -267,6 +397,9 @@ def main() -> None:
     taxi_env = rlf.make("Taxi-v3")
     extract = median_time(lambda: rlf.from_env(taxi_env))
     row("from_env(Taxi env)", f"{extract * 1e3:.2f} ms", "-", "-", "(~1 ms)")
+
+    threads_table(sizes)
+    gauss_seidel_table(sizes[:3])
 
     print("\nStart-up, each in a fresh process")
     warm = statistics.median(fresh_process_seconds(START_SCRIPT) for _ in range(3))

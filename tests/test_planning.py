@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
 import numba
 import numpy as np
 import pytest
@@ -9,11 +14,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
-from rlfoundations import reference
+from rlfoundations import planning, reference
 from rlfoundations._kernels import drivers
 from rlfoundations._kernels import planning as kernels
 from rlfoundations._kernels.drivers import PARALLEL_MIN_SLOTS
 from rlfoundations._kernels.layout import kernel_model
+from rlfoundations.reference import exact
 from rlfoundations.reference import planning as reference_planning
 from strategies import discounts, masked_mdps, tabular_mdps
 
@@ -235,6 +241,50 @@ def test_value_iteration_policy_is_epsilon_optimal(gauss_seidel, mdp, gamma):
     assert np.all(optimal.values - greedy_value <= epsilon)
 
 
+@pytest.mark.parametrize("gamma", [0.99, 0.999])
+@settings(max_examples=15, deadline=None)
+@given(mdp=tabular_mdps(max_states=8, max_actions=3))
+def test_gauss_seidel_certificates_hold_near_gamma_one(gamma, mdp):
+    # The oracle: exact rational policy iteration (reference/exact.py), no floats, no sweeps.
+    # (A periodic chain at 0.999 needs ~22 000 sweeps, in place or not: max_iter allows it.)
+    got = rlf.value_iteration(mdp, gamma, epsilon=1e-6, gauss_seidel=True, max_iter=10**5)
+    exact_gamma = Fraction(gamma).limit_denominator(10**6)
+    optimal = exact.policy_iteration(mdp, exact_gamma).values
+    own = exact.policy_evaluation(mdp, got.policy, exact_gamma).values
+    assert got.converged
+    assert np.all(got.lower <= optimal.astype(float))
+    assert np.all(optimal.astype(float) <= got.upper)
+    # Theorem 6.6.6's epsilon, plus the bounds' widening for rounding (2**-40 of |V| ~ 2000).
+    assert float(max(optimal - own)) <= got.suboptimality <= 1e-6 + 1e-8
+
+
+def test_gauss_seidel_stops_on_the_span_rule_on_a_model_whose_episodes_never_end():
+    # Random successors, no terminal outcome: the span rule (Puterman 6.6.6) stops Jacobi
+    # long before the sup norm falls; in-place sweeps alone leave an error close to a
+    # constant that shrinks like gamma per sweep, about log(1e-8) / log(0.99) ~ 1800 sweeps
+    # (975 with this model's faster in-place contraction). Checks and shifts cut that down.
+    mdp = rlf.problems.garnet(2000, 4, 3, 0)
+    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    gauss_seidel = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
+    assert gauss_seidel.converged
+    assert gauss_seidel.iterations <= 2 * jacobi.iterations
+    optimal = rlf.policy_iteration(mdp, 0.99, evaluation="exact").values
+    assert np.all(gauss_seidel.lower <= optimal) and np.all(optimal <= gauss_seidel.upper)
+    np.testing.assert_allclose(gauss_seidel.values, optimal, rtol=0, atol=1e-6)
+
+
+def test_gauss_seidel_shifts_stop_when_a_check_does_no_better():
+    # gamma = 0.5 on a chain: in-place sweeps converge fast, the first check fails the rule
+    # with a tiny span, the shifts hold or end; either way the result matches the twin.
+    mdp = rlf.problems.garnet(50, 2, 2, 3, terminal_prob=0.2)
+    for gamma in (0.5, 0.9, 0.999):
+        got = rlf.value_iteration(mdp, gamma, epsilon=1e-12, gauss_seidel=True)
+        expected = reference.value_iteration(mdp, gamma, epsilon=1e-12, gauss_seidel=True)
+        assert got.converged
+        np.testing.assert_array_equal(got.values, expected.values)
+        np.testing.assert_array_equal(got.residuals, expected.residuals)
+
+
 @settings(max_examples=40)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99))
 def test_policy_iteration_is_at_least_as_good_as_value_iteration(mdp, gamma):
@@ -344,35 +394,157 @@ def test_max_iter_gives_unconverged_result_and_warning():
     assert result.residuals.shape == (3,)
 
 
-@pytest.mark.parametrize("record", [False, True], ids=["plain", "recorded"])
-@pytest.mark.parametrize("parallel", [False, True], ids=["serial-wins", "parallel-wins"])
-def test_thread_count_does_not_change_the_result(monkeypatch, parallel, record):
-    if parallel and numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("one Numba thread: there is no parallel sweep to compare")
+class Alternating(drivers.ThreadChoice):
+    """A thread choice that changes every chunk, chunks of 1, 2, 3, ... sweeps: the values
+    cross between serial and parallel sweeps mid-solve, after odd and even chunks."""
+
+    def __init__(self, busy: bool = False) -> None:
+        super().__init__(busy)
+        self.calls = 0
+
+    def next_chunk(self) -> tuple[bool, int]:
+        self.calls += 1
+        return self.calls % 2 == 0, self.calls
+
+
+def thread_test_mdp(terminal: float = 0.1) -> rlf.TabularMDP:
+    """A model just large enough for the thread choice (the driver's size floor)."""
     rng = np.random.default_rng(0)
     n_states = PARALLEL_MIN_SLOTS // 4 + 1
     shape = (n_states, 2, 2)
-    mdp = rlf.TabularMDP(
+    return rlf.TabularMDP(
         next_state=rng.integers(0, n_states, shape),
         prob=np.full(shape, 0.5),
         reward=rng.normal(size=shape),
-        terminated=rng.random(shape) < 0.1,
+        terminated=rng.random(shape) < terminal,
         initial=np.full(n_states, 1.0 / n_states),
     )
+
+
+@pytest.mark.parametrize("record", [False, True], ids=["plain", "recorded"])
+@pytest.mark.parametrize("terminal", [0.1, 0.0], ids=["anchored", "never-ends"])
+def test_thread_count_does_not_change_the_result(monkeypatch, record, terminal):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one Numba thread: there is no parallel sweep to compare")
+    mdp = thread_test_mdp(terminal)
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         one = rlf.value_iteration(mdp, 0.95, record=record)
     finally:
         numba.set_num_threads(threads)
-    # The trial sweeps decide between one thread and all; either way the result is the same.
-    monkeypatch.setattr(drivers, "parallel_pays", lambda seconds: parallel)
-    got = rlf.value_iteration(mdp, 0.95, record=record)
-    np.testing.assert_array_equal(got.values, one.values)
-    np.testing.assert_array_equal(got.policy, one.policy)
-    np.testing.assert_array_equal(got.residuals, one.residuals)
-    if record:
-        np.testing.assert_array_equal(got.history, one.history)
+    auto = rlf.value_iteration(mdp, 0.95, record=record)
+    # Serial and parallel chunks in turn, the choice changing mid-solve.
+    monkeypatch.setattr(drivers, "ThreadChoice", Alternating)
+    mixed = rlf.value_iteration(mdp, 0.95, record=record)
+    for got in (auto, mixed):
+        np.testing.assert_array_equal(got.values, one.values)
+        np.testing.assert_array_equal(got.policy, one.policy)
+        np.testing.assert_array_equal(got.residuals, one.residuals)
+        np.testing.assert_array_equal(got.lower, one.lower)
+        if record:
+            np.testing.assert_array_equal(got.history, one.history)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.parametrize("gauss_seidel", [False, True], ids=["jacobi", "gauss-seidel"])
+def test_forced_thread_counts_give_the_reference_bits(gauss_seidel):
+    mdp = rlf.problems.garnet(500, 3, 2, 1)
+    expected = reference.value_iteration(mdp, 0.95, gauss_seidel=gauss_seidel, max_iter=40)
+    for parallel in (False, True, None):
+        values = np.zeros(mdp.n_states)
+        done, _, residuals = drivers.value_iteration(
+            *kernel_model(mdp),
+            0.95,
+            planning._threshold(1e-8, 0.95, 1.0),
+            True,
+            mdp.can_terminate,
+            gauss_seidel,
+            40,
+            values,
+            parallel=parallel,
+        )
+        assert done == expected.iterations
+        np.testing.assert_array_equal(residuals, expected.residuals)
+        np.testing.assert_array_equal(values, expected.values)
+
+
+ONE_THREAD_SCRIPT = """
+import sys
+import numpy as np
+import rlfoundations as rlf
+from rlfoundations import planning
+from rlfoundations._kernels import drivers
+from rlfoundations._kernels.layout import kernel_model
+
+mdp = rlf.problems.garnet(6000, 4, 3, 0)  # 72 000 slots: large enough for the thread choice
+solved = {"auto": rlf.value_iteration(mdp, 0.95).values}
+for parallel in (False, True):
+    values = np.zeros(mdp.n_states)
+    drivers.value_iteration(
+        *kernel_model(mdp), 0.95, planning._threshold(1e-8, 0.95, 1.0), True, False, False,
+        10_000, values, parallel=parallel,
+    )
+    solved[str(parallel)] = values
+np.savez(sys.argv[1], **solved)
+"""
+
+
+def test_one_numba_thread_gives_the_same_bits(tmp_path):
+    script = tmp_path / "one_thread.py"
+    script.write_text(ONE_THREAD_SCRIPT)
+    out = tmp_path / "one_thread.npz"
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, str(script), str(out)], env=env, check=True)
+    expected = rlf.value_iteration(rlf.problems.garnet(6000, 4, 3, 0), 0.95).values
+    with np.load(out) as got:
+        for name in ("auto", "False", "True"):
+            np.testing.assert_array_equal(got[name], expected, err_msg=name)
+
+
+def run_until_trial(choice: drivers.ThreadChoice, per_sweep: float) -> float:
+    """Record chunks of the current choice at ``per_sweep`` seconds a sweep until the thread
+    choice asks for a trial of the other; returns the seconds run."""
+    ran = 0.0
+    while True:
+        parallel, sweeps = choice.next_chunk()
+        if parallel != choice.parallel:
+            assert sweeps == 1
+            return ran
+        choice.record(parallel, sweeps, sweeps * per_sweep)
+        ran += sweeps * per_sweep
+
+
+def test_thread_choice_moves_to_the_faster_choice_and_backs_off():
+    choice = drivers.ThreadChoice()
+    assert choice.next_chunk() == (False, 1)
+    choice.record(False, 1, 1e-3)
+    ran = run_until_trial(choice, 1e-3)  # serial, then the first parallel trial
+    assert ran + 1e-3 == pytest.approx(drivers.FIRST_TRIAL_SECONDS, abs=1e-3)
+    choice.record(True, 1, 0.5e-3)  # it wins: the solve goes parallel
+    assert choice.parallel
+    # The serial sweep is tried again after 16 x its last cost of parallel sweeps.
+    ran = run_until_trial(choice, 0.5e-3)
+    assert ran == pytest.approx(drivers.RETRIAL_PATIENCE * 1e-3, abs=0.5e-3)
+    choice.record(False, 1, 2e-3)  # it loses: parallel stays, the next trial waits twice as long
+    assert choice.parallel
+    ran = run_until_trial(choice, 0.5e-3)
+    assert ran == pytest.approx(2 * drivers.RETRIAL_PATIENCE * 2e-3, abs=0.5e-3)
+    choice.record(False, 1, 2e-3)
+    # Another job starts: a parallel chunk slower than the serial sweep's last cost makes
+    # the next call a serial trial at once, which wins.
+    choice.record(True, 1, 10e-3)
+    assert choice.next_chunk() == (False, 1)
+    choice.record(False, 1, 2e-3)
+    assert not choice.parallel
+
+
+def test_thread_choice_on_busy_cores_waits_longer_for_its_first_trial():
+    choice = drivers.ThreadChoice(busy=True)
+    choice.record(False, 1, 1e-3)
+    ran = run_until_trial(choice, 1e-3)
+    assert ran + 1e-3 == pytest.approx(drivers.BUSY_FIRST_TRIAL_SECONDS, abs=1e-3)
+    assert isinstance(drivers.cores_busy(), bool)
 
 
 # -- gamma = 1 --------------------------------------------------------------------------------

@@ -4,11 +4,11 @@
   sweeps actually taken (doubling), never with ``max_iter``: ``max_iter=10**10`` on a small
   model allocates what ran, not 75 GB;
 - whether synchronous value iteration sweeps on one thread or on all Numba threads, decided
-  by timing the solve's own first sweeps;
+  continuously by timing the solve's own sweeps (:class:`ThreadChoice`);
 - the per-sweep history of a recorded value iteration.
 
 Every call of a kernel here continues exactly where the previous one stopped (the kernels
-take their values, and value iteration its pending Gauss-Seidel check, in and out), so a run
+take their values, and value iteration its Gauss-Seidel progress, in and out), so a run
 split into several calls gives the same result, bit for bit, as one call would. Called by
 :mod:`rlfoundations.planning` with validated arguments and the model in block form.
 """
@@ -16,6 +16,7 @@ split into several calls gives the same result, bit for bit, as one call would. 
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numba
@@ -33,10 +34,29 @@ __all__ = [
 
 #: Sweeps the first kernel call may take (the residual buffer's first size); it doubles.
 FIRST_RESIDUALS = 1024
-#: Models with at least this many (state, action, outcome) slots sweep on all Numba threads.
+#: Models with at least this many (state, action, outcome) slots sweep on all Numba threads
+#: when that measures faster.
 PARALLEL_MIN_SLOTS = 1 << 16
-#: Sweeps that decide between a serial and a parallel value iteration (two parallel, one not).
-PARALLEL_TRIAL_SWEEPS = 3
+#: Seconds of sweeps per kernel call while the thread count is being decided (each call is
+#: timed: shorter calls react sooner to a change of load, longer ones cost fewer calls).
+CHUNK_SECONDS = 0.01
+#: Most sweeps per timed kernel call.
+MAX_CHUNK_SWEEPS = 64
+#: Serial seconds before the first sweep on all threads is tried.
+FIRST_TRIAL_SECONDS = 0.01
+#: The same when, as the solve starts, every core already has a runnable thread: then a
+#: parallel sweep waits for the scheduler (tens of milliseconds where a sweep takes less),
+#: so it is tried only once a solve has run long enough to repay a trial that loses.
+BUSY_FIRST_TRIAL_SECONDS = 0.25
+#: The choice not taken is tried again (one sweep) once the one taken has run this many times
+#: as long as the other's last sweep took; the factor doubles each time the trial loses, so
+#: trials cost about 1 / 16 of the solve at most, and a change of load is seen within a
+#: bounded fraction of it.
+RETRIAL_PATIENCE = 16
+MAX_RETRIAL_PATIENCE = 1 << 12
+#: A chunk whose sweeps are this much slower than the other choice's last sweep triggers a
+#: trial of the other choice at once (a job started beside the solve).
+SWITCH_RATIO = 1.25
 
 
 @plain_python
@@ -68,9 +88,73 @@ def use_parallel(successor) -> bool:
 
 
 @plain_python
-def parallel_pays(seconds: dict[bool, float]) -> bool:
-    """Whether the trial's parallel sweep (``seconds[True]``) beat its serial one."""
-    return seconds.get(True, math.inf) < seconds.get(False, math.inf)
+def cores_busy() -> bool:
+    """Whether every core this process may use already runs another runnable thread.
+
+    Read from the kernel's instantaneous count of runnable threads (``/proc/loadavg``, this
+    thread included), a few microseconds; False where that count is not available.
+    """
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:
+            runnable = int(file.read().split()[3].split("/")[0])
+        cores = len(os.sched_getaffinity(0))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return False
+    return runnable - 1 >= cores
+
+
+class ThreadChoice:
+    """Serial or parallel synchronous sweeps, decided as a solve runs, from its own sweeps.
+
+    Sweeps run in timed chunks (:data:`CHUNK_SECONDS`). The solve starts serial; after
+    :data:`FIRST_TRIAL_SECONDS` (:data:`BUSY_FIRST_TRIAL_SECONDS` if ``busy``: the cores
+    were all taken as it started, :func:`cores_busy`) one parallel sweep is tried. From then
+    on the choice taken
+    is the one whose last measured sweep was faster, and the other is tried again (one
+    sweep) once the choice taken has run :data:`RETRIAL_PATIENCE` times as long as that
+    trial costs, the factor doubling after each trial that loses (exponential backoff). A
+    chunk :data:`SWITCH_RATIO` times slower than the other choice's last sweep (another job
+    started) tries the other choice at once. Only time is decided here: every sweep computes
+    the same numbers on one thread or many.
+    """
+
+    def __init__(self, busy: bool = False) -> None:
+        self.parallel = False
+        self.cost: dict[bool, float | None] = {False: None, True: None}
+        self.spent = 0.0
+        self.patience = RETRIAL_PATIENCE
+        self.first_trial = BUSY_FIRST_TRIAL_SECONDS if busy else FIRST_TRIAL_SECONDS
+
+    def next_chunk(self) -> tuple[bool, int]:
+        """(parallel, sweeps) of the next kernel call."""
+        cost = self.cost[self.parallel]
+        if cost is None:
+            return self.parallel, 1
+        other = self.cost[not self.parallel]
+        wait = self.first_trial if other is None else self.patience * other
+        if self.spent >= wait:
+            return not self.parallel, 1
+        sweeps = min(MAX_CHUNK_SWEEPS, max(1, int(CHUNK_SECONDS / max(cost, 1e-9))))
+        # Reach the next trial on time, not a whole chunk late.
+        sweeps = min(sweeps, max(1, math.ceil((wait - self.spent) / max(cost, 1e-9))))
+        return self.parallel, sweeps
+
+    def record(self, parallel: bool, sweeps: int, seconds: float) -> None:
+        """Account for a kernel call of ``sweeps`` sweeps that took ``seconds``."""
+        per_sweep = seconds / max(sweeps, 1)
+        self.cost[parallel] = per_sweep
+        other = self.cost[not parallel]
+        if parallel == self.parallel:
+            self.spent += seconds
+            if other is not None and per_sweep > SWITCH_RATIO * other:
+                self.spent = math.inf
+        elif other is None or per_sweep < other:
+            self.parallel = parallel
+            self.spent = 0.0
+            self.patience = RETRIAL_PATIENCE
+        else:
+            self.spent = 0.0
+            self.patience = min(2 * self.patience, MAX_RETRIAL_PATIENCE)
 
 
 @plain_python
@@ -86,67 +170,76 @@ def value_iteration(
     max_iter,
     values,
     history=None,
+    parallel=None,
 ):
     """Run :func:`rlfoundations._kernels.planning.value_iteration` to its stopping rule or
     ``max_iter`` sweeps. With ``history`` (a list), one sweep per call, appending a copy of
-    the values after each. Returns (sweeps done, converged, residuals)."""
+    the values after each. ``parallel`` forces the synchronous sweeps onto all threads
+    (True) or one (False); None decides (:class:`ThreadChoice`, for large models, without
+    ``history`` and Gauss-Seidel). Returns (sweeps done, converged, residuals)."""
     model = (successor, continue_prob, reward)
-    check = False
-    parallel = False
+    settings = (gamma, threshold, use_span, anchored, gauss_seidel)
+    progress = kernels.value_iteration_progress()
+    decide = parallel is None and history is None and not gauss_seidel and use_parallel(successor)
+    if decide:
+        return _value_iteration_timed(model, settings, progress, max_iter, values)
+    forced = bool(parallel)
 
     def run(buffer, sweeps):
-        nonlocal check
-        settings = (gamma, threshold, use_span, anchored, gauss_seidel, parallel)
         if history is None:
-            done, converged, check = kernels.value_iteration(
-                *model, *settings, check, sweeps, values, buffer
+            return kernels.value_iteration(
+                *model, *settings, forced, progress, sweeps, values, buffer
             )
-            return done, converged
         done, converged = 0, False
         while done < sweeps and not converged:
-            _, converged, check = kernels.value_iteration(
-                *model, *settings, check, 1, values, buffer[done:]
+            _, converged = kernels.value_iteration(
+                *model, *settings, forced, progress, 1, values, buffer[done:]
             )
             done += 1
             history.append(values.copy())
         return done, converged
 
-    done, converged = 0, False
-    residuals = np.empty(min(max_iter, max(FIRST_RESIDUALS, PARALLEL_TRIAL_SWEEPS)))
-    time_threads = (
-        not gauss_seidel and use_parallel(successor) and max_iter >= PARALLEL_TRIAL_SWEEPS
-    )
-    if history is None and not time_threads:
-        # Most solves: one kernel call fills the first buffer (and no closure is called).
-        done, converged, check = kernels.value_iteration(
-            *model,
-            gamma,
-            threshold,
-            use_span,
-            anchored,
-            gauss_seidel,
-            False,
-            False,
-            residuals.shape[0],
-            values,
-            residuals,
-        )
-    elif time_threads:
-        # A parallel sweep pays only while both cores are free: measure, on the solve's own
-        # first sweeps (a parallel one warms the threads up first), and keep the faster.
-        seconds: dict[bool, float] = {}
-        for trial in (True, True, False):
-            parallel = trial
+    return grown(run, max_iter)
+
+
+@plain_python
+def _value_iteration_timed(model, settings, progress, max_iter, values):
+    """Value iteration in timed kernel calls on one padded pair of value buffers, each call
+    on the threads :class:`ThreadChoice` picks."""
+    n_blocks = model[0].shape[0]
+    current = np.empty(n_blocks * model[0].shape[-1])
+    current[: values.shape[0]] = values
+    current[values.shape[0] :] = values[-1]
+    following = np.empty_like(current)
+    choice = ThreadChoice(cores_busy())
+
+    def run(buffer, sweeps):
+        nonlocal current, following
+        done = 0
+        while done < sweeps:
+            parallel, chunk = choice.next_chunk()
+            chunk = min(chunk, sweeps - done)
             start = time.perf_counter()
-            sweeps, converged = run(residuals[done:], 1)
-            seconds[trial] = min(seconds.get(trial, math.inf), time.perf_counter() - start)
-            done += sweeps
+            taken, converged, swapped = kernels.value_iteration_blocks(
+                *model,
+                *settings,
+                parallel,
+                progress,
+                chunk,
+                current,
+                following,
+                values,
+                buffer[done:],
+            )
+            choice.record(parallel, taken, time.perf_counter() - start)
+            done += taken
+            if swapped:
+                current, following = following, current
             if converged:
-                break
-        parallel = parallel_pays(seconds)
-    if converged:
-        return done, True, residuals[:done]
-    return grown(run, max_iter, done, residuals)
+                return done, True
+        return done, False
+
+    return grown(run, max_iter)
 
 
 @plain_python

@@ -220,6 +220,101 @@ def gauss_seidel_step(successor, continue_prob, reward, gamma, n_states, values)
 
 
 # -- value iteration -----------------------------------------------------------------------------
+#: Gauss-Seidel value iteration checks its values with one synchronous sweep after at most this
+#: many in-place sweeps (and whenever an in-place sweep changes no value by the threshold).
+GAUSS_SEIDEL_CHECK_EVERY = 16
+#: Entries of the ``progress`` array that value iteration carries from one kernel call to the
+#: next: whether the next sweep is a synchronous check, in-place sweeps since the last check,
+#: whether checks still move the values to MacQueen's midpoint, the last check's statistic.
+CHECK, SINCE_CHECK, SHIFTING, LAST_STATISTIC = 0, 1, 2, 3
+
+
+@kernel
+def value_iteration_progress():
+    """The ``progress`` array of a value iteration that has not started."""
+    progress = np.zeros(4)
+    progress[SHIFTING] = 1.0
+    progress[LAST_STATISTIC] = np.inf
+    return progress
+
+
+@kernel
+def value_iteration_blocks(
+    successor,
+    continue_prob,
+    reward,
+    gamma,
+    threshold,
+    use_span,
+    anchored,
+    gauss_seidel,
+    parallel,
+    progress,
+    max_iter,
+    current,
+    following,
+    values,
+    residuals,
+):
+    """Value iteration on padded value buffers for at most ``max_iter`` sweeps.
+
+    ``current`` holds the values in, ``following`` is scratch; a synchronous sweep writes
+    the other buffer. Returns (sweeps done, converged, whether the values are now in
+    ``following``), and writes them (the real states) to ``values`` too, moved to the middle
+    of MacQueen's bounds after a span stop where episodes never end.
+
+    Jacobi: stop after the first sweep whose change has span (``use_span``; the end state's
+    change 0 counted where ``anchored``) or sup norm below ``threshold``. Gauss-Seidel:
+    in-place sweeps, and a synchronous sweep that must pass the same rule (the guarantee is
+    proved for synchronous sweeps) after ``GAUSS_SEIDEL_CHECK_EVERY`` in-place sweeps or once
+    one changes no value by ``threshold``. With ``use_span``, a check that fails moves the
+    values by MacQueen's midpoint shift ``gamma / (1 - gamma) * mean(min, max)`` of its
+    change (the end state not counted): in-place sweeps leave an error close to a constant,
+    which no sweep removes fast and the shift does. A heuristic, not part of the guarantee:
+    the first check whose statistic is no smaller than the previous check's ends the shifts
+    for the run. ``progress`` (:func:`value_iteration_progress`) carries the Gauss-Seidel
+    state from one call to the next. Writes the sup-norm change of every sweep to
+    ``residuals``.
+    """
+    n_states = values.shape[0]
+    swapped = False
+    for iteration in range(max_iter):
+        if gauss_seidel and progress[CHECK] == 0.0:
+            residual = gauss_seidel_step(successor, continue_prob, reward, gamma, n_states, current)
+            residuals[iteration] = residual
+            progress[SINCE_CHECK] += 1.0
+            if residual < threshold or (
+                use_span and progress[SINCE_CHECK] >= GAUSS_SEIDEL_CHECK_EVERY
+            ):
+                progress[CHECK] = 1.0
+            continue
+        free_low, free_high = bellman_sweep(
+            successor, continue_prob, reward, gamma, False, parallel, current, following
+        )
+        current, following = following, current
+        swapped = not swapped
+        low = min(free_low, 0.0) if anchored else free_low
+        high = max(free_high, 0.0) if anchored else free_high
+        residuals[iteration] = max(high, -low)
+        statistic = high - low if use_span else max(high, -low)
+        if statistic < threshold:
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
+            return iteration + 1, True, swapped
+        if gauss_seidel:
+            progress[CHECK] = 0.0
+            progress[SINCE_CHECK] = 0.0
+            if use_span and progress[SHIFTING] != 0.0:
+                if statistic < progress[LAST_STATISTIC]:
+                    shift = gamma / (1.0 - gamma) * (0.5 * (free_low + free_high))
+                    for s in range(current.shape[0]):
+                        current[s] = current[s] + shift
+                else:
+                    progress[SHIFTING] = 0.0
+            progress[LAST_STATISTIC] = statistic
+    store_values(current, values, 0.0)
+    return max_iter, False, swapped
+
+
 @kernel
 def value_iteration(
     successor,
@@ -231,43 +326,33 @@ def value_iteration(
     anchored,
     gauss_seidel,
     parallel,
-    check_first,
+    progress,
     max_iter,
     values,
     residuals,
 ):
-    """Value iteration from ``values`` (updated in place) for at most ``max_iter`` sweeps.
-
-    Jacobi: stop after the first sweep whose change has span (``use_span``) or sup norm
-    below ``threshold``. Gauss-Seidel: once an in-place sweep changes no value by
-    ``threshold`` or more, the next sweep is a Jacobi sweep that must pass the sup-norm rule
-    too (the guarantee is proved for Jacobi sweeps), else in-place sweeps resume.
-    Writes the sup-norm change of every sweep to ``residuals``.
-    Returns (sweeps done, converged, whether the next sweep is a Jacobi check).
-    """
-    n_states = values.shape[0]
+    """Value iteration from ``values`` (updated in place) for at most ``max_iter`` sweeps:
+    :func:`value_iteration_blocks` on a padded copy. Returns (sweeps done, converged)."""
     current = padded(values, successor.shape[0])
     following = np.empty_like(current)
-    check = check_first
-    for iteration in range(max_iter):
-        if gauss_seidel and not check:
-            residuals[iteration] = gauss_seidel_step(
-                successor, continue_prob, reward, gamma, n_states, current
-            )
-            check = residuals[iteration] < threshold
-            continue
-        low, high = bellman_sweep(
-            successor, continue_prob, reward, gamma, anchored, parallel, current, following
-        )
-        current, following = following, current
-        residuals[iteration] = max(high, -low)
-        statistic = high - low if use_span else max(high, -low)
-        check = False
-        if statistic < threshold:
-            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
-            return iteration + 1, True, False
-    values[:] = current[:n_states]
-    return max_iter, False, check
+    done, converged, _ = value_iteration_blocks(
+        successor,
+        continue_prob,
+        reward,
+        gamma,
+        threshold,
+        use_span,
+        anchored,
+        gauss_seidel,
+        parallel,
+        progress,
+        max_iter,
+        current,
+        following,
+        values,
+        residuals,
+    )
+    return done, converged
 
 
 @inline_kernel

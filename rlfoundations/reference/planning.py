@@ -30,6 +30,8 @@ __all__ = [
 
 DEFAULT_MAX_ITER = 10_000
 EXACT_EVALUATION_MAX_STATES = 2_000
+#: As in the kernels: Gauss-Seidel's synchronous check comes after at most this many sweeps.
+GAUSS_SEIDEL_CHECK_EVERY = 16
 
 
 #: As in rlfoundations.planning: the bounds' relative widening for the backup's rounding.
@@ -260,6 +262,12 @@ def macqueen_midpoint(values: list, changes: list, gamma: float) -> list:
     return [value + shift for value in values]
 
 
+def shifted(values: list, changes: list, gamma: float) -> list:
+    """Every value plus gamma / (1 - gamma) * (min + max) / 2 of ``changes`` (MacQueen)."""
+    shift = gamma / (1.0 - gamma) * (0.5 * (min(changes) + max(changes)))
+    return [value + shift for value in values]
+
+
 def value_iteration(
     mdp: TabularMDP,
     gamma: float,
@@ -274,14 +282,15 @@ def value_iteration(
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     gamma = float(gamma)
     values = [0.0] * mdp.n_states if initial_values is None else [float(v) for v in initial_values]
-    threshold = stopping_threshold(epsilon, gamma, 2.0 if gauss_seidel else 1.0)
-    use_span = not gauss_seidel and gamma < 1.0
+    threshold = stopping_threshold(epsilon, gamma, 1.0)
+    use_span = gamma < 1.0
     # Ending an episode moves to an absorbing state of value 0: its change, 0, counts too.
     anchor = [0.0] if can_terminate(mdp) else []
     history = [list(values)] if record else None
     residuals = []
     converged = False
-    check = False
+    # Gauss-Seidel: in-place sweeps, checked by a synchronous sweep every few of them.
+    check, since_check, shifting, last_statistic = False, 0, True, math.inf
     for _ in range(max_iter):
         if gauss_seidel and not check:
             largest = 0.0
@@ -290,18 +299,28 @@ def value_iteration(
                 largest = max(largest, abs(new_value - values[s]))
                 values[s] = new_value
             residuals.append(largest)
-            # A small in-place sweep is confirmed by one synchronous sweep.
-            check = largest < threshold
+            since_check += 1
+            check = largest < threshold or (use_span and since_check >= GAUSS_SEIDEL_CHECK_EVERY)
         else:
             new_values = [best_action(mdp, values, gamma, s)[0] for s in range(mdp.n_states)]
-            changes = [new - old for new, old in zip(new_values, values, strict=True)] + anchor
+            free_changes = [new - old for new, old in zip(new_values, values, strict=True)]
+            changes = free_changes + anchor
             values = new_values
             residuals.append(max(max(changes), -min(changes)))
             statistic = max(changes) - min(changes) if use_span else residuals[-1]
             converged = statistic < threshold
-            check = False
             if converged and use_span and not anchor:
                 values = macqueen_midpoint(values, changes, gamma)
+            if gauss_seidel and not converged:
+                check, since_check = False, 0
+                # A failed check moves the values to MacQueen's midpoint (end state not
+                # counted), until a check does no better than the one before.
+                if use_span and shifting:
+                    if statistic < last_statistic:
+                        values = shifted(values, free_changes, gamma)
+                    else:
+                        shifting = False
+                last_statistic = statistic
         if record:
             history.append(list(values))  # type: ignore[union-attr]
         if converged:
