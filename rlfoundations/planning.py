@@ -113,6 +113,11 @@ CERTIFICATE_ROUNDING = 2.0**-40
 #: Measured (benchmarks/bench_planning.py): 0.1 to 30 take the same improvement steps on
 #: FrozenLake 64x64 and random models, and time falls with the ratio up to about 10.
 EVALUATION_GAP_RATIO = 10.0
+#: Modified policy iteration's default partial-evaluation sweeps per step. Measured
+#: (gamma 0.99, one run, 1 thread): 20 is fastest on FrozenLake 64x64, 40 on random models
+#: of 10^4 and 10^5 states (1.3x and 2.3x ahead of 20 there), all alike on Taxi; 30 is within
+#: 1.2x of the best of 20, 30, 40 on each (5, the old default, 1.7-2x slower than 20).
+DEFAULT_EVALUATIONS = 30
 #: Most partial-evaluation sweeps per modified policy iteration step (more is policy iteration).
 MAX_EVALUATIONS = 10**6
 
@@ -698,7 +703,7 @@ def modified_policy_iteration(
     mdp: TabularMDP,
     gamma: float,
     *,
-    n_evaluations: int = 5,
+    n_evaluations: int = DEFAULT_EVALUATIONS,
     epsilon: float = 1e-8,
     max_iter: int | None = None,
     initial_values: npt.ArrayLike | None = None,
@@ -717,7 +722,8 @@ def modified_policy_iteration(
     gamma : float
         Discount factor in [0, 1].
     n_evaluations : int
-        Partial-evaluation sweeps per iteration (>= 0).
+        Partial-evaluation sweeps per iteration (>= 0; default 30, chosen by measurement,
+        see ``DEFAULT_EVALUATIONS``).
     epsilon, max_iter, initial_values
         As in :func:`value_iteration`.
 

@@ -30,6 +30,8 @@ __all__ = [
 
 DEFAULT_MAX_ITER = 10_000
 EXACT_EVALUATION_MAX_STATES = 2_000
+#: As in rlfoundations.planning: modified policy iteration's default partial evaluations.
+DEFAULT_EVALUATIONS = 30
 #: As in rlfoundations.planning: policy iteration's inexact evaluations, per unit of gap.
 EVALUATION_GAP_RATIO = 10.0
 
@@ -583,7 +585,7 @@ def modified_policy_iteration(
     mdp: TabularMDP,
     gamma: float,
     *,
-    n_evaluations: int = 5,
+    n_evaluations: int = DEFAULT_EVALUATIONS,
     epsilon: float = 1e-8,
     max_iter: int | None = None,
     initial_values: Iterable[float] | None = None,
