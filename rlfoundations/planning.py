@@ -575,8 +575,9 @@ def policy_iteration(
     epsilon : float
         Accuracy of the last iterative evaluation: the values are within ``epsilon`` of
         the final policy's (MacQueen's bounds; ``epsilon / 2`` where episodes never end, as
-        the values move to the bounds' middle; a sup-norm rule with ``gamma = 1``). If that evaluation takes more than 10 000 sweeps,
-        ``converged`` is False and a :class:`ConvergenceWarning` says so.
+        the values move to the bounds' middle; a sup-norm rule with ``gamma = 1``). If that
+        evaluation takes more than 10 000 sweeps, ``converged`` is False and a
+        :class:`ConvergenceWarning` says so.
     max_iter : int, optional
         Limit on improvement steps (default 1 000).
     tie_tolerance : float
@@ -691,9 +692,11 @@ def policy_iteration(
 
 
 def _gap_scale(gamma: float) -> float:
-    """Span of a policy's change, per unit of the last improvement step's gap, at which its
-    evaluation stops: its values are then within ``EVALUATION_GAP_RATIO`` times the gap of
-    the policy's own (MacQueen's bounds)."""
+    """Span of a policy's change that ends its evaluation, per unit of the last gap.
+
+    Its values are then within ``EVALUATION_GAP_RATIO`` times the gap of the policy's own
+    (MacQueen's bounds).
+    """
     if gamma == 0.0:
         return math.inf
     return EVALUATION_GAP_RATIO * (1.0 - gamma) / gamma

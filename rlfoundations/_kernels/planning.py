@@ -734,15 +734,16 @@ def policy_iteration(
     """Howard's policy iteration from ``policy`` (updated in place).
 
     ``state`` = [evaluation tolerance, exact, last evaluation met its tolerance], carried in
-    and out so that a run split into several calls is one run. While ``exact`` is 0, each policy is evaluated iteratively
-    from the previous policy's values, to a tolerance (a bound on the change's span, or its
-    sup norm if not ``use_span``) that follows the improvement step's needs: after a step
-    whose gap (:func:`improve_policy_gap`) was ``g``, the next policy is evaluated to
-    ``max(threshold, min(tolerance, gap_scale * g))``. When no state switches: with
-    ``exact_final``, evaluation turns exact (component by component) for the rest of the
-    run, which stops at the first exactly evaluated policy no state leaves; without it, the
-    same policy is evaluated again to ``threshold`` if the evaluation was looser, and the
-    run stops at the first policy evaluated to ``threshold`` that no state leaves. ``exact`` set from the start is Howard's exact algorithm.
+    and out so that a run split into several calls is one run. While ``exact`` is 0, each
+    policy is evaluated iteratively from the previous policy's values, to a tolerance (a
+    bound on the change's span, or its sup norm if not ``use_span``) that follows the
+    improvement step's needs: after a step whose gap (:func:`improve_policy_gap`) was ``g``,
+    the next policy is evaluated to ``max(threshold, min(tolerance, gap_scale * g))``. When
+    no state switches: with ``exact_final``, evaluation turns exact (component by component)
+    for the rest of the run, which stops at the first exactly evaluated policy no state
+    leaves; without it, the same policy is evaluated again to ``threshold`` if the
+    evaluation was looser, and the run stops at the first policy evaluated to ``threshold``
+    that no state leaves. ``exact`` set from the start is Howard's exact algorithm.
     With gamma = 1 each policy is checked to end the episode from every state (on the
     (S, A, K) arrays ``full_successor``, ``prob``, ``terminated``) before it is evaluated.
     Returns (improvement steps, converged, proper): ``proper`` is False when the current

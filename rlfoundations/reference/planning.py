@@ -371,9 +371,12 @@ def _evaluate_iterative(mdp, policy, gamma, threshold, max_iter, values):
 
 
 def _evaluate_bounded(mdp, policy, gamma, threshold, anchor, max_iter, values):
-    """V(s) <- Q(s, pi(s)) until the change's span (gamma < 1; the end state's change
-    ``anchor`` included) or sup norm is below threshold, then the middle of MacQueen's
-    bounds on the policy's values where episodes never end."""
+    """V(s) <- Q(s, pi(s)) until the change is below threshold; returns (values, converged).
+
+    The change is measured by its span with gamma < 1 (the end state's change ``anchor``
+    included), else its sup norm; after a span stop where episodes never end, the values
+    move to the middle of MacQueen's bounds on the policy's values.
+    """
     for _ in range(max_iter):
         new_values = [action_value(mdp, values, gamma, s, policy[s]) for s in range(mdp.n_states)]
         changes = [new - old for new, old in zip(new_values, values, strict=True)] + anchor
