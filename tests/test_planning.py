@@ -890,3 +890,75 @@ def test_an_unmasked_model_keeps_its_layout_arrays_to_the_bit():
     masked = mdp.with_action_mask(np.ones((mdp.n_states, mdp.n_actions), dtype=bool))
     for got, expected in zip(kernel_model(masked), kernel_model(mdp), strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+# -- policy iteration with evaluation to the accuracy the improvement needs (issue 16) ----------
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@settings(max_examples=40)
+@given(mdp=st.one_of(tabular_mdps(), masked_mdps()), gamma=discounts())
+def test_iterative_policy_iteration_equals_reference_to_the_bit(mdp, gamma):
+    # Inexact evaluations (tolerance from the last gap, span rule, MacQueen's midpoint), the
+    # tightening and the stop: the twin does the same operations in the same order.
+    got = rlf.policy_iteration(mdp, gamma, evaluation="iterative", max_iter=50)
+    expected = reference.policy_iteration(mdp, gamma, evaluation="iterative", max_iter=50)
+    for field in ("values", "q_values", "policy", "residuals", "lower", "upper"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(expected, field), field)
+    assert (got.iterations, got.converged) == (expected.iterations, expected.converged)
+
+
+@pytest.mark.parametrize("evaluation", ["auto", "iterative", "exact"])
+@settings(max_examples=25)
+@given(
+    mdp=tabular_mdps(max_states=8, max_actions=3),
+    gamma=st.sampled_from([0.5, 0.9, 0.99, 0.999]),
+)
+def test_policy_iteration_returns_an_exactly_optimal_policy(evaluation, mdp, gamma):
+    # Oracle: reference/exact.py, Howard's algorithm in Fractions (ties decided exactly).
+    # The policy returned must be worth V* (a near-tie within tie_tolerance aside), and
+    # "auto" on a small model must report its exact values. Iterative evaluation gets
+    # epsilon = 1e-6: on a periodic chain the rounding of values near 1e3 keeps the change's
+    # span near ulp / (1 - gamma), which 1e-10 at gamma = 0.999 asks below (and says so);
+    # and at 0.999 a self-loop needs over 10 000 sweeps (0.999**n * 1e3 < 1e-9).
+    epsilon = 1e-6 if evaluation == "iterative" else 1e-10
+    assume(evaluation != "iterative" or gamma <= 0.99)
+    optimal = exact.policy_iteration(mdp, Fraction(gamma)).values
+    got = rlf.policy_iteration(mdp, gamma, evaluation=evaluation, epsilon=epsilon)
+    own = exact.policy_evaluation(mdp, got.policy, Fraction(gamma)).values
+    assert got.converged
+    assert float(max(optimal - own)) <= got.suboptimality
+    if evaluation != "iterative":
+        assert float(max(optimal - own)) <= 1e-9 * (1.0 + float(max(abs(optimal))))
+        np.testing.assert_allclose(got.values, own.astype(float), rtol=1e-12, atol=1e-12)
+    else:
+        np.testing.assert_allclose(got.values, own.astype(float), rtol=0, atol=epsilon)
+
+
+def test_policy_iteration_on_frozen_lake_ends_with_exact_values():
+    # Warm-started inexact evaluations, then exact ones: Howard's exact algorithm's policy,
+    # the exact values of that policy (bit for bit), value iteration's documented return.
+    mdp = rlf.from_env("FrozenLake-v1")
+    got = rlf.policy_iteration(mdp, 0.99)
+    howard = rlf.policy_iteration(mdp, 0.99, evaluation="exact")
+    assert got.converged
+    np.testing.assert_array_equal(got.policy, howard.policy)
+    exact_values = rlf.policy_evaluation(mdp, got.policy, 0.99, method="exact").values
+    np.testing.assert_array_equal(got.values, exact_values)
+    assert round(got.mean_return(mdp.initial), 4) == 0.542
+
+
+def test_policy_iteration_reports_a_last_evaluation_that_cannot_reach_epsilon():
+    # line_mdp(1, 0): staying pays 1 forever, V* = 1 / (1 - gamma) = 1e4 with gamma = 0.9999.
+    # The episode can end, so the change's span counts the end state's 0: it shrinks only by
+    # gamma per sweep, 10 000 sweeps by 0.9999**10000 = 1/e, and the last evaluation stops at
+    # its sweep limit short of epsilon: not converged, and said so.
+    mdp = line_mdp(reward_stay=1.0, reward_exit=0.0)
+    with pytest.warns(rlf.ConvergenceWarning, match="last policy evaluation"):
+        got = rlf.policy_iteration(mdp, 0.9999, evaluation="iterative")
+    assert not got.converged
+    assert got.policy.tolist() == [0]
+    assert got.lower[0] <= 1e4 <= got.upper[0]
+    with pytest.warns(rlf.ConvergenceWarning):
+        expected = reference.policy_iteration(mdp, 0.9999, evaluation="iterative")
+    assert not expected.converged
+    np.testing.assert_array_equal(got.values, expected.values)

@@ -299,7 +299,11 @@ def policy_iteration(
     full_successor,
     gamma,
     exact,
-    epsilon,
+    exact_final,
+    threshold,
+    use_span,
+    anchored,
+    gap_scale,
     tie_tolerance,
     max_iter,
     max_eval_iter,
@@ -307,8 +311,13 @@ def policy_iteration(
     values,
     q_values,
 ):
-    """Run the policy iteration kernel; returns (steps, converged, proper, residuals)."""
+    """Run the policy iteration kernel; returns (steps, converged, proper, residuals, exact,
+    evaluated): whether the last evaluation was exact, and whether it met its tolerance
+    within ``max_eval_iter`` sweeps."""
     proper = True
+    # [evaluation tolerance, exact]: the kernel's state between calls. Undiscounted
+    # policies are evaluated fully (a loose one could improve into a policy that never ends).
+    state = np.array([math.inf if gamma < 1.0 else threshold, 1.0 if exact else 0.0, 1.0])
 
     def run(buffer, steps):
         nonlocal proper
@@ -320,8 +329,11 @@ def policy_iteration(
             terminated,
             full_successor,
             gamma,
-            exact,
-            epsilon,
+            exact_final,
+            threshold,
+            use_span,
+            anchored,
+            gap_scale,
             tie_tolerance,
             steps,
             max_eval_iter,
@@ -329,8 +341,9 @@ def policy_iteration(
             values,
             q_values,
             buffer,
+            state,
         )
         return done, converged or not proper
 
     done, stopped, residuals = grown(run, max_iter)
-    return done, stopped and proper, proper, residuals
+    return done, stopped and proper, proper, residuals, bool(state[1]), bool(state[2])

@@ -741,6 +741,59 @@ def evaluate_policy_exact(successor, continue_prob, reward, gamma, policy, value
 
 # -- policy iteration ----------------------------------------------------------------------------
 @kernel
+def evaluate_chain_bounded(
+    chain_successor,
+    chain_continue,
+    chain_reward,
+    gamma,
+    threshold,
+    use_span,
+    anchored,
+    max_iter,
+    values,
+):
+    """Iterate ``V <- T_pi V`` on a chain from ``values`` (in place) until the change has
+    span (``use_span``) or sup norm below ``threshold``; after a span stop the values move to
+    the middle of MacQueen's bounds on ``V^pi`` (see :func:`macqueen_shift`), so they are
+    within ``gamma / (1 - gamma) * threshold / 2`` of it. Returns (sweeps done, converged)."""
+    n_states = values.shape[0]
+    current = padded(values, chain_successor.shape[0])
+    following = np.empty_like(current)
+    for iteration in range(max_iter):
+        low, high = serial_sweep(
+            chain_successor, chain_continue, chain_reward, gamma, anchored, current, following
+        )
+        current, following = following, current
+        statistic = high - low if use_span else max(high, -low)
+        if statistic < threshold:
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
+            return iteration + 1, True
+    values[:] = current[:n_states]
+    return max_iter, False
+
+
+@kernel
+def improve_policy_gap(
+    successor, continue_prob, reward, gamma, values, tie_tolerance, q_values, policy
+):
+    """:func:`improve_policy`, also returning the improvement gap ``max_s (max_a Q(s, a) -
+    Q(s, policy[s]))`` of the policy before the switch: (states switched, gap)."""
+    best_actions = np.empty_like(policy)
+    greedy(successor, continue_prob, reward, gamma, values, q_values, best_actions)
+    changed = 0
+    gap = 0.0
+    for s in range(q_values.shape[0]):
+        best = best_actions[s]
+        best_value = q_values[s, best]
+        advantage = best_value - q_values[s, policy[s]]
+        gap = max(gap, advantage)
+        if advantage > tie_tolerance * (1.0 + abs(best_value)):
+            policy[s] = best
+            changed += 1
+    return changed, gap
+
+
+@kernel
 def policy_iteration(
     successor,
     continue_prob,
@@ -749,8 +802,11 @@ def policy_iteration(
     terminated,
     full_successor,
     gamma,
-    exact,
-    epsilon,
+    exact_final,
+    threshold,
+    use_span,
+    anchored,
+    gap_scale,
     tie_tolerance,
     max_iter,
     max_eval_iter,
@@ -758,47 +814,75 @@ def policy_iteration(
     values,
     q_values,
     residuals,
+    state,
 ):
     """Howard's policy iteration from ``policy`` (updated in place).
 
-    Evaluation is exact (component by component) or iterative (warm-started, to
-    ``epsilon``). With gamma = 1 each policy is checked to end the episode from every state
-    (on the (S, A, K) arrays ``full_successor``, ``prob``, ``terminated``) before it is
-    evaluated. Returns (improvement steps, converged, proper): ``proper`` is False when the
-    current policy does not terminate from some state (its values are then meaningless).
+    ``state`` = [evaluation tolerance, exact, last evaluation met its tolerance], carried in
+    and out so that a run split into several calls is one run. While ``exact`` is 0, each
+    policy is evaluated iteratively from the previous policy's values, to a tolerance (a
+    bound on the change's span, or its sup norm if not ``use_span``) that follows the
+    improvement step's needs: after a step whose gap (:func:`improve_policy_gap`) was ``g``,
+    the next policy is evaluated to ``max(threshold, min(tolerance, gap_scale * g))``. When
+    no state switches: with ``exact_final``, evaluation turns exact (component by component)
+    for the rest of the run, which stops at the first exactly evaluated policy no state
+    leaves; without it, the same policy is evaluated again to ``threshold`` if the
+    evaluation was looser, and the run stops at the first policy evaluated to ``threshold``
+    that no state leaves. ``exact`` set from the start is Howard's exact algorithm.
+    With gamma = 1 each policy is checked to end the episode from every state (on the
+    (S, A, K) arrays ``full_successor``, ``prob``, ``terminated``) before it is evaluated.
+    Returns (improvement steps, converged, proper): ``proper`` is False when the current
+    policy does not terminate from some state (its values are then meaningless).
     """
     n_states = values.shape[0]
     previous = values.copy()
-    eval_residuals = np.empty(max_eval_iter)
+    chain_successor, chain_continue, chain_reward = policy_model(
+        successor, continue_prob, reward, policy
+    )
     for iteration in range(max_iter):
         if gamma == 1.0:
             if non_terminating_states(full_successor, prob, terminated, policy).any():
                 return iteration, False, False
+        exact = state[1] != 0.0
+        tolerance = max(threshold, state[0])
+        fill_policy_model(
+            successor, continue_prob, reward, policy, chain_successor, chain_continue, chain_reward
+        )
         if exact:
-            if not evaluate_policy_exact(successor, continue_prob, reward, gamma, policy, values):
+            if not evaluate_chain(chain_successor, chain_continue, chain_reward, gamma, values):
                 return iteration, False, False
+            state[2] = 1.0
         else:
-            evaluate_policy_iterative(
-                successor,
-                continue_prob,
-                reward,
+            _, evaluated = evaluate_chain_bounded(
+                chain_successor,
+                chain_continue,
+                chain_reward,
                 gamma,
-                policy,
-                epsilon,
+                tolerance,
+                use_span,
+                anchored,
                 max_eval_iter,
                 values,
-                eval_residuals,
             )
+            state[2] = 1.0 if evaluated else 0.0
         change = 0.0
         for s in range(n_states):
             change = max(change, abs(values[s] - previous[s]))
             previous[s] = values[s]
         residuals[iteration] = change
-        changed = improve_policy(
+        changed, gap = improve_policy_gap(
             successor, continue_prob, reward, gamma, values, tie_tolerance, q_values, policy
         )
-        if changed == 0:
+        if changed > 0:
+            state[0] = min(tolerance, gap_scale * gap)
+        elif exact:
             return iteration + 1, True, True
+        elif exact_final:
+            state[1] = 1.0
+        elif tolerance <= threshold:
+            return iteration + 1, True, True
+        else:
+            state[0] = threshold
     return max_iter, False, True
 
 

@@ -32,6 +32,10 @@ DEFAULT_MAX_ITER = 10_000
 EXACT_EVALUATION_MAX_STATES = 2_000
 #: As in the kernels: Gauss-Seidel's synchronous check comes after at most this many sweeps.
 GAUSS_SEIDEL_CHECK_EVERY = 16
+#: As in rlfoundations.planning: modified policy iteration's default partial evaluations.
+DEFAULT_EVALUATIONS = 30
+#: As in rlfoundations.planning: policy iteration's inexact evaluations, per unit of gap.
+EVALUATION_GAP_RATIO = 10.0
 
 
 #: As in rlfoundations.planning: the bounds' relative widening for the backup's rounding.
@@ -385,6 +389,28 @@ def _evaluate_iterative(mdp, policy, gamma, threshold, max_iter, values):
     return values, residuals, False
 
 
+def _evaluate_bounded(mdp, policy, gamma, threshold, anchor, max_iter, values):
+    """V(s) <- Q(s, pi(s)) until the change is below threshold; returns (values, converged).
+
+    The change is measured by its span with gamma < 1 (the end state's change ``anchor``
+    included), else its sup norm; after a span stop where episodes never end, the values
+    move to the middle of MacQueen's bounds on the policy's values.
+    """
+    for _ in range(max_iter):
+        new_values = [action_value(mdp, values, gamma, s, policy[s]) for s in range(mdp.n_states)]
+        changes = [new - old for new, old in zip(new_values, values, strict=True)] + anchor
+        values = new_values
+        if gamma < 1.0:
+            statistic = max(changes) - min(changes)
+        else:
+            statistic = max(max(changes), -min(changes))
+        if statistic < threshold:
+            if gamma < 1.0 and not anchor:
+                values = macqueen_midpoint(values, changes, gamma)
+            return values, True
+    return values, False
+
+
 def policy_evaluation(
     mdp: TabularMDP,
     policy: Iterable[int],
@@ -475,11 +501,22 @@ def policy_iteration(
     tie_tolerance: float = 1e-10,
     initial_policy: Iterable[int] | None = None,
 ) -> PlanningResult:
-    """Evaluate the policy, switch each state to a strictly better action, repeat."""
+    """Evaluate the policy, switch each state to a strictly better action, repeat.
+
+    Inexact evaluation (unless ``evaluation="exact"``, or ``"auto"`` with gamma = 1 on a
+    small model): each policy is swept from the previous one's values until MacQueen's
+    bounds pin its values to within ``EVALUATION_GAP_RATIO`` of the last improvement's gap;
+    a policy no state leaves is then evaluated exactly (``"auto"``, small models) or to
+    ``epsilon``, and the run stops at the first such policy no state leaves.
+    """
     gamma = float(gamma)
-    exact = evaluation == "exact" or (
-        evaluation == "auto" and mdp.n_states <= EXACT_EVALUATION_MAX_STATES
-    )
+    small = mdp.n_states <= EXACT_EVALUATION_MAX_STATES
+    exact = evaluation == "exact" or (evaluation == "auto" and small and gamma == 1.0)
+    exact_final = evaluation == "auto" and small and not exact
+    threshold = stopping_threshold(epsilon, gamma, 1.0)
+    gap_scale = math.inf if gamma == 0.0 else EVALUATION_GAP_RATIO * (1.0 - gamma) / gamma
+    tolerance = math.inf if gamma < 1.0 else threshold
+    anchor = [0.0] if can_terminate(mdp) else []
     if initial_policy is not None:
         policy = [int(a) for a in initial_policy]
     elif gamma == 1.0:
@@ -494,36 +531,42 @@ def policy_iteration(
     values = [0.0] * mdp.n_states
     q_values = [[0.0] * mdp.n_actions for _ in range(mdp.n_states)]
     residuals = []
-    converged, proper = False, True
+    converged, proper, evaluated = False, True, True
     for _ in range(max_iter):
         if gamma == 1.0 and any(non_terminating_states(mdp, policy)):
             proper = False
             break
+        tolerance = max(threshold, tolerance)
         if exact:
             new_values = _evaluate_exact(mdp, policy, gamma)
             if new_values is None:
                 proper = False
                 break
+            evaluated = True
         else:
-            new_values, _, _ = _evaluate_iterative(
-                mdp,
-                policy,
-                gamma,
-                stopping_threshold(epsilon, gamma, 1.0),
-                DEFAULT_MAX_ITER,
-                values,
+            new_values, evaluated = _evaluate_bounded(
+                mdp, policy, gamma, tolerance, anchor, DEFAULT_MAX_ITER, values
             )
         residuals.append(max(abs(new - old) for new, old in zip(new_values, values, strict=True)))
         values = new_values
         changed = 0
+        gap = 0.0
         for s in range(mdp.n_states):
             best_value, best, q_values[s] = best_action(mdp, values, gamma, s)
-            if best_value - q_values[s][policy[s]] > tie_tolerance * (1.0 + abs(best_value)):
+            advantage = best_value - q_values[s][policy[s]]
+            gap = max(gap, advantage)
+            if advantage > tie_tolerance * (1.0 + abs(best_value)):
                 policy[s] = best
                 changed += 1
-        if changed == 0:
+        if changed > 0:
+            tolerance = min(tolerance, gap_scale * gap)
+        elif exact or (tolerance <= threshold and not exact_final):
             converged = True
             break
+        elif exact_final:
+            exact = True  # confirm with the exact values, and keep them to the end
+        else:
+            tolerance = threshold
     non_terminating = None
     if gamma == 1.0:
         non_terminating = np.array(non_terminating_states(mdp, policy), dtype=bool)
@@ -535,6 +578,12 @@ def policy_iteration(
             )
     if not converged and proper:
         warnings.warn("policy_iteration stopped at max_iter", ConvergenceWarning, stacklevel=2)
+    elif converged and not evaluated:
+        warnings.warn(
+            "policy_iteration's last evaluation stopped short of epsilon",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     lower, upper, suboptimality = certificates(mdp, gamma, values, q_values, policy)
     if gamma == 1.0 and exact and proper:
         lower = list(values)  # a proper policy's exact values: V^pi <= V*
@@ -543,7 +592,7 @@ def policy_iteration(
         q_values=np.array(q_values, dtype=np.float64).reshape(mdp.n_states, mdp.n_actions),
         policy=np.array(policy, dtype=np.int64),
         iterations=len(residuals) if converged or not proper else max_iter,
-        converged=converged,
+        converged=converged and evaluated,
         residuals=np.array(residuals, dtype=np.float64),
         gamma=gamma,
         method="policy_iteration",
@@ -558,7 +607,7 @@ def modified_policy_iteration(
     mdp: TabularMDP,
     gamma: float,
     *,
-    n_evaluations: int = 5,
+    n_evaluations: int = DEFAULT_EVALUATIONS,
     epsilon: float = 1e-8,
     max_iter: int | None = None,
     initial_values: Iterable[float] | None = None,
