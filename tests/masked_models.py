@@ -33,16 +33,21 @@ def corridor_mask() -> np.ndarray:
     return mask
 
 
-def trapped_grid(initial: str = "start", max_episode_steps: int | None = None) -> rlf.TabularMDP:
+def trapped_grid(
+    initial: str = "start", max_episode_steps: int | None = None, goal_reward: float | None = None
+) -> rlf.TabularMDP:
     """The grid with its mask; its masked pairs pay :data:`TRAP_REWARD` and terminate.
 
     ``initial="start"`` starts every episode in (2, 0); ``"spread"`` uniformly in every cell
     but the goal (what exploring starts and the regret learners need to see every state).
+    With ``goal_reward``, steps pay 0 and reaching the goal pays ``goal_reward`` instead of
+    -1 a step (Monte Carlo control, which learns nothing from a truncated episode, needs
+    untried actions to look no better than tried ones).
     """
     n_states = ROWS * COLUMNS
     mask = corridor_mask()
     next_state = np.zeros((n_states, 4, 1), dtype=np.int64)
-    reward = -np.ones((n_states, 4, 1))
+    reward = np.full((n_states, 4, 1), -1.0 if goal_reward is None else 0.0)
     terminated = np.zeros((n_states, 4, 1), dtype=bool)
     for row in range(ROWS):
         for column in range(COLUMNS):
@@ -51,6 +56,8 @@ def trapped_grid(initial: str = "start", max_episode_steps: int | None = None) -
                 to = (min(max(row + d_row, 0), ROWS - 1), min(max(column + d_column, 0), COLUMNS - 1))
                 next_state[s, a, 0] = cell(*to)
                 terminated[s, a, 0] = to == GOAL or not mask[s, a]
+                if to == GOAL and goal_reward is not None:
+                    reward[s, a, 0] = goal_reward
                 if not mask[s, a]:
                     reward[s, a, 0] = TRAP_REWARD
     if initial == "start":
@@ -90,9 +97,15 @@ def steps_to_goal(row: int, column: int, masked: bool) -> int:
     return steps
 
 
-def optimal_value(row: int, column: int, gamma: float, masked: bool = True) -> float:
-    """The optimal discounted value of a cell: -(1 + gamma + ... + gamma^(n - 1))."""
-    n = steps_to_goal(row, column, masked)
+def optimal_value(
+    row: int, column: int, gamma: float, masked: bool = True, goal_reward: float | None = None
+) -> float:
+    """The optimal discounted value of a cell n steps from the goal: -(1 + gamma + ... +
+    gamma^(n - 1)), or ``goal_reward * gamma^(n - 1)``. The goal itself acts as a cell one
+    step away (a move into its border stays, and arrives)."""
+    n = max(steps_to_goal(row, column, masked), 1)
+    if goal_reward is not None:
+        return goal_reward * gamma ** (n - 1)
     return -sum(gamma**i for i in range(n))
 
 
