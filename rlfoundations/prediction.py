@@ -6,6 +6,10 @@ over ``prange``. The exact answer is known (:func:`rlfoundations.policy_evaluati
 learning curve (``eval_every``) is the estimate's RMS error against it. Runs advance in
 chunks for ``progress`` and Ctrl-C (``on_interrupt="return"`` keeps what was learned);
 chunked runs equal unchunked runs bit for bit.
+
+Action masks: a masked model is taken when the policy (and a behaviour policy) gives every
+masked action probability 0; one that gives a masked (state, action) a positive probability
+is refused, naming it. Actions are drawn from the policies only, so none is ever masked.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from rlfoundations._validate import (
     check_int,
     check_mdp,
     check_policy,
+    check_policy_mask,
     check_seed,
     is_number,
 )
@@ -39,7 +44,7 @@ from rlfoundations.batch import (
     kernel_model,
 )
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from rlfoundations.mdp import TabularMDP, check_unmasked
+from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import PredictionResult, PredictionSweepResult
 from rlfoundations.schedules import Schedule, check_schedule
 
@@ -76,6 +81,7 @@ def check_prediction_policy(mdp: TabularMDP, policy, *, name: str = "policy") ->
     if off.any():
         s = int(np.argmax(off))
         raise InvalidValueError(f"{name}[{s}] sums to {sums[s]!r}, not 1 (state={s})")
+    check_policy_mask(mdp, probs, name)
     return probs
 
 
@@ -257,7 +263,7 @@ def _drive(
     (default a :class:`~rlfoundations.PredictionSweepResult`).
     """
     n_runs = len(points)
-    model = kernel_model(mdp)
+    model = kernel_model(mdp, algorithm)
     single, batch = kernels
     grows_path = hasattr(state, "path_action")
     folded = np.zeros(n_runs, dtype=np.int64)
@@ -402,7 +408,7 @@ def _method(lam) -> int:
 
 
 def _check_common(mdp, n_steps, eval_every, record_episodes, progress, on_interrupt):
-    mdp = check_unmasked(check_mdp(mdp), "td_prediction")
+    mdp = check_mdp(mdp)
     n_steps = check_steps("n_steps", n_steps)
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every)

@@ -115,7 +115,9 @@ def td_prediction(
 ) -> PredictionResult:
     """n-step TD (section 7.1) or true online TD(lambda) (section 12.6), for one policy."""
     rng = Xoshiro256(seed)
-    env = ModelEnv(mdp, rng)
+    # On a masked model the policies (checked by the public function) give masked actions
+    # probability 0: drawn from them, no masked action is ever taken.
+    env = ModelEnv(mdp, rng, honour_mask=True)
     rows = _policy_rows(mdp, policy)
     values = [0.0] * mdp.n_states
     acting = _acting(mdp)
@@ -303,7 +305,9 @@ def monte_carlo_prediction(
 ) -> PredictionResult:
     """First-visit or every-visit MC (section 5.1), off-policy by importance sampling (5.5-5.6)."""
     rng = Xoshiro256(seed)
-    env = ModelEnv(mdp, rng)
+    # On a masked model the policies (checked by the public function) give masked actions
+    # probability 0: drawn from them, no masked action is ever taken.
+    env = ModelEnv(mdp, rng, honour_mask=True)
     target = _policy_rows(mdp, policy)
     acting_rows = target if behaviour is None else _policy_rows(mdp, behaviour)
     values = [0.0] * mdp.n_states
