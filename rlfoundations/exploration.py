@@ -13,6 +13,12 @@ these learners plan once per episode over a horizon, so they have their own smal
 engine here: chunked by episodes for ``progress`` and Ctrl-C (``on_interrupt="return"``),
 seeded by the shared stream, and :func:`exploration_sweep` runs seeds in parallel with
 ``prange`` (``rlf.sweep`` grids are step-based, so it does not take these learners).
+
+Action masks: on a masked model, optimistic planning (and PSRL's sampled model) gives a
+masked pair ``-inf``, UCB Q-learning's table starts at ``-inf`` there, epsilon-greedy
+explores among the allowed actions, the reward range the learners are told is that of the
+allowed pairs, and the regret is measured against ``backward_induction`` of the masked model
+(the optimum over the allowed actions).
 """
 
 from __future__ import annotations
@@ -33,10 +39,10 @@ from rlfoundations._validate import (
     check_positive,
     check_seed,
 )
-from rlfoundations.batch import check_progress
+from rlfoundations.batch import check_mask_support, check_progress, is_masked, mask_arrays
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.horizon import backward_induction
-from rlfoundations.mdp import TabularMDP, check_unmasked
+from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import RegretResult
 
 __all__ = ["exploration_sweep", "psrl", "rmax", "ucb_q_learning", "ucbvi"]
@@ -58,8 +64,12 @@ BONUSES = {
 
 
 def reward_range(mdp: TabularMDP) -> tuple[float, float]:
-    """The smallest and largest reward of an outcome with positive probability."""
-    rewards = mdp.reward[mdp.prob > 0.0]
+    """The smallest and largest reward of an outcome with positive probability (of an allowed
+    pair: a masked action's rewards are not part of the problem)."""
+    possible = mdp.prob > 0.0
+    if is_masked(mdp):
+        possible &= mdp.action_mask[:, :, None]  # type: ignore[index]  # is_masked: set
+    rewards = mdp.reward[possible]
     return float(rewards.min()), float(rewards.max())
 
 
@@ -105,6 +115,7 @@ def _model(mdp: TabularMDP, horizon: int):
         cdf,
         guide,
         np.ascontiguousarray(optimal, dtype=np.float64),
+        **mask_arrays(mdp),
     )
 
 
@@ -116,6 +127,9 @@ def _state(mdp: TabularMDP, horizon: int, n_episodes: int, seeds: Sequence[int],
     stage = (runs, horizon, n_states, n_actions)
     q_values = np.empty(stage)
     q_values[:] = np.asarray(q_init)[None, :, None, None]
+    if is_masked(mdp):
+        # Masked pairs hold -inf: UCB Q-learning's greedy choices and maxima skip them.
+        q_values[:, :, ~mdp.action_mask] = -np.inf  # type: ignore[operator]  # is_masked: set
     return _kernels.ExplorationState(
         rng,
         np.zeros((runs, n_states, n_actions), dtype=np.int64),
@@ -196,7 +210,8 @@ def _result(algorithm, model, state, run, horizon, seed, interrupted) -> RegretR
 
 def _learn(algorithm, mdp, horizon, n_episodes, seeds, progress, on_interrupt, options):
     """Validate, allocate, run the kernel in chunks of episodes, wrap one result per seed."""
-    mdp = check_unmasked(check_mdp(mdp), algorithm)
+    mdp = check_mdp(mdp)
+    check_mask_support(mdp, algorithm)
     horizon = _check_bounded("horizon", horizon, MAX_HORIZON)
     n_episodes = _check_bounded("n_episodes", n_episodes, MAX_EPISODES)
     seeds = [check_seed(seed) for seed in seeds]
