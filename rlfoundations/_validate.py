@@ -237,11 +237,11 @@ def _check_policy_matrix(mdp, array: np.ndarray, name: str) -> np.ndarray:
 
 
 def check_policy_mask(mdp, probs: np.ndarray, name: str = "policy") -> None:
-    """Refuse action probabilities ``probs`` (S, A) that give an action ``mdp.action_mask``
-    forbids a positive probability, naming the (state, action).
+    """Refuse action probabilities ``probs`` (S, A) giving a masked action probability > 0.
 
-    The mask check of :func:`check_policy` (``stochastic=True``), for callers that check the
-    rest of a probability matrix themselves.
+    An action ``mdp.action_mask`` forbids must have probability 0; the error names the
+    (state, action). The mask check of :func:`check_policy` (``stochastic=True``), for
+    callers that check the rest of a probability matrix themselves.
     """
     mask = getattr(mdp, "action_mask", None)
     if mask is not None:

@@ -64,8 +64,11 @@ BONUSES = {
 
 
 def reward_range(mdp: TabularMDP) -> tuple[float, float]:
-    """The smallest and largest reward of an outcome with positive probability (of an allowed
-    pair: a masked action's rewards are not part of the problem)."""
+    """The smallest and largest reward of an outcome with positive probability.
+
+    Only the outcomes of allowed pairs count: a masked action's rewards are not part of the
+    problem the learners are given.
+    """
     possible = mdp.prob > 0.0
     if is_masked(mdp):
         possible &= mdp.action_mask[:, :, None]  # type: ignore[index]  # is_masked: set

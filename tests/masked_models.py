@@ -53,7 +53,8 @@ def trapped_grid(
         for column in range(COLUMNS):
             s = cell(row, column)
             for a, (d_row, d_column) in enumerate(MOVES):
-                to = (min(max(row + d_row, 0), ROWS - 1), min(max(column + d_column, 0), COLUMNS - 1))
+                to_row = min(max(row + d_row, 0), ROWS - 1)
+                to = (to_row, min(max(column + d_column, 0), COLUMNS - 1))
                 next_state[s, a, 0] = cell(*to)
                 terminated[s, a, 0] = to == GOAL or not mask[s, a]
                 if to == GOAL and goal_reward is not None:

@@ -359,9 +359,7 @@ def test_masked_regret_is_measured_against_the_masked_optimum(name, options):
         pytest.param("ucbvi", {"bonus_scale": 0.01}, id="ucbvi"),
         # A deterministic model: a small noise variance and Dirichlet prior suit it (4 of 4
         # seeds tried reach 0; the defaults are still exploring after 1000 episodes).
-        pytest.param(
-            "psrl", {"reward_noise_variance": 0.01, "transition_prior": 0.1}, id="psrl"
-        ),
+        pytest.param("psrl", {"reward_noise_variance": 0.01, "transition_prior": 0.1}, id="psrl"),
     ],
 )
 def test_planners_reach_zero_regret_on_the_masked_grid(name, options):

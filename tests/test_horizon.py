@@ -122,9 +122,7 @@ def test_backward_induction_equals_reference_to_the_bit(mdp, horizon, gamma):
 
 
 @settings(max_examples=30)
-@given(
-    mdp=masked_mdps(max_states=12), horizon=st.integers(1, 6), gamma=st.sampled_from([0.5, 1.0])
-)
+@given(mdp=masked_mdps(max_states=12), horizon=st.integers(1, 6), gamma=st.sampled_from([0.5, 1.0]))
 def test_masked_backward_induction_equals_reference_to_the_bit(mdp, horizon, gamma):
     # The regret learners' twins measure regret against this twin's masked optimum.
     got = rlf.backward_induction(mdp, horizon, gamma=gamma)

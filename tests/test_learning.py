@@ -884,9 +884,7 @@ def test_masked_dyna_q_plus_never_plans_or_takes_a_masked_action(exploration):
     # growing bonus, and taken. Only allowed pairs are remembered; none is ever taken.
     mdp = trapped_grid()
     point = {"seed": 5, "gamma": 0.9, "alpha": 0.5, "epsilon": 0.2, "temperature": 1.0}
-    spec = run_spec(
-        "dyna_q", [{**point, "kappa": 0.05}], exploration=exploration, planning_steps=5
-    )
+    spec = run_spec("dyna_q", [{**point, "kappa": 0.05}], exploration=exploration, planning_steps=5)
     runs = Batch(mdp, spec, 20_000)
     runs.advance(20_000)
     remembered = runs.state.model_next[0] >= 0

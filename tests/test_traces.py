@@ -17,8 +17,8 @@ import rlfoundations as rlf
 from rlfoundations import batch, reference
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.schedules import Schedule
-import masked_models
-from strategies import discounts, masked_mdps, tabular_mdps
+from tests import masked_models
+from tests.strategies import discounts, masked_mdps, tabular_mdps
 
 LEARNERS = ["sarsa_lambda", "watkins_q_lambda"]
 TRACES = ["accumulating", "replacing", "dutch"]

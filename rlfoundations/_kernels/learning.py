@@ -350,9 +350,7 @@ def behave_allowed(exploration, q, q_second, s, use_sum, level, model, stream):
     if exploration == EPSILON_GREEDY and model.n_allowed.shape[0] > 0:
         u, stream = uniform(stream)
         if u < level:
-            return random_action(
-                model.allowed_actions, model.n_allowed, s, q.shape[1], stream
-            )
+            return random_action(model.allowed_actions, model.n_allowed, s, q.shape[1], stream)
         return greedy_random_tie(q, q_second, s, use_sum, stream)
     return behave(exploration, q, q_second, s, use_sum, level, stream)
 
