@@ -27,6 +27,7 @@ __all__ = [
     "check_mdp",
     "check_optional_seed",
     "check_policy",
+    "check_policy_mask",
     "check_positive",
     "check_seed",
     "check_values",
@@ -241,17 +242,27 @@ def _check_policy_matrix(mdp, array: np.ndarray, name: str) -> np.ndarray:
     if array.shape != expected:
         raise InvalidValueError(f"{name} must have shape {expected}, got {array.shape}")
     array = check_distribution_rows(array, name)
+    check_policy_mask(mdp, array, name)
+    array.setflags(write=False)
+    return array
+
+
+def check_policy_mask(mdp, probs: np.ndarray, name: str = "policy") -> None:
+    """Refuse action probabilities ``probs`` (S, A) giving a masked action probability > 0.
+
+    An action ``mdp.action_mask`` forbids must have probability 0; the error names the
+    (state, action). The mask check of :func:`check_policy` (``stochastic=True``), for
+    callers that check the rest of a probability matrix themselves.
+    """
     mask = getattr(mdp, "action_mask", None)
     if mask is not None:
-        forbidden = (array > 0) & ~mask
+        forbidden = (probs > 0) & ~mask
         if forbidden.any():
             s, a = (int(i) for i in np.argwhere(forbidden)[0])
             raise InvalidValueError(
-                f"{name}[{s}, {a}] = {array[s, a]} gives a positive probability to an action "
+                f"{name}[{s}, {a}] = {probs[s, a]} gives a positive probability to an action "
                 f"mdp.action_mask forbids (state={s}, action={a})"
             )
-    array.setflags(write=False)
-    return array
 
 
 def check_values(mdp, values, *, name: str = "initial_values") -> np.ndarray:

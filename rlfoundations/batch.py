@@ -103,6 +103,15 @@ MASK_SUPPORT = frozenset(
         "double_q_learning",
         "dyna_q",
         "reinforce",
+        "sarsa_lambda",
+        "watkins_q_lambda",
+        "monte_carlo_control",
+        "td_prediction",
+        "monte_carlo_prediction",
+        "ucbvi",
+        "psrl",
+        "ucb_q_learning",
+        "rmax",
         "n_step_sarsa",
         "n_step_tree_backup",
         "q_sigma",
@@ -519,6 +528,25 @@ def check_mask_support(mdp: TabularMDP, algorithm: str | None) -> None:
     )
 
 
+def mask_arrays(mdp: TabularMDP) -> dict[str, np.ndarray]:
+    """The mask fields of the kernels' model bundles, when ``mdp.action_mask`` masks some pair.
+
+    ``allowed`` (S, A), ``allowed_actions[s, :n_allowed[s]]`` the allowed actions of s in
+    increasing order, ``n_allowed`` (S,); an empty dict without a mask (the bundles' defaults,
+    empty arrays, then select the kernels' unmasked path).
+    """
+    if not is_masked(mdp):
+        return {}
+    allowed = mdp.action_mask
+    assert allowed is not None  # is_masked: the mask is set
+    n_allowed = allowed.sum(axis=1).astype(np.int64)
+    allowed_actions = np.zeros(allowed.shape, dtype=np.int64)
+    for s in range(mdp.n_states):
+        actions = np.flatnonzero(allowed[s])
+        allowed_actions[s, : actions.shape[0]] = actions
+    return {"allowed": allowed, "allowed_actions": allowed_actions, "n_allowed": n_allowed}
+
+
 def kernel_model(mdp: TabularMDP, algorithm: str | None = None) -> _kernels.Model:
     """The model bundle the kernels simulate.
 
@@ -532,16 +560,7 @@ def kernel_model(mdp: TabularMDP, algorithm: str | None = None) -> _kernels.Mode
             f"mdp.max_episode_steps must be <= 2**62 for a learner, got {mdp.max_episode_steps!r}"
         )
     check_mask_support(mdp, algorithm)
-    masks = {}
-    if is_masked(mdp):
-        allowed = mdp.action_mask
-        assert allowed is not None  # is_masked: the mask is set
-        n_allowed = allowed.sum(axis=1).astype(np.int64)
-        allowed_actions = np.zeros(allowed.shape, dtype=np.int64)
-        for s in range(mdp.n_states):
-            actions = np.flatnonzero(allowed[s])
-            allowed_actions[s, : actions.shape[0]] = actions
-        masks = {"allowed": allowed, "allowed_actions": allowed_actions, "n_allowed": n_allowed}
+    masks = mask_arrays(mdp)
     initial_cdf = np.empty(mdp.n_states)
     _kernels.cumulative(mdp.initial, initial_cdf)
     initial_guide = np.empty(mdp.n_states, dtype=np.int64)
@@ -576,12 +595,6 @@ class Batch:
         self.spec = spec
         self.n_steps = n_steps
         self.model = kernel_model(mdp, spec.algorithm)
-        if is_masked(mdp) and "kappa" in spec.options and (spec.options["kappa"] > 0).any():
-            # Dyna-Q+ enters a new state's untried actions into its model, masked ones too.
-            raise InvalidValueError(
-                "dyna_q with kappa > 0 (Dyna-Q+) does not honour action_mask yet; use kappa=0 "
-                "or a model without a mask"
-            )
         self.policy_gradient = spec.algorithm == "reinforce"
         self.double = spec.algorithm == "double_q_learning"
         rng = np.zeros((n_runs, 4), dtype=np.uint64)

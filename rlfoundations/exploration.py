@@ -14,6 +14,12 @@ engine here: chunked by episodes for ``progress`` and Ctrl-C (``on_interrupt="re
 seeded by the shared stream. :func:`run_group` runs seeds in parallel with ``prange``; it
 is what :func:`exploration_sweep` and ``rlf.sweep(mdp, "ucbvi", horizon=..., n_episodes=...)``
 (a grid over seeds and options, on an executor too) both call.
+
+Action masks: on a masked model, optimistic planning (and PSRL's sampled model) gives a
+masked pair ``-inf``, UCB Q-learning's table starts at ``-inf`` there, epsilon-greedy
+explores among the allowed actions, the reward range the learners are told is that of the
+allowed pairs, and the regret is measured against ``backward_induction`` of the masked model
+(the optimum over the allowed actions).
 """
 
 from __future__ import annotations
@@ -36,10 +42,16 @@ from rlfoundations._validate import (
     check_positive,
     check_seed,
 )
-from rlfoundations.batch import LAST_EPISODES, check_progress
+from rlfoundations.batch import (
+    LAST_EPISODES,
+    check_mask_support,
+    check_progress,
+    is_masked,
+    mask_arrays,
+)
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.horizon import backward_induction
-from rlfoundations.mdp import TabularMDP, check_unmasked
+from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import RegretResult, RegretSweepResult
 
 __all__ = ["exploration_sweep", "psrl", "rmax", "ucb_q_learning", "ucbvi"]
@@ -65,8 +77,15 @@ BONUSES = {
 
 
 def reward_range(mdp: TabularMDP) -> tuple[float, float]:
-    """The smallest and largest reward of an outcome with positive probability."""
-    rewards = mdp.reward[mdp.prob > 0.0]
+    """The smallest and largest reward of an outcome with positive probability.
+
+    Only the outcomes of allowed pairs count: a masked action's rewards are not part of the
+    problem the learners are given.
+    """
+    possible = mdp.prob > 0.0
+    if is_masked(mdp):
+        possible &= mdp.action_mask[:, :, None]  # type: ignore[index]  # is_masked: set
+    rewards = mdp.reward[possible]
     return float(rewards.min()), float(rewards.max())
 
 
@@ -112,6 +131,7 @@ def _model(mdp: TabularMDP, horizon: int):
         cdf,
         guide,
         np.ascontiguousarray(optimal, dtype=np.float64),
+        **mask_arrays(mdp),
     )
 
 
@@ -124,6 +144,9 @@ def _state(mdp: TabularMDP, horizon: int, width: int, seeds: Sequence[int], q_in
     stage = (runs, horizon, n_states, n_actions)
     q_values = np.empty(stage)
     q_values[:] = np.asarray(q_init)[None, :, None, None]
+    if is_masked(mdp):
+        # Masked pairs hold -inf: UCB Q-learning's greedy choices and maxima skip them.
+        q_values[:, :, ~mdp.action_mask] = -np.inf  # type: ignore[operator]  # is_masked: set
     return _kernels.ExplorationState(
         rng,
         np.zeros((runs, n_states, n_actions), dtype=np.int64),
@@ -270,7 +293,8 @@ def _results(algorithm, model, state, horizon, seeds, params, interrupted, summa
 
 def check_run_options(algorithm: str, mdp: TabularMDP, horizon, n_episodes, options: dict):
     """Validate a run's model, horizon, episodes and options, before any kernel runs."""
-    mdp = check_unmasked(check_mdp(mdp), algorithm)
+    mdp = check_mdp(mdp)
+    check_mask_support(mdp, algorithm)
     horizon = _check_bounded("horizon", horizon, MAX_HORIZON)
     n_episodes = _check_bounded("n_episodes", n_episodes, MAX_EPISODES)
     _settings(mdp, algorithm, horizon, n_episodes, options)
@@ -737,7 +761,8 @@ def sweep_points(
     points = [
         dict(zip([*names, "seed"], values, strict=True)) for values in itertools.product(*axes)
     ]
-    mdp = check_unmasked(check_mdp(mdp), algorithm)
+    mdp = check_mdp(mdp)
+    check_mask_support(mdp, algorithm)
     checked = set()
     for point in points:
         check_seed(point["seed"])

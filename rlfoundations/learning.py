@@ -40,8 +40,11 @@ slow path, for Discrete envs without a ``P`` table).
 Action masks: on a model with ``action_mask`` (or a live env giving ``info["action_mask"]``)
 no learner ever takes a masked action. Epsilon-greedy explores uniformly among the allowed
 actions; greedy ties, softmax, Q-learning's max, Expected SARSA's expectation, Double Q's
-argmax, Dyna-Q's replays and REINFORCE's policy range over them only; masked entries of
-``q_values`` are ``-inf``, so the greedy ``policy`` never picks one.
+argmax, Dyna-Q's replays (Dyna-Q+: its bonus and the untried actions it enters into its
+model, the allowed ones only) and REINFORCE's policy range over them only; masked entries of
+``q_values`` are ``-inf``, so the greedy ``policy`` never picks one. The trace learners,
+Monte Carlo control and the regret learners honour masks the same way; the prediction
+learners take a masked model with policies that give masked actions probability 0.
 """
 
 from __future__ import annotations

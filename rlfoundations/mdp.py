@@ -129,9 +129,10 @@ def check_unmasked(mdp: TabularMDP, who: str) -> TabularMDP:
 
     Else the error that ``who`` cannot honour ``mdp.action_mask`` yet.
 
-    The exact solvers and the Q-learning family honour masks; a function that does not yet
-    (the prediction, Monte Carlo and regret learners) would choose masked actions and report
-    values of a different problem, so it refuses a masked model through this one check.
+    The exact solvers and the learners honour masks (the learners' own refusal, for one that
+    does not yet, is :func:`rlfoundations.batch.check_mask_support`); a function that does
+    not would choose masked actions and report values of a different problem, so it refuses
+    a masked model through this one check.
 
     Examples
     --------
@@ -217,8 +218,8 @@ class TabularMDP:
         peer library's infeasible pair: mdptoolbox's ``-inf`` reward, QuantEcon's missing
         state-action pair). Every state must allow at least one action. The outcome arrays
         of a masked pair must still be valid (a self-loop with reward 0 will do); they are
-        never meant to be used. Solvers and learners refuse a model with a masked pair until
-        their kernels enforce masks (see :func:`check_unmasked`).
+        never meant to be used. Every solver and learner honours the mask; a function that
+        does not refuses a model with a masked pair (see :func:`check_unmasked`).
     make_kwargs : mapping of str, optional
         The keyword arguments the env was made with (``desc=...``, ``is_slippery=...``),
         kept so that the env can be made again as it was (plots draw its real map). Stored

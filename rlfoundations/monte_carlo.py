@@ -4,6 +4,12 @@
 (``q_values``, ``policy``, exact learning curves of the greedy policy with ``eval_every``),
 and runs on the prediction learners' driver (:mod:`rlfoundations.prediction`): chunks for
 ``progress`` and Ctrl-C, growing episode and path buffers, bit for bit resumable.
+
+Action masks: on a masked model every method honours ``action_mask``: exploring starts
+start only from allowed (state, action) pairs, epsilon-greedy (on-policy, and the off-policy
+behaviour, whose b(a | s) counts the allowed actions alone) explores among the allowed
+actions, and the greedy choices and the off-policy target range over them; masked entries of
+``q_values`` are ``-inf``.
 """
 
 from __future__ import annotations
@@ -44,8 +50,12 @@ def _run_control(mdp: TabularMDP, method: str, points: list[dict], n_steps: int,
     )
     path = min(n_steps, mdp.max_episode_steps or n_steps, INITIAL_PATH_CAPACITY)
     common = _common_state(checked, n_steps)
+    q_values = np.zeros((n_runs, n_states, n_actions))
+    if mdp.action_mask is not None:
+        # Masked pairs hold -inf: greedy choices, the target and the policy skip them.
+        q_values[:, ~mdp.action_mask] = -np.inf
     state = _kernels.ControlState(
-        q_values=np.zeros((n_runs, n_states, n_actions)),
+        q_values=q_values,
         weights=np.zeros((n_runs, n_states, n_actions)),
         first=np.full((n_runs, n_states * n_actions), -1, dtype=np.int64),
         path_state=np.zeros((n_runs, path), dtype=np.int64),
@@ -141,7 +151,8 @@ def monte_carlo_control(
       (lowest index) in the updated Q(S_t, .), else W <- W / b(A_t | S_t).
 
     A truncated episode (the model's time limit) is recorded, not learned from: its return
-    is incomplete.
+    is incomplete. On a masked model, "every action" means every allowed one: exploring
+    starts, exploration and the greedy choices range over the allowed actions only.
 
     Parameters
     ----------

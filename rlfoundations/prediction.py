@@ -7,6 +7,10 @@ seeds x hyper-parameters run in parallel over ``prange``. The exact answer is kn
 estimate's RMS error against it. Runs advance in chunks for ``progress`` and Ctrl-C
 (``on_interrupt="return"`` keeps what was learned); chunked runs equal unchunked runs bit for
 bit.
+
+Action masks: a masked model is taken when the policy (and a behaviour policy) gives every
+masked action probability 0; one that gives a masked (state, action) a positive probability
+is refused, naming it. Actions are drawn from the policies only, so none is ever masked.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from rlfoundations._validate import (
     check_int,
     check_mdp,
     check_policy,
+    check_policy_mask,
     check_seed,
     is_number,
 )
@@ -40,7 +45,7 @@ from rlfoundations.batch import (
     kernel_model,
 )
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from rlfoundations.mdp import TabularMDP, check_unmasked
+from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import PredictionResult, PredictionSweepResult
 from rlfoundations.schedules import Schedule, check_schedule
 
@@ -77,6 +82,7 @@ def check_prediction_policy(mdp: TabularMDP, policy, *, name: str = "policy") ->
     if off.any():
         s = int(np.argmax(off))
         raise InvalidValueError(f"{name}[{s}] sums to {sums[s]!r}, not 1 (state={s})")
+    check_policy_mask(mdp, probs, name)
     return probs
 
 
@@ -270,7 +276,7 @@ def _drive(
     (default a :class:`~rlfoundations.PredictionSweepResult`).
     """
     n_runs = len(points)
-    model = kernel_model(mdp)
+    model = kernel_model(mdp, algorithm)
     single, batch = kernels
     if grows_path is None:
         grows_path = hasattr(state, "path_action")
@@ -430,7 +436,7 @@ def _method(lam, lam_method) -> int:
 
 
 def _check_common(mdp, n_steps, eval_every, record_episodes, progress, on_interrupt):
-    mdp = check_unmasked(check_mdp(mdp), "td_prediction")
+    mdp = check_mdp(mdp)
     n_steps = check_steps("n_steps", n_steps)
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every)

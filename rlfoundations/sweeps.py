@@ -45,7 +45,7 @@ from rlfoundations.batch import (
     run_spec,
 )
 from rlfoundations.errors import InvalidTypeError, InvalidValueError, UserError
-from rlfoundations.mdp import TabularMDP, check_unmasked
+from rlfoundations.mdp import TabularMDP
 from rlfoundations.results import PredictionSweepResult, RegretSweepResult, SweepResult
 from rlfoundations.schedules import Schedule
 
@@ -200,7 +200,6 @@ def _td_run(mdp, spec, n_steps, eval_every, progress=None, on_interrupt="raise")
 
 
 def _prediction_prepare(mdp, algorithm, seeds, values, options, record_episodes) -> Runs:
-    mdp = check_unmasked(mdp, algorithm)
     shared, points = prediction.sweep_runs(
         mdp,
         algorithm,
@@ -229,7 +228,6 @@ def _prediction_run(mdp, runs, n_steps, eval_every, progress=None, on_interrupt=
 
 
 def _control_prepare(mdp, algorithm, seeds, values, options, record_episodes) -> Runs:
-    mdp = check_unmasked(mdp, algorithm)
     method = monte_carlo.check_method(options.get("method", "exploring_starts"))
     epsilon = 0.1 if values["epsilon"] is None else values["epsilon"]
     points = monte_carlo.sweep_points(method, values["gamma"], epsilon, seeds)

@@ -8,6 +8,9 @@ replacing ``E = 1``, or dutch ``E = (1 - alpha) E + 1``), moves every pair
 bootstraps from the next behaviour action a' (a* = a'); Watkins's Q(lambda) from a greedy one
 (a* = a' when a' ties for the maximum) and cuts every trace to 0 after an exploratory a'.
 
+Action masks are honoured as by the other learners: the behaviour explores among the allowed
+actions, a* is the maximum over them, and masked entries of ``q_values`` are ``-inf``.
+
 The calls share the other learners' engine (:mod:`rlfoundations.batch`: ``progress``,
 Ctrl-C, ``eval_every``, ``record_episodes``, :func:`rlfoundations.sweep`); the kernels live in
 :mod:`rlfoundations._kernels.traces`, the pure-Python twins in

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import reference
-from strategies import tabular_mdps
+from strategies import masked_mdps, tabular_mdps
 
 # Puterman (2005), sections 3.2 and 4.6.1, single-product stochastic inventory control: stock
 # s in {0..3}, order a with s + a <= 3. Transcribed from QuantEcon.py's
@@ -119,6 +119,18 @@ def test_backward_induction_equals_reference_to_the_bit(mdp, horizon, gamma):
     np.testing.assert_array_equal(got.values, expected.values)
     np.testing.assert_array_equal(got.q_values, expected.q_values)
     np.testing.assert_array_equal(got.policy, expected.policy)
+
+
+@settings(max_examples=30)
+@given(mdp=masked_mdps(max_states=12), horizon=st.integers(1, 6), gamma=st.sampled_from([0.5, 1.0]))
+def test_masked_backward_induction_equals_reference_to_the_bit(mdp, horizon, gamma):
+    # The regret learners' twins measure regret against this twin's masked optimum.
+    got = rlf.backward_induction(mdp, horizon, gamma=gamma)
+    expected = reference.backward_induction(mdp, horizon, gamma=gamma)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.q_values, expected.q_values)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    assert mdp.action_mask[np.arange(mdp.n_states), got.policy].all()
 
 
 @settings(max_examples=20)

@@ -320,10 +320,14 @@ def test_expected_sarsa_target_averages_over_allowed_actions_only():
     assert got == expected
 
 
+def test_every_learner_of_the_engine_honours_masks():
+    assert set(ALGORITHMS) <= MASK_SUPPORT
+
+
 def test_engine_refuses_a_masked_model_for_a_learner_without_mask_support():
-    learner = min(set(ALGORITHMS) - MASK_SUPPORT)
-    with pytest.raises(InvalidValueError, match=f"'{learner}' does not honour action_mask"):
-        kernel_model(masked_grid(), learner)
+    # The safety net for a learner added without mask support: refused, not silently wrong.
+    with pytest.raises(InvalidValueError, match="'a_new_learner' does not honour action_mask"):
+        kernel_model(masked_grid(), "a_new_learner")
 
 
 def test_engine_refuses_a_masked_model_when_no_learner_is_named():
@@ -870,6 +874,48 @@ def test_dyna_q_plus_matches_reference(mdp, arguments, kappa, planning_steps):
     got = rlf.dyna_q(mdp, **arguments)
     expected = reference.dyna_q(mdp, **arguments)
     assert_same_run(got, expected)
+
+
+@settings(max_examples=25)
+@given(
+    mdp=masked_mdps(max_states=12, max_actions=4),
+    arguments=learner_arguments(),
+    kappa=st.floats(1e-4, 2.0),
+    planning_steps=st.integers(0, 6),
+)
+def test_masked_dyna_q_plus_matches_reference(mdp, arguments, kappa, planning_steps):
+    if getattr(arguments["alpha"], "kind", None) == "visit_count":
+        arguments = {**arguments, "alpha": 0.5}  # refused with kappa > 0 (untried pairs)
+    arguments = {**arguments, "kappa": kappa, "planning_steps": planning_steps}
+    got = rlf.dyna_q(mdp, **arguments)
+    expected = reference.dyna_q(mdp, **arguments)
+    assert_same_run(got, expected)
+
+
+@pytest.mark.parametrize("exploration", ["epsilon_greedy", "softmax"])
+def test_masked_dyna_q_plus_never_plans_or_takes_a_masked_action(exploration):
+    # Dyna-Q+ enters a new state's untried actions into its model, and its bonus keeps
+    # them attractive: on the trapped grid a masked one entered would be replayed with a
+    # growing bonus, and taken. Only allowed pairs are remembered; none is ever taken.
+    mdp = trapped_grid()
+    point = {"seed": 5, "gamma": 0.9, "alpha": 0.5, "epsilon": 0.2, "temperature": 1.0}
+    spec = run_spec("dyna_q", [{**point, "kappa": 0.05}], exploration=exploration, planning_steps=5)
+    runs = Batch(mdp, spec, 20_000)
+    runs.advance(20_000)
+    remembered = runs.state.model_next[0] >= 0
+    assert not remembered[~mdp.action_mask].any()
+    reachable = mdp.action_mask.copy()
+    reachable[grid_state(*GRID_GOAL)] = False  # the episode ends on arrival
+    assert remembered[reachable].all()
+    assert runs.state.last_tried[0][~mdp.action_mask].sum() == 0
+    assert runs.state.episode_returns[0][: runs.state.cursor[0, kernels.N_EPISODES]].max() < 0
+    q_values = runs.q_table()[0]
+    assert np.all(q_values[~mdp.action_mask] == -np.inf)
+    got = rlf.policy_evaluation(mdp, np.argmax(q_values, axis=1), gamma=0.9).values
+    expected = rlf.value_iteration(mdp, gamma=0.9).values
+    start = grid_state(*GRID_START)
+    assert got[start] == pytest.approx(expected[start], abs=1e-9)
+    assert expected[start] == pytest.approx(masked_grid_optimum(0.9, grid_mask())[start])
 
 
 def _shortcut_runs(kappa: float, seed: int) -> tuple[float, int]:

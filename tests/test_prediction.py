@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import rlfoundations as rlf
 from rlfoundations import reference
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from tests.strategies import discounts, prediction_policies, tabular_mdps
+from tests import masked_models
+from tests.strategies import discounts, masked_mdps, prediction_policies, tabular_mdps
 
 WALK_POLICY = [0] * 21
 
@@ -698,3 +699,109 @@ def test_prediction_sweep_does_not_depend_on_the_thread_count(lam_method):
         numba.set_num_threads(threads)
     expected = rlf.prediction_sweep(signed_walk(), WALK_POLICY, **arguments)
     assert got.values.tobytes() == expected.values.tobytes()
+
+
+# -- action masks ------------------------------------------------------------------------------
+def allowed_policy(mdp: rlf.TabularMDP, weights: np.ndarray) -> np.ndarray:
+    """``weights`` (S, A) >= 0 made a policy of the masked ``mdp``: masked actions get 0, a
+    row left without weight goes to its first allowed action."""
+    weights = np.where(mdp.action_mask, weights, 0.0)
+    empty = weights.sum(axis=1) == 0
+    weights[empty, np.argmax(mdp.action_mask[empty], axis=1)] = 1.0
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+@st.composite
+def masked_prediction_cases(draw):
+    mdp = draw(masked_mdps(max_states=8, max_actions=3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    policy = allowed_policy(mdp, rng.integers(0, 4, size=(mdp.n_states, mdp.n_actions)) * 1.0)
+    if draw(st.booleans()):  # deterministic: the most likely allowed action
+        policy = np.argmax(policy, axis=1)
+    return mdp, policy
+
+
+@settings(max_examples=30)
+@given(
+    case=masked_prediction_cases(),
+    method=st.sampled_from([{"n": 1}, {"n": 3}, {"lam": 0.7}]),
+    gamma=discounts(0.99),
+    seed=st.integers(0, 2**64 - 1),
+)
+def test_masked_td_prediction_matches_its_twin_bit_for_bit(case, method, gamma, seed):
+    mdp, policy = case
+    got = rlf.td_prediction(mdp, policy, gamma, 300, alpha=0.3, seed=seed, **method)
+    expected = reference.td_prediction(mdp, policy, gamma, 300, alpha=0.3, seed=seed, **method)
+    assert got.values.tobytes() == expected.values.tobytes()
+    assert got.episode_lengths.tolist() == expected.episode_lengths.tolist()
+
+
+@settings(max_examples=30)
+@given(
+    case=masked_prediction_cases(),
+    off_policy=st.booleans(),
+    importance=st.sampled_from(["ordinary", "weighted"]),
+    gamma=discounts(0.99),
+    seed=st.integers(0, 2**64 - 1),
+)
+def test_masked_monte_carlo_prediction_matches_its_twin_bit_for_bit(
+    case, off_policy, importance, gamma, seed
+):
+    mdp, policy = case
+    behaviour = allowed_policy(mdp, np.ones(mdp.action_mask.shape)) if off_policy else None
+    options = {"behaviour": behaviour, "importance": importance, "seed": seed}
+    got = rlf.monte_carlo_prediction(mdp, policy, gamma, 300, **options)
+    expected = reference.monte_carlo_prediction(mdp, policy, gamma, 300, **options)
+    assert got.values.tobytes() == expected.values.tobytes()
+    assert got.episode_lengths.tolist() == expected.episode_lengths.tolist()
+
+
+def _td_lambda(mdp, policy):
+    alpha = rlf.Schedule.linear(0.1, 0.002, 200_000)
+    return rlf.td_prediction(mdp, policy, 0.9, 200_000, alpha=alpha, lam=0.5, seed=1)
+
+
+def _monte_carlo(mdp, policy):
+    return rlf.monte_carlo_prediction(mdp, policy, 0.9, 200_000, seed=1)
+
+
+def _off_policy_monte_carlo(mdp, policy):
+    # Ordinary importance sampling from a behaviour halfway to uniform over the allowed actions.
+    behaviour = (policy + allowed_policy(mdp, np.ones(mdp.action_mask.shape))) / 2.0
+    return rlf.monte_carlo_prediction(
+        mdp, policy, 0.9, 400_000, behaviour=behaviour, importance="ordinary", seed=1
+    )
+
+
+@pytest.mark.parametrize("learner", [_td_lambda, _monte_carlo, _off_policy_monte_carlo])
+def test_masked_prediction_takes_no_masked_action_and_converges_to_the_exact_values(learner):
+    # A policy over the allowed actions of the trapped grid (the goal pays 1): one masked
+    # step would pay +1000. The target: the exact values of the same policy on the masked
+    # model, by the exact solver.
+    mdp = masked_models.trapped_grid(initial="spread", goal_reward=1.0)
+    policy = allowed_policy(mdp, np.ones((12, 4)))
+    policy[:, 0] += 1.0 * mdp.action_mask[:, 0]  # lean up, towards the goal, where allowed
+    policy /= policy.sum(axis=1, keepdims=True)
+    result = learner(mdp, policy)
+    assert result.episode_returns.max() == 1.0
+    expected = rlf.policy_evaluation(mdp, policy, 0.9).values
+    acting = rlf.acting_states(mdp)
+    np.testing.assert_allclose(result.values[acting], expected[acting], atol=0.05)
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+@pytest.mark.parametrize("learner", [rlf.td_prediction, rlf.monte_carlo_prediction])
+def test_a_policy_that_takes_a_masked_action_is_refused_naming_the_pair(learner, deterministic):
+    mdp = masked_models.trapped_grid()
+    policy = np.full((12, 4), 0.25)  # gives up in (1, 0) a positive probability
+    if deterministic:
+        policy = np.zeros(12, dtype=np.int64)  # up everywhere
+    with pytest.raises(InvalidValueError, match=r"state=4, action=0"):
+        learner(mdp, policy, 0.9, 100)
+
+
+def test_a_behaviour_that_takes_a_masked_action_is_refused_naming_the_pair():
+    mdp = masked_models.trapped_grid()
+    policy = allowed_policy(mdp, np.ones((12, 4)))
+    with pytest.raises(InvalidValueError, match=r"behaviour\[4, 0\].*state=4, action=0"):
+        rlf.monte_carlo_prediction(mdp, policy, 0.9, 100, behaviour=np.full((12, 4), 0.25))

@@ -4,6 +4,7 @@ the exact optimum, and the engine's features (sweeps, chunks, interrupts, curves
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import hashlib
 import multiprocessing
 
@@ -16,7 +17,8 @@ import rlfoundations as rlf
 from rlfoundations import batch, reference
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.schedules import Schedule
-from strategies import discounts, tabular_mdps
+from tests import masked_models
+from tests.strategies import discounts, masked_mdps, tabular_mdps
 
 LEARNERS = ["sarsa_lambda", "watkins_q_lambda"]
 TRACES = ["accumulating", "replacing", "dutch"]
@@ -328,3 +330,73 @@ def test_learners_reference_page_lists_the_trace_learner(learner):
 
     page = Path(__file__).parent.parent / "docs" / "reference" / "learning.md"
     assert f"::: rlfoundations.{learner}\n" in page.read_text()
+
+
+# -- action masks ------------------------------------------------------------------------------
+@pytest.mark.parametrize("learner", LEARNERS)
+@settings(max_examples=25)
+@given(mdp=masked_mdps(max_states=10, max_actions=4), arguments=trace_arguments())
+def test_masked_trace_learner_matches_its_reference_twin(learner, mdp, arguments):
+    got = getattr(rlf, learner)(mdp, **arguments)
+    expected = getattr(reference, learner)(mdp, **arguments)
+    assert_same_run(got, expected)
+    assert np.all(got.q_values[~mdp.action_mask] == -np.inf)
+
+
+def test_an_all_true_mask_changes_no_bit(lake):
+    everything = lake.with_action_mask(np.ones((16, 4), dtype=bool))
+    arguments = {"gamma": 0.95, "n_steps": 3_000, "seed": 4, "lam": 0.7, "trace": "dutch"}
+    for learner in LEARNERS:
+        got = getattr(rlf, learner)(everything, **arguments)
+        assert_same_run(got, getattr(rlf, learner)(lake, **arguments))
+
+
+@pytest.mark.parametrize("exploration", ["epsilon_greedy", "softmax"])
+@pytest.mark.parametrize("trace", TRACES)
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_trace_learner_never_takes_a_masked_action_and_learns_the_masked_optimum(
+    learner, trace, exploration
+):
+    # Up out of row 1 is masked (it would pay +1000, the unmasked optimum), so the masked
+    # optimum from the start (2, 0) goes round by column 3 in eight steps.
+    mdp = masked_models.trapped_grid()
+    unmasked = rlf.value_iteration(dataclasses.replace(mdp, action_mask=None), gamma=0.9)
+    assert unmasked.policy[masked_models.cell(1, 0)] == masked_models.UP  # what the mask forbids
+    result = getattr(rlf, learner)(
+        mdp,
+        gamma=0.9,
+        n_steps=30_000,
+        seed=3,
+        alpha=0.5,
+        epsilon=Schedule.linear(0.5, 0.05, 20_000),
+        exploration=exploration,
+        temperature=Schedule.exponential(2.0, 0.05, 5_000),
+        lam=0.5,
+        trace=trace,
+    )
+    assert result.episode_returns.max() < 0  # one masked step would have paid +1000
+    exact = rlf.value_iteration(mdp, gamma=0.9)
+    start = masked_models.cell(*masked_models.START)
+    assert exact.values[start] == pytest.approx(masked_models.optimal_value(2, 0, 0.9))
+    got = rlf.policy_evaluation(mdp, result.policy, gamma=0.9).values
+    np.testing.assert_allclose(got[start], exact.values[start], atol=1e-9)
+    assert len(masked_models.greedy_steps(mdp, result.policy)) == 8
+    assert mdp.action_mask[np.arange(mdp.n_states), result.policy].all()
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_masked_trace_sweep_runs_equal_single_runs(learner):
+    mdp = masked_models.trapped_grid(initial="spread")
+    result = rlf.sweep(mdp, learner, gamma=0.9, n_steps=2_000, seeds=[0, 1], lam=[0.0, 0.9])
+    for run, params in enumerate(result.params):
+        expected = getattr(rlf, learner)(mdp, n_steps=2_000, **params)
+        assert result.run(run).q_values.tobytes() == expected.q_values.tobytes()
+    assert result.episode_returns[~np.isnan(result.episode_returns)].max() < 0
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_live_env_trace_learner_reads_the_mask_from_info(learner):
+    env = masked_models.trapped_grid().to_env()
+    result = getattr(rlf, learner)(env, gamma=0.9, n_steps=3_000, seed=3)
+    assert result.episode_returns.max() < 0
+    assert np.all(result.q_values[~masked_models.corridor_mask()] == -np.inf)

@@ -21,7 +21,13 @@ resume bit for bit. Random draws, in order, per episode:
   then one normal for the reward mean;
 - the initial state: one ``uniform``;
 - per step: epsilon-greedy (``epsilon > 0``) draws ``uniform`` and, when exploring,
-  ``below(A)``; the outcome draws one ``uniform`` unless K == 1.
+  ``below(A)`` (``below(n_allowed[s])`` on a masked model); the outcome draws one
+  ``uniform`` unless K == 1.
+
+Action masks: a planned Q of a masked pair is -inf (UCB Q-learning's table starts there), so
+every greedy choice and every max ranges over the allowed actions, exploration draws among
+them, and the regret is measured against the optimum over them (``optimal_values``). PSRL
+draws a posterior for every pair, masked ones too (their draws are never used).
 
 :mod:`rlfoundations.reference.exploration` draws the same in the same order. Inputs are
 trusted: the Python layer validated them.
@@ -35,8 +41,13 @@ from collections import namedtuple
 import numpy as np
 
 from rlfoundations._kernels._jit import kernel, parallel_kernel, prange
-from rlfoundations._kernels.learning import sample_initial, sample_outcome
-from rlfoundations._kernels.random import below, load_state, store_state, uniform
+from rlfoundations._kernels.learning import (
+    n_choices,
+    random_action,
+    sample_initial,
+    sample_outcome,
+)
+from rlfoundations._kernels.random import load_state, store_state, uniform
 
 # Algorithms.
 UCBVI = 0
@@ -50,11 +61,18 @@ HOEFFDING = 1
 BERNSTEIN = 2
 
 #: The model: (S, A, K) arrays, ``initial_cdf`` / ``initial_guide`` to draw the start, the
-#: expected rewards (S, A), and ``optimal_values`` V*_0 (S,) from backward induction.
+#: expected rewards (S, A), and ``optimal_values`` V*_0 (S,) from backward induction (over
+#: the allowed actions). With an action mask, ``allowed``, ``allowed_actions`` and
+#: ``n_allowed`` as in :data:`rlfoundations._kernels.learning.Model`; without, all empty.
 ExplorationModel = namedtuple(
     "ExplorationModel",
     "next_state prob reward terminated continue_prob expected_reward initial initial_cdf "
-    "initial_guide optimal_values",
+    "initial_guide optimal_values allowed allowed_actions n_allowed",
+    defaults=(
+        np.zeros((0, 0), dtype=np.bool_),
+        np.zeros((0, 0), dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+    ),
 )
 #: Hyper-parameters: ``log_term`` is the log factor of the bonuses, ``reward_min`` /
 #: ``reward_max`` the reward range the learner is told; ``known_visits`` R-max's m.
@@ -106,11 +124,13 @@ def gamma_variate(shape, stream):
 
 
 @kernel
-def plan(settings, horizon, state, sampled_next, sampled_reward, policy, table):
+def plan(settings, horizon, state, sampled_next, sampled_reward, policy, table, allowed):
     """Backward induction on the empirical (UCBVI, R-max) or sampled (PSRL) model into
-    ``state.q_values`` and ``policy`` (H, S); ``table`` (H + 1, S) is scratch for the values."""
+    ``state.q_values`` and ``policy`` (H, S); ``table`` (H + 1, S) is scratch for the values.
+    A pair ``allowed`` (S, A; empty: every pair) forbids is worth -inf: never planned for."""
     q = state.q_values
     n_states, n_actions = state.visits.shape
+    masked = allowed.shape[0] > 0
     for s in range(n_states):
         table[horizon, s] = 0.0
     span = settings.reward_max - settings.reward_min
@@ -121,7 +141,9 @@ def plan(settings, horizon, state, sampled_next, sampled_reward, policy, table):
             best = 0
             for a in range(n_actions):
                 n = state.visits[s, a]
-                if settings.algorithm == PSRL:
+                if masked and not allowed[s, a]:
+                    qa = -np.inf
+                elif settings.algorithm == PSRL:
                     future = 0.0
                     for j in range(n_states):
                         future += sampled_next[s, a, j] * values[j]
@@ -189,16 +211,21 @@ def greedy_policy(settings, horizon, state, policy):
 @kernel
 def policy_regret(model, horizon, epsilon, policy, table):
     """``sum_s initial(s) * (V*_0(s) - V^pi_0(s))`` for the epsilon-greedy version of the
-    non-stationary ``policy``, by one exact backward pass; ``table`` (H + 1, S) is scratch."""
+    non-stationary ``policy`` (exploring among the allowed actions), by one exact backward
+    pass; ``table`` (H + 1, S) is scratch."""
     n_states, n_actions, n_outcomes = model.next_state.shape
+    masked = model.allowed.shape[0] > 0
     for s in range(n_states):
         table[horizon, s] = 0.0
     for t in range(horizon - 1, -1, -1):
         values = table[t + 1]
         for s in range(n_states):
             total = 0.0
+            choices = n_choices(model.n_allowed, s, n_actions)
             for a in range(n_actions):
-                weight = epsilon / n_actions
+                if masked and not model.allowed[s, a]:
+                    continue
+                weight = epsilon / choices
                 if a == policy[t, s]:
                     weight += 1.0 - epsilon
                 if weight == 0.0:
@@ -270,7 +297,8 @@ def explore(model, settings, stop_episode, state):
         else:
             if settings.algorithm == PSRL:
                 stream = sample_model(settings, state, sampled_table, sampled_reward, stream)
-            plan(settings, horizon, state, sampled_table, sampled_reward, policy, table)
+            allowed = model.allowed
+            plan(settings, horizon, state, sampled_table, sampled_reward, policy, table, allowed)
         state.regret[episode] = policy_regret(model, horizon, epsilon, policy, table)
         u, stream = uniform(stream)
         s = sample_initial(model.initial_cdf, model.initial_guide, u)
@@ -280,7 +308,9 @@ def explore(model, settings, stop_episode, state):
             if epsilon > 0.0:
                 u, stream = uniform(stream)
                 if u < epsilon:
-                    a, stream = below(stream, n_actions)
+                    a, stream = random_action(
+                        model.allowed_actions, model.n_allowed, s, n_actions, stream
+                    )
             first = (s * n_actions + a) * n_outcomes
             slot, stream = sample_outcome(prob_flat, first, n_outcomes, stream)
             reward = reward_flat[slot]

@@ -40,15 +40,17 @@ Random draws, in order, per step (the reference twins draw the same, in the same
 
 Dyna-Q+ (``kappa > 0``, Sutton and Barto, section 8.3): a planning update's reward gets the
 bonus ``kappa * sqrt(tau)``, tau the steps since the pair was last tried for real
-(``last_tried``, 0 at the start); and when a state is first seen, all its actions enter the
-model (in action order), the untried ones as a self-loop with reward 0.
+(``last_tried``, 0 at the start); and when a state is first seen, all its actions (its
+allowed ones, on a masked model) enter the model (in action order), the untried ones as a
+self-loop with reward 0.
 
 REINFORCE (:func:`reinforce`) draws the initial state, one ``uniform`` for its softmax
 action and the outcome, in that order, and learns only when an episode ends.
 
 Action masks: masked entries of the tables hold -inf (the caller sets them), so every max,
 argmax, tie and softmax over a row ranges over the allowed actions alone; exploration draws
-among ``model.allowed_actions`` and Expected SARSA's expectation skips masked entries.
+among ``model.allowed_actions`` (:func:`random_action`, shared by every learner's kernels)
+and Expected SARSA's expectation skips masked entries.
 
 Inputs are trusted: the Python layer validated them.
 """
@@ -323,15 +325,32 @@ def softmax_action(q, q_second, s, use_sum, temperature, stream):
 
 
 @inline_kernel
+def random_action(allowed_actions, n_allowed, s, n_actions, stream):
+    """An action of s drawn uniformly: ``below(n_allowed[s])`` among ``allowed_actions[s]``
+    with a mask, ``below(n_actions)`` without one (``n_allowed`` empty); and the stream."""
+    if n_allowed.shape[0] > 0:
+        k, stream = below(stream, n_allowed[s])
+        return allowed_actions[s, k], stream
+    return below(stream, n_actions)
+
+
+@inline_kernel
+def n_choices(n_allowed, s, n_actions):
+    """How many actions s allows: ``n_allowed[s]`` with a mask, ``n_actions`` without."""
+    if n_allowed.shape[0] > 0:
+        return n_allowed[s]
+    return n_actions
+
+
+@inline_kernel
 def behave_allowed(exploration, q, q_second, s, use_sum, level, model, stream):
     """:func:`behave` among the actions ``model`` allows in s: epsilon-greedy explores
-    uniformly among them (``below(n_allowed[s])``); greedy and softmax choices read Q, where
+    uniformly among them (:func:`random_action`); greedy and softmax choices read Q, where
     masked entries are -inf. Without a mask, :func:`behave` itself."""
     if exploration == EPSILON_GREEDY and model.n_allowed.shape[0] > 0:
         u, stream = uniform(stream)
         if u < level:
-            k, stream = below(stream, model.n_allowed[s])
-            return model.allowed_actions[s, k], stream
+            return random_action(model.allowed_actions, model.n_allowed, s, q.shape[1], stream)
         return greedy_random_tie(q, q_second, s, use_sum, stream)
     return behave(exploration, q, q_second, s, use_sum, level, stream)
 
@@ -475,9 +494,11 @@ def td(algorithm, model, settings, stop_step, state):
             pair = s * n_actions + a
             if model_next[s, a] < 0:
                 if kappa > 0.0:
-                    # Dyna-Q+: every action of a new state enters the model, untried ones
-                    # as a self-loop with reward 0.
-                    for b in range(n_actions):
+                    # Dyna-Q+: every allowed action of a new state enters the model, untried
+                    # ones as a self-loop with reward 0 (masked ones never: no replay of them).
+                    masked = model.n_allowed.shape[0] > 0
+                    for i in range(n_choices(model.n_allowed, s, n_actions)):
+                        b = model.allowed_actions[s, i] if masked else i
                         seen[n_seen] = s * n_actions + b
                         n_seen += 1
                         model_next[s, b] = s

@@ -14,6 +14,11 @@ Random draws, in order, per step (the reference twin draws the same, in the same
    greedily (``below(n_ties)`` only on ties); the other methods act epsilon-greedily
    (``uniform``, then ``below(A)`` to explore, or ``below(n_ties)`` on ties);
 3. the outcome: ``uniform`` against the running sum of ``prob[s, a, :]``, unless K == 1.
+
+Action masks: masked entries of Q hold -inf (the caller sets them), so greedy choices and the
+off-policy target range over the allowed actions; exploring starts draw the first action
+among the allowed ones (``below(n_allowed[s])``), and epsilon-greedy explores among them,
+b(a | s) counting them alone.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from rlfoundations._kernels._jit import inline_kernel, loop_kernel, parallel_ker
 from rlfoundations._kernels.learning import (
     EPSILON_GREEDY,
     argmax_lowest,
-    behave,
+    behave_allowed,
     flat_model,
     greedy_random_tie,
+    n_choices,
+    random_action,
     sample_initial,
     sample_outcome,
 )
@@ -37,7 +44,7 @@ from rlfoundations._kernels.prediction import (
     STATE,
     STEP,
 )
-from rlfoundations._kernels.random import below, load_state, store_state, uniform
+from rlfoundations._kernels.random import load_state, store_state, uniform
 
 # Methods.
 EXPLORING_STARTS = 0
@@ -58,8 +65,9 @@ ControlState = namedtuple(
 
 
 @inline_kernel
-def greedy_probability(q, s, a, epsilon):
-    """Probability that epsilon-greedy (ties broken uniformly) takes ``a`` in ``s``."""
+def greedy_probability(q, s, a, epsilon, n_choices):
+    """Probability that epsilon-greedy (ties broken uniformly) takes ``a`` in ``s``, exploring
+    among ``n_choices`` actions (the allowed ones: masked entries of Q are -inf)."""
     n_actions = q.shape[1]
     top = q[s, 0]
     n_ties = 1
@@ -69,7 +77,7 @@ def greedy_probability(q, s, a, epsilon):
             n_ties = 1
         elif q[s, b] == top:
             n_ties += 1
-    p = epsilon / n_actions
+    p = epsilon / n_choices
     if q[s, a] == top:
         p += (1.0 - epsilon) / n_ties
     return p
@@ -115,13 +123,19 @@ def monte_carlo_control(model, settings, stop_step, state):
             accumulated = 0.0
         if method == EXPLORING_STARTS:
             if length == 0:
-                a, stream = below(stream, n_actions)
+                a, stream = random_action(
+                    model.allowed_actions, model.n_allowed, s, n_actions, stream
+                )
             else:
                 a, stream = greedy_random_tie(q_values, q_values, s, False, stream)
             p = 1.0
         else:
-            a, stream = behave(EPSILON_GREEDY, q_values, q_values, s, False, epsilon, stream)
-            p = greedy_probability(q_values, s, a, epsilon)
+            a, stream = behave_allowed(
+                EPSILON_GREEDY, q_values, q_values, s, False, epsilon, model, stream
+            )
+            p = greedy_probability(
+                q_values, s, a, epsilon, n_choices(model.n_allowed, s, n_actions)
+            )
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
         r = reward[slot]

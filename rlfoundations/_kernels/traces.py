@@ -26,6 +26,11 @@ Random draws, in order: at an episode start ``uniform`` for the initial state, t
 behaviour action; per step, the outcome (unless K == 1), then the next action (unless
 terminated). The reference twins draw the same, in the same order.
 
+Action masks: as the TD learners' (:mod:`rlfoundations._kernels.learning`): masked entries
+of Q hold -inf (the caller sets them), the behaviour explores among the allowed actions
+(:func:`~rlfoundations._kernels.learning.behave_allowed`), and Watkins's greedy action is a
+maximum over the allowed ones; a masked pair is never taken, so its trace stays 0.
+
 Inputs are trusted: the Python layer validated them.
 """
 
@@ -41,7 +46,7 @@ from rlfoundations._kernels.learning import (
     N_SEEN,
     STATE,
     STEP,
-    behave,
+    behave_allowed,
     flat_model,
     sample_initial,
     sample_outcome,
@@ -114,7 +119,9 @@ def traces(algorithm, model, settings, stop_step, state):
                 eligibility[pair // n_actions, pair % n_actions] = 0.0
             n_active = 0
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-            a, stream = behave(exploration, q_values, q_values, s, False, level, stream)
+            a, stream = behave_allowed(
+                exploration, q_values, q_values, s, False, level, model, stream
+            )
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
         r = reward[slot]
@@ -130,7 +137,9 @@ def traces(algorithm, model, settings, stop_step, state):
         delta = r - q_values[s, a]
         if not done:
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-            a_next, stream = behave(exploration, q_values, q_values, s_next, False, level, stream)
+            a_next, stream = behave_allowed(
+                exploration, q_values, q_values, s_next, False, level, model, stream
+            )
             target_action = a_next
             if algorithm == WATKINS_Q_LAMBDA:
                 top = q_values[s_next, 0]

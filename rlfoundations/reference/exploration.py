@@ -20,7 +20,7 @@ import numpy as np
 
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.reference.horizon import backward_induction
-from rlfoundations.reference.learning import ModelEnv
+from rlfoundations.reference.learning import ModelEnv, random_action
 from rlfoundations.reference.planning import expected_reward
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import RegretResult
@@ -76,13 +76,26 @@ class Counts:
         self.reward_sum[s][a] += reward
 
 
+def allows(mdp: TabularMDP, s: int, a: int) -> bool:
+    """Whether ``mdp.action_mask`` (if any) allows action a in state s."""
+    return mdp.action_mask is None or bool(mdp.action_mask[s, a])
+
+
+def allowed_actions(mdp: TabularMDP, s: int) -> list | None:
+    """The actions s allows, or None when the model masks none anywhere."""
+    if mdp.action_mask is None or mdp.action_mask.all():
+        return None
+    return [a for a in range(mdp.n_actions) if mdp.action_mask[s, a]]
+
+
 def reward_range(mdp: TabularMDP) -> tuple[float, float]:
+    """The rewards of the outcomes of allowed pairs with positive probability: min, max."""
     rewards = [
         float(mdp.reward[s, a, k])
         for s in range(mdp.n_states)
         for a in range(mdp.n_actions)
         for k in range(mdp.max_outcomes)
-        if mdp.prob[s, a, k] > 0.0
+        if mdp.prob[s, a, k] > 0.0 and allows(mdp, s, a)
     ]
     return min(rewards), max(rewards)
 
@@ -107,8 +120,9 @@ def episode_regret(mdp: TabularMDP, optimal: list, policy: list, epsilon: float)
         stage = [0.0] * n_states
         for s in range(n_states):
             total = 0.0
-            for a in range(n_actions):
-                weight = epsilon / n_actions
+            allowed = allowed_actions(mdp, s)
+            for a in range(n_actions) if allowed is None else allowed:  # the allowed ones
+                weight = epsilon / (n_actions if allowed is None else len(allowed))
                 if a == policy[t][s]:
                     weight += 1.0 - epsilon
                 if weight == 0.0:
@@ -131,7 +145,7 @@ def optimistic_plan(mdp, horizon, counts, high, bonus_of, capped) -> tuple[list,
 
     ``bonus_of(n)`` is added to each backup and, if ``capped``, the result capped at
     ``(H - t) r_max``; pairs never tried (or, R-max, not known: ``bonus_of`` returns None)
-    are worth ``(H - t) r_max``.
+    are worth ``(H - t) r_max``, masked pairs -inf.
     """
     n_states, n_actions = mdp.n_states, mdp.n_actions
     q = [[[0.0] * n_actions for _ in range(n_states)] for _ in range(horizon)]
@@ -142,6 +156,9 @@ def optimistic_plan(mdp, horizon, counts, high, bonus_of, capped) -> tuple[list,
         stage = [0.0] * n_states
         for s in range(n_states):
             for a in range(n_actions):
+                if not allows(mdp, s, a):
+                    q[t][s][a] = -math.inf
+                    continue
                 n = counts.visits[s][a]
                 bonus = bonus_of(n)
                 if n == 0 or bonus is None:
@@ -167,8 +184,8 @@ def _run(algorithm, mdp, horizon, n_episodes, seed, choose_policy, learn=None, e
     ``learn(t, s, a, r, s', done)`` runs after each step.
     """
     rng = Xoshiro256(seed)
-    env = ModelEnv(mdp, rng)
-    optimal = backward_induction(mdp, horizon).values[0].tolist()
+    env = ModelEnv(mdp, rng, honour_mask=True)
+    optimal = backward_induction(mdp, horizon).values[0].tolist()  # over the allowed actions
     counts = Counts(mdp.n_states, mdp.n_actions)
     regrets, returns = [], []
     q = policy = None
@@ -180,7 +197,7 @@ def _run(algorithm, mdp, horizon, n_episodes, seed, choose_policy, learn=None, e
         for t in range(horizon):
             a = policy[t][s]
             if epsilon > 0.0 and rng.uniform() < epsilon:
-                a = rng.below(mdp.n_actions)
+                a = random_action(mdp.n_actions, rng, env.allowed(s))
             next_state, reward, done, _ = env.step(s, a)
             counts.add(s, a, reward, next_state, done)
             if learn is not None:
@@ -307,6 +324,9 @@ def psrl(
             stage = [0.0] * n_states
             for s in range(n_states):
                 for a in range(n_actions):
+                    if not allows(mdp, s, a):
+                        q[t][s][a] = -math.inf
+                        continue
                     future = 0.0
                     for j in range(n_states):
                         future += sampled_next[s][a][j] * values[j]
@@ -338,7 +358,13 @@ def ucb_q_learning(
     span = high - low
     iota = math.log((n_states * n_actions * horizon * n_episodes) / delta)
     start = [(horizon - t) * high if bonus != "none" else 0.0 for t in range(horizon)]
-    q = [[[start[t]] * n_actions for _ in range(n_states)] for t in range(horizon)]
+    q = [
+        [
+            [start[t] if allows(mdp, s, a) else -math.inf for a in range(n_actions)]
+            for s in range(n_states)
+        ]
+        for t in range(horizon)
+    ]
     visits = [[[0] * n_actions for _ in range(n_states)] for _ in range(horizon)]
     value_sum = [[[0.0] * n_actions for _ in range(n_states)] for _ in range(horizon)]
     value_square = [[[0.0] * n_actions for _ in range(n_states)] for _ in range(horizon)]

@@ -3,11 +3,13 @@
     V_T = terminal values,  V_t(s) = max_a [R(s, a) + gamma * sum_k P_k * V_{t+1}(s'_k)]
 
 (terminated outcomes contribute nothing after their reward), looped state by state, outcome
-by outcome in slot order, lowest action on ties. Slow by design: an oracle for the kernel.
+by outcome in slot order, lowest action on ties, the max over the actions ``action_mask``
+allows (a masked action's Q is -inf). Slow by design: an oracle for the kernel.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -35,9 +37,13 @@ def backward_induction(
     values = [[0.0] * n_states for _ in range(horizon)] + [terminal]
     q_values = [[[0.0] * n_actions for _ in range(n_states)] for _ in range(horizon)]
     policy = [[0] * n_states for _ in range(horizon)]
+    mask = mdp.action_mask
     for t in range(horizon - 1, -1, -1):
         for s in range(n_states):
             for a in range(n_actions):
+                if mask is not None and not mask[s, a]:
+                    q_values[t][s][a] = -math.inf  # a masked action is never chosen
+                    continue
                 future = 0.0
                 for k in range(mdp.max_outcomes):
                     if not mdp.terminated[s, a, k]:

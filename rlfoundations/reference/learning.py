@@ -241,6 +241,13 @@ def argmax_lowest(row: list) -> int:
     return best
 
 
+def random_action(n_actions: int, rng: Xoshiro256, allowed=None) -> int:
+    """An action drawn uniformly among ``allowed`` (a list), or among all ``n_actions``."""
+    if allowed is not None:
+        return allowed[rng.below(len(allowed))]
+    return rng.below(n_actions)
+
+
 def behave(row: list, exploration: str, level: float, rng: Xoshiro256, allowed=None) -> int:
     """Epsilon-greedy (level = epsilon) or softmax (level = temperature) on one Q row.
 
@@ -249,9 +256,7 @@ def behave(row: list, exploration: str, level: float, rng: Xoshiro256, allowed=N
     """
     if exploration == "epsilon_greedy":
         if rng.uniform() < level:
-            if allowed is not None:
-                return allowed[rng.below(len(allowed))]
-            return rng.below(len(row))
+            return random_action(len(row), rng, allowed)
         return greedy_random_tie(row, rng)
     top = max(row)
     weights = [math.exp((value - top) / level) for value in row]
@@ -600,8 +605,8 @@ def dyna_q(
     (r, s', terminated) seen.
 
     Dyna-Q+ (section 8.3) when ``kappa > 0``: a replay's reward gets ``kappa * sqrt(tau)``,
-    tau the steps since the pair was last tried; a new state's untried actions enter the
-    model as self-loops with reward 0.
+    tau the steps since the pair was last tried; a new state's untried (allowed) actions enter
+    the model as self-loops with reward 0.
     """
     rng = Xoshiro256(seed)
     env = _make_env(mdp, seed, rng)
@@ -631,7 +636,8 @@ def dyna_q(
             q[s][a] += step_alpha * (target - q[s][a])
             if (s, a) not in model:
                 if kappa > 0.0:
-                    for b in range(env.n_actions):  # Dyna-Q+: untried actions loop back
+                    # Dyna-Q+: untried (allowed) actions loop back
+                    for b in env.allowed(s) or range(env.n_actions):
                         seen.append((s, b))
                         model[s, b] = (0.0, s, False)
                 else:

@@ -21,6 +21,7 @@ from rlfoundations.reference.learning import (
     argmax_lowest,
     behave,
     greedy_random_tie,
+    random_action,
 )
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.results import LearningResult, SweepResult
@@ -31,11 +32,11 @@ if TYPE_CHECKING:
 __all__ = ["monte_carlo_control", "monte_carlo_control_sweep"]
 
 
-def _greedy_probability(row: list, a: int, epsilon: float) -> float:
-    """b(a | s) of epsilon-greedy with ties broken uniformly."""
+def _greedy_probability(row: list, a: int, epsilon: float, allowed=None) -> float:
+    """b(a | s) of epsilon-greedy with ties broken uniformly, exploring among ``allowed``."""
     top = max(row)
     n_ties = sum(1 for value in row if value == top)
-    p = epsilon / len(row)
+    p = epsilon / (len(row) if allowed is None else len(allowed))
     if row[a] == top:
         p += (1.0 - epsilon) / n_ties
     return p
@@ -56,8 +57,9 @@ def monte_carlo_control(
 ) -> LearningResult:
     """Monte Carlo ES (5.3), on-policy first-visit epsilon-soft (5.4), off-policy (5.7)."""
     rng = Xoshiro256(seed)
-    env = ModelEnv(mdp, rng)
+    env = ModelEnv(mdp, rng, honour_mask=True)
     q = _table(mdp.n_states, mdp.n_actions)
+    env.mask(q)  # masked pairs hold -inf: never greedy, never the target's choice
     weights = _table(mdp.n_states, mdp.n_actions)
     curve = Curve(mdp, gamma, n_steps, eval_every)
     curve.after_step(0, q)
@@ -88,11 +90,14 @@ def monte_carlo_control(
         accumulated = 0.0
         while t < n_steps:
             if method == "exploring_starts":
-                a = rng.below(mdp.n_actions) if not episode else greedy_random_tie(q[s], rng)
+                if not episode:  # the exploring start: any allowed pair
+                    a = random_action(mdp.n_actions, rng, env.allowed(s))
+                else:
+                    a = greedy_random_tie(q[s], rng)
                 p = 1.0
             else:
-                a = behave(q[s], "epsilon_greedy", epsilon, rng)
-                p = _greedy_probability(q[s], a, epsilon)
+                a = behave(q[s], "epsilon_greedy", epsilon, rng, env.allowed(s))
+                p = _greedy_probability(q[s], a, epsilon, env.allowed(s))
             s_next, r, done, truncated = env.step(s, a)
             t += 1
             accumulated += r

@@ -117,7 +117,9 @@ def td_prediction(
     """n-step TD (7.1), true online TD(lambda) (12.6) or offline lambda-return (12.1)."""
     offline = lam is not None and lam_method == "offline"
     rng = Xoshiro256(seed)
-    env = ModelEnv(mdp, rng)
+    # On a masked model the policies (checked by the public function) give masked actions
+    # probability 0: drawn from them, no masked action is ever taken.
+    env = ModelEnv(mdp, rng, honour_mask=True)
     rows = _policy_rows(mdp, policy)
     values = [0.0] * mdp.n_states
     acting = _acting(mdp)
@@ -338,7 +340,9 @@ def monte_carlo_prediction(
 ) -> PredictionResult:
     """First-visit or every-visit MC (section 5.1), off-policy by importance sampling (5.5-5.6)."""
     rng = Xoshiro256(seed)
-    env = ModelEnv(mdp, rng)
+    # On a masked model the policies (checked by the public function) give masked actions
+    # probability 0: drawn from them, no masked action is ever taken.
+    env = ModelEnv(mdp, rng, honour_mask=True)
     target = _policy_rows(mdp, policy)
     acting_rows = target if behaviour is None else _policy_rows(mdp, behaviour)
     values = [0.0] * mdp.n_states

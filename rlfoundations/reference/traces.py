@@ -38,6 +38,7 @@ def _trace_control(
     n_states, n_actions = env.n_states, env.n_actions
     level = epsilon if exploration == "epsilon_greedy" else temperature
     q = _table(n_states, n_actions)
+    env.mask(q)  # masked pairs hold -inf: never greedy, never taken, their trace stays 0
     z = _table(n_states, n_actions)
     returns, lengths = [], []
     curve = Curve(mdp, gamma, n_steps, eval_every)
@@ -46,7 +47,7 @@ def _trace_control(
     while t < n_steps:
         s = env.reset()
         z = _table(n_states, n_actions)
-        a = behave(q[s], exploration, schedule_value(level, t), rng)
+        a = behave(q[s], exploration, schedule_value(level, t), rng, env.allowed(s))
         episode_return, episode_length = 0.0, 0
         while t < n_steps:
             s_next, r, terminated, truncated = env.step(s, a)
@@ -57,7 +58,9 @@ def _trace_control(
             a_next, greedy = 0, True
             delta = r - q[s][a]
             if not terminated:
-                a_next = behave(q[s_next], exploration, schedule_value(level, t), rng)
+                a_next = behave(
+                    q[s_next], exploration, schedule_value(level, t), rng, env.allowed(s_next)
+                )
                 a_star = a_next
                 if algorithm == "watkins_q_lambda":
                     row = q[s_next]
