@@ -251,6 +251,82 @@ def n_step_sarsa(env, n_steps, seed, *, gamma, alpha=0.1, epsilon=0.1, n=4):
     return q
 
 
+def n_step_tree_backup(env, n_steps, seed, *, gamma, alpha=0.1, epsilon=0.1, n=4):
+    """Section 7.5's box, greedy target policy, with lists for the episode."""
+    rng, q = np.random.default_rng(seed), _tables(env)
+    t_total = 0
+    while t_total < n_steps:
+        s, _ = env.reset(seed=seed if t_total == 0 else None)
+        states, actions, rewards = [s], [_epsilon_greedy(q[s], epsilon, rng)], [0.0]
+        end, t = math.inf, 0
+        while True:
+            if t < end:
+                s2, r, terminated, truncated, _ = env.step(actions[t])
+                t_total += 1
+                states.append(s2)
+                rewards.append(r)
+                if terminated or truncated or t_total >= n_steps:
+                    end = t + 1
+                else:
+                    actions.append(_epsilon_greedy(q[s2], epsilon, rng))
+            tau = t + 1 - n
+            if tau >= 0:
+                if t + 1 >= end:
+                    g = rewards[end]
+                else:
+                    g = rewards[t + 1] + gamma * q[states[t + 1]].max()
+                for k in range(min(t, end - 1), tau, -1):
+                    row = q[states[k]]  # greedy pi: the branch taken has weight 1 or 0
+                    if actions[k] == _greedy(row):
+                        g = rewards[k] + gamma * g
+                    else:
+                        g = rewards[k] + gamma * row.max()
+                sa = states[tau], actions[tau]
+                q[sa] += alpha * (g - q[sa])
+            if tau == end - 1:
+                break
+            t += 1
+    return q
+
+
+# -- average reward (no discount): the differential learners -----------------------------------
+def differential_q_learning(env, n_steps, seed, *, alpha=0.1, eta=1.0, epsilon=0.1):
+    """Wan, Naik and Sutton (2021): R-bar moves by eta * alpha * delta; ends restart."""
+    rng, q, gain = np.random.default_rng(seed), _tables(env), 0.0
+    s, _ = env.reset(seed=seed)
+    for _ in range(n_steps):
+        a = _epsilon_greedy(q[s], epsilon, rng)
+        s2, r, terminated, truncated, _ = env.step(a)
+        if terminated:
+            s2, _ = env.reset()
+        delta = r - gain + q[s2].max() - q[s, a]
+        q[s, a] += alpha * delta
+        gain += eta * alpha * delta
+        s = env.reset()[0] if truncated else s2
+    return q
+
+
+def differential_sarsa(env, n_steps, seed, *, alpha=0.1, eta=1.0, epsilon=0.1):
+    """Section 10.3's box, tabular: R-bar moves by eta * alpha * delta; ends restart."""
+    rng, q, gain = np.random.default_rng(seed), _tables(env), 0.0
+    s, _ = env.reset(seed=seed)
+    a = _epsilon_greedy(q[s], epsilon, rng)
+    for _ in range(n_steps):
+        s2, r, terminated, truncated, _ = env.step(a)
+        if terminated:
+            s2, _ = env.reset()
+        a2 = _epsilon_greedy(q[s2], epsilon, rng)
+        delta = r - gain + q[s2, a2] - q[s, a]
+        q[s, a] += alpha * delta
+        gain += eta * alpha * delta
+        if truncated:
+            s, _ = env.reset()
+            a = _epsilon_greedy(q[s], epsilon, rng)
+        else:
+            s, a = s2, a2
+    return q
+
+
 # -- Monte Carlo control on Blackjack (observations are tuples) --------------------------------
 def _blackjack_index(observation) -> tuple[int, int, int]:
     player, dealer, usable = observation

@@ -133,7 +133,8 @@ class Learner:
     ``name`` is the function in ``rlfoundations`` and ``rlfoundations.reference``; ``plain``
     the same algorithm in :mod:`_plain` (None: no plain loop yet). ``kind`` says how it is
     called and on what: ``"control"`` (Taxi), ``"blackjack"`` (Monte Carlo control),
-    ``"prediction"`` (the random walk) or ``"regret"`` (RiverSwim, H = 20). ``twin_cost`` and
+    ``"prediction"`` (the random walk), ``"average"`` (Taxi, no discount: the differential
+    learners) or ``"regret"`` (RiverSwim, H = 20). ``twin_cost`` and
     ``plain_cost`` divide the twin's and the plain loop's steps where a step costs more
     (planning; a trace over the whole table), so that the calls last about as long.
     """
@@ -175,10 +176,36 @@ LEARNERS = [
         for trace in ("accumulating", "replacing", "dutch")
     ),
     Learner("n_step_sarsa (n=4)", "n_step_sarsa", "control", {"n": 4}, _plain.n_step_sarsa),
-    Learner("n_step_tree_backup (n=4)", "n_step_tree_backup", "control", {"n": 4}, None),
+    Learner(
+        "n_step_tree_backup (n=4)",
+        "n_step_tree_backup",
+        "control",
+        {"n": 4},
+        _plain.n_step_tree_backup,
+    ),
     Learner("q_sigma (n=4, sigma=0.5)", "q_sigma", "control", {"n": 4, "sigma": 0.5}, None),
-    # -- the integrator adds here: prioritized_sweeping, ---------
-    # -- differential_q_learning, differential_sarsa (one Learner each, plain=... or None) ----
+    Learner(
+        "prioritized_sweeping (10 planning steps)",
+        "prioritized_sweeping",
+        "control",
+        {"planning_steps": 10},
+        None,
+        twin_cost=200,  # the twin scans its whole queue for every pop
+    ),
+    Learner(
+        "differential_q_learning",
+        "differential_q_learning",
+        "average",
+        {"eta": 0.1},
+        _plain.differential_q_learning,
+    ),
+    Learner(
+        "differential_sarsa",
+        "differential_sarsa",
+        "average",
+        {"eta": 0.1},
+        _plain.differential_sarsa,
+    ),
     *(
         Learner(
             f"monte_carlo_control ({method})",
@@ -239,6 +266,7 @@ def _problems() -> dict:
     walk_policy = [0] * walk.n_states
     return {
         "control": (rlf.from_env(taxi_id), lambda: gymnasium.make(taxi_id), {"gamma": 0.99}),
+        "average": (rlf.from_env(taxi_id), lambda: gymnasium.make(taxi_id), {}),
         "blackjack": (
             rlf.from_env("Blackjack-v1"),
             lambda: gymnasium.make("Blackjack-v1"),
@@ -257,6 +285,8 @@ def _library_call(module, learner: Learner, mdp, fixed: dict, n_steps: int):
         return lambda: function(
             mdp, fixed["policy"], fixed["gamma"], n_steps, seed=0, **learner.options
         )
+    if learner.kind == "average":  # the differential learners take no gamma
+        return lambda: function(mdp, n_steps=n_steps, seed=0, **learner.options)
     return lambda: function(mdp, gamma=fixed["gamma"], n_steps=n_steps, seed=0, **learner.options)
 
 
