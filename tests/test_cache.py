@@ -219,3 +219,57 @@ def test_in_tree_caches_of_older_sources_are_removed_once_an_hour_old(tmp_path):
     got = _cache.prune_stale(current, now=now)
     assert got == [old]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rlfoundations-a", "rlfoundations-c"]
+
+
+# -- processes sharing the directory: saves exclusive, loads shared ---------------------------
+def lock_state(directory: Path) -> str:
+    """What another process would get on ``directory``'s lock now: "free", "shared" (a
+    shared lock is granted, an exclusive one is not) or "exclusive" (neither is)."""
+    fcntl = pytest.importorskip("fcntl")
+    with open(directory / _cache.LOCK_NAME, "a+b") as other:  # a separate open file: a rival
+        for mode, state in ((fcntl.LOCK_EX, "free"), (fcntl.LOCK_SH, "shared")):
+            try:
+                fcntl.flock(other.fileno(), mode | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            fcntl.flock(other.fileno(), fcntl.LOCK_UN)
+            return state
+    return "exclusive"
+
+
+def test_saving_an_entry_holds_the_directory_exclusively_and_loading_it_shared(
+    tmp_path, monkeypatch
+):
+    from numba.core import caching
+
+    monkeypatch.setattr(_cache, "CACHE_DIRECTORY", tmp_path)
+    seen = []
+    cache_file = caching.IndexDataCacheFile(str(tmp_path), "probe-1.py311", "stamp")
+    real_save, real_load = cache_file._save_data, cache_file._load_data
+    monkeypatch.setattr(
+        cache_file, "_save_data", lambda *a: (seen.append(lock_state(tmp_path)), real_save(*a))[1]
+    )
+    monkeypatch.setattr(
+        cache_file, "_load_data", lambda *a: (seen.append(lock_state(tmp_path)), real_load(*a))[1]
+    )
+    cache_file.save(("sig", "target"), b"machine code")
+    assert cache_file.load(("sig", "target")) == b"machine code"
+    assert seen == ["exclusive", "shared"]
+    assert lock_state(tmp_path) == "free"
+
+
+def test_caches_of_other_functions_are_not_locked(tmp_path, monkeypatch):
+    from numba.core import caching
+
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir(), theirs.mkdir()
+    monkeypatch.setattr(_cache, "CACHE_DIRECTORY", ours)
+    cache_file = caching.IndexDataCacheFile(str(theirs), "elsewhere-1.py311", "stamp")
+    real_save = cache_file._save_data
+    seen = []
+    monkeypatch.setattr(
+        cache_file, "_save_data", lambda *a: (seen.append(lock_state(theirs)), real_save(*a))[1]
+    )
+    cache_file.save(("sig", "target"), b"code")
+    assert seen == ["free"]
+    assert not (ours / _cache.LOCK_NAME).exists()

@@ -17,13 +17,22 @@ The directory is the first writable one of:
 5. none: kernels compile in memory on every run, with a :class:`KernelCacheWarning`.
 
 Caches of older sources beside the sources (2) are removed once an hour old; ``make clean``
-removes 2, 3 and 4; ``NUMBA_CACHE_DIR`` is the user's to clean. This module is
-plain Python (it runs before any kernel is decorated) and uses Numba's cache locator
-interface (``numba.core.caching``), which is private: the supported Numba versions are bounded.
+removes 2, 3 and 4; ``NUMBA_CACHE_DIR`` is the user's to clean.
+
+Processes sharing the directory (a sweep's worker processes, parallel test runs, two
+notebooks) take a file lock on it: exclusive while one saves an entry, shared while one
+loads. Numba's own cache has no lock: two processes saving different signatures of one
+function at once can both pick the same data file, leaving an index entry that points at the
+other's machine code, and the next process to load it crashes (numba/numba#4807, #10128).
+
+This module is plain Python (it runs before any kernel is decorated) and uses Numba's cache
+locator and cache file interfaces (``numba.core.caching``), which are private: the supported
+Numba versions are bounded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -37,7 +46,13 @@ from pathlib import Path
 import numba
 from numba.core import caching, config
 
-__all__ = ["KernelCacheWarning", "cache_directory", "install", "source_digest"]
+__all__ = [
+    "KernelCacheWarning",
+    "cache_directory",
+    "directory_lock",
+    "install",
+    "source_digest",
+]
 
 #: The directory of the kernel sources whose functions this cache serves.
 KERNELS_DIR = Path(__file__).resolve().parent
@@ -180,6 +195,71 @@ def prune_stale(directory: Path, now: float | None = None) -> list[Path]:
     return removed
 
 
+#: The lock file of a cache directory (a sibling of the entries, never removed while in use).
+LOCK_NAME = ".lock"
+
+
+@contextlib.contextmanager
+def directory_lock(directory: Path | str, exclusive: bool):
+    """Hold the lock of cache ``directory``: exclusive to save an entry, shared to load one.
+
+    An ``fcntl.flock`` on POSIX (``msvcrt.locking``, always exclusive, on Windows). Where the
+    lock file cannot be opened (a read-only directory, which nothing can save to either) the
+    body runs unlocked.
+    """
+    try:
+        handle = open(Path(directory) / LOCK_NAME, "a+b")  # held across the yield
+    except OSError:
+        yield
+        return
+    with handle:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+            return
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _ours(cache_file) -> bool:
+    directory = CACHE_DIRECTORY
+    return directory is not None and Path(cache_file._cache_path) == directory
+
+
+def _locking(method, exclusive: bool):
+    def locked(self, *args, **kwargs):
+        if not _ours(self):
+            return method(self, *args, **kwargs)
+        with directory_lock(self._cache_path, exclusive):
+            return method(self, *args, **kwargs)
+
+    locked.__wrapped__ = method  # type: ignore[attr-defined]
+    locked.rlfoundations_lock = True  # type: ignore[attr-defined]
+    return locked
+
+
+def install_locks() -> None:
+    """Make Numba's cache file of our directory save under the exclusive lock and load under
+    the shared one (once per process; other functions' caches are left as Numba has them)."""
+    cache_file = caching.IndexDataCacheFile
+    for name, exclusive in (("save", True), ("load", False)):
+        method = getattr(cache_file, name)
+        if not getattr(method, "rlfoundations_lock", False):
+            setattr(cache_file, name, _locking(method, exclusive))
+
+
 def install() -> bool:
     """Choose the cache directory and register the locator; whether kernels are cached."""
     global CACHE_DIRECTORY, DIGEST
@@ -195,4 +275,5 @@ def install() -> bool:
     implementation = getattr(caching, "CacheImpl", None) or caching._CacheImpl
     if KernelCacheLocator not in implementation._locator_classes:
         implementation._locator_classes.insert(0, KernelCacheLocator)
+    install_locks()
     return True
