@@ -16,8 +16,6 @@ from rlfoundations.envs.rick import ACTION_NAMES as RICK_ACTIONS
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.explain import explain
 from rlfoundations.extract import from_env
-from rlfoundations.planning import value_iteration
-from rlfoundations.sweeps import sweep
 
 __all__ = ["COMMANDS", "add_compare", "add_explain", "compare_command", "explain_command"]
 
@@ -115,6 +113,8 @@ def add_explain(commands) -> None:
 
 
 def compare_command(args: argparse.Namespace) -> int:
+    from rlfoundations.sweeps import sweep  # loads Numba: only when the command runs
+
     mdp = from_env(args.env)
     eval_every = max(1, args.steps // 20) if args.metric == "auc" else None
     specs = {
@@ -153,6 +153,8 @@ def compare_command(args: argparse.Namespace) -> int:
 
 
 def explain_command(args: argparse.Namespace) -> int:
+    from rlfoundations.planning import value_iteration  # loads Numba: only when it runs
+
     mdp = from_env(args.env)
     if not 0 <= args.state < mdp.n_states:
         raise InvalidValueError(f"--state must be in [0, {mdp.n_states}), got {args.state}")

@@ -18,7 +18,6 @@ import time
 import numpy as np
 
 from rlfoundations.errors import InvalidValueError
-from rlfoundations.exploration import exploration_sweep
 from rlfoundations.extract import from_env
 from rlfoundations.problems import CATALOG, get_problem
 from rlfoundations.progress import ProgressBar, format_duration
@@ -135,6 +134,8 @@ def _model(args: argparse.Namespace):
 
 def regret_command(args: argparse.Namespace) -> int:
     """Run the learner over the seeds; print the regret of both halves of the episodes."""
+    from rlfoundations.exploration import exploration_sweep  # loads Numba: only when it runs
+
     options = _options(args)
     if not 0 <= args.seed or args.seed + args.seeds > 2**64:
         raise InvalidValueError(f"--seed {args.seed} with --seeds {args.seeds} leaves [0, 2**64)")

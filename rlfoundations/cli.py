@@ -54,15 +54,6 @@ from rlfoundations import _cli_data, _cli_regret
 from rlfoundations.errors import InvalidValueError, UserError
 from rlfoundations.extract import from_env, make
 from rlfoundations.mdp import TabularMDP
-from rlfoundations.persistence import load, load_metadata, save
-from rlfoundations.planning import (
-    modified_policy_iteration,
-    policy_evaluation,
-    policy_iteration,
-    value_iteration,
-)
-from rlfoundations.policy import GreedyPolicy, StochasticPolicy
-from rlfoundations.prediction import acting_states
 from rlfoundations.problems import CATALOG, env_id, get_problem
 from rlfoundations.problems._cli import parse_params, problems_command
 from rlfoundations.progress import ProgressBar, format_duration
@@ -75,19 +66,30 @@ from rlfoundations.results import (
     PredictionSweepResult,
     SoftResult,
 )
-from rlfoundations.schedules import Schedule
-from rlfoundations.sweeps import sweep
 
 __all__ = ["main"]
 
+
+def _planning():
+    """:mod:`rlfoundations.planning`, imported when a command first solves."""
+    from rlfoundations import planning
+
+    return planning
+
+
+# The modules that load Numba (planning, policy, persistence, prediction, schedules, sweeps)
+# are imported by the functions that use them: ``--help`` or ``problems`` loads no kernel.
 METHODS = {
-    "vi": ("value iteration", lambda mdp, gamma: value_iteration(mdp, gamma)),
+    "vi": ("value iteration", lambda mdp, gamma: _planning().value_iteration(mdp, gamma)),
     "gs": (
         "Gauss-Seidel value iteration",
-        lambda mdp, gamma: value_iteration(mdp, gamma, gauss_seidel=True),
+        lambda mdp, gamma: _planning().value_iteration(mdp, gamma, gauss_seidel=True),
     ),
-    "pi": ("policy iteration", lambda mdp, gamma: policy_iteration(mdp, gamma)),
-    "mpi": ("modified policy iteration", lambda mdp, gamma: modified_policy_iteration(mdp, gamma)),
+    "pi": ("policy iteration", lambda mdp, gamma: _planning().policy_iteration(mdp, gamma)),
+    "mpi": (
+        "modified policy iteration",
+        lambda mdp, gamma: _planning().modified_policy_iteration(mdp, gamma),
+    ),
 }
 ALGORITHMS = {
     "q-learning": "q_learning",
@@ -629,6 +631,8 @@ def _show_episode(env: gymnasium.Env, policy: np.ndarray, seed: int) -> None:
 
 def _undiscounted_return(mdp: TabularMDP, policy: np.ndarray) -> float | None:
     """Mean undiscounted episode return of ``policy``, None if it never ends somewhere."""
+    from rlfoundations.planning import policy_evaluation
+
     try:
         return policy_evaluation(mdp, policy, 1.0).mean_return(mdp.initial)
     except ValueError:
@@ -673,6 +677,9 @@ def _solve_other_criterion(
 
 
 def solve_command(args: argparse.Namespace) -> int:
+    from rlfoundations.persistence import save
+    from rlfoundations.policy import GreedyPolicy
+
     if not args.show_episode:
         _refuse(_given(args, "seed"), "without --show-episode")
     _default(args, "seed", 0)
@@ -732,6 +739,8 @@ def solve_command(args: argparse.Namespace) -> int:
 # -- train -----------------------------------------------------------------------------------
 def _train_settings(args: argparse.Namespace) -> dict:
     """The learner's keyword arguments from the flags, refusing flags it would ignore."""
+    from rlfoundations.schedules import Schedule
+
     if args.algo in PREDICTION_ALGORITHMS:
         _default(args, "gamma", 0.99)
         return _prediction_settings(args)
@@ -837,6 +846,10 @@ def _prediction_settings(args: argparse.Namespace) -> dict:
 
 def _prediction_policy(args: argparse.Namespace, mdp: TabularMDP, kwargs: dict):
     """The policy ``--policy`` names, and how to say it: a file, uniform, or optimal."""
+    from rlfoundations.persistence import load, load_metadata
+    from rlfoundations.planning import value_iteration
+    from rlfoundations.policy import StochasticPolicy
+
     if args.policy is None:
         policy = value_iteration(mdp, args.gamma, epsilon=1e-10).policy
         return policy, f"the optimal policy (value iteration, gamma {args.gamma:g})"
@@ -867,6 +880,9 @@ def _prediction_policy(args: argparse.Namespace, mdp: TabularMDP, kwargs: dict):
 
 def _train_prediction(args: argparse.Namespace, settings: dict) -> int:
     """``train --algo td-prediction``: learn a policy's values, print the RMS error."""
+    from rlfoundations.prediction import acting_states
+    from rlfoundations.sweeps import sweep
+
     kwargs = _env_kwargs(args)
     mdp = _model(args, kwargs)
     policy, described = _prediction_policy(args, mdp, kwargs)
@@ -923,6 +939,10 @@ def _train_prediction(args: argparse.Namespace, settings: dict) -> int:
 
 
 def train_command(args: argparse.Namespace) -> int:
+    from rlfoundations.persistence import save
+    from rlfoundations.planning import value_iteration
+    from rlfoundations.sweeps import sweep
+
     settings = _train_settings(args)
     if args.seed + args.seeds > 2**64:
         raise CommandError(f"--seed {args.seed} with --seeds {args.seeds} passes 2**64")
@@ -1043,6 +1063,8 @@ def _report_average(args: argparse.Namespace, mdp: TabularMDP, result, kwargs, o
 
 
 def _policy_values(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarray | None:
+    from rlfoundations.planning import policy_evaluation
+
     try:
         return policy_evaluation(mdp, policy, gamma).values
     except ValueError:  # gamma = 1 and a policy that never ends the episode somewhere
@@ -1056,6 +1078,8 @@ def _gap(gap: float) -> str:
 # -- play ------------------------------------------------------------------------------------
 def _policy_actions(obj, path: str, n_states: int, n_actions: int) -> np.ndarray:
     """The action table inside whatever ``load`` returned."""
+    from rlfoundations.policy import GreedyPolicy
+
     if isinstance(obj, GreedyPolicy):
         actions = obj.actions
     elif isinstance(obj, PlanningResult | LearningResult | AverageRewardResult):
@@ -1085,6 +1109,8 @@ def _policy_of(obj, path: str, n_states: int, n_actions: int, seed: int) -> Call
     (S, A) policy) draws its actions from a generator seeded with ``seed``; any other is a
     table of actions.
     """
+    from rlfoundations.policy import StochasticPolicy
+
     if isinstance(obj, StochasticPolicy):
         probabilities = obj.probabilities
     elif isinstance(obj, SoftResult | LinearProgrammingResult):
@@ -1101,6 +1127,8 @@ def _policy_of(obj, path: str, n_states: int, n_actions: int, seed: int) -> Call
 
 
 def _saved_policy(path: Path, args: argparse.Namespace, kwargs: dict, env) -> Callable[[int], int]:
+    from rlfoundations.persistence import load, load_metadata
+
     loaded = load(path, env_id=args.env)
     saved = load_metadata(path)["metadata"].get("env_kwargs")
     if saved is not None and saved != json.loads(json.dumps(kwargs)):
@@ -1115,6 +1143,8 @@ def _saved_policy(path: Path, args: argparse.Namespace, kwargs: dict, env) -> Ca
 
 
 def play_command(args: argparse.Namespace) -> int:
+    from rlfoundations.planning import value_iteration
+
     if args.policy is not None:
         _refuse(_given(args, "gamma"), "with --policy (the policy is already solved)")
     if args.gif is not None:
