@@ -16,8 +16,14 @@ Measured:
    ``DiscreteDP``, measured on this machine to a 1e-10 tolerance, warm): Taxi value iteration
    with the call overhead, Taxi policy iteration, the 10^6-state sweep on all threads, and the
    extraction of Taxi from its ``P`` table;
-5. cold start (compiling every kernel into an empty cache) and warm start (import + first
-   Taxi solve with the cache filled), each in a fresh process;
+5. start-up, each in a fresh process (``--startup`` runs this section alone): the CPU time
+   (user + sys, steadier than wall time on a shared machine) and wall time of
+   ``python -c "import numba"``, of the Numba floor (a one-line cached ``@njit`` function,
+   called once: Numba's own first-call set-up, paid by any Numba program), of ``import
+   rlfoundations`` and of ``rlfoundations solve Taxi-v3`` warm (kernels cached) and cold
+   (empty Numba cache); the ratios of the "start-up" row of issue 16 (warm solve / import
+   numba <= 1.5x, cold solve / warm solve <= 4x), the warm solve against the floor, and the
+   cold compile of every planning kernel;
 6. threads on an idle and a busy machine (``--threads`` runs this table only): value
    iteration to convergence with its default thread choice, against forcing serial and
    forcing parallel sweeps, idle and with one other process spinning on a core (the busy
@@ -33,6 +39,7 @@ import argparse
 import contextlib
 import functools
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -94,15 +101,6 @@ def reference_sweep_seconds(mdp: rlf.TabularMDP) -> float:
     return median_time(sweep, repeats=3, min_seconds=0.0)
 
 
-START_SCRIPT = """
-import time
-start = time.perf_counter()
-import rlfoundations as rlf
-mdp = rlf.from_env("Taxi-v3")
-rlf.value_iteration(mdp, 0.99)
-print(time.perf_counter() - start)
-"""
-
 COMPILE_ALL = """
 import time
 import warnings
@@ -118,6 +116,77 @@ rlf.policy_evaluation(mdp, rlf.value_iteration(mdp, 0.9).policy, 0.9, method="it
 rlf.modified_policy_iteration(mdp, 0.99)
 print(time.perf_counter() - start)
 """
+
+
+#: The Numba floor: a one-line cached kernel, called once.
+FLOOR_SCRIPT = """
+import numba
+
+@numba.njit(cache=True)
+def one_more(x):
+    return x + 1
+
+one_more(1)
+"""
+
+
+def child_seconds(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(CPU seconds, user + sys, wall seconds) of one fresh process running ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return cpu, wall
+
+
+def startup(quick: bool, repeats: int = 5) -> None:
+    """The start-up figures, each a median over ``repeats`` fresh processes, interleaved."""
+    with tempfile.TemporaryDirectory() as scratch:
+        env = dict(os.environ)
+        # Byte code cached as an installed package has it (in a private directory), even
+        # where the caller's environment turns byte-code writing off.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(scratch, "pycache")
+        floor = os.path.join(scratch, "floor.py")
+        with open(floor, "w") as file:
+            file.write(FLOOR_SCRIPT)
+        solve = [sys.executable, "-m", "rlfoundations", "solve", "Taxi-v3"]
+        commands = {
+            "import numba": [sys.executable, "-c", "import numba"],
+            "Numba floor (1 cached njit)": [sys.executable, floor],
+            "import rlfoundations": [sys.executable, "-c", "import rlfoundations"],
+            "solve Taxi-v3, warm": solve,
+        }
+        for command in commands.values():  # fill the byte-code and kernel caches
+            child_seconds(command, env)
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(repeats):
+            for name, command in commands.items():
+                times[name].append(child_seconds(command, env))
+        if not quick:
+            times["solve Taxi-v3, cold"] = []
+            for repeat in range(2):
+                cold_env = dict(env, NUMBA_CACHE_DIR=os.path.join(scratch, f"numba{repeat}"))
+                times["solve Taxi-v3, cold"].append(child_seconds(solve, cold_env))
+    print(f"\nStart-up, fresh processes (medians of {repeats}; load {load_average()})")
+    row("process", "CPU s", "wall s", "CPU / numba", "CPU / floor")
+    cpu = {name: statistics.median(c for c, _ in runs) for name, runs in times.items()}
+    for name, runs in times.items():
+        wall = statistics.median(w for _, w in runs)
+        row(
+            name,
+            f"{cpu[name]:.2f}",
+            f"{wall:.2f}",
+            f"{cpu[name] / cpu['import numba']:.2f}x",
+            f"{cpu[name] / cpu['Numba floor (1 cached njit)']:.2f}x",
+        )
+    warm = cpu["solve Taxi-v3, warm"]
+    print(f"  warm solve / import numba: {warm / cpu['import numba']:.2f}x CPU (target <= 1.5x)")
+    if "solve Taxi-v3, cold" in cpu:
+        cold = cpu["solve Taxi-v3, cold"]
+        print(f"  cold solve / warm solve: {cold / warm:.2f}x CPU (target <= 4x)")
 
 
 def fresh_process_seconds(script: str, cache_dir: str | None = None) -> float:
@@ -261,7 +330,11 @@ def main() -> None:
         action="store_true",
         help="only the thread-choice and Gauss-Seidel tables (idle and busy)",
     )
+    parser.add_argument("--startup", action="store_true", help="only the start-up figures")
     args = parser.parse_args()
+    if args.startup:
+        startup(args.quick)
+        return
     threads = numba.get_num_threads()
     print(f"rlfoundations {rlf.__version__}, numba {numba.__version__}, {threads} threads")
     print(f"load average {load_average()} (the machine may be shared: compare ratios)\n")
@@ -401,13 +474,11 @@ def main() -> None:
     threads_table(sizes)
     gauss_seidel_table(sizes[:3])
 
-    print("\nStart-up, each in a fresh process")
-    warm = statistics.median(fresh_process_seconds(START_SCRIPT) for _ in range(3))
-    print(f"  warm start (import + first Taxi solve, kernels cached): {warm:.2f} s")
+    startup(args.quick, repeats=3 if args.quick else 5)
     if not args.quick:
         with tempfile.TemporaryDirectory() as cache:
             cold = fresh_process_seconds(COMPILE_ALL, cache_dir=cache)
-        print(f"  cold start (compile every planning kernel, empty cache): {cold:.1f} s")
+        print(f"  cold compile of every planning kernel (empty cache): {cold:.1f} s wall")
 
 
 if __name__ == "__main__":
