@@ -134,18 +134,6 @@ def test_a_solve_imports_no_heavy_library():
     assert set(HEAVY) & got == set()
 
 
-def test_a_small_solve_loads_no_parallel_kernel():
-    code = (
-        "import rlfoundations as rlf\n"
-        "from rlfoundations._kernels import planning\n"
-        "rlf.value_iteration(rlf.problems.forest(), 0.9)\n"
-        "print(bool(planning.value_iteration.signatures), "
-        "planning.parallel_value_iteration.signatures, planning._sweep_chunks.signatures)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", "[]", "[]"]
-
-
 def test_the_command_line_loads_numba_only_for_a_command_that_computes():
     listing = (
         "import contextlib, io\n"
