@@ -1024,6 +1024,7 @@ def _report_average(args: argparse.Namespace, mdp: TabularMDP, result, kwargs, o
     """The differential learners' report: learned and exact gains against the optimal gain."""
     from rlfoundations.average import average_reward_policy_iteration, relative_value_iteration
     from rlfoundations.batch import greedy_gains
+    from rlfoundations.persistence import save
 
     try:
         optimal = relative_value_iteration(mdp).gain

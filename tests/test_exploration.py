@@ -353,6 +353,8 @@ def test_ctrl_c_without_records_keeps_the_regret_of_the_episodes_finished():
 def test_record_episodes_must_be_a_bool():
     with pytest.raises(InvalidTypeError, match="record_episodes"):
         rlf.ucbvi(river_swim(), 5, 5, record_episodes="no")
+
+
 # -- action masks ------------------------------------------------------------------------------
 def masked_dense_values(mdp: rlf.TabularMDP, horizon: int, policy=None, epsilon: float = 0.0):
     """V_0 on the dense model (to_dense: -inf at masked pairs) by matrix products: the optimum
