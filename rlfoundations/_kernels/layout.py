@@ -51,7 +51,9 @@ def state_blocks(array: np.ndarray, dtype=None) -> np.ndarray:
     """
     n_states = array.shape[0]
     n_blocks = -(-n_states // LANES)
-    blocks = np.empty((n_blocks, *array.shape[1:], LANES), dtype=array.dtype if dtype is None else dtype)
+    blocks = np.empty(
+        (n_blocks, *array.shape[1:], LANES), dtype=array.dtype if dtype is None else dtype
+    )
     # (B, ..., LANES) seen as (B, LANES, ...): the states in their own order.
     by_state = np.moveaxis(blocks, -1, 1)
     full = n_states // LANES
