@@ -9,6 +9,19 @@ compiling the kernel on a short run. With records the growth is the episode arra
 an episode, doubled when full); with summaries it stays flat: a fixed buffer of 4096 episodes
 is folded into running totals whenever it fills. Not a test: the figures depend on the
 allocator and the machine.
+
+The second table is the memory of a model built from arrays and solved, in bytes per (s, a,
+k) slot, at 10^6 and 10^7 states x 4 actions x 3 outcomes (``--quick``: 10^5 and 10^6). Each
+(size, solver) is a fresh subprocess that imports the package, warms the solver on a small
+model, then builds a random model's arrays with NumPy as a user would (int64 next states,
+float64 probabilities and rewards, bool terminations: 25.7 bytes a slot with ``initial``),
+builds the ``TabularMDP`` (the peak while building counts the user's arrays and the model's
+copies), drops the user's arrays, and solves. Figures come from ``/proc/self/status``
+(``VmRSS`` now, ``VmHWM`` the peak, reset through ``/proc/self/clear_refs`` before each
+phase) minus the resident size before the arrays were made: Linux only. "resident" is what
+stays after the solve with the model and the result held: the model's arrays, its expected
+rewards, the kernels' block layout and the result's arrays (Q-values and four per-state
+arrays, 5.3 bytes a slot at 4 x 3).
 """
 
 from __future__ import annotations
@@ -16,6 +29,8 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+
+from _common import load_average
 
 POINT = """
 import resource, sys
@@ -27,6 +42,66 @@ result = rlf.q_learning(mdp, gamma=0.99, n_steps={n_steps}, seed=0, record_episo
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(after - before, result.n_episodes)
 """
+
+
+MODEL_POINT = """
+import sys, warnings
+import numpy as np
+import rlfoundations as rlf
+
+def status(field):
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
+
+def reset_peak():
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+def user_arrays(n_states, n_actions=4, n_outcomes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (n_states, n_actions, n_outcomes)
+    next_state = rng.integers(0, n_states, size=shape)
+    prob = rng.random(shape)
+    prob /= prob.sum(axis=2, keepdims=True)
+    reward = rng.normal(size=shape)
+    terminated = rng.random(shape) < 0.01
+    initial = np.full(n_states, 1.0 / n_states)
+    return dict(next_state=next_state, prob=prob, reward=reward, terminated=terminated,
+                initial=initial)
+
+def solve(mdp):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if "{solver}" == "value_iteration":
+            return rlf.value_iteration(mdp, gamma=0.9, epsilon=1e-2)
+        return rlf.policy_iteration(mdp, gamma=0.9, epsilon=1e-2, max_iter=3)
+
+solve(rlf.TabularMDP(**user_arrays(100)))
+base = status("VmRSS")
+arrays = user_arrays({n_states})
+user = status("VmRSS") - base
+reset_peak()
+mdp = rlf.TabularMDP(**arrays)
+building = status("VmHWM") - base
+del arrays
+model = status("VmRSS") - base
+reset_peak()
+result = solve(mdp)
+print(user, building, model, status("VmHWM") - base, status("VmRSS") - base)
+"""
+
+#: Solvers measured by the model table.
+SOLVERS = ("value_iteration", "policy_iteration")
+
+
+def model_bytes_per_slot(n_states: int, solver: str) -> tuple[float, ...]:
+    """(user arrays, building peak, model, solving peak, resident) in bytes per slot."""
+    code = MODEL_POINT.format(n_states=n_states, solver=solver)
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    slots = n_states * 4 * 3
+    return tuple(int(figure) / slots for figure in output)
 
 
 def peak_growth_kib(n_steps: int, record: bool) -> tuple[int, int]:
@@ -50,6 +125,21 @@ def main() -> None:
         recorded, episodes = peak_growth_kib(n_steps, True)
         summarised, _ = peak_growth_kib(n_steps, False)
         print(f"{n_steps:>12,} {episodes:>11,} {recorded / 1024:>19.1f} {summarised / 1024:>21.1f}")
+    print()
+    load = load_average()
+    print(f"a model built from arrays and solved, bytes per (s, a, k) slot (load average {load})")
+    print(
+        f"{'states x 4 x 3':>15} {'solver':>17} {'user':>6} {'building':>9} {'model':>6} "
+        f"{'solving':>8} {'resident':>9} {'slots in 24 GB':>15}"
+    )
+    for n_states in [10**5, 10**6] if quick else [10**6, 10**7]:
+        for solver in SOLVERS:
+            user, building, model, solving, resident = model_bytes_per_slot(n_states, solver)
+            fits = 24e9 / max(building, solving)
+            print(
+                f"{n_states:>15.0e} {solver:>17} {user:>6.1f} {building:>9.1f} {model:>6.1f} "
+                f"{solving:>8.1f} {resident:>9.1f} {fits:>15.2g}"
+            )
 
 
 if __name__ == "__main__":

@@ -46,6 +46,35 @@ def _first_index(mask: np.ndarray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
 
 
+#: Entries per chunk of the construction checks: their temporaries stay this small (a few
+#: MB) beside a model of any size, instead of one (S, A, K) bool array per comparison.
+_CHECK_ENTRIES = 1 << 20
+
+
+def _state_chunks(array: np.ndarray):
+    """(first state, ``array[first:last]``) over chunks of about ``_CHECK_ENTRIES`` entries."""
+    if array.ndim == 0 or array.shape[0] == 0:
+        yield 0, array
+        return
+    per_state = max(1, array[0].size)
+    step = max(1, _CHECK_ENTRIES // per_state)
+    for first in range(0, array.shape[0], step):
+        yield first, array[first : first + step]
+
+
+def _first_bad(array: np.ndarray, is_bad) -> tuple[int, ...] | None:
+    """Index of the first entry of ``array`` (C order) where ``is_bad`` is True, or None.
+
+    ``is_bad`` maps a chunk of states to a bool array of its shape; checked chunk by chunk.
+    """
+    for first, chunk in _state_chunks(array):
+        bad = is_bad(chunk)
+        if bad.any():
+            index = _first_index(bad)
+            return (first + index[0], *index[1:])
+    return None
+
+
 def _check_factors(factors, n_states: int) -> tuple[tuple[str, int], ...]:
     """``factors`` as a tuple of (name, size) pairs whose sizes multiply to ``n_states``."""
     try:
@@ -172,10 +201,9 @@ def _as_array(name: str, value, kinds: str, dtype) -> np.ndarray:
             f"{name} must have a dtype of kind {kinds!r} (got dtype {array.dtype}); "
             f"convert it explicitly, e.g. np.asarray({name}, dtype={np.dtype(dtype).name})"
         )
-    # A private copy: freezing it must not freeze (or alias) the caller's array.
-    array = np.array(array, dtype=dtype, order="C", copy=True)
-    array.setflags(write=False)
-    return array
+    # A private copy, made once into the final dtype: freezing it must not freeze (or
+    # alias) the caller's array. The caller freezes it once its checks are done.
+    return np.array(array, dtype=dtype, order="C", copy=True)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -274,9 +302,12 @@ class TabularMDP:
             "terminated": _as_array("terminated", self.terminated, "b", np.bool_),
             "initial": _as_array("initial", self.initial, "fiu", np.float64),
         }
-        fields["prob"] = _clip_tiny_negatives(fields["prob"])
-        fields["initial"] = _clip_tiny_negatives(fields["initial"])
+        # The copies are private: clip them in place (a second copy would double the peak).
+        for name in ("prob", "initial"):
+            for _, chunk in _state_chunks(fields[name]):
+                chunk[(chunk < 0) & (chunk >= -PROB_TOLERANCE)] = 0.0
         for name, array in fields.items():
+            array.setflags(write=False)
             object.__setattr__(self, name, array)
         self._validate()
 
@@ -300,31 +331,32 @@ class TabularMDP:
                 f"initial must have shape ({n_states},), got {self.initial.shape}"
             )
 
-        bad = (self.next_state < 0) | (self.next_state >= n_states)
-        if bad.any():
-            s, a, k = _first_index(bad)
+        found = _first_bad(self.next_state, lambda chunk: (chunk < 0) | (chunk >= n_states))
+        if found is not None:
+            s, a, k = found
             raise InvalidValueError(
                 f"next_state[{s}, {a}, {k}] = {self.next_state[s, a, k]} is out of range "
                 f"[0, {n_states}) at (state={s}, action={a})"
             )
-        bad = ~np.isfinite(self.prob) | (self.prob < 0)
-        if bad.any():
-            s, a, k = _first_index(bad)
+        found = _first_bad(self.prob, lambda chunk: ~np.isfinite(chunk) | (chunk < 0))
+        if found is not None:
+            s, a, k = found
             raise InvalidValueError(
                 f"prob[{s}, {a}, {k}] = {self.prob[s, a, k]} is not a probability "
                 f"at (state={s}, action={a})"
             )
-        totals = self.prob.sum(axis=2)
-        bad = np.abs(totals - 1.0) > PROB_TOLERANCE
-        if bad.any():
-            s, a = _first_index(bad)
+        found = _first_bad(
+            self.prob, lambda chunk: np.abs(chunk.sum(axis=2) - 1.0)[:, :, None] > PROB_TOLERANCE
+        )
+        if found is not None:
+            s, a, _ = found
             raise InvalidValueError(
-                f"prob sums to {float(totals[s, a])!r} at (state={s}, action={a}); "
+                f"prob sums to {float(self.prob[s, a].sum())!r} at (state={s}, action={a}); "
                 f"the outcome probabilities of every (state, action) must sum to 1"
             )
-        bad = ~np.isfinite(self.reward)
-        if bad.any():
-            s, a, k = _first_index(bad)
+        found = _first_bad(self.reward, lambda chunk: ~np.isfinite(chunk))
+        if found is not None:
+            s, a, k = found
             raise InvalidValueError(
                 f"reward[{s}, {a}, {k}] = {self.reward[s, a, k]} is not finite "
                 f"at (state={s}, action={a})"

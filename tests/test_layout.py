@@ -368,3 +368,74 @@ def test_public_signatures_are_found():
     assert "rlfoundations.planning.value_iteration" in got
     assert "rlfoundations.mdp.TabularMDP.from_dense" in got
     assert "rlfoundations.compare.iqm" in got
+
+
+def blocks_by_concatenation(array: np.ndarray) -> np.ndarray:
+    """The block layout written the obvious way: pad, reshape, move the lane axis last."""
+    n_blocks = -(-array.shape[0] // lanes.LANES)
+    padding = n_blocks * lanes.LANES - array.shape[0]
+    padded = np.concatenate([array, np.repeat(array[-1:], padding, axis=0)])
+    return np.moveaxis(padded.reshape(n_blocks, lanes.LANES, *array.shape[1:]), 1, -1)
+
+
+@pytest.mark.parametrize("n_states", [8 * 12_500, 8 * 12_500 + 5])
+def test_block_layout_is_written_in_place_with_the_same_bits(n_states):
+    import tracemalloc
+
+    rng = np.random.default_rng(n_states)
+    shape = (n_states, 4, 3)
+    next_state = rng.integers(0, n_states, size=shape)
+    prob = rng.random(shape)
+    terminated = rng.random(shape) < 0.1
+    expected_reward = rng.normal(size=shape[:2])
+    mask = rng.random(shape[:2]) < 0.9
+    mask[:, 0] = True
+    tracemalloc.start()
+    try:
+        got = layout.build_kernel_model(next_state, prob, terminated, expected_reward, mask)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    expected = (
+        blocks_by_concatenation(next_state.astype(np.int32)),
+        blocks_by_concatenation(np.where(terminated, 0.0, prob)),
+        blocks_by_concatenation(np.where(mask, expected_reward, -np.inf)),
+    )
+    for array, want in zip(got, expected, strict=True):
+        assert array.dtype == want.dtype and array.flags.c_contiguous and array.flags.writeable
+        np.testing.assert_array_equal(
+            array.view(np.uint8), np.ascontiguousarray(want).view(np.uint8)
+        )
+    # The three arrays, the termination flags in blocks (1 byte a slot, dropped) and the
+    # (S, A) masked rewards; a cast, padded or transposed (S, A, K) copy would add >= 4 bytes
+    # a slot (1.2 MB here).
+    own = sum(array.nbytes for array in got)
+    assert peak < own + terminated.size + expected_reward.nbytes + (1 << 18)
+
+
+def test_reward_scales_are_the_largest_rewards_of_possible_allowed_outcomes():
+    import tracemalloc
+
+    arrays = {
+        "next_state": np.zeros((50_000, 4, 3), dtype=np.int64),
+        "prob": np.tile([0.5, 0.5, 0.0], (50_000, 4, 1)),
+        "reward": np.random.default_rng(0).normal(size=(50_000, 4, 3)),
+        "terminated": np.zeros((50_000, 4, 3), dtype=bool),
+        "initial": np.full(50_000, 1 / 50_000),
+    }
+    arrays["reward"][17, 2, 2] = 1e6  # probability 0: not a term of any backup
+    arrays["reward"][23, 3, 0] = -40.0  # masked below
+    arrays["reward"][29, 1, 1] = 30.0
+    mask = np.ones((50_000, 4), dtype=bool)
+    mask[23, 3] = False
+    mdp = rlf.TabularMDP(**arrays, action_mask=mask)
+    assert mdp.expected_reward.shape == (50_000, 4)  # cached beforehand: not measured
+    tracemalloc.start()
+    try:
+        got = layout.reward_scales(mdp)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    expected_reward = (arrays["prob"] * arrays["reward"]).sum(axis=2)
+    assert got == (30.0, float(np.abs(expected_reward[mask]).max()))
+    assert peak < 3 * 8 * 50_000 * 4  # a few (S, A) temporaries, no (S, A, K) one

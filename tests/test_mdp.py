@@ -294,3 +294,83 @@ def test_a_mask_allowing_everything_passes_the_solvers_check():
 
 def test_from_dense_warns_in_its_docs_that_a_transposed_square_array_cannot_be_told_apart():
     assert "from_mdptoolbox" in TabularMDP.from_dense.__doc__
+
+
+# -- memory while building ------------------------------------------------------------------------
+def random_arrays(n_states: int, n_actions: int = 4, n_outcomes: int = 3, seed: int = 0) -> dict:
+    """A random model's arrays, as a user builds them with NumPy (int64, float64, bool)."""
+    rng = np.random.default_rng(seed)
+    shape = (n_states, n_actions, n_outcomes)
+    prob = rng.random(shape)
+    prob /= prob.sum(axis=2, keepdims=True)
+    return {
+        "next_state": rng.integers(0, n_states, size=shape),
+        "prob": prob,
+        "reward": rng.normal(size=shape),
+        "terminated": rng.random(shape) < 0.01,
+        "initial": np.full(n_states, 1.0 / n_states),
+    }
+
+
+ARRAYS = ("next_state", "prob", "reward", "terminated", "initial")
+
+
+def test_building_a_model_allocates_its_own_arrays_and_little_else(monkeypatch):
+    import tracemalloc
+
+    import rlfoundations.mdp as mdp_module
+
+    monkeypatch.setattr(mdp_module, "_CHECK_ENTRIES", 1 << 14)
+    arrays = random_arrays(100_000)
+    arrays["prob"][7, 1] = [1.0 + 5e-9, -5e-9, 0.0]  # clipped to 0 in the model's own copy
+    tracemalloc.start()
+    try:
+        mdp = TabularMDP(**arrays)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    own = sum(getattr(mdp, name).nbytes for name in ARRAYS)
+    # One copy of each array in its documented dtype; the checks' temporaries are a few
+    # chunks of 2**14 entries (a whole-array comparison alone would add 1.2 MB).
+    assert peak < own + (1 << 20)
+    assert [getattr(mdp, name).dtype for name in ARRAYS] == [
+        np.int64,
+        np.float64,
+        np.float64,
+        np.bool_,
+        np.float64,
+    ]
+    arrays["prob"][7, 1, 1] = 0.0
+    for name in ARRAYS:
+        np.testing.assert_array_equal(getattr(mdp, name), arrays[name])
+        assert not getattr(mdp, name).flags.writeable
+        assert not np.shares_memory(getattr(mdp, name), arrays[name])
+
+
+@pytest.mark.parametrize("entries", [1, 6, 7, 1 << 20])
+def test_chunked_checks_name_the_first_offending_pair_in_c_order(monkeypatch, entries):
+    import rlfoundations.mdp as mdp_module
+
+    monkeypatch.setattr(mdp_module, "_CHECK_ENTRIES", entries)
+    cases = [
+        ("next_state", [(5, 2, 1), (9, 0, 0)], 50, r"next_state\[5, 2, 1\] = 50"),
+        ("prob", [(3, 3, 0), (8, 0, 2)], -0.25, r"prob\[3, 3, 0\] = -0.25 is not a prob"),
+        ("reward", [(6, 0, 2), (6, 1, 0)], np.nan, r"reward\[6, 0, 2\] = nan"),
+    ]
+    for field, places, value, message in cases:
+        arrays = random_arrays(10)
+        for place in places:
+            arrays[field][place] = value
+        with pytest.raises(rlf.InvalidValueError, match=message):
+            TabularMDP(**arrays)
+    arrays = random_arrays(10)
+    arrays["prob"][4, 1] = [0.5, 0.25, 0.125]
+    arrays["prob"][7, 0] = [0.5, 0.25, 0.0]
+    with pytest.raises(rlf.InvalidValueError, match=r"prob sums to 0.875 at \(state=4, action=1\)"):
+        TabularMDP(**arrays)
+    arrays = random_arrays(10)
+    arrays["prob"][9, 3] = [1.0 + 5e-9, -5e-9, 0.0]  # rounding below 0: clipped to 0
+    got = TabularMDP(**arrays).prob
+    expected = np.where((arrays["prob"] < 0) & (arrays["prob"] >= -1e-8), 0.0, arrays["prob"])
+    np.testing.assert_array_equal(got, expected)
+    assert got[9, 3, 1] == 0.0

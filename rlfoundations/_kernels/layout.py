@@ -41,25 +41,42 @@ _LOCK = threading.Lock()
 
 
 @plain_python
-def state_blocks(array: np.ndarray) -> np.ndarray:
+def state_blocks(array: np.ndarray, dtype=None) -> np.ndarray:
     """``array`` of shape (S, ...) as blocks of shape (ceil(S / LANES), ..., LANES).
 
     Block ``b`` holds states ``b * LANES + lane`` along its last axis. The last block is
-    padded with copies of the last state.
+    padded with copies of the last state. ``dtype`` (default ``array``'s) is the blocks'
+    dtype: the values are cast while they are copied, so the blocks are the only new array
+    (no cast copy, no padded copy, no transposed copy on the way).
     """
     n_states = array.shape[0]
     n_blocks = -(-n_states // LANES)
-    padding = n_blocks * LANES - n_states
-    if padding:
-        array = np.concatenate([array, np.repeat(array[-1:], padding, axis=0)])
-    blocks = array.reshape(n_blocks, LANES, *array.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(blocks, 1, -1))
+    blocks = np.empty(
+        (n_blocks, *array.shape[1:], LANES), dtype=array.dtype if dtype is None else dtype
+    )
+    # (B, ..., LANES) seen as (B, LANES, ...): the states in their own order.
+    by_state = np.moveaxis(blocks, -1, 1)
+    full = n_states // LANES
+    np.copyto(
+        by_state[:full],
+        array[: full * LANES].reshape(full, LANES, *array.shape[1:]),
+        casting="same_kind",
+    )
+    rest = n_states - full * LANES
+    if rest:
+        np.copyto(by_state[full, :rest], array[full * LANES :], casting="same_kind")
+        np.copyto(by_state[full, rest:], array[-1], casting="same_kind")
+    return blocks
 
 
 @plain_python
 def build_kernel_model(next_state, prob, terminated, expected_reward, action_mask=None):
     """The three block arrays of a model given by its (S, A, K) and (S, A) arrays, the
     rewards of the pairs ``action_mask`` (S, A) forbids set to ``-inf``.
+
+    Each block array is written once, in place: the only memory it takes is its own (no
+    (S, A, K) temporaries, so building it next to a large model needs no more room than
+    the layout itself).
 
     Writable (Numba types read-only arrays apart: each kernel would compile twice, once for
     these, once for the arrays kernels make); nothing writes to them.
@@ -68,9 +85,12 @@ def build_kernel_model(next_state, prob, terminated, expected_reward, action_mas
         raise ValueError(
             f"the kernels index states with int32; {next_state.shape[0]} states is too many"
         )
+    continue_prob = state_blocks(prob, np.float64)
+    # 0 where the outcome ends the episode: np.where(terminated, 0.0, prob), without a copy.
+    np.copyto(continue_prob, 0.0, where=state_blocks(terminated))
     return (
-        state_blocks(next_state.astype(np.int32)),
-        state_blocks(np.where(terminated, 0.0, prob)),
+        state_blocks(next_state, np.int32),
+        continue_prob,
         state_blocks(masked_rewards(expected_reward, action_mask)),
     )
 
@@ -117,13 +137,14 @@ def reward_scales(mdp) -> tuple[float, float]:
     if scales is None:
         mask = getattr(mdp, "action_mask", None)
         allowed = np.ones(mdp.prob.shape[:2], dtype=bool) if mask is None else mask
-        possible = (mdp.prob > 0) & allowed[:, :, None]
-        outcome = np.abs(mdp.reward[possible])
+        # Slot by slot: (S, A) temporaries, not (S, A, K) ones beside a large model.
+        outcome = 0.0
+        for k in range(mdp.prob.shape[2]):
+            possible = (mdp.prob[:, :, k] > 0) & allowed
+            if possible.any():
+                outcome = max(outcome, float(np.abs(mdp.reward[:, :, k][possible]).max()))
         expected = np.abs(np.asarray(mdp.expected_reward)[allowed])
-        scales = (
-            float(outcome.max()) if outcome.size else 0.0,
-            float(expected.max()) if expected.size else 0.0,
-        )
+        scales = (outcome, float(expected.max()) if expected.size else 0.0)
         with _LOCK:
             scales = _SCALES.setdefault(mdp, scales)
     return scales
