@@ -315,7 +315,7 @@ def test_bad_arguments_are_refused(learner, arguments, message):
 def test_sweep_refuses_a_gamma_for_the_average_reward_learners_and_needs_one_otherwise():
     with pytest.raises(InvalidValueError, match="takes no gamma"):
         rlf.sweep(machine_mdp(), "differential_sarsa", gamma=0.9, n_steps=10, seeds=0)
-    with pytest.raises(InvalidValueError, match="needs gamma"):
+    with pytest.raises(rlf.InvalidTypeError, match="missing the keyword argument gamma"):
         rlf.sweep(machine_mdp(), "q_learning", n_steps=10, seeds=0)
 
 
