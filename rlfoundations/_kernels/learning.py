@@ -322,12 +322,41 @@ def softmax_action(q, q_second, s, use_sum, temperature, stream):
     return a, stream
 
 
+@loop_kernel
+def softmax_stored(q, q_second, s, use_sum, temperature, weights, stream):
+    """:func:`softmax_action` with each exp computed once, kept in the scratch row
+    ``weights`` (length A) for the running sum: the same weights, summed in the same order,
+    so the same action, bit for bit, at half the exps."""
+    n_actions = q.shape[1]
+    top = row_max(q, q_second, s, use_sum)
+    total = 0.0
+    for a in range(n_actions):
+        weight = math.exp((row_value(q, q_second, s, a, use_sum) - top) / temperature)
+        weights[a] = weight
+        total += weight
+    u, stream = uniform(stream)
+    u *= total
+    running = 0.0
+    for a in range(n_actions):
+        running += weights[a]
+        if u < running:
+            return a, stream
+    # Rounding left u at the total: the last action, or the last allowed one (masked: -inf).
+    a = n_actions - 1
+    while a > 0 and row_value(q, q_second, s, a, use_sum) == -np.inf:
+        a -= 1
+    return a, stream
+
+
 @inline_kernel
-def behave_allowed(exploration, q, q_second, s, use_sum, level, model, stream):
+def behave_allowed(exploration, q, q_second, s, use_sum, level, model, weights, stream):
     """:func:`behave` among the actions ``model`` allows in s: epsilon-greedy explores
     uniformly among them (``below(n_allowed[s])``); greedy and softmax choices read Q, where
-    masked entries are -inf. Without a mask, :func:`behave` itself."""
-    if exploration == EPSILON_GREEDY and model.n_allowed.shape[0] > 0:
+    masked entries are -inf. Softmax keeps its weights in the scratch row ``weights``
+    (:func:`softmax_stored`). Without a mask, :func:`behave` itself."""
+    if exploration == SOFTMAX:
+        return softmax_stored(q, q_second, s, use_sum, level, weights, stream)
+    if model.n_allowed.shape[0] > 0:
         u, stream = uniform(stream)
         if u < level:
             k, stream = below(stream, model.n_allowed[s])
@@ -372,8 +401,9 @@ def expected_value(exploration, q, s, level, allowed):
 
 
 @loop_kernel
-def td(algorithm, model, settings, stop_step, state):
-    """Run a TD learner until ``stop_step`` steps in all or ``episode_returns`` is full.
+def td(algorithm, model, settings, stop_step, state, weights):
+    """Run a TD learner until ``stop_step`` steps in all or ``episode_returns`` is full;
+    ``weights`` (float64, length A) is the softmax's scratch row.
 
     Update: Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)), with target
     r + gamma * (max_a' Q(s', a') | Q(s', a') | sum_a' pi(a'|s') Q(s', a') | Q_B(s', argmax Q_A))
@@ -418,12 +448,12 @@ def td(algorithm, model, settings, stop_step, state):
             if on_policy:
                 level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
                 a, stream = behave_allowed(
-                    exploration, q_values, q_second, s, use_sum, level, model, stream
+                    exploration, q_values, q_second, s, use_sum, level, model, weights, stream
                 )
         if not on_policy:
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
             a, stream = behave_allowed(
-                exploration, q_values, q_second, s, use_sum, level, model, stream
+                exploration, q_values, q_second, s, use_sum, level, model, weights, stream
             )
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
@@ -458,7 +488,7 @@ def td(algorithm, model, settings, stop_step, state):
                 if not done:
                     level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
                     a_next, stream = behave_allowed(
-                        exploration, q_values, q_second, s_next, False, level, model, stream
+                        exploration, q_values, q_second, s_next, False, level, model, weights, stream
                     )
                     target = r + gamma * q_values[s_next, a_next]
             elif algorithm == EXPECTED_SARSA:
@@ -572,7 +602,7 @@ def reinforce(model, settings, stop_step, state):
             s = sample_initial(initial_cdf, initial_guide, u)
             length = 0
             accumulated = 0.0
-        a, stream = behave(SOFTMAX, preferences, preferences, s, False, 1.0, stream)
+        a, stream = softmax_stored(preferences, preferences, s, False, 1.0, weights, stream)
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
         r = reward[slot]
@@ -635,31 +665,31 @@ def reinforce(model, settings, stop_step, state):
 @kernel
 def q_learning(model, settings, stop_step, state):
     """:func:`td` for Q-learning."""
-    td(Q_LEARNING, model, settings, stop_step, state)
+    td(Q_LEARNING, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @kernel
 def sarsa(model, settings, stop_step, state):
     """:func:`td` for SARSA."""
-    td(SARSA, model, settings, stop_step, state)
+    td(SARSA, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @kernel
 def expected_sarsa(model, settings, stop_step, state):
     """:func:`td` for Expected SARSA."""
-    td(EXPECTED_SARSA, model, settings, stop_step, state)
+    td(EXPECTED_SARSA, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @kernel
 def double_q_learning(model, settings, stop_step, state):
     """:func:`td` for Double Q-learning."""
-    td(DOUBLE_Q_LEARNING, model, settings, stop_step, state)
+    td(DOUBLE_Q_LEARNING, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @kernel
 def dyna_q(model, settings, stop_step, state):
     """:func:`td` for Dyna-Q."""
-    td(DYNA_Q, model, settings, stop_step, state)
+    td(DYNA_Q, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @parallel_kernel
@@ -697,6 +727,7 @@ def td_batch(algorithm, model, settings, stop_step, state):
                 state.episode_lengths[r],
                 state.last_tried[r],
             ),
+            np.empty(state.q_values.shape[2]),
         )
 
 
