@@ -2,9 +2,11 @@
 
 Run: ``python benchmarks/bench_yardsticks.py [--quick]``. For every learner (Q-learning,
 SARSA, Expected SARSA, Double Q-learning, Q-learning with softmax exploration, REINFORCE with
-a baseline, Dyna-Q with 10 planning steps) this file holds the loop an engineer would write by
-hand for one run of it on the same model arrays (``next_state``, ``prob``, ``reward``,
-``terminated`` of shape (S, A, K), ``initial``, ``max_episode_steps``): the same algorithm,
+a baseline, Dyna-Q with 10 planning steps, Sarsa(lambda) and Watkins's Q(lambda) with
+accumulating traces, 4-step SARSA, on-policy first-visit Monte Carlo control) this file
+holds the loop an engineer would write by hand for one run of it on the same model arrays
+(``next_state``, ``prob``, ``reward``, ``terminated`` of shape (S, A, K), ``initial``,
+``max_episode_steps``): the same algorithm,
 the same exploration (ties broken at random, as the library does), the same episode ends
 (terminated outcomes do not bootstrap, time-limit cuts do), no engine: no schedules, no
 resumable cursor, no batches; its own splitmix64 stream in a local variable. The library's
@@ -685,9 +687,10 @@ def learning_check(budget: int, seeds=(1, 2, 3)) -> None:
     (all-zero table: action 0 everywhere) to the optimum that it closes (median over seeds).
 
     The TD learners and Dyna-Q learn Taxi (deterministic: Dyna-Q's last-outcome model is
-    exact); REINFORCE learns slippery FrozenLake 4x4 (on Taxi its returns, with -10 penalties
-    and 200-step episodes, keep it far from the optimum for millions of steps, whoever wrote
-    the loop)."""
+    exact); REINFORCE and Monte Carlo control learn slippery FrozenLake 4x4 (on Taxi
+    REINFORCE's returns, with -10 penalties and 200-step episodes, keep it far from the
+    optimum for millions of steps, whoever wrote the loop; and Monte Carlo control learns
+    nothing from the 200-step episodes the time limit cuts, most of them at first)."""
     print(
         f"\nDo the yardsticks learn? {budget:,} steps, seeds {list(seeds)}: fraction of the gap "
         f"from the untrained greedy policy to the optimum closed (median; per seed)"

@@ -371,23 +371,29 @@ def expected_value(exploration, q, s, level, allowed):
     actions ``allowed[s]`` allows (all of them if ``allowed`` is empty)."""
     n_actions = q.shape[1]
     masked = allowed.shape[0] > 0
-    top = row_max(q, q, s, False)
-    n_ties = 0
-    n_choices = 0
-    for a in range(n_actions):
-        if masked and not allowed[s, a]:
-            continue
-        n_choices += 1
-        if q[s, a] == top:
-            n_ties += 1
+    # The maximum and its ties in one pass (masked entries are -inf, never the maximum).
+    top = q[s, 0]
+    n_ties = 1
+    for a in range(1, n_actions):
+        value = q[s, a]
+        greater = value > top
+        n_ties = 1 if greater else n_ties + (1 if value == top else 0)
+        top = value if greater else top
+    n_choices = n_actions
+    if masked:
+        n_choices = 0
+        for a in range(n_actions):
+            if allowed[s, a]:
+                n_choices += 1
     total = 0.0
     if exploration == EPSILON_GREEDY:
+        # The two probabilities, divided once (the same values as per action).
+        explore_p = level / n_choices
+        greedy_p = explore_p + (1.0 - level) / n_ties
         for a in range(n_actions):
             if masked and not allowed[s, a]:
                 continue
-            p = level / n_choices
-            if q[s, a] == top:
-                p += (1.0 - level) / n_ties
+            p = greedy_p if q[s, a] == top else explore_p
             total += p * q[s, a]
         return total
     weight_sum = 0.0
@@ -488,7 +494,15 @@ def td(algorithm, model, settings, stop_step, state, weights):
                 if not done:
                     level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
                     a_next, stream = behave_allowed(
-                        exploration, q_values, q_second, s_next, False, level, model, weights, stream
+                        exploration,
+                        q_values,
+                        q_second,
+                        s_next,
+                        False,
+                        level,
+                        model,
+                        weights,
+                        stream,
                     )
                     target = r + gamma * q_values[s_next, a_next]
             elif algorithm == EXPECTED_SARSA:
@@ -531,9 +545,12 @@ def td(algorithm, model, settings, stop_step, state, weights):
                     target += kappa * math.sqrt(t - last_tried[ps, pa])
                 if not model_terminated[ps, pa]:
                     target += gamma * row_max(q_values, q_second, model_next[ps, pa], False)
-                step_alpha = schedule_at(
-                    a_kind, a_start, a_end, a_steps, a_omega, t - 1, visits[ps, pa]
-                )
+                # The real step's alpha (at t - 1), unless it depends on the pair's visits.
+                step_alpha = alpha
+                if count_visits:
+                    step_alpha = schedule_at(
+                        a_kind, a_start, a_end, a_steps, a_omega, t - 1, visits[ps, pa]
+                    )
                 q_values[ps, pa] += step_alpha * (target - q_values[ps, pa])
 
         if done or truncated:
