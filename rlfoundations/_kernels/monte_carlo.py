@@ -121,7 +121,10 @@ def monte_carlo_control(model, settings, stop_step, state):
             p = 1.0
         else:
             a, stream = behave(EPSILON_GREEDY, q_values, q_values, s, False, epsilon, stream)
-            p = greedy_probability(q_values, s, a, epsilon)
+            # b(a | s), read only by the off-policy update (a pass over the row, 2 divisions).
+            p = 1.0
+            if method == OFF_POLICY:
+                p = greedy_probability(q_values, s, a, epsilon)
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
         r = reward[slot]
