@@ -2,9 +2,11 @@
 
 Run: ``python benchmarks/bench_yardsticks.py [--quick]``. For every learner (Q-learning,
 SARSA, Expected SARSA, Double Q-learning, Q-learning with softmax exploration, REINFORCE with
-a baseline, Dyna-Q with 10 planning steps) this file holds the loop an engineer would write by
-hand for one run of it on the same model arrays (``next_state``, ``prob``, ``reward``,
-``terminated`` of shape (S, A, K), ``initial``, ``max_episode_steps``): the same algorithm,
+a baseline, Dyna-Q with 10 planning steps, Sarsa(lambda) and Watkins's Q(lambda) with
+accumulating traces, 4-step SARSA, on-policy first-visit Monte Carlo control) this file
+holds the loop an engineer would write by hand for one run of it on the same model arrays
+(``next_state``, ``prob``, ``reward``, ``terminated`` of shape (S, A, K), ``initial``,
+``max_episode_steps``): the same algorithm,
 the same exploration (ties broken at random, as the library does), the same episode ends
 (terminated outcomes do not bootstrap, time-limit cuts do), no engine: no schedules, no
 resumable cursor, no batches; its own splitmix64 stream in a local variable. The library's
@@ -42,6 +44,10 @@ ALPHA = 0.1
 EPSILON = 0.1
 TEMPERATURE = 1.0
 PLANNING_STEPS = 10
+LAMBDA = 0.9
+N_STEP = 4
+#: Learners whose learning check runs on FrozenLake, not Taxi (see ``learning_check``).
+EPISODIC = ("REINFORCE", "MC control")
 #: A yardstick learns if its greedy policy closes this much of the gap to the optimum.
 LEARNS = 0.9
 
@@ -418,6 +424,168 @@ def reinforce_loop(next_state, prob, reward, terminated, initial_cdf, limit, n_s
     return theta
 
 
+@numba.njit(cache=True)
+def lambda_loop(next_state, prob, reward, terminated, initial_cdf, limit, n_steps, seed, watkins):
+    """Sarsa(lambda) (``watkins`` False) or Watkins's Q(lambda) (True), accumulating traces
+    (Sutton and Barto, sections 12.7 and 12.10); only the pairs with a non-zero trace are
+    visited, kept in a list, as anyone would who has watched the all-pairs loop crawl."""
+    stream = np.uint64(seed)
+    n_states, n_actions = prob.shape[:2]
+    q = np.zeros((n_states, n_actions))
+    trace = np.zeros((n_states, n_actions))
+    active = np.empty(n_states * n_actions, dtype=np.int64)
+    n_active = 0
+    decay = GAMMA * LAMBDA
+    s, stream = initial_state(initial_cdf, stream)
+    a, stream = epsilon_greedy(q, s, EPSILON, stream)
+    length = 0
+    for _ in range(n_steps):
+        k, stream = outcome(prob, s, a, stream)
+        s2, r, done = next_state[s, a, k], reward[s, a, k], terminated[s, a, k]
+        a2 = 0
+        keep = decay
+        delta = r - q[s, a]
+        if not done:
+            a2, stream = epsilon_greedy(q, s2, EPSILON, stream)
+            target_action = a2
+            if watkins:
+                best = argmax(q, s2)
+                if q[s2, a2] == q[s2, best]:
+                    best = a2
+                else:
+                    keep = 0.0
+                target_action = best
+            delta = r + GAMMA * q[s2, target_action] - q[s, a]
+        if trace[s, a] == 0.0:
+            active[n_active] = s * n_actions + a
+            n_active += 1
+        trace[s, a] += 1.0
+        kept = 0
+        for i in range(n_active):
+            x, b = active[i] // n_actions, active[i] % n_actions
+            q[x, b] += ALPHA * delta * trace[x, b]
+            trace[x, b] *= keep
+            if trace[x, b] != 0.0:
+                active[kept] = active[i]
+                kept += 1
+        n_active = kept
+        length += 1
+        if done or (limit > 0 and length >= limit):
+            for i in range(n_active):
+                trace[active[i] // n_actions, active[i] % n_actions] = 0.0
+            n_active = 0
+            s, stream = initial_state(initial_cdf, stream)
+            a, stream = epsilon_greedy(q, s, EPSILON, stream)
+            length = 0
+        else:
+            s, a = s2, a2
+    return q
+
+
+@numba.njit(cache=True)
+def sarsa_lambda_loop(next_state, prob, reward, terminated, initial_cdf, limit, n_steps, seed):
+    return lambda_loop(
+        next_state, prob, reward, terminated, initial_cdf, limit, n_steps, seed, False
+    )
+
+
+@numba.njit(cache=True)
+def watkins_q_lambda_loop(next_state, prob, reward, terminated, initial_cdf, limit, n_steps, seed):
+    return lambda_loop(
+        next_state, prob, reward, terminated, initial_cdf, limit, n_steps, seed, True
+    )
+
+
+@numba.njit(cache=True)
+def n_step_sarsa_loop(next_state, prob, reward, terminated, initial_cdf, limit, n_steps, seed):
+    """n-step SARSA (Sutton and Barto, section 7.2) with the last n + 1 steps in ring buffers."""
+    stream = np.uint64(seed)
+    n = N_STEP
+    size = n + 1
+    q = np.zeros(prob.shape[:2])
+    states = np.zeros(size, dtype=np.int64)
+    actions = np.zeros(size, dtype=np.int64)
+    rewards = np.zeros(size)
+    s, stream = initial_state(initial_cdf, stream)
+    a, stream = epsilon_greedy(q, s, EPSILON, stream)
+    states[0], actions[0] = s, a
+    length = 0
+    for _ in range(n_steps):
+        k, stream = outcome(prob, s, a, stream)
+        s2, r, done = next_state[s, a, k], reward[s, a, k], terminated[s, a, k]
+        a2 = 0
+        if not done:
+            a2, stream = epsilon_greedy(q, s2, EPSILON, stream)
+        length += 1
+        states[length % size], actions[length % size], rewards[length % size] = s2, a2, r
+        ended = done or (limit > 0 and length >= limit)
+        # the steps tau whose return is complete: the one n steps back, or all left at the end
+        last = length - 1 if ended else length - n
+        for tau in range(max(length - n, 0), last + 1):
+            end = min(tau + n, length)
+            g = 0.0
+            discount = 1.0
+            for i in range(tau + 1, end + 1):
+                g += discount * rewards[i % size]
+                discount *= GAMMA
+            if not done:
+                g += discount * q[states[end % size], actions[end % size]]
+            x, b = states[tau % size], actions[tau % size]
+            q[x, b] += ALPHA * (g - q[x, b])
+        if ended:
+            s, stream = initial_state(initial_cdf, stream)
+            a, stream = epsilon_greedy(q, s, EPSILON, stream)
+            states[0], actions[0] = s, a
+            length = 0
+        else:
+            s, a = s2, a2
+    return q
+
+
+@numba.njit(cache=True)
+def monte_carlo_control_loop(
+    next_state, prob, reward, terminated, initial_cdf, limit, n_steps, seed
+):
+    """On-policy first-visit Monte Carlo control, epsilon-greedy (Sutton and Barto, 5.4);
+    an episode cut by the time limit is not learned from."""
+    stream = np.uint64(seed)
+    n_states, n_actions = prob.shape[:2]
+    q = np.zeros((n_states, n_actions))
+    visits = np.zeros((n_states, n_actions))
+    first = np.full((n_states, n_actions), -1, dtype=np.int64)
+    capacity = limit if limit > 0 else n_steps
+    path_state = np.empty(capacity, dtype=np.int64)
+    path_action = np.empty(capacity, dtype=np.int64)
+    path_reward = np.empty(capacity)
+    s, stream = initial_state(initial_cdf, stream)
+    length = 0
+    for _ in range(n_steps):
+        a, stream = epsilon_greedy(q, s, EPSILON, stream)
+        k, stream = outcome(prob, s, a, stream)
+        s2, r, done = next_state[s, a, k], reward[s, a, k], terminated[s, a, k]
+        path_state[length], path_action[length], path_reward[length] = s, a, r
+        length += 1
+        if not done and not (limit > 0 and length >= limit):
+            s = s2
+            continue
+        if done:
+            for i in range(length):
+                if first[path_state[i], path_action[i]] < 0:
+                    first[path_state[i], path_action[i]] = i
+            g = 0.0
+            for i in range(length - 1, -1, -1):
+                x, b = path_state[i], path_action[i]
+                g = GAMMA * g + path_reward[i]
+                if first[x, b] == i:
+                    visits[x, b] += 1.0
+                    q[x, b] += (g - q[x, b]) / visits[x, b]
+            for i in range(length):
+                first[path_state[i], path_action[i]] = -1
+        s, stream = initial_state(initial_cdf, stream)
+        length = 0
+    return q
+
+
 # -- the library's learners, called as a user calls them ----------------------------------------
 def library_learners(mdp: rlf.TabularMDP) -> dict[str, tuple]:
     """name -> (library call of n steps and a seed, yardstick loop)."""
@@ -460,6 +628,24 @@ def library_learners(mdp: rlf.TabularMDP) -> dict[str, tuple]:
             ),
             dyna_q_loop,
         ),
+        f"Sarsa(lambda), {LAMBDA}": (
+            lambda n, seed: rlf.sarsa_lambda(mdp, n_steps=n, seed=seed, lam=LAMBDA, **td),
+            sarsa_lambda_loop,
+        ),
+        f"Watkins Q(lambda), {LAMBDA}": (
+            lambda n, seed: rlf.watkins_q_lambda(mdp, n_steps=n, seed=seed, lam=LAMBDA, **td),
+            watkins_q_lambda_loop,
+        ),
+        f"{N_STEP}-step SARSA": (
+            lambda n, seed: rlf.n_step_sarsa(mdp, n_steps=n, seed=seed, n=N_STEP, **td),
+            n_step_sarsa_loop,
+        ),
+        "MC control, on-policy": (
+            lambda n, seed: rlf.monte_carlo_control(
+                mdp, GAMMA, n, method="on_policy", epsilon=EPSILON, seed=seed
+            ),
+            monte_carlo_control_loop,
+        ),
     }
 
 
@@ -501,9 +687,10 @@ def learning_check(budget: int, seeds=(1, 2, 3)) -> None:
     (all-zero table: action 0 everywhere) to the optimum that it closes (median over seeds).
 
     The TD learners and Dyna-Q learn Taxi (deterministic: Dyna-Q's last-outcome model is
-    exact); REINFORCE learns slippery FrozenLake 4x4 (on Taxi its returns, with -10 penalties
-    and 200-step episodes, keep it far from the optimum for millions of steps, whoever wrote
-    the loop)."""
+    exact); REINFORCE and Monte Carlo control learn slippery FrozenLake 4x4 (on Taxi
+    REINFORCE's returns, with -10 penalties and 200-step episodes, keep it far from the
+    optimum for millions of steps, whoever wrote the loop; and Monte Carlo control learns
+    nothing from the 200-step episodes the time limit cuts, most of them at first)."""
     print(
         f"\nDo the yardsticks learn? {budget:,} steps, seeds {list(seeds)}: fraction of the gap "
         f"from the untrained greedy policy to the optimum closed (median; per seed)"
@@ -515,7 +702,7 @@ def learning_check(budget: int, seeds=(1, 2, 3)) -> None:
         optimum = float(mdp.initial @ rlf.value_iteration(mdp, GAMMA).values)
         untrained = greedy_start_value(mdp, np.zeros((mdp.n_states, mdp.n_actions)))
         for name, (library, loop) in library_learners(mdp).items():
-            if (model_name == "FrozenLake-v1") != name.startswith("REINFORCE"):
+            if (model_name == "FrozenLake-v1") != name.startswith(EPISODIC):
                 continue
             closed = {"yardstick": [], "library": []}
             for seed in seeds:

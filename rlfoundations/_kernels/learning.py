@@ -324,6 +324,32 @@ def softmax_action(q, q_second, s, use_sum, temperature, stream):
     return a, stream
 
 
+@loop_kernel
+def softmax_stored(q, q_second, s, use_sum, temperature, weights, stream):
+    """:func:`softmax_action` with each exp computed once, kept in the scratch row
+    ``weights`` (length A) for the running sum: the same weights, summed in the same order,
+    so the same action, bit for bit, at half the exps."""
+    n_actions = q.shape[1]
+    top = row_max(q, q_second, s, use_sum)
+    total = 0.0
+    for a in range(n_actions):
+        weight = math.exp((row_value(q, q_second, s, a, use_sum) - top) / temperature)
+        weights[a] = weight
+        total += weight
+    u, stream = uniform(stream)
+    u *= total
+    running = 0.0
+    for a in range(n_actions):
+        running += weights[a]
+        if u < running:
+            return a, stream
+    # Rounding left u at the total: the last action, or the last allowed one (masked: -inf).
+    a = n_actions - 1
+    while a > 0 and row_value(q, q_second, s, a, use_sum) == -np.inf:
+        a -= 1
+    return a, stream
+
+
 @inline_kernel
 def random_action(allowed_actions, n_allowed, s, n_actions, stream):
     """An action of s drawn uniformly: ``below(n_allowed[s])`` among ``allowed_actions[s]``
@@ -355,29 +381,44 @@ def behave_allowed(exploration, q, q_second, s, use_sum, level, model, stream):
     return behave(exploration, q, q_second, s, use_sum, level, stream)
 
 
+@inline_kernel
+def behave_stored(exploration, q, q_second, s, use_sum, level, model, weights, stream):
+    """:func:`behave_allowed`, with softmax's weights kept in the scratch row ``weights``
+    (:func:`softmax_stored`: each ``exp`` once, the same bits)."""
+    if exploration == SOFTMAX:
+        return softmax_stored(q, q_second, s, use_sum, level, weights, stream)
+    return behave_allowed(exploration, q, q_second, s, use_sum, level, model, stream)
+
+
 @loop_kernel
 def expected_value(exploration, q, s, level, allowed):
     """sum_a pi(a | s) Q(s, a) under the behaviour policy (Expected SARSA's target), over the
     actions ``allowed[s]`` allows (all of them if ``allowed`` is empty)."""
     n_actions = q.shape[1]
     masked = allowed.shape[0] > 0
-    top = row_max(q, q, s, False)
-    n_ties = 0
-    n_choices = 0
-    for a in range(n_actions):
-        if masked and not allowed[s, a]:
-            continue
-        n_choices += 1
-        if q[s, a] == top:
-            n_ties += 1
+    # The maximum and its ties in one pass (masked entries are -inf, never the maximum).
+    top = q[s, 0]
+    n_ties = 1
+    for a in range(1, n_actions):
+        value = q[s, a]
+        greater = value > top
+        n_ties = 1 if greater else n_ties + (1 if value == top else 0)
+        top = value if greater else top
+    n_choices = n_actions
+    if masked:
+        n_choices = 0
+        for a in range(n_actions):
+            if allowed[s, a]:
+                n_choices += 1
     total = 0.0
     if exploration == EPSILON_GREEDY:
+        # The two probabilities, divided once (the same values as per action).
+        explore_p = level / n_choices
+        greedy_p = explore_p + (1.0 - level) / n_ties
         for a in range(n_actions):
             if masked and not allowed[s, a]:
                 continue
-            p = level / n_choices
-            if q[s, a] == top:
-                p += (1.0 - level) / n_ties
+            p = greedy_p if q[s, a] == top else explore_p
             total += p * q[s, a]
         return total
     weight_sum = 0.0
@@ -391,8 +432,9 @@ def expected_value(exploration, q, s, level, allowed):
 
 
 @loop_kernel
-def td(algorithm, model, settings, stop_step, state):
-    """Run a TD learner until ``stop_step`` steps in all or ``episode_returns`` is full.
+def td(algorithm, model, settings, stop_step, state, weights):
+    """Run a TD learner until ``stop_step`` steps in all or ``episode_returns`` is full;
+    ``weights`` (float64, length A) is the softmax's scratch row.
 
     Update: Q(s, a) <- Q(s, a) + alpha * (target - Q(s, a)), with target
     r + gamma * (max_a' Q(s', a') | Q(s', a') | sum_a' pi(a'|s') Q(s', a') | Q_B(s', argmax Q_A))
@@ -436,13 +478,13 @@ def td(algorithm, model, settings, stop_step, state):
             accumulated = 0.0
             if on_policy:
                 level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                a, stream = behave_allowed(
-                    exploration, q_values, q_second, s, use_sum, level, model, stream
+                a, stream = behave_stored(
+                    exploration, q_values, q_second, s, use_sum, level, model, weights, stream
                 )
         if not on_policy:
             level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-            a, stream = behave_allowed(
-                exploration, q_values, q_second, s, use_sum, level, model, stream
+            a, stream = behave_stored(
+                exploration, q_values, q_second, s, use_sum, level, model, weights, stream
             )
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
@@ -476,8 +518,16 @@ def td(algorithm, model, settings, stop_step, state):
             if algorithm == SARSA:
                 if not done:
                     level = schedule_at(e_kind, e_start, e_end, e_steps, e_omega, t, 0)
-                    a_next, stream = behave_allowed(
-                        exploration, q_values, q_second, s_next, False, level, model, stream
+                    a_next, stream = behave_stored(
+                        exploration,
+                        q_values,
+                        q_second,
+                        s_next,
+                        False,
+                        level,
+                        model,
+                        weights,
+                        stream,
                     )
                     target = r + gamma * q_values[s_next, a_next]
             elif algorithm == EXPECTED_SARSA:
@@ -522,9 +572,12 @@ def td(algorithm, model, settings, stop_step, state):
                     target += kappa * math.sqrt(t - last_tried[ps, pa])
                 if not model_terminated[ps, pa]:
                     target += gamma * row_max(q_values, q_second, model_next[ps, pa], False)
-                step_alpha = schedule_at(
-                    a_kind, a_start, a_end, a_steps, a_omega, t - 1, visits[ps, pa]
-                )
+                # The real step's alpha (at t - 1), unless it depends on the pair's visits.
+                step_alpha = alpha
+                if count_visits:
+                    step_alpha = schedule_at(
+                        a_kind, a_start, a_end, a_steps, a_omega, t - 1, visits[ps, pa]
+                    )
                 q_values[ps, pa] += step_alpha * (target - q_values[ps, pa])
 
         if done or truncated:
@@ -593,7 +646,7 @@ def reinforce(model, settings, stop_step, state):
             s = sample_initial(initial_cdf, initial_guide, u)
             length = 0
             accumulated = 0.0
-        a, stream = behave(SOFTMAX, preferences, preferences, s, False, 1.0, stream)
+        a, stream = softmax_stored(preferences, preferences, s, False, 1.0, weights, stream)
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
         r = reward[slot]
@@ -656,31 +709,31 @@ def reinforce(model, settings, stop_step, state):
 @kernel
 def q_learning(model, settings, stop_step, state):
     """:func:`td` for Q-learning."""
-    td(Q_LEARNING, model, settings, stop_step, state)
+    td(Q_LEARNING, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @kernel
 def sarsa(model, settings, stop_step, state):
     """:func:`td` for SARSA."""
-    td(SARSA, model, settings, stop_step, state)
+    td(SARSA, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @kernel
 def expected_sarsa(model, settings, stop_step, state):
     """:func:`td` for Expected SARSA."""
-    td(EXPECTED_SARSA, model, settings, stop_step, state)
+    td(EXPECTED_SARSA, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @kernel
 def double_q_learning(model, settings, stop_step, state):
     """:func:`td` for Double Q-learning."""
-    td(DOUBLE_Q_LEARNING, model, settings, stop_step, state)
+    td(DOUBLE_Q_LEARNING, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @kernel
 def dyna_q(model, settings, stop_step, state):
     """:func:`td` for Dyna-Q."""
-    td(DYNA_Q, model, settings, stop_step, state)
+    td(DYNA_Q, model, settings, stop_step, state, np.empty(state.q_values.shape[1]))
 
 
 @parallel_kernel
@@ -718,6 +771,7 @@ def td_batch(algorithm, model, settings, stop_step, state):
                 state.episode_lengths[r],
                 state.last_tried[r],
             ),
+            np.empty(state.q_values.shape[2]),
         )
 
 

@@ -133,9 +133,12 @@ def monte_carlo_control(model, settings, stop_step, state):
             a, stream = behave_allowed(
                 EPSILON_GREEDY, q_values, q_values, s, False, epsilon, model, stream
             )
-            p = greedy_probability(
-                q_values, s, a, epsilon, n_choices(model.n_allowed, s, n_actions)
-            )
+            # b(a | s), read only by the off-policy update (a pass over the row, 2 divisions).
+            p = 1.0
+            if method == OFF_POLICY:
+                p = greedy_probability(
+                    q_values, s, a, epsilon, n_choices(model.n_allowed, s, n_actions)
+                )
         slot, stream = sample_outcome(prob, (s * n_actions + a) * n_outcomes, n_outcomes, stream)
         s_next = next_state[slot]
         r = reward[slot]
