@@ -1,11 +1,29 @@
-"""Hypothesis strategies shared by the tests: valid random TabularMDPs and discount factors."""
+"""Hypothesis strategies shared by the tests (valid random TabularMDPs, discount factors, ...) and
+:func:`examples`, the count of examples a property test runs in the loaded profile."""
 
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from rlfoundations import TabularMDP
+
+# -- how many examples -------------------------------------------------------------------------
+#: A test's examples in the thorough profile when its decorator names none (conftest.py).
+THOROUGH_EXAMPLES = 60
+#: The fewest examples a property test runs in any profile (when its decorator names more).
+MIN_EXAMPLES = 5
+
+
+def examples(count: int, **options) -> settings:
+    """Hypothesis settings for a property test that runs ``count`` examples in the thorough
+    profile (CI's complete run); the loaded profile scales it by its own share of
+    :data:`THOROUGH_EXAMPLES` (a quarter in the default ``dev`` profile), to no fewer than
+    :data:`MIN_EXAMPLES`. ``options`` are other hypothesis settings, passed on."""
+    share = settings.default.max_examples / THOROUGH_EXAMPLES
+    scaled = max(min(count, MIN_EXAMPLES), round(count * share))
+    return settings(max_examples=scaled, **options)
 
 
 @st.composite

@@ -7,11 +7,11 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 import rlfoundations as rlf
 from rlfoundations import reference
-from strategies import communicating_mdps, tabular_mdps
+from strategies import communicating_mdps, examples, tabular_mdps
 
 SOLVERS = ["relative_value_iteration", "average_reward_policy_iteration"]
 
@@ -124,7 +124,7 @@ def test_relative_value_iteration_handles_a_periodic_chain():
     assert got.gain == pytest.approx(0.5, abs=1e-9)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=communicating_mdps())
 def test_relative_value_iteration_finds_the_best_stationary_gain(mdp):
     expected = brute_force_gain(mdp)
@@ -134,7 +134,7 @@ def test_relative_value_iteration_finds_the_best_stationary_gain(mdp):
     assert stationary_gain(mdp, got.policy) >= got.gain_lower - 1e-9
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=communicating_mdps())
 def test_average_reward_policy_iteration_finds_the_best_stationary_gain(mdp):
     got = rlf.average_reward_policy_iteration(mdp)
@@ -142,7 +142,7 @@ def test_average_reward_policy_iteration_finds_the_best_stationary_gain(mdp):
     assert stationary_gain(mdp, got.policy) == pytest.approx(got.gain, abs=1e-9)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=communicating_mdps())
 def test_both_solvers_agree_on_gain_and_bias(mdp):
     iterated = rlf.relative_value_iteration(mdp, epsilon=1e-12)
@@ -153,7 +153,7 @@ def test_both_solvers_agree_on_gain_and_bias(mdp):
     np.testing.assert_allclose(iterated.values, exact.values, atol=1e-7)
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=communicating_mdps())
 def test_relative_value_iteration_equals_reference_to_the_bit(mdp):
     got = rlf.relative_value_iteration(mdp)
@@ -165,7 +165,7 @@ def test_relative_value_iteration_equals_reference_to_the_bit(mdp):
     assert got.iterations == expected.iterations
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=communicating_mdps())
 def test_average_reward_policy_iteration_matches_reference(mdp):
     got = rlf.average_reward_policy_iteration(mdp)
@@ -175,7 +175,7 @@ def test_average_reward_policy_iteration_matches_reference(mdp):
     np.testing.assert_allclose(got.values, expected.values, atol=1e-10)
 
 
-@settings(max_examples=60)
+@examples(60)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3))
 def test_model_structure_matches_the_reference_check(mdp):
     # Tarjan's components (kernel) against reachability sets (reference), on any model.
@@ -269,7 +269,7 @@ def brute_force_gains(mdp: rlf.TabularMDP) -> np.ndarray:
     return best
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(max_states=5, max_actions=3, max_outcomes=2))
 def test_multichain_policy_iteration_finds_every_states_best_gain(mdp):
     got = rlf.average_reward_policy_iteration(mdp)
@@ -278,7 +278,7 @@ def test_multichain_policy_iteration_finds_every_states_best_gain(mdp):
     np.testing.assert_allclose(limiting_matrix(chain) @ reward, got.gains, atol=1e-8)
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(max_states=6, max_actions=3, max_outcomes=2))
 def test_multichain_policy_iteration_matches_reference(mdp):
     got = rlf.average_reward_policy_iteration(mdp)
@@ -349,7 +349,7 @@ def all_policies(mdp: rlf.TabularMDP) -> list[tuple[np.ndarray, np.ndarray, np.n
     return [gains_and_biases(mdp, np.array(p)) for p in policies]
 
 
-@settings(max_examples=60)
+@examples(60)
 @given(mdp=tabular_mdps(max_states=4, max_actions=3, max_outcomes=2))
 def test_multichain_policy_iteration_is_gain_optimal_and_bias_optimal_where_decidable(mdp):
     # Brute force over every deterministic policy, from limiting and deviation matrices.

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from test_average import machine_mdp, queue_mdp, stationary_gain
 
@@ -15,7 +15,7 @@ import rlfoundations as rlf
 from rlfoundations import batch, reference
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.schedules import Schedule
-from strategies import masked_mdps, tabular_mdps
+from strategies import examples, masked_mdps, tabular_mdps
 
 LEARNERS = ["differential_q_learning", "differential_sarsa"]
 
@@ -54,14 +54,14 @@ def learn(name: str, mdp, **arguments):
 
 # -- kernels against their twins ---------------------------------------------------------------
 @pytest.mark.parametrize("learner", LEARNERS)
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4), arguments=differential_arguments())
 def test_differential_learner_matches_its_reference_twin(learner, mdp, arguments):
     assert_same_run(learn(learner, mdp, **arguments), getattr(reference, learner)(mdp, **arguments))
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
-@settings(max_examples=15)
+@examples(15)
 @given(mdp=masked_mdps(max_states=10), arguments=differential_arguments())
 def test_masked_differential_learner_matches_its_twin_and_never_acts_masked(
     learner, mdp, arguments

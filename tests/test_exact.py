@@ -7,11 +7,11 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 import rlfoundations as rlf
 from rlfoundations.reference import exact
-from strategies import tabular_mdps
+from strategies import examples, tabular_mdps
 
 
 def chain(reward: float = 1.0) -> rlf.TabularMDP:
@@ -38,7 +38,7 @@ def test_exact_values_are_fractions_of_the_floats_stored():
     assert got != Fraction(2, 15)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3))
 def test_exact_policy_iteration_agrees_with_the_float_solvers(mdp):
     gamma = 0.9
@@ -47,7 +47,7 @@ def test_exact_policy_iteration_agrees_with_the_float_solvers(mdp):
     np.testing.assert_allclose(got.values, expected.values.astype(float), atol=1e-9)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3))
 def test_the_exact_optimal_policy_satisfies_the_bellman_equation_exactly(mdp):
     result = exact.policy_iteration(mdp, Fraction(9, 10))
@@ -136,7 +136,7 @@ SOLVERS = [
 
 
 @pytest.mark.parametrize(("solver", "options"), SOLVERS)
-@settings(max_examples=20)
+@examples(20)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3))
 def test_discounted_results_carry_bounds_that_bracket_the_exact_values(solver, options, mdp):
     gamma = 0.9
@@ -152,7 +152,7 @@ def test_discounted_results_carry_bounds_that_bracket_the_exact_values(solver, o
 # Stopped after 3 sweeps, far from converged: the bound must hold at any exit.
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.parametrize(("solver", "options"), SOLVERS)
-@settings(max_examples=20)
+@examples(20)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3))
 def test_the_suboptimality_bound_holds_for_the_returned_policy(solver, options, mdp):
     gamma = 0.9
@@ -165,7 +165,7 @@ def test_the_suboptimality_bound_holds_for_the_returned_policy(solver, options, 
     assert float(max(optimal - own)) <= got.suboptimality
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3))
 def test_iterative_evaluation_bounds_bracket_the_exact_values_of_the_policy(mdp):
     policy = np.zeros(mdp.n_states, dtype=int)

@@ -7,14 +7,14 @@ import hashlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import exploration, reference
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from tests import masked_models
-from tests.strategies import masked_mdps, tabular_mdps
+from tests.strategies import examples, masked_mdps, tabular_mdps
 
 CASES = [
     pytest.param("ucbvi", {"bonus_scale": 0.1}, id="ucbvi"),
@@ -58,7 +58,7 @@ def test_kernel_matches_reference_on_frozenlake(name, options):
     assert_same(got, expected)
 
 
-@settings(max_examples=25)
+@examples(25)
 @given(
     mdp=tabular_mdps(max_states=5, max_actions=3, max_outcomes=3),
     case=st.sampled_from([param.values for param in CASES]),
@@ -375,7 +375,7 @@ def masked_dense_values(mdp: rlf.TabularMDP, horizon: int, policy=None, epsilon:
     return value[:-1]
 
 
-@settings(max_examples=25)
+@examples(25)
 @given(
     mdp=masked_mdps(max_states=5, max_actions=3),
     case=st.sampled_from([param.values for param in CASES]),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import reference
-from strategies import masked_mdps, tabular_mdps
+from strategies import examples, masked_mdps, tabular_mdps
 
 # Puterman (2005), sections 3.2 and 4.6.1, single-product stochastic inventory control: stock
 # s in {0..3}, order a with s + a <= 3. Transcribed from QuantEcon.py's
@@ -108,7 +108,7 @@ def test_backward_induction_matches_pymdptoolbox_itself_on_a_longer_forest():
     np.testing.assert_array_equal(got.policy.T, solver.policy)
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(
     mdp=tabular_mdps(max_states=12), horizon=st.integers(1, 6), gamma=st.sampled_from([0.5, 1.0])
 )
@@ -121,7 +121,7 @@ def test_backward_induction_equals_reference_to_the_bit(mdp, horizon, gamma):
     np.testing.assert_array_equal(got.policy, expected.policy)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=masked_mdps(max_states=12), horizon=st.integers(1, 6), gamma=st.sampled_from([0.5, 1.0]))
 def test_masked_backward_induction_equals_reference_to_the_bit(mdp, horizon, gamma):
     # The regret learners' twins measure regret against this twin's masked optimum.
@@ -133,7 +133,7 @@ def test_masked_backward_induction_equals_reference_to_the_bit(mdp, horizon, gam
     assert mdp.action_mask[np.arange(mdp.n_states), got.policy].all()
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(mdp=tabular_mdps(max_states=10))
 def test_a_long_discounted_horizon_approaches_the_infinite_horizon_optimum(mdp):
     gamma = 0.5

@@ -7,7 +7,7 @@ import dataclasses
 import gymnasium
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
@@ -18,7 +18,7 @@ from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.reference import learning as reference
 from rlfoundations.reference.random import Xoshiro256
 from rlfoundations.schedules import Schedule
-from strategies import discounts, masked_mdps, tabular_mdps
+from strategies import discounts, examples, masked_mdps, tabular_mdps
 
 TD_LEARNERS = ["q_learning", "sarsa", "expected_sarsa", "double_q_learning", "dyna_q"]
 
@@ -107,7 +107,7 @@ def cliff() -> rlf.TabularMDP:
 
 # -- kernels == reference twins --------------------------------------------------------------
 @pytest.mark.parametrize("learner", TD_LEARNERS)
-@settings(max_examples=25)
+@examples(25)
 @given(mdp=tabular_mdps(max_states=12, max_actions=4), arguments=learner_arguments())
 def test_learner_matches_reference(learner, mdp, arguments):
     got = getattr(rlf, learner)(mdp, **arguments)
@@ -115,7 +115,7 @@ def test_learner_matches_reference(learner, mdp, arguments):
     assert_same_run(got, expected)
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(max_states=12, max_actions=4), arguments=reinforce_arguments())
 def test_reinforce_matches_reference(mdp, arguments):
     got = rlf.reinforce(mdp, **arguments)
@@ -137,7 +137,7 @@ def test_learning_curve_matches_reference(learner):
 
 # -- action masks: learners never take a masked action ---------------------------------------
 @pytest.mark.parametrize("learner", TD_LEARNERS)
-@settings(max_examples=15)
+@examples(15)
 @given(mdp=masked_mdps(), arguments=learner_arguments())
 def test_masked_learner_matches_reference(learner, mdp, arguments):
     got = getattr(rlf, learner)(mdp, **arguments)
@@ -145,7 +145,7 @@ def test_masked_learner_matches_reference(learner, mdp, arguments):
     assert_same_run(got, expected)
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(mdp=masked_mdps(), arguments=reinforce_arguments())
 def test_masked_reinforce_matches_reference(mdp, arguments):
     got = rlf.reinforce(mdp, **arguments)
@@ -860,7 +860,7 @@ def test_time_limit_beyond_the_kernels_counters_is_refused():
 
 
 # -- Dyna-Q+ (kappa) -------------------------------------------------------------------------
-@settings(max_examples=30)
+@examples(30)
 @given(
     mdp=tabular_mdps(max_states=12, max_actions=4),
     arguments=learner_arguments(),
@@ -876,7 +876,7 @@ def test_dyna_q_plus_matches_reference(mdp, arguments, kappa, planning_steps):
     assert_same_run(got, expected)
 
 
-@settings(max_examples=25)
+@examples(25)
 @given(
     mdp=masked_mdps(max_states=12, max_actions=4),
     arguments=learner_arguments(),

@@ -7,11 +7,11 @@ import builtins
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 import rlfoundations as rlf
 from rlfoundations import reference
-from strategies import tabular_mdps
+from strategies import examples, tabular_mdps
 
 pytest.importorskip("scipy")
 
@@ -27,7 +27,7 @@ def two_actions() -> rlf.TabularMDP:
     )
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4))
 def test_linear_programming_values_equal_the_exact_optimum(mdp):
     gamma = 0.9
@@ -36,7 +36,7 @@ def test_linear_programming_values_equal_the_exact_optimum(mdp):
     np.testing.assert_allclose(got.values, expected, rtol=0, atol=1e-8)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4))
 def test_linear_programming_policy_is_as_good_as_policy_iterations(mdp):
     gamma = 0.9
@@ -47,7 +47,7 @@ def test_linear_programming_policy_is_as_good_as_policy_iterations(mdp):
     assert got.objective == pytest.approx(expected.mean_return(mdp.initial), abs=1e-8)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4))
 def test_the_dual_is_a_discounted_occupancy_measure(mdp):
     gamma = 0.8

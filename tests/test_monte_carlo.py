@@ -6,14 +6,14 @@ import hashlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import reference
 from rlfoundations.errors import InvalidValueError
 from tests import masked_models
-from tests.strategies import discounts, masked_mdps, tabular_mdps
+from tests.strategies import discounts, examples, masked_mdps, tabular_mdps
 
 METHODS = ["exploring_starts", "on_policy", "off_policy"]
 
@@ -26,7 +26,7 @@ def digest(result) -> str:
     return sha.hexdigest()
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(
     mdp=tabular_mdps(max_states=8, max_actions=3, max_outcomes=3, terminal_rate=0.3),
     method=st.sampled_from(METHODS),
@@ -165,7 +165,7 @@ def test_sweep_results_do_not_depend_on_the_thread_count():
 
 
 # -- action masks ------------------------------------------------------------------------------
-@settings(max_examples=30)
+@examples(30)
 @given(
     mdp=masked_mdps(max_states=8, max_actions=3),
     method=st.sampled_from(METHODS),

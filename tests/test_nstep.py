@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
@@ -18,7 +18,7 @@ from rlfoundations import batch, reference
 from rlfoundations._kernels import nstep as nstep_kernels
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.schedules import Schedule
-from strategies import discounts, masked_mdps, tabular_mdps
+from strategies import discounts, examples, masked_mdps, tabular_mdps
 
 
 @st.composite
@@ -55,13 +55,13 @@ def lake() -> rlf.TabularMDP:
     return rlf.from_env("FrozenLake-v1")
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4), arguments=nstep_arguments())
 def test_n_step_sarsa_matches_its_reference_twin(mdp, arguments):
     assert_same_run(rlf.n_step_sarsa(mdp, **arguments), reference.n_step_sarsa(mdp, **arguments))
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4), arguments=nstep_arguments())
 def test_n_step_sarsa_with_one_step_is_sarsa_bit_for_bit(mdp, arguments):
     del arguments["n"]
@@ -196,7 +196,7 @@ def greedy_path(mdp: rlf.TabularMDP, policy: np.ndarray, start: int, limit: int 
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4), arguments=nstep_arguments(), data=st.data())
 def test_n_step_learner_matches_its_reference_twin(learner, mdp, arguments, data):
     arguments.update(data.draw(OWN_SETTINGS[learner]))
@@ -206,7 +206,7 @@ def test_n_step_learner_matches_its_reference_twin(learner, mdp, arguments, data
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=masked_mdps(max_states=10, max_actions=4), arguments=nstep_arguments(), data=st.data())
 def test_n_step_learner_matches_its_twin_on_masked_models(learner, mdp, arguments, data):
     arguments.update(data.draw(OWN_SETTINGS[learner]))
@@ -224,7 +224,7 @@ def test_n_step_learner_matches_its_twin_on_masked_models(learner, mdp, argument
         pytest.param("behaviour", "expected_sarsa", id="behaviour-is-expected-sarsa"),
     ],
 )
-@settings(max_examples=30)
+@examples(30)
 @given(
     mdp=st.one_of(tabular_mdps(max_states=10, max_actions=4), masked_mdps(10, 4)),
     arguments=nstep_arguments(),
@@ -246,7 +246,7 @@ def test_one_step_tree_backup_is_the_one_step_learner_bit_for_bit(
         ),
     ],
 )
-@settings(max_examples=30)
+@examples(30)
 @given(
     mdp=st.one_of(tabular_mdps(max_states=10, max_actions=4), masked_mdps(10, 4)),
     arguments=nstep_arguments(),

@@ -10,7 +10,7 @@ from fractions import Fraction
 import numba
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
@@ -21,7 +21,7 @@ from rlfoundations._kernels.drivers import PARALLEL_MIN_SLOTS
 from rlfoundations._kernels.layout import kernel_model
 from rlfoundations.reference import exact
 from rlfoundations.reference import planning as reference_planning
-from strategies import discounts, masked_mdps, tabular_mdps
+from strategies import discounts, examples, masked_mdps, tabular_mdps
 
 SOLVERS = ["value_iteration", "policy_iteration", "modified_policy_iteration"]
 
@@ -48,7 +48,7 @@ def span(x: np.ndarray) -> float:
 # -- kernels == reference twins --------------------------------------------------------------
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.parametrize("solver", SOLVERS)
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(), gamma=discounts())
 def test_solver_matches_reference(solver, mdp, gamma):
     got = getattr(rlf, solver)(mdp, gamma, max_iter=300)
@@ -61,7 +61,7 @@ def test_solver_matches_reference(solver, mdp, gamma):
 
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(), gamma=discounts(), record=st.booleans())
 def test_gauss_seidel_matches_reference(mdp, gamma, record):
     got = rlf.value_iteration(mdp, gamma, gauss_seidel=True, record=record, max_iter=300)
@@ -75,7 +75,7 @@ def test_gauss_seidel_matches_reference(mdp, gamma, record):
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(), gamma=discounts(), gauss_seidel=st.booleans())
 def test_value_iteration_equals_reference_to_the_bit(mdp, gamma, gauss_seidel):
     # Eight states per vector instruction, each lane doing the reference's arithmetic.
@@ -90,7 +90,7 @@ def test_value_iteration_equals_reference_to_the_bit(mdp, gamma, gauss_seidel):
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
 @pytest.mark.parametrize("solver", SOLVERS)
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(), gamma=discounts())
 def test_certificates_equal_reference_to_the_bit(solver, mdp, gamma):
     got = getattr(rlf, solver)(mdp, gamma, max_iter=100)
@@ -106,7 +106,7 @@ def test_certificates_equal_reference_to_the_bit(solver, mdp, gamma):
 
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99), seed=st.integers(0, 1000))
 def test_iterative_evaluation_and_modified_policy_iteration_equal_reference_to_the_bit(
     mdp, gamma, seed
@@ -124,7 +124,7 @@ def test_iterative_evaluation_and_modified_policy_iteration_equal_reference_to_t
 
 
 @pytest.mark.parametrize("method", ["exact", "iterative"])
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99), seed=st.integers(0, 1000))
 def test_policy_evaluation_matches_reference(method, mdp, gamma, seed):
     policy = random_policy(mdp, seed)
@@ -134,7 +134,7 @@ def test_policy_evaluation_matches_reference(method, mdp, gamma, seed):
     np.testing.assert_allclose(got.q_values, expected.q_values, rtol=0, atol=1e-9)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99), seed=st.integers(0, 1000))
 def test_exact_and_iterative_evaluation_agree(mdp, gamma, seed):
     policy = random_policy(mdp, seed)
@@ -170,7 +170,7 @@ def ring_of_rings(n_rings: int, ring_size: int, stay: float) -> rlf.TabularMDP:
     )
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(max_outcomes=2), seed=st.integers(0, 1000))
 def test_chain_components_are_the_strongly_connected_components_in_reverse_topological_order(
     mdp, seed
@@ -195,7 +195,7 @@ def test_chain_components_are_the_strongly_connected_components_in_reverse_topol
         assert component[t] <= component[s]
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(terminal_rate=0.5))
 def test_exact_evaluation_matches_the_dense_solve_for_proper_policies_at_gamma_one(mdp):
     policy, handled = reference_planning.proper_policy(mdp)
@@ -231,7 +231,7 @@ def test_exact_evaluation_reports_a_chain_that_never_ends_at_gamma_one():
 
 # -- stopping rules and optimality -----------------------------------------------------------
 @pytest.mark.parametrize("gauss_seidel", [False, True], ids=["jacobi", "gauss-seidel"])
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99))
 def test_value_iteration_policy_is_epsilon_optimal(gauss_seidel, mdp, gamma):
     epsilon = 1e-6
@@ -242,7 +242,7 @@ def test_value_iteration_policy_is_epsilon_optimal(gauss_seidel, mdp, gamma):
 
 
 @pytest.mark.parametrize("gamma", [0.99, 0.999])
-@settings(max_examples=15, deadline=None)
+@examples(15, deadline=None)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3))
 def test_gauss_seidel_certificates_hold_near_gamma_one(gamma, mdp):
     # The oracle: exact rational policy iteration (reference/exact.py), no floats, no sweeps.
@@ -285,7 +285,7 @@ def test_gauss_seidel_shifts_stop_when_a_check_does_no_better():
         np.testing.assert_array_equal(got.residuals, expected.residuals)
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99))
 def test_policy_iteration_is_at_least_as_good_as_value_iteration(mdp, gamma):
     epsilon = 1e-6
@@ -298,7 +298,7 @@ def test_policy_iteration_is_at_least_as_good_as_value_iteration(mdp, gamma):
     np.testing.assert_allclose(by_policy.q_values.max(axis=1), by_policy.values, atol=1e-8)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99), n_evaluations=st.integers(0, 20))
 def test_modified_policy_iteration_reaches_the_optimum(mdp, gamma, n_evaluations):
     result = rlf.modified_policy_iteration(mdp, gamma, n_evaluations=n_evaluations, epsilon=1e-6)
@@ -791,7 +791,7 @@ def with_masked_pairs_copied(mdp: rlf.TabularMDP) -> rlf.TabularMDP:
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.parametrize(("solver", "options"), MASKED_SOLVERS)
-@settings(max_examples=25)
+@examples(25)
 @given(mdp=masked_mdps(), gamma=discounts(0.95))
 def test_masked_models_solve_to_the_values_of_the_model_with_masked_pairs_copied(
     solver, options, mdp, gamma
@@ -805,7 +805,7 @@ def test_masked_models_solve_to_the_values_of_the_model_with_masked_pairs_copied
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
 @pytest.mark.parametrize("solver", ["value_iteration", "modified_policy_iteration"])
-@settings(max_examples=25)
+@examples(25)
 @given(mdp=masked_mdps(), gamma=discounts())
 def test_masked_models_equal_reference_to_the_bit(solver, mdp, gamma):
     got = getattr(rlf, solver)(mdp, gamma, max_iter=100)
@@ -816,7 +816,7 @@ def test_masked_models_equal_reference_to_the_bit(solver, mdp, gamma):
 
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
-@settings(max_examples=25)
+@examples(25)
 @given(mdp=masked_mdps(), gamma=discounts(0.95))
 def test_masked_policy_iteration_matches_reference(mdp, gamma):
     got = rlf.policy_iteration(mdp, gamma)
@@ -895,7 +895,7 @@ def test_an_unmasked_model_keeps_its_layout_arrays_to_the_bit():
 # -- policy iteration with evaluation to the accuracy the improvement needs (issue 16) ----------
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=st.one_of(tabular_mdps(), masked_mdps()), gamma=discounts())
 def test_iterative_policy_iteration_equals_reference_to_the_bit(mdp, gamma):
     # Inexact evaluations (tolerance from the last gap, span rule, MacQueen's midpoint), the
@@ -908,7 +908,7 @@ def test_iterative_policy_iteration_equals_reference_to_the_bit(mdp, gamma):
 
 
 @pytest.mark.parametrize("evaluation", ["auto", "iterative", "exact"])
-@settings(max_examples=25)
+@examples(25)
 @given(
     mdp=tabular_mdps(max_states=8, max_actions=3),
     gamma=st.sampled_from([0.5, 0.9, 0.99, 0.999]),

@@ -6,14 +6,14 @@ import hashlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import reference
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from tests import masked_models
-from tests.strategies import discounts, masked_mdps, prediction_policies, tabular_mdps
+from tests.strategies import discounts, examples, masked_mdps, prediction_policies, tabular_mdps
 
 WALK_POLICY = [0] * 21
 
@@ -63,7 +63,7 @@ def prediction_cases(draw):
     return mdp, policy, method
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(case=prediction_cases(), gamma=discounts(0.99), seed=st.integers(0, 2**64 - 1))
 def test_td_prediction_matches_its_twin_bit_for_bit(case, gamma, seed):
     mdp, policy, method = case
@@ -525,7 +525,7 @@ def monte_carlo_cases(draw):
     return mdp, policy, options
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(case=monte_carlo_cases(), gamma=discounts(0.99), seed=st.integers(0, 2**64 - 1))
 def test_monte_carlo_prediction_matches_its_twin_bit_for_bit(case, gamma, seed):
     mdp, policy, options = case
@@ -721,7 +721,7 @@ def masked_prediction_cases(draw):
     return mdp, policy
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(
     case=masked_prediction_cases(),
     method=st.sampled_from([{"n": 1}, {"n": 3}, {"lam": 0.7}]),
@@ -736,7 +736,7 @@ def test_masked_td_prediction_matches_its_twin_bit_for_bit(case, method, gamma, 
     assert got.episode_lengths.tolist() == expected.episode_lengths.tolist()
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(
     case=masked_prediction_cases(),
     off_policy=st.booleans(),

@@ -4,15 +4,13 @@ engine's features (sweeps, executors, chunks, interrupts, records, masks, curves
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
-import multiprocessing
 from pathlib import Path
 
 import gymnasium
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
@@ -20,7 +18,7 @@ from rlfoundations import batch, reference
 from rlfoundations._kernels import prioritized as _kernels
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.schedules import Schedule
-from strategies import discounts, masked_mdps, tabular_mdps
+from strategies import discounts, examples, masked_mdps, tabular_mdps
 
 
 @st.composite
@@ -64,7 +62,7 @@ def lake() -> rlf.TabularMDP:
 
 
 # -- kernel == twin ------------------------------------------------------------------------------
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4), arguments=sweeping_arguments())
 def test_prioritized_sweeping_matches_its_reference_twin(mdp, arguments):
     # The strategy's models have terminals, zero-probability slots and time limits (5, 50).
@@ -72,7 +70,7 @@ def test_prioritized_sweeping_matches_its_reference_twin(mdp, arguments):
     assert_same_run(got, reference.prioritized_sweeping(mdp, **arguments))
 
 
-@settings(max_examples=25)
+@examples(25)
 @given(mdp=masked_mdps(max_states=10, max_actions=4), arguments=sweeping_arguments())
 def test_masked_prioritized_sweeping_matches_its_twin_and_never_picks_a_masked_action(
     mdp, arguments
@@ -101,7 +99,7 @@ def test_prioritized_sweeping_takes_no_masked_action_on_a_long_run():
 
 
 # -- the queue: a heap over arrays against a plain dict --------------------------------------------
-@settings(max_examples=60)
+@examples(60)
 @given(
     operations=st.lists(
         st.one_of(
@@ -209,12 +207,10 @@ def test_sweep_runs_equal_the_same_runs_made_alone(lake):
         assert got.run(run).q_values.tobytes() == alone.q_values.tobytes()
 
 
-def test_sweep_on_a_process_pool_equals_the_local_sweep(lake):
+def test_sweep_on_a_process_pool_equals_the_local_sweep(lake, process_pool):
     arguments = {"gamma": 0.9, "n_steps": 2_000, "seeds": range(4), "theta": 0.0}
     expected = rlf.sweep(lake, "prioritized_sweeping", **arguments)
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as executor:
-        got = rlf.sweep(lake, "prioritized_sweeping", executor=executor, chunk_runs=2, **arguments)
+    got = rlf.sweep(lake, "prioritized_sweeping", executor=process_pool, chunk_runs=2, **arguments)
     assert got.q_values.tobytes() == expected.q_values.tobytes()
     assert got.episode_returns.tobytes() == expected.episode_returns.tobytes()
 

@@ -7,18 +7,18 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 import rlfoundations as rlf
 from rlfoundations import reference
-from strategies import tabular_mdps
+from strategies import examples, tabular_mdps
 
 
 def exact_values(mdp: rlf.TabularMDP, gamma: float) -> np.ndarray:
     return np.array([float(v) for v in reference.exact.policy_iteration(mdp, gamma).values])
 
 
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4))
 def test_soft_value_iteration_equals_reference(mdp):
     got = rlf.soft_value_iteration(mdp, 0.8, 0.5)
@@ -28,7 +28,7 @@ def test_soft_value_iteration_equals_reference(mdp):
     np.testing.assert_allclose(got.policy, expected.policy, rtol=1e-12, atol=1e-13)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=8, max_actions=4))
 def test_soft_values_lie_within_the_entropy_bound_above_the_hard_optimum(mdp):
     gamma, temperature = 0.9, 0.05
@@ -75,7 +75,7 @@ def test_one_state_closed_form():
     assert got.policy[0, 1] == pytest.approx(expected_policy, abs=1e-12)
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(mdp=tabular_mdps(max_states=8, max_actions=4))
 def test_bounds_bracket_a_tightly_converged_soft_optimum(mdp):
     loose = rlf.soft_value_iteration(mdp, 0.9, 0.3, epsilon=1e-2)
@@ -84,7 +84,7 @@ def test_bounds_bracket_a_tightly_converged_soft_optimum(mdp):
     assert np.all(tight <= loose.upper + 1e-12)
 
 
-@settings(max_examples=20)
+@examples(20)
 @given(mdp=tabular_mdps(max_states=8, max_actions=4, terminal_rate=0.0))
 def test_a_hot_policy_is_nearly_uniform_where_no_episode_ends(mdp):
     # Without termination every action buys the same entropy bonus, so only rewards

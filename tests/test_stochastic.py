@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
 from rlfoundations import reference
 from rlfoundations.stochastic import check_policy_matrix
-from strategies import discounts, tabular_mdps
+from strategies import discounts, examples, tabular_mdps
 
 MOVES = [(-1, 0), (0, 1), (1, 0), (0, -1)]  # up, right, down, left
 
@@ -80,7 +80,7 @@ def test_random_policy_values_match_sutton_and_barto_figure_3_2():
 
 
 @pytest.mark.parametrize("method", ["exact", "iterative"])
-@settings(max_examples=25)
+@examples(25)
 @given(mdp=tabular_mdps(max_states=8, max_actions=3), seed=st.integers(0, 2**16))
 def test_stochastic_evaluation_matches_the_exact_oracle(method, mdp, seed):
     gamma = 0.8
@@ -91,7 +91,7 @@ def test_stochastic_evaluation_matches_the_exact_oracle(method, mdp, seed):
     np.testing.assert_allclose(got.q_values, expected.q_values.astype(float), atol=1e-10)
 
 
-@settings(max_examples=25)
+@examples(25)
 @given(mdp=tabular_mdps(max_states=10), gamma=discounts(), seed=st.integers(0, 2**16))
 def test_a_one_hot_matrix_evaluates_like_the_deterministic_policy(mdp, gamma, seed):
     actions = np.random.default_rng(seed).integers(0, mdp.n_actions, mdp.n_states)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import multiprocessing
 
 import numba
 import numpy as np
@@ -138,17 +137,15 @@ def test_a_thread_pool_is_refused_with_the_reason(lake):
             rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=[0], executor=executor)
 
 
-def test_process_pool_sweep_equals_the_local_sweep(lake, walk, river):
+def test_process_pool_sweep_equals_the_local_sweep(lake, walk, river, process_pool):
     arguments = {"gamma": 0.9, "n_steps": 5_000, "seeds": range(6), "eval_every": 2_500}
     expected = rlf.sweep(lake, **arguments)
-    # One pool (spawning is slow) for a TD, a prediction and a regret learner.
+    # One pool (spawning is slow, conftest.py) for a TD, a prediction and a regret learner.
     prediction = {"policy": WALK_POLICY, "gamma": 1.0, "n_steps": 2_000, "seeds": range(4)}
     regret = {"horizon": 5, "n_episodes": 80, "seeds": range(4)}
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as executor:
-        got = rlf.sweep(lake, executor=executor, **arguments)
-        got_prediction = rlf.sweep(walk, "td_prediction", executor=executor, **prediction)
-        got_regret = rlf.sweep(river, "psrl", executor=executor, **regret)
+    got = rlf.sweep(lake, executor=process_pool, **arguments)
+    got_prediction = rlf.sweep(walk, "td_prediction", executor=process_pool, **prediction)
+    got_regret = rlf.sweep(river, "psrl", executor=process_pool, **regret)
     assert_same_sweep(got, expected)
     np.testing.assert_array_equal(got.curve_values, expected.curve_values)
     assert_same_prediction(got_prediction, rlf.sweep(walk, "td_prediction", **prediction))

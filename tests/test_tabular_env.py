@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 from gymnasium.wrappers import TimeLimit
-from hypothesis import given, settings
+from hypothesis import given
 
 import rlfoundations as rlf
 from rlfoundations import problems
 from rlfoundations.envs.tabular import TabularEnv
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from tests.strategies import problem_instances, tabular_mdps
+from tests.strategies import examples, problem_instances, tabular_mdps
 
 
 def outcomes(mdp, state, action):
@@ -77,7 +77,7 @@ def test_registered_problem_env_passes_gymnasiums_env_checker():
     check_env(gym.make(problems.env_id("river_swim"), render_mode="ansi").unwrapped)
 
 
-@settings(max_examples=25)
+@examples(25)
 @given(tabular_mdps(max_states=12, max_actions=3, max_outcomes=3))
 def test_to_env_round_trips_through_from_env_to_the_same_dynamics(mdp):
     got = rlf.from_env(mdp.to_env())
@@ -86,7 +86,7 @@ def test_to_env_round_trips_through_from_env_to_the_same_dynamics(mdp):
 
 
 @NO_SPEC
-@settings(max_examples=30)
+@examples(30)
 @given(problem_instances())
 def test_every_problem_instance_env_passes_the_checker_and_reads_back_the_same(instance):
     name, params = instance

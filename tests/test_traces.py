@@ -3,14 +3,12 @@ the exact optimum, and the engine's features (sweeps, chunks, interrupts, curves
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import hashlib
-import multiprocessing
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
@@ -18,7 +16,7 @@ from rlfoundations import batch, reference
 from rlfoundations.errors import InvalidValueError
 from rlfoundations.schedules import Schedule
 from tests import masked_models
-from tests.strategies import discounts, masked_mdps, tabular_mdps
+from tests.strategies import discounts, examples, masked_mdps, tabular_mdps
 
 LEARNERS = ["sarsa_lambda", "watkins_q_lambda"]
 TRACES = ["accumulating", "replacing", "dutch"]
@@ -79,7 +77,7 @@ def cliff() -> rlf.TabularMDP:
 
 # -- kernels == reference twins --------------------------------------------------------------
 @pytest.mark.parametrize("learner", LEARNERS)
-@settings(max_examples=40)
+@examples(40)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4), arguments=trace_arguments())
 def test_trace_learner_matches_its_reference_twin(learner, mdp, arguments):
     got = getattr(rlf, learner)(mdp, **arguments)
@@ -100,7 +98,7 @@ def test_trace_learning_curve_matches_its_reference_twin(learner, lake):
 
 # -- outside answers -------------------------------------------------------------------------
 @pytest.mark.parametrize("trace", TRACES)
-@settings(max_examples=20)
+@examples(20)
 @given(mdp=tabular_mdps(max_states=10, max_actions=4), arguments=trace_arguments())
 def test_sarsa_lambda_with_lambda_zero_is_sarsa_bit_for_bit(trace, mdp, arguments):
     arguments = {**arguments, "lam": 0.0, "trace": trace}
@@ -189,12 +187,10 @@ def test_sweep_runs_equal_the_same_runs_made_alone(learner, lake):
         assert got.run(run).q_values.tobytes() == alone.q_values.tobytes()
 
 
-def test_process_pool_sweep_of_a_trace_learner_equals_the_local_sweep(lake):
+def test_process_pool_sweep_of_a_trace_learner_equals_the_local_sweep(lake, process_pool):
     arguments = {"gamma": 0.9, "n_steps": 2_000, "seeds": range(4), "lam": [0.3, 0.9]}
     expected = rlf.sweep(lake, "watkins_q_lambda", **arguments)
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as executor:
-        got = rlf.sweep(lake, "watkins_q_lambda", executor=executor, chunk_runs=3, **arguments)
+    got = rlf.sweep(lake, "watkins_q_lambda", executor=process_pool, chunk_runs=3, **arguments)
     assert got.q_values.tobytes() == expected.q_values.tobytes()
     assert got.params == expected.params
 
@@ -334,7 +330,7 @@ def test_learners_reference_page_lists_the_trace_learner(learner):
 
 # -- action masks ------------------------------------------------------------------------------
 @pytest.mark.parametrize("learner", LEARNERS)
-@settings(max_examples=25)
+@examples(25)
 @given(mdp=masked_mdps(max_states=10, max_actions=4), arguments=trace_arguments())
 def test_masked_trace_learner_matches_its_reference_twin(learner, mdp, arguments):
     got = getattr(rlf, learner)(mdp, **arguments)
