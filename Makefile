@@ -1,13 +1,14 @@
 # Two entry points that work on a fresh machine with only python3, pip and make:
 #   make demo   solve Taxi-v3 exactly, print the optimal mean return, show one solved episode
 #               (installs the package alone, no extras)
-#   make test   run the test suite (installs the extras the tests need)
+#   make test   run the test suite (installs the extras the tests need), without the tests
+#               marked slow and with fewer hypothesis examples (make test-all runs everything)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TEST_EXTRAS := dev,graph,plot,distributed,docs,lp,data,notebooks,test-envs
 
-.PHONY: demo test ci lint bench bench-peers docs notebooks clean
+.PHONY: demo test test-slow test-all ci lint bench bench-peers docs notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,16 @@ demo: $(BIN)/.installed-core
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
+
+# What make test leaves out: the tests marked slow, and every property test again at the full
+# count of examples its decorator names (the thorough hypothesis profile, tests/conftest.py).
+# make test and make test-slow together are the complete suite (CI runs both).
+test-slow: $(BIN)/.installed
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m "slow or hypothesis"
+
+# The complete suite in one run: every test, property tests at full count.
+test-all: $(BIN)/.installed
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m ""
 
 # What CI runs: the suite, the wheel installed as users install it, the lowest versions.
 ci:
