@@ -4,8 +4,8 @@
 - ``dev`` (the default: ``pytest``, ``make test``): each property test runs a quarter of its
   examples (:func:`strategies.examples`), at least 5 of them; a test without its own count
   runs 15.
-- ``thorough`` (CI's complete run: ``make test-slow``, ``make test-all``): every test runs the examples its
-  decorator names (60 for a test without its own count).
+- ``thorough`` (CI's complete run: ``make test-slow``, ``make test-all``): every test runs
+  the examples its decorator names (60 for a test without its own count).
 
 Both lift the per-example deadline and the too-slow health check: the first example of a
 test compiles the kernels it calls.

@@ -13,6 +13,9 @@ import rlfoundations as rlf
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
+#: Starting clusters of worker processes is slow: make test-slow and CI run these.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def taxi() -> rlf.TabularMDP:

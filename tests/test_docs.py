@@ -16,9 +16,12 @@ FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def examples():
+    # The README's examples run on every commit; the docs pages' (a few minutes together)
+    # are marked slow: make test-slow and CI run them.
     for page in PAGES:
+        marks = () if page.name == "README.md" else pytest.mark.slow
         for number, block in enumerate(FENCE.findall(page.read_text()), start=1):
-            yield pytest.param(block, id=f"{page.relative_to(ROOT)}-{number}")
+            yield pytest.param(block, id=f"{page.relative_to(ROOT)}-{number}", marks=marks)
 
 
 #: An example with this guard is a script (it starts processes): it runs as one.
@@ -56,6 +59,7 @@ def test_the_distributed_example_is_a_script():
     assert any(is_script(code) for code in FENCE.findall(page))
 
 
+@pytest.mark.slow
 def test_docs_site_builds_in_strict_mode(tmp_path):
     # Strict: a broken link, a missing page or a docstring mkdocstrings cannot parse fails.
     pytest.importorskip("mkdocs")

@@ -110,6 +110,9 @@ def test_the_gather_path_is_chosen_by_what_llvmlite_offers():
     assert lanes.TYPED_VECTOR_GEP is expected
 
 
+# Slow (each subprocess compiles every solver afresh): make test-slow and CI run it; run it
+# with -m "" when changing the lanes or the gather paths.
+@pytest.mark.slow
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="compares compiled code paths")
 def test_the_byte_offset_gather_gives_the_same_results_to_the_bit(tmp_path):
     # A fresh cache: the kernels compile with the fallback, and check that they did.

@@ -55,6 +55,7 @@ def test_notebook_holds_the_cells_of_its_page(page):
     assert got == expected, f"run `make notebooks` to refresh {notebook_of(page).name}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.stem)
 def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(page, tmp_path, monkeypatch):
     # The kernel inherits the environment: its `%%sh` cells must find this Python first, as

@@ -207,6 +207,7 @@ def test_sweep_runs_equal_the_same_runs_made_alone(lake):
         assert got.run(run).q_values.tobytes() == alone.q_values.tobytes()
 
 
+@pytest.mark.slow
 def test_sweep_on_a_process_pool_equals_the_local_sweep(lake, process_pool):
     arguments = {"gamma": 0.9, "n_steps": 2_000, "seeds": range(4), "theta": 0.0}
     expected = rlf.sweep(lake, "prioritized_sweeping", **arguments)

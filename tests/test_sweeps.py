@@ -137,6 +137,7 @@ def test_a_thread_pool_is_refused_with_the_reason(lake):
             rlf.sweep(lake, gamma=0.9, n_steps=10, seeds=[0], executor=executor)
 
 
+@pytest.mark.slow
 def test_process_pool_sweep_equals_the_local_sweep(lake, walk, river, process_pool):
     arguments = {"gamma": 0.9, "n_steps": 5_000, "seeds": range(6), "eval_every": 2_500}
     expected = rlf.sweep(lake, **arguments)

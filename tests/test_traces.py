@@ -187,6 +187,7 @@ def test_sweep_runs_equal_the_same_runs_made_alone(learner, lake):
         assert got.run(run).q_values.tobytes() == alone.q_values.tobytes()
 
 
+@pytest.mark.slow
 def test_process_pool_sweep_of_a_trace_learner_equals_the_local_sweep(lake, process_pool):
     arguments = {"gamma": 0.9, "n_steps": 2_000, "seeds": range(4), "lam": [0.3, 0.9]}
     expected = rlf.sweep(lake, "watkins_q_lambda", **arguments)
