@@ -12,15 +12,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
     "MAX_COUNT",
+    "PROB_TOLERANCE",
+    "check_action_probabilities",
     "check_actions",
     "check_bool",
     "check_choice",
     "check_count",
+    "check_distribution",
+    "check_distribution_rows",
     "check_fraction",
     "check_gamma",
     "check_int",
@@ -29,11 +34,26 @@ __all__ = [
     "check_policy",
     "check_policy_mask",
     "check_positive",
+    "check_probability_shape",
     "check_seed",
     "check_values",
     "is_int",
     "is_number",
+    "off_one",
 ]
+
+#: How far from 1 a sum of probabilities may be: rounding, not a mistake. The one tolerance
+#: of every "sums to 1" check (action probabilities, outcome probabilities, initial
+#: distributions); public as :data:`rlfoundations.mdp.PROB_TOLERANCE`.
+PROB_TOLERANCE = 1e-8
+
+
+def off_one(totals: npt.ArrayLike) -> np.ndarray:
+    """Where sums of probabilities ``totals`` miss 1 by more than :data:`PROB_TOLERANCE`.
+
+    The one "sums to 1" rule; a bool, or a bool array of the shape of ``totals``.
+    """
+    return np.abs(np.asarray(totals, dtype=np.float64) - 1.0) > PROB_TOLERANCE
 
 
 def is_int(value) -> bool:
@@ -156,7 +176,7 @@ def check_policy(mdp, policy, *, name: str = "policy", stochastic: bool = False)
 
     Deterministic (the default): one action in ``[0, n_actions)`` per state, returned as a new
     int64 array of shape (S,). With ``stochastic=True``: an (S, A) matrix of action
-    probabilities (finite, >= 0, rows summing to 1 within ``PROB_TOLERANCE``), returned as a
+    probabilities (finite, >= 0, rows summing to 1 within :data:`PROB_TOLERANCE`), returned as a
     new read-only float64 array. Either way, an action ``mdp.action_mask`` forbids (chosen, or
     given a positive probability) is refused, naming the (state, action).
 
@@ -208,15 +228,33 @@ def check_actions(name: str, policy, n_states: int, n_actions: int) -> np.ndarra
     return np.array(array, dtype=np.int64)
 
 
+def check_distribution(array: np.ndarray, name: str) -> np.ndarray:
+    """``array`` (a numeric vector) as a float64 distribution: an initial distribution, a law.
+
+    Every entry finite and >= 0 and the sum 1 within :data:`PROB_TOLERANCE`, else
+    ``InvalidValueError`` naming the first offending entry or the sum. Callers check the
+    dtype and the shape first. Not a copy when ``array`` is float64 already (a model's
+    ``initial`` is checked in place).
+    """
+    array = np.asarray(array, dtype=np.float64)
+    bad = ~np.isfinite(array) | (array < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidValueError(f"{name}[{i}] = {array[i]} is not a probability")
+    total = float(array.sum())
+    if off_one(total):
+        raise InvalidValueError(f"{name} sums to {total!r}; it must be a distribution summing to 1")
+    return array
+
+
 def check_distribution_rows(array: np.ndarray, name: str) -> np.ndarray:
     """``array`` (a numeric (S, A) matrix) as float64 rows that are distributions.
 
     The one check of action probabilities: every entry finite and >= 0 and every row summing
-    to 1 within :data:`rlfoundations.mdp.PROB_TOLERANCE`, else ``InvalidValueError`` naming
-    the first offending state (and action). Callers check the dtype and the shape first.
+    to 1 within :data:`PROB_TOLERANCE`, else ``InvalidValueError`` naming the first
+    offending state (and action). Callers check the dtype and the shape first (through
+    :func:`check_action_probabilities`, which every public caller goes through).
     """
-    from rlfoundations.mdp import PROB_TOLERANCE
-
     array = np.array(array, dtype=np.float64)
     bad = ~np.isfinite(array) | (array < 0)
     if bad.any():
@@ -225,7 +263,7 @@ def check_distribution_rows(array: np.ndarray, name: str) -> np.ndarray:
             f"{name}[{s}, {a}] = {array[s, a]} is not a probability (state={s}, action={a})"
         )
     totals = array.sum(axis=1)
-    off = np.flatnonzero(np.abs(totals - 1.0) > PROB_TOLERANCE)
+    off = np.flatnonzero(off_one(totals))
     if off.size:
         s = int(off[0])
         raise InvalidValueError(
@@ -235,15 +273,58 @@ def check_distribution_rows(array: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
-def _check_policy_matrix(mdp, array: np.ndarray, name: str) -> np.ndarray:
+def check_probability_shape(
+    array: np.ndarray, name: str, n_states: int | None = None, n_actions: int | None = None
+) -> None:
+    """Refuse ``array`` unless it is a numeric (S, A) matrix, ``(n_states, n_actions)`` where given.
+
+    The dtype and shape half of :func:`check_action_probabilities`.
+    """
     if array.dtype.kind not in "fiu":
         raise InvalidTypeError(f"{name} must hold probabilities, got dtype {array.dtype}")
-    expected = (mdp.n_states, mdp.n_actions)
-    if array.shape != expected:
-        raise InvalidValueError(f"{name} must have shape {expected}, got {array.shape}")
+    if array.ndim != 2 or 0 in array.shape:
+        raise InvalidValueError(
+            f"{name} must be an (n_states, n_actions) matrix of action probabilities, "
+            f"got shape {array.shape}"
+        )
+    for axis, size, what in ((0, n_states, "n_states"), (1, n_actions, "n_actions")):
+        if size is not None and array.shape[axis] != size:
+            raise InvalidValueError(
+                f"{name} must have shape ({n_states}, {n_actions}) ({what} = {size}), "
+                f"got {array.shape}"
+            )
+
+
+def check_action_probabilities(
+    policy: npt.ArrayLike,
+    name: str = "policy",
+    n_states: int | None = None,
+    n_actions: int | None = None,
+) -> np.ndarray:
+    """``policy`` as a new read-only float64 (S, A) matrix whose rows are distributions.
+
+    Raises ``InvalidTypeError`` for a non-numeric dtype and ``InvalidValueError`` for another
+    shape (than ``(n_states, n_actions)`` where given), a negative or non-finite entry, or a
+    row not summing to 1 within :data:`PROB_TOLERANCE`, naming the first offending state.
+    The one check of an (S, A) policy; :func:`check_policy` adds a model's action mask.
+
+    Examples
+    --------
+    >>> from rlfoundations._validate import check_action_probabilities
+    >>> check_action_probabilities([[0.5, 0.5], [0.0, 1.0]])
+    array([[0.5, 0.5],
+           [0. , 1. ]])
+    """
+    array = np.asarray(policy)
+    check_probability_shape(array, name, n_states, n_actions)
     array = check_distribution_rows(array, name)
-    check_policy_mask(mdp, array, name)
     array.setflags(write=False)
+    return array
+
+
+def _check_policy_matrix(mdp, array: np.ndarray, name: str) -> np.ndarray:
+    array = check_action_probabilities(array, name, mdp.n_states, mdp.n_actions)
+    check_policy_mask(mdp, array, name)
     return array
 
 

@@ -646,9 +646,10 @@ class Batch:
             return
         # Tables a learner never reads are empty placeholders of the same rank (the kernels
         # are typed by rank, not size): a sweep over a large model would otherwise carry
-        # five unused copies of its Q table.
+        # five unused copies of its Q table. Visit counts only for a 1 / n^omega alpha: the
+        # replays of Dyna-Q read them for nothing else (Dyna-Q+ refuses that alpha).
         dyna = spec.algorithm == "dyna_q"
-        counted = dyna or bool((spec.alphas[:, 0] == _kernels.VISIT_COUNT).any())
+        counted = bool((spec.alphas[:, 0] == _kernels.VISIT_COUNT).any())
 
         def table(used: bool, dtype=np.float64, fill=0) -> np.ndarray:
             return np.full(shape if used else (n_runs, 0, 0), fill, dtype=dtype)

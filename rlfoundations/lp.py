@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from rlfoundations._validate import check_gamma, check_mdp
+from rlfoundations._validate import check_distribution, check_gamma, check_mdp
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
+from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import policy_evaluation
 from rlfoundations.results import LinearProgrammingResult
 from rlfoundations.stochastic import action_values
@@ -75,13 +75,7 @@ def _check_distribution(mdp: TabularMDP, initial) -> np.ndarray:
         raise InvalidTypeError(f"initial must hold probabilities, got dtype {array.dtype}")
     if array.shape != (mdp.n_states,):
         raise InvalidValueError(f"initial must have shape ({mdp.n_states},), got {array.shape}")
-    array = np.array(array, dtype=np.float64)
-    if not np.isfinite(array).all() or (array < 0).any():
-        s = int(np.argmax(~np.isfinite(array) | (array < 0)))
-        raise InvalidValueError(f"initial[{s}] = {array[s]} is not a probability")
-    if abs(array.sum() - 1.0) > PROB_TOLERANCE:
-        raise InvalidValueError(f"initial sums to {float(array.sum())!r}, not 1")
-    return array
+    return check_distribution(np.array(array, dtype=np.float64), "initial")
 
 
 def _check_costs(mdp: TabularMDP, costs, budget) -> tuple[np.ndarray, np.ndarray]:

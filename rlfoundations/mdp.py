@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from rlfoundations._validate import check_count, is_int
+from rlfoundations._validate import PROB_TOLERANCE, check_count, check_distribution, is_int, off_one
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 
 if TYPE_CHECKING:
@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PROB_TOLERANCE", "TabularMDP", "check_unmasked"]
 
-#: Largest allowed deviation of ``sum_k prob[s, a, k]`` (and of ``sum(initial)``) from 1.
-PROB_TOLERANCE = 1e-8
+# PROB_TOLERANCE (imported above, public here): the largest allowed deviation of
+# ``sum_k prob[s, a, k]``, of ``sum(initial)`` and of every other sum of probabilities from 1,
+# defined once in rlfoundations._validate.
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -345,9 +346,7 @@ class TabularMDP:
                 f"prob[{s}, {a}, {k}] = {self.prob[s, a, k]} is not a probability "
                 f"at (state={s}, action={a})"
             )
-        found = _first_bad(
-            self.prob, lambda chunk: np.abs(chunk.sum(axis=2) - 1.0)[:, :, None] > PROB_TOLERANCE
-        )
+        found = _first_bad(self.prob, lambda chunk: off_one(chunk.sum(axis=2))[:, :, None])
         if found is not None:
             s, a, _ = found
             raise InvalidValueError(
@@ -361,15 +360,7 @@ class TabularMDP:
                 f"reward[{s}, {a}, {k}] = {self.reward[s, a, k]} is not finite "
                 f"at (state={s}, action={a})"
             )
-        bad = ~np.isfinite(self.initial) | (self.initial < 0)
-        if bad.any():
-            (s,) = _first_index(bad)
-            raise InvalidValueError(f"initial[{s}] = {self.initial[s]} is not a probability")
-        if abs(self.initial.sum() - 1.0) > PROB_TOLERANCE:
-            raise InvalidValueError(
-                f"initial sums to {float(self.initial.sum())!r}; "
-                "it must be a distribution summing to 1"
-            )
+        check_distribution(self.initial, "initial")
         steps = self.max_episode_steps
         if steps is not None:
             message = f"max_episode_steps must be a positive int or None, got {steps!r}"

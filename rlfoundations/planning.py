@@ -518,6 +518,11 @@ def policy_evaluation(
 def _evaluate_policy_matrix(mdp, policy, gamma, **options) -> PlanningResult:
     """A stochastic policy: the deterministic evaluation of the model it induces."""
     matrix = check_policy(mdp, policy, stochastic=True)
+    return _evaluate_checked_matrix(mdp, matrix, gamma, **options)
+
+
+def _evaluate_checked_matrix(mdp, matrix, gamma, **options) -> PlanningResult:
+    """:func:`_evaluate_policy_matrix` of an (S, A) ``matrix`` its caller has checked."""
     induced = induced_mdp(mdp, matrix)
     if check_gamma(gamma) == 1.0:
         stuck = _non_terminating(induced, np.zeros(mdp.n_states, dtype=np.int64))

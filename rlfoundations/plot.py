@@ -28,11 +28,13 @@ import numpy.typing as npt
 from gymnasium.envs.toy_text import CliffWalkingEnv, FrozenLakeEnv, TaxiEnv
 
 from rlfoundations._validate import (
+    check_action_probabilities,
     check_actions,
     check_gamma,
     check_int,
     check_mdp,
     check_positive,
+    check_probability_shape,
     is_int,
     is_number,
 )
@@ -41,9 +43,10 @@ from rlfoundations.envs.rick import LANDMARKS as RICK_LANDMARKS
 from rlfoundations.envs.rick import RickEnv
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import from_env, make
+from rlfoundations.frames import optimal_value
 from rlfoundations.mdp import TabularMDP
 from rlfoundations.planning import value_iteration
-from rlfoundations.policy import StochasticPolicy, check_action_probabilities
+from rlfoundations.policy import StochasticPolicy
 from rlfoundations.results import LearningResult, RegretResult, SweepResult
 
 if TYPE_CHECKING:
@@ -762,8 +765,11 @@ def _draw_probabilities(ax: Axes, layout: GridLayout, probabilities: np.ndarray)
 
 def _check_probabilities(layout: GridLayout, policy) -> np.ndarray:
     """A stochastic policy (an (S, A) array or a StochasticPolicy) checked against the grid."""
-    if isinstance(policy, StochasticPolicy):
-        policy = policy.probabilities
+    if isinstance(policy, StochasticPolicy):  # its rows were checked when it was made
+        check_probability_shape(
+            policy.probabilities, "policy", layout.n_states, len(layout.actions)
+        )
+        return policy.probabilities
     return check_action_probabilities(policy, "policy", layout.n_states, len(layout.actions))
 
 
@@ -870,9 +876,13 @@ def plot_values(
 
 # -- learning curves -----------------------------------------------------------------------------
 def _runs(results) -> tuple:
-    """(returns, lengths, n_episodes, params, gammas) of a SweepResult or a LearningResult."""
+    """(returns, lengths, n_episodes, params, gammas, curve_values) of runs.
+
+    Of a SweepResult or a LearningResult; a gamma is None for the average-reward learners,
+    which have none.
+    """
     if isinstance(results, SweepResult):
-        gammas = np.array([float(p["gamma"]) for p in results.params])
+        gammas = [None if "gamma" not in p else float(p["gamma"]) for p in results.params]
         return (
             results.episode_returns,
             results.episode_lengths,
@@ -882,12 +892,13 @@ def _runs(results) -> tuple:
             results.curve_values,
         )
     if isinstance(results, LearningResult):
+        gamma = None if results.gain is not None else float(results.gamma)
         return (
             results.episode_returns[None, :],
             results.episode_lengths[None, :],
             np.array([results.n_episodes]),
-            [{"gamma": results.gamma, "seed": results.seed}],
-            np.array([results.gamma]),
+            [{"seed": results.seed} if gamma is None else {"gamma": gamma, "seed": results.seed}],
+            [gamma],
             None if results.curve_values is None else results.curve_values[None],
         )
     raise InvalidTypeError(
@@ -963,7 +974,8 @@ def plot_learning_curves(
         The model learned on: its initial distribution weighs the exact values.
     optimal : float, optional
         The optimal mean return from the start; default: value iteration's, at each
-        group's gamma.
+        group's gamma (for the average-reward learners, which have no gamma, the optimal
+        gain, and the curves their greedy policies' exact gains).
     smooth : int
         Episodes in the trailing mean of the returns (1: raw returns).
     band : (float, float)
@@ -1023,10 +1035,14 @@ def plot_learning_curves(
         )
     if optimal is None:
         optimal_of = {
-            g: value_iteration(mdp, g).mean_return(mdp.initial) for g in sorted(set(gammas))
+            g: optimal_value(mdp, None)
+            if g is None
+            else value_iteration(mdp, g).mean_return(mdp.initial)
+            for g in set(gammas)
         }
     else:
         optimal_of = {g: float(optimal) for g in set(gammas)}
+    average_reward = None in optimal_of
 
     groups: dict[str, list[int]] = {}
     group_params: list[dict] = []
@@ -1072,11 +1088,19 @@ def plot_learning_curves(
     returns_ax.set_title("episode returns while learning", fontsize=10)
     gap_ax.axhline(0.0, color="0.5", lw=0.8, ls="--")
     gap_ax.set_xlabel("environment steps")
-    gap_ax.set_ylabel("optimal - V(greedy policy), from the start")
+    gap_ax.set_ylabel(
+        "optimal gain - gain(greedy policy), from the start"
+        if average_reward
+        else "optimal - V(greedy policy), from the start"
+    )
     gap_ax.set_title("exact gap to optimal of the greedy policy", fontsize=10)
     gap_ax.legend(fontsize=8, title=spread, title_fontsize=8)
-    gamma_text = ", ".join(f"{g:g}" for g in sorted(optimal_of))
-    fig.suptitle(f"{results.algorithm} on {mdp.name or 'the model'} (gamma={gamma_text})")
+    criterion = (
+        "average reward"
+        if average_reward
+        else "gamma=" + ", ".join(f"{g:g}" for g in sorted(optimal_of))
+    )
+    fig.suptitle(f"{results.algorithm} on {mdp.name or 'the model'} ({criterion})")
     return fig  # type: ignore[return-value]
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rlfoundations._validate import (
-    check_distribution_rows,
+    check_action_probabilities,
     check_gamma,
     check_int,
     check_optional_seed,
@@ -151,38 +151,6 @@ class CompiledPolicy(GreedyPolicy):
         )
 
 
-def check_action_probabilities(
-    policy: npt.ArrayLike,
-    name: str = "policy",
-    n_states: int | None = None,
-    n_actions: int | None = None,
-) -> np.ndarray:
-    """``policy`` as a read-only float (S, A) matrix whose rows are distributions.
-
-    Raises ``InvalidTypeError`` for a non-numeric dtype and ``InvalidValueError`` for another
-    shape (than ``(n_states, n_actions)`` where given), a negative or non-finite entry, or a
-    row not summing to 1 within :data:`rlfoundations.mdp.PROB_TOLERANCE`, naming the first
-    offending state.
-    """
-    array = np.asarray(policy)
-    if array.dtype.kind not in "fiu":
-        raise InvalidTypeError(f"{name} must hold probabilities, got dtype {array.dtype}")
-    if array.ndim != 2 or 0 in array.shape:
-        raise InvalidValueError(
-            f"{name} must be an (n_states, n_actions) matrix of action probabilities, "
-            f"got shape {array.shape}"
-        )
-    for axis, size, what in ((0, n_states, "n_states"), (1, n_actions, "n_actions")):
-        if size is not None and array.shape[axis] != size:
-            raise InvalidValueError(
-                f"{name} must have shape ({n_states}, {n_actions}) ({what} = {size}), "
-                f"got {array.shape}"
-            )
-    array = check_distribution_rows(array, name)
-    array.setflags(write=False)
-    return array
-
-
 @dataclass(frozen=True, repr=False)
 class StochasticPolicy:
     """A policy of action probabilities: ``policy(obs)`` draws the action of state ``obs``.
@@ -219,7 +187,23 @@ class StochasticPolicy:
         probabilities = check_action_probabilities(self.probabilities, "probabilities")
         object.__setattr__(self, "probabilities", probabilities)
         object.__setattr__(self, "seed", check_optional_seed(self.seed))
-        object.__setattr__(self, "_cumulative", np.cumsum(probabilities, axis=1))
+        self._prepare()
+
+    @classmethod
+    def _from_checked(cls, probabilities: np.ndarray, seed: int | None) -> StochasticPolicy:
+        """A policy of ``probabilities`` and ``seed`` its caller has checked (once).
+
+        ``probabilities`` as :func:`check_action_probabilities` returns them: the
+        constructor's check, not run a second time.
+        """
+        policy = object.__new__(cls)
+        object.__setattr__(policy, "probabilities", probabilities)
+        object.__setattr__(policy, "seed", seed)
+        policy._prepare()
+        return policy
+
+    def _prepare(self) -> None:
+        object.__setattr__(self, "_cumulative", np.cumsum(self.probabilities, axis=1))
         self.reseed()
 
     @property
@@ -489,7 +473,13 @@ def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int]
     if isinstance(policy, _STATIONARY_RESULTS):
         policy = policy.policy
     elif isinstance(policy, StochasticPolicy):
-        policy = policy.probabilities  # drawn with evaluate's seed: same seed, same episodes
+        # Checked when it was made; drawn with evaluate's seed: same seed, same episodes.
+        if n_states is not None and policy.n_states != n_states:
+            raise InvalidValueError(
+                f"policy must have shape (n_states,) or (n_states, n_actions) with "
+                f"n_states = {n_states}, got {policy.probabilities.shape}"
+            )
+        return StochasticPolicy._from_checked(policy.probabilities, seed)
     elif callable(policy):
         return policy
     if not isinstance(policy, np.ndarray | list | tuple):
@@ -509,10 +499,7 @@ def _as_policy(policy, n_states: int | None, seed: int | None) -> Callable[[int]
             raise InvalidTypeError(f"an action array must hold ints, got dtype {table.dtype}")
         actions = table.astype(np.int64)
         return lambda obs: int(actions[obs])
-    if table.dtype.kind not in "fiu":
-        raise InvalidTypeError(f"action probabilities must be numbers, got dtype {table.dtype}")
-    probs = check_distribution_rows(table, "policy")
-    return StochasticPolicy(probs, seed)
+    return StochasticPolicy._from_checked(check_action_probabilities(table, "policy"), seed)
 
 
 def evaluate(

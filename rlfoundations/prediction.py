@@ -30,7 +30,6 @@ from rlfoundations._validate import (
     check_int,
     check_mdp,
     check_policy,
-    check_policy_mask,
     check_seed,
     is_number,
 )
@@ -51,39 +50,28 @@ from rlfoundations.schedules import Schedule, check_schedule
 
 __all__ = ["acting_states", "monte_carlo_prediction", "prediction_sweep", "td_prediction"]
 
-#: Tolerance on a stochastic policy's rows summing to 1.
-ROW_TOLERANCE = 1e-9
-
 
 def check_prediction_policy(mdp: TabularMDP, policy, *, name: str = "policy") -> np.ndarray:
-    """A policy as probabilities (S, A): a deterministic (S,) one or a stochastic (S, A) one."""
+    """A policy as probabilities (S, A): a deterministic (S,) one or a stochastic (S, A) one.
+
+    A stochastic one goes through the one check of action probabilities
+    (:func:`rlfoundations._validate.check_policy` with ``stochastic=True``).
+    """
     array = np.asarray(policy)
     if array.ndim == 1:
         actions = check_policy(mdp, array, name=name)
         probs = np.zeros((mdp.n_states, mdp.n_actions))
         probs[np.arange(mdp.n_states), actions] = 1.0
         return probs
-    if array.dtype.kind not in "fiu":
-        raise InvalidTypeError(f"{name} must hold probabilities, got dtype {array.dtype}")
-    if array.shape != (mdp.n_states, mdp.n_actions):
+    expected = (mdp.n_states, mdp.n_actions)
+    if array.ndim == 2 and array.dtype.kind in "fiu" and array.shape != expected:
         raise InvalidValueError(
             f"{name} must have shape ({mdp.n_states},) or ({mdp.n_states}, {mdp.n_actions}), "
             f"got {array.shape}"
         )
-    probs = np.array(array, dtype=np.float64)
-    bad = ~np.isfinite(probs) | (probs < 0.0)
-    if bad.any():
-        s, a = (int(i) for i in np.argwhere(bad)[0])
-        raise InvalidValueError(
-            f"{name}[{s}, {a}] = {probs[s, a]!r} is not a probability (state={s}, action={a})"
-        )
-    sums = probs.sum(axis=1)
-    off = np.abs(sums - 1.0) > ROW_TOLERANCE
-    if off.any():
-        s = int(np.argmax(off))
-        raise InvalidValueError(f"{name}[{s}] sums to {sums[s]!r}, not 1 (state={s})")
-    check_policy_mask(mdp, probs, name)
-    return probs
+    # A writable copy, as the deterministic branch's: the kernels take it (a read-only array
+    # would be another Numba type, another compilation).
+    return np.array(check_policy(mdp, array, name=name, stochastic=True))
 
 
 def acting_states(mdp: TabularMDP) -> np.ndarray:
@@ -114,10 +102,10 @@ def acting_states(mdp: TabularMDP) -> np.ndarray:
 
 def _exact_values(mdp: TabularMDP, probs: np.ndarray, gamma: float) -> np.ndarray:
     """The policy's exact values; NaN where, with gamma = 1, it never ends the episode."""
-    from rlfoundations.planning import policy_evaluation
+    from rlfoundations.planning import _evaluate_checked_matrix
 
-    try:
-        return policy_evaluation(mdp, probs, gamma).values
+    try:  # probs were checked once, by the learner's entry point
+        return _evaluate_checked_matrix(mdp, probs, gamma).values
     except ValueError:
         return np.full(mdp.n_states, np.nan)
 

@@ -119,9 +119,7 @@ class Schedule:
         return np.array(fields, dtype=np.float64)
 
 
-def check_schedule(
-    name: str, value: object, low: float, high: float, low_open: bool
-) -> Schedule:
+def check_schedule(name: str, value: object, low: float, high: float, low_open: bool) -> Schedule:
     """A float or a Schedule, every value of which lies in the interval (low or [low, high]."""
     interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
     if is_number(value):

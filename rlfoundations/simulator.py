@@ -11,9 +11,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlfoundations._validate import check_bool, check_count, check_mdp
+from rlfoundations._validate import PROB_TOLERANCE, check_bool, check_count, check_mdp, off_one
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
+from rlfoundations.mdp import TabularMDP
 
 __all__ = ["StateIndex", "compile_env", "from_simulator", "state_key_of"]
 
@@ -39,7 +39,7 @@ def _initial_states(initial) -> list[tuple[Hashable, float]]:
         if not (math.isfinite(p) and p >= 0):
             raise InvalidValueError(f"initial probability of {state!r} is {p}")
     total = sum(p for _, p in pairs)
-    if abs(total - 1.0) > PROB_TOLERANCE:
+    if off_one(total):
         raise InvalidValueError(f"initial probabilities sum to {total!r}, not 1")
     return pairs
 
@@ -199,9 +199,7 @@ def from_simulator(
         raise InvalidValueError("probabilities and rewards must be numbers") from None
     starts_of = np.cumsum(width_of) - width_of
     totals = np.add.reduceat(flat_prob, starts_of)
-    bad = (np.abs(totals - 1.0) > PROB_TOLERANCE) | (
-        np.minimum.reduceat(flat_prob, starts_of) < -PROB_TOLERANCE
-    )
+    bad = off_one(totals) | (np.minimum.reduceat(flat_prob, starts_of) < -PROB_TOLERANCE)
     if bad.any():
         first = int(np.argmax(bad))
         state, action = divmod(rows[first], n_actions)

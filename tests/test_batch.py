@@ -134,3 +134,21 @@ def test_an_interrupted_huge_run_holds_memory_for_the_steps_it_took(lake, monkey
     )
     assert result.interrupted and result.total_steps == 4 * (1 << 12)
     assert result.episode_returns.shape == (result.n_episodes,)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "kept"),
+    [
+        pytest.param(0.1, False, id="constant"),
+        pytest.param(rlf.Schedule.visit_count(0.8), True, id="visit_count"),
+    ],
+)
+def test_dyna_q_keeps_visit_counts_only_for_a_visit_count_alpha(lake, alpha, kept):
+    # The replays read a pair's visits only for a 1 / n^omega alpha; otherwise the table
+    # would stay all zeros, S x A of them per run.
+    point = {"seed": 0, "gamma": 0.9, "alpha": alpha, "epsilon": 0.1}
+    runs = batch.Batch(lake, batch.run_spec("dyna_q", [point], planning_steps=5), n_steps=500)
+    runs.advance(500)
+    assert runs.state.visits.shape == ((1, 16, 4) if kept else (1, 0, 0))
+    if kept:
+        assert runs.state.visits.sum() == 500

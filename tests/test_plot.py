@@ -416,6 +416,21 @@ def test_a_one_hot_stochastic_policy_points_where_the_greedy_policy_points():
     assert got == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("as_object", [False, True], ids=["array", "StochasticPolicy"])
+def test_plot_values_checks_the_rows_of_a_stochastic_policy_once(monkeypatch, as_object):
+    from rlfoundations import _validate
+
+    seen: list[str] = []
+    check = _validate.check_distribution_rows
+    monkeypatch.setattr(
+        _validate, "check_distribution_rows", lambda a, name: seen.append(name) or check(a, name)
+    )
+    uniform = np.full((48, 4), 0.25)
+    policy = rlf.StochasticPolicy(uniform) if as_object else uniform
+    plt.close(plot.plot_values("CliffWalking-v1", np.zeros(48), policy))
+    assert seen == (["probabilities"] if as_object else ["policy"])
+
+
 def test_the_other_actions_of_a_stochastic_policy_are_labelled_with_their_probabilities():
     probabilities = np.zeros((500, 6))
     probabilities[:, 4], probabilities[:, 5], probabilities[:, 0] = 0.25, 0.15, 0.6
@@ -516,6 +531,42 @@ def test_given_optimal_value_is_the_reference_of_the_gap(cliff_sweep, cliff):
     runs = [i for i, p in enumerate(cliff_sweep.params) if p["alpha"] == 0.1]
     expected = -np.mean([cliff_sweep.run(i).curve(cliff.initial) for i in runs], axis=0)
     np.testing.assert_allclose(lines(fig, "gap-mean")[0].get_ydata(), expected, atol=1e-12)
+
+
+def machine() -> rlf.TabularMDP:
+    """The two-state machine of average_reward_policy_iteration's example: optimal gain 9/13."""
+    return rlf.TabularMDP.from_dense(
+        P=[[[0.9, 0.1], [0.98, 0.02]], [[0.5, 0.5], [0.5, 0.5]]], R=[[1.0, 0.8], [-2.0, -2.0]]
+    )
+
+
+def test_learning_curves_of_an_average_reward_sweep_plot_the_gap_to_the_optimal_gain():
+    mdp = machine()
+    runs = rlf.sweep(
+        mdp, "differential_q_learning", n_steps=2_000, seeds=range(2), eta=[0.1, 1.0],
+        eval_every=500,
+    )  # fmt: skip
+    fig = plot.plot_learning_curves(runs, mdp)
+    gap_lines = lines(fig, "gap-mean")
+    assert [line.get_label() for line in gap_lines] == ["eta=0.1 (2 runs)", "eta=1 (2 runs)"]
+    for line, eta in zip(gap_lines, (0.1, 1.0), strict=True):
+        group = [i for i, p in enumerate(runs.params) if p["eta"] == eta]
+        expected = np.mean([9 / 13 - runs.run(i).curve(mdp.initial) for i in group], axis=0)
+        np.testing.assert_allclose(line.get_ydata(), expected, atol=1e-9)
+    assert "average reward" in fig.get_suptitle() and "gamma" not in fig.get_suptitle()
+    assert fig.axes[1].get_ylabel().startswith("optimal gain - gain(greedy policy)")
+    plt.close(fig)
+
+
+def test_learning_curves_of_one_average_reward_run_are_labelled_by_its_algorithm():
+    mdp = machine()
+    result = rlf.differential_sarsa(mdp, n_steps=1_000, seed=0, eval_every=500)
+    fig = plot.plot_learning_curves(result, mdp)
+    (line,) = lines(fig, "gap-mean")
+    assert line.get_label() == "differential_sarsa (1 run)"
+    expected = 9 / 13 - result.curve_values @ mdp.initial  # the optimum to 1e-10
+    np.testing.assert_allclose(line.get_ydata(), expected, atol=1e-9)
+    plt.close(fig)
 
 
 def test_learning_curves_without_eval_every_are_refused(cliff):

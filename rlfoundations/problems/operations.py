@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rlfoundations._validate import check_count, check_positive, is_number
+from rlfoundations._validate import check_count, check_distribution, check_positive, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
-from rlfoundations.mdp import PROB_TOLERANCE, TabularMDP
+from rlfoundations.mdp import TabularMDP
 from rlfoundations.problems._build import dense_model, outcome_model
 from rlfoundations.problems._catalog import CATALOG
 from rlfoundations.problems.textbook import _check_probability, _check_real
@@ -40,11 +40,9 @@ def _check_law(name: str, law) -> np.ndarray:
         law = np.asarray(law, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidTypeError(f"{name} must be a sequence of probabilities, got {law!r}") from None
-    if law.ndim != 1 or law.size == 0 or not np.isfinite(law).all() or (law < 0).any():
+    if law.ndim != 1 or law.size == 0:
         raise InvalidValueError(f"{name} must be a non-empty vector of probabilities, got {law!r}")
-    if abs(law.sum() - 1.0) > PROB_TOLERANCE:
-        raise InvalidValueError(f"{name} must sum to 1, got a sum of {float(law.sum())!r}")
-    return law
+    return check_distribution(law, name)
 
 
 # -- forest ---------------------------------------------------------------------------------------
