@@ -374,8 +374,17 @@ def ragged_table(repeats: int = 7) -> None:
         f"x = QuantEcon bellman_operator (sparse state-action form) / ours"
     )
     row(
-        "model", "nnz", "block us", "B/nnz", "ragged-0 us", "ragged-2 us", "ragged-8 us",
-        "B/nnz (2)", "chosen", "QuantEcon us", "x (chosen)",
+        "model",
+        "nnz",
+        "block us",
+        "B/nnz",
+        "ragged-0 us",
+        "ragged-2 us",
+        "ragged-8 us",
+        "B/nnz (2)",
+        "chosen",
+        "QuantEcon us",
+        "x (chosen)",
     )
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -392,17 +401,20 @@ def ragged_table(repeats: int = 7) -> None:
             padded_states = block[0].shape[0] * lanes.LANES
             values = np.random.default_rng(2).normal(size=padded_states)
             new_values = np.empty(padded_states)
+            # Default arguments bind this model's buffers (not the loop's last ones).
             calls = {
-                "block": lambda m=block: kernels.bellman_sweep(
-                    *m, 0.99, True, False, values, new_values
+                "block": lambda m=block, v=values, o=new_values: kernels.bellman_sweep(
+                    *m, 0.99, True, False, v, o
                 )
             }
             for form, model in forms.items():
-                calls[form] = lambda m=model: ragged.bellman_sweep(
-                    *m, 0.99, True, False, values, new_values
+                calls[form] = lambda m=model, v=values, o=new_values: ragged.bellman_sweep(
+                    *m, 0.99, True, False, v, o
                 )
             if quantecon is not None:
                 R, Q, s_indices, a_indices = state_action_form(mdp)
+                # Only the nonzeros, as a user of the sparse form would store a skewed model.
+                Q.eliminate_zeros()
                 ddp = quantecon.markov.DiscreteDP(R, Q, 0.99, s_indices, a_indices)
                 qe_values = np.random.default_rng(2).normal(size=mdp.n_states + 1)
                 qe_out = np.empty(mdp.n_states + 1)

@@ -242,8 +242,11 @@ def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
 
 
 def _layout_kernels(model):
-    """The kernel module that reads ``model``: :mod:`rlfoundations._kernels.ragged` for the
-    ragged layout, :mod:`rlfoundations._kernels.planning` for the block layout."""
+    """The kernel module that reads ``model``, a layout of ``kernel_model``.
+
+    :mod:`rlfoundations._kernels.ragged` for the ragged layout,
+    :mod:`rlfoundations._kernels.planning` for the block layout.
+    """
     return _ragged if isinstance(model, _ragged.RaggedModel) else _kernels
 
 

@@ -62,7 +62,9 @@ def lane_outcomes(model: ragged.RaggedModel, n_actions: int, s: int, a: int) -> 
     pair = block * n_actions + a
     found = []
     for slot in range(model.start[pair], model.start[pair + 1]):
-        found.append((model.successor[slot * LANES + lane], model.continue_prob[slot * LANES + lane]))
+        found.append(
+            (model.successor[slot * LANES + lane], model.continue_prob[slot * LANES + lane])
+        )
     first = model.overflow_start[pair * LANES + lane]
     for j in range(first, model.overflow_start[pair * LANES + lane + 1]):
         found.append((model.overflow_successor[j], model.overflow_continue[j]))

@@ -132,18 +132,18 @@ def build_ragged_model(
     for k in range(n_outcomes):
         weight = state_blocks(np.where(terminated[:, :, k], 0.0, prob[:, :, k]), np.float64)
         target = state_blocks(next_state[:, :, k], np.int32)
-        b, a, l = np.nonzero(weight > 0.0)
-        r = rank[b, a, l]
+        b, a, n = np.nonzero(weight > 0.0)  # block, action, lane of each outcome
+        r = rank[b, a, n]
         in_slots = r < slots[b, a]
-        vb, va, vl = b[in_slots], a[in_slots], l[in_slots]
+        vb, va, vl = b[in_slots], a[in_slots], n[in_slots]
         flat = (start[pair[vb, va, 0]] + r[in_slots]) * LANES + lane[vl]
         successor[flat] = target[vb, va, vl]
         continue_prob[flat] = weight[vb, va, vl]
-        ob, oa, ol = b[~in_slots], a[~in_slots], l[~in_slots]
+        ob, oa, ol = b[~in_slots], a[~in_slots], n[~in_slots]
         where = overflow_start[pair[ob, oa, 0] * LANES + ol] + r[~in_slots] - slots[ob, oa]
         overflow_successor[where] = target[ob, oa, ol]
         overflow_continue[where] = weight[ob, oa, ol]
-        rank[b, a, l] += 1
+        rank[b, a, n] += 1
     return RaggedModel(
         start,
         successor,
@@ -189,7 +189,9 @@ def block_q(
         lanes.store(row, 0, total)
         for lane in range(LANES):
             lane_total = row[lane]
-            for j in range(overflow_start[first_lane + lane], overflow_start[first_lane + lane + 1]):
+            for j in range(
+                overflow_start[first_lane + lane], overflow_start[first_lane + lane + 1]
+            ):
                 lane_total += overflow_continue[j] * values[overflow_successor[j]]
             row[lane] = lane_total
         total = lanes.load(row, 0)
