@@ -166,6 +166,8 @@ def _ragged_model(mdp) -> RaggedModel | None:
     """The ragged layout of ``mdp`` if :func:`wants_ragged`, else None; decided once."""
     if mdp in _RAGGED:
         return _RAGGED[mdp]
+    if mdp.prob.shape[0] > np.iinfo(np.int32).max:
+        return None  # the block layout refuses it, with the reason
     counts = continuing_counts(mdp.prob, mdp.terminated)
     n_blocks = -(-mdp.prob.shape[0] // LANES)
     model = None
