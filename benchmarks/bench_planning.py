@@ -30,7 +30,14 @@ Measured:
    column); ratios to the better forced choice, from one interleaved run;
 7. Gauss-Seidel against Jacobi to convergence (gamma 0.99, epsilon 1e-6), both on their
    defaults, on random models whose episodes never end and with 1 % terminating outcomes,
-   idle and busy.
+   idle and busy;
+8. the ragged layout (``--ragged`` runs this table alone): one synchronous sweep on a skewed
+   model (1 % of the pairs with 1 000 outcomes, the rest 2), on a uniform model of the same
+   nonzeros, and on uniform models of K in {1, 4, 16, 32, 64} outcomes, in the block layout
+   and in the ragged one (its three forms: blocks padded to their longest lane, at most two
+   lanes overflowing, per pair), against QuantEcon's ``bellman_operator`` on the sparse
+   state-action form; time per sweep, ratios, and layout bytes per nonzero, from one
+   interleaved run.
 """
 
 from __future__ import annotations
@@ -62,7 +69,8 @@ from _common import (
 
 import rlfoundations as rlf
 from rlfoundations import reference
-from rlfoundations._kernels import drivers, lanes
+from rlfoundations._kernels import drivers, lanes, ragged
+from rlfoundations._kernels import planning as kernels
 from rlfoundations._kernels.layout import kernel_model
 from rlfoundations.reference import planning as reference_planning
 
@@ -318,6 +326,125 @@ def gauss_seidel_table(sizes: list[int], repeats: int = 3) -> None:
                 )
 
 
+def skewed_mdp(n_states: int, n_actions: int, heavy: int, light: int, heavy_rate: float, seed=0):
+    """Pairs with ``heavy`` outcomes at rate ``heavy_rate``, the others ``light``; uniform
+    random next states and probabilities, normal rewards, 1 % terminating outcomes. With
+    ``heavy_rate`` 0 a uniform model of ``light`` outcomes."""
+    rng = np.random.default_rng(seed)
+    n_outcomes = heavy if heavy_rate > 0 else light
+    shape = (n_states, n_actions, n_outcomes)
+    counts = np.where(rng.random(shape[:2]) < heavy_rate, heavy, light)
+    used = np.arange(n_outcomes) < counts[:, :, None]
+    weights = np.where(used, rng.random(shape) + 0.01, 0.0)
+    return rlf.TabularMDP(
+        next_state=rng.integers(0, n_states, size=shape),
+        prob=weights / weights.sum(axis=2, keepdims=True),
+        reward=rng.normal(size=shape),
+        terminated=(rng.random(shape) < 0.01) & used,
+        initial=np.full(n_states, 1.0 / n_states),
+    )
+
+
+def layout_bytes(model) -> int:
+    return sum(array.nbytes for array in model)
+
+
+def ragged_table(repeats: int = 7) -> None:
+    """One sweep: block layout vs the ragged forms vs QuantEcon, skewed and uniform models."""
+    try:
+        import quantecon
+        from bench_peers import state_action_form
+    except ImportError as error:
+        quantecon = None
+        print(f"QuantEcon n/a: {error} (pip install -e '.[bench]')")
+    n_states, n_actions = 5_000, 2
+    heavy_rate = 0.01
+    nonzeros = heavy_rate * 1000 + (1 - heavy_rate) * 2
+    models = {
+        "skewed 1% x 1000, rest 2": skewed_mdp(n_states, n_actions, 1000, 2, heavy_rate),
+        f"uniform K={round(nonzeros)} (same nnz)": skewed_mdp(
+            n_states, n_actions, 0, round(nonzeros), 0.0
+        ),
+    }
+    for k in (1, 4, 16, 32, 64):
+        models[f"uniform K={k}"] = skewed_mdp(20_000, 4, 0, k, 0.0)
+    print(
+        f"\nRagged layout: one synchronous sweep (gamma 0.99), 1 thread, median us over {repeats} "
+        f"interleaved repeats; bytes = layout bytes per continuing nonzero; "
+        f"x = QuantEcon bellman_operator (sparse state-action form) / ours"
+    )
+    row(
+        "model",
+        "nnz",
+        "block us",
+        "B/nnz",
+        "ragged-0 us",
+        "ragged-2 us",
+        "ragged-8 us",
+        "B/nnz (2)",
+        "chosen",
+        "QuantEcon us",
+        "x (chosen)",
+    )
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        for name, mdp in models.items():
+            nnz = int(((mdp.prob > 0) & ~mdp.terminated).sum())
+            block = kernel_model(mdp)
+            forms = {
+                f"ragged-{lanes_}": ragged.build_ragged_model(
+                    mdp.next_state, mdp.prob, mdp.terminated, block[2], lanes_
+                )
+                for lanes_ in (0, 2, 8)
+            }
+            padded_states = block[0].shape[0] * lanes.LANES
+            values = np.random.default_rng(2).normal(size=padded_states)
+            new_values = np.empty(padded_states)
+            # Default arguments bind this model's buffers (not the loop's last ones).
+            calls = {
+                "block": lambda m=block, v=values, o=new_values: kernels.bellman_sweep(
+                    *m, 0.99, True, False, v, o
+                )
+            }
+            for form, model in forms.items():
+                calls[form] = lambda m=model, v=values, o=new_values: ragged.bellman_sweep(
+                    *m, 0.99, True, False, v, o
+                )
+            if quantecon is not None:
+                R, Q, s_indices, a_indices = state_action_form(mdp)
+                # Only the nonzeros, as a user of the sparse form would store a skewed model.
+                Q.eliminate_zeros()
+                ddp = quantecon.markov.DiscreteDP(R, Q, 0.99, s_indices, a_indices)
+                qe_values = np.random.default_rng(2).normal(size=mdp.n_states + 1)
+                qe_out = np.empty(mdp.n_states + 1)
+                calls["quantecon"] = lambda d=ddp, v=qe_values, o=qe_out: d.bellman_operator(
+                    v, Tv=o
+                )
+            timings = rotated(calls, repeats)
+            chosen_model = kernel_model(mdp, ragged=True)
+            chosen = "ragged-2" if isinstance(chosen_model, ragged.RaggedModel) else "block"
+            us = {key: timing.median * 1e6 for key, timing in timings.items()}
+            qe = us.get("quantecon")
+            row(
+                name,
+                nnz,
+                f"{us['block']:.1f}",
+                f"{layout_bytes(block) / nnz:.1f}",
+                f"{us['ragged-0']:.1f}",
+                f"{us['ragged-2']:.1f}",
+                f"{us['ragged-8']:.1f}",
+                f"{layout_bytes(forms['ragged-2']) / nnz:.1f}",
+                chosen,
+                "-" if qe is None else f"{qe:.1f}",
+                "-" if qe is None else f"{qe / us[chosen]:.2f}x",
+            )
+            del block, forms, calls, timings, chosen_model
+    finally:
+        numba.set_num_threads(previous)
+    print(f"load average {load_average()}")
+
+
 def row(*cells: object) -> None:
     print("  ".join(f"{cell:>14}" if i else f"{cell:<32}" for i, cell in enumerate(cells)))
 
@@ -331,9 +458,14 @@ def main() -> None:
         help="only the thread-choice and Gauss-Seidel tables (idle and busy)",
     )
     parser.add_argument("--startup", action="store_true", help="only the start-up figures")
+    parser.add_argument("--ragged", action="store_true", help="only the ragged-layout table")
     args = parser.parse_args()
     if args.startup:
         startup(args.quick)
+        return
+    if args.ragged:
+        print(f"load average {load_average()}")
+        ragged_table()
         return
     threads = numba.get_num_threads()
     print(f"rlfoundations {rlf.__version__}, numba {numba.__version__}, {threads} threads")

@@ -77,6 +77,7 @@ import numpy.typing as npt
 
 from rlfoundations._kernels import drivers as _drivers
 from rlfoundations._kernels import planning as _kernels
+from rlfoundations._kernels import ragged as _ragged
 from rlfoundations._kernels.layout import kernel_model as _kernel_model
 from rlfoundations._kernels.layout import masked_rewards as _masked_rewards
 from rlfoundations._kernels.layout import reward_scales as _reward_scales
@@ -240,6 +241,15 @@ def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
     return stuck
 
 
+def _layout_kernels(model):
+    """The kernel module that reads ``model``, a layout of ``kernel_model``.
+
+    :mod:`rlfoundations._kernels.ragged` for the ragged layout,
+    :mod:`rlfoundations._kernels.planning` for the block layout.
+    """
+    return _ragged if isinstance(model, _ragged.RaggedModel) else _kernels
+
+
 def _greedy_result(
     mdp, gamma, method, values, iterations, converged, residuals, history=None, tolerance=0.0
 ):
@@ -251,10 +261,12 @@ def _greedy_result(
     q_values = np.empty((mdp.n_states, mdp.n_actions))
     policy = np.empty(mdp.n_states, dtype=np.int64)
     non_terminating = None
+    # Either layout gives the same bits (rlfoundations._kernels.ragged).
+    model = _kernel_model(mdp, ragged=True)
     if gamma < 1.0:
         lower, upper = np.empty(mdp.n_states), np.empty(mdp.n_states)
-        suboptimality, finite = _kernels.greedy_certified(
-            *_kernel_model(mdp),
+        suboptimality, finite = _layout_kernels(model).greedy_certified(
+            *model,
             gamma,
             values,
             q_values,
@@ -268,7 +280,7 @@ def _greedy_result(
         if not finite:
             _check_finite(values, method)
     else:
-        _kernels.greedy(*_kernel_model(mdp), gamma, values, q_values, policy)
+        _layout_kernels(model).greedy(*model, gamma, values, q_values, policy)
         non_terminating = _prefer_termination(mdp, gamma, q_values, policy, tolerance)
         if non_terminating.any():
             _warn_non_terminating(non_terminating, "the greedy policy")
@@ -368,7 +380,8 @@ def value_iteration(
     _check_magnitude(mdp, gamma)
     history = [values.copy()] if record else None
     iterations, converged, residuals = _drivers.value_iteration(
-        *_kernel_model(mdp),
+        # Synchronous sweeps have ragged kernels; Gauss-Seidel sweeps read the block layout.
+        _kernel_model(mdp, ragged=not gauss_seidel),
         gamma,
         _threshold(epsilon, gamma, 1.0),
         gamma < 1.0,
@@ -479,6 +492,7 @@ def policy_evaluation(
                 f"(policy[{s}] = {policy[s]}), so its value is not a finite sum; "
                 f"use gamma < 1 or a policy that terminates"
             )
+    # The block layout: policy evaluation has no ragged kernels (rlfoundations._kernels.ragged).
     model = _kernel_model(mdp)
     if method == "exact":
         if not _kernels.evaluate_policy_exact(*model, gamma, policy, values):
@@ -621,6 +635,7 @@ def policy_iteration(
     small = mdp.n_states <= EXACT_EVALUATION_MAX_STATES
     exact = evaluation == "exact" or (evaluation == "auto" and small and gamma == 1.0)
     exact_final = evaluation == "auto" and small and not exact
+    # The block layout: policy iteration has no ragged kernels (rlfoundations._kernels.ragged).
     model = _kernel_model(mdp)
     if gamma == 1.0:
         start, handled = _kernels.proper_policy(
@@ -765,6 +780,7 @@ def modified_policy_iteration(
     values = check_values(mdp, initial_values)
     _check_magnitude(mdp, gamma)
     iterations, converged, residuals = _drivers.modified_policy_iteration(
+        # The block layout: no ragged kernels for the partial evaluations.
         *_kernel_model(mdp),
         gamma,
         _threshold(epsilon, gamma, 1.0),

@@ -93,6 +93,42 @@ def masked_mdps(draw, max_states: int = 20, max_actions: int = 4) -> TabularMDP:
     return mdp.with_action_mask(mask)
 
 
+@st.composite
+def skewed_mdps(draw, max_states: int = 40, max_actions: int = 4, max_outcomes: int = 24):
+    """A random model whose outcome counts are skewed: most pairs have one or two outcomes,
+    a few (``heavy_rate``) up to ``max_outcomes``, at random slots among zero-probability
+    padding; some outcomes terminate, and half the models carry a random ``action_mask``
+    (one allowed action kept per state). Most of these choose the ragged layout."""
+    n_states = draw(st.integers(1, max_states), label="n_states")
+    n_actions = draw(st.integers(1, max_actions), label="n_actions")
+    n_outcomes = draw(st.integers(2, max_outcomes), label="n_outcomes")
+    heavy_rate = draw(st.sampled_from([0.0, 0.02, 0.1, 0.5]), label="heavy_rate")
+    terminal_rate = draw(st.sampled_from([0.0, 0.1, 0.5]), label="terminal_rate")
+    masked = draw(st.booleans(), label="masked")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+    shape = (n_states, n_actions, n_outcomes)
+    counts = np.where(
+        rng.random(shape[:2]) < heavy_rate,
+        rng.integers(1, n_outcomes + 1, shape[:2]),
+        rng.integers(1, 3, shape[:2]),
+    )
+    # ``counts`` random slots of each pair: those whose rank in a random order is below it.
+    used = np.argsort(rng.random(shape), axis=2) < counts[:, :, None]
+    weights = np.where(used, rng.integers(1, 5, size=shape), 0).astype(float)
+    mdp = TabularMDP(
+        next_state=rng.integers(0, n_states, size=shape),
+        prob=weights / weights.sum(axis=2, keepdims=True),
+        reward=rng.integers(-4, 5, size=shape) / 2.0,
+        terminated=(rng.random(shape) < terminal_rate) & used,
+        initial=np.full(n_states, 1.0 / n_states),
+    )
+    if masked and n_actions > 1:
+        mask = rng.random(shape[:2]) < 0.5
+        mask[np.arange(n_states), rng.integers(0, n_actions, n_states)] = True
+        mdp = mdp.with_action_mask(mask)
+    return mdp
+
+
 def discounts(max_gamma: float = 0.999) -> st.SearchStrategy[float]:
     """Discount factors in [0, max_gamma], including the edges."""
     return st.one_of(

@@ -40,11 +40,27 @@ def random_mdp(seed, n_states, terminal_rate):
     )
 
 
+def skewed_mdp(seed, n_states):
+    # A few pairs with 20 outcomes, the rest 2: the ragged layout (rlfoundations._kernels.ragged).
+    rng = np.random.default_rng(seed)
+    shape = (n_states, 3, 20)
+    counts = np.where(rng.random(shape[:2]) < 0.05, 20, 2)
+    weights = np.where(np.arange(20) < counts[:, :, None], rng.integers(1, 4, size=shape), 0)
+    return rlf.TabularMDP(
+        next_state=rng.integers(0, n_states, size=shape),
+        prob=weights / weights.sum(axis=2, keepdims=True),
+        reward=rng.integers(-4, 5, size=shape) / 2.0,
+        terminated=rng.random(shape) < 0.1,
+        initial=np.full(n_states, 1.0 / n_states),
+    )
+
+
 def results():
     warnings.simplefilter("ignore")
     models = {
         "episodic": random_mdp(0, 37, 0.2),
         "continuing": random_mdp(1, 13, 0.0),
+        "skewed": skewed_mdp(2, 45),
         "lake": rlf.from_env("FrozenLake-v1"),
     }
     out = {}

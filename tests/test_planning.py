@@ -454,7 +454,7 @@ def test_forced_thread_counts_give_the_reference_bits(gauss_seidel):
     for parallel in (False, True, None):
         values = np.zeros(mdp.n_states)
         done, _, residuals = drivers.value_iteration(
-            *kernel_model(mdp),
+            kernel_model(mdp),
             0.95,
             planning._threshold(1e-8, 0.95, 1.0),
             True,
@@ -482,7 +482,7 @@ solved = {"auto": rlf.value_iteration(mdp, 0.95).values}
 for parallel in (False, True):
     values = np.zeros(mdp.n_states)
     drivers.value_iteration(
-        *kernel_model(mdp), 0.95, planning._threshold(1e-8, 0.95, 1.0), True, False, False,
+        kernel_model(mdp), 0.95, planning._threshold(1e-8, 0.95, 1.0), True, False, False,
         10_000, values, parallel=parallel,
     )
     solved[str(parallel)] = values

@@ -23,6 +23,7 @@ import numba
 import numpy as np
 
 from rlfoundations._kernels import planning as kernels
+from rlfoundations._kernels import ragged
 from rlfoundations._kernels._jit import plain_python
 
 __all__ = [
@@ -159,9 +160,7 @@ class ThreadChoice:
 
 @plain_python
 def value_iteration(
-    successor,
-    continue_prob,
-    reward,
+    model,
     gamma,
     threshold,
     use_span,
@@ -172,28 +171,28 @@ def value_iteration(
     history=None,
     parallel=None,
 ):
-    """Run :func:`rlfoundations._kernels.planning.value_iteration` to its stopping rule or
-    ``max_iter`` sweeps. With ``history`` (a list), one sweep per call, appending a copy of
-    the values after each. ``parallel`` forces the synchronous sweeps onto all threads
-    (True) or one (False); None decides (:class:`ThreadChoice`, for large models, without
-    ``history`` and Gauss-Seidel). Returns (sweeps done, converged, residuals)."""
-    model = (successor, continue_prob, reward)
+    """Run the value iteration kernel of ``model``'s layout to its stopping rule or
+    ``max_iter`` sweeps: :func:`rlfoundations._kernels.planning.value_iteration` on the block
+    layout (``kernel_model(mdp)``), :func:`rlfoundations._kernels.ragged.value_iteration` on
+    a :class:`~.ragged.RaggedModel` (synchronous sweeps only). With ``history`` (a list),
+    one sweep per call, appending a copy of the values after each. ``parallel`` forces the
+    synchronous sweeps onto all threads (True) or one (False); None decides
+    (:class:`ThreadChoice`, for large models, without ``history`` and Gauss-Seidel).
+    Returns (sweeps done, converged, residuals)."""
     settings = (gamma, threshold, use_span, anchored, gauss_seidel)
     progress = kernels.value_iteration_progress()
-    decide = parallel is None and history is None and not gauss_seidel and use_parallel(successor)
+    decide = parallel is None and history is None and not gauss_seidel and use_parallel(model[1])
     if decide:
         return _value_iteration_timed(model, settings, progress, max_iter, values)
     forced = bool(parallel)
 
     def run(buffer, sweeps):
         if history is None:
-            return kernels.value_iteration(
-                *model, *settings, forced, progress, sweeps, values, buffer
-            )
+            return _value_iteration_call(model, settings, forced, progress, sweeps, values, buffer)
         done, converged = 0, False
         while done < sweeps and not converged:
-            _, converged = kernels.value_iteration(
-                *model, *settings, forced, progress, 1, values, buffer[done:]
+            _, converged = _value_iteration_call(
+                model, settings, forced, progress, 1, values, buffer[done:]
             )
             done += 1
             history.append(values.copy())
@@ -203,15 +202,38 @@ def value_iteration(
 
 
 @plain_python
+def _value_iteration_call(model, settings, parallel, progress, sweeps, values, buffer):
+    """One call of the value iteration kernel of ``model``'s layout."""
+    if isinstance(model, ragged.RaggedModel):
+        gamma, threshold, use_span, anchored, gauss_seidel = settings
+        if gauss_seidel:
+            raise ValueError("Gauss-Seidel sweeps read the block layout, not a ragged one")
+        return ragged.value_iteration(
+            *model, gamma, threshold, use_span, anchored, parallel, sweeps, values, buffer
+        )
+    return kernels.value_iteration(*model, *settings, parallel, progress, sweeps, values, buffer)
+
+
+@plain_python
 def _value_iteration_timed(model, settings, progress, max_iter, values):
     """Value iteration in timed kernel calls on one padded pair of value buffers, each call
     on the threads :class:`ThreadChoice` picks."""
-    n_blocks = model[0].shape[0]
-    current = np.empty(n_blocks * model[0].shape[-1])
+    is_ragged = isinstance(model, ragged.RaggedModel)
+    n_blocks = model[3 if is_ragged else 2].shape[0]
+    current = np.empty(n_blocks * model[3 if is_ragged else 2].shape[-1])
     current[: values.shape[0]] = values
     current[values.shape[0] :] = values[-1]
     following = np.empty_like(current)
     choice = ThreadChoice(cores_busy())
+
+    def call(parallel, chunk, buffer):
+        if is_ragged:
+            return ragged.value_iteration_blocks(
+                *model, *settings[:4], parallel, chunk, current, following, values, buffer
+            )
+        return kernels.value_iteration_blocks(
+            *model, *settings, parallel, progress, chunk, current, following, values, buffer
+        )
 
     def run(buffer, sweeps):
         nonlocal current, following
@@ -220,17 +242,7 @@ def _value_iteration_timed(model, settings, progress, max_iter, values):
             parallel, chunk = choice.next_chunk()
             chunk = min(chunk, sweeps - done)
             start = time.perf_counter()
-            taken, converged, swapped = kernels.value_iteration_blocks(
-                *model,
-                *settings,
-                parallel,
-                progress,
-                chunk,
-                current,
-                following,
-                values,
-                buffer[done:],
-            )
+            taken, converged, swapped = call(parallel, chunk, buffer[done:])
             choice.record(parallel, taken, time.perf_counter() - start)
             done += taken
             if swapped:

@@ -18,7 +18,10 @@ concern of the kernels, not of the model (the model is the user's data): it is b
 from the model's public arrays, and cached by model identity for as long as the model lives.
 
 Plain NumPy, no Numba: the layer above calls :func:`kernel_model` and hands the arrays to the
-kernels.
+kernels. A solver with kernels for the ragged layout of :mod:`.ragged` asks for
+``kernel_model(mdp, ragged=True)`` and gets that layout when padding would waste more than
+:data:`~.ragged.RAGGED_WASTE` times the entries a backup needs; every other solver asks for
+``kernel_model(mdp)``, the block layout.
 """
 
 from __future__ import annotations
@@ -30,11 +33,27 @@ import numpy as np
 
 from rlfoundations._kernels._jit import plain_python
 from rlfoundations._kernels.lanes import LANES
+from rlfoundations._kernels.ragged import (
+    RAGGED_WASTE,
+    RaggedModel,
+    build_ragged_model,
+    continuing_counts,
+)
 
-__all__ = ["LANES", "kernel_model", "masked_rewards", "reward_scales", "state_blocks"]
+__all__ = [
+    "LANES",
+    "RaggedModel",
+    "kernel_model",
+    "masked_rewards",
+    "reward_scales",
+    "state_blocks",
+    "wants_ragged",
+]
 
 # Model -> its block arrays; an entry goes when its model is garbage collected.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Model -> its ragged layout, or None where the block layout wastes little.
+_RAGGED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Model -> its largest |reward| and |expected reward| (scales of the values and their rounding).
 _SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
@@ -105,14 +124,22 @@ def masked_rewards(expected_reward, action_mask=None) -> np.ndarray:
 
 
 @plain_python
-def kernel_model(mdp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(successor, continue_prob, reward) of ``mdp`` in blocks, built on first use.
+def kernel_model(mdp, ragged: bool = False):
+    """The kernels' arrays of ``mdp``, built on first use and cached with the model.
+
+    By default the block layout, (successor, continue_prob, reward). With ``ragged`` (a
+    caller whose kernels read both layouts, :mod:`.ragged`), the :class:`RaggedModel` when
+    :func:`wants_ragged`, else the block layout.
 
     ``mdp`` is any object with the arrays ``next_state``, ``prob``, ``terminated`` (S, A, K)
     and ``expected_reward`` (S, A), and optionally ``action_mask`` (S, A) (a
     :class:`~rlfoundations.TabularMDP`, whose arrays are read-only, so the cached layout never
     goes stale).
     """
+    if ragged:
+        model = _ragged_model(mdp)
+        if model is not None:
+            return model
     blocks = _CACHE.get(mdp)
     if blocks is None:
         blocks = build_kernel_model(
@@ -125,6 +152,35 @@ def kernel_model(mdp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with _LOCK:
             blocks = _CACHE.setdefault(mdp, blocks)
     return blocks
+
+
+@plain_python
+def wants_ragged(n_slots: int, n_entries: int) -> bool:
+    """Whether a block layout of ``n_slots`` (state, action, outcome) slots holds more than
+    :data:`~.ragged.RAGGED_WASTE` times the ``n_entries`` outcomes a backup needs."""
+    return n_slots > RAGGED_WASTE * n_entries
+
+
+@plain_python
+def _ragged_model(mdp) -> RaggedModel | None:
+    """The ragged layout of ``mdp`` if :func:`wants_ragged`, else None; decided once."""
+    if mdp in _RAGGED:
+        return _RAGGED[mdp]
+    if mdp.prob.shape[0] > np.iinfo(np.int32).max:
+        return None  # the block layout refuses it, with the reason
+    counts = continuing_counts(mdp.prob, mdp.terminated)
+    n_blocks = -(-mdp.prob.shape[0] // LANES)
+    model = None
+    if wants_ragged(n_blocks * LANES * mdp.prob.shape[1] * mdp.prob.shape[2], int(counts.sum())):
+        blocks = _CACHE.get(mdp)
+        reward = (
+            state_blocks(masked_rewards(mdp.expected_reward, getattr(mdp, "action_mask", None)))
+            if blocks is None
+            else blocks[2]
+        )
+        model = build_ragged_model(mdp.next_state, mdp.prob, mdp.terminated, reward, counts=counts)
+    with _LOCK:
+        return _RAGGED.setdefault(mdp, model)
 
 
 @plain_python

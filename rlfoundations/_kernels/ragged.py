@@ -1,0 +1,538 @@
+"""The ragged layout of a skewed model and the kernels that read it.
+
+The block layout of :mod:`.layout` pads every (state, action) pair to the model's largest
+outcome count ``K``: a model where 1 % of the pairs have 1 000 outcomes and the rest 2 holds
+(and sweeps) about 80 times its nonzeros. The ragged layout keeps only the outcomes a backup
+needs, those with a positive continuation probability (an outcome that ends the episode
+adds ``0 * V`` and is left out too), in their slot order, and keeps the eight-lane vector
+backups of :mod:`.planning`:
+
+- ``start`` (B * A + 1,) int64: pair ``(block, a)`` owns vector slots
+  ``start[block * A + a] : start[block * A + a + 1]`` (at least one), each slot eight lanes
+  of ``successor`` (int32) and ``continue_prob`` (float64), flat. Lane ``s % 8`` of the
+  pair's slots holds the first outcomes of ``(s, a)``, padded with probability 0;
+- ``reward`` (B, A, 8): as in the block layout (``-inf`` at masked pairs);
+- ``overflow_start`` (B * A * 8 + 1,) int64, ``overflow_successor``, ``overflow_continue``:
+  the outcomes of a lane beyond its pair's slots, per lane, in order. A pair gets as many
+  slots as its ``OVERFLOW_LANES + 1``-th longest lane needs, so at most ``OVERFLOW_LANES``
+  lanes of a block continue one by one, in scalar code, where one heavy state would
+  otherwise make its seven neighbours sweep its padding.
+
+A lane's sum is then its outcomes in slot order, the vector part first, the overflow after:
+the terms the block layout sums, less its terms ``0 * V``. Adding ``+-0`` to a sum changes
+it only when it is zero, and then only its sign; ``R(s, a) + gamma * (+-0)`` is the same
+number because ``R`` is never ``-0.0`` (the model sums it from ``+0.0``). So every backup,
+value, policy and stopping decision here equals the block layout's bit for bit, and the
+block kernels' reference twins (:mod:`rlfoundations.reference.planning`) are these
+kernels' twins too: ``tests/test_ragged.py`` checks the equality directly.
+
+Padding lanes of the last block copy the last state, overflow included, as in the block
+layout. :func:`build_ragged_model` is plain NumPy; :func:`rlfoundations._kernels.layout.
+kernel_model` chooses this layout (``ragged=True``) when the block layout would hold more
+than :data:`RAGGED_WASTE` times its entries.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from rlfoundations._kernels import lanes
+from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, plain_python, prange
+from rlfoundations._kernels.lanes import LANES
+from rlfoundations._kernels.planning import (
+    CHUNK_BLOCKS,
+    certificates,
+    macqueen_shift,
+    padded,
+    store_values,
+)
+
+__all__ = [
+    "OVERFLOW_LANES",
+    "RAGGED_WASTE",
+    "RaggedModel",
+    "bellman_sweep",
+    "build_ragged_model",
+    "greedy",
+    "greedy_certified",
+    "value_iteration",
+    "value_iteration_blocks",
+]
+
+#: The ragged layout is chosen when the block layout would hold more than this many times
+#: the ragged layout's entries.
+RAGGED_WASTE = 2.0
+#: Lanes of a block that may continue in scalar code past their pair's vector slots. 0 is
+#: the pure block-ragged form (each block padded to its own longest lane); 8 is close to a
+#: per-pair CSR (one vector slot, the rest scalar). Measured in benchmarks/bench_planning.py
+#: (``--ragged``).
+OVERFLOW_LANES = 2
+
+
+class RaggedModel(NamedTuple):
+    """The ragged layout's arrays, in the order the kernels take them (module docstring)."""
+
+    start: np.ndarray
+    successor: np.ndarray
+    continue_prob: np.ndarray
+    reward: np.ndarray
+    overflow_start: np.ndarray
+    overflow_successor: np.ndarray
+    overflow_continue: np.ndarray
+
+
+# -- the layout ----------------------------------------------------------------------------------
+@plain_python
+def continuing_counts(prob, terminated) -> np.ndarray:
+    """(S, A) int64: the outcomes of each pair with a positive continuation probability."""
+    counts = np.zeros(prob.shape[:2], dtype=np.int64)
+    # Slot by slot: (S, A) temporaries, not (S, A, K) ones beside a large model.
+    for k in range(prob.shape[2]):
+        counts += (prob[:, :, k] > 0.0) & ~terminated[:, :, k]
+    return counts
+
+
+@plain_python
+def build_ragged_model(
+    next_state, prob, terminated, reward_blocks, overflow_lanes=OVERFLOW_LANES, counts=None
+) -> RaggedModel:
+    """The ragged layout of a model given by its (S, A, K) arrays and its block rewards
+    ``reward_blocks`` (B, A, 8) (:func:`rlfoundations._kernels.layout.state_blocks` of the
+    masked expected rewards). ``overflow_lanes`` in [0, 8]: see :data:`OVERFLOW_LANES`."""
+    from rlfoundations._kernels.layout import state_blocks
+
+    n_states, n_actions, n_outcomes = prob.shape
+    if counts is None:
+        counts = continuing_counts(prob, terminated)
+    lane_counts = state_blocks(counts)  # (B, A, 8)
+    n_blocks = lane_counts.shape[0]
+    # Slots of a pair: its (overflow_lanes + 1)-th longest lane, at least one.
+    ordered = np.sort(lane_counts, axis=-1)
+    slots = np.maximum(ordered[..., LANES - 1 - min(overflow_lanes, LANES - 1)], 1)
+    start = np.zeros(n_blocks * n_actions + 1, dtype=np.int64)
+    np.cumsum(slots.reshape(-1), out=start[1:])
+    extra = np.maximum(lane_counts - slots[..., None], 0)
+    overflow_start = np.zeros(n_blocks * n_actions * LANES + 1, dtype=np.int64)
+    np.cumsum(extra.reshape(-1), out=overflow_start[1:])
+
+    n_slots = int(start[-1])
+    # Padding entries point at their own state (a gather that stays near its lane).
+    pair_of_slot = np.repeat(np.arange(n_blocks * n_actions), slots.reshape(-1))
+    own = np.minimum((pair_of_slot // n_actions)[:, None] * LANES + np.arange(LANES), n_states - 1)
+    successor = own.astype(np.int32).reshape(-1)
+    continue_prob = np.zeros(n_slots * LANES)
+    overflow_successor = np.empty(int(overflow_start[-1]), dtype=np.int32)
+    overflow_continue = np.empty(int(overflow_start[-1]))
+
+    pair = (np.arange(n_blocks)[:, None] * n_actions + np.arange(n_actions))[:, :, None]
+    lane = np.arange(LANES)
+    rank = np.zeros_like(lane_counts)
+    for k in range(n_outcomes):
+        weight = state_blocks(np.where(terminated[:, :, k], 0.0, prob[:, :, k]), np.float64)
+        target = state_blocks(next_state[:, :, k], np.int32)
+        b, a, n = np.nonzero(weight > 0.0)  # block, action, lane of each outcome
+        r = rank[b, a, n]
+        in_slots = r < slots[b, a]
+        vb, va, vl = b[in_slots], a[in_slots], n[in_slots]
+        flat = (start[pair[vb, va, 0]] + r[in_slots]) * LANES + lane[vl]
+        successor[flat] = target[vb, va, vl]
+        continue_prob[flat] = weight[vb, va, vl]
+        ob, oa, ol = b[~in_slots], a[~in_slots], n[~in_slots]
+        where = overflow_start[pair[ob, oa, 0] * LANES + ol] + r[~in_slots] - slots[ob, oa]
+        overflow_successor[where] = target[ob, oa, ol]
+        overflow_continue[where] = weight[ob, oa, ol]
+        rank[b, a, n] += 1
+    return RaggedModel(
+        start,
+        successor,
+        continue_prob,
+        np.ascontiguousarray(reward_blocks),
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+    )
+
+
+# -- vector backups ------------------------------------------------------------------------------
+@inline_kernel
+def block_q(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    n_actions,
+    gamma,
+    values,
+    block,
+    a,
+    row,
+):
+    """Q(s, a) of the eight states ``s`` of ``block`` (``gamma`` as lanes; ``row`` is eight
+    float64 of scratch), summed in the block kernels' order."""
+    pair = block * n_actions + a
+    slot = start[pair] * LANES
+    stop = start[pair + 1] * LANES
+    total = lanes.mul(lanes.load(continue_prob, slot), lanes.gather(values, successor, slot))
+    slot += LANES
+    while slot < stop:
+        total = lanes.add(
+            total, lanes.mul(lanes.load(continue_prob, slot), lanes.gather(values, successor, slot))
+        )
+        slot += LANES
+    first_lane = pair * LANES
+    if overflow_start[first_lane + LANES] > overflow_start[first_lane]:
+        lanes.store(row, 0, total)
+        for lane in range(LANES):
+            lane_total = row[lane]
+            for j in range(
+                overflow_start[first_lane + lane], overflow_start[first_lane + lane + 1]
+            ):
+                lane_total += overflow_continue[j] * values[overflow_successor[j]]
+            row[lane] = lane_total
+        total = lanes.load(row, 0)
+    return lanes.add(lanes.load(reward, pair * LANES), lanes.mul(gamma, total))
+
+
+@inline_kernel
+def sweep_blocks(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    n_actions,
+    gamma,
+    values,
+    new_values,
+    first,
+    stop,
+    low,
+    high,
+):
+    """``new_values = T values`` on blocks ``[first, stop)``; returns ``low`` and ``high``
+    updated with the lane-wise minimum and maximum of the change."""
+    gamma_lanes = lanes.splat(gamma)
+    row = np.empty(LANES)
+    for block in range(first, stop):
+        best = lanes.splat(-np.inf)
+        for a in range(n_actions):
+            q = block_q(
+                start,
+                successor,
+                continue_prob,
+                reward,
+                overflow_start,
+                overflow_successor,
+                overflow_continue,
+                n_actions,
+                gamma_lanes,
+                values,
+                block,
+                a,
+                row,
+            )
+            best = lanes.where_greater(q, best, q, best)
+        change = lanes.sub(best, lanes.load(values, block * LANES))
+        low = lanes.where_greater(low, change, change, low)
+        high = lanes.where_greater(change, high, change, high)
+        lanes.store(new_values, block * LANES, best)
+    return low, high
+
+
+@parallel_kernel
+def _sweep_chunks(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    values,
+    new_values,
+    lows,
+    highs,
+):
+    n_blocks, n_actions, _ = reward.shape
+    flat_reward = reward.reshape(-1)
+    for chunk in prange(lows.shape[0] // LANES):
+        first = chunk * CHUNK_BLOCKS
+        low, high = sweep_blocks(
+            start,
+            successor,
+            continue_prob,
+            flat_reward,
+            overflow_start,
+            overflow_successor,
+            overflow_continue,
+            n_actions,
+            gamma,
+            values,
+            new_values,
+            first,
+            min(first + CHUNK_BLOCKS, n_blocks),
+            lanes.load(lows, chunk * LANES),
+            lanes.load(highs, chunk * LANES),
+        )
+        lanes.store(lows, chunk * LANES, low)
+        lanes.store(highs, chunk * LANES, high)
+
+
+@kernel
+def bellman_sweep(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    anchored,
+    parallel,
+    values,
+    new_values,
+):
+    """:func:`rlfoundations._kernels.planning.bellman_sweep` on the ragged layout."""
+    n_blocks, n_actions, _ = reward.shape
+    if not parallel:
+        low, high = sweep_blocks(
+            start,
+            successor,
+            continue_prob,
+            reward.reshape(-1),
+            overflow_start,
+            overflow_successor,
+            overflow_continue,
+            n_actions,
+            gamma,
+            values,
+            new_values,
+            0,
+            n_blocks,
+            lanes.splat(0.0 if anchored else np.inf),
+            lanes.splat(0.0 if anchored else -np.inf),
+        )
+        return lanes.smallest(low), lanes.largest(high)
+    n_chunks = (n_blocks + CHUNK_BLOCKS - 1) // CHUNK_BLOCKS
+    lows = np.full(n_chunks * LANES, 0.0 if anchored else np.inf)
+    highs = np.full(n_chunks * LANES, 0.0 if anchored else -np.inf)
+    _sweep_chunks(
+        start,
+        successor,
+        continue_prob,
+        reward,
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+        gamma,
+        values,
+        new_values,
+        lows,
+        highs,
+    )
+    return lows.min(), highs.max()
+
+
+# -- value iteration -----------------------------------------------------------------------------
+@kernel
+def value_iteration_blocks(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    threshold,
+    use_span,
+    anchored,
+    parallel,
+    max_iter,
+    current,
+    following,
+    values,
+    residuals,
+):
+    """Synchronous (Jacobi) value iteration on the ragged layout:
+    :func:`rlfoundations._kernels.planning.value_iteration_blocks` without its Gauss-Seidel
+    branch (Gauss-Seidel sweeps read the block layout). Returns (sweeps done, converged,
+    whether the values are now in ``following``)."""
+    swapped = False
+    for iteration in range(max_iter):
+        free_low, free_high = bellman_sweep(
+            start,
+            successor,
+            continue_prob,
+            reward,
+            overflow_start,
+            overflow_successor,
+            overflow_continue,
+            gamma,
+            False,
+            parallel,
+            current,
+            following,
+        )
+        current, following = following, current
+        swapped = not swapped
+        low = min(free_low, 0.0) if anchored else free_low
+        high = max(free_high, 0.0) if anchored else free_high
+        residuals[iteration] = max(high, -low)
+        statistic = high - low if use_span else max(high, -low)
+        if statistic < threshold:
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
+            return iteration + 1, True, swapped
+    store_values(current, values, 0.0)
+    return max_iter, False, swapped
+
+
+@kernel
+def value_iteration(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    threshold,
+    use_span,
+    anchored,
+    parallel,
+    max_iter,
+    values,
+    residuals,
+):
+    """:func:`value_iteration_blocks` from ``values`` (updated in place) on a padded copy.
+    Returns (sweeps done, converged)."""
+    current = padded(values, reward.shape[0])
+    following = np.empty_like(current)
+    done, converged, _ = value_iteration_blocks(
+        start,
+        successor,
+        continue_prob,
+        reward,
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+        gamma,
+        threshold,
+        use_span,
+        anchored,
+        parallel,
+        max_iter,
+        current,
+        following,
+        values,
+        residuals,
+    )
+    return done, converged
+
+
+# -- greedy policies -----------------------------------------------------------------------------
+@kernel
+def greedy(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    values,
+    q_values,
+    policy,
+):
+    """:func:`rlfoundations._kernels.planning.greedy` on the ragged layout."""
+    n_blocks, n_actions, _ = reward.shape
+    n_states = q_values.shape[0]
+    flat_reward = reward.reshape(-1)
+    flat_q_values = q_values.reshape(-1)
+    gamma_lanes = lanes.splat(gamma)
+    row = np.empty(LANES)
+    scratch = np.empty(LANES)
+    for block in range(n_blocks):
+        first = block * LANES
+        n_lanes = min(LANES, n_states - first)
+        best = lanes.splat(-np.inf)
+        action = lanes.splat(0.0)
+        for a in range(n_actions):
+            q = block_q(
+                start,
+                successor,
+                continue_prob,
+                flat_reward,
+                overflow_start,
+                overflow_successor,
+                overflow_continue,
+                n_actions,
+                gamma_lanes,
+                values,
+                block,
+                a,
+                scratch,
+            )
+            action = lanes.where_greater(q, best, lanes.splat(a), action)
+            best = lanes.where_greater(q, best, q, best)
+            lanes.store(row, 0, q)
+            for lane in range(n_lanes):
+                flat_q_values[(first + lane) * n_actions + a] = row[lane]
+        # Actions ride along as float64 lanes (exact for any action count).
+        lanes.store(row, 0, action)
+        for lane in range(n_lanes):
+            policy[first + lane] = int(row[lane])
+
+
+@kernel
+def greedy_certified(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    values,
+    q_values,
+    policy,
+    anchored,
+    rounding,
+    reward_scale,
+    lower,
+    upper,
+):
+    """:func:`rlfoundations._kernels.planning.greedy_certified` on the ragged layout."""
+    greedy(
+        start,
+        successor,
+        continue_prob,
+        reward,
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+        gamma,
+        values,
+        q_values,
+        policy,
+    )
+    suboptimality = certificates(
+        values, q_values, policy, gamma, anchored, 0, rounding, reward_scale, lower, upper
+    )
+    finite = True
+    for s in range(values.shape[0]):
+        if not np.isfinite(values[s]):
+            finite = False
+    return suboptimality, finite
