@@ -19,9 +19,15 @@ builds the ``TabularMDP`` (the peak while building counts the user's arrays and 
 copies), drops the user's arrays, and solves. Figures come from ``/proc/self/status``
 (``VmRSS`` now, ``VmHWM`` the peak, reset through ``/proc/self/clear_refs`` before each
 phase) minus the resident size before the arrays were made: Linux only. "resident" is what
-stays after the solve with the model and the result held: the model's arrays, its expected
-rewards, the kernels' block layout and the result's arrays (Q-values and four per-state
-arrays, 5.3 bytes a slot at 4 x 3).
+stays after the solve with the model and the result held; "arrays" is what the live arrays
+hold of it (``nbytes`` of the model's arrays and any it cached, the kernels' block layout,
+and the result's arrays: Q-values and four per-state arrays, 5.3 bytes a slot at 4 x 3), so
+"resident" minus "arrays" is what the allocator keeps. At 10^6 states that is 2-6 bytes a
+slot, and constant in MB, not per slot: the user's (S, A, 1) normalising temporary (32 MB) moves
+glibc's mmap threshold up to 32 MB, so the arrays below it (``terminated``, ``initial``,
+policy iteration's per-policy chain) come from the heap, whose freed space is not returned
+while a later array sits above it (``MALLOC_MMAP_THRESHOLD_=131072`` makes it go). At 10^7
+states every array is above the threshold and the difference is a fraction of a byte.
 """
 
 from __future__ import annotations
@@ -87,7 +93,12 @@ del arrays
 model = status("VmRSS") - base
 reset_peak()
 result = solve(mdp)
-print(user, building, model, status("VmHWM") - base, status("VmRSS") - base)
+solving, resident = status("VmHWM") - base, status("VmRSS") - base
+from rlfoundations._kernels.layout import kernel_model
+held = [value for value in vars(mdp).values() if isinstance(value, np.ndarray)]
+held += [value for value in vars(result).values() if isinstance(value, np.ndarray)]
+held_bytes = sum(array.nbytes for array in held + list(kernel_model(mdp)))
+print(user, building, model, solving, resident, held_bytes)
 """
 
 #: Solvers measured by the model table.
@@ -95,7 +106,8 @@ SOLVERS = ("value_iteration", "policy_iteration")
 
 
 def model_bytes_per_slot(n_states: int, solver: str) -> tuple[float, ...]:
-    """(user arrays, building peak, model, solving peak, resident) in bytes per slot."""
+    """(user arrays, building peak, model, solving peak, resident, arrays held) in bytes
+    per slot."""
     code = MODEL_POINT.format(n_states=n_states, solver=solver)
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -130,15 +142,16 @@ def main() -> None:
     print(f"a model built from arrays and solved, bytes per (s, a, k) slot (load average {load})")
     print(
         f"{'states x 4 x 3':>15} {'solver':>17} {'user':>6} {'building':>9} {'model':>6} "
-        f"{'solving':>8} {'resident':>9} {'slots in 24 GB':>15}"
+        f"{'solving':>8} {'resident':>9} {'arrays':>7} {'slots in 24 GB':>15}"
     )
     for n_states in [10**5, 10**6] if quick else [10**6, 10**7]:
         for solver in SOLVERS:
-            user, building, model, solving, resident = model_bytes_per_slot(n_states, solver)
+            figures = model_bytes_per_slot(n_states, solver)
+            user, building, model, solving, resident, arrays = figures
             fits = 24e9 / max(building, solving)
             print(
                 f"{n_states:>15.0e} {solver:>17} {user:>6.1f} {building:>9.1f} {model:>6.1f} "
-                f"{solving:>8.1f} {resident:>9.1f} {fits:>15.2g}"
+                f"{solving:>8.1f} {resident:>9.1f} {arrays:>7.1f} {fits:>15.2g}"
             )
 
 

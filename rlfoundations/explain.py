@@ -206,11 +206,17 @@ def explain(
             outcomes.append(
                 Outcome(prob, next_state, reward, terminated, next_value, prob * (reward + future))
             )
-        q_value = float(mdp.expected_reward[state, action]) + gamma * sum(
-            float(mdp.continue_prob[state, action, k])
-            * float(values[mdp.next_state[state, action, k]])
-            for k in range(mdp.max_outcomes)
-        )
+        # The kernels' backup, R(s, a) + gamma * sum_k continue_prob * V[next_state], in
+        # their order of operations, from this state's slots alone (the model's (S, A) and
+        # (S, A, K) derived arrays would be built, and kept, for one state).
+        expected_reward = 0.0
+        future = 0.0
+        for k in range(mdp.max_outcomes):
+            prob = float(mdp.prob[state, action, k])
+            expected_reward += prob * float(mdp.reward[state, action, k])
+            continue_prob = 0.0 if mdp.terminated[state, action, k] else prob
+            future += continue_prob * float(values[mdp.next_state[state, action, k]])
+        q_value = expected_reward + gamma * future
         backups.append(ActionBackup(action, str(action_names[action]), tuple(outcomes), q_value))
     chosen = int(result.policy[state])
     others = [b.q_value for b in backups if b.action != chosen]

@@ -474,11 +474,14 @@ class TabularMDP:
         return names, sizes
 
     # -- derived arrays the kernels read ---------------------------------------------------------
-    @cached_property
+    @property
     def expected_reward(self) -> np.ndarray:
         """Expected immediate reward ``R(s, a) = sum_k prob * reward``, shape (S, A).
 
-        Summed outcome by outcome, in slot order, as the reference twins do.
+        Summed outcome by outcome, in slot order, as the reference twins do. Computed on
+        each access (a new read-only array; keep it if you index it repeatedly): the solvers
+        keep their own copy, in the kernels' layout, and a cached one beside it would hold
+        another 8 bytes a (state, action) pair for as long as the model lives.
         """
         expected = np.zeros((self.n_states, self.n_actions))
         for k in range(self.max_outcomes):
@@ -500,7 +503,12 @@ class TabularMDP:
     @cached_property
     def can_terminate(self) -> bool:
         """Whether some outcome with positive probability ends the episode."""
-        return bool((self.terminated & (self.prob > 0)).any())
+        # Chunk by chunk: two (S, A, K) bool temporaries would add 2 bytes a slot to a
+        # solve's peak.
+        return any(
+            bool((chunk & (self.prob[first : first + len(chunk)] > 0)).any())
+            for first, chunk in _state_chunks(self.terminated)
+        )
 
     @cached_property
     def successor(self) -> np.ndarray:

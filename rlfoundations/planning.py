@@ -174,7 +174,7 @@ def _threshold(epsilon: float, gamma: float, factor: float) -> float:
 
 # -- result assembly -----------------------------------------------------------------------------
 def _non_terminating(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
-    return _kernels.non_terminating_states(mdp.successor, mdp.prob, mdp.terminated, policy)
+    return _kernels.non_terminating_states(mdp.next_state, mdp.prob, mdp.terminated, policy)
 
 
 def _warn_non_terminating(stuck: np.ndarray, what: str) -> None:
@@ -235,7 +235,7 @@ def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
     stuck = _non_terminating(mdp, policy)
     if stuck.any():
         _kernels.prefer_termination(
-            mdp.successor, mdp.prob, mdp.terminated, q_values, tolerance, policy, stuck
+            mdp.next_state, mdp.prob, mdp.terminated, q_values, tolerance, policy, stuck
         )
         stuck = _non_terminating(mdp, policy)
     return stuck
@@ -639,7 +639,7 @@ def policy_iteration(
     model = _kernel_model(mdp)
     if gamma == 1.0:
         start, handled = _kernels.proper_policy(
-            mdp.successor, mdp.prob, mdp.terminated, mdp.allowed
+            mdp.next_state, mdp.prob, mdp.terminated, mdp.allowed
         )
         if not handled.all():
             s = int(np.argmin(handled))
@@ -657,11 +657,13 @@ def policy_iteration(
     policy = np.array(policy, dtype=np.int64)
     values = np.zeros(mdp.n_states)
     q_values = np.zeros((mdp.n_states, mdp.n_actions))
+    # The graph checks read the model's own (S, A, K) arrays: an int32 copy of next_state
+    # (mdp.successor) would stay cached on the model, 4 more bytes a slot than the solve needs.
     iterations, stable, proper, residuals, exact, evaluated = _drivers.policy_iteration(
         *model,
         mdp.prob,
         mdp.terminated,
-        mdp.successor,
+        mdp.next_state,
         gamma,
         exact,
         exact_final,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -962,3 +963,31 @@ def test_policy_iteration_reports_a_last_evaluation_that_cannot_reach_epsilon():
         expected = reference.policy_iteration(mdp, 0.9999, evaluation="iterative")
     assert not expected.converged
     np.testing.assert_array_equal(got.values, expected.values)
+
+
+# -- memory: the layout is the solvers' one copy --------------------------------------------------
+MODEL_ARRAYS = ("next_state", "prob", "reward", "terminated", "initial", "action_mask")
+
+
+@pytest.mark.parametrize(
+    "solve",
+    [
+        pytest.param(rlf.value_iteration, id="value_iteration"),
+        pytest.param(rlf.policy_iteration, id="policy_iteration"),
+        pytest.param(rlf.modified_policy_iteration, id="modified_policy_iteration"),
+    ],
+)
+@pytest.mark.parametrize(
+    "gamma", [pytest.param(0.9, id="discounted"), pytest.param(1.0, id="undiscounted")]
+)
+def test_solvers_cache_no_derived_array_on_the_model(solve, gamma):
+    # A derived (S, A, K) or (S, A) array cached on the model beside the kernels' layout
+    # (an int32 next_state, the expected rewards) would stay as long as the model does.
+    mdp = dataclasses.replace(rlf.from_env("CliffWalking-v1"))
+    solve(mdp, gamma)
+    cached = [
+        name
+        for name, value in vars(mdp).items()
+        if isinstance(value, np.ndarray) and name not in MODEL_ARRAYS
+    ]
+    assert cached == []
