@@ -146,3 +146,34 @@ def test_the_command_line_loads_numba_only_for_a_command_that_computes():
     got = imported_after(solving)
     assert "numba" in got
     assert set(HEAVY) & got == set()
+
+
+def threads_started_after(code: str) -> bool:
+    """Whether Numba's threading layer was started in a fresh interpreter after ``code``
+    (loading or compiling a parallel kernel starts it)."""
+    script = f"{code}\nimport numba.np.ufunc.parallel as p\nprint(p._is_initialized)"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return done.stdout.splitlines()[-1] == "True"
+
+
+def test_a_small_solve_never_loads_the_parallel_sweep():
+    assert not threads_started_after(
+        "import rlfoundations as rlf\n"
+        "rlf.value_iteration(rlf.problems.forest(), 0.9)\n"
+        "rlf.value_iteration(rlf.problems.forest(), 0.9, gauss_seidel=True)\n"
+    )
+
+
+def test_forced_parallel_sweeps_do_load_the_parallel_sweep():
+    assert threads_started_after(
+        "import numpy as np, rlfoundations as rlf\n"
+        "from rlfoundations._kernels import drivers\n"
+        "from rlfoundations._kernels.layout import kernel_model\n"
+        "mdp = rlf.problems.forest()\n"
+        "drivers.value_iteration(\n"
+        "    *kernel_model(mdp), 0.9, 1e-6, True, True, False, 10, np.zeros(mdp.n_states),\n"
+        "    parallel=True,\n"
+        ")\n"
+    )
