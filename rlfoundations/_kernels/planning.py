@@ -213,7 +213,7 @@ def gauss_seidel_step(successor, continue_prob, reward, gamma, values):
 # -- value iteration -----------------------------------------------------------------------------
 #: Gauss-Seidel value iteration checks its values with one synchronous sweep after at most this
 #: many in-place sweeps (and whenever an in-place sweep changes no value by the threshold).
-GAUSS_SEIDEL_CHECK_EVERY = 16
+GAUSS_SEIDEL_CHECK_EVERY = 12
 #: Entries of the ``progress`` array that value iteration carries from one kernel call to the
 #: next: whether the next sweep is a synchronous check, in-place sweeps since the last check,
 #: whether checks still move the values to MacQueen's midpoint, the last check's statistic.

@@ -31,7 +31,7 @@ __all__ = [
 DEFAULT_MAX_ITER = 10_000
 EXACT_EVALUATION_MAX_STATES = 2_000
 #: As in the kernels: Gauss-Seidel's synchronous check comes after at most this many sweeps.
-GAUSS_SEIDEL_CHECK_EVERY = 16
+GAUSS_SEIDEL_CHECK_EVERY = 12
 #: As in the kernels (their vector width): Gauss-Seidel sweeps update states in blocks of
 #: this many, each block from the values before it.
 GAUSS_SEIDEL_BLOCK = 8
