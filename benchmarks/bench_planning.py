@@ -222,7 +222,7 @@ def startup(quick: bool, repeats: int = 5) -> None:
     if "solve Taxi-v3, cold" in cpu:
         cold = cpu["solve Taxi-v3, cold"]
         print(f"  cold solve / warm solve: {cold / warm:.2f}x CPU (target <= 4x)")
-    count, names = (loaded[0].split(" ", 1) + [""])[:2]
+    count, names = [*loaded[0].split(" ", 1), ""][:2]
     threads, scipy_linalg = loaded[1].split()
     print(f"  kernels a warm solve loads ({count}): {names}")
     print(f"  threading layer started: {threads}; scipy.linalg imported: {scipy_linalg}")
