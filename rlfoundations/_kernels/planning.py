@@ -293,10 +293,8 @@ def value_iteration_blocks(
         )
         current, following = following, current
         swapped = not swapped
-        low = min(free_low, 0.0) if anchored else free_low
-        high = max(free_high, 0.0) if anchored else free_high
-        residuals[iteration] = max(high, -low)
-        statistic = high - low if use_span else max(high, -low)
+        low, high, residual, statistic = sweep_statistics(free_low, free_high, anchored, use_span)
+        residuals[iteration] = residual
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True, swapped
@@ -353,6 +351,18 @@ def value_iteration(
         residuals,
     )
     return done, converged
+
+
+@inline_kernel
+def sweep_statistics(free_low, free_high, anchored, use_span):
+    """(low, high, residual, statistic) of a synchronous sweep whose change ranged over
+    [``free_low``, ``free_high``]: the range with an end state's change 0 counted where
+    ``anchored``, its sup norm (the residual), and what the stopping rule compares with the
+    threshold (the span, or the sup norm)."""
+    low = min(free_low, 0.0) if anchored else free_low
+    high = max(free_high, 0.0) if anchored else free_high
+    residual = max(high, -low)
+    return low, high, residual, high - low if use_span else residual
 
 
 @inline_kernel

@@ -47,6 +47,7 @@ from rlfoundations._kernels.planning import (
     macqueen_shift,
     padded,
     store_values,
+    sweep_statistics,
 )
 
 __all__ = [
@@ -385,10 +386,8 @@ def value_iteration_blocks(
         )
         current, following = following, current
         swapped = not swapped
-        low = min(free_low, 0.0) if anchored else free_low
-        high = max(free_high, 0.0) if anchored else free_high
-        residuals[iteration] = max(high, -low)
-        statistic = high - low if use_span else max(high, -low)
+        low, high, residual, statistic = sweep_statistics(free_low, free_high, anchored, use_span)
+        residuals[iteration] = residual
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True, swapped
