@@ -22,8 +22,9 @@ Measured:
    called once: Numba's own first-call set-up, paid by any Numba program), of ``import
    rlfoundations`` and of ``rlfoundations solve Taxi-v3`` warm (kernels cached) and cold
    (empty Numba cache); the ratios of the "start-up" row of issue 16 (warm solve / import
-   numba <= 1.5x, cold solve / warm solve <= 4x), the warm solve against the floor, and the
-   cold compile of every planning kernel;
+   numba <= 1.5x, cold solve / warm solve <= 4x), the warm solve against the floor, the
+   kernels a warm solve loads (whether it starts Numba's threads or imports ``scipy.linalg``)
+   and the cold compile of every planning kernel;
 6. threads on an idle and a busy machine (``--threads`` runs this table only): value
    iteration to convergence with its default thread choice, against forcing serial and
    forcing parallel sweeps, idle and with one other process spinning on a core (the busy
@@ -138,6 +139,28 @@ one_more(1)
 """
 
 
+#: What a warm ``rlfoundations solve Taxi-v3`` loads: the kernels it calls (a kernel's callees
+#: are linked into it and never loaded on their own), whether it started Numba's threading
+#: layer and whether it imported ``scipy.linalg`` (Numba's BLAS probe).
+LOADED_SCRIPT = """
+import contextlib, io, sys
+from numba.core.registry import CPUDispatcher
+from rlfoundations import cli
+with contextlib.redirect_stdout(io.StringIO()):
+    cli.main(["solve", "Taxi-v3"])
+loaded = sorted(
+    f"{module.rsplit('.', 1)[-1]}.{name}"
+    for module, namespace in list(sys.modules.items())
+    if module.startswith("rlfoundations._kernels.")
+    for name, value in vars(namespace).items()
+    if isinstance(value, CPUDispatcher) and value.signatures
+)
+import numba.np.ufunc.parallel as parallel
+print(len(loaded), " ".join(loaded))
+print(parallel._is_initialized, "scipy.linalg" in sys.modules)
+"""
+
+
 def child_seconds(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(CPU seconds, user + sys, wall seconds) of one fresh process running ``command``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -173,6 +196,9 @@ def startup(quick: bool, repeats: int = 5) -> None:
         for _ in range(repeats):
             for name, command in commands.items():
                 times[name].append(child_seconds(command, env))
+        loaded = subprocess.run(
+            [sys.executable, "-c", LOADED_SCRIPT], env=env, check=True, capture_output=True
+        ).stdout.decode().splitlines()
         if not quick:
             times["solve Taxi-v3, cold"] = []
             for repeat in range(2):
@@ -195,6 +221,10 @@ def startup(quick: bool, repeats: int = 5) -> None:
     if "solve Taxi-v3, cold" in cpu:
         cold = cpu["solve Taxi-v3, cold"]
         print(f"  cold solve / warm solve: {cold / warm:.2f}x CPU (target <= 4x)")
+    count, names = [*loaded[0].split(" ", 1), ""][:2]
+    threads, scipy_linalg = loaded[1].split()
+    print(f"  kernels a warm solve loads ({count}): {names}")
+    print(f"  threading layer started: {threads}; scipy.linalg imported: {scipy_linalg}")
 
 
 def fresh_process_seconds(script: str, cache_dir: str | None = None) -> float:

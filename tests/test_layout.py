@@ -27,8 +27,9 @@ PACKAGE = Path(rlf.__file__).resolve().parent
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
 #: The kernel modules that set Numba up rather than hold kernels: their functions are plain
-#: Python by construction (the cache locator runs before any decorator exists).
-KERNEL_INFRASTRUCTURE = {"__init__.py", "_jit.py", "_cache.py"}
+#: Python by construction (the cache locator and the deferred BLAS probe run before any
+#: decorator exists).
+KERNEL_INFRASTRUCTURE = {"__init__.py", "_jit.py", "_cache.py", "_blas.py"}
 #: The decorators a function in ``_kernels/`` may carry: those ``_jit.py`` exports.
 KERNEL_DECORATORS = set(_jit.__all__) - {"prange"}
 #: Names that compile code; outside ``_jit.py`` no kernel module may use them directly.

@@ -17,6 +17,7 @@ import types
 from pathlib import Path
 
 import rlfoundations as rlf
+from rlfoundations._kernels import _blas
 
 INIT = Path(rlf.__file__)
 #: Never imported by ``import rlfoundations`` or by a plain solve.
@@ -132,6 +133,42 @@ def test_a_solve_imports_no_heavy_library():
     )
     assert "numba" in got
     assert set(HEAVY) & got == set()
+    assert "scipy.linalg" not in got  # Numba's BLAS probe is deferred (_kernels/_blas.py)
+
+
+def test_the_deferred_blas_probe_gives_numba_the_answer_of_its_own():
+    got = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import importlib.util, numba, numpy as np, rlfoundations as rlf\n"
+            "rlf.value_iteration(rlf.problems.forest(), 0.9)\n"
+            "from numba.np import arraymath\n"
+            "convolve = numba.njit(lambda a, b: np.convolve(a, b))\n"
+            "a, b = np.linspace(0.1, 1.0, 7), np.linspace(-1.0, 2.0, 4)\n"
+            "print(np.array_equal(convolve(a, b), np.convolve(a, b)),\n"
+            "      bool(arraymath._HAVE_BLAS) == bool(importlib.util.find_spec('scipy')))\n",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert got == ["True", "True"]
+
+
+def test_a_deferred_probe_is_asked_once_and_only_when_read():
+    calls = []
+
+    def missing() -> None:
+        calls.append(1)
+        raise ImportError("no BLAS")
+
+    probe = _blas.DeferredProbe(missing)
+    assert calls == []
+    assert not probe
+    assert not probe
+    assert calls == [1]
+    assert bool(_blas.DeferredProbe(lambda: None)) is True
 
 
 def test_the_command_line_loads_numba_only_for_a_command_that_computes():
@@ -146,3 +183,34 @@ def test_the_command_line_loads_numba_only_for_a_command_that_computes():
     got = imported_after(solving)
     assert "numba" in got
     assert set(HEAVY) & got == set()
+
+
+def threads_started_after(code: str) -> bool:
+    """Whether Numba's threading layer was started in a fresh interpreter after ``code``
+    (loading or compiling a parallel kernel starts it)."""
+    script = f"{code}\nimport numba.np.ufunc.parallel as p\nprint(p._is_initialized)"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return done.stdout.splitlines()[-1] == "True"
+
+
+def test_a_small_solve_never_loads_the_parallel_sweep():
+    assert not threads_started_after(
+        "import rlfoundations as rlf\n"
+        "rlf.value_iteration(rlf.problems.forest(), 0.9)\n"
+        "rlf.value_iteration(rlf.problems.forest(), 0.9, gauss_seidel=True)\n"
+    )
+
+
+def test_forced_parallel_sweeps_do_load_the_parallel_sweep():
+    assert threads_started_after(
+        "import numpy as np, rlfoundations as rlf\n"
+        "from rlfoundations._kernels import drivers\n"
+        "from rlfoundations._kernels.layout import kernel_model\n"
+        "mdp = rlf.problems.forest()\n"
+        "drivers.value_iteration(\n"
+        "    *kernel_model(mdp), 0.9, 1e-6, True, True, False, 10, np.zeros(mdp.n_states),\n"
+        "    parallel=True,\n"
+        ")\n"
+    )

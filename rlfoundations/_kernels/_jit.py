@@ -8,7 +8,8 @@ test checks it): a compiled kernel (``kernel``, ``loop_kernel``, ``parallel_kern
 Compiled kernels are cached on disk where :mod:`._cache` says: a directory keyed on a digest
 of every ``_kernels`` source and the package version, so that changing any kernel module
 invalidates every cached kernel. When no cache directory is writable, kernels compile in
-memory on each run (with one warning).
+memory on each run (with one warning). Numba's probe for SciPy's BLAS, which would import
+SciPy at the first kernel call, is deferred to where Numba reads its answer (:mod:`._blas`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numba
 from numba.extending import intrinsic
 
-from rlfoundations._kernels import _cache
+from rlfoundations._kernels import _blas, _cache
 
 __all__ = [
     "inline_kernel",
@@ -31,6 +32,7 @@ __all__ = [
 prange = numba.prange
 
 _CACHE = _cache.install()
+_blas.defer()
 
 #: Every kernel: compiled once and cached on disk, nopython, no fastmath (kernels and their
 #: reference twins must round alike), errors on NaN division left to the validated inputs.

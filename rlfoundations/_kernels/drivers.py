@@ -184,7 +184,8 @@ def value_iteration(
     decide = parallel is None and history is None and not gauss_seidel and use_parallel(model[1])
     if decide:
         return _value_iteration_timed(model, settings, progress, max_iter, values)
-    forced = bool(parallel)
+    # None, not False: the kernel's serial specialisation, which holds no parallel code.
+    forced = True if parallel else None
 
     def run(buffer, sweeps):
         if history is None:

@@ -144,9 +144,13 @@ def bellman_sweep(successor, continue_prob, reward, gamma, anchored, parallel, v
     are exact, so the result is the same whatever the thread count.
 
     Only value iteration sweeps in parallel: every kernel that calls this one links (and
-    LLVM re-optimises) the parallel code, which costs seconds of cold compile each.
+    LLVM re-optimises) the parallel code, which costs seconds of cold compile each. So
+    ``parallel`` may be None, not only a bool: Numba prunes a branch on ``argument is None``
+    while it types the function, so the None specialisation (every caller's, and value
+    iteration's on a model too small for threads) never compiles, links or loads the
+    parallel sweep, nor starts Numba's threading layer.
     """
-    if not parallel:
+    if parallel is None or not parallel:
         return serial_sweep(successor, continue_prob, reward, gamma, anchored, values, new_values)
     n_blocks, n_actions, n_outcomes, _ = successor.shape
     n_chunks = (n_blocks + CHUNK_BLOCKS - 1) // CHUNK_BLOCKS
@@ -330,7 +334,9 @@ def value_iteration(
     residuals,
 ):
     """Value iteration from ``values`` (updated in place) for at most ``max_iter`` sweeps:
-    :func:`value_iteration_blocks` on a padded copy. Returns (sweeps done, converged)."""
+    :func:`value_iteration_blocks` on a padded copy. Returns (sweeps done, converged).
+    ``parallel`` is None for serial sweeps (then the parallel sweep is never compiled) or a
+    bool, as :func:`bellman_sweep` takes it."""
     current = padded(values, successor.shape[0])
     following = np.empty_like(current)
     done, converged, _ = value_iteration_blocks(
