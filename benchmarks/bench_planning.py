@@ -67,6 +67,7 @@ from _common import (
     read_bandwidth,
     sweep_seconds,
 )
+from gymnasium.envs.toy_text.frozen_lake import generate_random_map
 
 import rlfoundations as rlf
 from rlfoundations import reference
@@ -325,35 +326,43 @@ def threads_table(sizes: list[int], repeats: int = 6) -> None:
 def gauss_seidel_table(sizes: list[int], repeats: int = 3) -> None:
     """Gauss-Seidel vs Jacobi (both default: Jacobi's threads decided) to convergence."""
     print(
-        "\nGauss-Seidel vs Jacobi to convergence (garnet, gamma 0.99, epsilon 1e-6, defaults); "
+        "\nGauss-Seidel vs Jacobi to convergence (garnet, FrozenLake 64x64, Taxi; gamma 0.99, "
+        "epsilon 1e-6, defaults); "
         f"median ms over {repeats} interleaved repeats; ratio = Gauss-Seidel / Jacobi "
         "(goal <= 1)"
     )
     row("model / machine", "Jacobi sweeps", "GS sweeps", "Jacobi ms", "GS ms", "ratio")
-    for terminal_prob in (0.0, 0.01):
-        for n_states in sizes:
-            mdp = rlf.problems.garnet(n_states, 4, 3, 0, terminal_prob=terminal_prob)
-            jacobi_sweeps = rlf.value_iteration(mdp, 0.99, epsilon=1e-6).iterations
-            gs_sweeps = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True).iterations
-            for machine in ("idle", "busy"):
-                with busy_core() if machine == "busy" else contextlib.nullcontext():
-                    load = load_average()
-                    got = rotated(
-                        {
-                            "jacobi": solve_call(mdp, None),
-                            "gs": solve_call(mdp, None, gauss_seidel=True),
-                        },
-                        repeats=repeats,
-                    )
-                jacobi, gs = got["jacobi"].median, got["gs"].median
-                row(
-                    f"{n_states:.0e} term {terminal_prob:g} {machine} (load {load})",
-                    jacobi_sweeps,
-                    gs_sweeps,
-                    f"{jacobi * 1e3:.2f}",
-                    f"{gs * 1e3:.2f}",
-                    f"{gs / jacobi:.2f}x",
+    models = {
+        f"{n_states:.0e} term {terminal_prob:g}": rlf.problems.garnet(
+            n_states, 4, 3, 0, terminal_prob=terminal_prob
+        )
+        for terminal_prob in (0.0, 0.01)
+        for n_states in sizes
+    }
+    models["FrozenLake 64x64"] = rlf.from_env("FrozenLake-v1", desc=generate_random_map(64, seed=0))
+    models["Taxi"] = rlf.from_env("Taxi-v3")
+    for name, mdp in models.items():
+        jacobi_sweeps = rlf.value_iteration(mdp, 0.99, epsilon=1e-6).iterations
+        gs_sweeps = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True).iterations
+        for machine in ("idle", "busy"):
+            with busy_core() if machine == "busy" else contextlib.nullcontext():
+                load = load_average()
+                got = rotated(
+                    {
+                        "jacobi": solve_call(mdp, None),
+                        "gs": solve_call(mdp, None, gauss_seidel=True),
+                    },
+                    repeats=repeats,
                 )
+            jacobi, gs = got["jacobi"].median, got["gs"].median
+            row(
+                f"{name} {machine} (load {load})",
+                jacobi_sweeps,
+                gs_sweeps,
+                f"{jacobi * 1e3:.2f}",
+                f"{gs * 1e3:.2f}",
+                f"{gs / jacobi:.2f}x",
+            )
 
 
 def skewed_mdp(n_states: int, n_actions: int, heavy: int, light: int, heavy_rate: float, seed=0):

@@ -286,6 +286,56 @@ def test_gauss_seidel_shifts_stop_when_a_check_does_no_better():
         np.testing.assert_array_equal(got.residuals, expected.residuals)
 
 
+def countdown_mdp(n_states: int) -> rlf.TabularMDP:
+    """State s moves to s - 1 with reward 1; state 0 ends the episode with reward 1."""
+    return rlf.TabularMDP(
+        next_state=np.maximum(np.arange(n_states) - 1, 0).reshape(n_states, 1, 1),
+        prob=np.ones((n_states, 1, 1)),
+        reward=np.ones((n_states, 1, 1)),
+        terminated=(np.arange(n_states) == 0).reshape(n_states, 1, 1),
+        initial=np.eye(n_states)[-1],
+    )
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+def test_a_gauss_seidel_sweep_updates_blocks_of_eight_from_the_values_before_them():
+    # From zeros, one in-place sweep: states 0..7 (one block) all see zeros and get 1;
+    # state 8 sees state 7's new 1 and gets 1 + gamma; states 9..15 see their own block's
+    # old zeros and get 1; state 16 (third block) sees state 15's new 1. A scalar
+    # in-place sweep would give 1 + gamma + ... + gamma**s instead.
+    gamma = 0.5
+    got = rlf.value_iteration(countdown_mdp(17), gamma, gauss_seidel=True, max_iter=1)
+    expected = np.ones(17)
+    expected[[8, 16]] = 1.0 + gamma
+    np.testing.assert_array_equal(got.values, expected)
+    np.testing.assert_array_equal(got.residuals, [1.5])
+
+
+@pytest.mark.parametrize(
+    "models",
+    [
+        pytest.param(masked_mdps(max_states=20), id="masked"),
+        pytest.param(tabular_mdps(max_states=20, terminal_rate=0.3), id="terminating"),
+        pytest.param(tabular_mdps(max_states=20, terminal_rate=0.0), id="never-terminating"),
+    ],
+)
+@examples(15, deadline=None)
+@given(data=st.data())
+def test_gauss_seidel_policy_and_bounds_are_certified_by_exact_policy_iteration(models, data):
+    # Up to three blocks of eight; the oracle: rational policy iteration (reference/exact.py).
+    mdp = data.draw(models)
+    gamma = 0.95
+    got = rlf.value_iteration(mdp, gamma, epsilon=1e-6, gauss_seidel=True, max_iter=10**5)
+    exact_gamma = Fraction(gamma).limit_denominator(10**6)
+    # The exact solver knows no masks: masked pairs become copies of allowed ones (same V*).
+    unmasked = mdp if mdp.action_mask is None else with_masked_pairs_copied(mdp)
+    optimal = exact.policy_iteration(unmasked, exact_gamma).values.astype(float)
+    own = exact.policy_evaluation(unmasked, got.policy, exact_gamma).values.astype(float)
+    assert got.converged
+    assert np.all(got.lower <= optimal) and np.all(optimal <= got.upper)
+    assert float(np.max(optimal - own)) <= got.suboptimality <= 1e-6 + 1e-8
+
+
 @examples(40)
 @given(mdp=tabular_mdps(), gamma=discounts(0.99))
 def test_policy_iteration_is_at_least_as_good_as_value_iteration(mdp, gamma):
@@ -805,12 +855,19 @@ def test_masked_models_solve_to_the_values_of_the_model_with_masked_pairs_copied
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
-@pytest.mark.parametrize("solver", ["value_iteration", "modified_policy_iteration"])
+@pytest.mark.parametrize(
+    ("solver", "options"),
+    [
+        pytest.param("value_iteration", {}, id="value_iteration"),
+        pytest.param("value_iteration", {"gauss_seidel": True}, id="gauss_seidel"),
+        pytest.param("modified_policy_iteration", {}, id="modified_policy_iteration"),
+    ],
+)
 @examples(25)
 @given(mdp=masked_mdps(), gamma=discounts())
-def test_masked_models_equal_reference_to_the_bit(solver, mdp, gamma):
-    got = getattr(rlf, solver)(mdp, gamma, max_iter=100)
-    expected = getattr(reference, solver)(mdp, gamma, max_iter=100)
+def test_masked_models_equal_reference_to_the_bit(solver, options, mdp, gamma):
+    got = getattr(rlf, solver)(mdp, gamma, max_iter=100, **options)
+    expected = getattr(reference, solver)(mdp, gamma, max_iter=100, **options)
     np.testing.assert_array_equal(got.values, expected.values)
     np.testing.assert_array_equal(got.q_values, expected.q_values)
     np.testing.assert_array_equal(got.policy, expected.policy)
