@@ -248,7 +248,7 @@ class TabularMDP:
         state-action pair). Every state must allow at least one action. The outcome arrays
         of a masked pair must still be valid (a self-loop with reward 0 will do); they are
         never meant to be used. Every solver and learner honours the mask; a function that
-        does not refuses a model with a masked pair (see :func:`check_unmasked`).
+        cannot, refuses a model with a masked pair (see :func:`check_unmasked`).
     make_kwargs : mapping of str, optional
         The keyword arguments the env was made with (``desc=...``, ``is_slippery=...``),
         kept so that the env can be made again as it was (plots draw its real map). Stored

@@ -281,7 +281,7 @@ def test_to_dense_marks_masked_pairs_minus_infinity_and_from_dense_reads_them_ba
     np.testing.assert_array_equal(got, mask)
 
 
-def test_solvers_refuse_a_masked_model_until_their_kernels_honour_masks():
+def test_check_unmasked_refuses_a_masked_model_naming_the_caller():
     masked = two_state_mdp(action_mask=np.array([[True, False], [True, True]]))
     with pytest.raises(rlf.InvalidValueError, match="value_iteration cannot honour action_mask"):
         rlf.mdp.check_unmasked(masked, "value_iteration")
