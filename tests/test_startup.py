@@ -196,10 +196,16 @@ def threads_started_after(code: str) -> bool:
 
 
 def test_a_small_solve_never_loads_the_parallel_sweep():
+    # forest() sweeps on the ragged layout (1 and 2 outcomes), FrozenLake on the padded one.
     assert not threads_started_after(
         "import rlfoundations as rlf\n"
-        "rlf.value_iteration(rlf.problems.forest(), 0.9)\n"
-        "rlf.value_iteration(rlf.problems.forest(), 0.9, gauss_seidel=True)\n"
+        "from rlfoundations._kernels import layout, ragged\n"
+        "forest, lake = rlf.problems.forest(), rlf.from_env('FrozenLake-v1')\n"
+        "assert isinstance(layout.kernel_model(forest, ragged=True), ragged.RaggedModel)\n"
+        "assert not isinstance(layout.kernel_model(lake, ragged=True), ragged.RaggedModel)\n"
+        "for mdp in (forest, lake):\n"
+        "    rlf.value_iteration(mdp, 0.9)\n"
+        "    rlf.value_iteration(mdp, 0.9, gauss_seidel=True)\n"
     )
 
 
@@ -210,7 +216,7 @@ def test_forced_parallel_sweeps_do_load_the_parallel_sweep():
         "from rlfoundations._kernels.layout import kernel_model\n"
         "mdp = rlf.problems.forest()\n"
         "drivers.value_iteration(\n"
-        "    *kernel_model(mdp), 0.9, 1e-6, True, True, False, 10, np.zeros(mdp.n_states),\n"
+        "    kernel_model(mdp), 0.9, 1e-6, True, True, False, 10, np.zeros(mdp.n_states),\n"
         "    parallel=True,\n"
         ")\n"
     )

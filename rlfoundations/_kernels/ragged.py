@@ -302,9 +302,12 @@ def bellman_sweep(
     values,
     new_values,
 ):
-    """:func:`rlfoundations._kernels.planning.bellman_sweep` on the ragged layout."""
+    """:func:`rlfoundations._kernels.planning.bellman_sweep` on the ragged layout, with its
+    ``parallel=None`` serial specialisation: the test must name None (``if not parallel``
+    alone is not pruned, and would link the parallel sweep and start Numba's threads in
+    every small solve)."""
     n_blocks, n_actions, _ = reward.shape
-    if not parallel:
+    if parallel is None or not parallel:
         low, high = sweep_blocks(
             start,
             successor,
