@@ -197,9 +197,13 @@ def startup(quick: bool, repeats: int = 5) -> None:
         for _ in range(repeats):
             for name, command in commands.items():
                 times[name].append(child_seconds(command, env))
-        loaded = subprocess.run(
-            [sys.executable, "-c", LOADED_SCRIPT], env=env, check=True, capture_output=True
-        ).stdout.decode().splitlines()
+        loaded = (
+            subprocess.run(
+                [sys.executable, "-c", LOADED_SCRIPT], env=env, check=True, capture_output=True
+            )
+            .stdout.decode()
+            .splitlines()
+        )
         if not quick:
             times["solve Taxi-v3, cold"] = []
             for repeat in range(2):
