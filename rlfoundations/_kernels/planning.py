@@ -194,24 +194,11 @@ def gauss_seidel_step(successor, continue_prob, reward, gamma, values):
     padding lanes stay copies of the last state (they compute what it does, from the same
     values).
     """
-    n_blocks, n_actions, n_outcomes, _ = successor.shape
-    # One buffer read and written: a block's gathers all come before its store.
-    low, high = sweep_blocks(
-        successor.reshape(-1),
-        continue_prob.reshape(-1),
-        reward.reshape(-1),
-        n_actions,
-        n_outcomes,
-        gamma,
-        values,
-        values,
-        0,
-        n_blocks,
-        lanes.splat(0.0),
-        lanes.splat(0.0),
-    )
+    # One buffer read and written: a block's gathers all come before its store. Anchored, so
+    # both extremes start at 0 and max |change| is read from them.
+    low, high = serial_sweep(successor, continue_prob, reward, gamma, True, values, values)
     # 0.0 - low, not -low: a sweep that changes nothing has residual 0.0, not -0.0.
-    return max(lanes.largest(high), 0.0 - lanes.smallest(low))
+    return max(high, 0.0 - low)
 
 
 # -- value iteration -----------------------------------------------------------------------------
