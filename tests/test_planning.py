@@ -11,6 +11,7 @@ from fractions import Fraction
 import numba
 import numpy as np
 import pytest
+from gymnasium.envs.toy_text.frozen_lake import generate_random_map
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from rlfoundations._kernels import drivers
 from rlfoundations._kernels import planning as kernels
 from rlfoundations._kernels.drivers import PARALLEL_MIN_SLOTS
 from rlfoundations._kernels.layout import kernel_model
+from rlfoundations._kernels.planning import GAUSS_SEIDEL_CHECK_EVERY, GAUSS_SEIDEL_PROBE
 from rlfoundations.reference import exact
 from rlfoundations.reference import planning as reference_planning
 from strategies import discounts, examples, masked_mdps, tabular_mdps
@@ -263,15 +265,62 @@ def test_gauss_seidel_stops_on_the_span_rule_on_a_model_whose_episodes_never_end
     # Random successors, no terminal outcome: the span rule (Puterman 6.6.6) stops Jacobi
     # long before the sup norm falls; in-place sweeps alone leave an error close to a
     # constant that shrinks like gamma per sweep, about log(1e-8) / log(0.99) ~ 1800 sweeps
-    # (975 with this model's faster in-place contraction). Checks and shifts cut that down.
+    # (975 with this model's faster in-place contraction; 88 with checks and shifts). Here
+    # in-place sweeps contract the span more slowly than synchronous ones: the probe round
+    # finds it, and the run costs Jacobi's sweeps plus that round at most.
     mdp = rlf.problems.garnet(2000, 4, 3, 0)
     jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
     gauss_seidel = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
     assert gauss_seidel.converged
-    assert gauss_seidel.iterations <= 2 * jacobi.iterations
+    assert gauss_seidel.iterations <= jacobi.iterations + GAUSS_SEIDEL_PROBE + 1
     optimal = rlf.policy_iteration(mdp, 0.99, evaluation="exact").values
     assert np.all(gauss_seidel.lower <= optimal) and np.all(optimal <= gauss_seidel.upper)
     np.testing.assert_allclose(gauss_seidel.values, optimal, rtol=0, atol=1e-6)
+
+
+def slow_chain(n_states: int) -> rlf.TabularMDP:
+    """A chain whose episodes never end: each state moves one down with probability 0.95 or
+    stays; state 0 pays 1. In-place sweeps (5x Jacobi's count here without the probe)
+    spread a constant error along it that the span rule would ignore."""
+    states = np.arange(n_states)
+    return rlf.TabularMDP(
+        next_state=np.stack([np.maximum(states - 1, 0), states], axis=1).reshape(n_states, 1, 2),
+        prob=np.tile([0.95, 0.05], (n_states, 1)).reshape(n_states, 1, 2),
+        reward=np.where(states == 0, 1.0, 0.0)[:, None, None] * np.ones((1, 1, 2)),
+        terminated=np.zeros((n_states, 1, 2), dtype=bool),
+        initial=np.full(n_states, 1.0 / n_states),
+    )
+
+
+@pytest.mark.parametrize(
+    "mdp", [rlf.problems.garnet(300, 4, 3, 1), slow_chain(300)], ids=["garnet", "chain"]
+)
+def test_gauss_seidel_where_episodes_never_end_keeps_synchronous_sweeps_if_they_contract_faster(
+    mdp,
+):
+    # Two synchronous sweeps measure their contraction and every round of in-place sweeps is
+    # held to it; on these models a round loses (the garnet's after a probe that won), and
+    # the run goes on like Jacobi's, to the bit of its twin, within a round of its sweeps.
+    got = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
+    expected = reference.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.residuals, expected.residuals)
+    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    assert got.converged
+    assert got.iterations <= jacobi.iterations + GAUSS_SEIDEL_CHECK_EVERY + 1
+    np.testing.assert_allclose(got.values, jacobi.values, rtol=0, atol=2e-6)
+
+
+def test_gauss_seidel_takes_back_a_shift_that_did_not_pay_on_frozen_lake():
+    # FrozenLake 64x64 ends episodes in its holes: a check's MacQueen shift overshoots there
+    # (the first moves every value up by 0.4), and the next check does worse. Taking that
+    # shift back keeps Gauss-Seidel ahead of Jacobi (778 sweeps against 942; 1040 without).
+    mdp = rlf.from_env("FrozenLake-v1", desc=generate_random_map(64, seed=0))
+    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    got = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
+    assert got.converged
+    assert got.iterations < jacobi.iterations
+    np.testing.assert_allclose(got.values, jacobi.values, rtol=0, atol=2e-6)
 
 
 def test_gauss_seidel_shifts_stop_when_a_check_does_no_better():

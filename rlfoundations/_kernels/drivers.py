@@ -177,11 +177,13 @@ def value_iteration(
     a :class:`~.ragged.RaggedModel` (synchronous sweeps only). With ``history`` (a list),
     one sweep per call, appending a copy of the values after each. ``parallel`` forces the
     synchronous sweeps onto all threads (True) or one (False); None decides
-    (:class:`ThreadChoice`, for large models, without ``history`` and Gauss-Seidel).
+    (:class:`ThreadChoice`, for large models, without ``history``).
     Returns (sweeps done, converged, residuals)."""
     settings = (gamma, threshold, use_span, anchored, gauss_seidel)
     progress = kernels.value_iteration_progress()
-    decide = parallel is None and history is None and not gauss_seidel and use_parallel(model[1])
+    # Gauss-Seidel runs decide too: their in-place sweeps are serial, their synchronous ones
+    # (checks, and every sweep of a run that keeps them) take the threads chosen.
+    decide = parallel is None and history is None and use_parallel(model[1])
     if decide:
         return _value_iteration_timed(model, settings, progress, max_iter, values)
     # None, not False: the kernel's serial specialisation, which holds no parallel code.

@@ -205,19 +205,39 @@ def gauss_seidel_step(successor, continue_prob, reward, gamma, values):
 #: Gauss-Seidel value iteration checks its values with one synchronous sweep after at most this
 #: many in-place sweeps (and whenever an in-place sweep changes no value by the threshold).
 GAUSS_SEIDEL_CHECK_EVERY = 12
+#: In-place sweeps of the probe round of a model whose episodes never end (``STAGE``).
+GAUSS_SEIDEL_PROBE = 4
 #: Entries of the ``progress`` array that value iteration carries from one kernel call to the
 #: next: whether the next sweep is a synchronous check, in-place sweeps since the last check,
-#: whether checks still move the values to MacQueen's midpoint, the last check's statistic.
-CHECK, SINCE_CHECK, SHIFTING, LAST_STATISTIC = 0, 1, 2, 3
+#: whether checks still move the values to MacQueen's midpoint, the last check's statistic,
+#: the last shift a check made, the stage of a run whose episodes never end, and the
+#: synchronous sweeps' measured contraction (or, after the first sweep, its statistic).
+CHECK, SINCE_CHECK, SHIFTING, LAST_STATISTIC, LAST_SHIFT, STAGE, RATE = 0, 1, 2, 3, 4, 5, 6
+#: Stages of a Gauss-Seidel run whose episodes never end: its first two sweeps are
+#: synchronous (their statistics' ratio is the synchronous contraction), then a probe round of
+#: ``GAUSS_SEIDEL_PROBE`` in-place sweeps, then full rounds; a round whose check finds that
+#: as many synchronous sweeps would have contracted the statistic at least as much ends the
+#: in-place sweeps: synchronous sweeps for the rest of the run.
+FIRST_SWEEP, SECOND_SWEEP, PROBING, IN_PLACE, SYNCHRONOUS = 0.0, 1.0, 2.0, 3.0, 4.0
 
 
 @kernel
 def value_iteration_progress():
     """The ``progress`` array of a value iteration that has not started."""
-    progress = np.zeros(4)
+    progress = np.zeros(7)
     progress[SHIFTING] = 1.0
     progress[LAST_STATISTIC] = np.inf
     return progress
+
+
+@inline_kernel
+def power(base, exponent):
+    """``base ** exponent`` for a whole ``exponent >= 1``, by repeated multiplication (the
+    same bits in the reference twin, whatever the platform's ``pow``)."""
+    result = base
+    for _ in range(int(exponent) - 1):
+        result = result * base
+    return result
 
 
 @kernel
@@ -253,20 +273,31 @@ def value_iteration_blocks(
     values by MacQueen's midpoint shift ``gamma / (1 - gamma) * mean(min, max)`` of its
     change (the end state not counted): in-place sweeps leave an error close to a constant,
     which no sweep removes fast and the shift does. A heuristic, not part of the guarantee:
-    the first check whose statistic is no smaller than the previous check's ends the shifts
-    for the run. ``progress`` (:func:`value_iteration_progress`) carries the Gauss-Seidel
-    state from one call to the next. Writes the sup-norm change of every sweep to
-    ``residuals``.
+    the first check whose statistic is no smaller than the previous check's takes the last
+    shift back and ends the shifts for the run. Where episodes never end (``use_span``, not
+    ``anchored``), the span rule ignores a constant error that in-place sweeps cannot (a state
+    whose successors were all backed up before it shows no change at a check), and they may
+    contract the statistic more slowly than synchronous sweeps do; so the run measures both
+    (``STAGE``) and keeps synchronous sweeps from the first round of in-place sweeps (a short
+    probe, then full ones) that did no better, a decision taken from the values alone (the
+    same on every run and in the twin).
+    ``progress`` (:func:`value_iteration_progress`) carries the Gauss-Seidel state from one
+    call to the next. Writes the sup-norm change of every sweep to ``residuals``.
     """
     swapped = False
+    # Where episodes never end, the run measures whether in-place sweeps pay (``STAGE``).
+    probing = gauss_seidel and use_span and not anchored
     for iteration in range(max_iter):
-        if gauss_seidel and progress[CHECK] == 0.0:
+        stage = progress[STAGE]
+        synchronous = not gauss_seidel or progress[CHECK] != 0.0
+        if probing and (stage == FIRST_SWEEP or stage == SECOND_SWEEP or stage == SYNCHRONOUS):
+            synchronous = True
+        if not synchronous:
             residual = gauss_seidel_step(successor, continue_prob, reward, gamma, current)
             residuals[iteration] = residual
             progress[SINCE_CHECK] += 1.0
-            if residual < threshold or (
-                use_span and progress[SINCE_CHECK] >= GAUSS_SEIDEL_CHECK_EVERY
-            ):
+            every = GAUSS_SEIDEL_PROBE if probing and stage == PROBING else GAUSS_SEIDEL_CHECK_EVERY
+            if residual < threshold or (use_span and progress[SINCE_CHECK] >= every):
                 progress[CHECK] = 1.0
             continue
         free_low, free_high = bellman_sweep(
@@ -279,17 +310,41 @@ def value_iteration_blocks(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True, swapped
-        if gauss_seidel:
-            progress[CHECK] = 0.0
-            progress[SINCE_CHECK] = 0.0
-            if use_span and progress[SHIFTING] != 0.0:
-                if statistic < progress[LAST_STATISTIC]:
-                    shift = gamma / (1.0 - gamma) * (0.5 * (free_low + free_high))
-                    for s in range(current.shape[0]):
-                        current[s] = current[s] + shift
-                else:
-                    progress[SHIFTING] = 0.0
-            progress[LAST_STATISTIC] = statistic
+        if not gauss_seidel:
+            continue
+        if probing:
+            if stage == FIRST_SWEEP:
+                progress[RATE] = statistic
+                progress[STAGE] = SECOND_SWEEP
+                continue
+            if stage == SECOND_SWEEP:
+                progress[RATE] = statistic / progress[RATE]
+                progress[STAGE] = PROBING
+            elif stage == PROBING or stage == IN_PLACE:
+                # The round's in-place sweeps and this check, against as many synchronous
+                # sweeps at their measured contraction: every round must beat them.
+                sweeps = progress[SINCE_CHECK] + 1.0
+                if power(progress[RATE], sweeps) <= statistic / progress[LAST_STATISTIC]:
+                    progress[STAGE] = SYNCHRONOUS
+                    continue
+                progress[STAGE] = IN_PLACE
+            elif stage == SYNCHRONOUS:
+                continue
+        progress[CHECK] = 0.0
+        progress[SINCE_CHECK] = 0.0
+        if use_span and progress[SHIFTING] != 0.0:
+            if statistic < progress[LAST_STATISTIC]:
+                shift = gamma / (1.0 - gamma) * (0.5 * (free_low + free_high))
+                for s in range(current.shape[0]):
+                    current[s] = current[s] + shift
+                progress[LAST_SHIFT] = shift
+            else:
+                # The last shift did not pay: it is taken back, and the shifts end.
+                progress[SHIFTING] = 0.0
+                shift = progress[LAST_SHIFT]
+                for s in range(current.shape[0]):
+                    current[s] = current[s] - shift
+        progress[LAST_STATISTIC] = statistic
     store_values(current, values, 0.0)
     return max_iter, False, swapped
 

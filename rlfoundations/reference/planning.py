@@ -32,6 +32,8 @@ DEFAULT_MAX_ITER = 10_000
 EXACT_EVALUATION_MAX_STATES = 2_000
 #: As in the kernels: Gauss-Seidel's synchronous check comes after at most this many sweeps.
 GAUSS_SEIDEL_CHECK_EVERY = 12
+#: As in the kernels: where episodes never end, the in-place sweeps of the probe round.
+GAUSS_SEIDEL_PROBE = 4
 #: As in the kernels (their vector width): Gauss-Seidel sweeps update states in blocks of
 #: this many, each block from the values before it.
 GAUSS_SEIDEL_BLOCK = 8
@@ -269,10 +271,13 @@ def macqueen_midpoint(values: list, changes: list, gamma: float) -> list:
     return [value + shift for value in values]
 
 
-def shifted(values: list, changes: list, gamma: float) -> list:
-    """Every value plus gamma / (1 - gamma) * (min + max) / 2 of ``changes`` (MacQueen)."""
+def shifted(values: list, changes: list, gamma: float) -> tuple[list, float]:
+    """Every value plus gamma / (1 - gamma) * (min + max) / 2 of ``changes`` (MacQueen).
+
+    Returns the values and that shift.
+    """
     shift = gamma / (1.0 - gamma) * (0.5 * (min(changes) + max(changes)))
-    return [value + shift for value in values]
+    return [value + shift for value in values], shift
 
 
 def value_iteration(
@@ -297,9 +302,17 @@ def value_iteration(
     residuals = []
     converged = False
     # Gauss-Seidel: in-place sweeps, checked by a synchronous sweep every few of them.
-    check, since_check, shifting, last_statistic = False, 0, True, math.inf
+    check, since_check, shifting, last_statistic, last_shift = False, 0, True, math.inf, 0.0
+    # Where episodes never end: two synchronous sweeps measure their contraction, and the
+    # first round of in-place sweeps (a short probe, then full ones) that does no better
+    # than as many of them ends the in-place sweeps (see the kernel).
+    probing = gauss_seidel and use_span and not anchor
+    stage, rate = "first", 0.0
     for _ in range(max_iter):
-        if gauss_seidel and not check:
+        in_place = gauss_seidel and not check
+        if probing and stage in ("first", "second", "synchronous"):
+            in_place = False
+        if in_place:
             # Block Gauss-Seidel: a block of states backs up from the values before it,
             # later blocks see its new values.
             largest = 0.0
@@ -311,7 +324,10 @@ def value_iteration(
                     values[s] = new_value
             residuals.append(largest)
             since_check += 1
-            check = largest < threshold or (use_span and since_check >= GAUSS_SEIDEL_CHECK_EVERY)
+            every = (
+                GAUSS_SEIDEL_PROBE if probing and stage == "probing" else (GAUSS_SEIDEL_CHECK_EVERY)
+            )
+            check = largest < threshold or (use_span and since_check >= every)
         else:
             new_values = [best_action(mdp, values, gamma, s)[0] for s in range(mdp.n_states)]
             free_changes = [new - old for new, old in zip(new_values, values, strict=True)]
@@ -322,15 +338,34 @@ def value_iteration(
             converged = statistic < threshold
             if converged and use_span and not anchor:
                 values = macqueen_midpoint(values, changes, gamma)
-            if gauss_seidel and not converged:
+            # A failed check in a Gauss-Seidel run resumes in-place sweeps, except in the
+            # stages of a probing run that sweep synchronously.
+            resume = gauss_seidel and not converged
+            if resume and probing:
+                if stage == "first":
+                    stage, rate, resume = "second", statistic, False
+                elif stage == "second":
+                    stage, rate = "probing", statistic / rate
+                elif stage in ("probing", "in place"):
+                    # Each round against as many synchronous sweeps at their rate.
+                    contracted = rate
+                    for _ in range(since_check):
+                        contracted = contracted * rate
+                    resume = contracted > statistic / last_statistic
+                    stage = "in place" if resume else "synchronous"
+                elif stage == "synchronous":
+                    resume = False
+            if resume:
                 check, since_check = False, 0
                 # A failed check moves the values to MacQueen's midpoint (end state not
-                # counted), until a check does no better than the one before.
+                # counted), until a check does no better than the one before: that one
+                # takes the last move back.
                 if use_span and shifting:
                     if statistic < last_statistic:
-                        values = shifted(values, free_changes, gamma)
+                        values, last_shift = shifted(values, free_changes, gamma)
                     else:
                         shifting = False
+                        values = [value - last_shift for value in values]
                 last_statistic = statistic
         if record:
             history.append(list(values))  # type: ignore[union-attr]
