@@ -331,6 +331,13 @@ def value_iteration(
 ) -> PlanningResult:
     """Solve ``mdp`` by value iteration.
 
+    Value iteration takes about ``log(1 / epsilon) / (1 - gamma)`` full Bellman sweeps where
+    episodes rarely end. For large models at ``gamma`` near 1, :func:`modified_policy_iteration`
+    reaches the same certificate in far fewer full sweeps: on a GARNET model of 10^5 states
+    at gamma 0.99 (1 % ending outcomes, 2 273 sweeps here), QuantEcon's modified policy
+    iteration took 0.9x this function's time and ours at least 2.5x less than QuantEcon's
+    (``benchmarks/bench_exact_solvers.py``, one run, 1 thread).
+
     Parameters
     ----------
     mdp : TabularMDP
