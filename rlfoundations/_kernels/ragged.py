@@ -66,11 +66,11 @@ __all__ = [
     "evaluate_policy_iterative",
     "greedy",
     "greedy_certified",
-    "greedy_sweep",
     "improve_policy_gap",
     "modified_policy_iteration",
     "policy_chain",
     "policy_iteration",
+    "serial_sweep",
     "value_iteration",
     "value_iteration_blocks",
 ]
@@ -313,6 +313,45 @@ def _sweep_chunks(
 
 
 @kernel
+def serial_sweep(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    anchored,
+    values,
+    new_values,
+    policy,
+):
+    """:func:`rlfoundations._kernels.planning.serial_sweep` on the ragged layout; with a
+    ``policy`` array (not None), :func:`rlfoundations._kernels.planning.greedy_sweep`."""
+    n_blocks, n_actions, _ = reward.shape
+    low, high = sweep_blocks(
+        start,
+        successor,
+        continue_prob,
+        reward.reshape(-1),
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+        n_actions,
+        gamma,
+        values,
+        new_values,
+        0,
+        n_blocks,
+        lanes.splat(0.0 if anchored else np.inf),
+        lanes.splat(0.0 if anchored else -np.inf),
+        policy,
+    )
+    return lanes.smallest(low), lanes.largest(high)
+
+
+@kernel
 def bellman_sweep(
     start,
     successor,
@@ -331,27 +370,22 @@ def bellman_sweep(
     ``parallel=None`` serial specialisation: the test must name None (``if not parallel``
     alone is not pruned, and would link the parallel sweep and start Numba's threads in
     every small solve)."""
-    n_blocks, n_actions, _ = reward.shape
+    n_blocks = reward.shape[0]
     if parallel is None or not parallel:
-        low, high = sweep_blocks(
+        return serial_sweep(
             start,
             successor,
             continue_prob,
-            reward.reshape(-1),
+            reward,
             overflow_start,
             overflow_successor,
             overflow_continue,
-            n_actions,
             gamma,
+            anchored,
             values,
             new_values,
-            0,
-            n_blocks,
-            lanes.splat(0.0 if anchored else np.inf),
-            lanes.splat(0.0 if anchored else -np.inf),
             None,
         )
-        return lanes.smallest(low), lanes.largest(high)
     n_chunks = (n_blocks + CHUNK_BLOCKS - 1) // CHUNK_BLOCKS
     lows = np.full(n_chunks * LANES, 0.0 if anchored else np.inf)
     highs = np.full(n_chunks * LANES, 0.0 if anchored else -np.inf)
@@ -578,12 +612,13 @@ def policy_chain(
     overflow_continue,
     policy,
 ):
-    """The chain of ``policy`` in the ragged layout with one action, the arrays of a
-    :class:`RaggedModel` whose lane ``s % 8`` holds the outcomes of ``(s, policy[s])`` in their order; the slots of
-    a block are laid out as :func:`build_ragged_model` lays out a pair's (the lanes of a block
-    may choose different actions). A fixed-policy sweep is then :func:`bellman_sweep` of the
-    chain, which reads only the chosen actions' outcomes: the block chain's terms less its
-    terms ``0 * V``, so the same values to the bit (module docstring)."""
+    """The chain of ``policy`` in the ragged layout with one action: the arrays of a
+    :class:`RaggedModel` whose lane ``s % 8`` holds the outcomes of ``(s, policy[s])`` in
+    their order, the slots of a block laid out as :func:`build_ragged_model` lays out a
+    pair's (the lanes of a block may choose different actions). A fixed-policy sweep is
+    then :func:`serial_sweep` of the chain, which reads only the chosen actions' outcomes:
+    the block chain's terms less its terms ``0 * V``, so the same values to the bit (module
+    docstring)."""
     n_blocks, n_actions, _ = reward.shape
     n_states = policy.shape[0]
     # Each lane's pair, and its outcomes: the positive entries of its slots (they come
@@ -722,7 +757,7 @@ def evaluate_chain_bounded(
     current = padded(values, reward.shape[0])
     following = np.empty_like(current)
     for iteration in range(max_iter):
-        low, high = bellman_sweep(
+        low, high = serial_sweep(
             start,
             successor,
             continue_prob,
@@ -732,9 +767,9 @@ def evaluate_chain_bounded(
             overflow_continue,
             gamma,
             anchored,
-            None,
             current,
             following,
+            None,
         )
         current, following = following, current
         residuals[iteration] = max(high, -low)
@@ -786,44 +821,6 @@ def evaluate_policy_iterative(
 
 
 # -- policy iteration ----------------------------------------------------------------------------
-@kernel
-def greedy_sweep(
-    start,
-    successor,
-    continue_prob,
-    reward,
-    overflow_start,
-    overflow_successor,
-    overflow_continue,
-    gamma,
-    anchored,
-    values,
-    new_values,
-    policy,
-):
-    """:func:`rlfoundations._kernels.planning.greedy_sweep` on the ragged layout."""
-    n_blocks, n_actions, _ = reward.shape
-    low, high = sweep_blocks(
-        start,
-        successor,
-        continue_prob,
-        reward.reshape(-1),
-        overflow_start,
-        overflow_successor,
-        overflow_continue,
-        n_actions,
-        gamma,
-        values,
-        new_values,
-        0,
-        n_blocks,
-        lanes.splat(0.0 if anchored else np.inf),
-        lanes.splat(0.0 if anchored else -np.inf),
-        policy,
-    )
-    return lanes.smallest(low), lanes.largest(high)
-
-
 @kernel
 def improve_policy_gap(
     start,
@@ -966,7 +963,7 @@ def modified_policy_iteration(
     following = np.empty_like(current)
     policy = np.zeros(n_states, dtype=np.int64)
     for iteration in range(max_iter):
-        low, high = greedy_sweep(*model, gamma, anchored, current, following, policy)
+        low, high = serial_sweep(*model, gamma, anchored, current, following, policy)
         current, following = following, current
         residuals[iteration] = max(high, -low)
         statistic = high - low if use_span else max(high, -low)
@@ -976,7 +973,7 @@ def modified_policy_iteration(
         if n_evaluations > 0:
             chain = policy_chain(*model, policy)
             for _ in range(n_evaluations):
-                bellman_sweep(*chain, gamma, False, None, current, following)
+                serial_sweep(*chain, gamma, False, current, following, None)
                 current, following = following, current
     values[:] = current[:n_states]
     return max_iter, False
