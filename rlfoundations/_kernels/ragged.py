@@ -630,8 +630,9 @@ def policy_chain(
             pair = block * n_actions + policy[min(block * LANES + lane, n_states - 1)]
             count = 0
             for slot in range(start[pair], start[pair + 1]):
-                if continue_prob[slot * LANES + lane] > 0.0:
-                    count += 1
+                if continue_prob[slot * LANES + lane] == 0.0:
+                    break
+                count += 1
             first_lane = pair * LANES + lane
             count += overflow_start[first_lane + 1] - overflow_start[first_lane]
             lane_pair[block * LANES + lane] = pair
@@ -640,8 +641,14 @@ def policy_chain(
     chain_overflow_start = np.zeros(n_blocks * LANES + 1, dtype=np.int64)
     ordered = np.empty(LANES, dtype=np.int64)
     for block in range(n_blocks):
-        ordered[:] = lane_count[block * LANES : (block + 1) * LANES]
-        ordered.sort()
+        # Insertion sort of eight counts (ndarray.sort costs a call and more per block).
+        for lane in range(LANES):
+            count = lane_count[block * LANES + lane]
+            rank = lane
+            while rank > 0 and ordered[rank - 1] > count:
+                ordered[rank] = ordered[rank - 1]
+                rank -= 1
+            ordered[rank] = count
         slots = max(ordered[LANES - 1 - min(OVERFLOW_LANES, LANES - 1)], 1)
         chain_start[block + 1] = chain_start[block] + slots
         for lane in range(LANES):
@@ -663,39 +670,26 @@ def policy_chain(
             # Padding entries point at their own state, as in build_ragged_model.
             for slot in range(chain_start[block], chain_start[block + 1]):
                 chain_successor[slot * LANES + lane] = min(n, n_states - 1)
-            rank = 0
-            for slot in range(start[pair], start[pair + 1]):
-                weight = continue_prob[slot * LANES + lane]
-                if weight > 0.0:
-                    put_outcome(
-                        successor[slot * LANES + lane],
-                        weight,
-                        rank,
-                        slots,
-                        chain_start[block] * LANES + lane,
-                        chain_overflow_start[n],
-                        chain_successor,
-                        chain_continue,
-                        chain_overflow_successor,
-                        chain_overflow_continue,
-                    )
-                    rank += 1
-            for j in range(
-                overflow_start[pair * LANES + lane], overflow_start[pair * LANES + lane + 1]
-            ):
-                put_outcome(
-                    overflow_successor[j],
-                    overflow_continue[j],
-                    rank,
-                    slots,
-                    chain_start[block] * LANES + lane,
-                    chain_overflow_start[n],
-                    chain_successor,
-                    chain_continue,
-                    chain_overflow_successor,
-                    chain_overflow_continue,
-                )
-                rank += 1
+            # The lane's outcomes in order: its slots' first ``in_slots``, then its overflow.
+            # (One loop, no helper taking the arrays: Numba would incref and decref them
+            # around every call, which cost 5x the rest of the build.)
+            first_lane = pair * LANES + lane
+            in_slots = lane_count[n] - (overflow_start[first_lane + 1] - overflow_start[first_lane])
+            first_entry = chain_start[block] * LANES + lane
+            for rank in range(lane_count[n]):
+                if rank < in_slots:
+                    entry = (start[pair] + rank) * LANES + lane
+                    target = successor[entry]
+                    weight = continue_prob[entry]
+                else:
+                    target = overflow_successor[overflow_start[first_lane] + rank - in_slots]
+                    weight = overflow_continue[overflow_start[first_lane] + rank - in_slots]
+                if rank < slots:
+                    chain_successor[first_entry + rank * LANES] = target
+                    chain_continue[first_entry + rank * LANES] = weight
+                else:
+                    chain_overflow_successor[chain_overflow_start[n] + rank - slots] = target
+                    chain_overflow_continue[chain_overflow_start[n] + rank - slots] = weight
     # A plain tuple: Numba star-unpacks tuples, not named ones, into a call.
     return (
         chain_start,
@@ -706,29 +700,6 @@ def policy_chain(
         chain_overflow_successor,
         chain_overflow_continue,
     )
-
-
-@inline_kernel
-def put_outcome(
-    target,
-    weight,
-    rank,
-    slots,
-    first_entry,
-    first_overflow,
-    chain_successor,
-    chain_continue,
-    chain_overflow_successor,
-    chain_overflow_continue,
-):
-    """Store a lane's outcome number ``rank``: in its vector slots below ``slots``
-    (entries ``first_entry + LANES * rank``), in its overflow from ``first_overflow`` after."""
-    if rank < slots:
-        chain_successor[first_entry + rank * LANES] = target
-        chain_continue[first_entry + rank * LANES] = weight
-    else:
-        chain_overflow_successor[first_overflow + rank - slots] = target
-        chain_overflow_continue[first_overflow + rank - slots] = weight
 
 
 # -- policy evaluation ---------------------------------------------------------------------------
