@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
@@ -322,19 +322,43 @@ def solve_policy(module, name, mdp, gamma, options):
     return getattr(module, name)(mdp, *policy, gamma, **options)
 
 
+def solve_on_the_block_layout(name, mdp, gamma, options):
+    """:func:`solve_policy` of ``rlf`` with the block layout forced."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            planning, "_kernel_model", lambda model, ragged=False: layout.kernel_model(model)
+        )
+        return solve_policy(rlf, name, mdp, gamma, options)
+
+
+def assert_results_bits_equal(got, expected) -> None:
+    assert (got.iterations, got.converged) == (expected.iterations, expected.converged)
+    for field in ("values", "q_values", "policy", "residuals", "lower", "upper", "suboptimality"):
+        assert_bits_equal(getattr(got, field), getattr(expected, field))
+    assert_bits_equal(np.asarray(got.non_terminating), np.asarray(expected.non_terminating))
+
+
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
 @pytest.mark.parametrize(("name", "options"), POLICY_SOLVES)
 @given(mdp=skewed_mdps(), gamma=discounts())
 def test_policy_solvers_give_the_block_layouts_results_to_the_bit(mdp, gamma, name, options):
     got = solve_policy(rlf, name, mdp, gamma, options)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            planning, "_kernel_model", lambda model, ragged=False: layout.kernel_model(model)
-        )
-        expected = solve_policy(rlf, name, mdp, gamma, options)
-    assert (got.iterations, got.converged) == (expected.iterations, expected.converged)
-    for field in ("values", "q_values", "policy", "residuals", "lower", "upper", "suboptimality"):
-        assert_bits_equal(getattr(got, field), getattr(expected, field))
+    expected = solve_on_the_block_layout(name, mdp, gamma, options)
+    assert_results_bits_equal(got, expected)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@pytest.mark.parametrize(("name", "options"), POLICY_SOLVES)
+@given(mdp=skewed_mdps())
+def test_undiscounted_policy_solvers_give_the_block_layouts_results_to_the_bit(mdp, name, options):
+    _, handled = kernels.proper_policy(mdp.next_state, mdp.prob, mdp.terminated, mdp.allowed)
+    assume(handled.all())
+    if name == "policy_evaluation":  # the policy must end the episode: a proper one
+        assume(not planning._non_terminating(mdp, allowed_policy(mdp)).any())
+    got = solve_policy(rlf, name, mdp, 1.0, options)
+    expected = solve_on_the_block_layout(name, mdp, 1.0, options)
+    assert_results_bits_equal(got, expected)
 
 
 @pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
@@ -379,6 +403,13 @@ def test_policy_solvers_read_the_ragged_layout_of_a_skewed_model(monkeypatch, ke
     # Every state earns 1 a step forever: V = 1 / (1 - 0.9) = 10, whatever the outcomes.
     np.testing.assert_allclose(result.values, 10.0, rtol=0, atol=1e-6)
     assert result.converged
+
+
+@pytest.mark.parametrize(("name", "options"), POLICY_SOLVES)
+def test_policy_solvers_build_no_padded_layout_of_a_skewed_model(name, options):
+    mdp = heavy_model()
+    solve_policy(rlf, name, mdp, 0.9, options)
+    assert mdp not in layout._CACHE  # the block layout: 64 x 1 000 slots here
 
 
 def test_gauss_seidel_value_iteration_solves_a_skewed_model_on_the_block_layout():
