@@ -1,8 +1,9 @@
 """Exact solvers: value iteration, policy evaluation, policy iteration, modified policy iteration.
 
 Each public function validates its arguments, allocates the outputs, calls the same-named
-Numba kernel in :mod:`rlfoundations._kernels.planning` (through its driver in
-:mod:`rlfoundations._kernels.drivers`, which sizes the residual buffer to the sweeps taken and
+Numba kernel in :mod:`rlfoundations._kernels.planning` (on a skewed model, its twin in
+:mod:`rlfoundations._kernels.ragged`, which gives the same bits) through its driver in
+:mod:`rlfoundations._kernels.drivers` (which sizes the residual buffer to the sweeps taken and
 picks the thread count), wraps a :class:`PlanningResult` and warns if the stopping rule was
 not met.
 Their pure-Python twins, with the same signatures, live in :mod:`rlfoundations.reference`.
