@@ -27,7 +27,9 @@ block kernels' reference twins (:mod:`rlfoundations.reference.planning`) are the
 kernels' twins too: ``tests/test_ragged.py`` checks the equality directly.
 
 Padding lanes of the last block copy the last state, overflow included, as in the block
-layout. :func:`build_ragged_model` is plain NumPy; :func:`rlfoundations._kernels.layout.
+layout. The chain of a policy (:func:`policy_chain`) is this layout with one action, the
+fixed-policy sweeps of policy evaluation, policy iteration and modified policy iteration
+read it. :func:`build_ragged_model` is plain NumPy; :func:`rlfoundations._kernels.layout.
 kernel_model` chooses this layout (``ragged=True``) when the block layout would hold more
 than :data:`RAGGED_WASTE` times its entries.
 """
