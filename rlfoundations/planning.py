@@ -1,8 +1,9 @@
 """Exact solvers: value iteration, policy evaluation, policy iteration, modified policy iteration.
 
 Each public function validates its arguments, allocates the outputs, calls the same-named
-Numba kernel in :mod:`rlfoundations._kernels.planning` (through its driver in
-:mod:`rlfoundations._kernels.drivers`, which sizes the residual buffer to the sweeps taken and
+Numba kernel in :mod:`rlfoundations._kernels.planning` (on a skewed model, its twin in
+:mod:`rlfoundations._kernels.ragged`, which gives the same bits) through its driver in
+:mod:`rlfoundations._kernels.drivers` (which sizes the residual buffer to the sweeps taken and
 picks the thread count), wraps a :class:`PlanningResult` and warns if the stopping rule was
 not met.
 Their pure-Python twins, with the same signatures, live in :mod:`rlfoundations.reference`.
@@ -248,15 +249,6 @@ def _prefer_termination(mdp, gamma, q_values, policy, tolerance):
     return stuck
 
 
-def _layout_kernels(model):
-    """The kernel module that reads ``model``, a layout of ``kernel_model``.
-
-    :mod:`rlfoundations._kernels.ragged` for the ragged layout,
-    :mod:`rlfoundations._kernels.planning` for the block layout.
-    """
-    return _ragged if isinstance(model, _ragged.RaggedModel) else _kernels
-
-
 def _greedy_result(
     mdp, gamma, method, values, iterations, converged, residuals, history=None, tolerance=0.0
 ):
@@ -272,7 +264,7 @@ def _greedy_result(
     model = _kernel_model(mdp, ragged=True)
     if gamma < 1.0:
         lower, upper = np.empty(mdp.n_states), np.empty(mdp.n_states)
-        suboptimality, finite = _layout_kernels(model).greedy_certified(
+        suboptimality, finite = _drivers.layout_kernels(model).greedy_certified(
             *model,
             gamma,
             values,
@@ -287,7 +279,7 @@ def _greedy_result(
         if not finite:
             _check_finite(values, method)
     else:
-        _layout_kernels(model).greedy(*model, gamma, values, q_values, policy)
+        _drivers.layout_kernels(model).greedy(*model, gamma, values, q_values, policy)
         non_terminating = _prefer_termination(mdp, gamma, q_values, policy, tolerance)
         if non_terminating.any():
             _warn_non_terminating(non_terminating, "the greedy policy")
@@ -511,18 +503,27 @@ def policy_evaluation(
                 f"(policy[{s}] = {policy[s]}), so its value is not a finite sum; "
                 f"use gamma < 1 or a policy that terminates"
             )
-    # The block layout: policy evaluation has no ragged kernels (rlfoundations._kernels.ragged).
-    model = _kernel_model(mdp)
+    # Either layout gives the same bits (rlfoundations._kernels.ragged).
+    model = _kernel_model(mdp, ragged=True)
     if method == "exact":
-        if not _kernels.evaluate_policy_exact(*model, gamma, policy, values):
+        if isinstance(model, _ragged.RaggedModel):
+            # The block chain of the policy alone, from the model's own arrays.
+            chain = _kernels.public_policy_model(
+                mdp.next_state, mdp.prob, mdp.terminated, model.reward, policy
+            )
+        else:
+            chain = _kernels.policy_model(*model, policy)
+        if not _kernels.evaluate_chain(*chain, gamma, values):
             raise ValueError("the policy's linear system (I - gamma P_pi) V = R_pi is singular")
         iterations, converged, residuals = 1, True, np.zeros(1)
     else:
         iterations, converged, residuals = _drivers.evaluate_policy_iterative(
-            *model, gamma, policy, _threshold(epsilon, gamma, 1.0), max_iter, values
+            model, gamma, policy, _threshold(epsilon, gamma, 1.0), max_iter, values
         )
     q_values = np.empty((mdp.n_states, mdp.n_actions))
-    _kernels.greedy(*model, gamma, values, q_values, np.empty(mdp.n_states, dtype=np.int64))
+    _drivers.layout_kernels(model).greedy(
+        *model, gamma, values, q_values, np.empty(mdp.n_states, dtype=np.int64)
+    )
     if not converged:
         warnings.warn(
             f"policy_evaluation stopped at max_iter={iterations} (last change "
@@ -654,8 +655,8 @@ def policy_iteration(
     small = mdp.n_states <= EXACT_EVALUATION_MAX_STATES
     exact = evaluation == "exact" or (evaluation == "auto" and small and gamma == 1.0)
     exact_final = evaluation == "auto" and small and not exact
-    # The block layout: policy iteration has no ragged kernels (rlfoundations._kernels.ragged).
-    model = _kernel_model(mdp)
+    # Either layout gives the same bits (rlfoundations._kernels.ragged).
+    model = _kernel_model(mdp, ragged=True)
     if gamma == 1.0:
         start, handled = _kernels.proper_policy(
             mdp.next_state, mdp.prob, mdp.terminated, mdp.allowed
@@ -679,7 +680,7 @@ def policy_iteration(
     # The graph checks read the model's own (S, A, K) arrays: an int32 copy of next_state
     # (mdp.successor) would stay cached on the model, 4 more bytes a slot than the solve needs.
     iterations, stable, proper, residuals, exact, evaluated = _drivers.policy_iteration(
-        *model,
+        model,
         mdp.prob,
         mdp.terminated,
         mdp.next_state,
@@ -801,8 +802,8 @@ def modified_policy_iteration(
     values = check_values(mdp, initial_values)
     _check_magnitude(mdp, gamma)
     iterations, converged, residuals = _drivers.modified_policy_iteration(
-        # The block layout: no ragged kernels for the partial evaluations.
-        *_kernel_model(mdp),
+        # Either layout gives the same bits (rlfoundations._kernels.ragged).
+        _kernel_model(mdp, ragged=True),
         gamma,
         _threshold(epsilon, gamma, 1.0),
         gamma < 1.0,

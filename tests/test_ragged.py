@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import rlfoundations as rlf
@@ -206,16 +206,213 @@ def test_value_iteration_reads_the_ragged_layout_of_a_skewed_model(monkeypatch):
     assert seen == [ragged.RaggedModel, tuple]
 
 
+# -- policy evaluation, policy iteration, modified policy iteration -------------------------------
+def allowed_policy(mdp) -> np.ndarray:
+    """A policy of allowed actions: the myopic greedy one."""
+    return np.argmax(layout.masked_rewards(mdp.expected_reward, mdp.action_mask), axis=1)
+
+
+def run_policy_evaluation(model, mdp, gamma):
+    values = np.zeros(mdp.n_states)
+    done, converged, residuals = drivers.evaluate_policy_iterative(
+        model, gamma, allowed_policy(mdp), planning._threshold(1e-8, gamma, 1.0), 200, values
+    )
+    return (done, converged), (residuals, values)
+
+
+def run_modified_policy_iteration(model, mdp, gamma):
+    values = np.zeros(mdp.n_states)
+    done, converged, residuals = drivers.modified_policy_iteration(
+        model,
+        gamma,
+        planning._threshold(1e-8, gamma, 1.0),
+        gamma < 1.0,
+        mdp.can_terminate,
+        5,
+        200,
+        values,
+    )
+    return (done, converged), (residuals, values)
+
+
+def run_policy_iteration(model, mdp, gamma, exact, exact_final):
+    policy = allowed_policy(mdp)
+    values = np.zeros(mdp.n_states)
+    q_values = np.zeros((mdp.n_states, mdp.n_actions))
+    done, stable, proper, residuals, exact, evaluated = drivers.policy_iteration(
+        model,
+        mdp.prob,
+        mdp.terminated,
+        mdp.next_state,
+        gamma,
+        exact,
+        exact_final,
+        planning._threshold(1e-8, gamma, 1.0),
+        gamma < 1.0,
+        mdp.can_terminate,
+        planning._gap_scale(gamma),
+        1e-10,
+        50,
+        200,
+        policy,
+        values,
+        q_values,
+    )
+    return (done, stable, proper, exact, evaluated), (residuals, policy, values, q_values)
+
+
 @pytest.mark.parametrize(
     "solve",
     [
-        pytest.param(lambda m: rlf.value_iteration(m, 0.9, gauss_seidel=True), id="gauss-seidel"),
-        pytest.param(lambda m: rlf.policy_iteration(m, 0.9), id="policy-iteration"),
-        pytest.param(lambda m: rlf.modified_policy_iteration(m, 0.9), id="mpi"),
+        pytest.param(run_policy_evaluation, id="policy-evaluation"),
+        pytest.param(run_modified_policy_iteration, id="mpi"),
+        pytest.param(
+            lambda model, mdp, gamma: run_policy_iteration(model, mdp, gamma, False, False),
+            id="pi-iterative",
+        ),
+        pytest.param(
+            lambda model, mdp, gamma: run_policy_iteration(model, mdp, gamma, False, True),
+            id="pi-exact-final",
+        ),
+        pytest.param(
+            lambda model, mdp, gamma: run_policy_iteration(model, mdp, gamma, True, False),
+            id="pi-exact",
+        ),
     ],
 )
-def test_solvers_without_ragged_kernels_solve_a_skewed_model(solve):
-    # Every state earns 1 a step forever: V = 1 / (1 - 0.9) = 10, whatever the outcomes.
+@pytest.mark.parametrize("overflow_lanes", OVERFLOW_LANES)
+@given(mdp=skewed_mdps(), gamma=discounts())
+def test_ragged_policy_solvers_equal_the_block_kernels_to_the_bit(
+    mdp, gamma, overflow_lanes, solve
+):
+    got_counts, got_arrays = solve(ragged_layout(mdp, overflow_lanes), mdp, gamma)
+    expected_counts, expected_arrays = solve(layout.kernel_model(mdp), mdp, gamma)
+    assert got_counts == expected_counts
+    for got, expected in zip(got_arrays, expected_arrays, strict=True):
+        assert_bits_equal(got, expected)
+
+
+@pytest.mark.parametrize("overflow_lanes", OVERFLOW_LANES)
+@given(mdp=skewed_mdps(max_states=20), seed=st.integers(0, 2**32 - 1))
+def test_a_ragged_policy_chain_holds_the_chosen_actions_outcomes(mdp, seed, overflow_lanes):
+    policy = np.random.default_rng(seed).integers(0, mdp.n_actions, mdp.n_states)
+    model = ragged_layout(mdp, overflow_lanes)
+    chain = ragged.RaggedModel(*ragged.policy_chain(*model, policy))
+    for s in range(-(-mdp.n_states // LANES) * LANES):
+        action = policy[min(s, mdp.n_states - 1)]  # padding lanes copy the last state
+        assert lane_outcomes(chain, 1, s, 0) == lane_outcomes(model, mdp.n_actions, s, action)
+    per_lane = np.diff(chain.overflow_start).reshape(-1, LANES)
+    assert np.all((per_lane > 0).sum(axis=1) <= ragged.OVERFLOW_LANES)
+
+
+POLICY_SOLVES = [
+    pytest.param("policy_evaluation", {"method": "iterative"}, id="pe-iterative"),
+    pytest.param("policy_evaluation", {"method": "exact"}, id="pe-exact"),
+    pytest.param("modified_policy_iteration", {"max_iter": 200}, id="mpi"),
+    pytest.param("policy_iteration", {"evaluation": "iterative"}, id="pi-iterative"),
+    pytest.param("policy_iteration", {"evaluation": "auto"}, id="pi-auto"),
+    pytest.param("policy_iteration", {"evaluation": "exact"}, id="pi-exact"),
+]
+
+
+def solve_policy(module, name, mdp, gamma, options):
+    """``module.name`` (``rlf`` or ``reference``) on ``mdp``: policy evaluation of the
+    myopic greedy policy, or a solve."""
+    policy = [allowed_policy(mdp)] if name == "policy_evaluation" else []
+    return getattr(module, name)(mdp, *policy, gamma, **options)
+
+
+def solve_on_the_block_layout(name, mdp, gamma, options):
+    """:func:`solve_policy` of ``rlf`` with the block layout forced."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            planning, "_kernel_model", lambda model, ragged=False: layout.kernel_model(model)
+        )
+        return solve_policy(rlf, name, mdp, gamma, options)
+
+
+def assert_results_bits_equal(got, expected) -> None:
+    assert (got.iterations, got.converged) == (expected.iterations, expected.converged)
+    for field in ("values", "q_values", "policy", "residuals", "lower", "upper", "suboptimality"):
+        assert_bits_equal(getattr(got, field), getattr(expected, field))
+    assert_bits_equal(np.asarray(got.non_terminating), np.asarray(expected.non_terminating))
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.parametrize(("name", "options"), POLICY_SOLVES)
+@given(mdp=skewed_mdps(), gamma=discounts())
+def test_policy_solvers_give_the_block_layouts_results_to_the_bit(mdp, gamma, name, options):
+    got = solve_policy(rlf, name, mdp, gamma, options)
+    expected = solve_on_the_block_layout(name, mdp, gamma, options)
+    assert_results_bits_equal(got, expected)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::rlfoundations.NonTerminationWarning")
+@pytest.mark.parametrize(("name", "options"), POLICY_SOLVES)
+@given(mdp=skewed_mdps())
+def test_undiscounted_policy_solvers_give_the_block_layouts_results_to_the_bit(mdp, name, options):
+    _, handled = kernels.proper_policy(mdp.next_state, mdp.prob, mdp.terminated, mdp.allowed)
+    assume(handled.all())
+    if name == "policy_evaluation":  # the policy must end the episode: a proper one
+        assume(not planning._non_terminating(mdp, allowed_policy(mdp)).any())
+    got = solve_policy(rlf, name, mdp, 1.0, options)
+    expected = solve_on_the_block_layout(name, mdp, 1.0, options)
+    assert_results_bits_equal(got, expected)
+
+
+@pytest.mark.filterwarnings("ignore::rlfoundations.ConvergenceWarning")
+@pytest.mark.parametrize(("name", "options"), POLICY_SOLVES)
+@given(mdp=skewed_mdps(), gamma=discounts(0.99))
+def test_policy_solvers_of_a_skewed_model_match_reference(mdp, gamma, name, options):
+    got = solve_policy(rlf, name, mdp, gamma, options)
+    expected = solve_policy(reference, name, mdp, gamma, options)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+    if name == "modified_policy_iteration":  # bit for bit, as in tests/test_planning.py
+        assert_bits_equal(got.values, expected.values)
+    else:  # the twins solve and sum differently: to rounding, as in tests/test_planning.py
+        np.testing.assert_allclose(got.values, expected.values, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(got.q_values, expected.q_values, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "solve"),
+    [
+        pytest.param(
+            "evaluate_policy_iterative",
+            lambda m: rlf.policy_evaluation(m, np.zeros(m.n_states, int), 0.9, method="iterative"),
+            id="policy-evaluation",
+        ),
+        pytest.param(
+            "modified_policy_iteration", lambda m: rlf.modified_policy_iteration(m, 0.9), id="mpi"
+        ),
+        pytest.param("policy_iteration", lambda m: rlf.policy_iteration(m, 0.9), id="pi"),
+    ],
+)
+def test_policy_solvers_read_the_ragged_layout_of_a_skewed_model(monkeypatch, kernel, solve):
+    calls = []
+    original = getattr(ragged, kernel)
+
+    def spy(*args):
+        calls.append(kernel)
+        return original(*args)
+
+    monkeypatch.setattr(ragged, kernel, spy)
     result = solve(heavy_model())
+    assert calls
+    # Every state earns 1 a step forever: V = 1 / (1 - 0.9) = 10, whatever the outcomes.
+    np.testing.assert_allclose(result.values, 10.0, rtol=0, atol=1e-6)
+    assert result.converged
+
+
+@pytest.mark.parametrize(("name", "options"), POLICY_SOLVES)
+def test_policy_solvers_build_no_padded_layout_of_a_skewed_model(name, options):
+    mdp = heavy_model()
+    solve_policy(rlf, name, mdp, 0.9, options)
+    assert mdp not in layout._CACHE  # the block layout: 64 x 1 000 slots here
+
+
+def test_gauss_seidel_value_iteration_solves_a_skewed_model_on_the_block_layout():
+    result = rlf.value_iteration(heavy_model(), 0.9, gauss_seidel=True)
     np.testing.assert_allclose(result.values, 10.0, rtol=0, atol=1e-6)
     assert result.converged

@@ -10,7 +10,8 @@
 Every call of a kernel here continues exactly where the previous one stopped (the kernels
 take their values, and value iteration its Gauss-Seidel progress, in and out), so a run
 split into several calls gives the same result, bit for bit, as one call would. Called by
-:mod:`rlfoundations.planning` with validated arguments and the model in block form.
+:mod:`rlfoundations.planning` with validated arguments and the model in either layout of
+:func:`rlfoundations._kernels.layout.kernel_model` (each driver calls its layout's kernel).
 """
 
 from __future__ import annotations
@@ -258,47 +259,35 @@ def _value_iteration_timed(model, settings, progress, max_iter, values):
 
 
 @plain_python
-def evaluate_policy_iterative(
-    successor, continue_prob, reward, gamma, policy, threshold, max_iter, values
-):
-    """Run the iterative policy evaluation kernel; returns (sweeps, converged, residuals)."""
+def layout_kernels(model):
+    """The kernel module that reads ``model``: :mod:`.ragged` for a
+    :class:`~.ragged.RaggedModel`, :mod:`.planning` for the block layout."""
+    return ragged if isinstance(model, ragged.RaggedModel) else kernels
+
+
+@plain_python
+def evaluate_policy_iterative(model, gamma, policy, threshold, max_iter, values):
+    """Run the iterative policy evaluation kernel of ``model``'s layout; returns (sweeps,
+    converged, residuals)."""
+    evaluate = layout_kernels(model).evaluate_policy_iterative
 
     def run(buffer, sweeps):
-        return kernels.evaluate_policy_iterative(
-            successor, continue_prob, reward, gamma, policy, threshold, sweeps, values, buffer
-        )
+        return evaluate(*model, gamma, policy, threshold, sweeps, values, buffer)
 
     return grown(run, max_iter)
 
 
 @plain_python
 def modified_policy_iteration(
-    successor,
-    continue_prob,
-    reward,
-    gamma,
-    threshold,
-    use_span,
-    anchored,
-    n_evaluations,
-    max_iter,
-    values,
+    model, gamma, threshold, use_span, anchored, n_evaluations, max_iter, values
 ):
-    """Run the modified policy iteration kernel; returns (iterations, converged, residuals)."""
+    """Run the modified policy iteration kernel of ``model``'s layout; returns (iterations,
+    converged, residuals)."""
+    solve = layout_kernels(model).modified_policy_iteration
 
     def run(buffer, sweeps):
-        return kernels.modified_policy_iteration(
-            successor,
-            continue_prob,
-            reward,
-            gamma,
-            threshold,
-            use_span,
-            anchored,
-            n_evaluations,
-            sweeps,
-            values,
-            buffer,
+        return solve(
+            *model, gamma, threshold, use_span, anchored, n_evaluations, sweeps, values, buffer
         )
 
     return grown(run, max_iter)
@@ -306,9 +295,7 @@ def modified_policy_iteration(
 
 @plain_python
 def policy_iteration(
-    successor,
-    continue_prob,
-    reward,
+    model,
     prob,
     terminated,
     full_successor,
@@ -326,20 +313,19 @@ def policy_iteration(
     values,
     q_values,
 ):
-    """Run the policy iteration kernel; returns (steps, converged, proper, residuals, exact,
-    evaluated): whether the last evaluation was exact, and whether it met its tolerance
-    within ``max_eval_iter`` sweeps."""
+    """Run the policy iteration kernel of ``model``'s layout; returns (steps, converged,
+    proper, residuals, exact, evaluated): whether the last evaluation was exact, and whether
+    it met its tolerance within ``max_eval_iter`` sweeps."""
     proper = True
     # [evaluation tolerance, exact]: the kernel's state between calls. Undiscounted
     # policies are evaluated fully (a loose one could improve into a policy that never ends).
     state = np.array([math.inf if gamma < 1.0 else threshold, 1.0 if exact else 0.0, 1.0])
+    solve = layout_kernels(model).policy_iteration
 
     def run(buffer, steps):
         nonlocal proper
-        done, converged, proper = kernels.policy_iteration(
-            successor,
-            continue_prob,
-            reward,
+        done, converged, proper = solve(
+            *model,
             prob,
             terminated,
             full_successor,

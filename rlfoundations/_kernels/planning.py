@@ -561,6 +561,27 @@ def fill_policy_model(
 
 
 @kernel
+def public_policy_model(next_state, prob, terminated, reward, policy):
+    """:func:`policy_model` from the model's own (S, A, K) arrays and the layout's rewards
+    ``reward`` (B, A, 8): the same chain, bit for bit, for a caller that holds no block
+    layout (the ragged solvers' exact evaluations)."""
+    n_states, _, n_outcomes = prob.shape
+    n_blocks = reward.shape[0]
+    chain_successor = np.empty((n_blocks, 1, n_outcomes, LANES), dtype=np.int32)
+    chain_continue = np.empty((n_blocks, 1, n_outcomes, LANES))
+    chain_reward = np.empty((n_blocks, 1, LANES))
+    for block in range(n_blocks):
+        for lane in range(LANES):
+            s = min(block * LANES + lane, n_states - 1)
+            a = policy[s]
+            for k in range(n_outcomes):
+                chain_successor[block, 0, k, lane] = next_state[s, a, k]
+                chain_continue[block, 0, k, lane] = 0.0 if terminated[s, a, k] else prob[s, a, k]
+            chain_reward[block, 0, lane] = reward[block, a, lane]
+    return chain_successor, chain_continue, chain_reward
+
+
+@kernel
 def evaluate_chain_iterative(
     chain_successor,
     chain_continue,
@@ -779,14 +800,6 @@ def evaluate_chain(chain_successor, chain_continue, chain_reward, gamma, values)
     return True
 
 
-@kernel
-def evaluate_policy_exact(successor, continue_prob, reward, gamma, policy, values):
-    """Solve ``(I - gamma P_pi) V = R_pi`` exactly (see :func:`evaluate_chain`): linear in
-    the model size when the policy's chain has small strongly connected components, a dense
-    solve when it is one big component. Returns False if the system is singular."""
-    return evaluate_chain(*policy_model(successor, continue_prob, reward, policy), gamma, values)
-
-
 # -- policy iteration ----------------------------------------------------------------------------
 @kernel
 def evaluate_chain_bounded(
@@ -828,6 +841,13 @@ def improve_policy_gap(
     Q(s, policy[s]))`` of the policy before the switch: (states switched, gap)."""
     best_actions = np.empty_like(policy)
     greedy(successor, continue_prob, reward, gamma, values, q_values, best_actions)
+    return switch_policy(q_values, best_actions, tie_tolerance, policy)
+
+
+@inline_kernel
+def switch_policy(q_values, best_actions, tie_tolerance, policy):
+    """The switches of :func:`improve_policy_gap` given the Q-values and lowest-index greedy
+    actions of either layout: (states switched, gap)."""
     changed = 0
     gap = 0.0
     for s in range(q_values.shape[0]):
@@ -839,6 +859,37 @@ def improve_policy_gap(
             policy[s] = best
             changed += 1
     return changed, gap
+
+
+@inline_kernel
+def record_change(values, previous):
+    """max |values - previous| (policy iteration's residual), then ``previous = values``."""
+    change = 0.0
+    for s in range(values.shape[0]):
+        change = max(change, abs(values[s] - previous[s]))
+        previous[s] = values[s]
+    return change
+
+
+@inline_kernel
+def policy_iteration_stops(
+    changed, gap, exact, exact_final, tolerance, threshold, gap_scale, state
+):
+    """Policy iteration's decision after an improvement step that switched ``changed``
+    states and saw ``gap`` (see :func:`policy_iteration`, which carries ``state``): whether
+    the run stops, converged; otherwise ``state`` says how to evaluate the next policy."""
+    if changed > 0:
+        state[0] = min(tolerance, gap_scale * gap)
+        return False
+    if exact:
+        return True
+    if exact_final:
+        state[1] = 1.0
+        return False
+    if tolerance <= threshold:
+        return True
+    state[0] = threshold
+    return False
 
 
 @kernel
@@ -882,7 +933,6 @@ def policy_iteration(
     Returns (improvement steps, converged, proper): ``proper`` is False when the current
     policy does not terminate from some state (its values are then meaningless).
     """
-    n_states = values.shape[0]
     previous = values.copy()
     chain_successor, chain_continue, chain_reward = policy_model(
         successor, continue_prob, reward, policy
@@ -913,24 +963,14 @@ def policy_iteration(
                 values,
             )
             state[2] = 1.0 if evaluated else 0.0
-        change = 0.0
-        for s in range(n_states):
-            change = max(change, abs(values[s] - previous[s]))
-            previous[s] = values[s]
-        residuals[iteration] = change
+        residuals[iteration] = record_change(values, previous)
         changed, gap = improve_policy_gap(
             successor, continue_prob, reward, gamma, values, tie_tolerance, q_values, policy
         )
-        if changed > 0:
-            state[0] = min(tolerance, gap_scale * gap)
-        elif exact:
+        if policy_iteration_stops(
+            changed, gap, exact, exact_final, tolerance, threshold, gap_scale, state
+        ):
             return iteration + 1, True, True
-        elif exact_final:
-            state[1] = 1.0
-        elif tolerance <= threshold:
-            return iteration + 1, True, True
-        else:
-            state[0] = threshold
     return max_iter, False, True
 
 

@@ -27,7 +27,9 @@ block kernels' reference twins (:mod:`rlfoundations.reference.planning`) are the
 kernels' twins too: ``tests/test_ragged.py`` checks the equality directly.
 
 Padding lanes of the last block copy the last state, overflow included, as in the block
-layout. :func:`build_ragged_model` is plain NumPy; :func:`rlfoundations._kernels.layout.
+layout. The chain of a policy (:func:`policy_chain`) is this layout with one action, the
+fixed-policy sweeps of policy evaluation, policy iteration and modified policy iteration
+read it. :func:`build_ragged_model` is plain NumPy; :func:`rlfoundations._kernels.layout.
 kernel_model` chooses this layout (``ragged=True``) when the block layout would hold more
 than :data:`RAGGED_WASTE` times its entries.
 """
@@ -44,10 +46,16 @@ from rlfoundations._kernels.lanes import LANES
 from rlfoundations._kernels.planning import (
     CHUNK_BLOCKS,
     certificates,
+    evaluate_chain,
     macqueen_shift,
+    non_terminating_states,
     padded,
+    policy_iteration_stops,
+    public_policy_model,
+    record_change,
     store_values,
     sweep_statistics,
+    switch_policy,
 )
 
 __all__ = [
@@ -56,8 +64,15 @@ __all__ = [
     "RaggedModel",
     "bellman_sweep",
     "build_ragged_model",
+    "evaluate_chain_bounded",
+    "evaluate_policy_iterative",
     "greedy",
     "greedy_certified",
+    "improve_policy_gap",
+    "modified_policy_iteration",
+    "policy_chain",
+    "policy_iteration",
+    "serial_sweep",
     "value_iteration",
     "value_iteration_blocks",
 ]
@@ -216,13 +231,17 @@ def sweep_blocks(
     stop,
     low,
     high,
+    policy,
 ):
     """``new_values = T values`` on blocks ``[first, stop)``; returns ``low`` and ``high``
-    updated with the lane-wise minimum and maximum of the change."""
+    updated with the lane-wise minimum and maximum of the change. ``policy``, None or an
+    (S,) array, receives the lowest-index greedy actions (Numba prunes the branches on
+    None: value iteration's sweeps never track actions)."""
     gamma_lanes = lanes.splat(gamma)
     row = np.empty(LANES)
     for block in range(first, stop):
         best = lanes.splat(-np.inf)
+        action = lanes.splat(0.0)
         for a in range(n_actions):
             q = block_q(
                 start,
@@ -239,11 +258,18 @@ def sweep_blocks(
                 a,
                 row,
             )
+            if policy is not None:
+                action = lanes.where_greater(q, best, lanes.splat(a), action)
             best = lanes.where_greater(q, best, q, best)
         change = lanes.sub(best, lanes.load(values, block * LANES))
         low = lanes.where_greater(low, change, change, low)
         high = lanes.where_greater(change, high, change, high)
         lanes.store(new_values, block * LANES, best)
+        if policy is not None:
+            # Actions ride along as float64 lanes (exact for any action count).
+            lanes.store(row, 0, action)
+            for lane in range(min(LANES, policy.shape[0] - block * LANES)):
+                policy[block * LANES + lane] = int(row[lane])
     return low, high
 
 
@@ -282,9 +308,49 @@ def _sweep_chunks(
             min(first + CHUNK_BLOCKS, n_blocks),
             lanes.load(lows, chunk * LANES),
             lanes.load(highs, chunk * LANES),
+            None,
         )
         lanes.store(lows, chunk * LANES, low)
         lanes.store(highs, chunk * LANES, high)
+
+
+@kernel
+def serial_sweep(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    anchored,
+    values,
+    new_values,
+    policy,
+):
+    """:func:`rlfoundations._kernels.planning.serial_sweep` on the ragged layout; with a
+    ``policy`` array (not None), :func:`rlfoundations._kernels.planning.greedy_sweep`."""
+    n_blocks, n_actions, _ = reward.shape
+    low, high = sweep_blocks(
+        start,
+        successor,
+        continue_prob,
+        reward.reshape(-1),
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+        n_actions,
+        gamma,
+        values,
+        new_values,
+        0,
+        n_blocks,
+        lanes.splat(0.0 if anchored else np.inf),
+        lanes.splat(0.0 if anchored else -np.inf),
+        policy,
+    )
+    return lanes.smallest(low), lanes.largest(high)
 
 
 @kernel
@@ -306,26 +372,22 @@ def bellman_sweep(
     ``parallel=None`` serial specialisation: the test must name None (``if not parallel``
     alone is not pruned, and would link the parallel sweep and start Numba's threads in
     every small solve)."""
-    n_blocks, n_actions, _ = reward.shape
+    n_blocks = reward.shape[0]
     if parallel is None or not parallel:
-        low, high = sweep_blocks(
+        return serial_sweep(
             start,
             successor,
             continue_prob,
-            reward.reshape(-1),
+            reward,
             overflow_start,
             overflow_successor,
             overflow_continue,
-            n_actions,
             gamma,
+            anchored,
             values,
             new_values,
-            0,
-            n_blocks,
-            lanes.splat(0.0 if anchored else np.inf),
-            lanes.splat(0.0 if anchored else -np.inf),
+            None,
         )
-        return lanes.smallest(low), lanes.largest(high)
     n_chunks = (n_blocks + CHUNK_BLOCKS - 1) // CHUNK_BLOCKS
     lows = np.full(n_chunks * LANES, 0.0 if anchored else np.inf)
     highs = np.full(n_chunks * LANES, 0.0 if anchored else -np.inf)
@@ -538,3 +600,353 @@ def greedy_certified(
         if not np.isfinite(values[s]):
             finite = False
     return suboptimality, finite
+
+
+# -- a policy's chain ----------------------------------------------------------------------------
+@kernel
+def policy_chain(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    policy,
+):
+    """The chain of ``policy`` in the ragged layout with one action: the arrays of a
+    :class:`RaggedModel` whose lane ``s % 8`` holds the outcomes of ``(s, policy[s])`` in
+    their order, the slots of a block laid out as :func:`build_ragged_model` lays out a
+    pair's (the lanes of a block may choose different actions). A fixed-policy sweep is
+    then :func:`serial_sweep` of the chain, which reads only the chosen actions' outcomes:
+    the block chain's terms less its terms ``0 * V``, so the same values to the bit (module
+    docstring)."""
+    n_blocks, n_actions, _ = reward.shape
+    n_states = policy.shape[0]
+    # Each lane's pair, and its outcomes: the positive entries of its slots (they come
+    # first) and its overflow.
+    lane_pair = np.empty(n_blocks * LANES, dtype=np.int64)
+    lane_count = np.empty(n_blocks * LANES, dtype=np.int64)
+    for block in range(n_blocks):
+        for lane in range(LANES):
+            pair = block * n_actions + policy[min(block * LANES + lane, n_states - 1)]
+            count = 0
+            for slot in range(start[pair], start[pair + 1]):
+                if continue_prob[slot * LANES + lane] == 0.0:
+                    break
+                count += 1
+            first_lane = pair * LANES + lane
+            count += overflow_start[first_lane + 1] - overflow_start[first_lane]
+            lane_pair[block * LANES + lane] = pair
+            lane_count[block * LANES + lane] = count
+    chain_start = np.zeros(n_blocks + 1, dtype=np.int64)
+    chain_overflow_start = np.zeros(n_blocks * LANES + 1, dtype=np.int64)
+    ordered = np.empty(LANES, dtype=np.int64)
+    for block in range(n_blocks):
+        # Insertion sort of eight counts (ndarray.sort costs a call and more per block).
+        for lane in range(LANES):
+            count = lane_count[block * LANES + lane]
+            rank = lane
+            while rank > 0 and ordered[rank - 1] > count:
+                ordered[rank] = ordered[rank - 1]
+                rank -= 1
+            ordered[rank] = count
+        slots = max(ordered[LANES - 1 - min(OVERFLOW_LANES, LANES - 1)], 1)
+        chain_start[block + 1] = chain_start[block] + slots
+        for lane in range(LANES):
+            extra = max(lane_count[block * LANES + lane] - slots, 0)
+            n = block * LANES + lane
+            chain_overflow_start[n + 1] = chain_overflow_start[n] + extra
+    n_slots = chain_start[n_blocks]
+    chain_successor = np.empty(n_slots * LANES, dtype=np.int32)
+    chain_continue = np.zeros(n_slots * LANES)
+    chain_overflow_successor = np.empty(chain_overflow_start[-1], dtype=np.int32)
+    chain_overflow_continue = np.empty(chain_overflow_start[-1])
+    chain_reward = np.empty((n_blocks, 1, LANES))
+    for block in range(n_blocks):
+        slots = chain_start[block + 1] - chain_start[block]
+        for lane in range(LANES):
+            n = block * LANES + lane
+            pair = lane_pair[n]
+            chain_reward[block, 0, lane] = reward[pair // n_actions, pair % n_actions, lane]
+            # Padding entries point at their own state, as in build_ragged_model.
+            for slot in range(chain_start[block], chain_start[block + 1]):
+                chain_successor[slot * LANES + lane] = min(n, n_states - 1)
+            # The lane's outcomes in order: its slots' first ``in_slots``, then its overflow.
+            # (One loop, no helper taking the arrays: Numba would incref and decref them
+            # around every call, which cost 5x the rest of the build.)
+            first_lane = pair * LANES + lane
+            in_slots = lane_count[n] - (overflow_start[first_lane + 1] - overflow_start[first_lane])
+            first_entry = chain_start[block] * LANES + lane
+            for rank in range(lane_count[n]):
+                if rank < in_slots:
+                    entry = (start[pair] + rank) * LANES + lane
+                    target = successor[entry]
+                    weight = continue_prob[entry]
+                else:
+                    target = overflow_successor[overflow_start[first_lane] + rank - in_slots]
+                    weight = overflow_continue[overflow_start[first_lane] + rank - in_slots]
+                if rank < slots:
+                    chain_successor[first_entry + rank * LANES] = target
+                    chain_continue[first_entry + rank * LANES] = weight
+                else:
+                    chain_overflow_successor[chain_overflow_start[n] + rank - slots] = target
+                    chain_overflow_continue[chain_overflow_start[n] + rank - slots] = weight
+    # A plain tuple: Numba star-unpacks tuples, not named ones, into a call.
+    return (
+        chain_start,
+        chain_successor,
+        chain_continue,
+        chain_reward,
+        chain_overflow_start,
+        chain_overflow_successor,
+        chain_overflow_continue,
+    )
+
+
+# -- policy evaluation ---------------------------------------------------------------------------
+@kernel
+def evaluate_chain_bounded(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    threshold,
+    use_span,
+    anchored,
+    max_iter,
+    values,
+    residuals,
+):
+    """:func:`rlfoundations._kernels.planning.evaluate_chain_bounded` on a ragged chain
+    (:func:`policy_chain`), writing the sup-norm change of each sweep to ``residuals``: with
+    neither ``use_span`` nor ``anchored`` it is
+    :func:`rlfoundations._kernels.planning.evaluate_chain_iterative` too."""
+    n_states = values.shape[0]
+    current = padded(values, reward.shape[0])
+    following = np.empty_like(current)
+    for iteration in range(max_iter):
+        low, high = serial_sweep(
+            start,
+            successor,
+            continue_prob,
+            reward,
+            overflow_start,
+            overflow_successor,
+            overflow_continue,
+            gamma,
+            anchored,
+            current,
+            following,
+            None,
+        )
+        current, following = following, current
+        residuals[iteration] = max(high, -low)
+        statistic = high - low if use_span else residuals[iteration]
+        if statistic < threshold:
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
+            return iteration + 1, True
+    values[:] = current[:n_states]
+    return max_iter, False
+
+
+@kernel
+def evaluate_policy_iterative(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    policy,
+    threshold,
+    max_iter,
+    values,
+    residuals,
+):
+    """:func:`rlfoundations._kernels.planning.evaluate_policy_iterative` on the ragged
+    layout."""
+    return evaluate_chain_bounded(
+        *policy_chain(
+            start,
+            successor,
+            continue_prob,
+            reward,
+            overflow_start,
+            overflow_successor,
+            overflow_continue,
+            policy,
+        ),
+        gamma,
+        threshold,
+        False,
+        False,
+        max_iter,
+        values,
+        residuals,
+    )
+
+
+# -- policy iteration ----------------------------------------------------------------------------
+@kernel
+def improve_policy_gap(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    values,
+    tie_tolerance,
+    q_values,
+    policy,
+):
+    """:func:`rlfoundations._kernels.planning.improve_policy_gap` on the ragged layout."""
+    best_actions = np.empty_like(policy)
+    greedy(
+        start,
+        successor,
+        continue_prob,
+        reward,
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+        gamma,
+        values,
+        q_values,
+        best_actions,
+    )
+    return switch_policy(q_values, best_actions, tie_tolerance, policy)
+
+
+@kernel
+def policy_iteration(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    prob,
+    terminated,
+    full_successor,
+    gamma,
+    exact_final,
+    threshold,
+    use_span,
+    anchored,
+    gap_scale,
+    tie_tolerance,
+    max_iter,
+    max_eval_iter,
+    policy,
+    values,
+    q_values,
+    residuals,
+    state,
+):
+    """:func:`rlfoundations._kernels.planning.policy_iteration` on the ragged layout: its
+    iterative evaluations sweep the policy's ragged chain (:func:`policy_chain`); its exact
+    ones solve the block chain built from the model's own (S, A, K) arrays
+    (:func:`rlfoundations._kernels.planning.public_policy_model`, one action: the exact
+    solve reads each outcome once anyway)."""
+    model = (
+        start,
+        successor,
+        continue_prob,
+        reward,
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+    )
+    previous = values.copy()
+    sweep_changes = np.empty(max_eval_iter)
+    for iteration in range(max_iter):
+        if gamma == 1.0:
+            if non_terminating_states(full_successor, prob, terminated, policy).any():
+                return iteration, False, False
+        exact = state[1] != 0.0
+        tolerance = max(threshold, state[0])
+        if exact:
+            chain = public_policy_model(full_successor, prob, terminated, reward, policy)
+            if not evaluate_chain(*chain, gamma, values):
+                return iteration, False, False
+            state[2] = 1.0
+        else:
+            _, evaluated = evaluate_chain_bounded(
+                *policy_chain(*model, policy),
+                gamma,
+                tolerance,
+                use_span,
+                anchored,
+                max_eval_iter,
+                values,
+                sweep_changes,
+            )
+            state[2] = 1.0 if evaluated else 0.0
+        residuals[iteration] = record_change(values, previous)
+        changed, gap = improve_policy_gap(*model, gamma, values, tie_tolerance, q_values, policy)
+        if policy_iteration_stops(
+            changed, gap, exact, exact_final, tolerance, threshold, gap_scale, state
+        ):
+            return iteration + 1, True, True
+    return max_iter, False, True
+
+
+@kernel
+def modified_policy_iteration(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    threshold,
+    use_span,
+    anchored,
+    n_evaluations,
+    max_iter,
+    values,
+    residuals,
+):
+    """:func:`rlfoundations._kernels.planning.modified_policy_iteration` on the ragged
+    layout: the partial evaluations sweep the greedy policy's ragged chain."""
+    model = (
+        start,
+        successor,
+        continue_prob,
+        reward,
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+    )
+    n_states = values.shape[0]
+    current = padded(values, reward.shape[0])
+    following = np.empty_like(current)
+    policy = np.zeros(n_states, dtype=np.int64)
+    for iteration in range(max_iter):
+        low, high = serial_sweep(*model, gamma, anchored, current, following, policy)
+        current, following = following, current
+        residuals[iteration] = max(high, -low)
+        statistic = high - low if use_span else max(high, -low)
+        if statistic < threshold:
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
+            return iteration + 1, True
+        if n_evaluations > 0:
+            chain = policy_chain(*model, policy)
+            for _ in range(n_evaluations):
+                serial_sweep(*chain, gamma, False, current, following, None)
+                current, following = following, current
+    values[:] = current[:n_states]
+    return max_iter, False
