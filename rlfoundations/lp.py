@@ -58,9 +58,10 @@ def _flow_matrix(mdp: TabularMDP, gamma: float, sparse):
     columns = np.arange(n_states * n_actions)
     rows = [np.repeat(np.arange(n_states), n_actions)]
     data = [np.ones(n_states * n_actions)]
+    continue_prob = mdp.continue_prob  # computed on each access
     for k in range(n_outcomes):
         rows.append(mdp.next_state[:, :, k].ravel())
-        data.append(-gamma * mdp.continue_prob[:, :, k].ravel())
+        data.append(-gamma * continue_prob[:, :, k].ravel())
     return sparse.csr_matrix(
         (np.concatenate(data), (np.concatenate(rows), np.tile(columns, n_outcomes + 1))),
         shape=(n_states, n_states * n_actions),

@@ -489,12 +489,15 @@ class TabularMDP:
         expected.setflags(write=False)
         return expected
 
-    @cached_property
+    @property
     def continue_prob(self) -> np.ndarray:
         """Probability of each outcome that continues the episode, shape (S, A, K).
 
         ``prob`` where the outcome does not terminate, 0 where it does: a backup then reads
-        ``R(s, a) + gamma * sum_k continue_prob * V[next_state]`` with no branch.
+        ``R(s, a) + gamma * sum_k continue_prob * V[next_state]`` with no branch. Computed on
+        each access (a new read-only array; keep it if you index it repeatedly), like
+        :attr:`expected_reward`: a cached one would hold 8 more bytes a slot for as long as
+        the model lives.
         """
         weights = np.where(self.terminated, 0.0, self.prob)
         weights.setflags(write=False)
@@ -510,9 +513,13 @@ class TabularMDP:
             for first, chunk in _state_chunks(self.terminated)
         )
 
-    @cached_property
+    @property
     def successor(self) -> np.ndarray:
-        """``next_state`` as int32 (half the bytes per backup), shape (S, A, K)."""
+        """``next_state`` as int32 (half the bytes per backup), shape (S, A, K).
+
+        Computed on each access, like :attr:`continue_prob` (``next_state`` itself for a
+        model of more than 2**31 - 1 states).
+        """
         if self.n_states > np.iinfo(np.int32).max:
             return self.next_state
         successor = self.next_state.astype(np.int32)

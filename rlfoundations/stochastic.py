@@ -60,6 +60,7 @@ def action_values(mdp: TabularMDP, values: np.ndarray, gamma: float) -> np.ndarr
     Outcome by outcome in slot order.
     """
     future = np.zeros((mdp.n_states, mdp.n_actions))
+    continue_prob = mdp.continue_prob  # computed on each access
     for k in range(mdp.max_outcomes):
-        future += mdp.continue_prob[:, :, k] * values[mdp.next_state[:, :, k]]
+        future += continue_prob[:, :, k] * values[mdp.next_state[:, :, k]]
     return masked_rewards(mdp.expected_reward, mdp.action_mask) + gamma * future
