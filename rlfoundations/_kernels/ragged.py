@@ -50,6 +50,7 @@ from rlfoundations._kernels.planning import (
     macqueen_shift,
     non_terminating_states,
     padded,
+    policy_changed,
     policy_iteration_stops,
     public_policy_model,
     record_change,
@@ -935,6 +936,9 @@ def modified_policy_iteration(
     current = padded(values, reward.shape[0])
     following = np.empty_like(current)
     policy = np.zeros(n_states, dtype=np.int64)
+    # The greedy policy's chain, rebuilt when the policy changes.
+    chain = policy_chain(*model, policy)
+    chain_policy = policy.copy()
     for iteration in range(max_iter):
         low, high = serial_sweep(*model, gamma, anchored, current, following, policy)
         current, following = following, current
@@ -944,7 +948,8 @@ def modified_policy_iteration(
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True
         if n_evaluations > 0:
-            chain = policy_chain(*model, policy)
+            if policy_changed(policy, chain_policy):
+                chain = policy_chain(*model, policy)
             for _ in range(n_evaluations):
                 serial_sweep(*chain, gamma, False, current, following, None)
                 current, following = following, current
