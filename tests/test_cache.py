@@ -13,7 +13,9 @@ import numba
 import pytest
 
 import rlfoundations
-from rlfoundations._kernels import _cache
+
+# _jit installs the locator and the locks, as any kernel import does (the lock tests need them).
+from rlfoundations._kernels import _cache, _jit  # noqa: F401
 
 PACKAGE = Path(rlfoundations.__file__).resolve().parent
 
