@@ -13,7 +13,9 @@ import numba
 import pytest
 
 import rlfoundations
-from rlfoundations._kernels import _cache
+
+# _jit installs the locator and the locks, as any kernel import does (the lock tests need them).
+from rlfoundations._kernels import _cache, _jit  # noqa: F401
 
 PACKAGE = Path(rlfoundations.__file__).resolve().parent
 
@@ -273,3 +275,82 @@ def test_caches_of_other_functions_are_not_locked(tmp_path, monkeypatch):
     cache_file.save(("sig", "target"), b"code")
     assert seen == ["free"]
     assert not (ours / _cache.LOCK_NAME).exists()
+
+
+# -- entries that call Numba's threading layer start it when loaded ---------------------------
+# The parallel sweep alone, with runtime bools: caches _sweep_chunks and bellman_sweep.
+PARALLEL_SWEEP_RUN = """
+import json
+
+import numpy as np
+
+import rlfoundations as rlf
+from rlfoundations._kernels import planning
+from rlfoundations._kernels.layout import kernel_model
+
+successor, continue_prob, reward = kernel_model(rlf.problems.forest())
+values, new_values = np.zeros(successor.shape[0] * 8), np.zeros(successor.shape[0] * 8)
+on = bool(np.ones(1)[0])
+print(json.dumps(planning.bellman_sweep(
+    successor, continue_prob, reward, 0.9, on, on, values, new_values
+)))
+"""
+
+FORCED_PARALLEL_RUN = """
+import json
+
+import numpy as np
+
+import rlfoundations as rlf
+from rlfoundations._kernels import drivers
+from rlfoundations._kernels.layout import kernel_model
+
+mdp = rlf.problems.forest()
+values = np.zeros(mdp.n_states)
+done, converged, _ = drivers.value_iteration(
+    kernel_model(mdp), 0.9, 1e-6, True, True, False, 10, values, parallel=True
+)
+print(json.dumps({"done": done, "values": values.tolist()}))
+"""
+
+
+def cache_entry(object_code: bytes, reload_init: list) -> tuple:
+    """An entry shaped as Numba's reduced compile result, with the given machine code."""
+    library = ("probe", "object", (object_code, b"bitcode"))
+    return (library, "fndesc", "environment", "signature", False, (), "", reload_init, ())
+
+
+@pytest.mark.slow
+def test_a_caller_compiled_beside_a_cached_parallel_kernel_loads_in_a_fresh_process(tmp_path):
+    # The second process loads the parallel sweep from the cache and compiles value
+    # iteration around it; Numba saved that without the hook that starts the threading layer,
+    # and the third process, loading it first, crashed (SIGSEGV).
+    tree = PACKAGE.parent
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    run_python(PARALLEL_SWEEP_RUN, tree, env)
+    expected = run_python(FORCED_PARALLEL_RUN, tree, env)
+    got = run_python(FORCED_PARALLEL_RUN, tree, env)
+    assert got == expected
+
+
+def test_an_entry_calling_the_threading_layer_is_saved_with_the_hook_that_starts_it(
+    tmp_path, monkeypatch
+):
+    from numba.core import caching
+    from numba.core.typed_passes import _reload_parfors
+
+    monkeypatch.setattr(_cache, "CACHE_DIRECTORY", tmp_path)
+    cache_file = caching.IndexDataCacheFile(str(tmp_path), "probe-1.py311", "stamp")
+    cache_file.save(("sig", "target"), cache_entry(b"\0do_scheduling_signed\0", []))
+    got = cache_file.load(("sig", "target"))
+    assert list(got[7]) == [_reload_parfors]
+
+
+def test_an_entry_not_calling_the_threading_layer_is_saved_unchanged(tmp_path, monkeypatch):
+    from numba.core import caching
+
+    monkeypatch.setattr(_cache, "CACHE_DIRECTORY", tmp_path)
+    cache_file = caching.IndexDataCacheFile(str(tmp_path), "probe-1.py311", "stamp")
+    entry = cache_entry(b"\0serial_sweep\0", [])
+    cache_file.save(("sig", "target"), entry)
+    assert cache_file.load(("sig", "target")) == entry

@@ -25,6 +25,14 @@ loads. Numba's own cache has no lock: two processes saving different signatures 
 function at once can both pick the same data file, leaving an index entry that points at the
 other's machine code, and the next process to load it crashes (numba/numba#4807, #10128).
 
+An entry whose machine code calls Numba's threading layer must start that layer when it is
+loaded (Numba's ``_reload_parfors`` hook, saved with the entry). Numba forgets the hook of a
+kernel it loads from the cache, so a caller compiled in a process that loaded its parallel
+callee (``bellman_sweep`` -> ``_sweep_chunks``) was saved without it, and the next process
+to load that caller first linked code calling unregistered symbols and crashed
+(numba/numba#8578, #9938). Every entry saved here is therefore given the hook when its
+machine code names a threading-layer symbol (:func:`with_threading_start`).
+
 This module is plain Python (it runs before any kernel is decorated) and uses Numba's cache
 locator and cache file interfaces (``numba.core.caching``), which are private: the supported
 Numba versions are bounded.
@@ -52,6 +60,7 @@ __all__ = [
     "directory_lock",
     "install",
     "source_digest",
+    "with_threading_start",
 ]
 
 #: The directory of the kernel sources whose functions this cache serves.
@@ -233,6 +242,52 @@ def directory_lock(directory: Path | str, exclusive: bool):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+#: The symbols Numba registers when it starts its threading layer
+#: (``numba.np.ufunc.parallel._launch_threads``): machine code that calls one of them cannot
+#: be linked, or runs into a null call, before the layer is started.
+THREADING_SYMBOLS = (
+    b"numba_parallel_for",
+    b"do_scheduling_signed",
+    b"do_scheduling_unsigned",
+    b"allocate_sched",
+    b"deallocate_sched",
+    b"get_num_threads",
+    b"set_num_threads",
+    b"get_thread_id",
+    b"get_sched_size",
+    b"set_parallel_chunksize",
+    b"get_parallel_chunksize",
+)
+
+
+def with_threading_start(data):
+    """``data``, a cache entry about to be saved, given Numba's hook that starts the
+    threading layer when the entry is loaded, if its machine code calls that layer and the
+    hook is missing; any other entry unchanged.
+
+    The entry is Numba's reduced compile result, ``(library, fndesc, environment, signature,
+    objectmode, lifted, type annotation, reload_init, environments)`` with the library as
+    ``(name, "object", (object code, bitcode))``. The hook goes missing when the entry's
+    function was compiled in a process that loaded its parallel callee from the cache (Numba
+    does not restore a loaded library's hooks, so its callers inherit none): loading such an
+    entry first in a fresh process crashed it (numba/numba#8578, #9938).
+    """
+    try:
+        library, reload_init = data[0], list(data[7] or ())
+        _, kind, (object_code, _) = library
+    except (TypeError, ValueError, IndexError, KeyError):
+        return data
+    if kind != "object" or not isinstance(object_code, bytes):
+        return data
+    from numba.core.typed_passes import _reload_parfors
+
+    if _reload_parfors in reload_init:
+        return data
+    if not any(symbol in object_code for symbol in THREADING_SYMBOLS):
+        return data
+    return (*data[:7], [*reload_init, _reload_parfors], *data[8:])
+
+
 def _ours(cache_file) -> bool:
     directory = CACHE_DIRECTORY
     return directory is not None and Path(cache_file._cache_path) == directory
@@ -250,13 +305,26 @@ def _locking(method, exclusive: bool):
     return locked
 
 
+def _with_threading_hook(save):
+    def checked(self, key, data):
+        if _ours(self):
+            data = with_threading_start(data)
+        return save(self, key, data)
+
+    checked.__wrapped__ = save  # type: ignore[attr-defined]
+    return checked
+
+
 def install_locks() -> None:
     """Make Numba's cache file of our directory save under the exclusive lock and load under
-    the shared one (once per process; other functions' caches are left as Numba has them)."""
+    the shared one, and save every entry :func:`with_threading_start` (once per process;
+    other functions' caches are left as Numba has them)."""
     cache_file = caching.IndexDataCacheFile
     for name, exclusive in (("save", True), ("load", False)):
         method = getattr(cache_file, name)
         if not getattr(method, "rlfoundations_lock", False):
+            if name == "save":
+                method = _with_threading_hook(method)
             setattr(cache_file, name, _locking(method, exclusive))
 
 
