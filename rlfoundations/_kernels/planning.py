@@ -175,10 +175,14 @@ def bellman_sweep(successor, continue_prob, reward, gamma, anchored, parallel, v
 def padded(values, n_blocks):
     """A copy of ``values`` padded to ``n_blocks`` whole blocks with copies of its last entry
     (as the model's padding lanes copy the last state)."""
+    # Loops, not slice assignments: an array assigned to a slice compiles Numba's error
+    # message for mismatched shapes (string formatting: seconds of a cold first solve).
     n_states = values.shape[0]
     buffer = np.empty(n_blocks * LANES)
-    buffer[:n_states] = values
-    buffer[n_states:] = values[n_states - 1]
+    for s in range(n_states):
+        buffer[s] = values[s]
+    for s in range(n_states, buffer.shape[0]):
+        buffer[s] = values[n_states - 1]
     return buffer
 
 
