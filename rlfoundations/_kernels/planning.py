@@ -253,7 +253,51 @@ def value_iteration_blocks(
     threshold,
     use_span,
     anchored,
-    gauss_seidel,
+    parallel,
+    max_iter,
+    current,
+    following,
+    values,
+    residuals,
+):
+    """Synchronous (Jacobi) value iteration on padded value buffers for at most ``max_iter``
+    sweeps.
+
+    ``current`` holds the values in, ``following`` is scratch; each sweep writes the other
+    buffer. Stops after the first sweep whose change has span (``use_span``; the end state's
+    change 0 counted where ``anchored``) or sup norm below ``threshold``. Returns (sweeps
+    done, converged, whether the values are now in ``following``), and writes them (the real
+    states) to ``values`` too, moved to the middle of MacQueen's bounds after a span stop
+    where episodes never end. Writes the sup-norm change of every sweep to ``residuals``.
+
+    A kernel of its own, not :func:`gauss_seidel_blocks` with a flag: a Jacobi run then never
+    compiles, links or loads the in-place sweeps.
+    """
+    swapped = False
+    for iteration in range(max_iter):
+        free_low, free_high = bellman_sweep(
+            successor, continue_prob, reward, gamma, False, parallel, current, following
+        )
+        current, following = following, current
+        swapped = not swapped
+        low, high, residual, statistic = sweep_statistics(free_low, free_high, anchored, use_span)
+        residuals[iteration] = residual
+        if statistic < threshold:
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
+            return iteration + 1, True, swapped
+    store_values(current, values, 0.0)
+    return max_iter, False, swapped
+
+
+@kernel
+def gauss_seidel_blocks(
+    successor,
+    continue_prob,
+    reward,
+    gamma,
+    threshold,
+    use_span,
+    anchored,
     parallel,
     progress,
     max_iter,
@@ -262,16 +306,10 @@ def value_iteration_blocks(
     values,
     residuals,
 ):
-    """Value iteration on padded value buffers for at most ``max_iter`` sweeps.
+    """Gauss-Seidel value iteration on padded value buffers for at most ``max_iter`` sweeps,
+    with the buffers, return values and stopping rule of :func:`value_iteration_blocks`.
 
-    ``current`` holds the values in, ``following`` is scratch; a synchronous sweep writes
-    the other buffer. Returns (sweeps done, converged, whether the values are now in
-    ``following``), and writes them (the real states) to ``values`` too, moved to the middle
-    of MacQueen's bounds after a span stop where episodes never end.
-
-    Jacobi: stop after the first sweep whose change has span (``use_span``; the end state's
-    change 0 counted where ``anchored``) or sup norm below ``threshold``. Gauss-Seidel:
-    in-place sweeps, and a synchronous sweep that must pass the same rule (the guarantee is
+    In-place sweeps, and a synchronous sweep that must pass the rule (the guarantee is
     proved for synchronous sweeps) after ``GAUSS_SEIDEL_CHECK_EVERY`` in-place sweeps or once
     one changes no value by ``threshold``. With ``use_span``, a check that fails moves the
     values by MacQueen's midpoint shift ``gamma / (1 - gamma) * mean(min, max)`` of its
@@ -285,15 +323,15 @@ def value_iteration_blocks(
     (``STAGE``) and keeps synchronous sweeps from the first round of in-place sweeps (a short
     probe, then full ones) that did no better, a decision taken from the values alone (the
     same on every run and in the twin).
-    ``progress`` (:func:`value_iteration_progress`) carries the Gauss-Seidel state from one
-    call to the next. Writes the sup-norm change of every sweep to ``residuals``.
+    ``progress`` (:func:`value_iteration_progress`) carries the state from one call to the
+    next. Writes the sup-norm change of every sweep to ``residuals``.
     """
     swapped = False
     # Where episodes never end, the run measures whether in-place sweeps pay (``STAGE``).
-    probing = gauss_seidel and use_span and not anchored
+    probing = use_span and not anchored
     for iteration in range(max_iter):
         stage = progress[STAGE]
-        synchronous = not gauss_seidel or progress[CHECK] != 0.0
+        synchronous = progress[CHECK] != 0.0
         if probing and (stage == FIRST_SWEEP or stage == SECOND_SWEEP or stage == SYNCHRONOUS):
             synchronous = True
         if not synchronous:
@@ -314,8 +352,6 @@ def value_iteration_blocks(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True, swapped
-        if not gauss_seidel:
-            continue
         if probing:
             if stage == FIRST_SWEEP:
                 progress[RATE] = statistic
@@ -351,48 +387,6 @@ def value_iteration_blocks(
         progress[LAST_STATISTIC] = statistic
     store_values(current, values, 0.0)
     return max_iter, False, swapped
-
-
-@kernel
-def value_iteration(
-    successor,
-    continue_prob,
-    reward,
-    gamma,
-    threshold,
-    use_span,
-    anchored,
-    gauss_seidel,
-    parallel,
-    progress,
-    max_iter,
-    values,
-    residuals,
-):
-    """Value iteration from ``values`` (updated in place) for at most ``max_iter`` sweeps:
-    :func:`value_iteration_blocks` on a padded copy. Returns (sweeps done, converged).
-    ``parallel`` is None for serial sweeps (then the parallel sweep is never compiled) or a
-    bool, as :func:`bellman_sweep` takes it."""
-    current = padded(values, successor.shape[0])
-    following = np.empty_like(current)
-    done, converged, _ = value_iteration_blocks(
-        successor,
-        continue_prob,
-        reward,
-        gamma,
-        threshold,
-        use_span,
-        anchored,
-        gauss_seidel,
-        parallel,
-        progress,
-        max_iter,
-        current,
-        following,
-        values,
-        residuals,
-    )
-    return done, converged
 
 
 @inline_kernel
