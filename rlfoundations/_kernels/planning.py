@@ -541,7 +541,7 @@ def policy_model(successor, continue_prob, reward, policy):
     return chain_successor, chain_continue, chain_reward
 
 
-@kernel
+@inline_kernel
 def fill_policy_model(
     successor, continue_prob, reward, policy, chain_successor, chain_continue, chain_reward
 ):
@@ -633,7 +633,7 @@ def evaluate_policy_iterative(
 
 
 # -- exact evaluation, component by component --------------------------------------------------
-@kernel
+@inline_kernel
 def chain_components(chain_successor, chain_continue, n_states):
     """Strongly connected components of the continuing transitions of a chain's first
     ``n_states`` states (Tarjan's algorithm, with an explicit stack instead of recursion).
@@ -707,7 +707,7 @@ def chain_components(chain_successor, chain_continue, n_states):
     return order, start[: n_components + 1], component
 
 
-@kernel
+@inline_kernel
 def solve_dense(matrix, rhs, solution):
     """Solve ``matrix @ solution = rhs`` by Gaussian elimination with partial pivoting
     (overwriting ``matrix`` and ``rhs``). Returns False if a pivot falls below 1e-12."""
@@ -1172,7 +1172,7 @@ def prefer_termination(successor, prob, terminated, q_values, tolerance, policy,
 
 
 # -- certificates --------------------------------------------------------------------------------
-@kernel
+@inline_kernel
 def certificates(
     values, q_values, policy, gamma, anchored, evaluated, rounding, reward_scale, lower, upper
 ):
