@@ -15,6 +15,12 @@ eight states of a block at once with the vector operations of :mod:`.lanes`, eac
 the scalar arithmetic, so results do not depend on the layout or on the thread count. Ties
 between actions go to the lowest index (a strict ``>`` comparison). The chain of a policy has
 the same layout with one action. Inputs are trusted: the Python layer validated them.
+
+A first solve compiles every kernel it calls (seconds each), so the kernels avoid what
+compiles much for nothing: an array assigned to a slice (Numba compiles its shape-mismatch
+message, string formatting and all) is a loop; an array is allocated by ``np.empty`` and
+filled (``np.zeros``, ``np.full`` each compile overloads of their own, per dtype and rank);
+a helper with a single caller is inlined rather than compiled, optimised and linked apart.
 """
 
 from __future__ import annotations
@@ -644,9 +650,11 @@ def chain_components(chain_successor, chain_continue, n_states):
     component of ``s``.
     """
     n_outcomes = chain_successor.shape[2]
-    index = np.full(n_states, -1, dtype=np.int64)
+    index = np.empty(n_states, dtype=np.int64)
+    index[:] = -1
     low = np.empty(n_states, dtype=np.int64)
-    on_stack = np.zeros(n_states, dtype=np.bool_)
+    on_stack = np.empty(n_states, dtype=np.bool_)
+    on_stack[:] = False
     stack = np.empty(n_states, dtype=np.int64)
     path = np.empty(n_states, dtype=np.int64)
     next_outcome = np.empty(n_states, dtype=np.int64)
@@ -774,7 +782,8 @@ def evaluate_chain(chain_successor, chain_continue, chain_reward, gamma, values)
             continue
         for i in range(size):
             position[order[first + i]] = i
-        matrix = np.zeros((size, size))
+        matrix = np.empty((size, size))
+        matrix[:, :] = 0.0
         rhs = np.empty(size)
         for i in range(size):
             s = order[first + i]
@@ -1056,7 +1065,8 @@ def non_terminating_states(successor, prob, terminated, policy):
     """
     n_states = successor.shape[0]
     n_outcomes = successor.shape[2]
-    can_end = np.zeros(n_states, dtype=np.bool_)
+    can_end = np.empty(n_states, dtype=np.bool_)
+    can_end[:] = False
     for s in range(n_states):
         a = policy[s]
         for k in range(n_outcomes):
