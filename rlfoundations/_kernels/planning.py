@@ -20,7 +20,8 @@ A first solve compiles every kernel it calls (seconds each), so the kernels avoi
 compiles much for nothing: an array assigned to a slice (Numba compiles its shape-mismatch
 message, string formatting and all) is a loop; an array is allocated by ``np.empty`` and
 filled (``np.zeros``, ``np.full`` each compile overloads of their own, per dtype and rank);
-a helper with a single caller is inlined rather than compiled, optimised and linked apart.
+a helper of one or two kernels is inlined rather than compiled, optimised and linked
+apart (each kernel a caller links is optimised and compiled to machine code again in it).
 """
 
 from __future__ import annotations
@@ -1182,7 +1183,7 @@ def prefer_termination(successor, prob, terminated, q_values, tolerance, policy,
 
 
 # -- certificates --------------------------------------------------------------------------------
-@inline_kernel
+@kernel
 def certificates(
     values, q_values, policy, gamma, anchored, evaluated, rounding, reward_scale, lower, upper
 ):
@@ -1243,32 +1244,3 @@ def certificates(
             upper[s] = own[s] + scale * own_high + own_margin
         suboptimality = max(suboptimality, optimal_upper - policy_lower)
     return suboptimality
-
-
-@kernel
-def greedy_certified(
-    successor,
-    continue_prob,
-    reward,
-    gamma,
-    values,
-    q_values,
-    policy,
-    anchored,
-    rounding,
-    reward_scale,
-    lower,
-    upper,
-):
-    """:func:`greedy` then :func:`certificates` (of a solver, gamma < 1) in one call: the
-    small models' solves pay one kernel dispatch for both. Returns (suboptimality, whether
-    every value is finite)."""
-    greedy(successor, continue_prob, reward, gamma, values, q_values, policy)
-    suboptimality = certificates(
-        values, q_values, policy, gamma, anchored, 0, rounding, reward_scale, lower, upper
-    )
-    finite = True
-    for s in range(values.shape[0]):
-        if not np.isfinite(values[s]):
-            finite = False
-    return suboptimality, finite
