@@ -599,7 +599,6 @@ def evaluate_chain_iterative(
 ):
     """Iterate ``V <- T_pi V`` on a chain from ``values`` (in place) until the sup-norm change
     is below ``threshold``. Returns (sweeps done, converged)."""
-    n_states = values.shape[0]
     current = padded(values, chain_successor.shape[0])
     following = np.empty_like(current)
     for iteration in range(max_iter):
@@ -609,9 +608,9 @@ def evaluate_chain_iterative(
         current, following = following, current
         residuals[iteration] = max(high, -low)
         if residuals[iteration] < threshold:
-            values[:] = current[:n_states]
+            store_values(current, values, 0.0)
             return iteration + 1, True
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
 
 
@@ -825,7 +824,6 @@ def evaluate_chain_bounded(
     span (``use_span``) or sup norm below ``threshold``; after a span stop the values move to
     the middle of MacQueen's bounds on ``V^pi`` (see :func:`macqueen_shift`), so they are
     within ``gamma / (1 - gamma) * threshold / 2`` of it. Returns (sweeps done, converged)."""
-    n_states = values.shape[0]
     current = padded(values, chain_successor.shape[0])
     following = np.empty_like(current)
     for iteration in range(max_iter):
@@ -837,7 +835,7 @@ def evaluate_chain_bounded(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
 
 
@@ -987,7 +985,8 @@ def policy_changed(policy, previous):
     """Whether ``policy`` differs from ``previous``; copies it into ``previous`` if so."""
     for s in range(policy.shape[0]):
         if policy[s] != previous[s]:
-            previous[:] = policy
+            for t in range(policy.shape[0]):
+                previous[t] = policy[t]
             return True
     return False
 
@@ -1051,7 +1050,7 @@ def modified_policy_iteration(
                     following,
                 )
                 current, following = following, current
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
 
 
@@ -1117,7 +1116,8 @@ def proper_policy(successor, prob, terminated, allowed):
     changed = True
     while changed:
         changed = False
-        previous[:] = handled
+        for s in range(n_states):
+            previous[s] = handled[s]
         for s in range(n_states):
             if handled[s]:
                 continue
@@ -1157,7 +1157,8 @@ def prefer_termination(successor, prob, terminated, q_values, tolerance, policy,
     changed = True
     while changed:
         changed = False
-        previous[:] = handled
+        for s in range(n_states):
+            previous[s] = handled[s]
         for s in range(n_states):
             if handled[s]:
                 continue

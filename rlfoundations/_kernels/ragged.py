@@ -637,7 +637,6 @@ def evaluate_chain_bounded(
     (:func:`policy_chain`), writing the sup-norm change of each sweep to ``residuals``: with
     neither ``use_span`` nor ``anchored`` it is
     :func:`rlfoundations._kernels.planning.evaluate_chain_iterative` too."""
-    n_states = values.shape[0]
     current = padded(values, reward.shape[0])
     following = np.empty_like(current)
     for iteration in range(max_iter):
@@ -661,7 +660,7 @@ def evaluate_chain_bounded(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
 
 
@@ -863,5 +862,5 @@ def modified_policy_iteration(
             for _ in range(n_evaluations):
                 serial_sweep(*chain, gamma, False, current, following, None)
                 current, following = following, current
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
