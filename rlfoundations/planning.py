@@ -262,15 +262,29 @@ def _greedy_result(
     non_terminating = None
     # Either layout gives the same bits (rlfoundations._kernels.ragged).
     model = _kernel_model(mdp, ragged=True)
-    # Two kernel calls, not one kernel calling both: greedy is a kernel of its own anyway
-    # (policy evaluation calls it), and a caller would compile and optimise it once more.
-    _drivers.layout_kernels(model).greedy(*model, gamma, values, q_values, policy)
-    if gamma >= 1.0:
+    if gamma < 1.0:
+        lower, upper = np.empty(mdp.n_states), np.empty(mdp.n_states)
+        suboptimality, finite = _drivers.layout_kernels(model).greedy_certified(
+            *model,
+            gamma,
+            values,
+            q_values,
+            policy,
+            mdp.can_terminate,
+            CERTIFICATE_ROUNDING,
+            _reward_scales(mdp)[0],
+            lower,
+            upper,
+        )
+        if not finite:
+            _check_finite(values, method)
+    else:
+        _drivers.layout_kernels(model).greedy(*model, gamma, values, q_values, policy)
         non_terminating = _prefer_termination(mdp, gamma, q_values, policy, tolerance)
         if non_terminating.any():
             _warn_non_terminating(non_terminating, "the greedy policy")
-    finite = _check_finite(values, method)
-    lower, upper, suboptimality = _certificates(mdp, gamma, values, q_values, policy)
+        finite = _check_finite(values, method)
+        lower, upper, suboptimality = _certificates(mdp, gamma, values, q_values, policy)
     if finite and not converged:
         warnings.warn(
             f"{method} stopped at max_iter={iterations} before meeting its stopping rule "

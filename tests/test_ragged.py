@@ -173,11 +173,10 @@ def test_ragged_greedy_and_certificates_equal_the_block_kernels_to_the_bit(
         q_values = np.empty((mdp.n_states, mdp.n_actions))
         policy = np.empty(mdp.n_states, dtype=np.int64)
         lower, upper = np.empty(mdp.n_states), np.empty(mdp.n_states)
-        module.greedy(*model, gamma, values, q_values, policy)
-        bound = kernels.certificates(
-            values, q_values, policy, gamma, mdp.can_terminate, 0, 2.0**-40, 1.0, lower, upper
+        bound = module.greedy_certified(
+            *model, gamma, values, q_values, policy, mdp.can_terminate, 2.0**-40, 1.0, lower, upper
         )
-        outputs.append((q_values, policy, lower, upper, np.array(bound)))
+        outputs.append((q_values, policy, lower, upper, np.array(bound[0])))
     for got, expected in zip(*outputs, strict=True):
         assert_bits_equal(got, expected)
 

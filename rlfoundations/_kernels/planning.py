@@ -1184,7 +1184,7 @@ def prefer_termination(successor, prob, terminated, q_values, tolerance, policy,
 
 
 # -- certificates --------------------------------------------------------------------------------
-@kernel
+@inline_kernel
 def certificates(
     values, q_values, policy, gamma, anchored, evaluated, rounding, reward_scale, lower, upper
 ):
@@ -1245,3 +1245,32 @@ def certificates(
             upper[s] = own[s] + scale * own_high + own_margin
         suboptimality = max(suboptimality, optimal_upper - policy_lower)
     return suboptimality
+
+
+@kernel
+def greedy_certified(
+    successor,
+    continue_prob,
+    reward,
+    gamma,
+    values,
+    q_values,
+    policy,
+    anchored,
+    rounding,
+    reward_scale,
+    lower,
+    upper,
+):
+    """:func:`greedy` then :func:`certificates` (of a solver, gamma < 1) in one call: the
+    small models' solves pay one kernel dispatch for both. Returns (suboptimality, whether
+    every value is finite)."""
+    greedy(successor, continue_prob, reward, gamma, values, q_values, policy)
+    suboptimality = certificates(
+        values, q_values, policy, gamma, anchored, 0, rounding, reward_scale, lower, upper
+    )
+    finite = True
+    for s in range(values.shape[0]):
+        if not np.isfinite(values[s]):
+            finite = False
+    return suboptimality, finite

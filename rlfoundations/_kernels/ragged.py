@@ -45,6 +45,7 @@ from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, 
 from rlfoundations._kernels.lanes import LANES
 from rlfoundations._kernels.planning import (
     CHUNK_BLOCKS,
+    certificates,
     evaluate_chain,
     macqueen_shift,
     non_terminating_states,
@@ -67,6 +68,7 @@ __all__ = [
     "evaluate_chain_bounded",
     "evaluate_policy_iterative",
     "greedy",
+    "greedy_certified",
     "improve_policy_gap",
     "modified_policy_iteration",
     "policy_chain",
@@ -511,6 +513,49 @@ def greedy(
         lanes.store(row, 0, action)
         for lane in range(n_lanes):
             policy[first + lane] = int(row[lane])
+
+
+@kernel
+def greedy_certified(
+    start,
+    successor,
+    continue_prob,
+    reward,
+    overflow_start,
+    overflow_successor,
+    overflow_continue,
+    gamma,
+    values,
+    q_values,
+    policy,
+    anchored,
+    rounding,
+    reward_scale,
+    lower,
+    upper,
+):
+    """:func:`rlfoundations._kernels.planning.greedy_certified` on the ragged layout."""
+    greedy(
+        start,
+        successor,
+        continue_prob,
+        reward,
+        overflow_start,
+        overflow_successor,
+        overflow_continue,
+        gamma,
+        values,
+        q_values,
+        policy,
+    )
+    suboptimality = certificates(
+        values, q_values, policy, gamma, anchored, 0, rounding, reward_scale, lower, upper
+    )
+    finite = True
+    for s in range(values.shape[0]):
+        if not np.isfinite(values[s]):
+            finite = False
+    return suboptimality, finite
 
 
 # -- a policy's chain ----------------------------------------------------------------------------
