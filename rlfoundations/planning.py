@@ -369,7 +369,8 @@ def value_iteration(
 
     Notes
     -----
-    Kernel: :func:`rlfoundations._kernels.planning.value_iteration`. The stopping rules are in
+    Kernels: :func:`rlfoundations._kernels.planning.value_iteration_blocks` and
+    :func:`rlfoundations._kernels.planning.gauss_seidel_blocks`. The stopping rules are in
     the module docstring. Exact solvers ignore ``mdp.max_episode_steps``: they solve the
     infinite-horizon problem, where only ``terminated`` transitions end an episode.
 

@@ -173,15 +173,19 @@ def value_iteration(
     parallel=None,
 ):
     """Run the value iteration kernel of ``model``'s layout to its stopping rule or
-    ``max_iter`` sweeps: :func:`rlfoundations._kernels.planning.value_iteration` on the block
-    layout (``kernel_model(mdp)``), :func:`rlfoundations._kernels.ragged.value_iteration` on
+    ``max_iter`` sweeps: :func:`rlfoundations._kernels.planning.value_iteration_blocks` (or
+    :func:`~rlfoundations._kernels.planning.gauss_seidel_blocks`) on the block layout
+    (``kernel_model(mdp)``), :func:`rlfoundations._kernels.ragged.value_iteration_blocks` on
     a :class:`~.ragged.RaggedModel` (synchronous sweeps only). With ``history`` (a list),
     one sweep per call, appending a copy of the values after each. ``parallel`` forces the
     synchronous sweeps onto all threads (True) or one (False); None decides
     (:class:`ThreadChoice`, for large models, without ``history``).
     Returns (sweeps done, converged, residuals)."""
-    settings = (gamma, threshold, use_span, anchored, gauss_seidel)
-    progress = kernels.value_iteration_progress()
+    if gauss_seidel and isinstance(model, ragged.RaggedModel):
+        raise ValueError("Gauss-Seidel sweeps read the block layout, not a ragged one")
+    settings = (gamma, threshold, use_span, anchored)
+    # Only Gauss-Seidel runs carry progress from call to call (None: a Jacobi run).
+    progress = kernels.value_iteration_progress() if gauss_seidel else None
     # Gauss-Seidel runs decide too: their in-place sweeps are serial, their synchronous ones
     # (checks, and every sweep of a run that keeps them) take the threads chosen.
     decide = parallel is None and history is None and use_parallel(model[1])
@@ -206,38 +210,54 @@ def value_iteration(
 
 
 @plain_python
-def _value_iteration_call(model, settings, parallel, progress, sweeps, values, buffer):
-    """One call of the value iteration kernel of ``model``'s layout."""
+def padded_values(model, values):
+    """A copy of ``values`` padded to the whole blocks of ``model``'s layout with copies of
+    the last state's value (as the layout's padding lanes copy the last state)."""
+    reward = model.reward if isinstance(model, ragged.RaggedModel) else model[2]
+    current = np.empty(reward.shape[0] * reward.shape[-1])
+    current[: values.shape[0]] = values
+    current[values.shape[0] :] = values[-1]
+    return current
+
+
+@plain_python
+def _value_iteration_blocks(
+    model, settings, parallel, progress, sweeps, current, following, values, buffer
+):
+    """One call of the value iteration kernel of ``model``'s layout on padded buffers:
+    Gauss-Seidel when given its ``progress``, else Jacobi. Returns (sweeps done, converged,
+    whether the values are now in ``following``)."""
     if isinstance(model, ragged.RaggedModel):
-        gamma, threshold, use_span, anchored, gauss_seidel = settings
-        if gauss_seidel:
-            raise ValueError("Gauss-Seidel sweeps read the block layout, not a ragged one")
-        return ragged.value_iteration(
-            *model, gamma, threshold, use_span, anchored, parallel, sweeps, values, buffer
+        return ragged.value_iteration_blocks(
+            *model, *settings, parallel, sweeps, current, following, values, buffer
         )
-    return kernels.value_iteration(*model, *settings, parallel, progress, sweeps, values, buffer)
+    if progress is not None:
+        return kernels.gauss_seidel_blocks(
+            *model, *settings, parallel, progress, sweeps, current, following, values, buffer
+        )
+    return kernels.value_iteration_blocks(
+        *model, *settings, parallel, sweeps, current, following, values, buffer
+    )
+
+
+@plain_python
+def _value_iteration_call(model, settings, parallel, progress, sweeps, values, buffer):
+    """One call of the value iteration kernel of ``model``'s layout from ``values`` (updated
+    in place) on a padded copy; returns (sweeps done, converged)."""
+    current = padded_values(model, values)
+    done, converged, _ = _value_iteration_blocks(
+        model, settings, parallel, progress, sweeps, current, np.empty_like(current), values, buffer
+    )
+    return done, converged
 
 
 @plain_python
 def _value_iteration_timed(model, settings, progress, max_iter, values):
     """Value iteration in timed kernel calls on one padded pair of value buffers, each call
     on the threads :class:`ThreadChoice` picks."""
-    is_ragged = isinstance(model, ragged.RaggedModel)
-    n_blocks = model[3 if is_ragged else 2].shape[0]
-    current = np.empty(n_blocks * model[3 if is_ragged else 2].shape[-1])
-    current[: values.shape[0]] = values
-    current[values.shape[0] :] = values[-1]
+    current = padded_values(model, values)
     following = np.empty_like(current)
     choice = ThreadChoice(cores_busy())
-
-    def call(parallel, chunk, buffer):
-        if is_ragged:
-            return ragged.value_iteration_blocks(
-                *model, *settings[:4], parallel, chunk, current, following, values, buffer
-            )
-        return kernels.value_iteration_blocks(
-            *model, *settings, parallel, progress, chunk, current, following, values, buffer
-        )
 
     def run(buffer, sweeps):
         nonlocal current, following
@@ -246,7 +266,17 @@ def _value_iteration_timed(model, settings, progress, max_iter, values):
             parallel, chunk = choice.next_chunk()
             chunk = min(chunk, sweeps - done)
             start = time.perf_counter()
-            taken, converged, swapped = call(parallel, chunk, buffer[done:])
+            taken, converged, swapped = _value_iteration_blocks(
+                model,
+                settings,
+                parallel,
+                progress,
+                chunk,
+                current,
+                following,
+                values,
+                buffer[done:],
+            )
             choice.record(parallel, taken, time.perf_counter() - start)
             done += taken
             if swapped:

@@ -15,6 +15,13 @@ eight states of a block at once with the vector operations of :mod:`.lanes`, eac
 the scalar arithmetic, so results do not depend on the layout or on the thread count. Ties
 between actions go to the lowest index (a strict ``>`` comparison). The chain of a policy has
 the same layout with one action. Inputs are trusted: the Python layer validated them.
+
+A first solve compiles every kernel it calls (seconds each), so the kernels avoid what
+compiles much for nothing: an array assigned to a slice (Numba compiles its shape-mismatch
+message, string formatting and all) is a loop; an array is allocated by ``np.empty`` and
+filled (``np.zeros``, ``np.full`` each compile overloads of their own, per dtype and rank);
+a helper of one or two kernels is inlined rather than compiled, optimised and linked
+apart (each kernel a caller links is optimised and compiled to machine code again in it).
 """
 
 from __future__ import annotations
@@ -175,10 +182,14 @@ def bellman_sweep(successor, continue_prob, reward, gamma, anchored, parallel, v
 def padded(values, n_blocks):
     """A copy of ``values`` padded to ``n_blocks`` whole blocks with copies of its last entry
     (as the model's padding lanes copy the last state)."""
+    # Loops, not slice assignments: an array assigned to a slice compiles Numba's error
+    # message for mismatched shapes (string formatting: seconds of a cold first solve).
     n_states = values.shape[0]
     buffer = np.empty(n_blocks * LANES)
-    buffer[:n_states] = values
-    buffer[n_states:] = values[n_states - 1]
+    for s in range(n_states):
+        buffer[s] = values[s]
+    for s in range(n_states, buffer.shape[0]):
+        buffer[s] = values[n_states - 1]
     return buffer
 
 
@@ -249,7 +260,51 @@ def value_iteration_blocks(
     threshold,
     use_span,
     anchored,
-    gauss_seidel,
+    parallel,
+    max_iter,
+    current,
+    following,
+    values,
+    residuals,
+):
+    """Synchronous (Jacobi) value iteration on padded value buffers for at most ``max_iter``
+    sweeps.
+
+    ``current`` holds the values in, ``following`` is scratch; each sweep writes the other
+    buffer. Stops after the first sweep whose change has span (``use_span``; the end state's
+    change 0 counted where ``anchored``) or sup norm below ``threshold``. Returns (sweeps
+    done, converged, whether the values are now in ``following``), and writes them (the real
+    states) to ``values`` too, moved to the middle of MacQueen's bounds after a span stop
+    where episodes never end. Writes the sup-norm change of every sweep to ``residuals``.
+
+    A kernel of its own, not :func:`gauss_seidel_blocks` with a flag: a Jacobi run then never
+    compiles, links or loads the in-place sweeps.
+    """
+    swapped = False
+    for iteration in range(max_iter):
+        free_low, free_high = bellman_sweep(
+            successor, continue_prob, reward, gamma, False, parallel, current, following
+        )
+        current, following = following, current
+        swapped = not swapped
+        low, high, residual, statistic = sweep_statistics(free_low, free_high, anchored, use_span)
+        residuals[iteration] = residual
+        if statistic < threshold:
+            store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
+            return iteration + 1, True, swapped
+    store_values(current, values, 0.0)
+    return max_iter, False, swapped
+
+
+@kernel
+def gauss_seidel_blocks(
+    successor,
+    continue_prob,
+    reward,
+    gamma,
+    threshold,
+    use_span,
+    anchored,
     parallel,
     progress,
     max_iter,
@@ -258,16 +313,10 @@ def value_iteration_blocks(
     values,
     residuals,
 ):
-    """Value iteration on padded value buffers for at most ``max_iter`` sweeps.
+    """Gauss-Seidel value iteration on padded value buffers for at most ``max_iter`` sweeps,
+    with the buffers, return values and stopping rule of :func:`value_iteration_blocks`.
 
-    ``current`` holds the values in, ``following`` is scratch; a synchronous sweep writes
-    the other buffer. Returns (sweeps done, converged, whether the values are now in
-    ``following``), and writes them (the real states) to ``values`` too, moved to the middle
-    of MacQueen's bounds after a span stop where episodes never end.
-
-    Jacobi: stop after the first sweep whose change has span (``use_span``; the end state's
-    change 0 counted where ``anchored``) or sup norm below ``threshold``. Gauss-Seidel:
-    in-place sweeps, and a synchronous sweep that must pass the same rule (the guarantee is
+    In-place sweeps, and a synchronous sweep that must pass the rule (the guarantee is
     proved for synchronous sweeps) after ``GAUSS_SEIDEL_CHECK_EVERY`` in-place sweeps or once
     one changes no value by ``threshold``. With ``use_span``, a check that fails moves the
     values by MacQueen's midpoint shift ``gamma / (1 - gamma) * mean(min, max)`` of its
@@ -281,15 +330,15 @@ def value_iteration_blocks(
     (``STAGE``) and keeps synchronous sweeps from the first round of in-place sweeps (a short
     probe, then full ones) that did no better, a decision taken from the values alone (the
     same on every run and in the twin).
-    ``progress`` (:func:`value_iteration_progress`) carries the Gauss-Seidel state from one
-    call to the next. Writes the sup-norm change of every sweep to ``residuals``.
+    ``progress`` (:func:`value_iteration_progress`) carries the state from one call to the
+    next. Writes the sup-norm change of every sweep to ``residuals``.
     """
     swapped = False
     # Where episodes never end, the run measures whether in-place sweeps pay (``STAGE``).
-    probing = gauss_seidel and use_span and not anchored
+    probing = use_span and not anchored
     for iteration in range(max_iter):
         stage = progress[STAGE]
-        synchronous = not gauss_seidel or progress[CHECK] != 0.0
+        synchronous = progress[CHECK] != 0.0
         if probing and (stage == FIRST_SWEEP or stage == SECOND_SWEEP or stage == SYNCHRONOUS):
             synchronous = True
         if not synchronous:
@@ -310,8 +359,6 @@ def value_iteration_blocks(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True, swapped
-        if not gauss_seidel:
-            continue
         if probing:
             if stage == FIRST_SWEEP:
                 progress[RATE] = statistic
@@ -347,48 +394,6 @@ def value_iteration_blocks(
         progress[LAST_STATISTIC] = statistic
     store_values(current, values, 0.0)
     return max_iter, False, swapped
-
-
-@kernel
-def value_iteration(
-    successor,
-    continue_prob,
-    reward,
-    gamma,
-    threshold,
-    use_span,
-    anchored,
-    gauss_seidel,
-    parallel,
-    progress,
-    max_iter,
-    values,
-    residuals,
-):
-    """Value iteration from ``values`` (updated in place) for at most ``max_iter`` sweeps:
-    :func:`value_iteration_blocks` on a padded copy. Returns (sweeps done, converged).
-    ``parallel`` is None for serial sweeps (then the parallel sweep is never compiled) or a
-    bool, as :func:`bellman_sweep` takes it."""
-    current = padded(values, successor.shape[0])
-    following = np.empty_like(current)
-    done, converged, _ = value_iteration_blocks(
-        successor,
-        continue_prob,
-        reward,
-        gamma,
-        threshold,
-        use_span,
-        anchored,
-        gauss_seidel,
-        parallel,
-        progress,
-        max_iter,
-        current,
-        following,
-        values,
-        residuals,
-    )
-    return done, converged
 
 
 @inline_kernel
@@ -543,7 +548,7 @@ def policy_model(successor, continue_prob, reward, policy):
     return chain_successor, chain_continue, chain_reward
 
 
-@kernel
+@inline_kernel
 def fill_policy_model(
     successor, continue_prob, reward, policy, chain_successor, chain_continue, chain_reward
 ):
@@ -594,7 +599,6 @@ def evaluate_chain_iterative(
 ):
     """Iterate ``V <- T_pi V`` on a chain from ``values`` (in place) until the sup-norm change
     is below ``threshold``. Returns (sweeps done, converged)."""
-    n_states = values.shape[0]
     current = padded(values, chain_successor.shape[0])
     following = np.empty_like(current)
     for iteration in range(max_iter):
@@ -604,9 +608,9 @@ def evaluate_chain_iterative(
         current, following = following, current
         residuals[iteration] = max(high, -low)
         if residuals[iteration] < threshold:
-            values[:] = current[:n_states]
+            store_values(current, values, 0.0)
             return iteration + 1, True
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
 
 
@@ -635,7 +639,7 @@ def evaluate_policy_iterative(
 
 
 # -- exact evaluation, component by component --------------------------------------------------
-@kernel
+@inline_kernel
 def chain_components(chain_successor, chain_continue, n_states):
     """Strongly connected components of the continuing transitions of a chain's first
     ``n_states`` states (Tarjan's algorithm, with an explicit stack instead of recursion).
@@ -646,9 +650,11 @@ def chain_components(chain_successor, chain_continue, n_states):
     component of ``s``.
     """
     n_outcomes = chain_successor.shape[2]
-    index = np.full(n_states, -1, dtype=np.int64)
+    index = np.empty(n_states, dtype=np.int64)
+    index[:] = -1
     low = np.empty(n_states, dtype=np.int64)
-    on_stack = np.zeros(n_states, dtype=np.bool_)
+    on_stack = np.empty(n_states, dtype=np.bool_)
+    on_stack[:] = False
     stack = np.empty(n_states, dtype=np.int64)
     path = np.empty(n_states, dtype=np.int64)
     next_outcome = np.empty(n_states, dtype=np.int64)
@@ -709,7 +715,7 @@ def chain_components(chain_successor, chain_continue, n_states):
     return order, start[: n_components + 1], component
 
 
-@kernel
+@inline_kernel
 def solve_dense(matrix, rhs, solution):
     """Solve ``matrix @ solution = rhs`` by Gaussian elimination with partial pivoting
     (overwriting ``matrix`` and ``rhs``). Returns False if a pivot falls below 1e-12."""
@@ -776,7 +782,8 @@ def evaluate_chain(chain_successor, chain_continue, chain_reward, gamma, values)
             continue
         for i in range(size):
             position[order[first + i]] = i
-        matrix = np.zeros((size, size))
+        matrix = np.empty((size, size))
+        matrix[:, :] = 0.0
         rhs = np.empty(size)
         for i in range(size):
             s = order[first + i]
@@ -817,7 +824,6 @@ def evaluate_chain_bounded(
     span (``use_span``) or sup norm below ``threshold``; after a span stop the values move to
     the middle of MacQueen's bounds on ``V^pi`` (see :func:`macqueen_shift`), so they are
     within ``gamma / (1 - gamma) * threshold / 2`` of it. Returns (sweeps done, converged)."""
-    n_states = values.shape[0]
     current = padded(values, chain_successor.shape[0])
     following = np.empty_like(current)
     for iteration in range(max_iter):
@@ -829,7 +835,7 @@ def evaluate_chain_bounded(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
 
 
@@ -979,7 +985,8 @@ def policy_changed(policy, previous):
     """Whether ``policy`` differs from ``previous``; copies it into ``previous`` if so."""
     for s in range(policy.shape[0]):
         if policy[s] != previous[s]:
-            previous[:] = policy
+            for t in range(policy.shape[0]):
+                previous[t] = policy[t]
             return True
     return False
 
@@ -1043,7 +1050,7 @@ def modified_policy_iteration(
                     following,
                 )
                 current, following = following, current
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
 
 
@@ -1058,7 +1065,8 @@ def non_terminating_states(successor, prob, terminated, policy):
     """
     n_states = successor.shape[0]
     n_outcomes = successor.shape[2]
-    can_end = np.zeros(n_states, dtype=np.bool_)
+    can_end = np.empty(n_states, dtype=np.bool_)
+    can_end[:] = False
     for s in range(n_states):
         a = policy[s]
         for k in range(n_outcomes):
@@ -1108,7 +1116,8 @@ def proper_policy(successor, prob, terminated, allowed):
     changed = True
     while changed:
         changed = False
-        previous[:] = handled
+        for s in range(n_states):
+            previous[s] = handled[s]
         for s in range(n_states):
             if handled[s]:
                 continue
@@ -1148,7 +1157,8 @@ def prefer_termination(successor, prob, terminated, q_values, tolerance, policy,
     changed = True
     while changed:
         changed = False
-        previous[:] = handled
+        for s in range(n_states):
+            previous[s] = handled[s]
         for s in range(n_states):
             if handled[s]:
                 continue
@@ -1174,7 +1184,7 @@ def prefer_termination(successor, prob, terminated, q_values, tolerance, policy,
 
 
 # -- certificates --------------------------------------------------------------------------------
-@kernel
+@inline_kernel
 def certificates(
     values, q_values, policy, gamma, anchored, evaluated, rounding, reward_scale, lower, upper
 ):

@@ -74,7 +74,6 @@ __all__ = [
     "policy_chain",
     "policy_iteration",
     "serial_sweep",
-    "value_iteration",
     "value_iteration_blocks",
 ]
 
@@ -430,10 +429,10 @@ def value_iteration_blocks(
     values,
     residuals,
 ):
-    """Synchronous (Jacobi) value iteration on the ragged layout:
-    :func:`rlfoundations._kernels.planning.value_iteration_blocks` without its Gauss-Seidel
-    branch (Gauss-Seidel sweeps read the block layout). Returns (sweeps done, converged,
-    whether the values are now in ``following``)."""
+    """Synchronous (Jacobi) value iteration:
+    :func:`rlfoundations._kernels.planning.value_iteration_blocks` on the ragged layout
+    (Gauss-Seidel sweeps read the block layout). Returns (sweeps done, converged, whether
+    the values are now in ``following``)."""
     swapped = False
     for iteration in range(max_iter):
         free_low, free_high = bellman_sweep(
@@ -459,50 +458,6 @@ def value_iteration_blocks(
             return iteration + 1, True, swapped
     store_values(current, values, 0.0)
     return max_iter, False, swapped
-
-
-@kernel
-def value_iteration(
-    start,
-    successor,
-    continue_prob,
-    reward,
-    overflow_start,
-    overflow_successor,
-    overflow_continue,
-    gamma,
-    threshold,
-    use_span,
-    anchored,
-    parallel,
-    max_iter,
-    values,
-    residuals,
-):
-    """:func:`value_iteration_blocks` from ``values`` (updated in place) on a padded copy.
-    Returns (sweeps done, converged)."""
-    current = padded(values, reward.shape[0])
-    following = np.empty_like(current)
-    done, converged, _ = value_iteration_blocks(
-        start,
-        successor,
-        continue_prob,
-        reward,
-        overflow_start,
-        overflow_successor,
-        overflow_continue,
-        gamma,
-        threshold,
-        use_span,
-        anchored,
-        parallel,
-        max_iter,
-        current,
-        following,
-        values,
-        residuals,
-    )
-    return done, converged
 
 
 # -- greedy policies -----------------------------------------------------------------------------
@@ -727,7 +682,6 @@ def evaluate_chain_bounded(
     (:func:`policy_chain`), writing the sup-norm change of each sweep to ``residuals``: with
     neither ``use_span`` nor ``anchored`` it is
     :func:`rlfoundations._kernels.planning.evaluate_chain_iterative` too."""
-    n_states = values.shape[0]
     current = padded(values, reward.shape[0])
     following = np.empty_like(current)
     for iteration in range(max_iter):
@@ -751,7 +705,7 @@ def evaluate_chain_bounded(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
 
 
@@ -953,5 +907,5 @@ def modified_policy_iteration(
             for _ in range(n_evaluations):
                 serial_sweep(*chain, gamma, False, current, following, None)
                 current, following = following, current
-    values[:] = current[:n_states]
+    store_values(current, values, 0.0)
     return max_iter, False
