@@ -184,8 +184,13 @@ def value_iteration(
     if gauss_seidel and isinstance(model, ragged.RaggedModel):
         raise ValueError("Gauss-Seidel sweeps read the block layout, not a ragged one")
     settings = (gamma, threshold, use_span, anchored)
-    # Only Gauss-Seidel runs carry progress from call to call (None: a Jacobi run).
-    progress = kernels.value_iteration_progress() if gauss_seidel else None
+    # Only Gauss-Seidel runs carry progress from call to call (None: a Jacobi run), with room
+    # for the values a shift moved (padded to whole blocks): see the kernel.
+    progress = (
+        kernels.value_iteration_progress(model[2].shape[0] * model[2].shape[-1])
+        if gauss_seidel
+        else None
+    )
     # Gauss-Seidel runs decide too: their in-place sweeps are serial, their synchronous ones
     # (checks, and every sweep of a run that keeps them) take the threads chosen.
     decide = parallel is None and history is None and use_parallel(model[1])

@@ -271,13 +271,10 @@ def macqueen_midpoint(values: list, changes: list, gamma: float) -> list:
     return [value + shift for value in values]
 
 
-def shifted(values: list, changes: list, gamma: float) -> tuple[list, float]:
-    """Every value plus gamma / (1 - gamma) * (min + max) / 2 of ``changes`` (MacQueen).
-
-    Returns the values and that shift.
-    """
+def shifted(values: list, changes: list, gamma: float) -> list:
+    """Every value plus gamma / (1 - gamma) * (min + max) / 2 of ``changes`` (MacQueen)."""
     shift = gamma / (1.0 - gamma) * (0.5 * (min(changes) + max(changes)))
-    return [value + shift for value in values], shift
+    return [value + shift for value in values]
 
 
 def value_iteration(
@@ -302,7 +299,7 @@ def value_iteration(
     residuals = []
     converged = False
     # Gauss-Seidel: in-place sweeps, checked by a synchronous sweep every few of them.
-    check, since_check, shifting, last_statistic, last_shift = False, 0, True, math.inf, 0.0
+    check, since_check, shifting, last_statistic, saved = False, 0, True, math.inf, values
     # Where episodes never end: two synchronous sweeps measure their contraction, and the
     # first round of in-place sweeps (a short probe, then full ones) that does no better
     # than as many of them ends the in-place sweeps (see the kernel).
@@ -359,14 +356,14 @@ def value_iteration(
                 check, since_check = False, 0
                 # A failed check moves the values to MacQueen's midpoint (end state not
                 # counted), until a check does no better than the one before: that one
-                # takes the last move back.
-                if use_span and shifting:
-                    if statistic < last_statistic:
-                        values, last_shift = shifted(values, free_changes, gamma)
-                    else:
-                        shifting = False
-                        values = [value - last_shift for value in values]
-                last_statistic = statistic
+                # restores the values the last move moved, whose statistic stays the last.
+                if use_span and shifting and not statistic < last_statistic:
+                    shifting, values = False, saved
+                else:
+                    if use_span and shifting:
+                        saved = values
+                        values = shifted(values, free_changes, gamma)
+                    last_statistic = statistic
         if record:
             history.append(list(values))  # type: ignore[union-attr]
         if converged:
