@@ -215,10 +215,13 @@ def interleaved(
     return round_robin(plan)
 
 
-def _spin(started) -> None:  # pragma: no cover - runs in the child process
+def _spin(started, parent: int) -> None:  # pragma: no cover - runs in the child process
+    """Spin until the parent is gone: a benchmark killed by a signal runs no ``finally``, and
+    a spinner it left would make every later measurement on the machine a busy one."""
     started.set()
-    while True:
-        pass
+    while os.getppid() == parent:
+        for _ in range(1 << 22):
+            pass
 
 
 @contextlib.contextmanager
@@ -228,7 +231,7 @@ def busy_core() -> Iterator[None]:
     child spins (a spawned child imports the main script's modules first)."""
     context = multiprocessing.get_context("spawn")
     started = context.Event()
-    spinner = context.Process(target=_spin, args=(started,), daemon=True)
+    spinner = context.Process(target=_spin, args=(started, os.getpid()), daemon=True)
     spinner.start()
     if not started.wait(timeout=60):
         spinner.terminate()

@@ -13,7 +13,7 @@ repeats with their min-max spread:
 
 The three compute the same numbers (every sweep is thread-count independent); only time differs.
 
-Run: ``python benchmarks/bench_threads.py [--quick] [--no-busy] [--sizes N ...]``.
+Run: ``python benchmarks/bench_threads.py [--quick] [--no-busy] [--sizes N ...] [--repeats R]``.
 """
 
 from __future__ import annotations
@@ -83,9 +83,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10^3 and 10^4 states, 3 repeats")
     parser.add_argument("--no-busy", action="store_true", help="skip the busy table")
     parser.add_argument("--sizes", type=int, nargs="+", help="numbers of states")
+    parser.add_argument("--repeats", type=int, help="repeats of each call (default 7; 3 quick)")
     args = parser.parse_args()
     sizes = args.sizes or ([10**3, 10**4] if args.quick else [10**3, 10**4, 10**5, 10**6])
-    repeats = 3 if args.quick else 7
+    repeats = args.repeats or (3 if args.quick else 7)
     table(sizes, repeats, busy=False)
     if not args.no_busy:
         table(sizes, repeats, busy=True)
