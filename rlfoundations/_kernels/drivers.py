@@ -186,11 +186,7 @@ def value_iteration(
     settings = (gamma, threshold, use_span, anchored)
     # Only Gauss-Seidel runs carry progress from call to call (None: a Jacobi run), with room
     # for the values a shift moved (padded to whole blocks): see the kernel.
-    progress = (
-        kernels.value_iteration_progress(model[2].shape[0] * model[2].shape[-1])
-        if gauss_seidel
-        else None
-    )
+    progress = kernels.value_iteration_progress(padded_states(model)) if gauss_seidel else None
     # Gauss-Seidel runs decide too: their in-place sweeps are serial, their synchronous ones
     # (checks, and every sweep of a run that keeps them) take the threads chosen.
     decide = parallel is None and history is None and use_parallel(model[1])
@@ -215,11 +211,17 @@ def value_iteration(
 
 
 @plain_python
+def padded_states(model) -> int:
+    """The states of ``model``'s layout, padded to whole blocks."""
+    reward = model.reward if isinstance(model, ragged.RaggedModel) else model[2]
+    return reward.shape[0] * reward.shape[-1]
+
+
+@plain_python
 def padded_values(model, values):
     """A copy of ``values`` padded to the whole blocks of ``model``'s layout with copies of
     the last state's value (as the layout's padding lanes copy the last state)."""
-    reward = model.reward if isinstance(model, ragged.RaggedModel) else model[2]
-    current = np.empty(reward.shape[0] * reward.shape[-1])
+    current = np.empty(padded_states(model))
     current[: values.shape[0]] = values
     current[values.shape[0] :] = values[-1]
     return current
