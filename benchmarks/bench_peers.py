@@ -42,9 +42,9 @@ hits all of them alike. Every time is a median over repeats with its min-max spr
 (7 repeats; 3 for calls over a second; ``--quick``: 3, and 1 for calls over 0.1 s); calls
 under 50 ms (10 ms with ``--quick``) are looped so that a sample lasts about that long. A row
 that missed the accuracy or its own stopping rule is in no comparison and is timed idle on
-1 thread only, and so is one whose first call took over ``OUT_OF_RACE`` (10) times the
-fastest peer's and over a second: no noise closes that gap. Ratios are ratios of medians,
-with the range the samples' min and max allow.
+1 thread only, and so is one whose first call took over ``OUT_OF_RACE`` (5) times the
+fastest peer's and over a second: it cannot be the fastest peer, and no noise closes that
+gap. Ratios are ratios of medians, with the range the samples' min and max allow.
 
 Warm, call included. Imports done and every kernel compiled (a warm-up pass solves a small
 model with every solver first, and each solver's first call on each model, which also gives
@@ -121,7 +121,7 @@ PI_MAX_ITER = 1_000
 #: QuantEcon's modified policy iteration: its default k, which its users leave as it is.
 QUANTECON_MPI_K = 20
 #: A peer whose first call is this many times slower than the fastest peer's is timed once.
-OUT_OF_RACE = 10
+OUT_OF_RACE = 5
 #: Dense inputs larger than this are not built ("n/a: dense P would need ... GB").
 DENSE_LIMIT_BYTES = 2 << 30
 #: Each step of these policy iterations is a linear solve in S unknowns: sparse LU of a random
