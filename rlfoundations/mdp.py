@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import InitVar, dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -212,23 +212,49 @@ def _adopted(name: str, value, dtype) -> np.ndarray:
 
     Else the error that says why it cannot be used as it is; nothing is changed.
     """
-    want = np.dtype(dtype).name
-    if type(value) not in (np.ndarray, np.memmap):
+    want = "bool_" if np.dtype(dtype).kind == "b" else np.dtype(dtype).name
+    if type(value) is not np.ndarray:
         raise InvalidTypeError(
-            f"{name} must be a NumPy array to be adopted with copy=False, got "
+            f"{name} must be a NumPy array (not a subclass) to be adopted with copy=False, got "
             f"{type(value).__name__}: pass np.asarray({name}, dtype=np.{want}) or copy=True"
         )
     if value.dtype != dtype:
         raise InvalidTypeError(
-            f"{name} has dtype {value.dtype}, and copy=False adopts {want} arrays only: "
-            f"pass {name}.astype(np.{want}) or copy=True"
+            f"{name} has dtype {value.dtype}, and copy=False adopts {np.dtype(dtype).name} "
+            f"arrays only: pass {name}.astype(np.{want}) or copy=True"
         )
     if not value.flags.c_contiguous:
         raise InvalidValueError(
             f"{name} is not C-contiguous, and copy=False adopts C-contiguous arrays only: "
             f"pass np.ascontiguousarray({name}) or copy=True"
         )
+    owner = _owner(value)
+    if owner is not None and not _read_only_buffer(owner):
+        raise InvalidValueError(
+            f"{name} views a writable {type(owner).__name__} that the model cannot make "
+            f"read-only (its memory could change under the model): pass copy=True"
+        )
     return value
+
+
+def _read_only_buffer(owner) -> bool:
+    try:
+        return memoryview(owner).readonly
+    except TypeError:  # not a buffer: nothing says it cannot change
+        return False
+
+
+def _owner(array: np.ndarray):
+    """The foreign object at the end of ``array``'s chain of bases, or None.
+
+    A bytearray, an mmap, ...: None if a NumPy array owns the memory.
+    """
+    owner: Any = array
+    while isinstance(owner, np.ndarray) or (
+        owner is not None and hasattr(owner, "__array_interface__") and hasattr(owner, "base")
+    ):
+        owner = owner.base
+    return owner
 
 
 def _clipped(chunk: np.ndarray) -> np.ndarray:
@@ -259,9 +285,10 @@ def _needs_clipping(array: np.ndarray) -> bool:
 
 def _freeze(array) -> None:
     """Make ``array`` and every array it is a view of read-only."""
-    while isinstance(array, np.ndarray):
-        array.setflags(write=False)
-        array = array.base
+    while array is not None and not isinstance(array, (bytes, bytearray, memoryview)):
+        if isinstance(array, np.ndarray):
+            array.setflags(write=False)
+        array = getattr(array, "base", None)
 
 
 #: The model's arrays: the dtype kinds each accepts and the dtype it is stored in.
@@ -332,8 +359,12 @@ class TabularMDP:
         ``ValueError`` says which and why, before anything is changed. Once every check
         passes, the arrays become the model's: they (and any arrays they are views of) are
         made read-only, and negative probabilities within ``PROB_TOLERANCE`` of 0 are set to 0
-        in place. Do not write to their memory afterwards through another view: solvers keep
-        a kernel layout per model, and its answers would silently disagree with the arrays.
+        in place. An array viewing a writable buffer that is not a NumPy array (a bytearray,
+        a writable mmap) is refused. What the model cannot guard: views of the arrays made
+        before, a file behind a memory map changed by another process, and setting the
+        writeable flag back. Write nothing to the arrays' memory afterwards: solvers keep a
+        kernel layout per model, and its answers would silently disagree with the arrays.
+        Freezing a view freezes the whole array it views.
 
     Raises
     ------
@@ -341,7 +372,9 @@ class TabularMDP:
         An array has the wrong kind of dtype (floats where ints are meant, ...).
     ValueError
         Shapes disagree, or a value breaks a rule; the message names the field and the first
-        offending (state, action).
+        offending (state, action). With ``copy=False``, also an array that cannot be adopted
+        (not C-contiguous, sharing memory with another, viewing a writable foreign buffer,
+        read-only where it must be clipped); a wrong dtype is a ``TypeError``.
 
     Examples
     --------
@@ -364,7 +397,7 @@ class TabularMDP:
 
     >>> prob = np.ones((2, 2, 1))
     >>> big = TabularMDP(
-    ...     next_state=np.array([[[0], [1]], [[1], [1]]]),
+    ...     next_state=np.array([[[0], [1]], [[1], [1]]], dtype=np.int64),
     ...     prob=prob,
     ...     reward=np.zeros((2, 2, 1)),
     ...     terminated=np.zeros((2, 2, 1), dtype=bool),
@@ -386,9 +419,12 @@ class TabularMDP:
     action_mask: np.ndarray | None = None
     make_kwargs: Mapping | None = None
     states: tuple | None = None
+    _: KW_ONLY
     copy: InitVar[bool] = True
 
     def __post_init__(self, copy: bool) -> None:
+        if not isinstance(copy, bool):
+            raise InvalidTypeError(f"copy must be True or False, got {copy!r}")
         if not copy:
             self._adopt()
             return

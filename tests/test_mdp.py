@@ -481,3 +481,41 @@ def test_replace_on_an_adopted_model_makes_a_copied_one():
     renamed = dataclasses.replace(mdp, name="renamed")
     assert renamed.name == "renamed"
     assert not np.shares_memory(renamed.prob, arrays["prob"])
+
+
+@pytest.mark.parametrize("copy", [None, 0, "no"])
+def test_copy_must_be_a_bool(copy):
+    with pytest.raises(TypeError, match="copy must be True or False"):
+        TabularMDP(**chain_arrays(), copy=copy)
+
+
+def test_copy_false_clips_only_after_every_other_check(tmp_path):
+    arrays = chain_arrays()
+    arrays["prob"][1, 1] = [1.0 + 1e-13, -1e-13]
+    with pytest.raises(ValueError, match="max_episode_steps"):
+        TabularMDP(**arrays, max_episode_steps=0, copy=False)
+    assert arrays["prob"][1, 1, 1] == -1e-13
+    assert all(array.flags.writeable for array in arrays.values())
+
+
+def test_copy_false_refuses_a_memmap_and_an_array_over_a_writable_foreign_buffer(tmp_path):
+    arrays = chain_arrays()
+    mapped = np.lib.format.open_memmap(tmp_path / "r.npy", mode="w+", dtype=float, shape=(2, 2, 2))
+    arrays["reward"] = mapped
+    with pytest.raises(TypeError, match="reward must be a NumPy array"):
+        TabularMDP(**arrays, copy=False)
+    arrays["reward"] = np.asarray(mapped)  # a plain array over a writable mmap
+    with pytest.raises(ValueError, match="reward views a writable mmap"):
+        TabularMDP(**arrays, copy=False)
+    arrays["reward"] = np.frombuffer(bytearray(64), dtype=float).reshape(2, 2, 2)
+    with pytest.raises(ValueError, match=r"reward views a writable (memoryview|bytearray)"):
+        TabularMDP(**arrays, copy=False)
+
+
+def test_copy_false_adopts_an_array_over_a_read_only_map(tmp_path):
+    arrays = chain_arrays()
+    np.save(tmp_path / "r.npy", arrays["reward"])
+    arrays["reward"] = np.asarray(np.load(tmp_path / "r.npy", mmap_mode="r"))
+    mdp = TabularMDP(**arrays, copy=False)
+    assert mdp.reward is arrays["reward"]
+    rlf.save(tmp_path / "model.npz", mdp)
