@@ -16,7 +16,8 @@ k) slot, at 10^6 and 10^7 states x 4 actions x 3 outcomes (``--quick``: 10^5 and
 model, then builds a random model's arrays with NumPy as a user would (int64 next states,
 float64 probabilities and rewards, bool terminations: 25.7 bytes a slot with ``initial``),
 builds the ``TabularMDP`` (the peak while building counts the user's arrays and the model's
-copies), drops the user's arrays, and solves. Figures come from ``/proc/self/status``
+copies; with ``copy=False`` the model adopts the user's arrays, and the peak is theirs and the
+checks' temporaries), drops the user's arrays, and solves. Figures come from ``/proc/self/status``
 (``VmRSS`` now, ``VmHWM`` the peak, reset through ``/proc/self/clear_refs`` before each
 phase) minus the resident size before the arrays were made: Linux only. "resident" is what
 stays after the solve with the model and the result held; "arrays" is what the live arrays
@@ -87,7 +88,7 @@ base = status("VmRSS")
 arrays = user_arrays({n_states})
 user = status("VmRSS") - base
 reset_peak()
-mdp = rlf.TabularMDP(**arrays)
+mdp = rlf.TabularMDP(**arrays, copy={copy})
 building = status("VmHWM") - base
 del arrays
 model = status("VmRSS") - base
@@ -105,10 +106,10 @@ print(user, building, model, solving, resident, held_bytes)
 SOLVERS = ("value_iteration", "policy_iteration")
 
 
-def model_bytes_per_slot(n_states: int, solver: str) -> tuple[float, ...]:
+def model_bytes_per_slot(n_states: int, solver: str, copy: bool) -> tuple[float, ...]:
     """(user arrays, building peak, model, solving peak, resident, arrays held) in bytes
-    per slot."""
-    code = MODEL_POINT.format(n_states=n_states, solver=solver)
+    per slot, the model built with ``TabularMDP(..., copy=copy)``."""
+    code = MODEL_POINT.format(n_states=n_states, solver=solver, copy=copy)
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
@@ -141,18 +142,21 @@ def main() -> None:
     load = load_average()
     print(f"a model built from arrays and solved, bytes per (s, a, k) slot (load average {load})")
     print(
-        f"{'states x 4 x 3':>15} {'solver':>17} {'user':>6} {'building':>9} {'model':>6} "
+        f"{'states x 4 x 3':>15} {'solver':>17} {'copy':>5} {'user':>6} {'building':>9} "
+        f"{'model':>6} "
         f"{'solving':>8} {'resident':>9} {'arrays':>7} {'slots in 24 GB':>15}"
     )
     for n_states in [10**5, 10**6] if quick else [10**6, 10**7]:
         for solver in SOLVERS:
-            figures = model_bytes_per_slot(n_states, solver)
-            user, building, model, solving, resident, arrays = figures
-            fits = 24e9 / max(building, solving)
-            print(
-                f"{n_states:>15.0e} {solver:>17} {user:>6.1f} {building:>9.1f} {model:>6.1f} "
-                f"{solving:>8.1f} {resident:>9.1f} {arrays:>7.1f} {fits:>15.2g}"
-            )
+            for copy in (True, False):
+                figures = model_bytes_per_slot(n_states, solver, copy)
+                user, building, model, solving, resident, arrays = figures
+                fits = 24e9 / max(building, solving)
+                print(
+                    f"{n_states:>15.0e} {solver:>17} {copy!s:>5} {user:>6.1f} {building:>9.1f} "
+                    f"{model:>6.1f} {solving:>8.1f} {resident:>9.1f} {arrays:>7.1f} "
+                    f"{fits:>15.2g}"
+                )
 
 
 if __name__ == "__main__":

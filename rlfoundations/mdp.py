@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -207,6 +207,100 @@ def _as_array(name: str, value, kinds: str, dtype) -> np.ndarray:
     return np.array(array, dtype=dtype, order="C", copy=True)
 
 
+def _adopted(name: str, value, dtype) -> np.ndarray:
+    """``value`` itself, for a model built with ``copy=False``.
+
+    Else the error that says why it cannot be used as it is; nothing is changed.
+    """
+    want = "bool_" if np.dtype(dtype).kind == "b" else np.dtype(dtype).name
+    if type(value) is not np.ndarray:
+        raise InvalidTypeError(
+            f"{name} must be a NumPy array (not a subclass) to be adopted with copy=False, got "
+            f"{type(value).__name__}: pass np.asarray({name}, dtype=np.{want}) or copy=True"
+        )
+    if value.dtype != dtype:
+        raise InvalidTypeError(
+            f"{name} has dtype {value.dtype}, and copy=False adopts {np.dtype(dtype).name} "
+            f"arrays only: pass {name}.astype(np.{want}) or copy=True"
+        )
+    if not value.flags.c_contiguous:
+        raise InvalidValueError(
+            f"{name} is not C-contiguous, and copy=False adopts C-contiguous arrays only: "
+            f"pass np.ascontiguousarray({name}) or copy=True"
+        )
+    owner = _owner(value)
+    if owner is not None and not _read_only_buffer(owner):
+        raise InvalidValueError(
+            f"{name} views a writable {type(owner).__name__} that the model cannot make "
+            f"read-only (its memory could change under the model): pass copy=True"
+        )
+    return value
+
+
+def _read_only_buffer(owner) -> bool:
+    try:
+        return memoryview(owner).readonly
+    except TypeError:  # not a buffer: nothing says it cannot change
+        return False
+
+
+def _owner(array: np.ndarray):
+    """The foreign object at the end of ``array``'s chain of bases, or None.
+
+    A bytearray, an mmap, ...: None if a NumPy array owns the memory.
+    """
+    owner: Any = array
+    while isinstance(owner, np.ndarray) or (
+        owner is not None and hasattr(owner, "__array_interface__") and hasattr(owner, "base")
+    ):
+        owner = owner.base
+    return owner
+
+
+def _clipped(chunk: np.ndarray) -> np.ndarray:
+    """``chunk`` of probabilities as the model stores them.
+
+    The negative entries within ``PROB_TOLERANCE`` of 0 read as 0 (a copy only where there
+    are any).
+    """
+    tiny = (chunk < 0) & (chunk >= -PROB_TOLERANCE)
+    return np.where(tiny, 0.0, chunk) if tiny.any() else chunk
+
+
+def _unchanged(chunk: np.ndarray) -> np.ndarray:
+    return chunk
+
+
+def _clip_in_place(array: np.ndarray) -> None:
+    """Set the negative entries of ``array`` within ``PROB_TOLERANCE`` of 0 to 0, in place."""
+    for _, chunk in _state_chunks(array):
+        chunk[(chunk < 0) & (chunk >= -PROB_TOLERANCE)] = 0.0
+
+
+def _needs_clipping(array: np.ndarray) -> bool:
+    return any(
+        bool(((chunk < 0) & (chunk >= -PROB_TOLERANCE)).any()) for _, chunk in _state_chunks(array)
+    )
+
+
+def _freeze(array) -> None:
+    """Make ``array`` and every array it is a view of read-only."""
+    while array is not None and not isinstance(array, (bytes, bytearray, memoryview)):
+        if isinstance(array, np.ndarray):
+            array.setflags(write=False)
+        array = getattr(array, "base", None)
+
+
+#: The model's arrays: the dtype kinds each accepts and the dtype it is stored in.
+_ARRAY_FIELDS = {
+    "next_state": ("iu", np.int64),
+    "prob": ("fiu", np.float64),
+    "reward": ("fiu", np.float64),
+    "terminated": ("b", np.bool_),
+    "initial": ("fiu", np.float64),
+}
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class TabularMDP:
     """A finite Markov decision process stored as padded outcome arrays.
@@ -256,6 +350,21 @@ class TabularMDP:
     states : sequence of hashable, optional
         What each state index stands for, e.g. the simulator states of
         :func:`rlfoundations.from_simulator`: ``states[i]`` is state ``i``.
+    copy : bool, default True
+        True: the model keeps its own copies of ``next_state``, ``prob``, ``reward``,
+        ``terminated`` and ``initial`` (your arrays stay yours). False: it adopts the arrays
+        you pass, without a copy, so that a model too large to hold twice can be built; each
+        must then be a NumPy array of the stored dtype (int64, float64, float64, bool,
+        float64), C-contiguous, sharing no memory with the others, or a ``TypeError`` /
+        ``ValueError`` says which and why, before anything is changed. Once every check
+        passes, the arrays become the model's: they (and any arrays they are views of) are
+        made read-only, and negative probabilities within ``PROB_TOLERANCE`` of 0 are set to 0
+        in place. An array viewing a writable buffer that is not a NumPy array (a bytearray,
+        a writable mmap) is refused. What the model cannot guard: views of the arrays made
+        before, a file behind a memory map changed by another process, and setting the
+        writeable flag back. Write nothing to the arrays' memory afterwards: solvers keep a
+        kernel layout per model, and its answers would silently disagree with the arrays.
+        Freezing a view freezes the whole array it views.
 
     Raises
     ------
@@ -263,7 +372,9 @@ class TabularMDP:
         An array has the wrong kind of dtype (floats where ints are meant, ...).
     ValueError
         Shapes disagree, or a value breaks a rule; the message names the field and the first
-        offending (state, action).
+        offending (state, action). With ``copy=False``, also an array that cannot be adopted
+        (not C-contiguous, sharing memory with another, viewing a writable foreign buffer,
+        read-only where it must be clipped); a wrong dtype is a ``TypeError``.
 
     Examples
     --------
@@ -281,6 +392,20 @@ class TabularMDP:
     ... )
     >>> mdp
     TabularMDP(n_states=2, n_actions=2, max_outcomes=1, max_episode_steps=None)
+
+    A large model's arrays, adopted rather than copied (``copy=False``):
+
+    >>> prob = np.ones((2, 2, 1))
+    >>> big = TabularMDP(
+    ...     next_state=np.array([[[0], [1]], [[1], [1]]], dtype=np.int64),
+    ...     prob=prob,
+    ...     reward=np.zeros((2, 2, 1)),
+    ...     terminated=np.zeros((2, 2, 1), dtype=bool),
+    ...     initial=np.array([1.0, 0.0]),
+    ...     copy=False,
+    ... )
+    >>> big.prob is prob, prob.flags.writeable
+    (True, False)
     """
 
     next_state: np.ndarray
@@ -294,25 +419,65 @@ class TabularMDP:
     action_mask: np.ndarray | None = None
     make_kwargs: Mapping | None = None
     states: tuple | None = None
+    _: KW_ONLY
+    copy: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, copy: bool) -> None:
+        if not isinstance(copy, bool):
+            raise InvalidTypeError(f"copy must be True or False, got {copy!r}")
+        if not copy:
+            self._adopt()
+            return
         fields = {
-            "next_state": _as_array("next_state", self.next_state, "iu", np.int64),
-            "prob": _as_array("prob", self.prob, "fiu", np.float64),
-            "reward": _as_array("reward", self.reward, "fiu", np.float64),
-            "terminated": _as_array("terminated", self.terminated, "b", np.bool_),
-            "initial": _as_array("initial", self.initial, "fiu", np.float64),
+            name: _as_array(name, getattr(self, name), kinds, dtype)
+            for name, (kinds, dtype) in _ARRAY_FIELDS.items()
         }
         # The copies are private: clip them in place (a second copy would double the peak).
         for name in ("prob", "initial"):
-            for _, chunk in _state_chunks(fields[name]):
-                chunk[(chunk < 0) & (chunk >= -PROB_TOLERANCE)] = 0.0
+            _clip_in_place(fields[name])
         for name, array in fields.items():
             array.setflags(write=False)
             object.__setattr__(self, name, array)
         self._validate()
 
-    def _validate(self) -> None:
+    def _adopt(self) -> None:
+        """``copy=False``: keep the arrays as given.
+
+        They are checked before anything of them is changed, then clipped in place and made
+        read-only (with every array they are views of).
+        """
+        fields = {
+            name: _adopted(name, getattr(self, name), dtype)
+            for name, (_, dtype) in _ARRAY_FIELDS.items()
+        }
+        names = list(fields)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                if np.may_share_memory(fields[first], fields[second]):
+                    raise InvalidValueError(
+                        f"{first} and {second} share memory, and copy=False needs an array "
+                        f"of its own for each: pass copy=True"
+                    )
+        for name, array in fields.items():
+            object.__setattr__(self, name, array)
+        self._validate(adopting=True)
+        clip = [name for name in ("prob", "initial") if _needs_clipping(fields[name])]
+        for name in clip:
+            if not fields[name].flags.writeable:
+                raise InvalidValueError(
+                    f"{name} has negative entries within PROB_TOLERANCE of 0, which the model "
+                    f"sets to 0 in place with copy=False, but {name} is read-only: pass "
+                    f"copy=True"
+                )
+        for name in clip:
+            _clip_in_place(fields[name])
+        for array in fields.values():
+            _freeze(array)
+
+    def _validate(self, adopting: bool = False) -> None:
+        # An adopting model (copy=False) clips its arrays only once they pass: read them as
+        # clipped here. A copying model's are clipped already.
+        read = _clipped if adopting else _unchanged
         shape = self.next_state.shape
         if len(shape) != 3:
             raise InvalidValueError(
@@ -339,18 +504,19 @@ class TabularMDP:
                 f"next_state[{s}, {a}, {k}] = {self.next_state[s, a, k]} is out of range "
                 f"[0, {n_states}) at (state={s}, action={a})"
             )
-        found = _first_bad(self.prob, lambda chunk: ~np.isfinite(chunk) | (chunk < 0))
+        found = _first_bad(self.prob, lambda chunk: ~np.isfinite(chunk) | (read(chunk) < 0))
         if found is not None:
             s, a, k = found
             raise InvalidValueError(
                 f"prob[{s}, {a}, {k}] = {self.prob[s, a, k]} is not a probability "
                 f"at (state={s}, action={a})"
             )
-        found = _first_bad(self.prob, lambda chunk: off_one(chunk.sum(axis=2))[:, :, None])
+        found = _first_bad(self.prob, lambda chunk: off_one(read(chunk).sum(axis=2))[:, :, None])
         if found is not None:
             s, a, _ = found
             raise InvalidValueError(
-                f"prob sums to {float(self.prob[s, a].sum())!r} at (state={s}, action={a}); "
+                f"prob sums to {float(read(self.prob[s, a]).sum())!r} at (state={s}, "
+                f"action={a}); "
                 f"the outcome probabilities of every (state, action) must sum to 1"
             )
         found = _first_bad(self.reward, lambda chunk: ~np.isfinite(chunk))
@@ -360,7 +526,7 @@ class TabularMDP:
                 f"reward[{s}, {a}, {k}] = {self.reward[s, a, k]} is not finite "
                 f"at (state={s}, action={a})"
             )
-        check_distribution(self.initial, "initial")
+        check_distribution(read(self.initial), "initial")
         steps = self.max_episode_steps
         if steps is not None:
             message = f"max_episode_steps must be a positive int or None, got {steps!r}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -374,3 +376,146 @@ def test_chunked_checks_name_the_first_offending_pair_in_c_order(monkeypatch, en
     expected = np.where((arrays["prob"] < 0) & (arrays["prob"] >= -1e-8), 0.0, arrays["prob"])
     np.testing.assert_array_equal(got, expected)
     assert got[9, 3, 1] == 0.0
+
+
+# -- copy=False: adopting the caller's arrays ------------------------------------------------
+def test_copy_false_adopts_the_arrays_and_makes_them_read_only():
+    arrays = chain_arrays()
+    flat = np.ascontiguousarray(arrays["reward"]).reshape(-1).copy()
+    arrays["reward"] = flat.reshape(2, 2, 2)  # a view: its base is frozen too
+    mdp = TabularMDP(**arrays, copy=False)
+    for name, array in arrays.items():
+        assert getattr(mdp, name) is array
+        assert not array.flags.writeable
+    assert not flat.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        flat[0] = 1.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error", "message"),
+    [
+        ("prob", [[[0.5, 0.5], [1.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]]], TypeError, "prob must be"),
+        (
+            "next_state",
+            np.zeros((2, 2, 2), dtype=np.int32),
+            TypeError,
+            "next_state has dtype int32",
+        ),
+        (
+            "terminated",
+            np.zeros((2, 2, 2), dtype=np.uint8),
+            TypeError,
+            "terminated has dtype uint8",
+        ),
+        ("reward", np.zeros((2, 2, 4))[:, :, ::2], ValueError, "reward is not C-contiguous"),
+    ],
+)
+def test_copy_false_refuses_an_array_it_cannot_adopt_naming_it(field, value, error, message):
+    arrays = chain_arrays()
+    arrays[field] = value
+    with pytest.raises(error, match=message):
+        TabularMDP(**arrays, copy=False)
+    assert all(a.flags.writeable for a in arrays.values() if isinstance(a, np.ndarray))
+
+
+def test_copy_false_refuses_arrays_sharing_memory():
+    arrays = chain_arrays()
+    arrays["reward"] = arrays["prob"]  # clipping prob in place would change the rewards
+    with pytest.raises(ValueError, match="prob and reward share memory"):
+        TabularMDP(**arrays, copy=False)
+
+
+def test_copy_false_changes_nothing_when_a_check_fails():
+    arrays = chain_arrays()
+    arrays["prob"][0, 0] = [0.5, 0.49]  # sums to 0.99
+    arrays["initial"][:] = [1.0 + 1e-13, -1e-13]  # would be clipped, had the model been built
+    before = {name: array.copy() for name, array in arrays.items()}
+    with pytest.raises(ValueError, match=r"prob sums to 0\.99 at \(state=0, action=0\)"):
+        TabularMDP(**arrays, copy=False)
+    for name, array in arrays.items():
+        assert array.flags.writeable, name
+        np.testing.assert_array_equal(array, before[name])
+
+
+def test_copy_false_clips_tiny_negative_probabilities_in_place_as_a_copy_would():
+    arrays = chain_arrays()
+    arrays["prob"][1, 1] = [1.0 + 1e-13, -1e-13]
+    copied = TabularMDP(**arrays)
+    adopted = TabularMDP(**arrays, copy=False)
+    assert arrays["prob"][1, 1, 1] == 0.0
+    np.testing.assert_array_equal(adopted.prob, copied.prob)
+
+
+def test_copy_false_cannot_clip_a_read_only_array_and_says_so_before_changing_anything():
+    arrays = chain_arrays()
+    arrays["initial"][:] = [1.0 + 1e-13, -1e-13]
+    arrays["prob"][1, 1] = [1.0 + 1e-13, -1e-13]
+    arrays["initial"].setflags(write=False)
+    with pytest.raises(ValueError, match=r"initial has negative entries .* read-only"):
+        TabularMDP(**arrays, copy=False)
+    assert arrays["prob"][1, 1, 1] == -1e-13
+    assert arrays["prob"].flags.writeable
+
+
+def test_copy_false_adopts_another_models_frozen_arrays():
+    first = TabularMDP(**chain_arrays())
+    fields = ("next_state", "prob", "reward", "terminated", "initial")
+    second = TabularMDP(**{name: getattr(first, name) for name in fields}, copy=False)
+    assert all(getattr(second, name) is getattr(first, name) for name in fields)
+
+
+@given(mdp=tabular_mdps(max_states=12), gamma=discounts(0.99))
+def test_an_adopted_model_solves_to_the_same_bits_as_a_copied_one(mdp, gamma):
+    fields = ("next_state", "prob", "reward", "terminated", "initial")
+    adopted = TabularMDP(**{name: getattr(mdp, name).copy() for name in fields}, copy=False)
+    got = rlf.value_iteration(adopted, gamma)
+    expected = rlf.value_iteration(mdp, gamma)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.policy, expected.policy)
+
+
+def test_replace_on_an_adopted_model_makes_a_copied_one():
+    arrays = chain_arrays()
+    mdp = TabularMDP(**arrays, copy=False)
+    renamed = dataclasses.replace(mdp, name="renamed")
+    assert renamed.name == "renamed"
+    assert not np.shares_memory(renamed.prob, arrays["prob"])
+
+
+@pytest.mark.parametrize("copy", [None, 0, "no"])
+def test_copy_must_be_a_bool(copy):
+    with pytest.raises(TypeError, match="copy must be True or False"):
+        TabularMDP(**chain_arrays(), copy=copy)
+
+
+def test_copy_false_clips_only_after_every_other_check(tmp_path):
+    arrays = chain_arrays()
+    arrays["prob"][1, 1] = [1.0 + 1e-13, -1e-13]
+    with pytest.raises(ValueError, match="max_episode_steps"):
+        TabularMDP(**arrays, max_episode_steps=0, copy=False)
+    assert arrays["prob"][1, 1, 1] == -1e-13
+    assert all(array.flags.writeable for array in arrays.values())
+
+
+def test_copy_false_refuses_a_memmap_and_an_array_over_a_writable_foreign_buffer(tmp_path):
+    arrays = chain_arrays()
+    mapped = np.lib.format.open_memmap(tmp_path / "r.npy", mode="w+", dtype=float, shape=(2, 2, 2))
+    arrays["reward"] = mapped
+    with pytest.raises(TypeError, match="reward must be a NumPy array"):
+        TabularMDP(**arrays, copy=False)
+    arrays["reward"] = np.asarray(mapped)  # a plain array over a writable mmap
+    with pytest.raises(ValueError, match="reward views a writable mmap"):
+        TabularMDP(**arrays, copy=False)
+    arrays["reward"] = np.frombuffer(bytearray(64), dtype=float).reshape(2, 2, 2)
+    with pytest.raises(ValueError, match=r"reward views a writable (memoryview|bytearray)"):
+        TabularMDP(**arrays, copy=False)
+
+
+def test_copy_false_adopts_an_array_over_a_read_only_map(tmp_path):
+    arrays = chain_arrays()
+    np.save(tmp_path / "r.npy", arrays["reward"])
+    arrays["reward"] = np.asarray(np.load(tmp_path / "r.npy", mmap_mode="r"))
+    mdp = TabularMDP(**arrays, copy=False)
+    assert mdp.reward is arrays["reward"]
+    rlf.save(tmp_path / "model.npz", mdp)

@@ -100,4 +100,5 @@ def garnet(
         max_episode_steps=CATALOG["garnet"].max_episode_steps,
         name=name or f"garnet({n_states}, {n_actions}, {branching}, seed={seed})",
         factors=(("state", n_states),),
+        copy=False,  # the arrays are fresh and this function's own: no second copy
     )
