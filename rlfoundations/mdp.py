@@ -244,17 +244,27 @@ def _read_only_buffer(owner) -> bool:
         return False
 
 
+def _base_chain(array: np.ndarray):
+    """``array``, then every object whose memory it views, down to the owner."""
+    link: Any = array
+    while link is not None:
+        yield link
+        viewing = hasattr(link, "__array_interface__") and hasattr(link, "base")
+        link = link.base if viewing else None
+
+
 def _owner(array: np.ndarray):
     """The foreign object at the end of ``array``'s chain of bases, or None.
 
     A bytearray, an mmap, ...: None if a NumPy array owns the memory.
     """
-    owner: Any = array
-    while isinstance(owner, np.ndarray) or (
-        owner is not None and hasattr(owner, "__array_interface__") and hasattr(owner, "base")
-    ):
-        owner = owner.base
-    return owner
+    *_, last = _base_chain(array)
+    return None if isinstance(last, np.ndarray) else last
+
+
+def _tiny_negatives(chunk: np.ndarray) -> np.ndarray:
+    """Where ``chunk`` of probabilities is negative within ``PROB_TOLERANCE`` of 0."""
+    return (chunk < 0) & (chunk >= -PROB_TOLERANCE)
 
 
 def _clipped(chunk: np.ndarray) -> np.ndarray:
@@ -263,7 +273,7 @@ def _clipped(chunk: np.ndarray) -> np.ndarray:
     The negative entries within ``PROB_TOLERANCE`` of 0 read as 0 (a copy only where there
     are any).
     """
-    tiny = (chunk < 0) & (chunk >= -PROB_TOLERANCE)
+    tiny = _tiny_negatives(chunk)
     return np.where(tiny, 0.0, chunk) if tiny.any() else chunk
 
 
@@ -274,21 +284,18 @@ def _unchanged(chunk: np.ndarray) -> np.ndarray:
 def _clip_in_place(array: np.ndarray) -> None:
     """Set the negative entries of ``array`` within ``PROB_TOLERANCE`` of 0 to 0, in place."""
     for _, chunk in _state_chunks(array):
-        chunk[(chunk < 0) & (chunk >= -PROB_TOLERANCE)] = 0.0
+        chunk[_tiny_negatives(chunk)] = 0.0
 
 
 def _needs_clipping(array: np.ndarray) -> bool:
-    return any(
-        bool(((chunk < 0) & (chunk >= -PROB_TOLERANCE)).any()) for _, chunk in _state_chunks(array)
-    )
+    return any(bool(_tiny_negatives(chunk).any()) for _, chunk in _state_chunks(array))
 
 
-def _freeze(array) -> None:
+def _freeze(array: np.ndarray) -> None:
     """Make ``array`` and every array it is a view of read-only."""
-    while array is not None and not isinstance(array, (bytes, bytearray, memoryview)):
-        if isinstance(array, np.ndarray):
-            array.setflags(write=False)
-        array = getattr(array, "base", None)
+    for link in _base_chain(array):
+        if isinstance(link, np.ndarray):
+            link.setflags(write=False)
 
 
 #: The model's arrays: the dtype kinds each accepts and the dtype it is stored in.
