@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 
 from _common import load_average
 
@@ -102,6 +103,29 @@ held_bytes = sum(array.nbytes for array in held + list(kernel_model(mdp)))
 print(user, building, model, solving, resident, held_bytes)
 """
 
+LOAD_POINT = """
+import os, sys, tempfile
+import rlfoundations as rlf
+
+def status(field):
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
+
+def reset_peak():
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+rlf.load(rlf.save(os.path.join({directory!r}, "small"), rlf.problems.garnet(100, 4, 3, 0)))
+base = status("VmRSS")
+mdp = rlf.problems.garnet({n_states}, 4, 3, 0, terminal_prob=0.01)
+path = rlf.save(os.path.join({directory!r}, "model"), mdp)
+del mdp
+after_save = status("VmRSS") - base
+reset_peak()
+loaded = rlf.load(path)
+print(after_save, status("VmHWM") - base, status("VmRSS") - base)
+"""
+
 #: Solvers measured by the model table.
 SOLVERS = ("value_iteration", "policy_iteration")
 
@@ -113,6 +137,18 @@ def model_bytes_per_slot(n_states: int, solver: str, copy: bool) -> tuple[float,
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
+    slots = n_states * 4 * 3
+    return tuple(int(figure) / slots for figure in output)
+
+
+def load_bytes_per_slot(n_states: int) -> tuple[float, ...]:
+    """(left after saving, loading peak, loaded) in bytes per slot: ``rlf.load`` of a saved
+    random model of ``n_states`` x 4 x 3, in a subprocess (the file in a temporary directory)."""
+    with tempfile.TemporaryDirectory() as directory:
+        code = LOAD_POINT.format(n_states=n_states, directory=directory)
+        output = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
     slots = n_states * 4 * 3
     return tuple(int(figure) / slots for figure in output)
 
@@ -157,6 +193,12 @@ def main() -> None:
                     f"{model:>6.1f} {solving:>8.1f} {resident:>9.1f} {arrays:>7.1f} "
                     f"{fits:>15.2g}"
                 )
+    print()
+    print("a saved model loaded with rlf.load, bytes per (s, a, k) slot")
+    print(f"{'states x 4 x 3':>15} {'after save':>11} {'loading (peak)':>15} {'loaded':>7}")
+    for n_states in [10**5, 10**6] if quick else [10**6, 10**7]:
+        after_save, loading, loaded = load_bytes_per_slot(n_states)
+        print(f"{n_states:>15.0e} {after_save:>11.1f} {loading:>15.1f} {loaded:>7.1f}")
 
 
 if __name__ == "__main__":

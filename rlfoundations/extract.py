@@ -530,9 +530,7 @@ def from_env(env_or_id: str | gym.Env, **make_kwargs: Any) -> TabularMDP:
         steps = chain.time_limit
         spec = getattr(env, "spec", None)
         name = getattr(spec, "id", None) or mdp.name
-        return dataclasses.replace(
-            mdp, max_episode_steps=steps, name=name, make_kwargs=_make_kwargs(env)
-        )
+        return mdp._derive(max_episode_steps=steps, name=name, make_kwargs=_make_kwargs(env))
     finally:
         if owned:
             env.close()

@@ -237,6 +237,31 @@ def _adopted(name: str, value, dtype) -> np.ndarray:
     return value
 
 
+def adoptable(fields: Mapping[str, Any]) -> bool:
+    """Whether ``TabularMDP(**fields, copy=False)`` can keep the arrays of ``fields`` as given.
+
+    So they must be writable plain NumPy arrays of the stored dtypes, C-contiguous, in memory
+    NumPy owns, none sharing memory with another (as a file's arrays are when just loaded). A
+    caller adopts only arrays that are its own: nothing here can tell whether anyone else
+    still holds them.
+    """
+    arrays = [fields.get(name) for name in _ARRAY_FIELDS]
+    for array, (_, dtype) in zip(arrays, _ARRAY_FIELDS.values(), strict=True):
+        if not (
+            type(array) is np.ndarray
+            and array.dtype == dtype
+            and array.flags.c_contiguous
+            and array.flags.writeable
+            and _owner(array) is None
+        ):
+            return False
+    return not any(
+        np.may_share_memory(first, second)
+        for i, first in enumerate(arrays)
+        for second in arrays[i + 1 :]
+    )
+
+
 def _read_only_buffer(owner) -> bool:
     try:
         return memoryview(owner).readonly
@@ -573,8 +598,24 @@ class TabularMDP:
         return _read_only(np.ones((self.n_states, self.n_actions), dtype=bool))
 
     def with_action_mask(self, action_mask: npt.ArrayLike | None) -> TabularMDP:
-        """The same model where only the actions ``action_mask[s, a]`` is True for are allowed."""
-        return dataclasses.replace(self, action_mask=action_mask)  # type: ignore[arg-type]
+        """The same model where only the actions ``action_mask[s, a]`` is True for are allowed.
+
+        The new model shares this one's (read-only) arrays: only the mask is copied.
+        """
+        return self._derive(action_mask=action_mask)
+
+    def _derive(self, **changes) -> TabularMDP:
+        """A model like this one but for the dataclass fields ``changes``, sharing its arrays.
+
+        Its five outcome arrays are read-only, of the stored dtypes and its own (or adopted
+        under the ``copy=False`` contract), so the new model adopts them instead of copying
+        them (a copy would double the memory of a large model); an outcome array given in
+        ``changes`` is copied first, as the constructor copies it. Every check runs again.
+        """
+        for name in changes.keys() & _ARRAY_FIELDS.keys():
+            kinds, dtype = _ARRAY_FIELDS[name]
+            changes[name] = _as_array(name, changes[name], kinds, dtype)
+        return dataclasses.replace(self, copy=False, **changes)
 
     @property
     def n_states(self) -> int:
@@ -636,8 +677,11 @@ class TabularMDP:
         return int(np.ravel_multi_index(tuple(int(values[n]) for n in names), sizes))
 
     def with_factors(self, factors: tuple[tuple[str, int], ...] | None) -> TabularMDP:
-        """The same model with the state schema ``factors`` (see the class docstring)."""
-        return dataclasses.replace(self, factors=factors)
+        """The same model with the state schema ``factors`` (see the class docstring).
+
+        The new model shares this one's (read-only) arrays.
+        """
+        return self._derive(factors=factors)
 
     def _factor_schema(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
         if self.factors is None:

@@ -39,7 +39,7 @@ import numpy as np
 from rlfoundations._validate import is_int, is_number
 from rlfoundations.errors import InvalidTypeError, InvalidValueError
 from rlfoundations.extract import ENV_ID_ALIASES
-from rlfoundations.mdp import TabularMDP
+from rlfoundations.mdp import TabularMDP, adoptable
 from rlfoundations.policy import EvaluationResult, GreedyPolicy, StochasticPolicy
 from rlfoundations.results import (
     AverageRewardResult,
@@ -169,7 +169,12 @@ def _decode(layout: dict, arrays: dict[str, np.ndarray]):
         return arrays[layout["array"]]
     if "kind" in layout:
         fields = {name: _decode(field, arrays) for name, field in layout["fields"].items()}
-        return _KINDS[layout["kind"]](**fields)
+        kind = _KINDS[layout["kind"]]
+        if kind is TabularMDP and adoptable(fields):
+            # The arrays just read are the load's own: adopted, a model's load peaks at its
+            # size, not twice it.
+            return TabularMDP(**fields, copy=False)
+        return kind(**fields)
     if "tuple" in layout:
         return tuple(_decode(item, arrays) for item in layout["tuple"])
     if "list" in layout:
@@ -606,7 +611,9 @@ def load(
     Returns
     -------
     result, policy, TabularMDP or ndarray
-        The object saved, of the same class. Arrays keep their dtype, shape and bytes.
+        The object saved, of the same class. Arrays keep their dtype, shape and bytes. A
+        :class:`TabularMDP` adopts the arrays read from the file (``copy=False``): loading
+        a model takes its size in memory, not twice it.
 
     Raises
     ------

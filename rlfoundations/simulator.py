@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
@@ -506,7 +505,7 @@ def compile_env(
     )
     for key, stepped in second_paths:
         _compare_paths(key, stepped, representative[key], recorded, outcome, n_actions)
-    return dataclasses.replace(mdp, max_episode_steps=_time_limit_of(env))
+    return mdp._derive(max_episode_steps=_time_limit_of(env))
 
 
 def _compare_paths(key, new, old, recorded, outcome, n_actions) -> None:

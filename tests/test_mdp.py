@@ -10,6 +10,7 @@ from hypothesis import given
 
 import rlfoundations as rlf
 from rlfoundations import TabularMDP
+from rlfoundations.mdp import adoptable as can_adopt
 from strategies import discounts, tabular_mdps
 
 
@@ -519,3 +520,56 @@ def test_copy_false_adopts_an_array_over_a_read_only_map(tmp_path):
     mdp = TabularMDP(**arrays, copy=False)
     assert mdp.reward is arrays["reward"]
     rlf.save(tmp_path / "model.npz", mdp)
+
+
+FIELDS = ("next_state", "prob", "reward", "terminated", "initial")
+
+
+def test_with_action_mask_and_with_factors_share_the_models_arrays():
+    mdp = TabularMDP(**chain_arrays())
+    mask = np.array([[True, False], [True, True]])
+    masked = mdp.with_action_mask(mask)
+    named = mdp.with_factors((("cell", 2),))
+    for derived in (masked, named):
+        assert all(getattr(derived, name) is getattr(mdp, name) for name in FIELDS)
+    np.testing.assert_array_equal(masked.action_mask, mask)
+    assert not np.shares_memory(masked.action_mask, mask)  # the new mask is the model's own
+    mask[0, 1] = True
+    assert not masked.action_mask[0, 1]
+    assert named.factors == (("cell", 2),) and mdp.factors is None
+
+
+def test_derived_models_of_an_adopted_model_share_its_arrays():
+    arrays = chain_arrays()
+    mdp = TabularMDP(**arrays, copy=False)
+    masked = mdp.with_action_mask([[True, False], [True, True]])
+    assert all(getattr(masked, name) is arrays[name] for name in FIELDS)
+
+
+def test_a_derived_model_is_checked_again():
+    mdp = TabularMDP(**chain_arrays())
+    with pytest.raises(ValueError, match="action_mask allows no action in state 1"):
+        mdp.with_action_mask([[True, False], [False, False]])
+    with pytest.raises(ValueError, match=r"factor sizes \[3\] multiply to 3, not n_states = 2"):
+        mdp.with_factors((("cell", 3),))
+
+
+@pytest.mark.parametrize(
+    "spoil, adoptable",
+    [
+        (lambda arrays: None, True),
+        (lambda arrays: arrays.update(next_state=arrays["next_state"].astype(np.int32)), False),
+        (lambda arrays: arrays.update(prob=np.asfortranarray(arrays["prob"])), False),
+        (lambda arrays: arrays["reward"].setflags(write=False), False),
+        (lambda arrays: arrays.update(reward=arrays["prob"]), False),
+        (lambda arrays: arrays.update(initial=arrays["initial"].tolist()), False),
+        (lambda arrays: arrays.update(reward=np.frombuffer(bytearray(64)).reshape(2, 2, 2)), False),
+    ],
+    ids=["fresh", "int32", "fortran", "read-only", "shared", "list", "foreign buffer"],
+)
+def test_adoptable_says_whether_copy_false_keeps_the_arrays(spoil, adoptable):
+    arrays = chain_arrays()
+    spoil(arrays)
+    assert can_adopt(arrays) is adoptable
+    if adoptable:
+        assert TabularMDP(**arrays, copy=False).prob is arrays["prob"]

@@ -602,3 +602,23 @@ def test_a_saved_model_keeps_its_make_kwargs_factors_mask_and_states(tmp_path):
     assert dict(got.make_kwargs) == dict(mdp.make_kwargs)
     assert got.factors == mdp.factors and got.states == mdp.states
     np.testing.assert_array_equal(got.action_mask, mdp.action_mask)
+
+
+def test_loading_a_model_adopts_the_arrays_it_reads(tmp_path):
+    import tracemalloc
+
+    mdp = rlf.problems.garnet(20_000, 4, 3, 0, terminal_prob=0.01)
+    fields = ("next_state", "prob", "reward", "terminated", "initial")
+    size = sum(getattr(mdp, name).nbytes for name in fields)
+    path = rlf.save(tmp_path / "model", mdp)
+    tracemalloc.start()
+    try:
+        loaded = rlf.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The arrays as read, then the model's checks a chunk at a time: a copy would be 2x.
+    assert peak < 1.5 * size
+    for name in fields:
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(mdp, name))
+        assert not getattr(loaded, name).flags.writeable

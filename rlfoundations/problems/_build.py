@@ -104,5 +104,5 @@ def dense_model(
         max_episode_steps=max_episode_steps,
         name=name,
     )
-    # from_dense takes no factors (nor masks): one more validated copy, of a small model.
-    return dataclasses.replace(mdp, factors=tuple(factors), **_mask_kwargs(action_mask))
+    # from_dense takes no factors (nor masks): the model again, its arrays shared.
+    return mdp._derive(factors=tuple(factors), **_mask_kwargs(action_mask))
