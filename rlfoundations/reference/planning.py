@@ -34,6 +34,9 @@ EXACT_EVALUATION_MAX_STATES = 2_000
 GAUSS_SEIDEL_CHECK_EVERY = 12
 #: As in the kernels: where episodes never end, the in-place sweeps of the probe round.
 GAUSS_SEIDEL_PROBE = 4
+#: As in the kernels: where episodes end, the shifts start at the first check whose mean
+#: change is at least this fraction of the midpoint of its extremes.
+GAUSS_SEIDEL_MEAN_CHANGE = 0.7
 #: As in the kernels (their vector width): Gauss-Seidel sweeps update states in blocks of
 #: this many, each block from the values before it.
 GAUSS_SEIDEL_BLOCK = 8
@@ -277,6 +280,14 @@ def shifted(values: list, changes: list, gamma: float) -> list:
     return [value + shift for value in values]
 
 
+def power(base: float, exponent: int) -> float:
+    """``base ** exponent`` (``exponent >= 1``) by repeated multiplication, as the kernels."""
+    result = base
+    for _ in range(exponent - 1):
+        result = result * base
+    return result
+
+
 def value_iteration(
     mdp: TabularMDP,
     gamma: float,
@@ -300,6 +311,9 @@ def value_iteration(
     converged = False
     # Gauss-Seidel: in-place sweeps, checked by a synchronous sweep every few of them.
     check, since_check, shifting, last_statistic, saved = False, 0, True, math.inf, values
+    # Where episodes end: the statistic a check must beat for the shifts to go on (infinite
+    # until the first shift).
+    target = math.inf
     # Where episodes never end: two synchronous sweeps measure their contraction, and the
     # first round of in-place sweeps (a short probe, then full ones) that does no better
     # than as many of them ends the in-place sweeps (see the kernel).
@@ -345,22 +359,39 @@ def value_iteration(
                     stage, rate = "probing", statistic / rate
                 elif stage in ("probing", "in place"):
                     # Each round against as many synchronous sweeps at their rate.
-                    contracted = rate
-                    for _ in range(since_check):
-                        contracted = contracted * rate
-                    resume = contracted > statistic / last_statistic
+                    resume = power(rate, since_check + 1) > statistic / last_statistic
                     stage = "in place" if resume else "synchronous"
                 elif stage == "synchronous":
                     resume = False
             if resume:
+                round_sweeps = since_check + 1
                 check, since_check = False, 0
                 # A failed check moves the values to MacQueen's midpoint (end state not
                 # counted), until a check does no better than the one before: that one
                 # restores the values the last move moved, whose statistic stays the last.
-                if use_span and shifting and not statistic < last_statistic:
+                # Where episodes end, the checks before the first shift have none to judge.
+                waiting = bool(anchor) and target == math.inf
+                if use_span and shifting and not waiting and not statistic < last_statistic:
                     shifting, values = False, saved
                 else:
-                    if use_span and shifting:
+                    shift = use_span and shifting
+                    if shift and anchor:
+                        # Where episodes end, the shifts start at the first check whose mean
+                        # change is close to its midpoint, and end (values kept) at a check
+                        # no better than that one's times gamma ** (2 * sweeps since).
+                        if waiting:
+                            middle = 0.5 * (min(free_changes) + max(free_changes))
+                            total = 0.0
+                            for change in free_changes:
+                                total += change
+                            mean = total / mdp.n_states
+                            shift = GAUSS_SEIDEL_MEAN_CHANGE * middle * middle <= mean * middle
+                            if shift:
+                                target = statistic
+                        else:
+                            target = target * power(gamma, 2 * round_sweeps)
+                            shift = shifting = statistic < target
+                    if shift:
                         saved = values
                         values = shifted(values, free_changes, gamma)
                     last_statistic = statistic
