@@ -24,6 +24,8 @@ PolicyIterationModified; bettermdptools' value iteration (loop and vectorized) a
 iteration; a NumPy value iteration on our padded arrays. Ours: ``value_iteration``,
 ``modified_policy_iteration`` and ``policy_iteration``, each called with its defaults. Each
 of ours is compared with the fastest peer row of *any* method that reached the same accuracy.
+Our ``value_iteration(..., gauss_seidel=True)`` has a row of its own, compared the same way
+but not a default and not in the verdicts.
 
 Same accuracy. Discount 0.99. The target is our value iteration's default ``epsilon``
 (``TARGET``, read from its signature): its values within that of V*. Each peer gets the
@@ -423,8 +425,13 @@ def numpy_value_iteration(successor, continue_prob, expected_reward, gamma, thre
     return values, q_values.argmax(axis=1), iterations
 
 
-def ours(method: str) -> Solver:
-    """Our solver of ``method``, called with its defaults (epsilon, evaluation, n_evaluations)."""
+#: Label of our value iteration with ``gauss_seidel=True``: a row of its own, not a default.
+OURS_GAUSS_SEIDEL = "ours, gauss_seidel=True"
+
+
+def ours(method: str, **options) -> Solver:
+    """Our solver of ``method``, called with its defaults (epsilon, evaluation, n_evaluations)
+    and ``options`` (a row labelled with them)."""
     solve = {
         "VI": rlf.value_iteration,
         "PI": rlf.policy_iteration,
@@ -435,10 +442,11 @@ def ours(method: str) -> Solver:
         mdp = case.mdp
         # The kernel form is derived once per model and cached: model building, not solving.
         mdp.successor, mdp.continue_prob, mdp.expected_reward, mdp.can_terminate  # noqa: B018
-        call = lambda: solve(mdp, GAMMA)  # noqa: E731
+        call = lambda: solve(mdp, GAMMA, **options)  # noqa: E731
         return call, lambda r: Outcome(r.values, r.policy, r.iterations)
 
-    return Solver("rlfoundations (ours)", method, prepare, peer=False)
+    label = "rlfoundations (ours)" if not options else OURS_GAUSS_SEIDEL
+    return Solver(label, method, prepare, peer=False)
 
 
 def numpy_padded(settings: Settings) -> Solver:
@@ -630,7 +638,7 @@ def solvers(peers: dict[str, object], settings: Settings) -> list[Solver]:
     """Every solver of every library: value iteration, then modified policy iteration, then
     policy iteration, each method led by ours."""
     has = {name: not isinstance(module, str) for name, module in peers.items()}
-    listed = [ours("VI"), numpy_padded(settings)]
+    listed = [ours("VI"), ours("VI", gauss_seidel=True), numpy_padded(settings)]
     if has["quantecon"]:
         listed += [quantecon(peers["quantecon"], form, "VI") for form in QUANTECON_FORMS]
     if has["pymdptoolbox"]:
@@ -1296,6 +1304,11 @@ def comparisons(tables: dict[str, dict[str, Row]], conditions: list[Condition]) 
                     f"{'ahead of' if ratio > 1 else 'BEHIND'} {best.solver.library} "
                     f"{best.solver.method} ({ratio:,.2f}x)"
                 )
+            in_place = rows.get(f"{OURS_GAUSS_SEIDEL}/VI")
+            if in_place and condition in in_place.timings and best is not None:
+                # Not a default: printed beside them, not counted in the verdicts.
+                text = ratio_text(best.timings[condition], in_place.timings[condition])
+                cells.append(f"VI gauss_seidel=True {text}")
             fastest = "-" if best is None else f"{best.solver.library} {best.solver.method}"
             print(f"  {name}, {condition.label}: fastest peer {fastest}: " + "; ".join(cells))
             pi = rows.get("rlfoundations (ours)/PI")

@@ -333,7 +333,11 @@ def value_iteration(
     reaches the same certificate in far fewer full sweeps: on a GARNET model of 10^5 states
     at gamma 0.99 (1 % ending outcomes, 2 273 sweeps here), QuantEcon's modified policy
     iteration took 0.9x this function's time and ours at least 2.5x less than QuantEcon's
-    (``benchmarks/bench_exact_solvers.py``, one run, 1 thread).
+    (``benchmarks/bench_exact_solvers.py``, one run, 1 thread). Where episodes end,
+    ``gauss_seidel=True`` is faster still: on GARNET models of 10^4 and 10^5 states with 1 %
+    ending outcomes at gamma 0.99, 110 and 124 sweeps instead of about 2 270, 9-14x less time
+    than QuantEcon's modified policy iteration and 4.6-4.8x less than ours (one run, 1 thread;
+    ``docs/performance.md``).
 
     Parameters
     ----------
