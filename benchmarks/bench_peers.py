@@ -1309,6 +1309,8 @@ def comparisons(tables: dict[str, dict[str, Row]], conditions: list[Condition]) 
                 # Not a default: printed beside them, not counted in the verdicts.
                 text = ratio_text(best.timings[condition], in_place.timings[condition])
                 cells.append(f"VI gauss_seidel=True {text}")
+                if not at_target(in_place):
+                    cells[-1] += " (NOT at the target accuracy)"
             fastest = "-" if best is None else f"{best.solver.library} {best.solver.method}"
             print(f"  {name}, {condition.label}: fastest peer {fastest}: " + "; ".join(cells))
             pi = rows.get("rlfoundations (ours)/PI")

@@ -612,10 +612,19 @@ class TabularMDP:
         them (a copy would double the memory of a large model); an outcome array given in
         ``changes`` is copied first, as the constructor copies it. Every check runs again.
         """
-        for name in changes.keys() & _ARRAY_FIELDS.keys():
-            kinds, dtype = _ARRAY_FIELDS[name]
-            changes[name] = _as_array(name, changes[name], kinds, dtype)
+        for name, (kinds, dtype) in _ARRAY_FIELDS.items():
+            # A writable one (its flag turned back on by hand) is not shared: copied.
+            if name in changes or getattr(self, name).flags.writeable:
+                given = changes.get(name, getattr(self, name))
+                changes[name] = _as_array(name, given, kinds, dtype)
         return dataclasses.replace(self, copy=False, **changes)
+
+    def __setstate__(self, state: dict) -> None:
+        # Unpickled (or deep-copied) arrays come back writable: read-only again, as built.
+        for value in state.values():
+            if isinstance(value, np.ndarray) and value.flags.writeable:
+                value.setflags(write=False)
+        self.__dict__.update(state)
 
     @property
     def n_states(self) -> int:

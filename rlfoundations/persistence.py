@@ -171,6 +171,7 @@ def _decode(layout: dict, arrays: dict[str, np.ndarray]):
         fields = {name: _decode(field, arrays) for name, field in layout["fields"].items()}
         kind = _KINDS[layout["kind"]]
         if kind is TabularMDP and adoptable(fields):
+            fields.pop("copy", None)  # save never writes it: how to build is ours to choose
             # The arrays just read are the load's own: adopted, a model's load peaks at its
             # size, not twice it.
             return TabularMDP(**fields, copy=False)

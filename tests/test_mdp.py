@@ -573,3 +573,26 @@ def test_adoptable_says_whether_copy_false_keeps_the_arrays(spoil, adoptable):
     assert can_adopt(arrays) is adoptable
     if adoptable:
         assert TabularMDP(**arrays, copy=False).prob is arrays["prob"]
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_an_unpickled_or_deep_copied_model_keeps_its_arrays_read_only(protocol):
+    import copy
+    import pickle
+
+    mdp = TabularMDP(**chain_arrays()).with_action_mask([[True, False], [True, True]])
+    for again in (pickle.loads(pickle.dumps(mdp, protocol=protocol)), copy.deepcopy(mdp)):
+        for name in (*FIELDS, "action_mask"):
+            assert not getattr(again, name).flags.writeable, name
+            np.testing.assert_array_equal(getattr(again, name), getattr(mdp, name))
+        derived = again.with_factors((("cell", 2),))
+        assert all(getattr(derived, name) is getattr(again, name) for name in FIELDS)
+
+
+def test_a_derived_model_copies_an_array_whose_write_flag_was_turned_back_on():
+    mdp = TabularMDP(**chain_arrays())
+    mdp.reward.setflags(write=True)  # the model's own array: NumPy lets its holder do this
+    derived = mdp.with_factors((("cell", 2),))
+    assert not np.shares_memory(derived.reward, mdp.reward)
+    assert not derived.reward.flags.writeable
+    assert derived.prob is mdp.prob

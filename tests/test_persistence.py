@@ -622,3 +622,14 @@ def test_loading_a_model_adopts_the_arrays_it_reads(tmp_path):
     for name in fields:
         np.testing.assert_array_equal(getattr(loaded, name), getattr(mdp, name))
         assert not getattr(loaded, name).flags.writeable
+
+
+def test_a_model_field_named_copy_in_a_file_does_not_stop_it_loading():
+    # save never writes the constructor's copy flag; a file that has one still loads.
+    mdp = rlf.problems.garnet(10, 2, 2, 0)
+    arrays: dict = {}
+    layout = persistence._encode(mdp, "mdp", arrays)
+    layout["fields"]["copy"] = {"value": True}
+    loaded = persistence._decode(layout, {name: array.copy() for name, array in arrays.items()})
+    np.testing.assert_array_equal(loaded.prob, mdp.prob)
+    assert not loaded.prob.flags.writeable

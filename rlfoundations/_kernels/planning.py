@@ -426,7 +426,7 @@ def episodic_shift_pays(
     of its change; may end the shifts (``SHIFTING``). A heuristic, from the values alone.
 
     The shifts start at the first check whose mean change over the states is at least
-    ``GAUSS_SEIDEL_MEAN_CHANGE`` of ``middle`` (same sign): a constant error, which the
+    ``GAUSS_SEIDEL_MEAN_CHANGE`` of a nonzero ``middle`` (same sign): a constant error, which the
     shift removes, changes most states by about the same, while a front still moving through
     a maze changes a few states and not the rest (CliffWalking's first check: 17 % of the
     midpoint), and a shift then only moves every other value off. Every check after a shift
@@ -443,7 +443,7 @@ def episodic_shift_pays(
         for s in range(n_states):
             total += current[s] - following[s]
         mean = total / n_states
-        if GAUSS_SEIDEL_MEAN_CHANGE * middle * middle <= mean * middle:
+        if middle != 0.0 and GAUSS_SEIDEL_MEAN_CHANGE <= mean / middle:
             progress[TARGET] = statistic
             return True
         return False

@@ -385,7 +385,7 @@ def value_iteration(
                             for change in free_changes:
                                 total += change
                             mean = total / mdp.n_states
-                            shift = GAUSS_SEIDEL_MEAN_CHANGE * middle * middle <= mean * middle
+                            shift = middle != 0.0 and GAUSS_SEIDEL_MEAN_CHANGE <= mean / middle
                             if shift:
                                 target = statistic
                         else:
