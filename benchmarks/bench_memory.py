@@ -52,11 +52,8 @@ print(after - before, result.n_episodes)
 """
 
 
-MODEL_POINT = """
-import sys, warnings
-import numpy as np
-import rlfoundations as rlf
-
+#: The subprocesses' memory readers (Linux): resident size and peak now, and a peak reset.
+PROC_STATUS = """
 def status(field):
     with open("/proc/self/status") as lines:
         return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
@@ -64,7 +61,13 @@ def status(field):
 def reset_peak():
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")
+"""
 
+MODEL_POINT = """
+import sys, warnings
+import numpy as np
+import rlfoundations as rlf
+""" + PROC_STATUS + """
 def user_arrays(n_states, n_actions=4, n_outcomes=3, seed=0):
     rng = np.random.default_rng(seed)
     shape = (n_states, n_actions, n_outcomes)
@@ -106,15 +109,7 @@ print(user, building, model, solving, resident, held_bytes)
 LOAD_POINT = """
 import os, sys, tempfile
 import rlfoundations as rlf
-
-def status(field):
-    with open("/proc/self/status") as lines:
-        return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
-
-def reset_peak():
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
-
+""" + PROC_STATUS + """
 rlf.load(rlf.save(os.path.join({directory!r}, "small"), rlf.problems.garnet(100, 4, 3, 0)))
 base = status("VmRSS")
 mdp = rlf.problems.garnet({n_states}, 4, 3, 0, terminal_prob=0.01)
