@@ -240,26 +240,28 @@ def _adopted(name: str, value, dtype) -> np.ndarray:
 def adoptable(fields: Mapping[str, Any]) -> bool:
     """Whether ``TabularMDP(**fields, copy=False)`` can keep the arrays of ``fields`` as given.
 
-    So they must be writable plain NumPy arrays of the stored dtypes, C-contiguous, in memory
-    NumPy owns, none sharing memory with another (as a file's arrays are when just loaded). A
-    caller adopts only arrays that are its own: nothing here can tell whether anyone else
-    still holds them.
+    So they must pass every check of ``copy=False`` and be writable (as a file's arrays are
+    when just loaded). A caller adopts only arrays that are its own: nothing here can tell
+    whether anyone else still holds them.
     """
-    arrays = [fields.get(name) for name in _ARRAY_FIELDS]
-    for array, (_, dtype) in zip(arrays, _ARRAY_FIELDS.values(), strict=True):
-        if not (
-            type(array) is np.ndarray
-            and array.dtype == dtype
-            and array.flags.c_contiguous
-            and array.flags.writeable
-            and _owner(array) is None
-        ):
-            return False
-    return not any(
-        np.may_share_memory(first, second)
-        for i, first in enumerate(arrays)
-        for second in arrays[i + 1 :]
-    )
+    try:
+        arrays = {
+            name: _adopted(name, fields.get(name), dtype)
+            for name, (_, dtype) in _ARRAY_FIELDS.items()
+        }
+    except (InvalidTypeError, InvalidValueError):
+        return False
+    return all(array.flags.writeable for array in arrays.values()) and _shared(arrays) is None
+
+
+def _shared(arrays: Mapping[str, np.ndarray]) -> tuple[str, str] | None:
+    """The first two of ``arrays`` (by name) that may share memory, or None."""
+    names = list(arrays)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            if np.may_share_memory(arrays[first], arrays[second]):
+                return first, second
+    return None
 
 
 def _read_only_buffer(owner) -> bool:
@@ -482,14 +484,13 @@ class TabularMDP:
             name: _adopted(name, getattr(self, name), dtype)
             for name, (_, dtype) in _ARRAY_FIELDS.items()
         }
-        names = list(fields)
-        for i, first in enumerate(names):
-            for second in names[i + 1 :]:
-                if np.may_share_memory(fields[first], fields[second]):
-                    raise InvalidValueError(
-                        f"{first} and {second} share memory, and copy=False needs an array "
-                        f"of its own for each: pass copy=True"
-                    )
+        shared = _shared(fields)
+        if shared is not None:
+            first, second = shared
+            raise InvalidValueError(
+                f"{first} and {second} share memory, and copy=False needs an array of its "
+                f"own for each: pass copy=True"
+            )
         for name, array in fields.items():
             object.__setattr__(self, name, array)
         self._validate(adopting=True)
