@@ -2,7 +2,10 @@
 
 Run: ``make bench-peers`` (installs the ``bench`` extra and bettermdptools, then runs this), or
 ``python benchmarks/bench_peers.py [--quick] [--no-busy] [--plot PATH]``. ``--quick`` is a
-smoke run (small models, few repeats, short learning budgets). Every figure printed is
+smoke run (small models, few repeats, short learning budgets). The 10^6-state table takes over
+an hour under all four conditions; it can be run on its own, e.g. ``--sizes 1000000 --envs
+--exact-only --no-busy`` (``--threads``, ``--long-repeats`` narrow it further); progress goes
+to stderr. Every figure printed is
 measured in this run; no verdict compares with a figure written down elsewhere. The machine
 may be shared: the load average is printed at the start and the end, and the "busy" columns
 show what one other job does to every library alike.
@@ -88,6 +91,7 @@ import inspect
 import os
 import platform
 import statistics
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -766,6 +770,7 @@ def time_rows(rows: list[Row], conditions: list[Condition], settings: Settings) 
             plans[condition][row.name] = entry
     by_name = {row.name: row for row in rows}
     for condition, plan in plans.items():
+        progress(f"timing {len(plan)} rows, {condition.label}")
         spinning = busy_core() if condition.busy else contextlib.nullcontext()
         with spinning, threads(condition.threads), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -836,9 +841,13 @@ def solve_case(
         f"\n{case.name}: {mdp.n_states:,} states, {mdp.n_actions} actions, "
         f"{mdp.max_outcomes} outcome(s) max"
     )
+    progress(f"{case.name}: the reference solve")
     reference = reference_outcome(case)
+    rows = []
     with threads(conditions[0].threads):  # the first call's time is a first-condition time
-        rows = [answer(solver, case) for solver in listed]
+        for solver in listed:
+            progress(f"{case.name}: first call of {solver.library}/{solver.method}")
+            rows.append(answer(solver, case))
     cache: dict = {}
     for row in rows:
         if row.outcome is not None:
@@ -1339,8 +1348,31 @@ def main() -> None:
         "--sizes", type=int, nargs="*", help="random model sizes to solve (replaces the default)"
     )
     parser.add_argument("--envs", nargs="*", help="environment ids to solve (replaces the default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        choices=(1, 2),
+        help="thread counts of the conditions (default: 1 and 2, as far as Numba has them)",
+    )
+    parser.add_argument(
+        "--long-repeats",
+        type=int,
+        help=f"samples of a call over long_call_seconds (default {FULL.long_repeats}; "
+        f"--quick {QUICK.long_repeats})",
+    )
+    parser.add_argument(
+        "--exact-only",
+        action="store_true",
+        help="only the exact-solving tables and their comparisons (no model building, "
+        "scaling or learning)",
+    )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
+    if args.long_repeats is not None:
+        if args.long_repeats < 1:
+            parser.error(f"--long-repeats must be at least 1, got {args.long_repeats}")
+        settings = dataclasses.replace(settings, long_repeats=args.long_repeats)
     if args.sizes is not None:
         settings = dataclasses.replace(settings, random_sizes=tuple(args.sizes))
     if args.envs is not None:
@@ -1360,7 +1392,7 @@ def main() -> None:
         print(f"  {name}: {rule}{shown}")
     if importlib.util.find_spec("threadpoolctl") is None:
         print("  threadpoolctl missing: BLAS threads NOT matched (pip install -e '.[bench]')")
-    thread_counts = sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
+    thread_counts = sorted({min(n, numba.config.NUMBA_NUM_THREADS) for n in args.threads or (1, 2)})
     conditions = [Condition(n, False) for n in thread_counts]
     if not args.no_busy:
         conditions += [Condition(n, True) for n in thread_counts]
@@ -1393,6 +1425,12 @@ def main() -> None:
     )
     tables = {case.name: solve_case(case, listed, settings, conditions) for case in cases}
     verdicts = comparisons(tables, conditions)
+    if args.exact_only:
+        print("\nVerdicts (every ratio measured in this run)")
+        for text in verdicts:
+            print(f"  {text}")
+        print_end(started)
+        return
 
     taxi = next((case for case in cases if case.name == "Taxi-v3"), None) or env_case("Taxi-v3")
     extraction = extraction_section(taxi, settings.repeats)
@@ -1420,9 +1458,18 @@ def main() -> None:
             f"  Q-learning steps/s: ours {ours_rate / best_peer_rate:,.0f}x the fastest peer "
             f"(plain Gymnasium loop {rates[gym_name]:,.0f} steps/s)"
         )
+    print_end(started)
+
+
+def print_end(started: float) -> None:
     print(
         f"\nload average at end: {load_average()}; run took {time.perf_counter() - started:,.0f} s"
     )
+
+
+def progress(text: str) -> None:
+    """A progress line on stderr (the tables go to stdout): long models take an hour."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
