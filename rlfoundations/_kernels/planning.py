@@ -205,9 +205,12 @@ def gauss_seidel_step(successor, continue_prob, reward, gamma, values):
     padding lanes stay copies of the last state (they compute what it does, from the same
     values).
     """
-    # One buffer read and written: a block's gathers all come before its store. Anchored, so
-    # both extremes start at 0 and max |change| is read from them.
-    low, high = serial_sweep(successor, continue_prob, reward, gamma, True, values, values)
+    # One buffer read and written: a block's gathers all come before its store. max |change|
+    # is read from the extremes of the change, max(high, -low), whatever their signs (a
+    # buffer holds at least one block). Not anchored, as the synchronous sweeps call it: the
+    # same specialisation, so a Gauss-Seidel run compiles (and caches) serial_sweep once, not
+    # once for each constant.
+    low, high = serial_sweep(successor, continue_prob, reward, gamma, False, values, values)
     # 0.0 - low, not -low: a sweep that changes nothing has residual 0.0, not -0.0.
     return max(high, 0.0 - low)
 
