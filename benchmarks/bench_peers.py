@@ -39,15 +39,16 @@ stop, no convergence warning) and its measured error is within the target. Itera
 10 000 sweeps for value iteration and MPI, 1 000 improvement steps for policy iteration.
 
 Same threads, same run, interleaved. Each model's table is timed under every condition:
-1 and 2 threads for every library alike (``numba.set_num_threads`` and threadpoolctl's limit
-on the BLAS and OpenMP pools, which QuantEcon's and pymdptoolbox's dense products use), idle,
-and "busy": while one other process spins a tight loop on a core. Within a condition the
-solvers of a model take turns (ours, peer, peer, ..., ours, peer, ...), so a change of load
-hits all of them alike. Every time is a median over repeats with its min-max spread around it
-(7 repeats; 3 for calls over a second; ``--quick``: 3, and 1 for calls over 0.1 s); calls
-under 50 ms (10 ms with ``--quick``) are looped so that a sample lasts about that long. A row
-that missed the accuracy or its own stopping rule is in no comparison and is timed idle on
-1 thread only, and so is one whose first call took over ``OUT_OF_RACE`` (5) times the
+1 and 2 threads (``--threads`` picks them) for every library alike (``numba.set_num_threads``
+and threadpoolctl's limit on the BLAS and OpenMP pools, which QuantEcon's and pymdptoolbox's
+dense products use), idle, and "busy": while one other process spins a tight loop on a core.
+Within a condition the solvers of a model take turns (ours, peer, peer, ..., ours, peer, ...),
+so a change of load hits all of them alike. Every time is a median over repeats with its
+min-max spread around it (7 repeats; 3 for calls over a second, ``--long-repeats``;
+``--quick``: 3, and 1 for calls over 0.1 s); calls under 50 ms (10 ms with ``--quick``) are
+looped so that a sample lasts about that long. A row that missed the accuracy or its own
+stopping rule is in no comparison and is timed once, under the first condition only (idle,
+1 thread by default), and so is one whose first call took over ``OUT_OF_RACE`` (5) times the
 fastest peer's and over a second: it cannot be the fastest peer, and no noise closes that
 gap. Ratios are ratios of medians, with the range the samples' min and max allow.
 
@@ -1358,8 +1359,8 @@ def main() -> None:
     parser.add_argument(
         "--long-repeats",
         type=int,
-        help=f"samples of a call over long_call_seconds (default {FULL.long_repeats}; "
-        f"--quick {QUICK.long_repeats})",
+        help=f"samples of a call over {FULL.long_call_seconds:g} s (default {FULL.long_repeats}; "
+        f"--quick: over {QUICK.long_call_seconds:g} s, {QUICK.long_repeats})",
     )
     parser.add_argument(
         "--exact-only",
@@ -1392,7 +1393,10 @@ def main() -> None:
         print(f"  {name}: {rule}{shown}")
     if importlib.util.find_spec("threadpoolctl") is None:
         print("  threadpoolctl missing: BLAS threads NOT matched (pip install -e '.[bench]')")
-    thread_counts = sorted({min(n, numba.config.NUMBA_NUM_THREADS) for n in args.threads or (1, 2)})
+    wanted = args.threads or (1, 2)
+    thread_counts = sorted({min(n, numba.config.NUMBA_NUM_THREADS) for n in wanted})
+    if max(wanted) > numba.config.NUMBA_NUM_THREADS:
+        print(f"  Numba has {numba.config.NUMBA_NUM_THREADS} thread(s): 2 threads not measured")
     conditions = [Condition(n, False) for n in thread_counts]
     if not args.no_busy:
         conditions += [Condition(n, True) for n in thread_counts]

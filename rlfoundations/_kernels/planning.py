@@ -211,8 +211,11 @@ def gauss_seidel_step(successor, continue_prob, reward, gamma, values):
     # same specialisation, so a Gauss-Seidel run compiles (and caches) serial_sweep once, not
     # once for each constant.
     low, high = serial_sweep(successor, continue_prob, reward, gamma, False, values, values)
-    # 0.0 - low, not -low: a sweep that changes nothing has residual 0.0, not -0.0.
-    return max(high, 0.0 - low)
+    # 0.0 - low, not -low: a sweep that changes nothing has residual 0.0, not -0.0. The outer
+    # max with 0.0: where every change is NaN (values overflowed, gamma 1), the extremes keep
+    # their starting infinities, and the residual is 0.0 as the anchored sweep gave (and the
+    # twin gives), not -inf.
+    return max(max(high, 0.0 - low), 0.0)
 
 
 # -- value iteration -----------------------------------------------------------------------------
