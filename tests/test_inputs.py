@@ -295,6 +295,7 @@ CALLS: dict[str, Call] = {
             "gauss_seidel": False,
             "record": False,
             "initial_values": np.zeros(3),
+            "extrapolate": True,
         },
     ),
     "policy_iteration": Call(

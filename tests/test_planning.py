@@ -342,6 +342,97 @@ def test_gauss_seidel_restores_the_values_a_failed_shift_moved_on_frozen_lake_8x
     np.testing.assert_allclose(got.values, jacobi.values, rtol=0, atol=2e-6)
 
 
+def rarely_ending_garnet(n_states: int = 2000) -> rlf.TabularMDP:
+    """A GARNET model with 1 % ending outcomes: Jacobi's error stays close to a constant that
+    shrinks by about gamma a sweep (2 272 sweeps at gamma 0.99 without shifts)."""
+    return rlf.problems.garnet(n_states, 4, 3, 0, terminal_prob=0.01)
+
+
+def jacobi_round_models():
+    """Models on which Jacobi's rounds shift (the GARNET), shift and then restore (FrozenLake
+    4x4 and 8x8: the round after the first shift does no better), never shift (CliffWalking,
+    Taxi: no round's change is close to a constant) or have none (episodes never end)."""
+    return [
+        pytest.param(rarely_ending_garnet, 0.99, id="garnet-shifts"),
+        pytest.param(lambda: rlf.from_env("FrozenLake-v1"), 0.99, id="frozen-lake-restores"),
+        pytest.param(
+            lambda: rlf.from_env("FrozenLake-v1", map_name="8x8"), 0.99, id="frozen-lake-8x8"
+        ),
+        pytest.param(lambda: rlf.from_env("CliffWalking-v1"), 0.999, id="cliff-walking"),
+        pytest.param(lambda: rlf.problems.garnet(300, 4, 3, 1), 0.99, id="never-ends"),
+    ]
+
+
+@pytest.mark.parametrize("record", [False, True], ids=["plain", "recorded"])
+@pytest.mark.parametrize(("build", "gamma"), jacobi_round_models())
+def test_jacobi_rounds_match_the_twin_bit_for_bit(build, gamma, record):
+    mdp = build()
+    got = rlf.value_iteration(mdp, gamma, epsilon=1e-6, record=record)
+    expected = reference.value_iteration(mdp, gamma, epsilon=1e-6, record=record)
+    assert (got.iterations, got.converged) == (expected.iterations, True)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.residuals, expected.residuals)
+    np.testing.assert_array_equal(got.lower, expected.lower)
+    np.testing.assert_array_equal(got.upper, expected.upper)
+    if record:
+        np.testing.assert_array_equal(got.history, expected.history)
+
+
+@pytest.mark.parametrize(("build", "gamma"), jacobi_round_models())
+def test_jacobi_rounds_cost_at_most_one_round_and_keep_the_certificates(build, gamma):
+    # Every sweep is synchronous and checked, so the certificates hold whatever the shifts
+    # did; the oracle is exact policy iteration, an independent method. A restored shift
+    # costs its round (FrozenLake: 583 sweeps against 571, 674 against 662).
+    mdp = build()
+    plain = rlf.value_iteration(mdp, gamma, epsilon=1e-6, extrapolate=False)
+    got = rlf.value_iteration(mdp, gamma, epsilon=1e-6)
+    assert got.converged
+    assert got.iterations <= plain.iterations + kernels.JACOBI_SHIFT_EVERY
+    optimal = rlf.policy_iteration(mdp, gamma, evaluation="exact").values
+    assert np.all(got.lower <= optimal) and np.all(optimal <= got.upper)
+    np.testing.assert_allclose(got.values, optimal, rtol=0, atol=1e-6)
+    own = rlf.policy_evaluation(mdp, got.policy, gamma, method="exact").values
+    assert float(np.max(optimal - own)) <= got.suboptimality <= 1e-6 * (1 + 1e-9)
+
+
+def test_jacobi_shifts_cut_the_sweeps_where_episodes_end_rarely():
+    # The first round's change is close to a constant (its mean at least 0.7 of its
+    # midpoint): MacQueen's shift removes it, and every later round keeps the pace.
+    mdp = rarely_ending_garnet()
+    plain = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, extrapolate=False)
+    got = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    assert plain.iterations > 1500
+    assert got.iterations < plain.iterations / 5
+    np.testing.assert_allclose(got.values, plain.values, rtol=0, atol=2e-6)
+
+
+@pytest.mark.parametrize("gamma", [1.0, 0.99], ids=["undiscounted", "never-ends"])
+def test_jacobi_without_rounds_is_plain_value_iteration(gamma):
+    # Where episodes never end the span ignores a constant, and with gamma = 1 the rule is
+    # the sup norm: no rounds, the same bits either way; against a NumPy value iteration
+    # written here, with the same rule.
+    mdp = rlf.problems.garnet(60, 3, 2, 4) if gamma < 1 else rlf.problems.gamblers_problem()
+    got = rlf.value_iteration(mdp, gamma, epsilon=1e-6)
+    plain = rlf.value_iteration(mdp, gamma, epsilon=1e-6, extrapolate=False)
+    np.testing.assert_array_equal(got.values, plain.values)
+    np.testing.assert_array_equal(got.residuals, plain.residuals)
+    successor, prob = mdp.next_state, np.where(mdp.terminated, 0.0, mdp.prob)
+    expected_reward = (mdp.prob * mdp.reward).sum(axis=2)
+    values = np.zeros(mdp.n_states)
+    threshold = planning._threshold(1e-6, gamma, 1.0)
+    sweeps = 0
+    while True:
+        q = expected_reward + gamma * (prob * values[successor]).sum(axis=2)
+        new = np.max(q if mdp.action_mask is None else np.where(mdp.action_mask, q, -np.inf), 1)
+        change, values, sweeps = new - values, new, sweeps + 1
+        if (span(change) if gamma < 1 else float(np.abs(change).max())) < threshold:
+            break
+    assert got.iterations == sweeps
+    if gamma < 1:  # the midpoint of MacQueen's bounds
+        values = values + gamma / (1 - gamma) * 0.5 * (change.min() + change.max())
+    np.testing.assert_allclose(got.values, values, rtol=0, atol=1e-9)
+
+
 #: Gauss-Seidel's sweeps over Jacobi's allowed where episodes end: a run stops at a synchronous
 #: check after its in-place sweeps, one sweep more where the in-place sweeps gain nothing
 #: (CliffWalking: 16 against 15).

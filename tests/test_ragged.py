@@ -157,6 +157,34 @@ def test_ragged_value_iteration_equals_the_block_kernels_to_the_bit(
     assert_bits_equal(got[3], expected[3])
 
 
+def rarely_ending_skewed_model(heavy: int = 40) -> rlf.TabularMDP:
+    """A GARNET model with 1 % ending outcomes whose state 0 has ``heavy`` outcomes under
+    action 0: ragged, and value iteration's rounds shift its values."""
+    base = rlf.problems.garnet(2000, 4, 3, 0, terminal_prob=0.01)
+    shape = (base.n_states, base.n_actions, heavy)
+    arrays = {"next_state": np.zeros(shape, dtype=np.int64), "prob": np.zeros(shape)}
+    arrays |= {"reward": np.zeros(shape), "terminated": np.zeros(shape, dtype=bool)}
+    for name, array in arrays.items():
+        array[:, :, : base.max_outcomes] = getattr(base, name)
+    arrays["next_state"][0, 0] = np.arange(heavy)
+    arrays["prob"][0, 0] = 1.0 / heavy
+    arrays["terminated"][0, 0] = False
+    return rlf.TabularMDP(**arrays, initial=base.initial)
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["1-thread", "threads"])
+def test_ragged_value_iteration_rounds_equal_the_block_kernels_to_the_bit(parallel):
+    mdp = rarely_ending_skewed_model()
+    model = layout.kernel_model(mdp, ragged=True)
+    assert isinstance(model, ragged.RaggedModel)
+    got = run_value_iteration(model, mdp, 0.99, parallel, max_iter=3000)
+    expected = run_value_iteration(layout.kernel_model(mdp), mdp, 0.99, False, max_iter=3000)
+    assert got[:2] == expected[:2]
+    assert got[0] < 500  # the shifts took it there (about 2 300 sweeps without)
+    assert_bits_equal(got[2], expected[2])
+    assert_bits_equal(got[3], expected[3])
+
+
 @pytest.mark.parametrize("overflow_lanes", OVERFLOW_LANES)
 @given(mdp=skewed_mdps(), gamma=discounts(), seed=st.integers(0, 2**32 - 1))
 def test_ragged_greedy_and_certificates_equal_the_block_kernels_to_the_bit(

@@ -8,7 +8,7 @@
 - the per-sweep history of a recorded value iteration.
 
 Every call of a kernel here continues exactly where the previous one stopped (the kernels
-take their values, and value iteration its Gauss-Seidel progress, in and out), so a run
+take their values, and value iteration its progress, in and out), so a run
 split into several calls gives the same result, bit for bit, as one call would. Called by
 :mod:`rlfoundations.planning` with validated arguments and the model in either layout of
 :func:`rlfoundations._kernels.layout.kernel_model` (each driver calls its layout's kernel).
@@ -171,6 +171,7 @@ def value_iteration(
     values,
     history=None,
     parallel=None,
+    extrapolate=True,
 ):
     """Run the value iteration kernel of ``model``'s layout to its stopping rule or
     ``max_iter`` sweeps: :func:`rlfoundations._kernels.planning.value_iteration_blocks` (or
@@ -179,29 +180,34 @@ def value_iteration(
     a :class:`~.ragged.RaggedModel` (synchronous sweeps only). With ``history`` (a list),
     one sweep per call, appending a copy of the values after each. ``parallel`` forces the
     synchronous sweeps onto all threads (True) or one (False); None decides
-    (:class:`ThreadChoice`, for large models, without ``history``).
+    (:class:`ThreadChoice`, for large models, without ``history``). ``extrapolate``: a
+    Jacobi run where episodes end (``use_span`` and ``anchored``) shifts its values in
+    rounds (:func:`~rlfoundations._kernels.planning.jacobi_round`).
     Returns (sweeps done, converged, residuals)."""
     if gauss_seidel and isinstance(model, ragged.RaggedModel):
         raise ValueError("Gauss-Seidel sweeps read the block layout, not a ragged one")
     settings = (gamma, threshold, use_span, anchored)
-    # Only Gauss-Seidel runs carry progress from call to call (None: a Jacobi run), with room
-    # for the values a shift moved (padded to whole blocks): see the kernel.
-    progress = kernels.value_iteration_progress(padded_states(model)) if gauss_seidel else None
+    # The progress carried from call to call, with room for the values a shift moved (padded
+    # to whole blocks); none, and the shifts off, for a Jacobi run that does not shift.
+    shifts = gauss_seidel or (extrapolate and use_span and anchored)
+    progress = kernels.value_iteration_progress(padded_states(model) if shifts else 0)
     # Gauss-Seidel runs decide too: their in-place sweeps are serial, their synchronous ones
     # (checks, and every sweep of a run that keeps them) take the threads chosen.
     decide = parallel is None and history is None and use_parallel(model[1])
     if decide:
-        return _value_iteration_timed(model, settings, progress, max_iter, values)
+        return _value_iteration_timed(model, settings, gauss_seidel, progress, max_iter, values)
     # None, not False: the kernel's serial specialisation, which holds no parallel code.
     forced = True if parallel else None
 
     def run(buffer, sweeps):
         if history is None:
-            return _value_iteration_call(model, settings, forced, progress, sweeps, values, buffer)
+            return _value_iteration_call(
+                model, settings, gauss_seidel, forced, progress, sweeps, values, buffer
+            )
         done, converged = 0, False
         while done < sweeps and not converged:
             _, converged = _value_iteration_call(
-                model, settings, forced, progress, 1, values, buffer[done:]
+                model, settings, gauss_seidel, forced, progress, 1, values, buffer[done:]
             )
             done += 1
             history.append(values.copy())
@@ -229,37 +235,43 @@ def padded_values(model, values):
 
 @plain_python
 def _value_iteration_blocks(
-    model, settings, parallel, progress, sweeps, current, following, values, buffer
+    model, settings, gauss_seidel, parallel, progress, sweeps, current, following, values, buffer
 ):
     """One call of the value iteration kernel of ``model``'s layout on padded buffers:
-    Gauss-Seidel when given its ``progress``, else Jacobi. Returns (sweeps done, converged,
-    whether the values are now in ``following``)."""
+    Gauss-Seidel if ``gauss_seidel``, else Jacobi. Returns (sweeps done, converged, whether
+    the values are now in ``following``)."""
     if isinstance(model, ragged.RaggedModel):
         return ragged.value_iteration_blocks(
-            *model, *settings, parallel, sweeps, current, following, values, buffer
-        )
-    if progress is not None:
-        return kernels.gauss_seidel_blocks(
             *model, *settings, parallel, progress, sweeps, current, following, values, buffer
         )
-    return kernels.value_iteration_blocks(
-        *model, *settings, parallel, sweeps, current, following, values, buffer
-    )
+    solve = kernels.gauss_seidel_blocks if gauss_seidel else kernels.value_iteration_blocks
+    return solve(*model, *settings, parallel, progress, sweeps, current, following, values, buffer)
 
 
 @plain_python
-def _value_iteration_call(model, settings, parallel, progress, sweeps, values, buffer):
+def _value_iteration_call(
+    model, settings, gauss_seidel, parallel, progress, sweeps, values, buffer
+):
     """One call of the value iteration kernel of ``model``'s layout from ``values`` (updated
     in place) on a padded copy; returns (sweeps done, converged)."""
     current = padded_values(model, values)
     done, converged, _ = _value_iteration_blocks(
-        model, settings, parallel, progress, sweeps, current, np.empty_like(current), values, buffer
+        model,
+        settings,
+        gauss_seidel,
+        parallel,
+        progress,
+        sweeps,
+        current,
+        np.empty_like(current),
+        values,
+        buffer,
     )
     return done, converged
 
 
 @plain_python
-def _value_iteration_timed(model, settings, progress, max_iter, values):
+def _value_iteration_timed(model, settings, gauss_seidel, progress, max_iter, values):
     """Value iteration in timed kernel calls on one padded pair of value buffers, each call
     on the threads :class:`ThreadChoice` picks."""
     current = padded_values(model, values)
@@ -276,6 +288,7 @@ def _value_iteration_timed(model, settings, progress, max_iter, values):
             taken, converged, swapped = _value_iteration_blocks(
                 model,
                 settings,
+                gauss_seidel,
                 parallel,
                 progress,
                 chunk,

@@ -249,9 +249,10 @@ FIRST_SWEEP, SECOND_SWEEP, PROBING, IN_PLACE, SYNCHRONOUS = 0.0, 1.0, 2.0, 3.0, 
 @kernel
 def value_iteration_progress(n_saved):
     """The ``progress`` array of a value iteration that has not started, with room for
-    ``n_saved`` saved values (a Gauss-Seidel run's padded state count; 0 for Jacobi)."""
+    ``n_saved`` saved values (the padded state count of a run that may shift its values;
+    0 for a Jacobi run that does not, whose shifts are then off)."""
     progress = np.zeros(SAVED + n_saved)
-    progress[SHIFTING] = 1.0
+    progress[SHIFTING] = 1.0 if n_saved > 0 else 0.0
     progress[LAST_STATISTIC] = np.inf
     progress[TARGET] = np.inf
     return progress
@@ -277,6 +278,7 @@ def value_iteration_blocks(
     use_span,
     anchored,
     parallel,
+    progress,
     max_iter,
     current,
     following,
@@ -292,6 +294,9 @@ def value_iteration_blocks(
     done, converged, whether the values are now in ``following``), and writes them (the real
     states) to ``values`` too, moved to the middle of MacQueen's bounds after a span stop
     where episodes never end. Writes the sup-norm change of every sweep to ``residuals``.
+    Where ``progress`` (:func:`value_iteration_progress`) has its shifts on, every
+    ``JACOBI_SHIFT_EVERY`` sweeps that fail the rule end a round judged by
+    :func:`jacobi_round`; ``progress`` carries the rounds from one call to the next.
 
     A kernel of its own, not :func:`gauss_seidel_blocks` with a flag: a Jacobi run then never
     compiles, links or loads the in-place sweeps.
@@ -308,8 +313,55 @@ def value_iteration_blocks(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True, swapped
+        if progress[SHIFTING] != 0.0:
+            jacobi_round(
+                progress, statistic, gamma, free_low, free_high, current, following, values
+            )
     store_values(current, values, 0.0)
     return max_iter, False, swapped
+
+
+#: Value iteration's synchronous sweeps where episodes end (``gamma < 1``) end a round, judged
+#: by the Gauss-Seidel checks' rules, every this many sweeps.
+JACOBI_SHIFT_EVERY = GAUSS_SEIDEL_CHECK_EVERY
+
+
+@inline_kernel
+def jacobi_round(progress, statistic, gamma, free_low, free_high, current, following, values):
+    """After a synchronous sweep of a value iteration whose episodes end that failed the
+    rule (``current`` its values, ``following`` those before it, its change ranging over
+    [``free_low``, ``free_high``], the end state not counted), count it, and at the end of a
+    round of ``JACOBI_SHIFT_EVERY`` sweeps, judge the round as a Gauss-Seidel run judges its
+    checks where episodes end: the first round ends whose change is close to a constant
+    (:func:`episodic_shift_pays`) moves the values by MacQueen's midpoint shift
+    ``gamma / (1 - gamma) * mean(min, max)``, and so does every later one that keeps the pace
+    that rule sets; a round no better than the one before restores the values the last shift
+    moved (kept in ``progress``), and a round that falls behind the pace ends the shifts, the
+    values kept. The error a synchronous sweep leaves where episodes end rarely is close to a
+    constant that shrinks by about ``gamma`` a sweep; the shift removes it at once (GARNET 10^5
+    states, 1 % ending outcomes, gamma 0.99: 127 sweeps against 2 273). A heuristic on the
+    iterates, not part of the guarantee, which every sweep's rule still gives; decided from
+    the values alone (the same on every run, at every thread count, and in the twin).
+    """
+    progress[SINCE_CHECK] += 1.0
+    if progress[SINCE_CHECK] < JACOBI_SHIFT_EVERY:
+        return
+    round_sweeps = progress[SINCE_CHECK]
+    progress[SINCE_CHECK] = 0.0
+    if progress[TARGET] != np.inf and not statistic < progress[LAST_STATISTIC]:
+        progress[SHIFTING] = 0.0
+        for s in range(current.shape[0]):
+            current[s] = progress[SAVED + s]
+        return
+    middle = 0.5 * (free_low + free_high)
+    if episodic_shift_pays(
+        progress, statistic, gamma, round_sweeps, middle, current, following, values
+    ):
+        shift = gamma / (1.0 - gamma) * middle
+        for s in range(current.shape[0]):
+            progress[SAVED + s] = current[s]
+            current[s] = current[s] + shift
+    progress[LAST_STATISTIC] = statistic
 
 
 @kernel

@@ -45,8 +45,10 @@ from rlfoundations._kernels._jit import inline_kernel, kernel, parallel_kernel, 
 from rlfoundations._kernels.lanes import LANES
 from rlfoundations._kernels.planning import (
     CHUNK_BLOCKS,
+    SHIFTING,
     certificates,
     evaluate_chain,
+    jacobi_round,
     macqueen_shift,
     non_terminating_states,
     padded,
@@ -423,13 +425,14 @@ def value_iteration_blocks(
     use_span,
     anchored,
     parallel,
+    progress,
     max_iter,
     current,
     following,
     values,
     residuals,
 ):
-    """Synchronous (Jacobi) value iteration:
+    """Synchronous (Jacobi) value iteration, rounds and shifts included:
     :func:`rlfoundations._kernels.planning.value_iteration_blocks` on the ragged layout
     (Gauss-Seidel sweeps read the block layout). Returns (sweeps done, converged, whether
     the values are now in ``following``)."""
@@ -456,6 +459,10 @@ def value_iteration_blocks(
         if statistic < threshold:
             store_values(current, values, macqueen_shift(use_span, anchored, gamma, low, high))
             return iteration + 1, True, swapped
+        if progress[SHIFTING] != 0.0:
+            jacobi_round(
+                progress, statistic, gamma, free_low, free_high, current, following, values
+            )
     store_values(current, values, 0.0)
     return max_iter, False, swapped
 

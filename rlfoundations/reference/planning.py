@@ -34,6 +34,8 @@ EXACT_EVALUATION_MAX_STATES = 2_000
 GAUSS_SEIDEL_CHECK_EVERY = 12
 #: As in the kernels: where episodes never end, the in-place sweeps of the probe round.
 GAUSS_SEIDEL_PROBE = 4
+#: As in the kernels: Jacobi's rounds, where episodes end, are this many sweeps.
+JACOBI_SHIFT_EVERY = GAUSS_SEIDEL_CHECK_EVERY
 #: As in the kernels: where episodes end, the shifts start at the first check whose mean
 #: change is at least this fraction of the midpoint of its extremes.
 GAUSS_SEIDEL_MEAN_CHANGE = 0.7
@@ -297,6 +299,7 @@ def value_iteration(
     gauss_seidel: bool = False,
     record: bool = False,
     initial_values: Iterable[float] | None = None,
+    extrapolate: bool = True,
 ) -> PlanningResult:
     """V(s) <- max_a Q(s, a) for every state, until the change is small (see planning.py)."""
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
@@ -319,6 +322,9 @@ def value_iteration(
     # than as many of them ends the in-place sweeps (see the kernel).
     probing = gauss_seidel and use_span and not anchor
     stage, rate = "first", 0.0
+    # Jacobi where episodes end: every few synchronous sweeps end a round that the checks'
+    # rules judge (shift, restore or end the shifts).
+    rounds = not gauss_seidel and extrapolate and use_span and bool(anchor)
     for _ in range(max_iter):
         in_place = gauss_seidel and not check
         if probing and stage in ("first", "second", "synchronous"):
@@ -336,7 +342,7 @@ def value_iteration(
             residuals.append(largest)
             since_check += 1
             every = (
-                GAUSS_SEIDEL_PROBE if probing and stage == "probing" else (GAUSS_SEIDEL_CHECK_EVERY)
+                GAUSS_SEIDEL_PROBE if probing and stage == "probing" else GAUSS_SEIDEL_CHECK_EVERY
             )
             check = largest < threshold or (use_span and since_check >= every)
         else:
@@ -363,9 +369,15 @@ def value_iteration(
                     stage = "in place" if resume else "synchronous"
                 elif stage == "synchronous":
                     resume = False
+            round_end = resume
             if resume:
                 round_sweeps = since_check + 1
                 check, since_check = False, 0
+            elif rounds and shifting and not converged:
+                since_check += 1
+                if since_check >= JACOBI_SHIFT_EVERY:
+                    round_end, round_sweeps, since_check = True, since_check, 0
+            if round_end:
                 # A failed check moves the values to MacQueen's midpoint (end state not
                 # counted), until a check does no better than the one before: that one
                 # restores the values the last move moved, whose statistic stays the last.
