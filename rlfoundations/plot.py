@@ -1164,7 +1164,8 @@ def animate_value_iteration(
     path : str or path-like
         The GIF to write (its folder must exist).
     gamma : float
-        Discount factor of value iteration.
+        Discount factor of value iteration (plain value iteration: ``extrapolate=False``, the
+        textbook's sweeps, which the frames show one by one).
     scale : {"absolute", "relative", "both"}
         ``"absolute"``: one colour scale over all frames, the values growing; ``"relative"``:
         each frame rescaled to its own min and max, which shows the wave of value
@@ -1241,7 +1242,8 @@ def animate_value_iteration(
     colors = _require("matplotlib.colors")
     _require("PIL.Image")
 
-    result = value_iteration(mdp, gamma, record=True)
+    # The talk's sweeps: plain value iteration, no shifts between rounds.
+    result = value_iteration(mdp, gamma, record=True, extrapolate=False)
     n_recorded = result.history.shape[0]  # type: ignore[union-attr]
     last = _settled(result.history, tolerance)  # type: ignore[arg-type]
     if stride is None:

@@ -269,7 +269,7 @@ def test_gauss_seidel_stops_on_the_span_rule_on_a_model_whose_episodes_never_end
     # in-place sweeps contract the span more slowly than synchronous ones: the probe round
     # finds it, and the run costs Jacobi's sweeps plus that round at most.
     mdp = rlf.problems.garnet(2000, 4, 3, 0)
-    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, extrapolate=False)
     gauss_seidel = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
     assert gauss_seidel.converged
     assert gauss_seidel.iterations <= jacobi.iterations + GAUSS_SEIDEL_PROBE + 1
@@ -305,7 +305,7 @@ def test_gauss_seidel_where_episodes_never_end_keeps_synchronous_sweeps_if_they_
     expected = reference.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
     np.testing.assert_array_equal(got.values, expected.values)
     np.testing.assert_array_equal(got.residuals, expected.residuals)
-    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, extrapolate=False)
     assert got.converged
     assert got.iterations <= jacobi.iterations + GAUSS_SEIDEL_CHECK_EVERY + 1
     np.testing.assert_allclose(got.values, jacobi.values, rtol=0, atol=2e-6)
@@ -318,7 +318,7 @@ def test_gauss_seidel_beats_jacobi_on_frozen_lake_64x64():
     # shifted, moved every value up by 0.4 and the next check did worse: 1040 sweeps kept,
     # 772 restored.)
     mdp = rlf.from_env("FrozenLake-v1", desc=generate_random_map(64, seed=0))
-    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, extrapolate=False)
     got = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
     assert got.converged
     assert got.iterations < jacobi.iterations
@@ -336,7 +336,7 @@ def test_gauss_seidel_restores_the_values_a_failed_shift_moved_on_frozen_lake_8x
     expected = reference.value_iteration(mdp, 0.99, epsilon=1e-6, gauss_seidel=True)
     np.testing.assert_array_equal(got.values, expected.values)
     np.testing.assert_array_equal(got.residuals, expected.residuals)
-    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
+    jacobi = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, extrapolate=False)
     assert got.converged
     assert got.iterations < jacobi.iterations
     np.testing.assert_allclose(got.values, jacobi.values, rtol=0, atol=2e-6)
@@ -348,12 +348,30 @@ def rarely_ending_garnet(n_states: int = 2000) -> rlf.TabularMDP:
     return rlf.problems.garnet(n_states, 4, 3, 0, terminal_prob=0.01)
 
 
+def one_state_model() -> rlf.TabularMDP:
+    """One state that pays 1 and ends the episode with probability 1/2: the error shrinks by
+    gamma / 2 a sweep, far faster than gamma (a shift by gamma / (1 - gamma) overshoots)."""
+    return rlf.TabularMDP(
+        next_state=np.zeros((1, 1, 2), dtype=np.int64),
+        prob=[[[0.5, 0.5]]],
+        reward=np.ones((1, 1, 2)),
+        terminated=[[[False, True]]],
+        initial=[1.0],
+    )
+
+
 def jacobi_round_models():
-    """Models on which Jacobi's rounds shift (the GARNET), shift and then restore (FrozenLake
-    4x4 and 8x8: the round after the first shift does no better), never shift (CliffWalking,
-    Taxi: no round's change is close to a constant) or have none (episodes never end)."""
+    """Models on which Jacobi's rounds shift (the GARNETs, the one state: its first shift
+    is exact), shift and then restore (FrozenLake 4x4 and 8x8, the windy gridworld: the round
+    after the first shift does no better), never shift (CliffWalking: no round's change is
+    close to a constant) or have none (episodes never end)."""
     return [
         pytest.param(rarely_ending_garnet, 0.99, id="garnet-shifts"),
+        pytest.param(
+            lambda: rlf.problems.garnet(100, 4, 3, 0, terminal_prob=0.3), 0.999, id="garnet-0.3"
+        ),
+        pytest.param(one_state_model, 0.999, id="one-state"),
+        pytest.param(rlf.problems.windy_gridworld, 0.99, id="windy-gridworld-restores"),
         pytest.param(lambda: rlf.from_env("FrozenLake-v1"), 0.99, id="frozen-lake-restores"),
         pytest.param(
             lambda: rlf.from_env("FrozenLake-v1", map_name="8x8"), 0.99, id="frozen-lake-8x8"
@@ -395,15 +413,28 @@ def test_jacobi_rounds_cost_at_most_one_round_and_keep_the_certificates(build, g
     assert float(np.max(optimal - own)) <= got.suboptimality <= 1e-6 * (1 + 1e-9)
 
 
-def test_jacobi_shifts_cut_the_sweeps_where_episodes_end_rarely():
+@pytest.mark.parametrize(
+    ("build", "plain_sweeps", "at_most"),
+    [
+        pytest.param(rarely_ending_garnet, 2272, 130, id="garnet-1%"),
+        pytest.param(
+            lambda: rlf.problems.garnet(100, 4, 3, 0, terminal_prob=0.3), 812, 200, id="garnet-30%"
+        ),
+        pytest.param(one_state_model, 34, 13, id="one-state"),
+    ],
+)
+def test_jacobi_shifts_cut_the_sweeps_where_the_change_is_close_to_a_constant(
+    build, plain_sweeps, at_most
+):
     # The first round's change is close to a constant (its mean at least 0.7 of its
-    # midpoint): MacQueen's shift removes it, and every later round keeps the pace.
-    mdp = rarely_ending_garnet()
-    plain = rlf.value_iteration(mdp, 0.99, epsilon=1e-6, extrapolate=False)
-    got = rlf.value_iteration(mdp, 0.99, epsilon=1e-6)
-    assert plain.iterations > 1500
-    assert got.iterations < plain.iterations / 5
-    np.testing.assert_allclose(got.values, plain.values, rtol=0, atol=2e-6)
+    # midpoint); its last two sweeps measure how fast it shrinks, and the shift removes it:
+    # on the one state, exactly (V* = 1 / (1 - gamma / 2)), then a sweep certifies it.
+    mdp = build()
+    plain = rlf.value_iteration(mdp, 0.99, extrapolate=False)
+    got = rlf.value_iteration(mdp, 0.99)
+    assert plain.iterations == plain_sweeps
+    assert got.iterations <= at_most
+    np.testing.assert_allclose(got.values, plain.values, rtol=0, atol=2e-8)
 
 
 @pytest.mark.parametrize("gamma", [1.0, 0.99], ids=["undiscounted", "never-ends"])
@@ -473,7 +504,7 @@ def test_gauss_seidel_is_no_slower_than_jacobi_where_episodes_end(build, gamma):
     np.testing.assert_array_equal(got.upper, expected.upper)
     assert got.iterations == expected.iterations
     assert got.suboptimality == expected.suboptimality
-    jacobi = rlf.value_iteration(mdp, gamma)
+    jacobi = rlf.value_iteration(mdp, gamma, extrapolate=False)
     assert got.converged
     assert got.iterations <= jacobi.iterations + EPISODIC_ALLOWANCE
     np.testing.assert_allclose(got.values, jacobi.values, rtol=0, atol=1e-6)
@@ -876,6 +907,18 @@ def test_policy_iteration_reports_an_improper_policy_it_reaches():
             TypeError,
             "max_iter must be an int",
             id="max-iter-type",
+        ),
+        pytest.param(
+            {"gamma": 0.9, "gauss_seidel": True, "extrapolate": False},
+            rlf.InvalidValueError,
+            "extrapolate=False does not apply to gauss_seidel=True",
+            id="extrapolate-gauss-seidel",
+        ),
+        pytest.param(
+            {"gamma": 0.9, "extrapolate": 1},
+            TypeError,
+            "extrapolate must be a bool",
+            id="extrapolate-type",
         ),
         pytest.param(
             {"gamma": 0.9, "initial_values": [0.0, 1.0]},

@@ -56,7 +56,7 @@ def close_figures():
 @functools.cache
 def solved(env_id: str):
     mdp = rlf.from_env(env_id)
-    return mdp, rlf.value_iteration(mdp, gamma=0.99)
+    return mdp, rlf.value_iteration(mdp, gamma=0.99, extrapolate=False)
 
 
 @functools.cache
@@ -639,7 +639,7 @@ def drawn_frames(monkeypatch):
 
 def test_frames_show_the_recorded_values_on_absolute_and_relative_scales(drawn_frames, tmp_path):
     mdp = rlf.from_env("CliffWalking-v1")
-    history = rlf.value_iteration(mdp, 0.99, record=True).history
+    history = rlf.value_iteration(mdp, 0.99, record=True, extrapolate=False).history
     plot.animate_value_iteration(mdp, tmp_path / "cliff.gif", stride=4, tolerance=None, dpi=30)
     sweeps = [0, 4, 8, 12, 15]
     assert len(drawn_frames) == len(sweeps)
@@ -659,7 +659,9 @@ def test_frames_show_the_recorded_values_on_absolute_and_relative_scales(drawn_f
 
 
 def test_sweeps_that_look_like_the_final_values_are_not_drawn(tmp_path):
-    history = rlf.value_iteration(rlf.from_env("FrozenLake8x8-v1"), 0.99, record=True).history
+    history = rlf.value_iteration(
+        rlf.from_env("FrozenLake8x8-v1"), 0.99, record=True, extrapolate=False
+    ).history
     final = history[-1]
     close = np.abs(history - final).max(axis=1) <= 0.3 * (final.max() - final.min())
     settled = int(np.argmax(close))

@@ -290,6 +290,59 @@ def power(base: float, exponent: int) -> float:
     return result
 
 
+class JacobiRounds:
+    """What a value iteration whose episodes end carries from sweep to sweep.
+
+    Its sweeps in this round, the mean change of the round's next-to-last sweep, the
+    statistic the round after a shift must beat (infinite when the last round did not
+    shift), and the values before that shift.
+    """
+
+    def __init__(self) -> None:
+        self.sweeps, self.mean, self.target = 0, 0.0, math.inf
+        self.saved: list[float] = []
+
+
+def jacobi_round(
+    rounds: JacobiRounds, values: list, free_changes: list, statistic: float, gamma: float
+) -> tuple[list, bool]:
+    """After a failed synchronous sweep, the end of a round of ``JACOBI_SHIFT_EVERY``, if it is one.
+
+    A round after a shift that does not beat its target restores the values before the shift
+    and ends the shifts; a round whose change is close to a constant shifts the values by
+    ``rate / (1 - rate)`` times its change's midpoint, ``rate`` the ratio of its last two
+    sweeps' mean changes if positive, at most gamma (see the kernel). Returns (values,
+    whether the shifts go on).
+    """
+    rounds.sweeps += 1
+    if rounds.sweeps < JACOBI_SHIFT_EVERY - 1:
+        return values, True
+    total = 0.0
+    largest = 0.0
+    for change, value in zip(free_changes, values, strict=True):
+        total += change
+        largest = max(largest, abs(value))
+    mean = total / len(values)
+    if rounds.sweeps < JACOBI_SHIFT_EVERY:
+        rounds.mean = mean
+        return values, True
+    rounds.sweeps = 0
+    if rounds.target != math.inf:
+        if not statistic < rounds.target:
+            return rounds.saved, False
+        rounds.target = math.inf
+    middle = 0.5 * (min(free_changes) + max(free_changes))
+    if middle == 0.0 or not GAUSS_SEIDEL_MEAN_CHANGE <= mean / middle or rounds.mean == 0.0:
+        return values, True
+    rate = min(mean / rounds.mean, gamma)
+    shift = rate / (1.0 - rate) * middle
+    if 0.0 < rate and largest + abs(shift) < math.inf:
+        rounds.saved = values
+        rounds.target = statistic * power(rate, JACOBI_SHIFT_EVERY)
+        return [value + shift for value in values], True
+    return values, True
+
+
 def value_iteration(
     mdp: TabularMDP,
     gamma: float,
@@ -322,9 +375,9 @@ def value_iteration(
     # than as many of them ends the in-place sweeps (see the kernel).
     probing = gauss_seidel and use_span and not anchor
     stage, rate = "first", 0.0
-    # Jacobi where episodes end: every few synchronous sweeps end a round that the checks'
-    # rules judge (shift, restore or end the shifts).
-    rounds = not gauss_seidel and extrapolate and use_span and bool(anchor)
+    # Jacobi where episodes end: every few synchronous sweeps end a round, which may shift
+    # the values, restore them or end the shifts (see jacobi_round).
+    rounds = JacobiRounds() if not gauss_seidel and extrapolate and use_span and anchor else None
     for _ in range(max_iter):
         in_place = gauss_seidel and not check
         if probing and stage in ("first", "second", "synchronous"):
@@ -369,15 +422,11 @@ def value_iteration(
                     stage = "in place" if resume else "synchronous"
                 elif stage == "synchronous":
                     resume = False
-            round_end = resume
+            if rounds is not None and shifting and not converged:
+                values, shifting = jacobi_round(rounds, values, free_changes, statistic, gamma)
             if resume:
                 round_sweeps = since_check + 1
                 check, since_check = False, 0
-            elif rounds and shifting and not converged:
-                since_check += 1
-                if since_check >= JACOBI_SHIFT_EVERY:
-                    round_end, round_sweeps, since_check = True, since_check, 0
-            if round_end:
                 # A failed check moves the values to MacQueen's midpoint (end state not
                 # counted), until a check does no better than the one before: that one
                 # restores the values the last move moved, whose statistic stays the last.
