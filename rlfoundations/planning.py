@@ -343,10 +343,11 @@ def value_iteration(
 
     Plain value iteration takes about ``log(1 / epsilon) / (1 - gamma)`` full Bellman sweeps
     where episodes rarely end (a GARNET model of 10^5 states, 1 % ending outcomes, gamma
-    0.99: 2 273). Where episodes end, this one shifts its values by MacQueen's bounds every
-    12 sweeps while the shifts pay (``extrapolate``; module docstring): 127 sweeps on that
-    model. Where episodes never end, the span rule already ignores the constant error, and
-    large models at ``gamma`` near 1 may be faster with :func:`modified_policy_iteration`.
+    0.99: 2 273). Where episodes end, this one ends a round every 12 sweeps and shifts its
+    values by an extrapolation of the round's change while that pays (``extrapolate``;
+    module docstring): 127 sweeps on that model. Where episodes never end, the span rule
+    already ignores the constant error, and large models at ``gamma`` near 1 may be faster
+    with :func:`modified_policy_iteration`.
 
     Parameters
     ----------

@@ -229,14 +229,16 @@ GAUSS_SEIDEL_PROBE = 4
 #: states change by about the same (an error close to a constant), not where a few do.
 GAUSS_SEIDEL_MEAN_CHANGE = 0.7
 #: Entries of the ``progress`` array that value iteration carries from one kernel call to the
-#: next: whether the next sweep is a synchronous check, in-place sweeps since the last check,
-#: whether checks still move the values to MacQueen's midpoint, the last check's statistic,
-#: the stage of a run whose episodes never end, and the
-#: synchronous sweeps' measured contraction (or, after the first sweep, its statistic);
-#: where episodes end, the statistic the next check must beat for the shifts to go on (the
-#: first shift's check's times ``gamma ** (2 * sweeps since)``; infinite until that shift);
-#: after them (``SAVED``, a Gauss-Seidel run's only), the values as they were before the
-#: last shift, which a check that does no better restores.
+#: next: whether the next sweep is a synchronous check, in-place sweeps since the last check
+#: (a synchronous run's: sweeps in its round), whether the shifts go on, the last check's
+#: statistic, the stage of a Gauss-Seidel run whose episodes never end, and its synchronous
+#: sweeps' measured contraction (or, after the first sweep, its statistic; a synchronous
+#: run's: the mean change of its round's next-to-last sweep); where episodes end, the
+#: statistic the next check (a synchronous run's: the next round) must beat for the shifts to
+#: go on (Gauss-Seidel: the first shift's check's times ``gamma ** (2 * sweeps since)``;
+#: synchronous: :func:`jacobi_round`; infinite until a shift); after them (``SAVED``, a run
+#: that may shift), the values as they were before the last shift, which a check or round
+#: that does no better restores.
 CHECK, SINCE_CHECK, SHIFTING, LAST_STATISTIC, STAGE, RATE, TARGET, SAVED = range(8)
 #: Stages of a Gauss-Seidel run whose episodes never end: its first two sweeps are
 #: synchronous (their statistics' ratio is the synchronous contraction), then a probe round of
