@@ -371,8 +371,7 @@ def jacobi_round(progress, statistic, gamma, free_low, free_high, current, follo
     if progress[TARGET] != np.inf:
         if not statistic < progress[TARGET]:
             progress[SHIFTING] = 0.0
-            for s in range(current.shape[0]):
-                current[s] = progress[SAVED + s]
+            restore_saved(progress, current)
             return
         progress[TARGET] = np.inf
     middle = 0.5 * (free_low + free_high)
@@ -381,10 +380,23 @@ def jacobi_round(progress, statistic, gamma, free_low, free_high, current, follo
     rate = min(mean / progress[RATE], gamma)
     shift = rate / (1.0 - rate) * middle
     if 0.0 < rate and largest + abs(shift) < np.inf:
-        for s in range(current.shape[0]):
-            progress[SAVED + s] = current[s]
-            current[s] = current[s] + shift
+        save_and_shift(progress, current, shift)
         progress[TARGET] = statistic * power(rate, JACOBI_SHIFT_EVERY)
+
+
+@inline_kernel
+def restore_saved(progress, current):
+    """``current`` back to the values saved before the last shift (``SAVED``)."""
+    for s in range(current.shape[0]):
+        current[s] = progress[SAVED + s]
+
+
+@inline_kernel
+def save_and_shift(progress, current, shift):
+    """Save ``current`` in ``progress`` (``SAVED``), then add ``shift`` to every value."""
+    for s in range(current.shape[0]):
+        progress[SAVED + s] = current[s]
+        current[s] = current[s] + shift
 
 
 @kernel
@@ -481,17 +493,13 @@ def gauss_seidel_blocks(
                 # shifts end. (Taking the shift back by subtraction leaves the sweeps since
                 # then moved by it: on CliffWalking at gamma 0.999, 442 sweeps against 29.)
                 progress[SHIFTING] = 0.0
-                for s in range(current.shape[0]):
-                    current[s] = progress[SAVED + s]
+                restore_saved(progress, current)
                 continue  # the restored values' statistic stays the last one
             middle = 0.5 * (free_low + free_high)
             if not anchored or episodic_shift_pays(
                 progress, statistic, gamma, round_sweeps, middle, current, following, values
             ):
-                shift = gamma / (1.0 - gamma) * middle
-                for s in range(current.shape[0]):
-                    progress[SAVED + s] = current[s]
-                    current[s] = current[s] + shift
+                save_and_shift(progress, current, gamma / (1.0 - gamma) * middle)
         progress[LAST_STATISTIC] = statistic
     store_values(current, values, 0.0)
     return max_iter, False, swapped
